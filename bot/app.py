@@ -1,0 +1,89 @@
+"""Application wiring: the same build for `run`, `demo`, `chat`, the tests and the benchmark."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+from telegram import BotCommand
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, BaseRateLimiter, Defaults
+from telegram.request import BaseRequest
+
+from bot import i18n
+from bot.clock import Clock
+from bot.commands import Audience, visible_to
+from bot.config import Config
+from bot.runtime import KEY, Runtime, get_runtime
+from bot.scheduler import Scheduler
+from storage.db import Database
+from storage.persistence import SQLitePersistence
+
+log = logging.getLogger(__name__)
+
+# Each feature module has `register(app)`; order matters only for overlapping filters.
+FEATURES = (
+    "handlers.common",
+    "handlers.community",
+)
+
+
+def build_application(
+    config: Config,
+    *,
+    request: BaseRequest | None = None,
+    clock: Clock | None = None,
+    rate_limiter: BaseRateLimiter | None = None,  # type: ignore[type-arg]
+) -> Application:  # type: ignore[type-arg]
+    builder = (
+        Application.builder()
+        .token(config.token)
+        .base_url(config.api_url)
+        .base_file_url(config.file_api_url)
+        # Telegram's limits: ~30 msg/s overall, 20/min per group; RetryAfter is honoured.
+        .rate_limiter(rate_limiter or AIORateLimiter(max_retries=3))
+        .defaults(Defaults(tzinfo=config.tz))
+        .post_init(start_runtime)
+        .post_shutdown(shutdown_runtime)
+    )
+    db = Database(config.database_path)
+    builder = builder.persistence(SQLitePersistence(db))
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    app = builder.build()
+    clock = clock or Clock()
+    app.bot_data[KEY] = Runtime(config=config, db=db, clock=clock,
+                                scheduler=Scheduler(db, clock))
+    for name in FEATURES:
+        importlib.import_module(name).register(app)
+    importlib.import_module("handlers.common").register_fallbacks(app)
+    return app
+
+
+async def start_runtime(app: Application) -> None:  # type: ignore[type-arg]
+    """Open the database (migrating it), warm caches, re-schedule every pending job."""
+    rt = get_runtime(app)
+    if rt.cache.get("started"):
+        return
+    await rt.db.open()
+    i18n.preload()
+    rt.bot_username = app.bot.username
+    pending = await rt.scheduler.start(app)
+    rt.cache["started"] = True
+    log.info("ready as @%s, %d scheduled jobs pending", rt.bot_username, pending)
+    try:
+        everyone = visible_to({Audience.EVERYONE, Audience.RESIDENT})
+        await app.bot.set_my_commands(
+            [BotCommand(c.name, i18n.gettext("zh_Hans", c.description)) for c in everyone])
+        await app.bot.set_my_commands(
+            [BotCommand(c.name, i18n.gettext("en", c.description)) for c in everyone],
+            language_code="en",
+        )
+    except TelegramError as exc:  # cosmetic: the bot works without the command menu
+        log.warning("could not set the command menu: %s", exc)
+
+
+async def shutdown_runtime(app: Application) -> None:  # type: ignore[type-arg]
+    rt = get_runtime(app)
+    rt.cache.clear()
+    await rt.db.close()

@@ -1,0 +1,45 @@
+"""The command list per role, declared by each feature, used by /help and setMyCommands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Audience(StrEnum):
+    EVERYONE = "everyone"
+    RESIDENT = "resident"      # registered in a household
+    VOLUNTEER = "volunteer"
+    GRID_WORKER = "grid_worker"
+    STAFF = "staff"
+    ADMIN = "admin"            # BOT_ADMINS
+
+
+@dataclass(frozen=True)
+class CommandInfo:
+    name: str
+    description: str           # Simplified Chinese msgid, marked with N_
+    audience: Audience
+    order: int = 100
+
+
+COMMANDS: dict[str, CommandInfo] = {}
+
+
+def declare(name: str, description: str, audience: Audience = Audience.EVERYONE,
+            order: int = 100) -> None:
+    COMMANDS[name] = CommandInfo(name, description, audience, order)
+
+
+def visible_to(audiences: set[Audience]) -> list[CommandInfo]:
+    """Commands a user with these audiences may use, everyone's first."""
+    wanted = audiences | {Audience.EVERYONE}
+    if Audience.ADMIN in wanted:
+        wanted |= {Audience.STAFF}
+    if Audience.STAFF in wanted:
+        wanted |= {Audience.GRID_WORKER, Audience.VOLUNTEER}
+    rank = list(Audience)
+    return sorted(
+        (c for c in COMMANDS.values() if c.audience in wanted),
+        key=lambda c: (rank.index(c.audience), c.order, c.name),
+    )

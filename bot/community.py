@@ -1,0 +1,161 @@
+"""Pure rules about communities and people: roles, skills, addresses. No Telegram, no SQL."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.i18n import N_, Translate
+from bot.text import normalize
+
+
+class Role(StrEnum):
+    STAFF = "staff"
+    GRID_WORKER = "grid_worker"
+    VOLUNTEER = "volunteer"
+
+
+ROLE_NAMES: dict[Role, str] = {
+    Role.STAFF: N_("社区工作人员"),
+    Role.GRID_WORKER: N_("网格员"),
+    Role.VOLUNTEER: N_("志愿者"),
+}
+
+# Words people type for a role, in any of our languages (matched after normalize()).
+ROLE_ALIASES: dict[str, Role] = {
+    "staff": Role.STAFF, "工作人员": Role.STAFF, "社区工作人员": Role.STAFF, "社工": Role.STAFF,
+    "grid": Role.GRID_WORKER, "grid_worker": Role.GRID_WORKER, "网格员": Role.GRID_WORKER,
+    "网格": Role.GRID_WORKER,
+    "volunteer": Role.VOLUNTEER, "志愿者": Role.VOLUNTEER, "义工": Role.VOLUNTEER,
+}
+
+# Volunteer skills from the Karamay report's party-member teams, plus repairs.
+SKILLS: tuple[str, ...] = (
+    N_("环境卫生"), N_("医疗服务"), N_("物业服务"), N_("矛盾调处"),
+    N_("困难慰问"), N_("社区安全"), N_("维修"),
+)
+
+MAX_COMMUNITY_NAME = 40
+MAX_ADDRESS_PART = 12
+
+
+def parse_role(word: str) -> Role | None:
+    return ROLE_ALIASES.get(normalize(word).lower())
+
+
+def parse_skills(text: str) -> tuple[list[str], list[str]]:
+    """Split '维修，医疗服务' into (known skills, unknown words)."""
+    known: list[str] = []
+    unknown: list[str] = []
+    for part in re.split(r"[,，、;；\s]+", normalize(text)):
+        if not part:
+            continue
+        if part in SKILLS:
+            if part not in known:
+                known.append(part)
+        else:
+            unknown.append(part)
+    return known, unknown
+
+
+def clean_community_name(text: str) -> str | None:
+    name = normalize(text)
+    if not name or len(name) > MAX_COMMUNITY_NAME or any(c in name for c in "<>/\\@#"):
+        return None
+    return name
+
+
+def gettext_zh(message: str) -> str:
+    return message
+
+
+@dataclass(frozen=True)
+class Address:
+    building: str
+    unit: str
+    room: str
+
+    def label(self, _: Translate = gettext_zh) -> str:
+        return _("{building}号楼{unit}单元{room}室").format(
+            building=self.building, unit=self.unit, room=self.room
+        )
+
+
+_NUMBERISH = re.compile(r"^[0-9A-Za-z\-]+$")
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
+              "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def _cn_number(text: str) -> str | None:
+    """一 … 九十九 → '1' … '99' (people say 三单元)."""
+    if not text or any(c not in _CN_DIGITS and c != "十" for c in text):
+        return None
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        value = (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0)
+        return str(value)
+    return "".join(str(_CN_DIGITS[c]) for c in text)
+
+
+def clean_part(text: str, suffixes: tuple[str, ...]) -> str | None:
+    """'21号楼' → '21', '四单元' → '4', '302室' → '302'; None when it is not an address part."""
+    value = normalize(text).replace(" ", "")
+    for suffix in suffixes:
+        if value.endswith(suffix) and len(value) > len(suffix):
+            value = value[: -len(suffix)]
+            break
+    value = value.removeprefix("第")
+    value = _cn_number(value) or value
+    if not value or len(value) > MAX_ADDRESS_PART or not _NUMBERISH.match(value):
+        return None
+    return value.upper().lstrip("0") or "0"
+
+
+BUILDING_SUFFIXES = ("号楼", "栋", "幢", "楼", "号", "#")
+UNIT_SUFFIXES = ("单元", "门", "单")
+ROOM_SUFFIXES = ("室", "号", "户")
+
+_FULL_ADDRESS = re.compile(
+    r"^\s*(?P<b>[0-9A-Za-z一二三四五六七八九十两]+)\s*(?:号楼|栋|幢|号|楼|#|-)\s*"
+    r"(?P<u>[0-9A-Za-z一二三四五六七八九十两]+)\s*(?:单元|门|单|-)\s*"
+    r"(?P<r>[0-9A-Za-z]+)\s*(?:室|号|户)?\s*$"
+)
+
+
+def parse_full_address(text: str) -> Address | None:
+    """Elderly users often type it all at once: '21号楼4单元302' or '21-4-302'."""
+    m = _FULL_ADDRESS.match(normalize(text).replace(" ", ""))
+    if not m:
+        return None
+    b = clean_part(m.group("b"), BUILDING_SUFFIXES)
+    u = clean_part(m.group("u"), UNIT_SUFFIXES)
+    r = clean_part(m.group("r"), ROOM_SUFFIXES)
+    if b is None or u is None or r is None:
+        return None
+    return Address(b, u, r)
+
+
+def parse_buildings(text: str) -> list[str] | None:
+    """'21, 22, 25-27号楼' → ['21', '22', '25', '26', '27']; None on anything unclear."""
+    result: list[str] = []
+    for part in re.split(r"[,，、;；\s]+", normalize(text)):
+        if not part:
+            continue
+        rng = re.match(r"^(\d+)\s*[-~至到]\s*(\d+)(?:号楼|栋|号|楼)?$", part)
+        if rng:
+            lo, hi = int(rng.group(1)), int(rng.group(2))
+            if lo > hi or hi - lo > 200:
+                return None
+            result.extend(str(n) for n in range(lo, hi + 1))
+            continue
+        b = clean_part(part, BUILDING_SUFFIXES)
+        if b is None:
+            return None
+        result.append(b)
+    deduped = list(dict.fromkeys(result))
+    return deduped or None
+
+
+def building_sort_key(building: str) -> tuple[int, str]:
+    return (int(building), "") if building.isdigit() else (10**9, building)

@@ -1,0 +1,73 @@
+"""Configuration read from the environment and validated once at start."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_API_URL = "https://api.telegram.org/bot"
+# BotFather tokens look like 123456789:AA... (id, colon, 30+ url-safe characters).
+TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,}$")
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or malformed; the message is one clear line."""
+
+
+@dataclass(frozen=True)
+class Config:
+    token: str
+    api_url: str = DEFAULT_API_URL
+    database_path: str = "community.db"
+    timezone: str = "Asia/Shanghai"
+    admins: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def file_api_url(self) -> str:
+        # Files live beside the methods: .../bot<token>/ → .../file/bot<token>/
+        if self.api_url.endswith("/bot"):
+            return self.api_url[: -len("bot")] + "file/bot"
+        return self.api_url
+
+
+def parse_admins(raw: str) -> frozenset[int]:
+    ids: set[int] = set()
+    for part in raw.replace(" ", "").split(","):
+        if not part:
+            continue
+        if not part.lstrip("-").isdigit():
+            raise ConfigError(f"BOT_ADMINS must be comma-separated Telegram user ids, got {part!r}")
+        ids.add(int(part))
+    return frozenset(ids)
+
+
+def load_config(env: Mapping[str, str] | None = None, *, require_token: bool = True) -> Config:
+    env = os.environ if env is None else env
+    token = env.get("BOT_TOKEN", "").strip()
+    if require_token:
+        if not token:
+            raise ConfigError("BOT_TOKEN is not set: get a token from @BotFather and export it")
+        if not TOKEN_RE.match(token):
+            raise ConfigError("BOT_TOKEN looks malformed: expected '<digits>:<secret>' as given by @BotFather")
+    api_url = env.get("BOT_API_URL", "").strip() or DEFAULT_API_URL
+    if not re.match(r"^https?://", api_url):
+        raise ConfigError(f"BOT_API_URL must start with http:// or https://, got {api_url!r}")
+    timezone = env.get("BOT_TIMEZONE", "").strip() or "Asia/Shanghai"
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"BOT_TIMEZONE {timezone!r} is not a known IANA time zone") from exc
+    return Config(
+        token=token,
+        api_url=api_url,
+        database_path=env.get("DATABASE_PATH", "").strip() or "community.db",
+        timezone=timezone,
+        admins=parse_admins(env.get("BOT_ADMINS", "")),
+    )

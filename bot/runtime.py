@@ -1,0 +1,34 @@
+"""What every handler needs, kept on the Application: config, database, clock, scheduler."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram.ext import Application, CallbackContext
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.scheduler import Scheduler
+from storage.db import Database
+
+KEY = "runtime"
+
+
+@dataclass
+class Runtime:
+    config: Config
+    db: Database
+    clock: Clock
+    scheduler: Scheduler
+    bot_username: str = ""
+    # Small in-memory caches; the database stays the source of truth.
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    def is_admin(self, user_id: int) -> bool:
+        return user_id in self.config.admins
+
+
+def get_runtime(source: CallbackContext | Application) -> Runtime:  # type: ignore[type-arg]
+    app = source if isinstance(source, Application) else source.application
+    return app.bot_data[KEY]

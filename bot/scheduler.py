@@ -1,0 +1,215 @@
+"""One durable scheduling mechanism for every feature.
+
+Every pending job is a row in `jobs` (the source of truth); PTB's JobQueue (APScheduler) only
+holds the ones due soon, as a cache. At start-up every pending row is scheduled again, so a
+restart loses nothing. Each job kind chooses its guarantee:
+
+* at-least-once (default): marked done after its callback succeeds; a crash mid-run runs it
+  again at start-up. For idempotent work (closing a round, an escalation check).
+* at-most-once: marked done before its callback runs; a crash mid-run never repeats it. For
+  sends that must never be duplicated; the callback records its own progress if it needs to.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from storage import jobs as store
+from storage.db import Database, Executor
+
+if TYPE_CHECKING:
+    from telegram.ext import Application, ContextTypes, JobQueue
+
+    from bot.clock import Clock
+
+log = logging.getLogger(__name__)
+
+# Jobs due within this window are handed to the JobQueue; later ones wait in the database
+# and are picked up by the hourly refill, so 10 000 far-future reminders cost no memory.
+WINDOW = timedelta(hours=6)
+REFILL_EVERY = timedelta(hours=1)
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    id: int
+    kind: str
+    key: str | None
+    run_at: datetime
+    payload: dict[str, Any]
+    attempts: int
+    now: datetime
+
+    @property
+    def late_by(self) -> timedelta:
+        return max(self.now - self.run_at, timedelta(0))
+
+
+JobCallback = Callable[["Application", ScheduledJob], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class JobKind:
+    name: str
+    callback: JobCallback
+    at_least_once: bool
+
+
+def _epoch(moment: datetime) -> float:
+    if moment.tzinfo is None:
+        raise ValueError("scheduler needs aware datetimes")
+    return moment.timestamp()
+
+
+class Scheduler:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+        self.kinds: dict[str, JobKind] = {}
+        self._app: Application | None = None
+        self._queued: set[int] = set()
+
+    def register(self, kind: str, callback: JobCallback, *, at_least_once: bool = True) -> None:
+        self.kinds[kind] = JobKind(kind, callback, at_least_once)
+
+    @property
+    def _job_queue(self) -> JobQueue | None:
+        return self._app.job_queue if self._app is not None else None
+
+    async def schedule(
+        self,
+        kind: str,
+        run_at: datetime,
+        payload: dict[str, Any] | None = None,
+        *,
+        key: str | None = None,
+        tx: Executor | None = None,
+    ) -> int:
+        """Persist a job (replacing the one with the same key) and queue it if due soon."""
+        if kind not in self.kinds:
+            raise KeyError(f"unknown job kind {kind!r}")
+        job_id = await store.upsert(tx or self.db, kind, _epoch(run_at), payload or {}, key)
+        self._enqueue(job_id, run_at)
+        return job_id
+
+    async def cancel(self, key: str, *, tx: Executor | None = None) -> bool:
+        row = await store.get_by_key(tx or self.db, key)
+        n = await store.cancel_key(tx or self.db, key)
+        if row is not None:
+            self._dequeue(row["id"])
+        return n > 0
+
+    async def cancel_prefix(self, prefix: str, *, tx: Executor | None = None) -> int:
+        ids = await store.cancel_prefix(tx or self.db, prefix)
+        for job_id in ids:
+            self._dequeue(job_id)
+        return len(ids)
+
+    def _enqueue(self, job_id: int, run_at: datetime) -> None:
+        jq = self._job_queue
+        if jq is None or run_at - self.clock.now() > WINDOW:
+            return
+        self._dequeue(job_id)
+        when = max(run_at, self.clock.now())
+        jq.run_once(self._fire, when=when, data=job_id, name=f"sched:{job_id}")
+        self._queued.add(job_id)
+
+    def _dequeue(self, job_id: int) -> None:
+        jq = self._job_queue
+        self._queued.discard(job_id)
+        if jq is None:
+            return
+        for job in jq.get_jobs_by_name(f"sched:{job_id}"):
+            job.schedule_removal()
+
+    async def _fire(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        job = context.job
+        assert job is not None
+        self._queued.discard(int(job.data))  # type: ignore[arg-type]
+        await self.run_job(int(job.data))  # type: ignore[arg-type]
+
+    async def run_job(self, job_id: int) -> bool:
+        """Run one job if it is still pending; True when its callback ran."""
+        if not await store.claim(self.db, job_id):
+            return False
+        row = await store.get(self.db, job_id)
+        if row is None:
+            return False
+        kind = self.kinds.get(row["kind"])
+        if kind is None or self._app is None:
+            log.error("job %s has unknown kind %r", job_id, row["kind"])
+            await store.finish(self.db, job_id, "failed", "unknown kind")
+            return False
+        job = ScheduledJob(
+            id=job_id,
+            kind=row["kind"],
+            key=row["key"],
+            run_at=datetime.fromtimestamp(row["run_at"], UTC),
+            payload=json.loads(row["payload"]),
+            attempts=row["attempts"],
+            now=self.clock.now(),
+        )
+        if not kind.at_least_once:
+            await store.finish(self.db, job_id, "done")
+        try:
+            await kind.callback(self._app, job)
+        except Exception as exc:
+            log.exception("job %s (%s, key=%s) failed", job_id, job.kind, job.key)
+            if kind.at_least_once and job.attempts < MAX_ATTEMPTS:
+                retry = self.clock.now() + timedelta(seconds=30 * 2**job.attempts)
+                await store.retry_later(self.db, job_id, _epoch(retry), repr(exc))
+                self._enqueue(job_id, retry)
+            else:
+                await store.finish(self.db, job_id, "failed", repr(exc))
+            return True
+        if kind.at_least_once:
+            # The callback may have re-scheduled the same key (a repeating job): keep that.
+            current = await store.get(self.db, job_id)
+            if current is not None and current["status"] == "running":
+                await store.finish(self.db, job_id, "done")
+        return True
+
+    async def start(self, app: Application) -> int:
+        """Re-create the JobQueue entries for every pending row; returns how many are pending."""
+        self._app = app
+        for row in await store.interrupted(self.db):
+            kind = self.kinds.get(row["kind"])
+            if kind is not None and kind.at_least_once:
+                await store.set_status(self.db, row["id"], "pending")
+            else:
+                # An at-most-once job that crashed mid-run is not repeated.
+                await store.finish(self.db, row["id"], "failed", "interrupted by a restart")
+        await self._refill()
+        jq = self._job_queue
+        if jq is not None:
+            jq.run_repeating(self._refill_job, interval=REFILL_EVERY, name="sched:refill")
+        return await store.count_pending(self.db)
+
+    async def _refill_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._refill()
+
+    async def _refill(self) -> None:
+        horizon = self.clock.now() + WINDOW
+        for row in await store.pending_before(self.db, _epoch(horizon)):
+            if row["id"] not in self._queued:
+                self._enqueue(row["id"], datetime.fromtimestamp(row["run_at"], UTC))
+
+    async def run_due(self, now: datetime | None = None) -> int:
+        """Run every pending job due by `now` (tests and the demo move a fake clock)."""
+        until = _epoch(now or self.clock.now())
+        ran = 0
+        # Loop: a job may schedule another one that is already due.
+        while True:
+            rows = await store.pending_before(self.db, until, limit=1000)
+            if not rows:
+                return ran
+            for row in rows:
+                self._dequeue(row["id"])
+                if await self.run_job(row["id"]):
+                    ran += 1

@@ -1,0 +1,246 @@
+"""/start, /help, /lang, the error handler, chat migration and the polite fallbacks."""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import traceback
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot import callbacks
+from bot.commands import Audience, declare, visible_to
+from bot.i18n import LANG_NAMES, LANGS, N_, translator
+from handlers.shared import (
+    Context,
+    answer_callback,
+    deep_link,
+    forget_lang,
+    group_community,
+    is_private,
+    refuse_callback,
+    remember_user,
+    reply,
+    rt_of,
+    tr_chat,
+    tr_user,
+)
+from storage import community as cstore
+
+log = logging.getLogger(__name__)
+
+declare("start", N_("开始使用"), Audience.EVERYONE, order=1)
+declare("help", N_("我能用的命令"), Audience.EVERYONE, order=2)
+declare("lang", N_("切换语言 / 切換語言 / Language"), Audience.EVERYONE, order=3)
+
+
+async def audiences_of(context: Context, user_id: int) -> set[Audience]:
+    rt = rt_of(context)
+    found: set[Audience] = {Audience.EVERYONE, Audience.RESIDENT}
+    if rt.is_admin(user_id):
+        found.add(Audience.ADMIN)
+    rows = await rt.db.fetchall("SELECT DISTINCT role FROM roles WHERE user_id = ?", (user_id,))
+    for row in rows:
+        found.add(Audience(row["role"]))
+    return found
+
+
+async def start(update: Update, context: Context) -> None:
+    """Plain /start (feature deep links have their own handlers registered before this)."""
+    _ = await tr_chat(update, context)
+    if context.args:
+        # A link from an old message or typed by hand: we do not know it, but stay helpful.
+        log.info("unknown /start payload %r", context.args[0])
+    if is_private(update):
+        text = _(
+            "您好！我是社区助手。\n"
+            "我可以帮您：登记住户、给小区改造“点单”、报修、查垃圾分类、接收社区通知。\n"
+            "先点下面的按钮登记您家的门牌，或发送 /help 看全部功能。"
+        )
+        markup = InlineKeyboardMarkup([
+            [InlineKeyboardButton(_("🏠 登记住户"), callback_data=callbacks.pack("reg", "go"))],
+            [InlineKeyboardButton(_("📖 全部功能"), callback_data=callbacks.pack("help", "show"))],
+        ])
+        await reply(update, text, reply_markup=markup)
+        return
+    group = await group_community(update, context)
+    if group is None:
+        await reply(update, _("本群还没有关联社区。群管理员请发送：/setup 社区名称，例如 /setup 锡林社区"))
+        return
+    await reply(
+        update,
+        _("这里是{name}的居民群。点下面的按钮，在私聊里登记您家的门牌。").format(
+            name=group["community_name"]),
+        reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(
+            _("🏠 登记住户"), url=deep_link(context, f"reg-{group['community_id']}"))]]),
+    )
+
+
+async def help_command(update: Update, context: Context) -> None:
+    user = update.effective_user
+    if user is None:
+        return
+    _ = await tr_chat(update, context)
+    audiences = await audiences_of(context, user.id)
+    lines = [_("您可以使用这些命令：")]
+    for info in visible_to(audiences):
+        lines.append(f"/{info.name} — {_(info.description)}")
+    if not is_private(update):
+        lines.append(_("（涉及个人信息的操作会在私聊里进行）"))
+    if update.callback_query:
+        await answer_callback(update)
+    await reply(update, "\n".join(lines))
+
+
+async def help_button(update: Update, context: Context) -> None:
+    try:
+        callbacks.unpack(update.callback_query.data if update.callback_query else None, "help")
+    except callbacks.BadCallback as exc:
+        await refuse_callback(update, context, exc)
+        return
+    await help_command(update, context)
+
+
+def _lang_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([
+        [InlineKeyboardButton(LANG_NAMES[code], callback_data=callbacks.pack("lang", code))]
+        for code in LANGS
+    ])
+
+
+async def lang_command(update: Update, context: Context) -> None:
+    _ = await tr_chat(update, context)
+    await reply(update, _("请选择语言："), reply_markup=_lang_keyboard())
+
+
+async def lang_button(update: Update, context: Context) -> None:
+    query = update.callback_query
+    user = update.effective_user
+    if query is None or user is None:
+        return
+    try:
+        cb = callbacks.unpack(query.data, "lang")
+    except callbacks.BadCallback as exc:
+        await refuse_callback(update, context, exc)
+        return
+    code = cb.action
+    if code not in LANGS:
+        await refuse_callback(update, context, f"unknown language {code!r}")
+        return
+    rt = rt_of(context)
+    if is_private(update):
+        await cstore.set_user_lang(rt.db, user.id, code)
+        forget_lang(rt, user_id=user.id)
+    else:
+        group = await group_community(update, context)
+        chat = update.effective_chat
+        assert chat is not None
+        allowed = rt.is_admin(user.id)
+        if not allowed:
+            try:
+                member = await context.bot.get_chat_member(chat.id, user.id)
+                allowed = member.status in ("creator", "administrator")
+            except TelegramError:
+                allowed = False
+        if not allowed and group is not None:
+            allowed = "staff" in await cstore.roles_of(rt.db, user.id, group["community_id"])
+        if not allowed or group is None:
+            _ = await tr_user(context, user)
+            await answer_callback(
+                update, _("只有群管理员或社区工作人员可以设置群的语言。"), alert=True)
+            return
+        await cstore.set_group_lang(rt.db, chat.id, code)
+        forget_lang(rt, chat_id=chat.id)
+    _ = translator(code)
+    await answer_callback(update, _("好的"))
+    await query.edit_message_text(_("语言已设为：{lang}").format(lang=LANG_NAMES[code]))
+
+
+async def migrate_chat(update: Update, context: Context) -> None:
+    """A group became a supergroup: the community link follows the new chat id."""
+    message = update.effective_message
+    if message is None:
+        return
+    old, new = None, None
+    if message.migrate_to_chat_id:
+        old, new = message.chat_id, message.migrate_to_chat_id
+    elif message.migrate_from_chat_id:
+        old, new = message.migrate_from_chat_id, message.chat_id
+    if old is None or new is None:
+        return
+    rt = rt_of(context)
+    await cstore.migrate_group(rt.db, old, new)
+    forget_lang(rt, chat_id=old)
+    log.info("group %s migrated to %s", old, new)
+
+
+async def stale_button(update: Update, context: Context) -> None:
+    """Any button no feature claimed: from an old version, or forged."""
+    await refuse_callback(update, context, "no handler for this callback data")
+
+
+async def private_fallback(update: Update, context: Context) -> None:
+    """Private text or media no feature wanted: a kind pointer to /help, never silence."""
+    _ = await tr_chat(update, context)
+    await reply(update, _("抱歉，我没看懂。请发送 /help 查看我能做什么。"))
+
+
+async def nothing_to_cancel(update: Update, context: Context) -> None:
+    _ = await tr_chat(update, context)
+    await reply(update, _("当前没有要取消的操作。"))
+
+
+async def unknown_command(update: Update, context: Context) -> None:
+    _ = await tr_chat(update, context)
+    await reply(update, _("没有这个命令。请发送 /help 查看可用的命令。"))
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log the update and the error with context; tell the user, in their language."""
+    err = context.error
+    tb = "".join(traceback.format_exception(err)) if err else ""
+    payload = update.to_dict() if isinstance(update, Update) else repr(update)
+    log.error("error while handling update %s\n%s",
+              json.dumps(payload, ensure_ascii=False, default=str)[:2000], tb)
+    if not isinstance(update, Update):
+        return
+    try:
+        _ = await tr_chat(update, context)
+        text = _("抱歉，出了点问题，请稍后再试。您刚才的操作如果没有收到确认，请再做一次。")
+        if update.callback_query:
+            await answer_callback(update, text, alert=True)
+        elif update.effective_chat is not None:
+            await update.effective_chat.send_message(html.escape(text), parse_mode=ParseMode.HTML)
+    except Exception:  # the error path itself must never raise
+        log.exception("could not tell the user about the error")
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(TypeHandler(Update, remember_user), group=-10)
+    app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, migrate_chat), group=-5)
+    app.add_handler(CommandHandler("help", help_command))
+    app.add_handler(CommandHandler("lang", lang_command))
+    app.add_handler(CallbackQueryHandler(lang_button, pattern=callbacks.pattern("lang")))
+    app.add_handler(CallbackQueryHandler(help_button, pattern=callbacks.pattern("help")))
+    app.add_error_handler(on_error)
+
+
+def register_fallbacks(app: Application) -> None:  # type: ignore[type-arg]
+    """Registered after every feature, so only what no feature handled lands here."""
+    app.add_handler(CommandHandler("start", start))
+    app.add_handler(CallbackQueryHandler(stale_button))
+    app.add_handler(CommandHandler("cancel", nothing_to_cancel))
+    app.add_handler(MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, unknown_command))
+    app.add_handler(MessageHandler(
+        filters.ChatType.PRIVATE & ~filters.COMMAND & ~filters.StatusUpdate.ALL, private_fallback))

@@ -1,0 +1,196 @@
+"""Glue every handler module uses: who is talking, in which language, in which community."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, User
+from telegram.constants import ChatType
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import ContextTypes
+from telegram.helpers import create_deep_linked_url
+
+from bot.callbacks import BadCallback
+from bot.i18n import DEFAULT_LANG, LANGS, Translate, lang_from_telegram, translator
+from bot.runtime import Runtime, get_runtime
+from storage import community as cstore
+from storage.db import Row
+
+log = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+MAX_TEXT = 4096
+
+
+def rt_of(context: Context) -> Runtime:
+    return get_runtime(context)
+
+
+def is_private(update: Update) -> bool:
+    chat = update.effective_chat
+    return chat is not None and chat.type == ChatType.PRIVATE
+
+
+def is_group(update: Update) -> bool:
+    chat = update.effective_chat
+    return chat is not None and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
+
+
+# ---- people and languages ------------------------------------------------------------------
+async def remember_user(update: Update, context: Context) -> None:
+    """Runs before every handler: keep the users row current, cheaply (cached)."""
+    user = update.effective_user
+    if user is None or user.is_bot:
+        return
+    rt = rt_of(context)
+    seen: dict[int, tuple[Any, ...]] = rt.cache.setdefault("users_seen", {})
+    private = is_private(update)
+    fingerprint = (user.first_name, user.username, user.language_code)
+    if seen.get(user.id) != fingerprint:
+        await cstore.upsert_user(rt.db, user.id, user.first_name or "", user.username,
+                                 user.language_code)
+        seen[user.id] = fingerprint
+    if private:
+        started: set[int] = rt.cache.setdefault("users_started", set())
+        if user.id not in started:
+            await cstore.mark_started(rt.db, user.id)
+            started.add(user.id)
+
+
+async def user_lang(rt: Runtime, user_id: int, tg_code: str | None = None) -> str:
+    cache: dict[int, str] = rt.cache.setdefault("user_lang", {})
+    if user_id in cache:
+        return cache[user_id]
+    row = await cstore.get_user(rt.db, user_id)
+    if row is not None and row["lang"] in LANGS:
+        lang = row["lang"]
+    else:
+        lang = lang_from_telegram(tg_code or (row["tg_lang"] if row else None))
+    cache[user_id] = lang
+    return lang
+
+
+async def group_lang(rt: Runtime, chat_id: int) -> str:
+    cache: dict[int, str] = rt.cache.setdefault("group_lang", {})
+    if chat_id not in cache:
+        row = await cstore.get_group(rt.db, chat_id)
+        cache[chat_id] = row["lang"] if row is not None and row["lang"] in LANGS else DEFAULT_LANG
+    return cache[chat_id]
+
+
+def forget_lang(rt: Runtime, *, user_id: int | None = None, chat_id: int | None = None) -> None:
+    if user_id is not None:
+        rt.cache.setdefault("user_lang", {}).pop(user_id, None)
+    if chat_id is not None:
+        rt.cache.setdefault("group_lang", {}).pop(chat_id, None)
+
+
+async def tr_user(context: Context, user: User | int) -> Translate:
+    """Translator for something only this user reads (private chat, button alert)."""
+    rt = rt_of(context)
+    if isinstance(user, User):
+        return translator(await user_lang(rt, user.id, user.language_code))
+    return translator(await user_lang(rt, user))
+
+
+async def tr_chat(update: Update, context: Context) -> Translate:
+    """Translator for a reply in the current chat: the group's language in groups."""
+    rt = rt_of(context)
+    chat = update.effective_chat
+    if chat is not None and chat.type != ChatType.PRIVATE:
+        return translator(await group_lang(rt, chat.id))
+    user = update.effective_user
+    if user is None:
+        return translator(DEFAULT_LANG)
+    return translator(await user_lang(rt, user.id, user.language_code))
+
+
+async def tr_group(context: Context, chat_id: int) -> Translate:
+    return translator(await group_lang(rt_of(context), chat_id))
+
+
+# ---- communities ----------------------------------------------------------------------------
+async def group_community(update: Update, context: Context) -> Row | None:
+    """The group row (with community_name) when this is a linked group chat."""
+    chat = update.effective_chat
+    if chat is None or not is_group(update):
+        return None
+    return await cstore.get_group(rt_of(context).db, chat.id)
+
+
+async def is_staff(rt: Runtime, user_id: int, community_id: int) -> bool:
+    if rt.is_admin(user_id):
+        return True
+    return "staff" in await cstore.roles_of(rt.db, user_id, community_id)
+
+
+async def has_any_role(rt: Runtime, user_id: int, community_id: int, *roles: str) -> bool:
+    if rt.is_admin(user_id):
+        return True
+    return bool(set(roles) & await cstore.roles_of(rt.db, user_id, community_id))
+
+
+async def staff_communities(rt: Runtime, user_id: int) -> list[Row]:
+    if rt.is_admin(user_id):
+        return await cstore.list_communities(rt.db)
+    return await cstore.communities_with_role(rt.db, user_id, "staff")
+
+
+# ---- sending ------------------------------------------------------------------------------
+def deep_link(context: Context, payload: str) -> str:
+    return create_deep_linked_url(context.bot.username, payload)
+
+
+def link_button(text: str, url: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(text, url=url)]])
+
+
+def clip(text: str, limit: int = MAX_TEXT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+async def reply(update: Update, text: str, **kwargs: Any) -> None:
+    """Answer in the chat the update came from (message or button)."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    await chat.send_message(clip(text), **kwargs)
+
+
+async def send_private(context: Context, user_id: int, text: str, **kwargs: Any) -> bool:
+    """Message a person privately; a person who blocked the bot is marked and skipped."""
+    rt = rt_of(context)
+    try:
+        await context.bot.send_message(user_id, clip(text), **kwargs)
+    except Forbidden:
+        log.info("user %s has blocked the bot or never started it; marked", user_id)
+        await cstore.mark_blocked(rt.db, user_id)
+        rt.cache.setdefault("users_started", set()).discard(user_id)
+        return False
+    except BadRequest as exc:
+        if "chat not found" in str(exc).lower():
+            log.info("user %s never opened a private chat with the bot", user_id)
+            return False
+        raise
+    return True
+
+
+async def answer_callback(update: Update, text: str | None = None, *, alert: bool = False) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        await query.answer(text, show_alert=alert)
+    except TelegramError as exc:  # a too-old query cannot be answered; nothing to do
+        log.debug("could not answer callback: %s", exc)
+
+
+async def refuse_callback(update: Update, context: Context, exc: BadCallback | str) -> None:
+    """A button we did not make, or from an old message: say so, change nothing, log it."""
+    user = update.effective_user
+    log.warning("refused callback %r from user %s: %s",
+                update.callback_query.data if update.callback_query else None,
+                user.id if user else None, exc)
+    _ = await tr_user(context, user) if user else translator(DEFAULT_LANG)
+    await answer_callback(update, _("这个按钮已失效，请重新打开菜单。"), alert=True)

@@ -1,0 +1,301 @@
+"""SQL for communities, groups, users, households, roles and the grid."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from storage.db import Executor, Row
+
+
+# ---- users -------------------------------------------------------------------------------
+async def upsert_user(
+    ex: Executor, user_id: int, first_name: str, username: str | None, tg_lang: str | None
+) -> None:
+    await ex.execute(
+        """INSERT INTO users (id, first_name, username, tg_lang) VALUES (?, ?, ?, ?)
+           ON CONFLICT(id) DO UPDATE SET first_name = excluded.first_name,
+               username = excluded.username, tg_lang = excluded.tg_lang,
+               updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')""",
+        (user_id, first_name, username, tg_lang),
+    )
+
+
+async def get_user(ex: Executor, user_id: int) -> Row | None:
+    return await ex.fetchone("SELECT * FROM users WHERE id = ?", (user_id,))
+
+
+async def find_user_by_username(ex: Executor, username: str) -> Row | None:
+    return await ex.fetchone(
+        "SELECT * FROM users WHERE username = ? COLLATE NOCASE", (username.lstrip("@"),)
+    )
+
+
+async def set_user_lang(ex: Executor, user_id: int, lang: str) -> None:
+    await ex.execute("UPDATE users SET lang = ? WHERE id = ?", (lang, user_id))
+
+
+async def mark_started(ex: Executor, user_id: int) -> None:
+    await ex.execute("UPDATE users SET started = 1, blocked = 0 WHERE id = ?", (user_id,))
+
+
+async def mark_blocked(ex: Executor, user_id: int) -> None:
+    await ex.execute("UPDATE users SET blocked = 1 WHERE id = ?", (user_id,))
+
+
+# ---- communities and groups ----------------------------------------------------------------
+async def get_or_create_community(ex: Executor, name: str) -> int:
+    await ex.execute("INSERT INTO communities (name) VALUES (?) ON CONFLICT(name) DO NOTHING",
+                     (name,))
+    return int(await ex.fetchval("SELECT id FROM communities WHERE name = ?", (name,)))
+
+
+async def get_community(ex: Executor, community_id: int) -> Row | None:
+    return await ex.fetchone("SELECT * FROM communities WHERE id = ?", (community_id,))
+
+
+async def list_communities(ex: Executor) -> list[Row]:
+    return await ex.fetchall("SELECT * FROM communities ORDER BY id")
+
+
+async def link_group(
+    ex: Executor, chat_id: int, community_id: int, title: str, linked_by: int
+) -> None:
+    await ex.execute(
+        """INSERT INTO groups (chat_id, community_id, title, linked_by) VALUES (?, ?, ?, ?)
+           ON CONFLICT(chat_id) DO UPDATE SET community_id = excluded.community_id,
+               title = excluded.title, linked_by = excluded.linked_by,
+               linked_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')""",
+        (chat_id, community_id, title, linked_by),
+    )
+
+
+async def get_group(ex: Executor, chat_id: int) -> Row | None:
+    return await ex.fetchone(
+        "SELECT g.*, c.name AS community_name FROM groups g "
+        "JOIN communities c ON c.id = g.community_id WHERE g.chat_id = ?",
+        (chat_id,),
+    )
+
+
+async def groups_of(ex: Executor, community_id: int) -> list[Row]:
+    return await ex.fetchall(
+        "SELECT * FROM groups WHERE community_id = ? ORDER BY chat_id", (community_id,)
+    )
+
+
+async def set_group_lang(ex: Executor, chat_id: int, lang: str) -> None:
+    await ex.execute("UPDATE groups SET lang = ? WHERE chat_id = ?", (lang, chat_id))
+
+
+async def migrate_group(ex: Executor, old_chat_id: int, new_chat_id: int) -> None:
+    """A group became a supergroup: the community link follows the new chat id."""
+    await ex.execute(
+        "UPDATE OR REPLACE groups SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id)
+    )
+
+
+# ---- households and residents ------------------------------------------------------------
+async def get_or_create_household(
+    ex: Executor, community_id: int, building: str, unit: str, room: str
+) -> int:
+    await ex.execute(
+        "INSERT INTO households (community_id, building, unit, room) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT(community_id, building, unit, room) DO NOTHING",
+        (community_id, building, unit, room),
+    )
+    return int(await ex.fetchval(
+        "SELECT id FROM households WHERE community_id = ? AND building = ? AND unit = ? "
+        "AND room = ?",
+        (community_id, building, unit, room),
+    ))
+
+
+async def set_resident(
+    ex: Executor, user_id: int, community_id: int, household_id: int, display_name: str
+) -> None:
+    """Register or move a person; one household per person and community, never duplicated."""
+    await ex.execute(
+        """INSERT INTO residents (user_id, community_id, household_id, display_name)
+           VALUES (?, ?, ?, ?)
+           ON CONFLICT(user_id, community_id) DO UPDATE SET household_id = excluded.household_id,
+               display_name = excluded.display_name,
+               registered_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')""",
+        (user_id, community_id, household_id, display_name),
+    )
+
+
+async def set_resident_phone(
+    ex: Executor, user_id: int, community_id: int, phone: str | None
+) -> None:
+    await ex.execute(
+        "UPDATE residents SET phone = ? WHERE user_id = ? AND community_id = ?",
+        (phone, user_id, community_id),
+    )
+
+
+async def get_resident(ex: Executor, user_id: int, community_id: int) -> Row | None:
+    return await ex.fetchone(
+        "SELECT r.*, h.building, h.unit, h.room FROM residents r "
+        "JOIN households h ON h.id = r.household_id "
+        "WHERE r.user_id = ? AND r.community_id = ?",
+        (user_id, community_id),
+    )
+
+
+async def residencies_of(ex: Executor, user_id: int) -> list[Row]:
+    return await ex.fetchall(
+        "SELECT r.*, h.building, h.unit, h.room, c.name AS community_name FROM residents r "
+        "JOIN households h ON h.id = r.household_id "
+        "JOIN communities c ON c.id = r.community_id WHERE r.user_id = ? "
+        "ORDER BY r.community_id",
+        (user_id,),
+    )
+
+
+async def household_members(ex: Executor, household_id: int) -> list[Row]:
+    return await ex.fetchall(
+        "SELECT r.user_id, r.display_name, u.started, u.blocked FROM residents r "
+        "JOIN users u ON u.id = r.user_id WHERE r.household_id = ? ORDER BY r.user_id",
+        (household_id,),
+    )
+
+
+async def count_households(ex: Executor, community_id: int) -> int:
+    """Households with at least one registered member."""
+    return int(await ex.fetchval(
+        "SELECT count(DISTINCT household_id) FROM residents WHERE community_id = ?",
+        (community_id,),
+    ))
+
+
+# ---- roles, skills and grid ----------------------------------------------------------------
+async def roles_of(ex: Executor, user_id: int, community_id: int) -> set[str]:
+    rows = await ex.fetchall(
+        "SELECT role FROM roles WHERE user_id = ? AND community_id = ?", (user_id, community_id)
+    )
+    return {r["role"] for r in rows}
+
+
+async def communities_with_role(ex: Executor, user_id: int, role: str) -> list[Row]:
+    return await ex.fetchall(
+        "SELECT c.* FROM roles r JOIN communities c ON c.id = r.community_id "
+        "WHERE r.user_id = ? AND r.role = ? ORDER BY c.id",
+        (user_id, role),
+    )
+
+
+async def communities_of(ex: Executor, user_id: int) -> list[Row]:
+    """Every community the user belongs to, as resident or with a role."""
+    return await ex.fetchall(
+        "SELECT c.* FROM communities c WHERE c.id IN ("
+        " SELECT community_id FROM residents WHERE user_id = ?"
+        " UNION SELECT community_id FROM roles WHERE user_id = ?) ORDER BY c.id",
+        (user_id, user_id),
+    )
+
+
+async def grant_role(
+    ex: Executor, community_id: int, user_id: int, role: str, granted_by: int
+) -> bool:
+    n = await ex.execute(
+        "INSERT INTO roles (community_id, user_id, role, granted_by) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT DO NOTHING",
+        (community_id, user_id, role, granted_by),
+    )
+    return n == 1
+
+
+async def revoke_role(ex: Executor, community_id: int, user_id: int, role: str) -> bool:
+    n = await ex.execute(
+        "DELETE FROM roles WHERE community_id = ? AND user_id = ? AND role = ?",
+        (community_id, user_id, role),
+    )
+    if role == "volunteer":
+        await ex.execute(
+            "DELETE FROM volunteer_skills WHERE community_id = ? AND user_id = ?",
+            (community_id, user_id),
+        )
+    if role == "grid_worker":
+        await ex.execute(
+            "DELETE FROM grid_buildings WHERE community_id = ? AND user_id = ?",
+            (community_id, user_id),
+        )
+    return n == 1
+
+
+async def add_skills(
+    ex: Executor, community_id: int, user_id: int, skills: Iterable[str]
+) -> None:
+    await ex.executemany(
+        "INSERT INTO volunteer_skills (community_id, user_id, skill) VALUES (?, ?, ?) "
+        "ON CONFLICT DO NOTHING",
+        [(community_id, user_id, s) for s in skills],
+    )
+
+
+async def skills_of(ex: Executor, community_id: int, user_id: int) -> list[str]:
+    rows = await ex.fetchall(
+        "SELECT skill FROM volunteer_skills WHERE community_id = ? AND user_id = ? "
+        "ORDER BY skill",
+        (community_id, user_id),
+    )
+    return [r["skill"] for r in rows]
+
+
+async def volunteers_with_skills(
+    ex: Executor, community_id: int, skills: Iterable[str]
+) -> list[Row]:
+    wanted = list(skills)
+    if not wanted:
+        return []
+    marks = ",".join("?" * len(wanted))
+    return await ex.fetchall(
+        f"SELECT DISTINCT u.* FROM volunteer_skills s JOIN users u ON u.id = s.user_id "
+        f"JOIN roles r ON r.community_id = s.community_id AND r.user_id = s.user_id "
+        f"AND r.role = 'volunteer' "
+        f"WHERE s.community_id = ? AND s.skill IN ({marks}) ORDER BY u.id",
+        (community_id, *wanted),
+    )
+
+
+async def members_with_role(ex: Executor, community_id: int, role: str) -> list[Row]:
+    return await ex.fetchall(
+        "SELECT u.* FROM roles r JOIN users u ON u.id = r.user_id "
+        "WHERE r.community_id = ? AND r.role = ? ORDER BY u.id",
+        (community_id, role),
+    )
+
+
+async def assign_buildings(
+    ex: Executor, community_id: int, user_id: int, buildings: Iterable[str]
+) -> None:
+    await ex.executemany(
+        "INSERT INTO grid_buildings (community_id, building, user_id) VALUES (?, ?, ?) "
+        "ON CONFLICT(community_id, building) DO UPDATE SET user_id = excluded.user_id",
+        [(community_id, b, user_id) for b in buildings],
+    )
+
+
+async def grid_worker_for(ex: Executor, community_id: int, building: str) -> Row | None:
+    return await ex.fetchone(
+        "SELECT u.* FROM grid_buildings g JOIN users u ON u.id = g.user_id "
+        "WHERE g.community_id = ? AND g.building = ?",
+        (community_id, building),
+    )
+
+
+async def grid_chart(ex: Executor, community_id: int) -> list[Row]:
+    return await ex.fetchall(
+        "SELECT g.building, u.id AS user_id, u.first_name, u.username FROM grid_buildings g "
+        "JOIN users u ON u.id = g.user_id WHERE g.community_id = ?",
+        (community_id,),
+    )
+
+
+async def audit(
+    ex: Executor, community_id: int | None, actor_id: int | None, action: str, detail: str = ""
+) -> None:
+    await ex.execute(
+        "INSERT INTO audit_log (community_id, actor_id, action, detail) VALUES (?, ?, ?, ?)",
+        (community_id, actor_id, action, detail),
+    )

@@ -1,0 +1,252 @@
+"""The SQLite connection: WAL, foreign keys, busy timeout, one writer at a time, migrations.
+
+One aiosqlite connection is shared by the whole bot. aiosqlite already runs every statement
+on one thread; the asyncio lock on top makes a transaction (BEGIN … COMMIT) exclusive, so a
+statement of another coroutine can never slip into the middle of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any, Protocol
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+Row = sqlite3.Row
+Params = Sequence[Any] | dict[str, Any]
+
+_MIGRATION_RE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+# Which Database the running task holds the lock of, to catch self-deadlocks early.
+_holding: contextvars.ContextVar[Database | None] = contextvars.ContextVar("_holding", default=None)
+
+
+class DatabaseError(RuntimeError):
+    """The database cannot be used (newer schema, corrupt file); message says what to do."""
+
+
+class Executor(Protocol):
+    """What storage functions need: a Database (auto-commit) or an open Transaction."""
+
+    async def execute(self, sql: str, params: Params = ()) -> int: ...
+    async def insert(self, sql: str, params: Params = ()) -> int: ...
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None: ...
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None: ...
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]: ...
+    async def fetchval(self, sql: str, params: Params = ()) -> Any: ...
+
+
+class _Statements:
+    """Statement helpers over a raw connection; callers hold the lock."""
+
+    _conn: aiosqlite.Connection
+
+    async def _execute(self, sql: str, params: Params) -> aiosqlite.Cursor:
+        return await self._conn.execute(sql, params)
+
+    async def _rowcount(self, sql: str, params: Params) -> int:
+        cur = await self._execute(sql, params)
+        return cur.rowcount
+
+    async def _lastrowid(self, sql: str, params: Params) -> int:
+        cur = await self._execute(sql, params)
+        return int(cur.lastrowid or 0)
+
+    async def _fetchone(self, sql: str, params: Params) -> Row | None:
+        cur = await self._execute(sql, params)
+        return await cur.fetchone()
+
+    async def _fetchall(self, sql: str, params: Params) -> list[Row]:
+        cur = await self._execute(sql, params)
+        return list(await cur.fetchall())
+
+
+class Transaction(_Statements):
+    """An open BEGIN IMMEDIATE … COMMIT; every statement of it runs without re-locking."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        return await self._rowcount(sql, params)
+
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        return await self._lastrowid(sql, params)
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        await self._conn.executemany(sql, rows)
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        return await self._fetchone(sql, params)
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        return await self._fetchall(sql, params)
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        row = await self._fetchone(sql, params)
+        return None if row is None else row[0]
+
+
+class Database(_Statements):
+    """The bot's database. Single statements auto-commit; use `transaction()` for several."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._conn_: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def _conn(self) -> aiosqlite.Connection:  # type: ignore[override]
+        if self._conn_ is None:
+            raise DatabaseError("database is not open")
+        return self._conn_
+
+    async def open(self) -> None:
+        if self._conn_ is not None:
+            return
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves, so nothing is left open.
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        self._conn_ = conn
+        try:
+            await conn.execute("PRAGMA busy_timeout = 5000")
+            await self._check_integrity()
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA synchronous = NORMAL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            await migrate(conn)
+        except BaseException:
+            await conn.close()
+            self._conn_ = None
+            raise
+
+    async def _check_integrity(self) -> None:
+        try:
+            row = await (await self._conn.execute("PRAGMA quick_check")).fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise DatabaseError(
+                f"{self.path} is not a readable SQLite database ({exc}); "
+                "restore it from a backup (see `community-bot backup`)"
+            ) from exc
+        if row is None or row[0] != "ok":
+            raise DatabaseError(
+                f"{self.path} failed its integrity check ({row[0] if row else '?'}); "
+                "restore it from a backup (see `community-bot backup`)"
+            )
+
+    async def close(self) -> None:
+        if self._conn_ is not None:
+            async with self._lock:
+                await self._conn_.close()
+                self._conn_ = None
+
+    @asynccontextmanager
+    async def _locked(self) -> AsyncIterator[None]:
+        if _holding.get() is self:
+            raise RuntimeError("statement on Database inside its own transaction: use the tx")
+        async with self._lock:
+            token = _holding.set(self)
+            try:
+                yield
+            finally:
+                _holding.reset(token)
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        async with self._locked():
+            return await self._rowcount(sql, params)
+
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        async with self._locked():
+            return await self._lastrowid(sql, params)
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        async with self.transaction() as tx:
+            await tx.executemany(sql, rows)
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        async with self._locked():
+            return await self._fetchone(sql, params)
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        async with self._locked():
+            return await self._fetchall(sql, params)
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """BEGIN IMMEDIATE … COMMIT, rolled back on any error; exclusive within the bot."""
+        async with self._locked():
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield Transaction(self._conn)
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+            else:
+                await self._conn.execute("COMMIT")
+
+    async def backup_to(self, target: str | Path) -> None:
+        """A consistent online copy through SQLite's backup API."""
+        async with self._locked():
+            dest = await aiosqlite.connect(str(target))
+            try:
+                await self._conn.backup(dest)
+            finally:
+                await dest.close()
+
+
+def migration_files() -> list[tuple[int, str, str]]:
+    """(version, name, sql) of every shipped migration, in order; versions must be 1..N."""
+    found = []
+    for entry in resources.files("storage.migrations").iterdir():
+        m = _MIGRATION_RE.match(entry.name)
+        if m:
+            found.append((int(m.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort()
+    for expected, (version, name, _) in enumerate(found, start=1):
+        if version != expected:
+            raise DatabaseError(f"migration numbering has a gap or duplicate at {name}")
+    return found
+
+
+LATEST_VERSION_HINT = "upgrade community-bot to a version that knows this schema"
+
+
+async def migrate(conn: aiosqlite.Connection, *, target: int | None = None) -> int:
+    """Apply pending migrations, each in its own transaction; returns the schema version."""
+    migrations = migration_files()
+    known = len(migrations)
+    current = (await (await conn.execute("PRAGMA user_version")).fetchone())[0]
+    if current > known:
+        raise DatabaseError(
+            f"database schema version {current} is newer than this bot knows ({known}); "
+            + LATEST_VERSION_HINT
+        )
+    goal = known if target is None else min(target, known)
+    for version, name, sql in migrations[current:goal]:
+        log.info("applying migration %s", name)
+        # executescript would COMMIT first; running the script inside our own BEGIN keeps
+        # the migration and its version bump atomic.
+        script = f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;"
+        try:
+            await conn.executescript(script)
+        except sqlite3.Error:
+            if conn.in_transaction:
+                await conn.execute("ROLLBACK")
+            raise
+        current = version
+    return current
