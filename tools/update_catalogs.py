@@ -10,6 +10,8 @@ English is written by hand in bot/locales/en/LC_MESSAGES/<feature>.po.
 from __future__ import annotations
 
 import argparse
+import re
+import string as stringlib
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -60,6 +62,14 @@ def load(lang: str, domain: str) -> Catalog:
     return Catalog(locale=lang.split("_")[0], domain=domain, project="community-bot")
 
 
+def _fields(text: str) -> set[str]:
+    """The {placeholders} of a message; a translation must keep exactly the same ones."""
+    try:
+        return {f for _, f, _, _ in stringlib.Formatter().parse(text) if f}
+    except ValueError:
+        return set(re.findall(r"{(\w*)}", text))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--check", action="store_true")
@@ -82,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
                     string = s2t.convert(msgid)
                 if not string:
                     missing.append(f"{lang}/{domain}: {msgid!r} ({places[0][0]}:{places[0][1]})")
+                elif _fields(string) != _fields(msgid):
+                    missing.append(f"{lang}/{domain}: placeholders differ in {msgid!r}")
                 new.add(msgid, string, locations=places)
             if not args.check:
                 path = po_path(lang, domain)

@@ -1,0 +1,33 @@
+"""Every user-facing string has a translation, with the same placeholders."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.i18n import gettext, lang_from_telegram, translator
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_catalogues_are_complete() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "update_catalogs.py"), "--check"],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_language_choice_from_telegram() -> None:
+    assert lang_from_telegram("zh-hans") == "zh_Hans"
+    assert lang_from_telegram("zh-TW") == "zh_Hant"
+    assert lang_from_telegram("zh-hk") == "zh_Hant"
+    assert lang_from_telegram("en-GB") == "en"
+    assert lang_from_telegram("ru") == "zh_Hans"
+    assert lang_from_telegram(None) == "zh_Hans"
+
+
+def test_translation_lookup() -> None:
+    assert gettext("en", "好的") == "OK"
+    assert translator("zh_Hant")("取消") == "取消"
+    assert translator("xx")("好的") == "好的"
+    assert gettext("en", "never-seen message") == "never-seen message"
