@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import importlib
 import logging
+import warnings
 
 from telegram import BotCommand
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, BaseRateLimiter, Defaults
 from telegram.request import BaseRequest
+from telegram.warnings import PTBUserWarning
 
 from bot import i18n
 from bot.clock import Clock
@@ -20,6 +22,9 @@ from storage.db import Database
 from storage.persistence import SQLitePersistence
 
 log = logging.getLogger(__name__)
+
+# Our conversations are deliberately per chat and user, not per message.
+warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
 
 # Each feature module has `register(app)`; order matters only for overlapping filters.
 FEATURES = (

@@ -83,6 +83,8 @@ class Address:
 
 
 _NUMBERISH = re.compile(r"^[0-9A-Za-z\-]+$")
+# Buildings may carry an estate prefix, as in the report's "官西4号楼".
+_BUILDING_NAME = re.compile(r"^[\u4e00-\u9fff]{0,6}[0-9A-Za-z\-]+$")
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
               "六": 6, "七": 7, "八": 8, "九": 9}
 
@@ -98,7 +100,7 @@ def _cn_number(text: str) -> str | None:
     return "".join(str(_CN_DIGITS[c]) for c in text)
 
 
-def clean_part(text: str, suffixes: tuple[str, ...]) -> str | None:
+def clean_part(text: str, suffixes: tuple[str, ...], *, named: bool = False) -> str | None:
     """'21号楼' → '21', '四单元' → '4', '302室' → '302'; None when it is not an address part."""
     value = normalize(text).replace(" ", "")
     for suffix in suffixes:
@@ -107,7 +109,8 @@ def clean_part(text: str, suffixes: tuple[str, ...]) -> str | None:
             break
     value = value.removeprefix("第")
     value = _cn_number(value) or value
-    if not value or len(value) > MAX_ADDRESS_PART or not _NUMBERISH.match(value):
+    shape = _BUILDING_NAME if named else _NUMBERISH
+    if not value or len(value) > MAX_ADDRESS_PART or not shape.match(value):
         return None
     return value.upper().lstrip("0") or "0"
 
@@ -117,7 +120,7 @@ UNIT_SUFFIXES = ("单元", "门", "单")
 ROOM_SUFFIXES = ("室", "号", "户")
 
 _FULL_ADDRESS = re.compile(
-    r"^\s*(?P<b>[0-9A-Za-z一二三四五六七八九十两]+)\s*(?:号楼|栋|幢|号|楼|#|-)\s*"
+    r"^\s*(?P<b>[\u4e00-\u9fff]{0,6}?[0-9A-Za-z一二三四五六七八九十两]+)\s*(?:号楼|栋|幢|号|楼|#|-)\s*"
     r"(?P<u>[0-9A-Za-z一二三四五六七八九十两]+)\s*(?:单元|门|单|-)\s*"
     r"(?P<r>[0-9A-Za-z]+)\s*(?:室|号|户)?\s*$"
 )
@@ -128,7 +131,7 @@ def parse_full_address(text: str) -> Address | None:
     m = _FULL_ADDRESS.match(normalize(text).replace(" ", ""))
     if not m:
         return None
-    b = clean_part(m.group("b"), BUILDING_SUFFIXES)
+    b = clean_part(m.group("b"), BUILDING_SUFFIXES, named=True)
     u = clean_part(m.group("u"), UNIT_SUFFIXES)
     r = clean_part(m.group("r"), ROOM_SUFFIXES)
     if b is None or u is None or r is None:
@@ -149,7 +152,7 @@ def parse_buildings(text: str) -> list[str] | None:
                 return None
             result.extend(str(n) for n in range(lo, hi + 1))
             continue
-        b = clean_part(part, BUILDING_SUFFIXES)
+        b = clean_part(part, BUILDING_SUFFIXES, named=True)
         if b is None:
             return None
         result.append(b)
@@ -159,3 +162,21 @@ def parse_buildings(text: str) -> list[str] | None:
 
 def building_sort_key(building: str) -> tuple[int, str]:
     return (int(building), "") if building.isdigit() else (10**9, building)
+
+
+def format_buildings(buildings: list[str]) -> str:
+    """['1','2','3','5','A'] → '1-3、5、A': long runs of buildings read better as ranges."""
+    numbers = sorted({int(b) for b in buildings if b.isdigit()})
+    others = sorted(b for b in set(buildings) if not b.isdigit())
+    parts: list[str] = []
+    i = 0
+    while i < len(numbers):
+        j = i
+        while j + 1 < len(numbers) and numbers[j + 1] == numbers[j] + 1:
+            j += 1
+        if j - i >= 2:
+            parts.append(f"{numbers[i]}-{numbers[j]}")
+        else:
+            parts.extend(str(n) for n in numbers[i:j + 1])
+        i = j + 1
+    return "、".join(parts + others)

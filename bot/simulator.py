@@ -9,7 +9,8 @@ updates, feeds them to `Application.process_update`, and returns what the bot se
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -278,6 +279,15 @@ class Simulator:
         for call in calls:
             self._emit("bot", call)
         return Reply(calls)
+
+    @contextmanager
+    def quiet(self) -> Iterator[None]:
+        """Steps that set the scene without cluttering a transcript."""
+        saved, self.listeners = self.listeners, []
+        try:
+            yield
+        finally:
+            self.listeners = saved
 
     def _emit(self, kind: str, payload: Any) -> None:
         for listener in self.listeners:

@@ -215,7 +215,7 @@ async def got_building(update: Update, context: Context) -> int:
     if full is not None:
         draft.update(building=full.building, unit=full.unit, room=full.room)
         return await _ask_name(update, context, _)
-    building = rules.clean_part(text, rules.BUILDING_SUFFIXES)
+    building = rules.clean_part(text, rules.BUILDING_SUFFIXES, named=True)
     if building is None:
         await reply(update, _("没看懂这个楼号。请只写数字，例如：21"))
         return BUILDING
@@ -533,7 +533,7 @@ async def grid_assign_command(update: Update, context: Context) -> None:
         await cstore.audit(tx, community["id"], actor.id, "grid_assign",
                            f"{target['id']} {','.join(buildings)}")
     await reply(update, _("{name} 现在负责：{buildings}号楼。").format(
-        name=target["first_name"], buildings="、".join(buildings)))
+        name=target["first_name"], buildings=rules.format_buildings(buildings)))
 
 
 # ---- /grid -----------------------------------------------------------------------------------
@@ -552,9 +552,8 @@ def _chart_lines(_: Translate, rows: list[Row]) -> list[str]:
     for name, buildings in sorted(by_worker.values(),
                                   key=lambda e: rules.building_sort_key(min(
                                       e[1], key=rules.building_sort_key))):
-        buildings.sort(key=rules.building_sort_key)
         lines.append(_("{buildings}号楼：网格员 {name}").format(
-            buildings="、".join(buildings), name=name))
+            buildings=rules.format_buildings(buildings), name=name))
     return lines
 
 
@@ -601,7 +600,8 @@ async def grid_command(update: Update, context: Context) -> None:
         missing = sorted({r["building"] for r in occupied} - assigned,
                          key=rules.building_sort_key)
         if missing:
-            lines.append(_("没有网格员的楼：{buildings}").format(buildings="、".join(missing)))
+            lines.append(_("没有网格员的楼：{buildings}").format(
+                buildings=rules.format_buildings(missing)))
         shown = True
     if not shown:
         lines.append(_("您还没有登记门牌，所以我不知道您住哪栋楼。发送 /register 登记。"))

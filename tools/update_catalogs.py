@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
                     if s2t is None:
                         import opencc
 
-                        s2t = opencc.OpenCC("s2t")
+                        s2t = opencc.OpenCC("s2tw")
                     string = s2t.convert(msgid)
                 if not string:
                     missing.append(f"{lang}/{domain}: {msgid!r} ({places[0][0]}:{places[0][1]})")

@@ -1,0 +1,136 @@
+"""The `community-bot` console script: run, demo, chat, sort, backup."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot.config import ConfigError, load_config
+
+
+class _TokenFilter(logging.Filter):
+    """Keep the bot token out of every log line (httpx logs request URLs)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.token and self.token in record.getMessage():
+            record.msg = record.getMessage().replace(self.token, "<BOT_TOKEN>")
+            record.args = ()
+        return True
+
+
+def _setup_logging(level: str, token: str = "") -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    if token:
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_TokenFilter(token))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from telegram import Update
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.app import build_application
+
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        print(f"community-bot: {exc}", file=sys.stderr)
+        return 2
+    _setup_logging(args.log_level, config.token)
+    app = build_application(config)
+    try:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:
+        print(f"community-bot: the Bot API at {config.api_url} rejected BOT_TOKEN; "
+              "check it with @BotFather", file=sys.stderr)
+        return 2
+    except NetworkError as exc:
+        message = str(exc).replace(config.token, "<BOT_TOKEN>")
+        print(f"community-bot: cannot reach the Bot API at {config.api_url}: {message}",
+              file=sys.stderr)
+        return 3
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bot import demo
+
+    return demo.main(args.db)
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from bot import playground
+
+    return playground.main(args.db)
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from storage.db import Database, DatabaseError
+
+    try:
+        config = load_config(require_token=False)
+    except ConfigError as exc:
+        print(f"community-bot: {exc}", file=sys.stderr)
+        return 2
+
+    async def backup() -> None:
+        db = Database(config.database_path)
+        await db.open()
+        try:
+            await db.backup_to(args.path)
+        finally:
+            await db.close()
+
+    try:
+        asyncio.run(backup())
+    except DatabaseError as exc:
+        print(f"community-bot: {exc}", file=sys.stderr)
+        return 2
+    print(f"backed up {config.database_path} to {args.path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="community-bot",
+        description="Telegram bot for residents of old residential communities (老旧小区改造).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="start long polling (needs BOT_TOKEN)")
+    run.add_argument("--log-level", default="INFO")
+    run.set_defaults(func=cmd_run)
+    demo = sub.add_parser("demo", help="play a scripted day offline and print the transcript")
+    demo.add_argument("--db", help="keep the demo database at this path")
+    demo.set_defaults(func=cmd_demo)
+    chat = sub.add_parser("chat", help="interactive offline playground")
+    chat.add_argument("--db", help="keep the playground database at this path")
+    chat.set_defaults(func=cmd_chat)
+    backup = sub.add_parser("backup", help="consistent online copy of DATABASE_PATH")
+    backup.add_argument("path")
+    backup.set_defaults(func=cmd_backup)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "sort":
+        # The look-up has its own argument parser (items, --json).
+        from bot.sorting_cli import main as sort_main
+
+        return sort_main(argv[1:])
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
