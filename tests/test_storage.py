@@ -1,0 +1,100 @@
+"""Migrations, refusal of newer or corrupt databases, transactions, backups, config."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import aiosqlite
+import pytest
+
+from bot.config import ConfigError, load_config
+from storage.db import Database, DatabaseError, migrate, migration_files
+
+GOOD_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+
+
+async def test_old_schema_upgrades_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    assert await migrate(conn, target=1) == 1
+    await conn.execute("INSERT INTO communities (id, name) VALUES (1, '锡林社区')")
+    await conn.execute("INSERT INTO users (id, first_name) VALUES (5, '王阿姨')")
+    await conn.close()
+
+    db = Database(path)
+    await db.open()
+    try:
+        assert await db.fetchval("PRAGMA user_version") == len(migration_files())
+        assert await db.fetchval("SELECT name FROM communities WHERE id = 1") == "锡林社区"
+        assert await db.fetchval("SELECT count(*) FROM jobs") == 0  # a table from a later version
+        assert await db.fetchval("PRAGMA journal_mode") == "wal"
+        assert await db.fetchval("PRAGMA foreign_keys") == 1
+    finally:
+        await db.close()
+
+
+async def test_newer_schema_refuses_to_start(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA user_version = 999")
+    db = Database(path)
+    with pytest.raises(DatabaseError, match="newer than this bot knows"):
+        await db.open()
+
+
+async def test_corrupt_file_refuses_with_pointer_to_backup(tmp_path: Path) -> None:
+    path = tmp_path / "corrupt.db"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(DatabaseError, match="backup"):
+        await Database(path).open()
+
+
+async def test_transaction_rolls_back_and_guards_self_deadlock(tmp_path: Path) -> None:
+    db = Database(tmp_path / "t.db")
+    await db.open()
+    try:
+        with pytest.raises(RuntimeError, match="boom"):
+            async with db.transaction() as tx:
+                await tx.execute("INSERT INTO communities (name) VALUES ('甲')")
+                raise RuntimeError("boom")
+        assert await db.fetchval("SELECT count(*) FROM communities") == 0
+        with pytest.raises(RuntimeError, match="inside its own transaction"):
+            async with db.transaction():
+                await db.fetchval("SELECT 1")
+        assert await db.fetchval("SELECT 1") == 1  # the lock was released
+    finally:
+        await db.close()
+
+
+async def test_online_backup_is_a_working_copy(tmp_path: Path) -> None:
+    db = Database(tmp_path / "live.db")
+    await db.open()
+    await db.execute("INSERT INTO communities (name) VALUES ('锡林社区')")
+    await db.backup_to(tmp_path / "copy.db")
+    await db.close()
+    copy = Database(tmp_path / "copy.db")
+    await copy.open()
+    try:
+        assert await copy.fetchval("SELECT name FROM communities") == "锡林社区"
+    finally:
+        await copy.close()
+
+
+def test_config_validation() -> None:
+    with pytest.raises(ConfigError, match="BOT_TOKEN is not set"):
+        load_config({})
+    with pytest.raises(ConfigError, match="malformed"):
+        load_config({"BOT_TOKEN": "hello"})
+    with pytest.raises(ConfigError, match="BOT_ADMINS"):
+        load_config({"BOT_TOKEN": GOOD_TOKEN, "BOT_ADMINS": "12,abc"})
+    with pytest.raises(ConfigError, match="time zone"):
+        load_config({"BOT_TOKEN": GOOD_TOKEN, "BOT_TIMEZONE": "Mars/Olympus"})
+    with pytest.raises(ConfigError, match="BOT_API_URL"):
+        load_config({"BOT_TOKEN": GOOD_TOKEN, "BOT_API_URL": "ftp://x"})
+    config = load_config({"BOT_TOKEN": GOOD_TOKEN, "BOT_ADMINS": "1, 2",
+                          "BOT_API_URL": "http://127.0.0.1:8081/bot"})
+    assert config.admins == {1, 2}
+    assert config.database_path == "community.db"
+    assert config.timezone == "Asia/Shanghai"
+    assert config.file_api_url == "http://127.0.0.1:8081/file/bot"
