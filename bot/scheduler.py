@@ -12,6 +12,7 @@ restart loses nothing. Each job kind chooses its guarantee:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -19,11 +20,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from apscheduler.jobstores.base import JobLookupError
+
 from storage import jobs as store
 from storage.db import Database, Executor
 
 if TYPE_CHECKING:
-    from telegram.ext import Application, ContextTypes, JobQueue
+    from telegram.ext import Application, ContextTypes, Job, JobQueue
 
     from bot.clock import Clock
 
@@ -73,7 +76,9 @@ class Scheduler:
         self.clock = clock
         self.kinds: dict[str, JobKind] = {}
         self._app: Application | None = None
-        self._queued: set[int] = set()
+        # job id → its JobQueue entry, so (re)queueing and cancelling are O(1): looking a job
+        # up by name scans every queued job, which made start-up quadratic in pending jobs.
+        self._queued: dict[int, Job] = {}
 
     def register(self, kind: str, callback: JobCallback, *, at_least_once: bool = True) -> None:
         self.kinds[kind] = JobKind(kind, callback, at_least_once)
@@ -117,21 +122,19 @@ class Scheduler:
             return
         self._dequeue(job_id)
         when = max(run_at, self.clock.now())
-        jq.run_once(self._fire, when=when, data=job_id, name=f"sched:{job_id}")
-        self._queued.add(job_id)
+        self._queued[job_id] = jq.run_once(self._fire, when=when, data=job_id,
+                                           name=f"sched:{job_id}")
 
     def _dequeue(self, job_id: int) -> None:
-        jq = self._job_queue
-        self._queued.discard(job_id)
-        if jq is None:
-            return
-        for job in jq.get_jobs_by_name(f"sched:{job_id}"):
-            job.schedule_removal()
+        job = self._queued.pop(job_id, None)
+        if job is not None and not job.removed:
+            with contextlib.suppress(JobLookupError):  # it ran (or went) meanwhile
+                job.schedule_removal()
 
     async def _fire(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         job = context.job
         assert job is not None
-        self._queued.discard(int(job.data))  # type: ignore[arg-type]
+        self._queued.pop(int(job.data), None)  # type: ignore[arg-type]
         await self.run_job(int(job.data))  # type: ignore[arg-type]
 
     async def run_job(self, job_id: int) -> bool:
