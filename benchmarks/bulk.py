@@ -121,7 +121,7 @@ def generic(conn: sqlite3.Connection, table: str, n: int, seed: int = 3,
     for _cid, name, ctype, notnull, default, pk in info:
         if pk and len(pks) == 1 and "INT" in (ctype or "").upper():
             continue  # rowid alias
-        if name in pools and pools[name]:
+        if pools.get(name):
             columns.append(name)
             makers.append(("pool", pools[name]))
             continue
