@@ -85,6 +85,11 @@ def _when(rt: Runtime, _: Translate, epoch: float | None) -> str:
     return _("{month}月{day}日 {hm}").format(month=d.month, day=d.day, hm=d.strftime("%H:%M"))
 
 
+def _name(_: Translate, row: Row, key: str = "name") -> str:
+    """Item names are data (the defaults are msgids): translated where shown."""
+    return _(row[key])
+
+
 def _btn(text: str, *parts: int | str) -> InlineKeyboardButton:
     return InlineKeyboardButton(text, callback_data=callbacks.pack(*map(str, parts)))
 
@@ -137,7 +142,7 @@ async def _home_community(rt: Runtime, user_id: int) -> Row | None:
 def _items_lines(_: Translate, items: list[Row], *, descriptions: bool = True) -> list[str]:
     lines = []
     for n, item in enumerate(items, start=1):
-        line = f"{n}. {_(item['name'])}"
+        line = f"{n}. {_name(_, item)}"
         if descriptions and item["description"]:
             line += f"（{item['description']}）"
         lines.append(line)
@@ -229,12 +234,12 @@ async def order_screen(update: Update, context: Context, round_id: int, *,
     if order is not None:
         by = order["first_name"] or _("纸质录入")
         who = _("您") if order["user_id"] == user.id else by
-        mine = "、".join(_(i["name"]) for i in items if i["id"] in saved) or _("（空）")
+        mine = "、".join(_name(_, i) for i in items if i["id"] in saved) or _("（空）")
         scope = _("您的点单") if rnd["per_person"] else _("您家目前的点单")
         lines.append(_("{scope}：{items}（{who}确认）").format(scope=scope, items=mine, who=who))
     if draft.get("dirty"):
         lines.append(_("已选 {n}/{k} 项，还没有确认。").format(n=len(picks), k=k))
-    rows = [[_btn(("☑ " if i["id"] in picks else "☐ ") + _(i["name"]), F, "t", round_id, i["id"])]
+    rows = [[_btn(("☑ " if i["id"] in picks else "☐ ") + _name(_, i), F, "t", round_id, i["id"])]
             for i in items]
     rows.append([_btn(_("✅ 确认点单（{n}/{k}）").format(n=len(picks), k=k), F, "ok", round_id)])
     rows.append([_btn(_("💬 议一议"), F, "cl", round_id), _btn(_("💡 提建议"), F, "s", round_id)])
@@ -390,7 +395,7 @@ async def _confirm(update: Update, context: Context, cb: callbacks.Callback, rnd
     draft.update(picks=picks, dirty=False)
     _drafts(context)[str(rnd["id"])] = draft
     await answer_callback(update, _("已保存"))
-    items = {i["id"]: _(i["name"]) for i in await store.items(rt.db, rnd["id"])}
+    items = {i["id"]: _name(_, i) for i in await store.items(rt.db, rnd["id"])}
     chosen = "、".join(items[i] for i in picks if i in items)
     text = (_("点单已更新：{items}。截止前还可以再改。") if placed.replaced
             else _("点单成功：{items}。截止前还可以再改。")).format(items=chosen)
@@ -416,7 +421,7 @@ async def _comment_list(update: Update, context: Context, cb: callbacks.Callback
         return
     await answer_callback(update)
     items = await store.items(rt_of(context).db, rnd["id"])
-    rows = [[_btn(_(i["name"]), F, "c", rnd["id"], i["id"])] for i in items]
+    rows = [[_btn(_name(_, i), F, "c", rnd["id"], i["id"])] for i in items]
     await reply(update, _("想对哪个项目说几句？请点一下。"), reply_markup=InlineKeyboardMarkup(rows))
 
 
@@ -445,7 +450,7 @@ async def talk_entry(update: Update, context: Context) -> int:
     context.user_data[TALK] = [rnd["id"], item["id"] if item else None]  # type: ignore[index]
     if item is not None:
         await reply(update, _("请写下您对“{item}”的意见（{n}字以内），发送 /cancel 取消。").format(
-            item=_(item["name"]), n=rules.MAX_COMMENT))
+            item=_name(_, item), n=rules.MAX_COMMENT))
     else:
         await reply(update, _("菜单上没有的需求也可以提，例如“健身器材少”。请写下您的建议，"
                               "发送 /cancel 取消。"))
@@ -583,7 +588,7 @@ async def open_button(update: Update, context: Context) -> int | None:
     await answer_callback(update)
     if act in ("ren", "desc", "del"):
         items = await store.items(rt.db, rid)
-        rows = [[_btn(_(i["name"]), FO, "pk", rid, i["id"], act)] for i in items]
+        rows = [[_btn(_name(_, i), FO, "pk", rid, i["id"], act)] for i in items]
         rows.append([_btn(_("◀ 返回"), FO, "back", rid)])
         await reply(update, _("请选择项目："), reply_markup=InlineKeyboardMarkup(rows))
         return EDIT
@@ -598,11 +603,11 @@ async def open_button(update: Update, context: Context) -> int | None:
                 if await store.editable(tx, rid):
                     await store.remove_item(tx, rid, item["id"])
             return await _show_draft(update, context, rid, _("已删除：{item}").format(
-                item=_(item["name"])))
+                item=_name(_, item)))
         s["wait"] = [op, item["id"]]
         await reply(update, (_("请输入“{item}”的新名称：") if op == "ren"
                              else _("请输入“{item}”的说明（{n}字以内）：")).format(
-            item=_(item["name"]), n=rules.MAX_DESCRIPTION))
+            item=_name(_, item), n=rules.MAX_DESCRIPTION))
         return TEXT
     if act == "add":
         s["wait"] = ["add", None]
@@ -867,7 +872,7 @@ async def menu_results(update: Update, context: Context) -> None:
         notes = await store.comments(rt.db, rnd["id"])
         if notes:
             text += "\n\n" + _("居民意见和建议：") + "\n" + "\n".join(
-                f"· {_(n['item_name']) if n['item_name'] else _('建议')}：{n['text']}"
+                f"· {_name(_, n, "item_name") if n['item_name'] else _('建议')}：{n['text']}"
                 for n in notes)
     await reply(update, text)
 
@@ -913,7 +918,7 @@ async def menu_export(update: Update, context: Context) -> None:
     for n in await store.comments(rt.db, rnd["id"]):
         at = datetime.fromtimestamp(n["at"], UTC).astimezone(rt.config.tz)
         notes.append([_("议一议") if n["item_id"] else _("建议"),
-                      _(n["item_name"]) if n["item_name"] else "", n["text"],
+                      _name(_, n, "item_name") if n["item_name"] else "", n["text"],
                       at.strftime("%Y-%m-%d %H:%M")])
     files = [(f"menu_{rnd['id']}_results.csv", results), (f"menu_{rnd['id']}_orders.csv", orders),
              (f"menu_{rnd['id']}_suggestions.csv", notes)]
@@ -965,7 +970,7 @@ async def _paper_screen(update: Update, context: Context, rnd: Row, hid: int,
     k = rnd["max_picks"]
     text = _("纸质点单：{address}\n请按居民的纸质单点选（最多 {k} 项），然后确认。").format(
         address=address.label(_), k=k)
-    rows = [[_btn(("☑ " if i["id"] in picks else "☐ ") + _(i["name"]), F, "pt", rnd["id"], hid,
+    rows = [[_btn(("☑ " if i["id"] in picks else "☐ ") + _name(_, i), F, "pt", rnd["id"], hid,
                   i["id"])] for i in items]
     rows.append([_btn(_("✅ 确认录入（{n}/{k}）").format(n=len(picks), k=k), F, "pok", rnd["id"],
                       hid)])
@@ -1091,7 +1096,7 @@ async def menu_progress(update: Update, context: Context) -> None:
 async def _progress_list(update: Update, context: Context, rnd: Row, *, edit: bool) -> None:
     _ = await tr_chat(update, context)
     items = await store.items(rt_of(context).db, rnd["id"])
-    rows = [[_btn(f"{rules.PROGRESS_ICONS[rules.Progress(i['progress'])]} {_(i['name'])} · "
+    rows = [[_btn(f"{rules.PROGRESS_ICONS[rules.Progress(i['progress'])]} {_name(_, i)} · "
                   f"{_(rules.PROGRESS_NAMES[rules.Progress(i['progress'])])}", F, "pi",
                   rnd["id"], i["id"])] for i in items]
     text = _("点项目，设置进度：")
@@ -1125,7 +1130,7 @@ async def _progress_item(update: Update, context: Context, cb: callbacks.Callbac
                   item["id"], p.value)] for p in states]
     query = update.callback_query
     assert query is not None
-    await query.edit_message_text(_("“{item}”现在的进度：").format(item=_(item["name"])),
+    await query.edit_message_text(_("“{item}”现在的进度：").format(item=_name(_, item)),
                                   reply_markup=InlineKeyboardMarkup(rows))
 
 
