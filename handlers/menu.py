@@ -872,7 +872,7 @@ async def menu_results(update: Update, context: Context) -> None:
         notes = await store.comments(rt.db, rnd["id"])
         if notes:
             text += "\n\n" + _("居民意见和建议：") + "\n" + "\n".join(
-                f"· {_name(_, n, "item_name") if n['item_name'] else _('建议')}：{n['text']}"
+                f"· {_name(_, n, 'item_name') if n['item_name'] else _('建议')}：{n['text']}"
                 for n in notes)
     await reply(update, text)
 
