@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot import menu as rules
-from storage.db import Database, Executor, Row
+from storage.db import Executor, Row
 
 
 # ---- rounds -----------------------------------------------------------------------------------
@@ -260,7 +260,3 @@ async def comments(ex: Executor, round_id: int) -> list[Row]:
         "LEFT JOIN menu_items i ON i.id = c.item_id WHERE c.round_id = ? "
         "ORDER BY c.item_id IS NOT NULL, i.position, c.id", (round_id,))
 
-
-async def open_rounds_with_deadline(db: Database) -> list[Row]:
-    return await db.fetchall(
-        "SELECT * FROM menu_rounds WHERE status = 'open' AND deadline IS NOT NULL")
