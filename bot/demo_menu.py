@@ -14,7 +14,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from bot.i18n import translator
 from bot.simulator import Chat, Person, Simulator
+from handlers.shared import user_lang
 
 
 def _say(out: Any, line: str) -> None:
@@ -44,14 +46,12 @@ async def scene(sim: Simulator, out: Any) -> None:
         "SELECT u.* FROM residents r JOIN users u ON u.id = r.user_id "
         "WHERE r.community_id = ? ORDER BY u.id", (cid,))
 
-    _say(out, f"{staff.first_name}: /menu_open")
+    _say(out, "\n=== 10:00 · 社区工作人员开一轮改造“点单”，居民在私聊里点菜 ===")
     reply = await sim.send(staff, group, "/menu_open")
     reply = await sim.press(staff, reply, "下一步")
     reply = await sim.press(staff, reply, "截止时间")
     reply = await sim.send(staff, group, "3天后")
     reply = await sim.press(staff, reply, "开始点单")
-    for call in reply.to(group.id):
-        _say(out, f"[群] {call.text}")
     round_id = int(await db.fetchval(
         "SELECT id FROM menu_rounds WHERE community_id = ? AND status = 'open'", (cid,)))
     items = [r["name"] for r in await db.fetchall(
@@ -63,17 +63,11 @@ async def scene(sim: Simulator, out: Any) -> None:
         chat: Chat = sim.private(person)
         screen = (await sim.send(person, chat, f"/start menu-{round_id}")).last_with_buttons()
         wanted = [items[(n + step * 3) % len(items)] for step in range(1 + n % 3)]
+        _ = translator(await user_lang(sim.rt, person.id))  # buttons are in their language
         for name in wanted:
-            await sim.press(person, screen, name)
+            await sim.press(person, screen, _(name))
             screen = sim.current(screen)
-        reply = await sim.press(person, screen, "确认点单")
-        _say(out, f"{person.first_name}（私聊）: {reply.text}")
+        await sim.press(person, screen, "✅")
 
-    _say(out, "…三天后…")
-    reply = await sim.advance(timedelta(days=3, minutes=1))
-    for call in reply.to(group.id):
-        if call.method == "sendPhoto":
-            size = sum(len(data) for data in call.files.values())
-            _say(out, f"[群] 📊 {call.text}（PNG {size} 字节）")
-        else:
-            _say(out, f"[群] {call.text}")
+    _say(out, "\n=== 三天后 · 截止时间到，结果和图表自动发到群里 ===")
+    await sim.advance(timedelta(days=3, minutes=1))

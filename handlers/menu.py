@@ -815,6 +815,8 @@ async def remind_job(app: Application, job: ScheduledJob) -> None:  # type: igno
     rnd = await store.get_round(rt.db, int(job.payload["round"]))
     if rnd is None or rnd["status"] != "open":
         return
+    if rnd["deadline"] is not None and job.now.timestamp() >= float(rnd["deadline"]) - 1800:
+        return  # the bot was down until (nearly) the deadline: a reminder now would mislead
     community = await cstore.get_community(rt.db, rnd["community_id"])
     assert community is not None
     for row in await store.members_without_order(rt.db, rnd["id"], rnd["community_id"],
