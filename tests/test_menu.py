@@ -311,3 +311,31 @@ def test_chart_is_png_with_item_labels() -> None:
     chart = render_ranking("结果", ["整修围墙和大门", "车棚改造"], [3, 1], ["75%", "25%"])
     assert chart.png.startswith(b"\x89PNG\r\n\x1a\n")
     assert chart.labels == ["整修围墙和大门", "车棚改造"]
+
+
+async def test_simultaneous_orders_never_double_count_or_get_lost(
+        sim: Simulator, group: Chat, ready: int) -> None:
+    import asyncio
+
+    rid = await open_round(sim, group)
+    neighbours = [Person(300 + i, f"邻居{i}", f"nb{i}") for i in range(12)]
+    for i, person in enumerate(neighbours):
+        await register(sim, person, f"30-1-{101 + i}", f"邻居{i}")
+    # Two members of one household confirm at the same moment, plus twelve neighbours.
+    screens = {}
+    for person, names in [(WANG, ["车棚改造"]), (WANG_SON, ["楼梯维修"])]:
+        reply = await sim.send(person, sim.private(person), f"/start menu-{rid}")
+        screens[person.id] = reply.last_with_buttons()
+        for name in names:
+            await sim.press(person, screens[person.id], name)
+    results = await asyncio.gather(
+        sim.press(WANG, sim.current(screens[WANG.id]), "确认点单"),
+        sim.press(WANG_SON, sim.current(screens[WANG_SON.id]), "确认点单"),
+        *(order(sim, p, rid, "小区楼顶防水") for p in neighbours),
+    )
+    assert all(r.calls for r in results)
+    assert await sim.rt.db.fetchval(
+        "SELECT count(*) FROM menu_orders WHERE round_id = ?", (rid,)) == 13
+    picks = await picks_of(sim, rid)
+    assert picks["h1"] in ({"车棚改造"}, {"楼梯维修"})  # the later one wins, never both
+    assert sum(1 for v in picks.values() if v == {"小区楼顶防水"}) == 12
