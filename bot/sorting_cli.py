@@ -24,28 +24,37 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _as_dict(result: LookupResult) -> dict:
-    # A fuzzy best guess is not an answer: only the candidates are reported for it.
-    item = result.item if result.found else None
-    category = item.category if item else (result.category.code if result.category else None)
-    category_name = (
-        result.special.name if result.special
-        else category.zh if category
-        else None
-    )
-    if result.status in ("composite", "special", "category"):
-        reason = result.advice
-    else:
-        reason = item.reason if item else None
-    return {
+    row: dict = {
         "query": result.query,
         "status": result.status,
-        "name": item.name if item else (result.special.name if result.special else None),
-        "category": (result.special.code if result.special else category and str(category)),
-        "category_name": category_name,
-        "reason": reason,
-        "note": item.note if item else None,
+        "name": None,
+        "category": None,
+        "category_name": None,
+        "reason": None,
+        "note": None,
         "candidates": [c.name for c in result.candidates],
     }
+    # A fuzzy best guess is not an answer: only its candidates are reported.
+    if result.status in ("exact", "synonym", "composite") and result.item:
+        item = result.item
+        row.update(
+            name=item.name, category=str(item.category), category_name=item.category.zh,
+            reason=result.advice if result.status == "composite" else item.reason,
+            note=item.note,
+        )
+    elif result.status == "special" and result.special:
+        special = result.special
+        row.update(
+            name=special.name, category=special.code, category_name=special.name,
+            reason=result.advice,
+        )
+    elif result.status == "category" and result.category:
+        info = result.category
+        row.update(
+            name=info.name, category=str(info.code), category_name=info.name,
+            reason=result.advice,
+        )
+    return row
 
 
 def _as_line(result: LookupResult, row: dict) -> str:
