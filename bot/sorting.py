@@ -95,7 +95,7 @@ class LookupResult:
     query_normalized: str
     item: Item | None = None
     candidates: tuple[Item, ...] = ()
-    category: CategoryInfo | None = None  # status "category", or the item's category
+    category: CategoryInfo | None = None  # status "category", or the found item's category
     special: SpecialClass | None = None  # status "special"
     advice: str | None = None  # composite / special / category: what to do
     matched: str | None = None  # the word of the knowledge base that matched
@@ -115,7 +115,8 @@ _QUESTION_TAIL = re.compile(
     r"|是哪类垃圾|是哪种垃圾|是哪一类垃圾|是哪一类|是哪类|是什么类|什么垃圾|哪类垃圾"
     r"|应该怎么扔|应该扔哪里|应该扔哪|应该放哪|要怎么扔|怎么扔|怎么丢|怎么处理|怎么分类"
     r"|如何分类|如何扔|如何处理|扔哪里|扔哪儿|扔哪|丢哪里|丢哪儿|丢哪|放哪里|放哪儿|放哪"
-    r"|扔到哪里|扔到哪|扔什么桶|扔哪个桶|放什么桶|是什么意思|是什么|是啥|指什么|包括什么"
+    r"|扔到哪里|扔到哪|扔什么桶|扔哪个桶|放什么桶|放哪个桶|扔哪个垃圾桶|放哪个垃圾桶"
+    r"|扔什么垃圾桶|放什么垃圾桶|进哪个桶|是什么意思|是什么|是啥|指什么|包括什么"
     r"|有哪些|是不是垃圾|垃圾分类|吗|呢|啊|呀|吧|嘛|哦|哇)$"
 )
 _LEADING = re.compile(
@@ -202,6 +203,7 @@ class KnowledgeBase:
     _bigram_index: dict[str, list[str]] = field(default_factory=dict, repr=False)
     _char_index: dict[str, list[str]] = field(default_factory=dict, repr=False)
     _liquids: frozenset[str] = frozenset()
+    _guess: re.Pattern[str] = re.compile(r"(?!)")  # "…是有害垃圾" (built at load time)
 
     _instance: ClassVar[KnowledgeBase | None] = None  # process-wide cache, see get()
 
@@ -277,10 +279,17 @@ class KnowledgeBase:
                 continue  # fuzzy candidates are items only
             for gram in _bigrams(key):
                 self._bigram_index.setdefault(gram, []).append(key)
-            if len(key) <= 4:
+            if 2 <= len(key) <= 4:  # one-character words ("花") make poor suggestions
                 for char in set(key):
                     self._char_index.setdefault(char, []).append(key)
         self._liquids = frozenset(fold(w) for w in self.composite.get("liquids", ()))
+        names = sorted(
+            {fold(w) for info in self.categories.values() for w in (info.name, *info.aliases)},
+            key=len, reverse=True,
+        )
+        self._guess = re.compile(
+            r"(是不是|算不算|属不属于|属于|应该是|是|算|扔|放|丢)(" + "|".join(names) + r")$"
+        )
 
     # -- accessors -----------------------------------------------------------------------
 
@@ -302,7 +311,7 @@ class KnowledgeBase:
         hit = self._resolve(key, query)
         if hit:
             return hit
-        core = _strip_question(key)
+        core = self._strip_guess(_strip_question(key))
         if not core:
             return LookupResult("empty", query, key)
         for stage in self._peel(core):
@@ -319,6 +328,15 @@ class KnowledgeBase:
             if hit and hit.status != "category":
                 return hit
         return self._fuzzy(core, query, key)
+
+    def _strip_guess(self, text: str) -> str:
+        """"电池是有害垃圾" → "电池": the user's guess is dropped, the answer corrects it."""
+        match = self._guess.search(text)
+        if match is None:
+            return text
+        if match.start() == 0:  # "是有害垃圾吗": a question about the category itself
+            return match.group(2)
+        return _strip_question(text[: match.start()])
 
     def _peel(self, text: str) -> list[str]:
         """`text`, then each shorter form after peeling one quantifier/modifier/opener."""
@@ -433,9 +451,9 @@ class KnowledgeBase:
                 break
         if not candidates:
             return LookupResult("unknown", query, normalized)
+        # item is only the top candidate: not an answer, so no category is attached.
         return LookupResult(
-            "fuzzy", query, normalized, item=candidates[0], candidates=tuple(candidates),
-            category=self.categories[candidates[0].category],
+            "fuzzy", query, normalized, item=candidates[0], candidates=tuple(candidates)
         )
 
 

@@ -153,3 +153,23 @@ def test_huge_input_does_not_crash() -> None:
 
 def test_query_normalized_is_reported() -> None:
     assert lookup(" 舊電池 ").query_normalized == "旧电池"
+
+
+@pytest.mark.parametrize(
+    ("query", "name", "code"),
+    [
+        ("电池是有害垃圾吗", "废电池", "hazardous"),
+        ("奶茶杯是不是可回收垃圾", "奶茶杯", "other"),  # a wrong guess is corrected
+        ("花生壳算不算湿垃圾？", "花生壳", "kitchen"),
+        ("电池放哪个垃圾桶", "废电池", "hazardous"),
+    ],
+)
+def test_a_guessed_category_in_the_question_is_ignored(query: str, name: str, code: str) -> None:
+    result = lookup(query)
+    assert result.found and result.item is not None and result.item.name == name
+    assert result.item.category == Category(code)
+
+
+def test_fuzzy_result_carries_no_category() -> None:
+    result = lookup("卫生低")
+    assert result.status == "fuzzy" and result.category is None
