@@ -138,8 +138,8 @@ def worker_buttons(_: Translate, t: Row, actor: rules.Actor) -> list[list[Inline
         rows.append(row)
     if status in rules.OPEN and actor.is_worker:
         rows.append([
-            InlineKeyboardButton(_("📝 写进展"), callback_data=callbacks.pack("rn", tid, 0)),
-            InlineKeyboardButton(_("🔒 内部备注"), callback_data=callbacks.pack("rn", tid, 1)),
+            InlineKeyboardButton(_("📝 写进展"), callback_data=callbacks.pack("rn", "n", tid, 0)),
+            InlineKeyboardButton(_("🔒 内部备注"), callback_data=callbacks.pack("rn", "n", tid, 1)),
         ])
     if status in rules.WORKING and actor.is_assignee:
         rows.append([button(_("↩️ 退回，我做不了"), "back", tid)])

@@ -157,8 +157,9 @@ async def _after_change(context: Context, t: Row, action: rules.Action, actor_id
         people = [t["assignee_id"], *await staff_ids(rt, t["community_id"])]
         for uid in dict.fromkeys(p for p in people if p and p != actor_id):
             _ = await tr_user(context, uid)
+            rows = worker_buttons(_, t, await actor_for(rt, uid, t))
             await send(context, uid, _("⚠️ 居民说 #{id} 没解决，已重新打开，请再看看。").format(
-                id=t["id"]) + "\n" + headline(_, t))
+                id=t["id"]) + "\n" + headline(_, t), InlineKeyboardMarkup(rows) if rows else None)
 
 
 async def _task_message(context: Context, uid: int, t: Row, _intro: str = "") -> None:
@@ -429,8 +430,10 @@ async def note_entry(update: Update, context: Context) -> int:
         return ConversationHandler.END
     try:
         cb = callbacks.unpack(query.data, "rn")
-        tid, internal = int(cb.action), cb.int_arg(0)
-    except (callbacks.BadCallback, ValueError) as exc:
+        if cb.action != "n":
+            raise callbacks.BadCallback(f"unknown note action {cb.action!r}")
+        tid, internal = cb.int_arg(0), cb.int_arg(1)
+    except callbacks.BadCallback as exc:
         await refuse_callback(update, context, str(exc))
         return ConversationHandler.END
     rt = rt_of(context)
