@@ -269,7 +269,8 @@ async def got_description(update: Update, context: Context) -> int:
     message = update.effective_message
     text, problem = rules.clean_description(message.text if message else None)
     if text is None:
-        await reply(update, _(problem or ""))
+        assert problem is not None
+        await reply(update, _(problem))
         return DESCRIPTION
     _draft(context)["description"] = text
     return await ask_photos(update, context, _)
