@@ -107,7 +107,8 @@ async def apply(context: Context, user_id: int, ticket_id: int, action: rules.Ac
         fields = {"close_reason": reason}
     async with rt.db.transaction() as tx:
         # `WHERE status = <what we read>`: two presses at once give exactly one change.
-        if not await store.move(tx, ticket_id, t["status"], target, now, **fields):
+        if not await store.move(tx, ticket_id, t["status"], target, now,
+                                assignee_was=t["assignee_id"], **fields):
             return None, STALE
         await store.add_history(tx, ticket_id, user_id, now, t["status"], target, note)
         if target in (rules.Status.RESOLVED, rules.Status.CLOSED, rules.Status.CONFIRMED):
@@ -688,7 +689,8 @@ async def merge_command(update: Update, context: Context) -> None:
     now = now_ts(rt)
     async with rt.db.transaction() as tx:
         ok = await store.move(tx, dup_id, dup["status"], "closed", now,
-                              close_reason="dup", merged_into=keep_id)
+                              assignee_was=dup["assignee_id"], close_reason="dup",
+                              merged_into=keep_id)
         if ok:
             await store.add_history(tx, dup_id, user.id, now, dup["status"], "closed",
                                     _("合并到 #{id}").format(id=keep_id))

@@ -452,3 +452,32 @@ async def test_escalation_survives_restart(sim: Simulator, group: Chat) -> None:
     reply = await sim.advance(timedelta(days=3))
     assert not reply.to(VOLUNTEER.id) and not reply.to(STAFF.id)
     assert_group_clean(sim, group)
+
+
+# ---- other languages, the demo -------------------------------------------------------------------
+async def test_english_resident_files_in_english(sim: Simulator, group: Chat) -> None:
+    from tests.conftest import ALICE
+    await community(sim, group)
+    await register(sim, ALICE, "3-1-101", "Alice")
+    chat = sim.private(ALICE)
+    reply = await sim.send(ALICE, chat, "/repair")
+    assert "What kind of problem" in reply.text
+    reply = await sim.press(ALICE, reply, "Water pipes")
+    reply = await sim.press(ALICE, reply, "My own unit")
+    assert "describe the problem" in reply.text
+    reply = await sim.send(ALICE, chat, "Kitchen pipe leaks")
+    reply = await sim.press(ALICE, reply, "Skip")
+    reply = await sim.press(ALICE, reply, "No")
+    reply = await sim.press(ALICE, reply, "Send request")
+    assert "Your request number is #1" in reply.text
+
+
+async def test_demo_scene(sim: Simulator, group: Chat) -> None:
+    from bot.demo_repairs import scene
+    await setup_community(sim, group)
+    await register(sim, WANG, "21-4-302", "王阿姨")
+    lines: list[str] = []
+    await scene(sim, lines.append)
+    row = await sim.rt.db.fetchone("SELECT status, rating FROM repair_tickets")
+    assert (row["status"], row["rating"]) == ("confirmed", 5)
+    assert any("#1" in line for line in lines)
