@@ -26,6 +26,7 @@ CREATE TABLE repair_tickets (
 );
 CREATE INDEX repair_tickets_filter ON repair_tickets(community_id, status, building, category);
 CREATE INDEX repair_tickets_category ON repair_tickets(community_id, category, status);
+CREATE INDEX repair_tickets_building ON repair_tickets(community_id, building, status);
 CREATE INDEX repair_tickets_due ON repair_tickets(community_id, status, due_at);
 CREATE INDEX repair_tickets_assignee ON repair_tickets(assignee_id, status);
 CREATE INDEX repair_tickets_reporter ON repair_tickets(reporter_id, id);
