@@ -31,6 +31,7 @@ FEATURES = (
     "handlers.common",
     "handlers.community",
     "handlers.menu",
+    "handlers.repairs",
 )
 
 
