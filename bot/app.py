@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 FEATURES = (
     "handlers.common",
     "handlers.community",
+    "handlers.reminders",
 )
 
 
