@@ -288,7 +288,8 @@ async def confirm(update: Update, context: Context) -> int:
         upcoming = await plan_notice(rt, tx, notice_id, schedule, bool(draft.get("meeting")))
         if draft.get("meeting"):
             await rt.scheduler.schedule("notice_send", now, {
-                "notice": notice_id, "part": "announce", "due": now.timestamp()},
+                "notice": notice_id, "part": "announce", "due": now.timestamp(),
+                "occ": (upcoming or now).timestamp()},
                 key=f"notice:{notice_id}:announce", tx=tx)
         await cstore.audit(tx, draft["community"], user.id, "notice_create", str(notice_id))
     context.user_data.pop(DRAFT, None)  # type: ignore[union-attr]
