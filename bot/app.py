@@ -32,6 +32,7 @@ FEATURES = (
     "handlers.community",
     "handlers.menu",
     "handlers.repairs",
+    "handlers.reminders",
 )
 
 
