@@ -30,6 +30,9 @@ warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTB
 FEATURES = (
     "handlers.common",
     "handlers.community",
+    "handlers.menu",
+    "handlers.repairs",
+    "handlers.reminders",
 )
 
 

@@ -33,7 +33,9 @@ Out = Callable[[str], None]
 Scene = Callable[[Simulator, Out], Awaitable[None]]
 
 # Feature scenes, in the order of a day: module path of `async def scene(sim, out)`.
-SCENES: tuple[str, ...] = ()
+SCENES: tuple[str, ...] = (
+    "bot.demo_menu",
+)
 
 
 def group_chat(sim: Simulator) -> Chat:

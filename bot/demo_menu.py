@@ -1,0 +1,73 @@
+"""Demo scene: one renovation-menu round from opening to the published chart.
+
+`scene(sim, out)` assumes a started Simulator whose database already holds (as after
+tests/conftest.setup_community plus a few registrations):
+  * a community with at least one linked group chat;
+  * a user with the `staff` role there (or a BOT_ADMINS id), who has talked to the bot;
+  * registered residents (the `residents` table) who will order in private chat;
+  * no round of that community in progress.
+`out` receives one line of text per step: a callable, or anything with `write`/`append`.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from bot.i18n import translator
+from bot.simulator import Chat, Person, Simulator
+from handlers.shared import user_lang
+
+
+def _say(out: Any, line: str) -> None:
+    if hasattr(out, "write"):
+        out.write(line + "\n")
+    elif hasattr(out, "append"):
+        out.append(line)
+    else:
+        out(line)
+
+
+async def scene(sim: Simulator, out: Any) -> None:
+    db = sim.rt.db
+    group_row = await db.fetchone("SELECT * FROM groups ORDER BY chat_id LIMIT 1")
+    assert group_row is not None, "the demo needs a linked group (run /setup first)"
+    cid = group_row["community_id"]
+    group = sim.group(group_row["chat_id"], group_row["title"] or "居民群")
+    staff_row = await db.fetchone(
+        "SELECT u.* FROM roles r JOIN users u ON u.id = r.user_id "
+        "WHERE r.community_id = ? AND r.role = 'staff' ORDER BY u.id LIMIT 1", (cid,))
+    if staff_row is None:
+        staff_row = await db.fetchone("SELECT * FROM users WHERE id = ?",
+                                      (min(sim.config.admins),))
+    assert staff_row is not None, "the demo needs a staff member"
+    staff = Person(staff_row["id"], staff_row["first_name"], staff_row["username"])
+    residents = await db.fetchall(
+        "SELECT u.* FROM residents r JOIN users u ON u.id = r.user_id "
+        "WHERE r.community_id = ? ORDER BY u.id", (cid,))
+
+    _say(out, "\n=== 10:00 · 社区工作人员开一轮改造“点单”，居民在私聊里点菜 ===")
+    reply = await sim.send(staff, group, "/menu_open")
+    reply = await sim.press(staff, reply, "下一步")
+    reply = await sim.press(staff, reply, "截止时间")
+    reply = await sim.send(staff, group, "3天后")
+    reply = await sim.press(staff, reply, "开始点单")
+    round_id = int(await db.fetchval(
+        "SELECT id FROM menu_rounds WHERE community_id = ? AND status = 'open'", (cid,)))
+    items = [r["name"] for r in await db.fetchall(
+        "SELECT name FROM menu_items WHERE round_id = ? AND removed = 0 ORDER BY position",
+        (round_id,))]
+
+    for n, row in enumerate(residents):
+        person = Person(row["id"], row["first_name"], row["username"])
+        chat: Chat = sim.private(person)
+        screen = (await sim.send(person, chat, f"/start menu-{round_id}")).last_with_buttons()
+        wanted = [items[(n + step * 3) % len(items)] for step in range(1 + n % 3)]
+        _ = translator(await user_lang(sim.rt, person.id))  # buttons are in their language
+        for name in wanted:
+            await sim.press(person, screen, _(name))
+            screen = sim.current(screen)
+        await sim.press(person, screen, "✅")
+
+    _say(out, "\n=== 三天后 · 截止时间到，结果和图表自动发到群里 ===")
+    await sim.advance(timedelta(days=3, minutes=1))

@@ -1,0 +1,289 @@
+"""Pure rules of the renovation menu (菜单服务): items, K limit, deadlines, tallies.
+
+No Telegram, no SQL: handlers and the demo call these; tests call them directly.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta, tzinfo
+from enum import StrEnum
+
+from bot.i18n import N_
+from bot.text import normalize
+
+# The menu from the 锡林社区 report, in its order.
+DEFAULT_ITEMS: tuple[str, ...] = (
+    N_("整修围墙和大门"),
+    N_("改造消防通道"),
+    N_("建筑物主体结构加固"),
+    N_("外墙保温节能改造"),
+    N_("楼体外墙及楼道粉饰"),
+    N_("房屋内部老旧管线更新改造"),
+    N_("小区楼顶防水"),
+    N_("车棚改造"),
+    N_("破损路面重新硬化"),
+    N_("楼梯维修"),
+    N_("小区环境优化"),
+)
+
+DEFAULT_K = 3
+MAX_K = 6
+MAX_ITEMS = 20
+MAX_NAME = 30
+MAX_DESCRIPTION = 200
+MAX_COMMENT = 300
+
+
+class Status(StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+# Allowed round transitions; anything else is refused (a stale or repeated action).
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.DRAFT: frozenset({Status.OPEN, Status.CLOSED}),  # draft → closed = cancelled
+    Status.OPEN: frozenset({Status.CLOSED}),
+    Status.CLOSED: frozenset(),
+}
+
+
+def can_move(current: str, target: Status) -> bool:
+    try:
+        return target in TRANSITIONS[Status(current)]
+    except ValueError:
+        return False
+
+
+class Progress(StrEnum):
+    NONE = "none"
+    PLANNED = "planned"
+    BUILDING = "building"
+    DONE = "done"
+
+
+PROGRESS_NAMES: dict[Progress, str] = {
+    Progress.NONE: N_("未安排"),
+    Progress.PLANNED: N_("计划中"),
+    Progress.BUILDING: N_("施工中"),
+    Progress.DONE: N_("已完成"),
+}
+PROGRESS_ICONS: dict[Progress, str] = {
+    Progress.NONE: "⚪", Progress.PLANNED: "📝", Progress.BUILDING: "🚧", Progress.DONE: "✅",
+}
+
+
+# ---- items and picks --------------------------------------------------------------------------
+def clean_item_name(text: str) -> str | None:
+    name = normalize(text)
+    if not name or len(name) > MAX_NAME or name.startswith("/"):
+        return None
+    return name
+
+
+def clean_text(text: str, limit: int) -> str | None:
+    value = " ".join(text.split())
+    if not value or len(value) > limit or value.startswith("/"):
+        return None
+    return value
+
+
+class PickError(StrEnum):
+    TOO_MANY = "too_many"
+    UNKNOWN_ITEM = "unknown_item"
+
+
+def toggle(picks: Iterable[int], item_id: int, k: int,
+           valid: Iterable[int]) -> tuple[list[int], PickError | None]:
+    """Add or remove one item; refuses the (K+1)-th pick and items not on the menu."""
+    current = [p for p in picks]
+    if item_id not in set(valid):
+        return current, PickError.UNKNOWN_ITEM
+    if item_id in current:
+        return [p for p in current if p != item_id], None
+    if len(current) >= k:
+        return current, PickError.TOO_MANY
+    return [*current, item_id], None
+
+
+def check_order(picks: Iterable[int], k: int, valid: Iterable[int]) -> PickError | None:
+    """What the storage re-checks inside the write transaction."""
+    chosen = list(picks)
+    if len(set(chosen)) != len(chosen) or not set(chosen) <= set(valid):
+        return PickError.UNKNOWN_ITEM
+    if len(chosen) > k:
+        return PickError.TOO_MANY
+    return None
+
+
+# ---- deadlines --------------------------------------------------------------------------------
+_NO_DEADLINE = {"无", "不设", "不设截止", "没有", "不限", "none", "no", "-"}
+_DATE = re.compile(
+    r"^(?:(?P<y>\d{4})[年/.-])?(?P<m>\d{1,2})[月/.-](?P<d>\d{1,2})[日号]?"
+    r"(?:\s*(?P<h>\d{1,2})(?:[:：点时](?P<min>\d{1,2})?分?)?)?$"
+)
+_RELATIVE = re.compile(r"^(?P<n>\d{1,3})\s*(?P<unit>天|日|小时|个小时|周|星期)(?:以)?后$")
+
+
+class BadDeadline(ValueError):
+    pass
+
+
+def parse_deadline(text: str, now: datetime, tz: tzinfo) -> datetime | None:
+    """'5月31日 18:00', '5/31', '3天后', '12小时后' → aware datetime; '无' → None.
+
+    A date without a time means the end of that day (23:59) in the community's time zone;
+    a date already past this year means next year. Raises BadDeadline when unclear or past.
+    """
+    value = normalize(text).lower().replace("点半", ":30")
+    if value in _NO_DEADLINE:
+        return None
+    local_now = now.astimezone(tz)
+    rel = _RELATIVE.match(value.replace(" ", ""))
+    if rel:
+        n = int(rel.group("n"))
+        unit = rel.group("unit")
+        delta = (timedelta(days=n) if unit in ("天", "日") else
+                 timedelta(weeks=n) if unit in ("周", "星期") else timedelta(hours=n))
+        if delta <= timedelta(0):
+            raise BadDeadline(text)
+        return (now + delta).replace(second=0, microsecond=0)
+    m = _DATE.match(value)
+    if not m:
+        raise BadDeadline(text)
+    try:
+        year = int(m.group("y")) if m.group("y") else local_now.year
+        hour = int(m.group("h")) if m.group("h") is not None else 23
+        minute = int(m.group("min")) if m.group("min") else (59 if m.group("h") is None else 0)
+        when = datetime.combine(datetime(year, int(m.group("m")), int(m.group("d"))).date(),
+                                time(hour, minute), tzinfo=tz)
+        if when <= local_now and not m.group("y"):
+            when = when.replace(year=year + 1)
+    except ValueError as exc:
+        raise BadDeadline(text) from exc
+    if when <= local_now:
+        raise BadDeadline(text)
+    return when
+
+
+def reminder_time(deadline: datetime, now: datetime,
+                  before: timedelta = timedelta(hours=24)) -> datetime | None:
+    """When to remind those who have not ordered: a day before, if that is still ahead."""
+    at = deadline - before
+    return at if at > now + timedelta(minutes=30) else None
+
+
+# ---- tallies ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Item:
+    id: int
+    name: str
+    position: int = 0
+
+
+@dataclass(frozen=True)
+class OrderRecord:
+    """One confirmed order: which household (and its building) picked which items."""
+
+    household_id: int
+    building: str
+    item_ids: frozenset[int]
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Aggregates the storage can compute in SQL; `aggregate` computes them from orders."""
+
+    cells: Mapping[tuple[int, str], int]           # (item, building) → households
+    participants: Mapping[str, int]                 # building → households that ordered
+    known: Mapping[str, int]                        # building → registered households
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    item_id: int
+    name: str
+    rank: int
+    households: int
+    share: float                                    # of participating households
+
+
+@dataclass(frozen=True)
+class BuildingResult:
+    building: str
+    participants: int
+    registered: int
+    counts: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def turnout(self) -> float:
+        return self.participants / self.registered if self.registered else 0.0
+
+
+@dataclass(frozen=True)
+class Results:
+    items: list[ItemResult]
+    participants: int
+    registered: int
+    buildings: list[BuildingResult]
+
+    @property
+    def turnout(self) -> float:
+        return self.participants / self.registered if self.registered else 0.0
+
+
+def aggregate(orders: Iterable[OrderRecord], known: Mapping[int, str]) -> Counts:
+    """Orders → counts. A household counts once per item even if several members ordered."""
+    per_household: dict[int, set[int]] = defaultdict(set)
+    building_of: dict[int, str] = dict(known)
+    for order in orders:
+        per_household[order.household_id] |= order.item_ids
+        building_of[order.household_id] = order.building
+    cells: dict[tuple[int, str], int] = defaultdict(int)
+    participants: dict[str, int] = defaultdict(int)
+    for hid, picks in per_household.items():
+        b = building_of[hid]
+        participants[b] += 1
+        for item in picks:
+            cells[(item, b)] += 1
+    registered: dict[str, int] = defaultdict(int)
+    for b in building_of.values():
+        registered[b] += 1
+    return Counts(dict(cells), dict(participants), dict(registered))
+
+
+def building_key(building: str) -> tuple[int, str]:
+    return (int(building), "") if building.isdigit() else (10**9, building)
+
+
+def tally(items: Iterable[Item], counts: Counts) -> Results:
+    """Rank items by households that ordered them; ties share a rank (1, 1, 3)."""
+    menu = sorted(items, key=lambda i: (i.position, i.id))
+    total: dict[int, int] = defaultdict(int)
+    for (item, _b), n in counts.cells.items():
+        total[item] += n
+    participants = sum(counts.participants.values())
+    ordered = sorted(menu, key=lambda i: (-total[i.id], i.position, i.id))
+    ranked: list[ItemResult] = []
+    for index, item in enumerate(ordered):
+        n = total[item.id]
+        rank = ranked[-1].rank if ranked and ranked[-1].households == n else index + 1
+        share = n / participants if participants else 0.0
+        ranked.append(ItemResult(item.id, item.name, rank, n, share))
+    names = {i.id for i in menu}
+    buildings = []
+    for b in sorted(set(counts.known) | set(counts.participants), key=building_key):
+        per = {i: n for (i, bb), n in counts.cells.items() if bb == b and i in names}
+        buildings.append(BuildingResult(b, counts.participants.get(b, 0),
+                                        max(counts.known.get(b, 0),
+                                            counts.participants.get(b, 0)), per))
+    registered = sum(b.registered for b in buildings)
+    return Results(ranked, participants, registered, buildings)
+
+
+def percent(value: float) -> str:
+    return f"{value * 100:.0f}%"

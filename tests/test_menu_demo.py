@@ -1,0 +1,20 @@
+"""The demo scene plays a whole round and publishes the chart."""
+
+from __future__ import annotations
+
+from bot.demo_menu import scene
+from bot.simulator import Chat, Simulator
+from bot.transcript import Transcript
+from tests.conftest import LIU, WANG, register, setup_community
+
+
+async def test_demo_scene_publishes_chart(sim: Simulator, group: Chat) -> None:
+    await setup_community(sim, group)
+    await register(sim, WANG, "21-4-302", "王阿姨")
+    await register(sim, LIU, "5-2-101", "刘大爷")
+    lines: list[str] = []
+    Transcript(sim, lines.append)
+    await scene(sim, lines)
+    text = "\n".join(lines)
+    assert "点单成功" in text and "改造点单结果" in text and "〔图片" in text
+    assert sim.api.sent("sendPhoto")
