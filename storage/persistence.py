@@ -6,6 +6,7 @@ Values must be JSON-serialisable: drafts are plain dicts, lists, strings and num
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -26,6 +27,49 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
             update_interval=update_interval,
         )
         self.db = db
+        # Writes of one persistence round, committed together (see `_write`).
+        self._pending_drafts: dict[int, str | None] = {}
+        self._pending_states: dict[tuple[str, str], str | None] = {}
+        self._batch: asyncio.Future[None] | None = None
+
+    async def _write(self) -> None:
+        """Join the current batch of writes; the first caller commits it in one transaction.
+
+        PTB's persistence round calls `update_*` for every user and conversation touched in
+        the last interval, all at once; one statement each (lock, thread hop, commit) kept the
+        database busy for tens of milliseconds and every update waiting behind it. Now the
+        round is one transaction; each caller still returns only once its write is committed.
+        """
+        if self._batch is not None:
+            await asyncio.shield(self._batch)
+            return
+        batch = self._batch = asyncio.get_running_loop().create_future()
+        try:
+            await asyncio.sleep(0)  # let the rest of this round add its writes
+            self._batch = None
+            drafts, self._pending_drafts = self._pending_drafts, {}
+            states, self._pending_states = self._pending_states, {}
+            async with self.db.transaction() as tx:
+                await tx.executemany(
+                    "INSERT INTO user_drafts (user_id, data) VALUES (?, ?) "
+                    "ON CONFLICT(user_id) DO UPDATE SET data = excluded.data",
+                    [(uid, data) for uid, data in drafts.items() if data is not None])
+                await tx.executemany(
+                    "DELETE FROM user_drafts WHERE user_id = ?",
+                    [(uid,) for uid, data in drafts.items() if data is None])
+                await tx.executemany(
+                    "INSERT INTO conversations (name, key, state) VALUES (?, ?, ?) "
+                    "ON CONFLICT(name, key) DO UPDATE SET state = excluded.state",
+                    [(n, k, v) for (n, k), v in states.items() if v is not None])
+                await tx.executemany(
+                    "DELETE FROM conversations WHERE name = ? AND key = ?",
+                    [(n, k) for (n, k), v in states.items() if v is None])
+        except BaseException as exc:
+            self._batch = None if self._batch is batch else self._batch
+            batch.set_exception(exc)
+            batch.exception()  # retrieved: the waiters re-raise it, nobody else must
+            raise
+        batch.set_result(None)
 
     async def get_user_data(self) -> dict[int, dict[Any, Any]]:
         await self.db.open()
@@ -47,14 +91,12 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
         except (TypeError, ValueError):
             log.warning("draft of user %s is not JSON-serialisable; not persisted", user_id)
             return
-        await self.db.execute(
-            "INSERT INTO user_drafts (user_id, data) VALUES (?, ?) "
-            "ON CONFLICT(user_id) DO UPDATE SET data = excluded.data",
-            (user_id, encoded),
-        )
+        self._pending_drafts[user_id] = encoded
+        await self._write()
 
     async def drop_user_data(self, user_id: int) -> None:
-        await self.db.execute("DELETE FROM user_drafts WHERE user_id = ?", (user_id,))
+        self._pending_drafts[user_id] = None
+        await self._write()
 
     async def refresh_user_data(self, user_id: int, user_data: dict[Any, Any]) -> None:
         return None
@@ -69,15 +111,9 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
         encoded_key = json.dumps(list(key))
-        if new_state is None:
-            await self.db.execute(
-                "DELETE FROM conversations WHERE name = ? AND key = ?", (name, encoded_key))
-            return
-        await self.db.execute(
-            "INSERT INTO conversations (name, key, state) VALUES (?, ?, ?) "
-            "ON CONFLICT(name, key) DO UPDATE SET state = excluded.state",
-            (name, encoded_key, json.dumps(new_state)),
-        )
+        self._pending_states[(name, encoded_key)] = (
+            None if new_state is None else json.dumps(new_state))
+        await self._write()
 
     # Not stored: bot_data, chat_data, callback_data.
     async def get_chat_data(self) -> dict[int, dict[Any, Any]]:
