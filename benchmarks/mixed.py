@@ -24,19 +24,22 @@ from bot.simulator import Chat, Person, Reply, Simulator
 Raw = dict[str, Any]
 Session = list[Raw]
 
-# What each feature module, when wired, contributes: commands sent by residents, and in which
-# chat. Buttons found in the replies are pressed by other residents afterwards.
+# What each feature module, when wired, contributes: (who/where, command). A command whose
+# reply has buttons is walked once in discovery (first button that is not cancel/back, or the
+# next follow-up text when no button is offered); the recorded steps are then replayed by
+# other residents, in order, as one session.
 FEATURE_TRAFFIC: dict[str, list[tuple[str, str]]] = {
-    "handlers.menu": [("private", "/menu"), ("group", "/menu")],
-    "handlers.repairs": [("private", "/repair"), ("private", "/tickets")],
+    "handlers.menu": [("private", "/menu"), ("group", "/progress"), ("group", "/menu")],
+    "handlers.repairs": [("private", "/repair"), ("private", "/my")],
     "handlers.quiz": [("group", "/quiz"), ("group", "/game")],
     "handlers.sorting": [("private", "/sort 电池"), ("group", "/sort 塑料瓶"),
                          ("private", "/sort 过期药品"), ("group", "/sort 不存在的东西")],
-    "handlers.reminders": [("private", "/reminders")],
+    "handlers.reminders": [("staff", "/reminders")],
 }
-TEXT_FOLLOW_UPS: dict[str, list[str]] = {
-    "/repair": ["21号楼4单元楼顶漏水", "楼道灯坏了", "楼道门槛低，雨水流进楼道"],
-}
+FOLLOW_UP_TEXTS = ["楼顶漏水，下雨天往下滴水", "21号楼4单元", "好的"]
+TEXT_STEPS = {"/repair"}  # conversations that ask for typed text when no button is offered
+SKIP_BUTTONS = ("取消", "返回", "cancel", "back", "重新")
+MAX_STEPS = 7
 
 
 class Mix:
@@ -46,7 +49,8 @@ class Mix:
         self.new_user = 9_000_000
         self.features: list[str] = []
         self.notes: list[str] = []
-        self.feature_buttons: dict[str, list[tuple[str, str]]] = {}  # command → (chat, data)
+        # command → (where, recorded steps after it: ('text'|'press', value))
+        self.feature_steps: dict[str, tuple[str, list[tuple[str, str]]]] = {}
 
     # ---- people ------------------------------------------------------------------------------
     def resident(self) -> tuple[dict[str, Any], int, int]:
@@ -104,19 +108,17 @@ class Mix:
 
     # ---- features ----------------------------------------------------------------------------
     def s_feature(self) -> Session:
-        command = self.rng.choice(list(self.feature_buttons))
-        where, _ = next((w, c) for f in self.features for w, c in FEATURE_TRAFFIC[f]
-                        if c == command)
-        u, _c, g = self.resident()
-        chat = U.private_chat(u["id"]) if where == "private" else U.group_chat(g)
+        command = self.rng.choice(list(self.feature_steps))
+        where, steps = self.feature_steps[command]
+        u, c, g = self.resident()
+        if where == "staff":
+            u = U.user(self.street.staff[c], f"工作人员{c}", f"staff{c}")
+        chat = U.group_chat(g) if where == "group" else U.private_chat(u["id"])
         kind = "feature:" + command.split()[0].lstrip("/")
         session = [U.message(u, chat, command, kind)]
-        for text in TEXT_FOLLOW_UPS.get(command.split()[0], [])[:1]:
-            session.append(U.message(u, chat, text, kind + ":text"))
-        buttons = self.feature_buttons[command]
-        for _i in range(self.rng.randint(1, 3) if buttons else 0):
-            _w, data = self.rng.choice(buttons)
-            session.append(U.press(u, chat, data, kind + ":press"))
+        for how, value in steps:
+            session.append(U.message(u, chat, value, kind + ":text") if how == "text"
+                           else U.press(u, chat, value, kind + ":press"))
         return session
 
     def weights(self) -> list[tuple[Callable[[], Session], float]]:
@@ -124,7 +126,7 @@ class Mix:
             (self.s_help, 10), (self.s_start, 6), (self.s_grid, 16), (self.s_me, 14),
             (self.s_register, 6), (self.s_roles, 3), (self.s_chatter, 10),
         ]
-        if self.feature_buttons:
+        if self.feature_steps:
             out.append((self.s_feature, 35))
         return out
 
@@ -144,34 +146,79 @@ class Mix:
         return out
 
 
+async def open_menu_rounds(sim: Simulator, street: Street) -> None:
+    """An open renovation round in every community, as staff would have opened it."""
+    from bot import menu as menu_rules
+    from storage import menu as mstore
+
+    now = sim.clock.now().timestamp()
+    for c in street.communities:
+        async with sim.rt.db.transaction() as tx:
+            rid = await mstore.create_draft(tx, c, street.staff[c], now,
+                                            menu_rules.DEFAULT_ITEMS)
+            if rid is not None:
+                await mstore.open_round(tx, rid, now)
+
+
+def _buttons(reply: Reply, chat: Chat) -> list[tuple[str, str]]:
+    call = Reply(reply.to(chat.id)).last_with_buttons()
+    if call is None:
+        return []
+    return [(b.get("text", ""), b["callback_data"]) for row in call.buttons for b in row
+            if "callback_data" in b]
+
+
+async def walk(sim: Simulator, person: Person, chat: Chat, command: str) -> list[tuple[str, str]]:
+    """Send `command`, then follow the conversation; the steps taken after it."""
+    steps: list[tuple[str, str]] = []
+    texts = list(FOLLOW_UP_TEXTS)
+    reply = await sim.send(person, chat, command)
+    if not reply.calls:
+        raise RuntimeError("no reply")
+    for _ in range(MAX_STEPS):
+        choices = [(t, d) for t, d in _buttons(reply, chat)
+                   if not any(w in t.lower() for w in SKIP_BUTTONS)]
+        if choices:
+            data = choices[0][1]
+            steps.append(("press", data))
+            reply = await sim.press(person, reply, data=data, chat=chat)
+        elif texts and command in TEXT_STEPS and chat.is_private:
+            text = texts.pop(0)
+            steps.append(("text", text))
+            reply = await sim.send(person, chat, text)
+        else:
+            break
+        if not reply.calls:
+            break
+    await sim.send(person, chat, "/cancel")
+    return steps
+
+
 async def discover(sim: Simulator, street: Street, mix: Mix) -> None:
-    """Which features are wired here, and which buttons their commands offer."""
+    """Which features are wired here, and the steps their commands lead through."""
     wired = set(wiring.FEATURES)
     for module, traffic in FEATURE_TRAFFIC.items():
         if module not in wired or importlib.util.find_spec(module) is None:
             mix.notes.append(f"{module} not on this tree: its traffic is skipped")
             continue
         mix.features.append(module)
+        if module == "handlers.menu":
+            await open_menu_rounds(sim, street)
         uid, community, _b = street.residents[0]
-        person = Person(uid, f"居民{uid}")
+        resident = Person(uid, f"居民{uid}")
+        staff = Person(street.staff[community], f"工作人员{community}",
+                       f"staff{community}")
         group = Chat(street.groups[community], "supergroup", "group")
         for where, command in traffic:
-            chat = sim.private(person) if where == "private" else group
+            person = staff if where == "staff" else resident
+            chat = group if where == "group" else sim.private(person)
             try:
                 with sim.quiet():
-                    reply: Reply = await sim.send(person, chat, command)
-                    for text in TEXT_FOLLOW_UPS.get(command.split()[0], [])[:1]:
-                        reply.calls += (await sim.send(person, chat, text)).calls
-                    await sim.send(person, chat, "/cancel")
+                    steps = await walk(sim, person, chat, command)
             except Exception as exc:  # a feature that breaks must not stop the benchmark
                 mix.notes.append(f"{module}: {command} failed in discovery ({exc!r})")
                 continue
-            if not reply.calls:
-                mix.notes.append(f"{module}: {command} gave no reply; skipped")
-                continue
-            data = [(where, b["callback_data"]) for call in reply.calls for row in call.buttons
-                    for b in row if "callback_data" in b]
-            mix.feature_buttons[command] = data
+            mix.feature_steps[command] = (where, steps)
 
 
 async def run(n_saturate: int, n_latency: int, rate: float, *, communities: int = 20,
@@ -208,4 +255,6 @@ async def run(n_saturate: int, n_latency: int, rate: float, *, communities: int 
         "max_ms": lat["max_ms"],
         "no_reply_updates": lat["unanswered"],
         "features": mix.features, "notes": mix.notes, "mix": kinds,
+        "feature_steps": {k: [f"{how}:{v}" for how, v in steps]
+                          for k, (_w, steps) in mix.feature_steps.items()},
     }

@@ -25,7 +25,7 @@ FEATURE_TABLES = {"tickets": ("tickets", "repair_tickets"),
                   "orders": ("orders", "menu_orders", "menu_picks", "menu_votes")}
 STAFF_BASE = 10_000
 GRID_ID = 20_000
-FEATURE_COMMANDS = {"handlers.repairs": ["/tickets", "/repair"], "handlers.menu": ["/menu"],
+FEATURE_COMMANDS = {"handlers.repairs": ["/my", "/repair"], "handlers.menu": ["/menu"],
                     "handlers.sorting": ["/sort 电池"]}
 
 

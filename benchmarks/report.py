@@ -1,0 +1,93 @@
+"""The table printed at the end, and the targets of issue 7 checked against the figures."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+
+def _get(results: dict[str, Any], path: str) -> Any:
+    node: Any = results
+    for key in path.split("."):
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
+def _ratio(results: dict[str, Any]) -> float | None:
+    mixed = _get(results, "mixed.saturation_updates_per_s")
+    echo = _get(results, "ceiling.updates_per_s")
+    if not mixed or not echo:
+        return None
+    return round(mixed / echo, 3)
+
+
+def targets(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each target: the figure, the goal, and whether it is met (None: not measured)."""
+    if "mixed" in results:
+        results["mixed"]["ratio_to_ceiling"] = _ratio(results)
+    checks = {
+        "mixed_vs_ceiling": (_ratio(results), ">=", 0.25),
+        "mixed_p99_ms_at_200": (_get(results, "mixed.p99_ms"), "<", 25),
+        "broadcast_share_of_30": (_get(results, "broadcast.share_of_30_per_s"), ">=", 0.95),
+        "broadcast_429s": (_get(results, "broadcast.http_429"), "==", 0),
+        "broadcast_exactly_once": (_get(results, "broadcast.exactly_once"), "==", True),
+        "peak_rss_mb": (_get(results, "footprint.peak_rss_mb"), "<", 150),
+        "startup_s": (_get(results, "footprint.startup_s"), "<", 3),
+        "scale_worst_ratio": (_get(results, "scale.worst_ratio"), "<", 1.5),
+        "lookup_p99_ms": (_get(results, "lookup.worst_p99_ms"), "<", 0.5),
+    }
+    out = {}
+    for name, (value, op, goal) in checks.items():
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            met = None
+        elif op == ">=":
+            met = value >= goal
+        elif op == "<":
+            met = value < goal
+        else:
+            met = value == goal
+        out[name] = {"value": value, "target": f"{op} {goal}", "met": met}
+    return out
+
+
+def table(results: dict[str, Any]) -> str:
+    m = results.get("machine", {})
+    lines = [f"community-bot benchmark ({results.get('mode')}) — {m.get('cpus')} CPUs, "
+             f"{m.get('memory_gb')} GB, Python {m.get('python')}, {results.get('total_s')} s",
+             f"{'figure':<34}{'value':>14}  {'target':<10} met"]
+    rows = [
+        ("echo ceiling, updates/s", "ceiling.updates_per_s", None),
+        ("mixed saturation, updates/s", "mixed.saturation_updates_per_s", None),
+        ("mixed / ceiling", "targets.mixed_vs_ceiling.value", "mixed_vs_ceiling"),
+        ("mixed p50 ms @200/s", "mixed.p50_ms", None),
+        ("mixed p95 ms @200/s", "mixed.p95_ms", None),
+        ("mixed p99 ms @200/s", "mixed.p99_ms", "mixed_p99_ms_at_200"),
+        ("  concurrent(32) updates/s", "mixed.concurrent_32.saturation_updates_per_s", None),
+        ("  concurrent(32) p99 ms", "mixed.concurrent_32.p99_ms", None),
+        ("broadcast messages", "broadcast.messages", None),
+        ("broadcast sustained msg/s", "broadcast.sustained_msg_per_s", None),
+        ("broadcast share of 30/s", "broadcast.share_of_30_per_s", "broadcast_share_of_30"),
+        ("broadcast 429s", "broadcast.http_429", "broadcast_429s"),
+        ("broadcast exactly once", "broadcast.exactly_once", "broadcast_exactly_once"),
+        ("peak RSS MB", "footprint.peak_rss_mb", "peak_rss_mb"),
+        ("start-up s (10k jobs)", "footprint.startup_s", "startup_s"),
+        ("launch to ready s", "footprint.launch_to_ready_s", None),
+        ("database MB", "footprint.db_size_mb", None),
+        ("scale worst ratio", "scale.worst_ratio", "scale_worst_ratio"),
+        ("look-up worst p99 ms", "lookup.worst_p99_ms", "lookup_p99_ms"),
+    ]
+    tg = results.get("targets", {})
+    for label, path, target in rows:
+        value = _get(results, path)
+        if value is None:
+            continue
+        goal = tg.get(target, {}) if target else {}
+        met = {True: "yes", False: "NO", None: "-"}[goal.get("met")] if target else ""
+        lines.append(f"{label:<34}{value!s:>14}  {goal.get('target', ''):<10} {met}")
+    for name, ratio in (_get(results, "scale.ratio") or {}).items():
+        lines.append(f"  scale {name:<26}{ratio!s:>14}  "
+                     f"({_get(results, f'scale.small_ms.{name}')} → "
+                     f"{_get(results, f'scale.big_ms.{name}')} ms)")
+    return "\n".join(lines)
