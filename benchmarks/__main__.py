@@ -18,7 +18,7 @@ from benchmarks.report import table, targets
 # name: (full, quick, smoke) sizes
 SIZES: dict[str, dict[str, tuple[Any, ...]]] = {
     "ceiling": {"full": (20_000,), "quick": (5_000,), "smoke": (500,)},
-    "mixed": {"full": (20_000, 12_000, 200), "quick": (4_000, 3_000, 200),
+    "mixed": {"full": (20_000, 12_000, 200), "quick": (3_000, 2_000, 200),
               "smoke": (500, 400, 200)},
     "broadcast": {"full": (200, 2_000), "quick": (20, 100), "smoke": (5, 20)},
     "footprint": {"full": (100_000, 50_000, 10_000), "quick": (100_000, 50_000, 10_000),

@@ -31,6 +31,7 @@ class Track:
     arrived: float
     first_reply: float | None = None
     kind: str = ""
+    started: float | None = None  # when the Application began processing it
 
 
 @dataclass
@@ -73,6 +74,8 @@ class Feeder:
 
         async def tracked(update: object) -> None:
             track = self._pending.pop(id(update), None)
+            if track is not None:
+                track.started = time.perf_counter()
             token = _current.set(track)
             try:
                 await original(update)
