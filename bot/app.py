@@ -31,6 +31,9 @@ FEATURES = (
     "handlers.common",
     "handlers.community",
     "handlers.menu",
+    # Last: sorting reads private text no conversation took (see handlers/sorting.py).
+    "handlers.sorting",
+    "handlers.quiz",
 )
 
 
