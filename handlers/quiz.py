@@ -362,20 +362,20 @@ async def _join(update: Update, context: Context, cb: callbacks.Callback, row: R
                 game: rules.Game) -> None:
     rt, user, query = rt_of(context), update.effective_user, update.callback_query
     assert user is not None and query is not None
-    me = await tr_user(context, user)
+    _t = await tr_user(context, user)
     try:
         player = game.add_player(user.id, user.first_name)
     except rules.AlreadyJoined:
-        await answer_callback(update, me("你已经加入啦，等开始吧！"))
+        await answer_callback(update, _t("你已经加入啦，等开始吧！"))
         return
     except rules.GameFull:
-        await answer_callback(update, me("人满啦，下一局再来吧！"), alert=True)
+        await answer_callback(update, _t("人满啦，下一局再来吧！"), alert=True)
         return
     except rules.WrongPhase:
-        await answer_callback(update, me("游戏已经开始了，下一局再来吧！"), alert=True)
+        await answer_callback(update, _t("游戏已经开始了，下一局再来吧！"), alert=True)
         return
     await _save(rt, row["id"], game)
-    await answer_callback(update, me("加入成功！你的棋子是 {marker}").format(marker=player.marker))
+    await answer_callback(update, _t("加入成功！你的棋子是 {marker}").format(marker=player.marker))
     _, _lang = await _tr(rt, row["chat_id"])
     opener = game.player(game.opener_id) if game.opener_id is not None else None
     opener_row = await cstore.get_user(rt.db, row["opened_by"])
@@ -388,20 +388,20 @@ async def _start(update: Update, context: Context, cb: callbacks.Callback, row: 
                  game: rules.Game) -> None:
     rt, user, query = rt_of(context), update.effective_user, update.callback_query
     assert user is not None and query is not None
-    me = await tr_user(context, user)
+    _t = await tr_user(context, user)
     if game.phase != rules.LOBBY:
-        await answer_callback(update, me("游戏已经开始了。"))
+        await answer_callback(update, _t("游戏已经开始了。"))
         return
     waited = rt.clock.now() - datetime.fromtimestamp(row["opened_at"], rt.clock.now().tzinfo)
     if user.id != game.opener_id and waited < LOBBY_WAIT:
         left = int((LOBBY_WAIT - waited).total_seconds()) + 1
-        await answer_callback(update, me("请等开局的人点开始，或者 {sec} 秒后再点。").format(
+        await answer_callback(update, _t("请等开局的人点开始，或者 {sec} 秒后再点。").format(
             sec=left), alert=True)
         return
     try:
         game.start()
     except rules.NotEnoughPlayers:
-        await answer_callback(update, me("至少要 {n} 个人才能开始哦，快叫小伙伴加入！").format(
+        await answer_callback(update, _t("至少要 {n} 个人才能开始哦，快叫小伙伴加入！").format(
             n=rules.MIN_PLAYERS), alert=True)
         return
     await _save(rt, row["id"], game)
@@ -418,18 +418,18 @@ async def _check_turn(update: Update, context: Context, cb: callbacks.Callback,
     """Only the current player, on the current turn and step; others get a friendly alert."""
     user = update.effective_user
     assert user is not None
-    me = await tr_user(context, user)
+    _t = await tr_user(context, user)
     turn_no = cb.int_arg(1)
     current = game.current_player
     if turn_no != game.turn_no or game.phase not in rules.PLAYING:
-        await answer_callback(update, me("这一步已经过去啦。"), alert=True)
+        await answer_callback(update, _t("这一步已经过去啦。"), alert=True)
         return False
     if current is None or current.user_id != user.id:
-        await answer_callback(update, me("还没轮到你哦，等一等～"), alert=True)
+        await answer_callback(update, _t("还没轮到你哦，等一等～"), alert=True)
         return False
     if game.phase != phase:
-        await answer_callback(update, me("已经掷过骰子啦，请选垃圾桶。") if phase == rules.AWAIT_ROLL
-                              else me("先等骰子停下来哦。"), alert=True)
+        await answer_callback(update, _t("已经掷过骰子啦，请选垃圾桶。") if phase == rules.AWAIT_ROLL
+                              else _t("先等骰子停下来哦。"), alert=True)
         return False
     return True
 
