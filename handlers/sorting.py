@@ -101,6 +101,11 @@ def item_button(_: Translate, lang: str, item: Item) -> InlineKeyboardButton:
                                 callback_data=callbacks.pack(F, "i", index))
 
 
+def _short(query: str, limit: int = 30) -> str:
+    query = " ".join(query.split())
+    return query if len(query) <= limit else query[: limit - 1] + "…"
+
+
 # ---- rendering -----------------------------------------------------------------------------
 def render_item(_: Translate, lang: str, item: Item, advice: str | None = None) -> str:
     tip = KnowledgeBase.get().categories[item.category].tip
@@ -136,12 +141,12 @@ def render(_: Translate, lang: str, result: LookupResult
         # Not an answer: ask, and let the person pick; no category is shown here.
         markup = InlineKeyboardMarkup(
             [[item_button(_, lang, item)] for item in result.candidates])
-        return _("没有完全对上「{query}」。您是不是想问：").format(query=result.query.strip()), markup
+        return _("没有完全对上「{query}」。您是不是想问：").format(query=_short(result.query)), markup
     if result.status == "empty":
         return _("请告诉我要查的东西，例如：/sort 电池"), None
     return _("抱歉，没找到「{query}」🙏 我已经记下来了，工作人员会补上。\n"
              "可以换个说法试试，比如“塑料瓶”“剩饭”“电池”。").format(
-        query=result.query.strip()), None
+        query=_short(result.query)), None
 
 
 async def answer_query(update: Update, context: Context, query: str, *,
@@ -157,8 +162,9 @@ async def answer_query(update: Update, context: Context, query: str, *,
             log.info("unknown sorting query %r", key)
         if typed_freely:
             # Free text in private might not be a question about rubbish at all.
-            await reply(update, _("没找到「{query}」。想查垃圾分类，直接发物品名称就行，"
-                                  "比如“电池”。其他功能请发送 /help。").format(query=query.strip()))
+            # Not echoed: it may be long, or personal (an address typed after /cancel).
+            await reply(update, _("抱歉，我没看懂。想查垃圾分类，直接发物品名称就行，"
+                                  "比如“电池”。其他功能请发送 /help。"))
             return
     text, markup = render(_, lang, result)
     await reply(update, text, reply_markup=markup)
