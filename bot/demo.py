@@ -35,6 +35,7 @@ Scene = Callable[[Simulator, Out], Awaitable[None]]
 # Feature scenes, in the order of a day: module path of `async def scene(sim, out)`.
 SCENES: tuple[str, ...] = (
     "bot.demo_menu",
+    "bot.demo_quiz",
 )
 
 
