@@ -31,6 +31,8 @@ FEATURES = (
     "handlers.common",
     "handlers.community",
     "handlers.menu",
+    "handlers.repairs",
+    "handlers.reminders",
     # Last: sorting reads private text no conversation took (see handlers/sorting.py).
     "handlers.sorting",
     "handlers.quiz",

@@ -73,5 +73,5 @@ async def register(sim: Simulator, person: Person, address: str, name: str | Non
         reply = await sim.send(person, chat, name)
     else:
         reply = await sim.press(person, reply, None, data="1|reg|samename")
-    reply = await sim.press(person, reply, "确认")
-    assert "登记" in reply.text, reply.text
+    reply = await sim.press(person, reply, "✅")  # the confirm button, in any language
+    assert "登记" in reply.text or "Regist" in reply.text or "登記" in reply.text, reply.text

@@ -1,0 +1,216 @@
+"""Pure rules for repair requests (报修): categories, routing skills, deadlines, statuses, rights.
+
+No Telegram, no SQL: the handlers and the demo use these, and tests call them directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from bot.i18n import N_
+from bot.text import normalize
+
+MAX_DESCRIPTION = 1000
+MAX_PLACE = 60
+MAX_NOTE = 500
+MAX_PHOTOS = 3
+
+# Not accepted after this long → remind the grid worker; after the second → tell staff.
+ACCEPT_REMIND_AFTER = timedelta(hours=4)
+ACCEPT_ESCALATE_AFTER = timedelta(hours=24)
+# Once the resolve deadline passed, remind again every day until it moves on.
+RESOLVE_REPEAT = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Category:
+    key: str          # short token, safe for callback data
+    name: str         # Simplified Chinese msgid (N_)
+    skills: tuple[str, ...]
+    target_days: int
+
+
+# Skills are the volunteer teams of bot/community.py SKILLS.
+CATEGORIES: tuple[Category, ...] = (
+    Category("roof", N_("屋顶漏水"), ("维修",), 7),
+    Category("water", N_("水管"), ("维修",), 3),
+    Category("power", N_("电路"), ("维修",), 2),
+    Category("gas", N_("燃气"), ("社区安全", "维修"), 1),
+    Category("stairs", N_("楼道与楼梯"), ("维修", "环境卫生"), 7),
+    Category("gate", N_("门禁与围墙"), ("维修", "社区安全"), 5),
+    Category("road", N_("路面"), ("维修",), 14),
+    Category("green", N_("绿化"), ("环境卫生",), 7),
+    Category("illegal", N_("违章搭建"), ("矛盾调处",), 14),
+    Category("safety", N_("安全隐患"), ("社区安全",), 2),
+    Category("property", N_("物业服务"), ("物业服务",), 5),
+    Category("other", N_("其他"), (), 7),
+)
+BY_KEY: dict[str, Category] = {c.key: c for c in CATEGORIES}
+
+
+def category(key: str) -> Category | None:
+    return BY_KEY.get(key)
+
+
+def skills_for(key: str) -> tuple[str, ...]:
+    cat = BY_KEY.get(key)
+    return cat.skills if cat else ()
+
+
+def target_days(key: str) -> int:
+    cat = BY_KEY.get(key)
+    return cat.target_days if cat else 7
+
+
+class Status(StrEnum):
+    NEW = "new"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CONFIRMED = "confirmed"
+    CLOSED = "closed"
+
+
+STATUS_NAMES: dict[Status, str] = {
+    Status.NEW: N_("待受理"),
+    Status.ASSIGNED: N_("已派单"),
+    Status.IN_PROGRESS: N_("处理中"),
+    Status.RESOLVED: N_("已解决"),
+    Status.CONFIRMED: N_("已确认"),
+    Status.CLOSED: N_("已关闭"),
+}
+OPEN = frozenset({Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS})
+WORKING = frozenset({Status.ASSIGNED, Status.IN_PROGRESS})
+FINAL = frozenset({Status.CONFIRMED, Status.CLOSED})
+
+CLOSE_REASONS: dict[str, str] = {
+    "dup": N_("重复"),
+    "notours": N_("不属于社区处理"),
+    "cannot": N_("无法处理"),
+}
+
+
+def status_name(value: str) -> str:
+    try:
+        return STATUS_NAMES[Status(value)]
+    except ValueError:
+        return value
+
+
+@dataclass(frozen=True)
+class Actor:
+    """What a person is to one ticket; the handlers fill it from the database."""
+
+    is_reporter: bool = False
+    is_assignee: bool = False
+    is_grid: bool = False      # grid worker of the ticket's building
+    is_staff: bool = False     # staff of the ticket's community, or a bot admin
+    was_offered: bool = False  # a volunteer whose skill fits, who got the offer
+
+    @property
+    def is_worker(self) -> bool:
+        return self.is_assignee or self.is_grid or self.is_staff
+
+
+class Action(StrEnum):
+    ACCEPT = "accept"          # new → assigned (to the actor)
+    START = "start"            # assigned → in_progress
+    RESOLVE = "resolve"        # assigned / in_progress → resolved
+    HAND_BACK = "hand_back"    # assigned / in_progress → new (assignee gives it up)
+    CONFIRM = "confirm"        # resolved → confirmed (the resident: 已解决)
+    REOPEN = "reopen"          # resolved → in_progress (the resident: 没解决)
+    CLOSE = "close"            # any open or resolved → closed, with a reason
+    REASSIGN = "reassign"      # open → assigned to someone else
+    NOTE = "note"              # no status change
+
+
+TRANSITIONS: dict[Action, tuple[frozenset[Status], Status | None]] = {
+    Action.ACCEPT: (frozenset({Status.NEW}), Status.ASSIGNED),
+    Action.START: (frozenset({Status.ASSIGNED}), Status.IN_PROGRESS),
+    Action.RESOLVE: (WORKING, Status.RESOLVED),
+    Action.HAND_BACK: (WORKING, Status.NEW),
+    Action.CONFIRM: (frozenset({Status.RESOLVED}), Status.CONFIRMED),
+    Action.REOPEN: (frozenset({Status.RESOLVED}), Status.IN_PROGRESS),
+    Action.CLOSE: (OPEN | {Status.RESOLVED}, Status.CLOSED),
+    Action.REASSIGN: (OPEN, Status.ASSIGNED),
+    Action.NOTE: (OPEN | {Status.RESOLVED}, None),
+}
+
+
+def allowed(action: Action, actor: Actor) -> bool:
+    """Who may do what, independent of the current status."""
+    if action is Action.ACCEPT:
+        return actor.was_offered or actor.is_grid or actor.is_staff
+    if action in (Action.START, Action.RESOLVE, Action.NOTE):
+        return actor.is_worker
+    if action is Action.HAND_BACK:
+        return actor.is_assignee
+    if action in (Action.CONFIRM, Action.REOPEN):
+        return actor.is_reporter or actor.is_staff
+    if action in (Action.CLOSE, Action.REASSIGN):
+        return actor.is_staff
+    return False
+
+
+def next_status(action: Action, current: str) -> Status | None:
+    """The status after `action`, or None when it does not apply to `current` (stale)."""
+    sources, target = TRANSITIONS[action]
+    try:
+        status = Status(current)
+    except ValueError:
+        return None
+    if status not in sources:
+        return None
+    return target if target is not None else status
+
+
+def check(action: Action, current: str, actor: Actor) -> str | None:
+    """None when the change may happen; otherwise a msgid (N_) explaining why not."""
+    if not allowed(action, actor):
+        return N_("这不是您的任务，您不能操作。")
+    if next_status(action, current) is None:
+        return N_("这个报修的状态已经变了，按钮已失效。")
+    return None
+
+
+def clean_description(text: str | None) -> tuple[str | None, str | None]:
+    """(description, None) or (None, msgid of the polite re-ask)."""
+    # Keep the resident's own words (no Traditional→Simplified folding), only tidy spaces.
+    value = " ".join((text or "").split())
+    if not value:
+        return None, N_("请用文字写一下是什么问题，例如：楼顶漏水，下雨天屋里滴水。")
+    if len(value) > MAX_DESCRIPTION:
+        return None, N_("写得太长了，请控制在1000字以内，写清楚最主要的问题就好。")
+    return value, None
+
+
+def clean_place(text: str | None) -> str | None:
+    value = " ".join(normalize(text or "").split())
+    if not value or len(value) > MAX_PLACE:
+        return None
+    return value
+
+
+def clean_note(text: str | None) -> str | None:
+    value = (text or "").strip()
+    if not value or len(value) > MAX_NOTE:
+        return None
+    return value
+
+
+def valid_rating(value: int) -> bool:
+    return 1 <= value <= 5
+
+
+def accept_due(created: datetime) -> datetime:
+    return created + ACCEPT_REMIND_AFTER
+
+
+def resolve_due(accepted: datetime, key: str) -> datetime:
+    return accepted + timedelta(days=target_days(key))
+
+
+def is_overdue(status: str, due_at: datetime | None, now: datetime) -> bool:
+    return status in OPEN and due_at is not None and now > due_at
