@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import random
 import re
+import zlib
 from functools import cache, lru_cache
 
 import opencc
@@ -44,7 +45,7 @@ declare("sort", N_("查垃圾分类：/sort 电池"), Audience.EVERYONE, order=4
 declare("practice", N_("垃圾分类小练习（私聊）"), Audience.EVERYONE, order=41)
 declare("sort_unknown", N_("查不到的垃圾（大家问得最多的）"), Audience.STAFF, order=40)
 
-F = "so"   # look-up buttons: 1|so|i|<item index>
+F = "so"   # look-up buttons: 1|so|i|<item index>|<name check>
 FP = "pr"  # practice buttons: 1|pr|a|<round>|<question>|<category>
 PRACTICE = "practice"  # user_data key
 PRACTICE_LEN = 10
@@ -95,10 +96,17 @@ def _item_index() -> dict[str, int]:
     return {item.name: n for n, item in enumerate(KnowledgeBase.get().items)}
 
 
+def _name_check(name: str) -> str:
+    """A short fingerprint of the item name: an old button never answers a different item
+    after the knowledge base is reordered in a later release."""
+    return format(zlib.crc32(name.encode()) & 0xFFFFFF, "06x")
+
+
 def item_button(_: Translate, lang: str, item: Item) -> InlineKeyboardButton:
     index = _item_index()[item.name]
-    return InlineKeyboardButton(kb_text(lang, item.name),
-                                callback_data=callbacks.pack(F, "i", index))
+    return InlineKeyboardButton(
+        kb_text(lang, item.name),
+        callback_data=callbacks.pack(F, "i", index, _name_check(item.name)))
 
 
 def _short(query: str, limit: int = 30) -> str:
@@ -196,6 +204,8 @@ async def sort_button(update: Update, context: Context) -> None:
         items = KnowledgeBase.get().items
         if not 0 <= index < len(items):
             raise callbacks.BadCallback(f"no item {index}")
+        if cb.str_arg(1) != _name_check(items[index].name):
+            raise callbacks.BadCallback(f"item {index} is not the one this button was made for")
     except callbacks.BadCallback as exc:
         await refuse_callback(update, context, exc)
         return

@@ -68,7 +68,9 @@ async def test_unknown_is_logged_and_listed_for_staff_only(sim: Simulator, group
 async def test_forged_lookup_button_is_refused(sim: Simulator) -> None:
     chat = sim.private(WANG)
     n = len(KnowledgeBase.get().items)
-    for data in (f"1|so|i|{n}", "1|so|i|-1", "1|so|x|1", "2|so|i|1"):
+    # Out of range, malformed, wrong version, and an index whose item is not the named one.
+    for data in (f"1|so|i|{n}|000000", "1|so|i|-1", "1|so|x|1", "2|so|i|1", "1|so|i|0",
+                 "1|so|i|0|ffffff"):
         reply = await sim.press(WANG, None, data=data, chat=chat)
         assert reply.alerts() and "失效" in reply.alerts()[0]
 
