@@ -37,7 +37,9 @@ def visible_to(audiences: set[Audience]) -> list[CommandInfo]:
     if Audience.ADMIN in wanted:
         wanted |= {Audience.STAFF}
     if Audience.STAFF in wanted:
-        wanted |= {Audience.GRID_WORKER, Audience.VOLUNTEER}
+        wanted |= {Audience.GRID_WORKER}
+    if Audience.GRID_WORKER in wanted:  # grid workers take tasks like volunteers do
+        wanted |= {Audience.VOLUNTEER}
     rank = list(Audience)
     return sorted(
         (c for c in COMMANDS.values() if c.audience in wanted),

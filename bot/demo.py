@@ -35,6 +35,9 @@ Scene = Callable[[Simulator, Out], Awaitable[None]]
 # Feature scenes, in the order of a day: module path of `async def scene(sim, out)`.
 SCENES: tuple[str, ...] = (
     "bot.demo_menu",
+    "bot.demo_repairs",
+    "bot.demo_reminders",
+    "bot.demo_quiz",
 )
 
 
@@ -48,14 +51,14 @@ async def community_scene(sim: Simulator, out: Out) -> None:
     with sim.quiet():  # these people have talked to the bot before
         for person in (STAFF, GRID, VOLUNTEER, KID_A, KID_B):
             await sim.send(person, sim.private(person), "/start")
-    out("\n=== 早上 8:00 · 街道把居民群关联到锡林社区，任命工作人员、网格员和志愿者 ===")
+    out("\n=== 第一天上午 · 街道把居民群关联到锡林社区，任命工作人员、网格员和志愿者 ===")
     await sim.send(ADMIN, group, "/setup 锡林社区")
     await sim.send(ADMIN, group, f"/grant @{STAFF.username} 工作人员")
     await sim.send(STAFF, group, f"/grant @{GRID.username} 网格员")
     await sim.send(STAFF, group, f"/grid_assign @{GRID.username} 1-30")
     await sim.send(STAFF, group, f"/grant @{VOLUNTEER.username} 志愿者 维修,医疗服务")
 
-    out("\n=== 8:30 · 居民点群里的按钮，到私聊登记门牌 ===")
+    out("\n=== 接着 · 居民点群里的按钮，到私聊登记门牌 ===")
     await sim.send(WANG, group, "/register")
     chat = sim.private(WANG)
     await sim.send(WANG, chat, "/start reg-1")
@@ -76,7 +79,7 @@ async def community_scene(sim: Simulator, out: Out) -> None:
     reply = await sim.send(CHEN, chat, "陳先生")
     await sim.press(CHEN, reply, "確認")
 
-    out("\n=== 9:00 · 谁是我的网格员？ ===")
+    out("\n=== 随后 · 谁是我的网格员？ ===")
     await sim.send(WANG, group, "/grid")
     await sim.send(WANG, sim.private(WANG), "/grid")
 

@@ -46,7 +46,7 @@ async def scene(sim: Simulator, out: Any) -> None:
         "SELECT u.* FROM residents r JOIN users u ON u.id = r.user_id "
         "WHERE r.community_id = ? ORDER BY u.id", (cid,))
 
-    _say(out, "\n=== 10:00 · 社区工作人员开一轮改造“点单”，居民在私聊里点菜 ===")
+    _say(out, "\n=== 当天 · 社区工作人员开一轮改造“点单”，居民在私聊里点菜 ===")
     reply = await sim.send(staff, group, "/menu_open")
     reply = await sim.press(staff, reply, "下一步")
     reply = await sim.press(staff, reply, "截止时间")

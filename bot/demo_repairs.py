@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.simulator import Person, Reply, Simulator
+from bot.simulator import Person, Simulator
 
 WANG = Person(101, "王阿姨", "wang_ayi")
 GRID = Person(20, "李网格", "li_grid")
@@ -30,52 +30,27 @@ def _printer(out: Any) -> Callable[[str], None]:
 
 async def scene(sim: Simulator, out: Any) -> None:
     say = _printer(out)
-
-    def show(who: str, reply: Reply) -> None:
-        for call in reply.calls:
-            if call.text and call.method in ("sendMessage", "editMessageText"):
-                target = "→ " + str(call.chat_id)
-                say(f"  [bot {target}] " + call.text.replace("\n", "\n      "))
-
     chat = sim.private(WANG)
-    say("== 报修：从提交到评分 ==")
-    say("王阿姨: /repair")
+    say("\n=== 三天后 · 王阿姨报修：从提交到评分 ===")
     reply = await sim.send(WANG, chat, "/repair")
-    show("王阿姨", reply)
-    say("王阿姨 选择「屋顶漏水」，地点选「我家这个单元」")
     reply = await sim.press(WANG, reply, "屋顶漏水")
     reply = await sim.press(WANG, reply, "我家这个单元")
     if "我也遇到了" in reply.text:
         reply = await sim.press(WANG, reply, "继续报修")
-    show("王阿姨", reply)
-    say("王阿姨: 21号楼4单元楼顶漏水，下雨天屋里滴水")
     reply = await sim.send(WANG, chat, "21号楼4单元楼顶漏水，下雨天屋里滴水")
-    say("王阿姨 发了一张照片，点「好了」，不公开称呼和门牌，提交")
     reply = await sim.send_photo(WANG, chat)
     reply = await sim.press(WANG, reply, "好了")
     reply = await sim.press(WANG, reply, "不可以")
-    show("王阿姨", reply)
     reply = await sim.press(WANG, reply, "提交报修")
-    show("王阿姨", reply)
     offer = reply.to(VOLUNTEER.id)[0]
 
-    say("张志愿 点「接单」")
-    reply = await sim.press(VOLUNTEER, offer, "接单")
-    show("张志愿", reply)
-    say("张志愿 点「开始处理」")
-    reply = await sim.press(VOLUNTEER, sim.current(offer), "开始处理")
-    show("张志愿", reply)
-    say("张志愿 写进展：明天上午来补防水")
+    say("\n=== 接着 · 志愿者接单、处理、写进展 ===")
+    await sim.press(VOLUNTEER, offer, "接单")
+    await sim.press(VOLUNTEER, sim.current(offer), "开始处理")
     await sim.press(VOLUNTEER, sim.current(offer), "写进展")
-    reply = await sim.send(VOLUNTEER, sim.private(VOLUNTEER), "明天上午来补防水")
-    show("张志愿", reply)
-    say("张志愿 点「已解决」")
+    await sim.send(VOLUNTEER, sim.private(VOLUNTEER), "明天上午来补防水")
     reply = await sim.press(VOLUNTEER, sim.current(offer), "已解决")
-    show("张志愿", reply)
 
-    say("王阿姨 点「已解决」，再打五星")
+    say("\n=== 最后 · 王阿姨确认解决并评分 ===")
     reply = await sim.press(WANG, reply.to(WANG.id)[0], "已解决")
-    show("王阿姨", reply)
-    reply = await sim.press(WANG, reply, "⭐⭐⭐⭐⭐")
-    show("王阿姨", reply)
-    say("== 完 ==")
+    await sim.press(WANG, reply, "⭐⭐⭐⭐⭐")

@@ -109,3 +109,13 @@ def test_run_talks_to_any_bot_api_server_at_bot_api_url(tmp_path: Path) -> None:
     assert FakeServer.sent, stderr
     assert "/register" in FakeServer.sent[0]["text"]
     assert TOKEN not in stderr  # the token never reaches the logs
+
+
+def test_demo_covers_every_feature_scene() -> None:
+    result = run_cli("demo")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "改造点单结果" in out  # menu: round to published chart
+    assert "〔图片" in out
+    assert "谢谢您的评分" in out  # repairs: filing to rating
+    assert "会议通知" in out and "需要帮助" in out  # reminders and care visits

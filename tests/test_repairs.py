@@ -476,8 +476,10 @@ async def test_demo_scene(sim: Simulator, group: Chat) -> None:
     from bot.demo_repairs import scene
     await setup_community(sim, group)
     await register(sim, WANG, "21-4-302", "王阿姨")
+    from bot.transcript import Transcript
     lines: list[str] = []
+    Transcript(sim, lines.append)
     await scene(sim, lines.append)
     row = await sim.rt.db.fetchone("SELECT status, rating FROM repair_tickets")
     assert (row["status"], row["rating"]) == ("confirmed", 5)
-    assert any("#1" in line for line in lines)
+    assert any("您的报修编号是 #1" in line for line in lines)
