@@ -31,9 +31,10 @@ Session = list[Raw]
 FEATURE_TRAFFIC: dict[str, list[tuple[str, str]]] = {
     "handlers.menu": [("private", "/menu"), ("group", "/progress"), ("group", "/menu")],
     "handlers.repairs": [("private", "/repair"), ("private", "/my")],
-    "handlers.quiz": [("group", "/quiz"), ("group", "/game")],
+    "handlers.quiz": [("group", "/quiz"), ("group", "/quiz_top")],
     "handlers.sorting": [("private", "/sort 电池"), ("group", "/sort 塑料瓶"),
-                         ("private", "/sort 过期药品"), ("group", "/sort 不存在的东西")],
+                         ("private", "过期药品是什么垃圾?"), ("group", "/sort 不存在的东西"),
+                         ("private", "/practice")],
     "handlers.reminders": [("staff", "/reminders")],
 }
 FOLLOW_UP_TEXTS = ["楼顶漏水，下雨天往下滴水", "21号楼4单元", "好的"]
@@ -114,7 +115,8 @@ class Mix:
         if where == "staff":
             u = U.user(self.street.staff[c], f"工作人员{c}", f"staff{c}")
         chat = U.group_chat(g) if where == "group" else U.private_chat(u["id"])
-        kind = "feature:" + command.split()[0].lstrip("/")
+        kind = "feature:" + (command.split()[0].lstrip("/") if command.startswith("/")
+                             else "ask")
         session = [U.message(u, chat, command, kind)]
         for how, value in steps:
             session.append(U.message(u, chat, value, kind + ":text") if how == "text"

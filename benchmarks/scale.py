@@ -26,7 +26,7 @@ FEATURE_TABLES = {"tickets": ("tickets", "repair_tickets"),
 STAFF_BASE = 10_000
 GRID_ID = 20_000
 FEATURE_COMMANDS = {"handlers.repairs": ["/my", "/repair"], "handlers.menu": ["/menu"],
-                    "handlers.sorting": ["/sort 电池"]}
+                    "handlers.sorting": ["/sort 电池"], "handlers.quiz": ["/quiz_top"]}
 
 
 def prepare(path: str, households: int) -> dict[str, int]:
