@@ -26,6 +26,7 @@ async def main(path: str) -> None:
     await sim.start()
     assert sim.app is not None
     started = time.perf_counter()
+    peak_at_ready = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     queued = len(sim.app.job_queue.jobs()) if sim.app.job_queue else 0
     pending = await sim.rt.db.fetchval("SELECT count(*) FROM jobs WHERE status = 'pending'")
     print("ready", flush=True)
@@ -48,6 +49,7 @@ async def main(path: str) -> None:
         "jobs_in_jobqueue": queued, "jobs_pending_rows": pending,
         "rss_now_mb": round(psutil.Process().memory_info().rss / 2**20, 1),
         "peak_rss_mb": round(peak_kb / 1024, 1),
+        "peak_rss_at_ready_mb": round(peak_at_ready, 1),
     }))
 
 
