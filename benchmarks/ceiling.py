@@ -36,9 +36,11 @@ async def run(n: int) -> dict[str, Any]:
     try:
         feeder = Feeder(app, api)
         await feeder.saturate(echo_updates(min(n, 300)))  # warm-up
-        result = summary(await feeder.saturate(echo_updates(n)))
+        runs = [summary(await feeder.saturate(echo_updates(n // 3))) for _ in range(3)]
+        runs.sort(key=lambda r: r["updates_per_s"])
+        result = {**runs[1], "updates": n, "runs": [r["updates_per_s"] for r in runs]}
     finally:
         await app.stop()
         await app.shutdown()
     return {"updates_per_s": result["updates_per_s"], "updates": result["updates"],
-            "p50_ms": result["p50_ms"]}
+            "runs": result["runs"]}
