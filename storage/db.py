@@ -45,6 +45,15 @@ class Executor(Protocol):
     async def fetchval(self, sql: str, params: Params = ()) -> Any: ...
 
 
+def _fetch_one(conn: sqlite3.Connection, sql: str, params: Params) -> Row | None:
+    """Runs on aiosqlite's thread."""
+    cur = conn.execute(sql, params)
+    try:
+        return cur.fetchone()
+    finally:
+        cur.close()
+
+
 class _Statements:
     """Statement helpers over a raw connection; callers hold the lock."""
 
@@ -61,13 +70,14 @@ class _Statements:
         cur = await self._execute(sql, params)
         return int(cur.lastrowid or 0)
 
+    # Reads make one trip to aiosqlite's thread, not two (execute, then fetch): each trip is
+    # a queue hand-off and a wake-up of the event loop, a large part of a short handler.
     async def _fetchone(self, sql: str, params: Params) -> Row | None:
-        cur = await self._execute(sql, params)
-        return await cur.fetchone()
+        conn = self._conn
+        return await conn._execute(_fetch_one, conn._conn, sql, params)  # type: ignore[attr-defined]
 
     async def _fetchall(self, sql: str, params: Params) -> list[Row]:
-        cur = await self._execute(sql, params)
-        return list(await cur.fetchall())
+        return list(await self._conn.execute_fetchall(sql, params))
 
 
 class Transaction(_Statements):
