@@ -47,7 +47,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"community-bot: {exc}", file=sys.stderr)
         return 2
     _setup_logging(args.log_level, config.token)
-    app = build_application(config)
+    app = build_application(config, freeze_gc=True)
     try:
         app.run_polling(allowed_updates=Update.ALL_TYPES)
     except InvalidToken:

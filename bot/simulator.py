@@ -97,6 +97,7 @@ class Simulator:
         api: FakeBotAPI | None = None,
         rate_limited: bool = False,
         timezone: str = "Asia/Shanghai",
+        freeze_gc: bool = False,
     ) -> None:
         self.clock = clock or FakeClock()
         self.api = api or FakeBotAPI(now=lambda: self.clock.now().timestamp())
@@ -108,6 +109,7 @@ class Simulator:
             admins=frozenset(admins),
         )
         self.rate_limited = rate_limited
+        self.freeze_gc = freeze_gc  # as `community-bot run` does; the benchmark turns it on
         self.app: Application | None = None  # type: ignore[type-arg]
         self._message_ids = itertools.count(1)
         self.listeners: list[Callable[[str, Any], None]] = []
@@ -118,7 +120,8 @@ class Simulator:
             overall_max_rate=0, group_max_rate=0, max_retries=3
         )
         self.app = build_application(
-            self.config, request=self.api, clock=self.clock, rate_limiter=limiter
+            self.config, request=self.api, clock=self.clock, rate_limiter=limiter,
+            freeze_gc=self.freeze_gc,
         )
         await self.app.initialize()
         await start_runtime(self.app)
