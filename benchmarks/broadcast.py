@@ -23,7 +23,7 @@ TELEGRAM_RATE = 30.0
 async def run(groups: int, users: int) -> dict[str, Any]:
     api = FloodLimitedBotAPI()
     with tempfile.TemporaryDirectory() as tmp:
-        sim = Simulator(str(Path(tmp) / "b.db"), api=api, rate_limited=True)
+        sim = Simulator(str(Path(tmp) / "b.db"), api=api, rate_limited=True, freeze_gc=True)
         await sim.start()
         try:
             assert sim.app is not None

@@ -21,7 +21,7 @@ async def main(path: str) -> None:
 
     imported = time.perf_counter()
     # Wall-clock time: the pending jobs were written relative to it.
-    sim = Simulator(path, admins=(1,), clock=FakeClock(datetime.now(UTC)))
+    sim = Simulator(path, admins=(1,), clock=FakeClock(datetime.now(UTC)), freeze_gc=True)
     # build_application + initialize + start_runtime (re-schedules every pending job)
     await sim.start()
     assert sim.app is not None

@@ -88,7 +88,7 @@ async def measure(path: str, samples: int) -> tuple[dict[str, float], set[str]]:
     conn = sqlite3.connect(path)
     people = bulk.resident_ids(conn, samples)
     conn.close()
-    sim = Simulator(path, admins=(1,))
+    sim = Simulator(path, admins=(1,), freeze_gc=True)
     await sim.start()
     statements: set[str] = set()
     try:

@@ -104,7 +104,7 @@ def seed(path: str, communities: int, households: int) -> Street:
 async def street_simulator(path: str, communities: int, households: int,
                            *, rate_limited: bool = False) -> tuple[Simulator, Street]:
     """Migrate, seed, and start a Simulator (real Application, FakeBotAPI) on `path`."""
-    sim = Simulator(path, admins=(ADMIN_ID,), rate_limited=rate_limited)
+    sim = Simulator(path, admins=(ADMIN_ID,), rate_limited=rate_limited, freeze_gc=True)
     await sim.start()
     await sim.stop()  # the schema exists now; seed with plain sqlite3, then start for real
     street = seed(path, communities, households)
