@@ -47,15 +47,17 @@ async def remember_user(update: Update, context: Context) -> None:
     seen: dict[int, tuple[Any, ...]] = rt.cache.setdefault("users_seen", {})
     private = is_private(update)
     fingerprint = (user.first_name, user.username, user.language_code)
+    started: set[int] = rt.cache.setdefault("users_started", set())
+    start = private and user.id not in started
     if seen.get(user.id) != fingerprint:
+        # One statement for both (a first private message used to cost two writes).
         await cstore.upsert_user(rt.db, user.id, user.first_name or "", user.username,
-                                 user.language_code)
+                                 user.language_code, started=start)
         seen[user.id] = fingerprint
-    if private:
-        started: set[int] = rt.cache.setdefault("users_started", set())
-        if user.id not in started:
-            await cstore.mark_started(rt.db, user.id)
-            started.add(user.id)
+    elif start:
+        await cstore.mark_started(rt.db, user.id)
+    if start:
+        started.add(user.id)
 
 
 async def user_lang(rt: Runtime, user_id: int, tg_code: str | None = None) -> str:

@@ -9,14 +9,25 @@ from storage.db import Executor, Row
 
 # ---- users -------------------------------------------------------------------------------
 async def upsert_user(
-    ex: Executor, user_id: int, first_name: str, username: str | None, tg_lang: str | None
+    ex: Executor, user_id: int, first_name: str, username: str | None, tg_lang: str | None,
+    *, started: bool = False,
 ) -> None:
+    """Keep the users row current; `started` also does `mark_started` in the same statement.
+
+    A row that would not change is not rewritten (no page written, no WAL frame).
+    """
     await ex.execute(
-        """INSERT INTO users (id, first_name, username, tg_lang) VALUES (?, ?, ?, ?)
+        """INSERT INTO users (id, first_name, username, tg_lang, started) VALUES (?, ?, ?, ?, ?)
            ON CONFLICT(id) DO UPDATE SET first_name = excluded.first_name,
                username = excluded.username, tg_lang = excluded.tg_lang,
-               updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')""",
-        (user_id, first_name, username, tg_lang),
+               started = max(users.started, excluded.started),
+               blocked = CASE WHEN excluded.started THEN 0 ELSE users.blocked END,
+               updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
+           WHERE users.first_name IS NOT excluded.first_name
+              OR users.username IS NOT excluded.username
+              OR users.tg_lang IS NOT excluded.tg_lang
+              OR (excluded.started AND (users.started = 0 OR users.blocked = 1))""",
+        (user_id, first_name, username, tg_lang, int(started)),
     )
 
 
