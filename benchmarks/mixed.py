@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import updates as U
+from benchmarks.echo import EchoBot
 from benchmarks.feeder import Feeder, set_concurrency, summary
 from benchmarks.street import Street, street_simulator
 from bot import app as wiring
@@ -238,11 +239,23 @@ async def run(n_saturate: int, n_latency: int, rate: float, *, communities: int 
             try:
                 feeder = Feeder(app, sim.api)
                 await feeder.saturate(mix.stream(min(300, n_saturate)))  # warm-up
-                # Median of three: one run is at the mercy of a persistence round or a
-                # WAL checkpoint landing in it.
-                rates = sorted([summary(await feeder.saturate(mix.stream(n_saturate // 3)))
-                                ["updates_per_s"] for _ in range(3)])
-                sat = {"updates_per_s": rates[1], "runs": rates}
+                # This VM's speed drifts by tens of percent within a minute: each mixed run
+                # is paired with an echo-bot run just before it, in the same event loop,
+                # and the median of the paired ratios is reported along with the rates.
+                echo = await EchoBot().start()
+                try:
+                    await echo.saturate(300)
+                    pairs = []
+                    for _ in range(5):
+                        e = await echo.saturate(max(n_saturate // 5, 100))
+                        m = summary(await feeder.saturate(mix.stream(n_saturate // 5)))
+                        pairs.append((m["updates_per_s"], e))
+                finally:
+                    await echo.stop()
+                rates = sorted(m for m, _ in pairs)
+                ratios = sorted(round(m / e, 3) for m, e in pairs)
+                sat = {"updates_per_s": rates[2], "runs": rates, "ratio": ratios[2],
+                       "ratios": ratios}
                 lat_run = await feeder.open_loop(mix.stream(n_latency), rate)
                 lat = summary(lat_run)
                 kinds: dict[str, int] = {}
@@ -256,6 +269,7 @@ async def run(n_saturate: int, n_latency: int, rate: float, *, communities: int 
         "concurrent_updates": concurrent,
         "saturation_updates_per_s": sat["updates_per_s"],
         "saturation_runs": sat["runs"],
+        "paired_ratio_to_echo": sat["ratio"], "paired_ratios": sat["ratios"],
         "offered_rate": rate,
         "achieved_rate": lat["updates_per_s"],
         "p50_ms": lat["p50_ms"], "p95_ms": lat["p95_ms"], "p99_ms": lat["p99_ms"],

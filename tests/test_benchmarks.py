@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 FIGURES = {
     "ceiling": ["updates_per_s"],
-    "mixed": ["saturation_updates_per_s", "ratio_to_ceiling", "p50_ms", "p95_ms", "p99_ms",
+    "mixed": ["saturation_updates_per_s", "ratio_to_ceiling", "paired_ratio_to_echo", "p50_ms", "p95_ms", "p99_ms",
               "concurrent_updates", "concurrent_32", "features", "notes", "mix"],
     "broadcast": ["msg_per_s", "sustained_msg_per_s", "share_of_30_per_s", "http_429",
                   "missing", "duplicated", "exactly_once"],
