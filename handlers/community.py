@@ -84,6 +84,14 @@ async def setup_command(update: Update, context: Context) -> None:
         allowed = await is_staff(rt, user.id, existing["id"])
     else:
         allowed = rt.is_admin(user.id) or tg_admin
+    current = await rt.db.fetchone("SELECT community_id FROM groups WHERE chat_id = ?", (chat.id,))
+    relink = current is not None and (existing is None or current["community_id"] != existing["id"])
+    if allowed and relink:
+        # Moving a group away from its community needs that community's (or the group's) trust:
+        # staff of another community must not take over someone else's residents' group.
+        allowed = (rt.is_admin(user.id) or tg_admin
+                   or await is_staff(rt, user.id, current["community_id"]))
+        existing = None if not allowed else existing
     if not allowed:
         if existing is not None:
             await reply(update, _("“{name}”已存在。只有该社区的工作人员可以把群关联到它。").format(

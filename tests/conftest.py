@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -117,6 +119,28 @@ async def assert_no_personal_data_in_groups(sim: Simulator) -> None:
         return
     leaks = group_leaks(sim.api.calls, await personal_patterns(sim))
     assert not leaks, "personal data sent to a group:\n" + "\n".join(leaks)
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record.getMessage()[:2000])
+
+
+@contextmanager
+def errors_logged(level: int = logging.ERROR) -> Iterator[list[str]]:
+    """Every ERROR logged meanwhile (the error handler logs each exception that escaped)."""
+    handler = _Collect()
+    handler.setLevel(level)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield handler.records
+    finally:
+        root.removeHandler(handler)
 
 
 @pytest.fixture
