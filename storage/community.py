@@ -92,6 +92,10 @@ async def migrate_group(ex: Executor, old_chat_id: int, new_chat_id: int) -> Non
     await ex.execute(
         "UPDATE OR REPLACE groups SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id)
     )
+    # Notices aimed at this one group follow it too (else they go to a chat that is gone).
+    await ex.execute(
+        "UPDATE notices SET target_chat = ? WHERE target_chat = ?", (new_chat_id, old_chat_id)
+    )
 
 
 # ---- households and residents ------------------------------------------------------------
