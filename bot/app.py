@@ -33,6 +33,9 @@ FEATURES = (
     "handlers.menu",
     "handlers.repairs",
     "handlers.reminders",
+    # Last: sorting reads private text no conversation took (see handlers/sorting.py).
+    "handlers.sorting",
+    "handlers.quiz",
 )
 
 

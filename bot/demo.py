@@ -37,6 +37,7 @@ SCENES: tuple[str, ...] = (
     "bot.demo_menu",
     "bot.demo_repairs",
     "bot.demo_reminders",
+    "bot.demo_quiz",
 )
 
 

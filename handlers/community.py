@@ -22,6 +22,7 @@ from bot.commands import Audience, declare
 from bot.i18n import N_, Translate
 from handlers.shared import (
     Context,
+    acting_community,
     answer_callback,
     deep_link,
     group_community,
@@ -419,27 +420,6 @@ async def _target_user(update: Update, context: Context, word: str | None) -> Ro
     return None
 
 
-async def _acting_community(update: Update, context: Context, _: Translate) -> Row | None:
-    """The community a staff command acts on: the group's, or the staff member's only one."""
-    rt = rt_of(context)
-    user = update.effective_user
-    assert user is not None
-    group = await group_community(update, context)
-    if group is not None:
-        return await cstore.get_community(rt.db, group["community_id"])
-    if is_group(update):
-        await reply(update, _("本群还没有关联社区。群管理员请发送：/setup 社区名称"))
-        return None
-    mine = await staff_communities(rt, user.id)
-    if len(mine) == 1:
-        return mine[0]
-    if not mine:
-        await reply(update, _("只有社区工作人员可以这样做。"))
-    else:
-        await reply(update, _("您管理多个社区，请在对应社区的居民群里发送这个命令。"))
-    return None
-
-
 async def grant_command(update: Update, context: Context) -> None:
     await _change_role(update, context, grant=True)
 
@@ -454,11 +434,9 @@ async def _change_role(update: Update, context: Context, *, grant: bool) -> None
     if actor is None:
         return
     rt = rt_of(context)
-    community = await _acting_community(update, context, _)
+    community = await acting_community(
+        update, context, _, refusal=_("只有社区工作人员可以任命或撤销角色。"))
     if community is None:
-        return
-    if not await is_staff(rt, actor.id, community["id"]):
-        await reply(update, _("只有社区工作人员可以任命或撤销角色。"))
         return
     args = list(context.args or [])
     replying = bool(update.effective_message and update.effective_message.reply_to_message)
@@ -517,11 +495,9 @@ async def grid_assign_command(update: Update, context: Context) -> None:
     if actor is None:
         return
     rt = rt_of(context)
-    community = await _acting_community(update, context, _)
+    community = await acting_community(
+        update, context, _, refusal=_("只有社区工作人员可以分配网格。"))
     if community is None:
-        return
-    if not await is_staff(rt, actor.id, community["id"]):
-        await reply(update, _("只有社区工作人员可以分配网格。"))
         return
     args = list(context.args or [])
     replying = bool(update.effective_message and update.effective_message.reply_to_message)

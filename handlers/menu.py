@@ -32,6 +32,7 @@ from bot.scheduler import ScheduledJob
 from handlers.community import AFTER_REGISTER
 from handlers.shared import (
     Context,
+    acting_community,
     answer_callback,
     deep_link,
     group_community,
@@ -43,7 +44,6 @@ from handlers.shared import (
     reply,
     rt_of,
     send_private,
-    staff_communities,
     tr_chat,
     tr_group,
     tr_user,
@@ -96,35 +96,6 @@ def _btn(text: str, *parts: int | str) -> InlineKeyboardButton:
 
 def _drafts(context: Context) -> dict[str, Any]:
     return context.user_data.setdefault(DRAFTS, {})  # type: ignore[union-attr]
-
-
-async def _staff_community(update: Update, context: Context, _: Translate,
-                           *roles: str) -> Row | None:
-    """Community a staff command acts on, with the server-side role check."""
-    rt = rt_of(context)
-    user = update.effective_user
-    assert user is not None
-    wanted = roles or ("staff",)
-    if is_group(update):
-        group = await group_community(update, context)
-        if group is None:
-            await reply(update, _("本群还没有关联社区。群管理员请发送：/setup 社区名称"))
-            return None
-        community = await cstore.get_community(rt.db, group["community_id"])
-    else:
-        mine: list[Row] = list(await staff_communities(rt, user.id))
-        for role in wanted:
-            if role != "staff":
-                mine += await cstore.communities_with_role(rt.db, user.id, role)
-        unique = {c["id"]: c for c in mine}
-        community = next(iter(unique.values())) if len(unique) == 1 else None
-        if len(unique) > 1:
-            await reply(update, _("您管理多个社区，请在对应社区的居民群里发送这个命令。"))
-            return None
-    if community is None or not await has_any_role(rt, user.id, community["id"], *wanted):
-        await reply(update, _("只有社区工作人员可以这样做。"))
-        return None
-    return community
 
 
 async def _home_community(rt: Runtime, user_id: int) -> Row | None:
@@ -528,7 +499,7 @@ async def menu_open(update: Update, context: Context) -> int:
     if not is_group(update):
         await reply(update, _("请在社区居民群里发送 /menu_open。"))
         return ConversationHandler.END
-    community = await _staff_community(update, context, _)
+    community = await acting_community(update, context, _)
     if community is None:
         return ConversationHandler.END
     active = await store.active_round(rt.db, community["id"])
@@ -843,7 +814,7 @@ async def remind_job(app: Application, job: ScheduledJob) -> None:  # type: igno
 async def menu_close(update: Update, context: Context) -> None:
     _ = await tr_chat(update, context)
     rt = rt_of(context)
-    community = await _staff_community(update, context, _)
+    community = await acting_community(update, context, _)
     if community is None:
         return
     active = await store.active_round(rt.db, community["id"])
@@ -861,7 +832,7 @@ async def menu_close(update: Update, context: Context) -> None:
 async def menu_results(update: Update, context: Context) -> None:
     _ = await tr_chat(update, context)
     rt = rt_of(context)
-    community = await _staff_community(update, context, _)
+    community = await acting_community(update, context, _)
     if community is None:
         return
     rnd = await store.current_round(rt.db, community["id"])
@@ -891,7 +862,7 @@ async def menu_export(update: Update, context: Context) -> None:
     rt = rt_of(context)
     user = update.effective_user
     assert user is not None
-    community = await _staff_community(update, context, _)
+    community = await acting_community(update, context, _)
     if community is None:
         return
     rnd = await store.current_round(rt.db, community["id"])
@@ -944,7 +915,7 @@ async def menu_paper(update: Update, context: Context) -> None:
         # Do not echo the room number in the group.
         await reply(update, _("门牌是个人信息，请在私聊里发送 /menu_paper 门牌。"))
         return
-    community = await _staff_community(update, context, _, "staff", "grid_worker")
+    community = await acting_community(update, context, _, "staff", "grid_worker")
     if community is None:
         return
     address = parse_full_address(" ".join(context.args or []))
@@ -1085,7 +1056,7 @@ async def progress_command(update: Update, context: Context) -> None:
 async def menu_progress(update: Update, context: Context) -> None:
     _ = await tr_chat(update, context)
     rt = rt_of(context)
-    community = await _staff_community(update, context, _)
+    community = await acting_community(update, context, _)
     if community is None:
         return
     rnd = await store.last_closed(rt.db, community["id"])

@@ -34,10 +34,10 @@ from bot.runtime import Runtime, get_runtime
 from bot.scheduler import ScheduledJob
 from handlers.shared import (
     Context,
+    acting_community,
     answer_callback,
     clip,
     group_lang,
-    is_group,
     is_private,
     is_staff,
     refuse_callback,
@@ -81,34 +81,6 @@ def _draft(context: Context) -> dict[str, Any]:
     return context.user_data.setdefault(DRAFT, {})  # type: ignore[union-attr]
 
 
-async def _staff_community(update: Update, context: Context, _: Translate) -> Row | None:
-    """The community a staff member acts on (the group's, or their only one); None + a reply
-    explaining why when there is none or the user is not staff."""
-    rt = rt_of(context)
-    user = update.effective_user
-    if user is None:
-        return None
-    community: Row | None = None
-    if is_group(update):
-        chat = update.effective_chat
-        assert chat is not None
-        group = await cstore.get_group(rt.db, chat.id)
-        if group is None:
-            await reply(update, _("本群还没有关联社区。群管理员请发送：/setup 社区名称"))
-            return None
-        community = await cstore.get_community(rt.db, group["community_id"])
-    else:
-        mine = await staff_communities(rt, user.id)
-        if len(mine) > 1:
-            await reply(update, _("您管理多个社区，请在对应社区的居民群里发送这个命令。"))
-            return None
-        community = mine[0] if mine else None
-    if community is None or not await is_staff(rt, user.id, community["id"]):
-        await reply(update, _("只有社区工作人员可以管理通知和关爱走访。"))
-        return None
-    return community
-
-
 def _when_error(_: Translate, reason: str, meeting: bool) -> str:
     examples = (_("例如：明天 19:00、5月20日 9:00、每周二 19:00") if meeting else
                 _("例如：明天 19:00、3小时后、每天 8:00、每周二 19:00、每月1日 9:00"))
@@ -133,7 +105,7 @@ async def _target_label(rt: Runtime, row_target: int | None, community_id: int,
 # ---- /remind conversation ---------------------------------------------------------------------
 async def remind_entry(update: Update, context: Context) -> int:
     _ = await tr_chat(update, context)
-    community = await _staff_community(update, context, _)
+    community = await acting_community(update, context, _, refusal=_("只有社区工作人员可以管理通知和关爱走访。"))
     if community is None:
         return ConversationHandler.END
     groups = await cstore.groups_of(rt_of(context).db, community["id"])
@@ -556,7 +528,7 @@ async def _notice_card(rt: Runtime, notice: Row, _: Translate) -> tuple[str, Inl
 
 async def reminders_command(update: Update, context: Context) -> None:
     _ = await tr_chat(update, context)
-    community = await _staff_community(update, context, _)
+    community = await acting_community(update, context, _, refusal=_("只有社区工作人员可以管理通知和关爱走访。"))
     if community is None:
         return
     rt = rt_of(context)
@@ -676,7 +648,7 @@ async def care_add_command(update: Update, context: Context) -> None:
     if not is_private(update):
         await reply(update, _("关爱对象的住址是个人信息，请在私聊里登记。"))
         return
-    community = await _staff_community(update, context, _)
+    community = await acting_community(update, context, _, refusal=_("只有社区工作人员可以管理通知和关爱走访。"))
     if community is None:
         return
     args = list(context.args or [])

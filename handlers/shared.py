@@ -137,6 +137,42 @@ async def staff_communities(rt: Runtime, user_id: int) -> list[Row]:
     return await cstore.communities_with_role(rt.db, user_id, "staff")
 
 
+async def acting_community(update: Update, context: Context, _: Translate, *roles: str,
+                           refusal: str | None = None) -> Row | None:
+    """The community a staff-type command acts on, after the server-side role check.
+
+    In a group: the group's community. In private: the user's only community where they hold
+    one of `roles` (default staff); with several, they are asked to use the group. Replies with
+    the reason and returns None when there is no community or the user lacks the role.
+    """
+    rt = rt_of(context)
+    user = update.effective_user
+    if user is None:
+        return None
+    wanted = roles or ("staff",)
+    community: Row | None = None
+    if is_group(update):
+        group = await group_community(update, context)
+        if group is None:
+            await reply(update, _("本群还没有关联社区。群管理员请发送：/setup 社区名称"))
+            return None
+        community = await cstore.get_community(rt.db, group["community_id"])
+    else:
+        mine: list[Row] = list(await staff_communities(rt, user.id))
+        for role in wanted:
+            if role != "staff":
+                mine += await cstore.communities_with_role(rt.db, user.id, role)
+        unique = {c["id"]: c for c in mine}
+        if len(unique) > 1:
+            await reply(update, _("您管理多个社区，请在对应社区的居民群里发送这个命令。"))
+            return None
+        community = next(iter(unique.values()), None)
+    if community is None or not await has_any_role(rt, user.id, community["id"], *wanted):
+        await reply(update, refusal or _("只有社区工作人员可以这样做。"))
+        return None
+    return community
+
+
 # ---- sending ------------------------------------------------------------------------------
 def deep_link(context: Context, payload: str) -> str:
     return create_deep_linked_url(context.bot.username, payload)

@@ -1,0 +1,324 @@
+"""Garbage-sorting look-up (/sort, plain questions in private) and solo practice (/practice).
+
+Correctness first: only a confident result (`LookupResult.found`) is shown as an answer; a
+fuzzy result shows its candidates as buttons and never a category.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import zlib
+from functools import cache, lru_cache
+
+import opencc
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot import callbacks
+from bot.commands import Audience, declare
+from bot.i18n import DEFAULT_LANG, N_, Translate
+from bot.quiz import practice_questions
+from bot.sorting import Category, Item, KnowledgeBase, LookupResult, lookup
+from bot.text import normalize
+from handlers.shared import (
+    Context,
+    answer_callback,
+    deep_link,
+    group_lang,
+    is_private,
+    link_button,
+    refuse_callback,
+    reply,
+    rt_of,
+    staff_communities,
+    tr_chat,
+    tr_user,
+    user_lang,
+)
+from storage import sorting as store
+
+log = logging.getLogger(__name__)
+
+declare("sort", N_("查垃圾分类：/sort 电池"), Audience.EVERYONE, order=40)
+declare("practice", N_("垃圾分类小练习（私聊）"), Audience.EVERYONE, order=41)
+declare("sort_unknown", N_("查不到的垃圾（大家问得最多的）"), Audience.STAFF, order=40)
+
+F = "so"   # look-up buttons: 1|so|i|<item index>|<name check>
+FP = "pr"  # practice buttons: 1|pr|a|<round>|<question>|<category>
+PRACTICE = "practice"  # user_data key
+PRACTICE_LEN = 10
+
+CATEGORY_LABEL: dict[Category, str] = {
+    Category.RECYCLABLE: N_("🔵可回收物"),
+    Category.HAZARDOUS: N_("🔴有害垃圾"),
+    Category.KITCHEN: N_("🟢厨余垃圾"),
+    Category.OTHER: N_("⚫其他垃圾"),
+}
+# Plain private text is logged as an unknown item only when it plausibly asks about rubbish:
+# "你好" or a long chat message should not flood the staff's list.
+_ASKS_ABOUT_RUBBISH = re.compile(r"垃圾|扔|丢|分类|回收|桶")
+MAX_LOGGED_CHARS = 12
+
+_S2TW = opencc.OpenCC("s2tw")
+
+
+@lru_cache(maxsize=4096)
+def _to_traditional(text: str) -> str:
+    return _S2TW.convert(text)
+
+
+def kb_text(lang: str, text: str) -> str:
+    """Knowledge-base text is data in Simplified Chinese: Traditional for zh_Hant readers,
+    left in Chinese for English readers (the reasons are written for Chinese children)."""
+    return _to_traditional(text) if lang == "zh_Hant" else text
+
+
+def category_label(_: Translate, category: Category) -> str:
+    return _(CATEGORY_LABEL[category])
+
+
+async def chat_lang(update: Update, context: Context) -> str:
+    """The language code tr_chat would use (needed for knowledge-base data)."""
+    rt = rt_of(context)
+    chat = update.effective_chat
+    if chat is not None and not is_private(update):
+        return await group_lang(rt, chat.id)
+    user = update.effective_user
+    if user is None:
+        return DEFAULT_LANG
+    return await user_lang(rt, user.id, user.language_code)
+
+
+@cache
+def _item_index() -> dict[str, int]:
+    return {item.name: n for n, item in enumerate(KnowledgeBase.get().items)}
+
+
+def _name_check(name: str) -> str:
+    """A short fingerprint of the item name: an old button never answers a different item
+    after the knowledge base is reordered in a later release."""
+    return format(zlib.crc32(name.encode()) & 0xFFFFFF, "06x")
+
+
+def item_button(_: Translate, lang: str, item: Item) -> InlineKeyboardButton:
+    index = _item_index()[item.name]
+    return InlineKeyboardButton(
+        kb_text(lang, item.name),
+        callback_data=callbacks.pack(F, "i", index, _name_check(item.name)))
+
+
+def _short(query: str, limit: int = 30) -> str:
+    query = " ".join(query.split())
+    return query if len(query) <= limit else query[: limit - 1] + "…"
+
+
+# ---- rendering -----------------------------------------------------------------------------
+def render_item(_: Translate, lang: str, item: Item, advice: str | None = None) -> str:
+    tip = KnowledgeBase.get().categories[item.category].tip
+    lines = [_("{name} → {category}").format(name=kb_text(lang, item.name),
+                                              category=category_label(_, item.category)),
+             _("💡 原因：{reason}").format(reason=kb_text(lang, item.reason))]
+    if advice:
+        lines.append(_("👉 怎么做：{advice}").format(advice=kb_text(lang, advice)))
+    if item.note:
+        lines.append(_("📍 各地规定不同：{note}").format(note=kb_text(lang, item.note)))
+    lines.append(_("🗑 投放提示：{tip}").format(tip=kb_text(lang, tip)))
+    return "\n".join(lines)
+
+
+def render(_: Translate, lang: str, result: LookupResult
+           ) -> tuple[str, InlineKeyboardMarkup | None]:
+    """Text (and candidate buttons) for one look-up result."""
+    if result.status in ("exact", "synonym") and result.item is not None:
+        return render_item(_, lang, result.item), None
+    if result.status == "composite" and result.item is not None:
+        return render_item(_, lang, result.item, result.advice), None
+    if result.status == "special" and result.special is not None:
+        text = _("{name}不属于四类生活垃圾，不能放进分类垃圾桶。\n👉 {advice}").format(
+            name=kb_text(lang, result.special.name), advice=kb_text(lang, result.special.advice))
+        return text, None
+    if result.status == "category" and result.category is not None:
+        info = result.category
+        text = _("{name} 就是 {category}。\n{explain}\n🗑 投放提示：{tip}").format(
+            name=kb_text(lang, result.query_normalized), category=category_label(_, info.code),
+            explain=kb_text(lang, info.explain), tip=kb_text(lang, info.tip))
+        return text, None
+    if result.status == "fuzzy" and result.candidates:
+        # Not an answer: ask, and let the person pick; no category is shown here.
+        markup = InlineKeyboardMarkup(
+            [[item_button(_, lang, item)] for item in result.candidates])
+        return _("没有完全对上「{query}」。您是不是想问：").format(query=_short(result.query)), markup
+    if result.status == "empty":
+        return _("请告诉我要查的东西，例如：/sort 电池"), None
+    return _("抱歉，没找到「{query}」🙏 我已经记下来了，工作人员会补上。\n"
+             "可以换个说法试试，比如“塑料瓶”“剩饭”“电池”。").format(
+        query=_short(result.query)), None
+
+
+async def answer_query(update: Update, context: Context, query: str, *,
+                       typed_freely: bool = False) -> None:
+    rt = rt_of(context)
+    _ = await tr_chat(update, context)
+    lang = await chat_lang(update, context)
+    result = lookup(query)
+    if result.status == "unknown":
+        key = normalize(query)[:MAX_LOGGED_CHARS * 4]
+        if not typed_freely or len(key) <= MAX_LOGGED_CHARS or _ASKS_ABOUT_RUBBISH.search(key):
+            await store.log_unknown(rt.db, key, rt.clock.now().timestamp())
+            log.info("unknown sorting query %r", key)
+        if typed_freely:
+            # Free text in private might not be a question about rubbish at all.
+            # Not echoed: it may be long, or personal (an address typed after /cancel).
+            await reply(update, _("抱歉，我没看懂。想查垃圾分类，直接发物品名称就行，"
+                                  "比如“电池”。其他功能请发送 /help。"))
+            return
+    text, markup = render(_, lang, result)
+    await reply(update, text, reply_markup=markup)
+
+
+# ---- handlers ------------------------------------------------------------------------------
+async def sort_command(update: Update, context: Context) -> None:
+    query = " ".join(context.args or [])
+    await answer_query(update, context, query)
+
+
+async def sort_text(update: Update, context: Context) -> None:
+    """Private text no conversation took: treat it as a question about an item."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    await answer_query(update, context, message.text, typed_freely=True)
+
+
+async def sort_button(update: Update, context: Context) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        cb = callbacks.unpack(query.data, F)
+        if cb.action != "i":
+            raise callbacks.BadCallback(f"unknown action {cb.action!r}")
+        index = cb.int_arg(0)
+        items = KnowledgeBase.get().items
+        if not 0 <= index < len(items):
+            raise callbacks.BadCallback(f"no item {index}")
+        if cb.str_arg(1) != _name_check(items[index].name):
+            raise callbacks.BadCallback(f"item {index} is not the one this button was made for")
+    except callbacks.BadCallback as exc:
+        await refuse_callback(update, context, exc)
+        return
+    _ = await tr_chat(update, context)
+    lang = await chat_lang(update, context)
+    await answer_callback(update)
+    await reply(update, render_item(_, lang, items[index]))
+
+
+async def sort_unknown(update: Update, context: Context) -> None:
+    rt = rt_of(context)
+    user = update.effective_user
+    if user is None:
+        return
+    _ = await tr_chat(update, context)
+    if not await staff_communities(rt, user.id):
+        await reply(update, _("只有社区工作人员可以查看。"))
+        return
+    rows = await store.top_unknown(rt.db)
+    if not rows:
+        await reply(update, _("还没有查不到的物品。"))
+        return
+    lines = [_("大家问过、但知识库里还没有的物品（按次数）：")]
+    lines += [_("{query}：{n}次").format(query=r["query"], n=r["asked"]) for r in rows]
+    await reply(update, "\n".join(lines))
+
+
+# ---- practice ------------------------------------------------------------------------------
+def category_keyboard(_: Translate, feature: str, *head: int | str) -> InlineKeyboardMarkup:
+    """Four big category buttons, two per row: callback `1|<feature>|a|<head…>|<code>`."""
+    buttons = [InlineKeyboardButton(category_label(_, c),
+                                    callback_data=callbacks.pack(feature, "a", *head, c.value))
+               for c in Category]
+    return InlineKeyboardMarkup([buttons[:2], buttons[2:]])
+
+
+async def _ask(update: Update, context: Context, state: dict) -> None:
+    user = update.effective_user
+    assert user is not None
+    _ = await tr_user(context, user)
+    lang = await user_lang(rt_of(context), user.id, user.language_code)
+    n = state["i"]
+    name = state["q"][n]
+    await reply(update, _("第 {n}/{total} 题：{item} 是什么垃圾？").format(
+        n=n + 1, total=len(state["q"]), item=kb_text(lang, name)),
+        reply_markup=category_keyboard(_, FP, state["id"], n))
+
+
+async def practice_command(update: Update, context: Context) -> None:
+    _ = await tr_chat(update, context)
+    if not is_private(update):
+        await reply(update, _("小练习在私聊里做，点下面的按钮开始吧！"),
+                    reply_markup=link_button(_("✏️ 开始练习"), deep_link(context, "practice")))
+        return
+    state = {"id": random.randint(1, 999_999),
+             "q": [item.name for item in practice_questions(random.Random(), PRACTICE_LEN)],
+             "i": 0, "score": 0}
+    context.user_data[PRACTICE] = state  # type: ignore[index]
+    await reply(update, _("✏️ 垃圾分类小练习：{n} 道题，选出正确的垃圾桶！").format(n=PRACTICE_LEN))
+    await _ask(update, context, state)
+
+
+async def practice_button(update: Update, context: Context) -> None:
+    query = update.callback_query
+    user = update.effective_user
+    if query is None or user is None:
+        return
+    state = (context.user_data or {}).get(PRACTICE)
+    try:
+        cb = callbacks.unpack(query.data, FP)
+        round_id, n, code = cb.int_arg(0), cb.int_arg(1), cb.str_arg(2)
+        chosen = Category(code)
+    except (callbacks.BadCallback, ValueError) as exc:
+        await refuse_callback(update, context, str(exc))
+        return
+    if not state or state["id"] != round_id or state["i"] != n:
+        await refuse_callback(update, context, "stale practice question")
+        return
+    _ = await tr_user(context, user)
+    lang = await user_lang(rt_of(context), user.id, user.language_code)
+    item = KnowledgeBase.get().item(state["q"][n])
+    if chosen == item.category:
+        state["score"] += 1
+        verdict = _("✅ 答对了！{name} → {category}").format(
+            name=kb_text(lang, item.name), category=category_label(_, item.category))
+    else:
+        verdict = _("❌ 差一点！{name} 是 {category}").format(
+            name=kb_text(lang, item.name), category=category_label(_, item.category))
+    await answer_callback(update)
+    await query.edit_message_text(
+        verdict + "\n" + _("💡 原因：{reason}").format(reason=kb_text(lang, item.reason)))
+    state["i"] += 1
+    if state["i"] < len(state["q"]):
+        await _ask(update, context, state)
+        return
+    score, total = state["score"], len(state["q"])
+    context.user_data.pop(PRACTICE, None)  # type: ignore[union-attr]
+    cheer = (_("🏆 满分！你是垃圾分类小专家！") if score == total
+             else _("👍 很不错，再练一次会更棒！") if score * 2 >= total
+             else _("💪 加油！多练几次就会了。"))
+    await reply(update, _("练习结束：答对 {score}/{total} 题。").format(score=score, total=total)
+                + "\n" + cheer + "\n" + _("再来一次请发送 /practice"))
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CommandHandler("sort", sort_command))
+    app.add_handler(CommandHandler("sort_unknown", sort_unknown))
+    app.add_handler(CommandHandler("practice", practice_command))
+    app.add_handler(CommandHandler("start", practice_command,
+                                   filters.Regex(r"^/start practice$")))
+    app.add_handler(CallbackQueryHandler(sort_button, pattern=callbacks.pattern(F)))
+    app.add_handler(CallbackQueryHandler(practice_button, pattern=callbacks.pattern(FP)))
+    # Last in group 0 of the features (see FEATURES in bot/app.py): conversations that are
+    # waiting for text get it first; only text nobody wanted is read as a question.
+    app.add_handler(MessageHandler(
+        filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, sort_text))
