@@ -50,7 +50,8 @@ ROLES: dict[str, Person] = {
 }
 # Runtime bookkeeping that may legitimately change on any update (who we have seen, drafts,
 # conversation state, the audit trail of refusals); everything else must stay as it was.
-VOLATILE = {"users", "conversations", "user_drafts", "audit_log", "sqlite_sequence"}
+VOLATILE = {"users", "conversations", "user_drafts", "audit_log", "sqlite_sequence",
+            "sorting_unknown"}  # anyone's free text may be logged as an unknown look-up
 
 
 @dataclass
