@@ -12,6 +12,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
@@ -167,6 +168,17 @@ async def lang_button(update: Update, context: Context) -> None:
     await query.edit_message_text(_("语言已设为：{lang}").format(lang=LANG_NAMES[code]))
 
 
+async def ignore_edits(update: Update, context: Context) -> None:
+    """An edited message must never act twice (re-run /grant, re-file a step): edits are not
+    read. In private chat the person is told to send the correction as a new message."""
+    if update.edited_message is None and update.edited_channel_post is None:
+        return
+    if is_private(update):
+        _ = await tr_chat(update, context)
+        await reply(update, _("修改过的消息我读不到。请把改好的内容重新发一条。"))
+    raise ApplicationHandlerStop
+
+
 async def migrate_chat(update: Update, context: Context) -> None:
     """A group became a supergroup: the community link follows the new chat id."""
     message = update.effective_message
@@ -227,6 +239,7 @@ async def on_error(update: object, context: Context) -> None:
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(TypeHandler(Update, ignore_edits), group=-20)
     app.add_handler(TypeHandler(Update, remember_user), group=-10)
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, migrate_chat), group=-5)
     app.add_handler(CommandHandler("help", help_command))
