@@ -24,6 +24,7 @@ from handlers.repairs_common import (
     cancel_jobs,
     category_name,
     details,
+    grid_building,
     headline,
     history_lines,
     may_see_personal,
@@ -723,7 +724,8 @@ async def escalate(app: Application, job: ScheduledJob) -> None:  # type: ignore
     if stage in ("accept1", "accept2"):
         if t["status"] != "new":
             return
-        grid = await cstore.grid_worker_for(rt.db, cid, t["building"]) if t["building"] else None
+        building = grid_building(t)
+        grid = await cstore.grid_worker_for(rt.db, cid, building) if building else None
         if stage == "accept1" and grid is not None:
             people = [grid["id"]]
             text = N_("⏰ 报修 #{id} 还没有人接单，请您安排一下：")
