@@ -139,7 +139,7 @@ def _results_text(rt: Runtime, _: Translate, rnd: Row, community_name: str,
              else _("【{community}点单实时统计】")).format(community=community_name)
     lines = [title, _("参与 {p} 户，登记 {r} 户，参与率 {t}").format(
         p=res.participants, r=res.registered, t=rules.percent(res.turnout))]
-    if res.participants == 0:
+    if final and res.participants == 0:  # a closed round nobody ordered in: nothing to rank
         lines.append(_("本轮没有收到点单。"))
         return "\n".join(lines)
     for item in res.items:
