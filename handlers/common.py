@@ -9,7 +9,6 @@ import traceback
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -26,6 +25,7 @@ from bot.i18n import LANG_NAMES, LANGS, N_, translator
 from handlers.shared import (
     Context,
     answer_callback,
+    can_manage_group,
     deep_link,
     forget_lang,
     group_community,
@@ -147,15 +147,7 @@ async def lang_button(update: Update, context: Context) -> None:
         group = await group_community(update, context)
         chat = update.effective_chat
         assert chat is not None
-        allowed = rt.is_admin(user.id)
-        if not allowed:
-            try:
-                member = await context.bot.get_chat_member(chat.id, user.id)
-                allowed = member.status in ("creator", "administrator")
-            except TelegramError:
-                allowed = False
-        if not allowed and group is not None:
-            allowed = "staff" in await cstore.roles_of(rt.db, user.id, group["community_id"])
+        allowed = await can_manage_group(rt, context.bot, chat.id, user.id)
         if not allowed or group is None:
             _ = await tr_user(context, user)
             await answer_callback(

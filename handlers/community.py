@@ -6,7 +6,6 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -27,6 +26,7 @@ from handlers.shared import (
     deep_link,
     group_community,
     is_group,
+    is_group_admin,
     is_private,
     is_staff,
     refuse_callback,
@@ -68,18 +68,17 @@ async def setup_command(update: Update, context: Context) -> None:
     if not is_group(update):
         await reply(update, _("请在居民群里发送 /setup 社区名称，把那个群关联到社区。"))
         return
+    rt = rt_of(context)
     name = rules.clean_community_name(" ".join(context.args or []))
     if name is None:
+        if not (rt.is_admin(user.id) or await is_group_admin(context.bot, chat.id, user.id)
+                or await cstore.communities_with_role(rt.db, user.id, "staff")):
+            await reply(update, _("只有群管理员或社区工作人员可以关联社区。"))
+            return
         await reply(update, _("请写上社区名称，例如：/setup 锡林社区（最多40个字）"))
         return
-    rt = rt_of(context)
     existing = await rt.db.fetchone("SELECT id FROM communities WHERE name = ?", (name,))
-    tg_admin = False
-    try:
-        member = await context.bot.get_chat_member(chat.id, user.id)
-        tg_admin = member.status in ("creator", "administrator")
-    except TelegramError as exc:
-        log.warning("getChatMember failed in %s: %s", chat.id, exc)
+    tg_admin = await is_group_admin(context.bot, chat.id, user.id)
     if existing is not None:
         # Joining an existing community's groups needs that community's trust.
         allowed = await is_staff(rt, user.id, existing["id"])
@@ -441,10 +440,13 @@ async def _change_role(update: Update, context: Context, *, grant: bool) -> None
     args = list(context.args or [])
     replying = bool(update.effective_message and update.effective_message.reply_to_message)
     who = None if replying else (args.pop(0) if args else None)
-    role = rules.parse_role(args.pop(0)) if args else None
+    role_word = args.pop(0) if args else None
+    role = rules.parse_role(role_word) if role_word else None
     usage = (_("用法：/grant @用户名 网格员|志愿者|工作人员 [技能，如 维修,医疗服务]") if grant
              else _("用法：/revoke @用户名 网格员|志愿者|工作人员"))
     if role is None:
+        if role_word:
+            usage = _("没有“{role}”这个角色。").format(role=role_word[:20]) + "\n" + usage
         await reply(update, usage)
         return
     target = await _target_user(update, context, who)
@@ -453,7 +455,7 @@ async def _change_role(update: Update, context: Context, *, grant: bool) -> None
                               "或回复对方的消息再发送命令。") + "\n" + usage)
         return
     if target["id"] == actor.id:
-        await reply(update, _("不能给自己任命或撤销角色，请请其他工作人员操作。"))
+        await reply(update, _("不能给自己任命或撤销角色，请让其他工作人员操作。"))
         return
     role_name = _(rules.ROLE_NAMES[role])
     if grant:
