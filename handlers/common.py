@@ -51,9 +51,8 @@ async def audiences_of(context: Context, user_id: int) -> set[Audience]:
     found: set[Audience] = {Audience.EVERYONE, Audience.RESIDENT}
     if rt.is_admin(user_id):
         found.add(Audience.ADMIN)
-    rows = await rt.db.fetchall("SELECT DISTINCT role FROM roles WHERE user_id = ?", (user_id,))
-    for row in rows:
-        found.add(Audience(row["role"]))
+    for role in await cstore.all_roles_of(rt.db, user_id):
+        found.add(Audience(role))
     return found
 
 

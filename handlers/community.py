@@ -77,14 +77,14 @@ async def setup_command(update: Update, context: Context) -> None:
             return
         await reply(update, _("请写上社区名称，例如：/setup 锡林社区（最多40个字）"))
         return
-    existing = await rt.db.fetchone("SELECT id FROM communities WHERE name = ?", (name,))
+    existing = await cstore.find_community(rt.db, name)
     tg_admin = await is_group_admin(context.bot, chat.id, user.id)
     if existing is not None:
         # Joining an existing community's groups needs that community's trust.
         allowed = await is_staff(rt, user.id, existing["id"])
     else:
         allowed = rt.is_admin(user.id) or tg_admin
-    current = await rt.db.fetchone("SELECT community_id FROM groups WHERE chat_id = ?", (chat.id,))
+    current = await cstore.get_group(rt.db, chat.id)
     relink = current is not None and (existing is None or current["community_id"] != existing["id"])
     if allowed and relink:
         # Moving a group away from its community needs that community's (or the group's) trust:
@@ -331,9 +331,7 @@ async def confirm(update: Update, context: Context) -> int:
     async with rt.db.transaction() as tx:
         household_id = await cstore.get_or_create_household(
             tx, draft["community_id"], draft["building"], draft["unit"], draft["room"])
-        before = await tx.fetchone(
-            "SELECT household_id FROM residents WHERE user_id = ? AND community_id = ?",
-            (user.id, draft["community_id"]))
+        before = await cstore.get_resident(tx, user.id, draft["community_id"])
         await cstore.set_resident(tx, user.id, draft["community_id"], household_id,
                                   draft.get("name") or user.first_name)
         await cstore.audit(tx, draft["community_id"], user.id,
@@ -581,9 +579,8 @@ async def grid_command(update: Update, context: Context) -> None:
         lines.append(_("【{community}网格总表】").format(community=community["name"]))
         lines += _chart_lines(_, rows) or [_("还没有分配网格员。")]
         assigned = {r["building"] for r in rows}
-        occupied = await rt.db.fetchall(
-            "SELECT DISTINCT building FROM households WHERE community_id = ?", (community["id"],))
-        missing = sorted({r["building"] for r in occupied} - assigned,
+        occupied = await cstore.occupied_buildings(rt.db, community["id"])
+        missing = sorted(set(occupied) - assigned,
                          key=rules.building_sort_key)
         if missing:
             lines.append(_("没有网格员的楼：{buildings}").format(

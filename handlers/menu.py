@@ -976,7 +976,7 @@ async def _paper_household(update: Update, context: Context, rnd: Row,
     rt = rt_of(context)
     user = update.effective_user
     assert user is not None
-    row = await rt.db.fetchone("SELECT * FROM households WHERE id = ?", (hid,))
+    row = await cstore.get_household(rt.db, hid)
     if (row is None or row["community_id"] != rnd["community_id"] or not is_private(update)
             or not await has_any_role(rt, user.id, rnd["community_id"], "staff", "grid_worker")):
         await refuse_callback(update, context, f"menu paper: not allowed for household {hid}")

@@ -519,9 +519,7 @@ async def tasks_command(update: Update, context: Context) -> None:
         await reply(update, _("任务只在私聊里显示，请私聊我发送 /tasks。"))
         return
     rt = rt_of(context)
-    roles = await rt.db.fetchval(
-        "SELECT count(*) FROM roles WHERE user_id = ? AND role IN "
-        "('volunteer', 'grid_worker', 'staff')", (user.id,))
+    roles = await cstore.all_roles_of(rt.db, user.id)
     mine = await store.tasks_of(rt.db, user.id)
     waiting = await store.unaccepted_for_grid(rt.db, user.id)
     if not roles and not mine and not rt.is_admin(user.id):
