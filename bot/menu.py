@@ -66,6 +66,10 @@ class Progress(StrEnum):
     DONE = "done"
 
 
+# A building's picks are shown in a group only when at least this many households took part,
+# so neighbours cannot read one household's order off the results.
+MIN_PUBLIC_HOUSEHOLDS = 3
+
 PROGRESS_NAMES: dict[Progress, str] = {
     Progress.NONE: N_("未安排"),
     Progress.PLANNED: N_("计划中"),

@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot import demo
-from bot.simulator import Chat, Person, Simulator
+from bot.simulator import Chat, Person, Reply, Simulator
 from bot.transcript import Transcript
 
 HELP = """命令（其余输入都作为当前用户在当前聊天里发送的消息）：
@@ -22,22 +22,24 @@ HELP = """命令（其余输入都作为当前用户在当前聊天里发送的�
   :as 名字|编号       换成这个人（例如 :as 王阿姨）
   :group / :private  切换到居民群 / 与机器人的私聊
   :press N           按下最近一条消息的第 N 个按钮
-  :later 2h          时间前进（30m、2h、1d），到点的提醒会触发
+  :later 2h          时间前进（10s、30m、2h、1d），到点的提醒会触发
   :dice 3 5          下次掷骰子的结果（用于游戏）
   :help              显示本帮助
   :quit              退出"""
+
+DICE_PAUSE = timedelta(seconds=5)
 
 CAST: tuple[Person, ...] = (demo.WANG, demo.LIU, demo.CHEN, demo.STAFF, demo.GRID,
                             demo.VOLUNTEER, demo.ADMIN, demo.KID_A, demo.KID_B)
 
 
 def parse_delta(text: str) -> timedelta | None:
-    m = re.fullmatch(r"\s*(\d+)\s*([mhd])\s*", text)
+    m = re.fullmatch(r"\s*(\d+)\s*([smhd])\s*", text)
     if not m:
         return None
     value, unit = int(m.group(1)), m.group(2)
-    return {"m": timedelta(minutes=value), "h": timedelta(hours=value),
-            "d": timedelta(days=value)}[unit]
+    return {"s": timedelta(seconds=value), "m": timedelta(minutes=value),
+            "h": timedelta(hours=value), "d": timedelta(days=value)}[unit]
 
 
 class Playground:
@@ -75,7 +77,7 @@ class Playground:
         elif line.startswith(":later "):
             delta = parse_delta(line[7:])
             if delta is None:
-                print("格式：:later 30m | 2h | 1d")
+                print("格式：:later 10s | 30m | 2h | 1d")
             else:
                 await self.sim.advance(delta)
                 print(f"（现在是 {self.sim.clock.now().astimezone(self.sim.config.tz):%m-%d %H:%M}）")
@@ -85,8 +87,13 @@ class Playground:
         elif line.startswith(":"):
             print("不认识这个命令，输入 :help 查看。")
         else:
-            await self.sim.send(self.person, self.chat, line)
+            await self._after(await self.sim.send(self.person, self.chat, line))
         return True
+
+    async def _after(self, reply: Reply | None) -> None:
+        """A dice roll is revealed a few seconds later, as in Telegram: let that time pass."""
+        if reply is not None and any(c.method == "sendDice" for c in reply.calls):
+            await self.sim.advance(DICE_PAUSE)
 
     def _switch(self, who: str) -> None:
         for i, p in enumerate(CAST, 1):
@@ -112,7 +119,13 @@ class Playground:
             else:
                 print(f"（这是一个链接：{url}）")
             return
-        await self.sim.press(self.person, self.sim.current(call), button.get("text"))
+        try:
+            current = self.sim.current(call)
+            reply = await self.sim.press(self.person, current, button.get("text"))
+        except (AssertionError, KeyError):  # the bot removed or replaced those buttons
+            print("这个按钮已经没有了，请按最新消息上的按钮。")
+            return
+        await self._after(reply)
 
 
 async def run_chat(database_path: str | None = None) -> None:

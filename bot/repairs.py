@@ -5,6 +5,7 @@ No Telegram, no SQL: the handlers and the demo use these, and tests call them di
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -175,11 +176,15 @@ def check(action: Action, current: str, actor: Actor) -> str | None:
     return None
 
 
+# Letters, digits or Chinese characters: what makes a text say something.
+_MEANINGFUL = re.compile(r"[0-9A-Za-z\u4e00-\u9fff]")
+
+
 def clean_description(text: str | None) -> tuple[str | None, str | None]:
     """(description, None) or (None, msgid of the polite re-ask)."""
     # Keep the resident's own words (no Traditional→Simplified folding), only tidy spaces.
     value = " ".join((text or "").split())
-    if not value:
+    if len(_MEANINGFUL.findall(value)) < 2:  # "." or "？" tells the volunteer nothing
         return None, N_("请用文字写一下是什么问题，例如：楼顶漏水，下雨天屋里滴水。")
     if len(value) > MAX_DESCRIPTION:
         return None, N_("写得太长了，请控制在1000字以内，写清楚最主要的问题就好。")
@@ -188,7 +193,7 @@ def clean_description(text: str | None) -> tuple[str | None, str | None]:
 
 def clean_place(text: str | None) -> str | None:
     value = " ".join(normalize(text or "").split())
-    if not value or len(value) > MAX_PLACE:
+    if not _MEANINGFUL.search(value) or len(value) > MAX_PLACE:
         return None
     return value
 

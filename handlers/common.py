@@ -9,9 +9,9 @@ import traceback
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
 from telegram.ext import (
     Application,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
@@ -25,6 +25,7 @@ from bot.i18n import LANG_NAMES, LANGS, N_, translator
 from handlers.shared import (
     Context,
     answer_callback,
+    can_manage_group,
     deep_link,
     forget_lang,
     group_community,
@@ -50,9 +51,8 @@ async def audiences_of(context: Context, user_id: int) -> set[Audience]:
     found: set[Audience] = {Audience.EVERYONE, Audience.RESIDENT}
     if rt.is_admin(user_id):
         found.add(Audience.ADMIN)
-    rows = await rt.db.fetchall("SELECT DISTINCT role FROM roles WHERE user_id = ?", (user_id,))
-    for row in rows:
-        found.add(Audience(row["role"]))
+    for role in await cstore.all_roles_of(rt.db, user_id):
+        found.add(Audience(role))
     return found
 
 
@@ -146,15 +146,7 @@ async def lang_button(update: Update, context: Context) -> None:
         group = await group_community(update, context)
         chat = update.effective_chat
         assert chat is not None
-        allowed = rt.is_admin(user.id)
-        if not allowed:
-            try:
-                member = await context.bot.get_chat_member(chat.id, user.id)
-                allowed = member.status in ("creator", "administrator")
-            except TelegramError:
-                allowed = False
-        if not allowed and group is not None:
-            allowed = "staff" in await cstore.roles_of(rt.db, user.id, group["community_id"])
+        allowed = await can_manage_group(rt, context.bot, chat.id, user.id)
         if not allowed or group is None:
             _ = await tr_user(context, user)
             await answer_callback(
@@ -165,6 +157,17 @@ async def lang_button(update: Update, context: Context) -> None:
     _ = translator(code)
     await answer_callback(update, _("好的"))
     await query.edit_message_text(_("语言已设为：{lang}").format(lang=LANG_NAMES[code]))
+
+
+async def ignore_edits(update: Update, context: Context) -> None:
+    """An edited message must never act twice (re-run /grant, re-file a step): edits are not
+    read. In private chat the person is told to send the correction as a new message."""
+    if update.edited_message is None and update.edited_channel_post is None:
+        return
+    if is_private(update):
+        _ = await tr_chat(update, context)
+        await reply(update, _("修改过的消息我读不到。请把改好的内容重新发一条。"))
+    raise ApplicationHandlerStop
 
 
 async def migrate_chat(update: Update, context: Context) -> None:
@@ -227,6 +230,7 @@ async def on_error(update: object, context: Context) -> None:
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(TypeHandler(Update, ignore_edits), group=-20)
     app.add_handler(TypeHandler(Update, remember_user), group=-10)
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, migrate_chat), group=-5)
     app.add_handler(CommandHandler("help", help_command))

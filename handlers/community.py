@@ -6,7 +6,6 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -27,6 +26,7 @@ from handlers.shared import (
     deep_link,
     group_community,
     is_group,
+    is_group_admin,
     is_private,
     is_staff,
     refuse_callback,
@@ -68,23 +68,30 @@ async def setup_command(update: Update, context: Context) -> None:
     if not is_group(update):
         await reply(update, _("请在居民群里发送 /setup 社区名称，把那个群关联到社区。"))
         return
+    rt = rt_of(context)
     name = rules.clean_community_name(" ".join(context.args or []))
     if name is None:
+        if not (rt.is_admin(user.id) or await is_group_admin(context.bot, chat.id, user.id)
+                or await cstore.communities_with_role(rt.db, user.id, "staff")):
+            await reply(update, _("只有群管理员或社区工作人员可以关联社区。"))
+            return
         await reply(update, _("请写上社区名称，例如：/setup 锡林社区（最多40个字）"))
         return
-    rt = rt_of(context)
-    existing = await rt.db.fetchone("SELECT id FROM communities WHERE name = ?", (name,))
-    tg_admin = False
-    try:
-        member = await context.bot.get_chat_member(chat.id, user.id)
-        tg_admin = member.status in ("creator", "administrator")
-    except TelegramError as exc:
-        log.warning("getChatMember failed in %s: %s", chat.id, exc)
+    existing = await cstore.find_community(rt.db, name)
+    tg_admin = await is_group_admin(context.bot, chat.id, user.id)
     if existing is not None:
         # Joining an existing community's groups needs that community's trust.
         allowed = await is_staff(rt, user.id, existing["id"])
     else:
         allowed = rt.is_admin(user.id) or tg_admin
+    current = await cstore.get_group(rt.db, chat.id)
+    relink = current is not None and (existing is None or current["community_id"] != existing["id"])
+    if allowed and relink:
+        # Moving a group away from its community needs that community's (or the group's) trust:
+        # staff of another community must not take over someone else's residents' group.
+        allowed = (rt.is_admin(user.id) or tg_admin
+                   or await is_staff(rt, user.id, current["community_id"]))
+        existing = None if not allowed else existing
     if not allowed:
         if existing is not None:
             await reply(update, _("“{name}”已存在。只有该社区的工作人员可以把群关联到它。").format(
@@ -324,9 +331,7 @@ async def confirm(update: Update, context: Context) -> int:
     async with rt.db.transaction() as tx:
         household_id = await cstore.get_or_create_household(
             tx, draft["community_id"], draft["building"], draft["unit"], draft["room"])
-        before = await tx.fetchone(
-            "SELECT household_id FROM residents WHERE user_id = ? AND community_id = ?",
-            (user.id, draft["community_id"]))
+        before = await cstore.get_resident(tx, user.id, draft["community_id"])
         await cstore.set_resident(tx, user.id, draft["community_id"], household_id,
                                   draft.get("name") or user.first_name)
         await cstore.audit(tx, draft["community_id"], user.id,
@@ -433,10 +438,13 @@ async def _change_role(update: Update, context: Context, *, grant: bool) -> None
     args = list(context.args or [])
     replying = bool(update.effective_message and update.effective_message.reply_to_message)
     who = None if replying else (args.pop(0) if args else None)
-    role = rules.parse_role(args.pop(0)) if args else None
+    role_word = args.pop(0) if args else None
+    role = rules.parse_role(role_word) if role_word else None
     usage = (_("用法：/grant @用户名 网格员|志愿者|工作人员 [技能，如 维修,医疗服务]") if grant
              else _("用法：/revoke @用户名 网格员|志愿者|工作人员"))
     if role is None:
+        if role_word:
+            usage = _("没有“{role}”这个角色。").format(role=role_word[:20]) + "\n" + usage
         await reply(update, usage)
         return
     target = await _target_user(update, context, who)
@@ -445,7 +453,7 @@ async def _change_role(update: Update, context: Context, *, grant: bool) -> None
                               "或回复对方的消息再发送命令。") + "\n" + usage)
         return
     if target["id"] == actor.id:
-        await reply(update, _("不能给自己任命或撤销角色，请请其他工作人员操作。"))
+        await reply(update, _("不能给自己任命或撤销角色，请让其他工作人员操作。"))
         return
     role_name = _(rules.ROLE_NAMES[role])
     if grant:
@@ -571,9 +579,8 @@ async def grid_command(update: Update, context: Context) -> None:
         lines.append(_("【{community}网格总表】").format(community=community["name"]))
         lines += _chart_lines(_, rows) or [_("还没有分配网格员。")]
         assigned = {r["building"] for r in rows}
-        occupied = await rt.db.fetchall(
-            "SELECT DISTINCT building FROM households WHERE community_id = ?", (community["id"],))
-        missing = sorted({r["building"] for r in occupied} - assigned,
+        occupied = await cstore.occupied_buildings(rt.db, community["id"])
+        missing = sorted(set(occupied) - assigned,
                          key=rules.building_sort_key)
         if missing:
             lines.append(_("没有网格员的楼：{buildings}").format(

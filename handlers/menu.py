@@ -132,11 +132,16 @@ async def _menu_post(rt: Runtime, _: Translate, rnd: Row, community_name: str) -
 
 
 def _results_text(rt: Runtime, _: Translate, rnd: Row, community_name: str,
-                  res: rules.Results, *, final: bool) -> str:
+                  res: rules.Results, *, final: bool, public: bool = True) -> str:
+    """Ranked results. `public` (a group) hides the breakdown of buildings so small that it
+    would tell the neighbours what one household chose."""
     title = (_("【{community}改造点单结果】") if final
              else _("【{community}点单实时统计】")).format(community=community_name)
     lines = [title, _("参与 {p} 户，登记 {r} 户，参与率 {t}").format(
         p=res.participants, r=res.registered, t=rules.percent(res.turnout))]
+    if final and res.participants == 0:  # a closed round nobody ordered in: nothing to rank
+        lines.append(_("本轮没有收到点单。"))
+        return "\n".join(lines)
     for item in res.items:
         lines.append(_("第{rank}名 {name}：{n}户（{share}）").format(
             rank=item.rank, name=_(item.name), n=item.households,
@@ -145,6 +150,10 @@ def _results_text(rt: Runtime, _: Translate, rnd: Row, community_name: str,
     if res.buildings:
         lines.append(_("分楼统计："))
     for b in res.buildings:
+        if public and b.participants < rules.MIN_PUBLIC_HOUSEHOLDS:
+            lines.append(_("{building}号楼：参与{p}/{r}户（户数少，不公布明细）").format(
+                building=b.building, p=b.participants, r=b.registered))
+            continue
         top = sorted(b.counts.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
         picks = "、".join(f"{names[i]}{n}" for i, n in top if i in names) or _("暂无")
         lines.append(_("{building}号楼：参与{p}/{r}户；{top}").format(
@@ -257,7 +266,8 @@ async def menu_command(update: Update, context: Context) -> None:
     assert community is not None
     if rnd["status"] == "closed":
         res = await store.results(rt.db, rnd["id"], community["id"])
-        await reply(update, _results_text(rt, _, rnd, community["name"], res, final=True))
+        await reply(update, _results_text(rt, _, rnd, community["name"], res, final=True,
+                                          public=not is_private(update)))
         return
     if is_private(update):
         await order_screen(update, context, rnd["id"], reload=True, edit=False)
@@ -764,6 +774,8 @@ async def close_and_publish(app: Application, round_id: int) -> bool:  # type: i
         try:
             await app.bot.send_message(chat_id, _results_text(rt, _, rnd, community["name"],
                                                               res, final=True))
+            if res.participants == 0:
+                continue  # nothing to chart
             key = id(_)
             if key not in charts:
                 charts[key] = await asyncio.to_thread(_chart, _, community["name"], res)
@@ -840,7 +852,8 @@ async def menu_results(update: Update, context: Context) -> None:
         await reply(update, _("还没有点单结果。"))
         return
     res = await store.results(rt.db, rnd["id"], community["id"])
-    text = _results_text(rt, _, rnd, community["name"], res, final=rnd["status"] == "closed")
+    text = _results_text(rt, _, rnd, community["name"], res, final=rnd["status"] == "closed",
+                         public=not is_private(update))
     if is_private(update):  # comments stay out of the group
         notes = await store.comments(rt.db, rnd["id"])
         if notes:
@@ -963,7 +976,7 @@ async def _paper_household(update: Update, context: Context, rnd: Row,
     rt = rt_of(context)
     user = update.effective_user
     assert user is not None
-    row = await rt.db.fetchone("SELECT * FROM households WHERE id = ?", (hid,))
+    row = await cstore.get_household(rt.db, hid)
     if (row is None or row["community_id"] != rnd["community_id"] or not is_private(update)
             or not await has_any_role(rt, user.id, rnd["community_id"], "staff", "grid_worker")):
         await refuse_callback(update, context, f"menu paper: not allowed for household {hid}")

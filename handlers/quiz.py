@@ -31,6 +31,7 @@ from bot.sorting import Category, KnowledgeBase
 from handlers.shared import (
     Context,
     answer_callback,
+    can_manage_group,
     group_community,
     group_lang,
     has_any_role,
@@ -92,17 +93,7 @@ async def _turn_seconds(rt: Runtime, chat_id: int) -> int:
 
 async def _can_manage(app: Application, chat_id: int, user_id: int) -> bool:  # type: ignore[type-arg]
     """Bot admins, the group's admins and staff of the group's community."""
-    rt = get_runtime(app)
-    if rt.is_admin(user_id):
-        return True
-    group = await cstore.get_group(rt.db, chat_id)
-    if group is not None and await has_any_role(rt, user_id, group["community_id"], "staff"):
-        return True
-    try:
-        member = await app.bot.get_chat_member(chat_id, user_id)
-    except TelegramError:
-        return False
-    return member.status in ("creator", "administrator")
+    return await can_manage_group(get_runtime(app), app.bot, chat_id, user_id)
 
 
 # ---- texts -----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot import callbacks
 from bot import repairs as rules
+from bot.community import Address
 from bot.i18n import Translate
 from bot.runtime import Runtime
 from handlers.shared import Context, clip, is_staff, rt_of, tr_user
@@ -72,8 +73,12 @@ def details(rt: Runtime, _: Translate, t: Row, *, personal: bool) -> str:
     if t["assignee_name"]:
         lines.append(_("处理人：{name}").format(name=t["assignee_name"]))
     if personal and t["reporter_name"]:
-        room = t["reporter_room"] or ""
-        lines.append(_("报修人：{name}（{room}室）").format(name=t["reporter_name"], room=room))
+        if "home_building" in t.keys() and t["home_building"]:
+            home = Address(t["home_building"], t["home_unit"] or "", t["reporter_room"] or "")
+            lines.append(_("报修人：{name}（{address}）").format(
+                name=t["reporter_name"], address=home.label(_)))
+        else:
+            lines.append(_("报修人：{name}").format(name=t["reporter_name"]))
         if t["share_phone"] and t["reporter_phone"]:
             lines.append(_("电话：{phone}").format(phone=t["reporter_phone"]))
     elif not personal:
@@ -106,11 +111,20 @@ async def history_lines(rt: Runtime, _: Translate, ticket_id: int, *,
     return lines
 
 
+def grid_building(t: Row) -> str | None:
+    """The building whose grid worker answers for a ticket: the place's, or else (a common
+    area like "小区大门") the reporter's own building, so the ticket still reaches someone."""
+    if t["building"]:
+        return str(t["building"])
+    return t["home_building"] if "home_building" in t.keys() else None
+
+
 # ---- rights ----------------------------------------------------------------------------------
 async def actor_for(rt: Runtime, user_id: int, t: Row) -> rules.Actor:
     grid = None
-    if t["building"]:
-        grid = await cstore.grid_worker_for(rt.db, t["community_id"], t["building"])
+    building = grid_building(t)
+    if building:
+        grid = await cstore.grid_worker_for(rt.db, t["community_id"], building)
     return rules.Actor(
         is_reporter=t["reporter_id"] == user_id,
         is_assignee=t["assignee_id"] == user_id,
@@ -224,8 +238,9 @@ async def route(context: Context, t: Row) -> int:
     rt = rt_of(context)
     cid = t["community_id"]
     targets: list[int] = []
-    if t["building"]:
-        grid = await cstore.grid_worker_for(rt.db, cid, t["building"])
+    building = grid_building(t)
+    if building:
+        grid = await cstore.grid_worker_for(rt.db, cid, building)
         if grid is not None:
             targets.append(grid["id"])
     for v in await cstore.volunteers_with_skills(rt.db, cid, rules.skills_for(t["category"])):

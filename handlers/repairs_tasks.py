@@ -24,6 +24,7 @@ from handlers.repairs_common import (
     cancel_jobs,
     category_name,
     details,
+    grid_building,
     headline,
     history_lines,
     may_see_personal,
@@ -518,9 +519,7 @@ async def tasks_command(update: Update, context: Context) -> None:
         await reply(update, _("任务只在私聊里显示，请私聊我发送 /tasks。"))
         return
     rt = rt_of(context)
-    roles = await rt.db.fetchval(
-        "SELECT count(*) FROM roles WHERE user_id = ? AND role IN "
-        "('volunteer', 'grid_worker', 'staff')", (user.id,))
+    roles = await cstore.all_roles_of(rt.db, user.id)
     mine = await store.tasks_of(rt.db, user.id)
     waiting = await store.unaccepted_for_grid(rt.db, user.id)
     if not roles and not mine and not rt.is_admin(user.id):
@@ -723,7 +722,8 @@ async def escalate(app: Application, job: ScheduledJob) -> None:  # type: ignore
     if stage in ("accept1", "accept2"):
         if t["status"] != "new":
             return
-        grid = await cstore.grid_worker_for(rt.db, cid, t["building"]) if t["building"] else None
+        building = grid_building(t)
+        grid = await cstore.grid_worker_for(rt.db, cid, building) if building else None
         if stage == "accept1" and grid is not None:
             people = [grid["id"]]
             text = N_("⏰ 报修 #{id} 还没有人接单，请您安排一下：")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, User
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update, User
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
@@ -131,6 +131,27 @@ async def has_any_role(rt: Runtime, user_id: int, community_id: int, *roles: str
     if rt.is_admin(user_id):
         return True
     return bool(set(roles) & await cstore.roles_of(rt.db, user_id, community_id))
+
+
+async def is_group_admin(bot: Bot, chat_id: int, user_id: int) -> bool:
+    """A Telegram admin of this group (asked from Telegram; a failure counts as no)."""
+    try:
+        member = await bot.get_chat_member(chat_id, user_id)
+    except TelegramError as exc:
+        log.warning("getChatMember failed in %s: %s", chat_id, exc)
+        return False
+    return member.status in ("creator", "administrator")
+
+
+async def can_manage_group(rt: Runtime, bot: Bot, chat_id: int, user_id: int) -> bool:
+    """Bot admins, staff of the group's community, and the group's Telegram admins."""
+    if rt.is_admin(user_id):
+        return True
+    group = await cstore.get_group(rt.db, chat_id)
+    if group is not None and "staff" in await cstore.roles_of(rt.db, user_id,
+                                                               group["community_id"]):
+        return True
+    return await is_group_admin(bot, chat_id, user_id)
 
 
 async def staff_communities(rt: Runtime, user_id: int) -> list[Row]:

@@ -136,7 +136,9 @@ def render(_: Translate, lang: str, result: LookupResult
     if result.status == "composite" and result.item is not None:
         return render_item(_, lang, result.item, result.advice), None
     if result.status == "special" and result.special is not None:
-        text = _("{name}不属于四类生活垃圾，不能放进分类垃圾桶。\n👉 {advice}").format(
+        # Name what the person asked about ("沙发"), then the class's advice once.
+        text = _("{item}属于{name}。\n👉 {advice}").format(
+            item=kb_text(lang, result.matched or result.query_normalized),
             name=kb_text(lang, result.special.name), advice=kb_text(lang, result.special.advice))
         return text, None
     if result.status == "category" and result.category is not None:

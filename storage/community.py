@@ -60,6 +60,10 @@ async def get_or_create_community(ex: Executor, name: str) -> int:
     return int(await ex.fetchval("SELECT id FROM communities WHERE name = ?", (name,)))
 
 
+async def find_community(ex: Executor, name: str) -> Row | None:
+    return await ex.fetchone("SELECT * FROM communities WHERE name = ?", (name,))
+
+
 async def get_community(ex: Executor, community_id: int) -> Row | None:
     return await ex.fetchone("SELECT * FROM communities WHERE id = ?", (community_id,))
 
@@ -102,6 +106,10 @@ async def migrate_group(ex: Executor, old_chat_id: int, new_chat_id: int) -> Non
     """A group became a supergroup: the community link follows the new chat id."""
     await ex.execute(
         "UPDATE OR REPLACE groups SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id)
+    )
+    # Notices aimed at this one group follow it too (else they go to a chat that is gone).
+    await ex.execute(
+        "UPDATE notices SET target_chat = ? WHERE target_chat = ?", (new_chat_id, old_chat_id)
     )
 
 
@@ -163,6 +171,17 @@ async def residencies_of(ex: Executor, user_id: int) -> list[Row]:
     )
 
 
+async def get_household(ex: Executor, household_id: int) -> Row | None:
+    return await ex.fetchone("SELECT * FROM households WHERE id = ?", (household_id,))
+
+
+async def occupied_buildings(ex: Executor, community_id: int) -> list[str]:
+    """Buildings with at least one known household."""
+    rows = await ex.fetchall(
+        "SELECT DISTINCT building FROM households WHERE community_id = ?", (community_id,))
+    return [r["building"] for r in rows]
+
+
 async def household_members(ex: Executor, household_id: int) -> list[Row]:
     return await ex.fetchall(
         "SELECT r.user_id, r.display_name, u.started, u.blocked FROM residents r "
@@ -180,6 +199,12 @@ async def count_households(ex: Executor, community_id: int) -> int:
 
 
 # ---- roles, skills and grid ----------------------------------------------------------------
+async def all_roles_of(ex: Executor, user_id: int) -> set[str]:
+    """Every role the user holds in any community."""
+    rows = await ex.fetchall("SELECT DISTINCT role FROM roles WHERE user_id = ?", (user_id,))
+    return {r["role"] for r in rows}
+
+
 async def roles_of(ex: Executor, user_id: int, community_id: int) -> set[str]:
     rows = await ex.fetchall(
         "SELECT role FROM roles WHERE user_id = ? AND community_id = ?", (user_id, community_id)

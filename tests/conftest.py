@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import json
+import logging
+import re
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from bot.fakeapi import ApiCall
 from bot.simulator import Chat, Person, Simulator
 
 ADMIN = Person(1, "街道管理员", "street_admin")
@@ -28,12 +33,124 @@ def db_path(tmp_path: Path) -> str:
     return str(tmp_path / "community.db")
 
 
+# ---- privacy guard: nothing personal is ever sent to a group -------------------------------------
+PHONE = re.compile(r"(?<!\d)1\d{10}(?!\d)")
+
+
+def _call_texts(call: ApiCall) -> Iterator[str]:
+    """Every human-visible string of one Bot API call: text, caption, button texts, poll."""
+    for key in ("text", "caption", "question"):
+        value = call.params.get(key)
+        if value:
+            yield str(value)
+    for row in call.buttons:
+        for button in row:
+            if button.get("text"):
+                yield str(button["text"])
+    options = call.params.get("options")
+    if isinstance(options, str):
+        try:
+            options = json.loads(options)
+        except ValueError:
+            options = [options]
+    if isinstance(options, list):
+        for option in options:
+            yield str(option.get("text", "")) if isinstance(option, dict) else str(option)
+    media = call.params.get("media")
+    if isinstance(media, str):
+        try:
+            media = json.loads(media)
+        except ValueError:
+            media = []
+    if isinstance(media, list):
+        for item in media:
+            if isinstance(item, dict) and item.get("caption"):
+                yield str(item["caption"])
+
+
+async def personal_patterns(sim: Simulator) -> list[tuple[str, re.Pattern[str]]]:
+    """Room numbers of registered residents and names of anonymous repair reporters."""
+    db = sim.rt.db
+    found: list[tuple[str, re.Pattern[str]]] = [("phone number", PHONE)]
+    rows = await db.fetchall(
+        "SELECT DISTINCT h.building, h.unit, h.room FROM households h "
+        "JOIN residents r ON r.household_id = h.id")
+    for row in rows:
+        b, u, room = (re.escape(str(row[k])) for k in ("building", "unit", "room"))
+        for pattern in (rf"{room}\s*室", rf"{u}\s*单元\s*{room}(?!\d)",
+                        rf"(?<!\d){b}\s*-\s*{u}\s*-\s*{room}(?!\d)",
+                        rf"{b}\s*(?:号楼|栋|幢)\s*{u}\s*单元\s*{room}"):
+            found.append((f"room {row['building']}-{row['unit']}-{row['room']}",
+                          re.compile(pattern)))
+    phones = await db.fetchall("SELECT phone FROM residents WHERE phone IS NOT NULL AND phone != ''")
+    for row in phones:
+        found.append(("registered phone", re.compile(re.escape(str(row["phone"])))))
+    tables = {r["name"] for r in await db.fetchall(
+        "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "repair_tickets" in tables:
+        names = await db.fetchall(
+            "SELECT DISTINCT u.first_name AS name FROM repair_tickets t "
+            "JOIN users u ON u.id = t.reporter_id WHERE t.show_identity = 0 "
+            "UNION SELECT DISTINCT r.display_name FROM repair_tickets t "
+            "JOIN residents r ON r.user_id = t.reporter_id AND r.community_id = t.community_id "
+            "WHERE t.show_identity = 0")
+        for row in names:
+            name = str(row["name"] or "").strip()
+            if len(name) >= 2:
+                found.append((f"anonymous reporter {name}", re.compile(re.escape(name))))
+    return found
+
+
+def group_leaks(calls: list[ApiCall], patterns: list[tuple[str, re.Pattern[str]]]) -> list[str]:
+    leaks: list[str] = []
+    for call in calls:
+        chat_id = call.chat_id
+        if chat_id is None or chat_id >= 0:
+            continue
+        for text in _call_texts(call):
+            for what, pattern in patterns:
+                if pattern.search(text):
+                    leaks.append(f"{call.method} to {chat_id}: {what} in {text[:200]!r}")
+    return leaks
+
+
+async def assert_no_personal_data_in_groups(sim: Simulator) -> None:
+    if sim.app is None:
+        return
+    leaks = group_leaks(sim.api.calls, await personal_patterns(sim))
+    assert not leaks, "personal data sent to a group:\n" + "\n".join(leaks)
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record.getMessage()[:2000])
+
+
+@contextmanager
+def errors_logged(level: int = logging.ERROR) -> Iterator[list[str]]:
+    """Every ERROR logged meanwhile (the error handler logs each exception that escaped)."""
+    handler = _Collect()
+    handler.setLevel(level)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield handler.records
+    finally:
+        root.removeHandler(handler)
+
+
 @pytest.fixture
-async def sim(db_path: str) -> AsyncIterator[Simulator]:
+async def sim(db_path: str, request: pytest.FixtureRequest) -> AsyncIterator[Simulator]:
     simulator = Simulator(db_path, admins=(ADMIN.id,))
     await simulator.start()
     try:
         yield simulator
+        if "allow_group_pii" not in request.keywords:
+            await assert_no_personal_data_in_groups(simulator)
     finally:
         await simulator.stop()
 

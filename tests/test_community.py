@@ -210,3 +210,19 @@ async def test_unknown_and_huge_input(sim: Simulator, group) -> None:
         "file_id": "s1", "file_unique_id": "us1", "type": "regular", "width": 512,
         "height": 512, "is_animated": False, "is_video": False})
     assert "没看懂" in reply.text
+
+
+async def test_edited_messages_never_act_twice(sim: Simulator, group) -> None:
+    await setup_community(sim, group)
+    await say_hello(sim, LIU)
+    edited = sim.message_payload(STAFF, group, f"/grant @{LIU.username} 志愿者 维修")
+    reply = await sim.feed({"update_id": sim.api.next_update_id(), "edited_message": {
+        **edited, "edit_date": edited["date"] + 5}})
+    assert reply.calls == []  # silent in a group, and no role granted
+    assert await sim.rt.db.fetchval("SELECT count(*) FROM roles WHERE user_id = ?",
+                                    (LIU.id,)) == 0
+    chat = sim.private(WANG)
+    edited = sim.message_payload(WANG, chat, "/register")
+    reply = await sim.feed({"update_id": sim.api.next_update_id(), "edited_message": {
+        **edited, "edit_date": edited["date"] + 5}})
+    assert "重新发一条" in reply.text

@@ -339,3 +339,22 @@ async def test_simultaneous_orders_never_double_count_or_get_lost(
     picks = await picks_of(sim, rid)
     assert picks["h1"] in ({"车棚改造"}, {"楼梯维修"})  # the later one wins, never both
     assert sum(1 for v in picks.values() if v == {"小区楼顶防水"}) == 12
+
+
+async def test_group_results_hide_small_buildings_and_empty_rounds(
+        sim: Simulator, group: Chat, ready: int) -> None:
+    rid = await open_round(sim, group)
+    await order(sim, WANG, rid, "车棚改造")
+    reply = await sim.send(STAFF, group, "/menu_close")
+    posted = "\n".join(c.text for c in sim.api.sent("sendMessage", group.id))
+    assert "21号楼：参与1/1户（户数少，不公布明细）" in posted
+    assert "21号楼：参与1/1户；" not in posted
+    reply = await sim.send(STAFF, sim.private(STAFF), "/menu_results")
+    assert "21号楼：参与1/1户；车棚改造1" in reply.text  # staff see it in private
+    # A round nobody ordered in: no ranking, no chart.
+    rid = await open_round(sim, group)
+    photos = len(sim.api.sent("sendPhoto"))
+    reply = await sim.send(STAFF, group, "/menu_close")
+    assert "本轮没有收到点单" in sim.api.sent("sendMessage", group.id)[-1].text
+    assert "第1名" not in sim.api.sent("sendMessage", group.id)[-1].text
+    assert len(sim.api.sent("sendPhoto")) == photos

@@ -483,3 +483,22 @@ async def test_demo_scene(sim: Simulator, group: Chat) -> None:
     row = await sim.rt.db.fetchone("SELECT status, rating FROM repair_tickets")
     assert (row["status"], row["rating"]) == ("confirmed", 5)
     assert any("您的报修编号是 #1" in line for line in lines)
+
+
+async def test_common_area_reaches_the_reporters_grid_worker_and_meaningless_text_is_refused(
+        sim: Simulator, group: Chat) -> None:
+    await community(sim, group)
+    chat = sim.private(WANG)
+    reply = await sim.send(WANG, chat, "/repair")
+    reply = await sim.press(WANG, reply, "水管")
+    reply = await sim.press(WANG, reply, "别的地方")
+    reply = await sim.send(WANG, chat, ".")
+    assert "请用文字写地点" in reply.text
+    reply = await sim.send(WANG, chat, "小区大门")
+    assert "是什么问题" in reply.text
+    reply = await sim.send(WANG, chat, "？")
+    assert "请用文字写一下是什么问题" in reply.text
+    await sim.send(WANG, chat, "/cancel")
+    tid, reply = await file_repair(sim, WANG, "水管", place="小区大门", show="可以")
+    offer = last_to(sim, GRID, f"#{tid}")  # the grid worker of 王阿姨's building 21
+    assert "报修人：王阿姨（21号楼4单元302室）" in offer.text

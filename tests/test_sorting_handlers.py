@@ -27,7 +27,7 @@ async def test_private_plain_questions(sim: Simulator) -> None:
     text = (await sim.send(WANG, chat, "带汤的外卖盒")).text  # made of parts
     assert "怎么做" in text and "⚫其他垃圾" in text
     text = (await sim.send(WANG, chat, "沙发")).text  # bulky waste: not one of the four
-    assert "大件垃圾" in text and "不属于四类" in text
+    assert "沙发属于大件垃圾" in text and "不是四类垃圾之一" in text
     for label in ("可回收物", "有害垃圾", "厨余垃圾", "其他垃圾"):
         assert label not in text.replace("四类", "")
 

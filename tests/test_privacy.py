@@ -1,0 +1,65 @@
+"""Personal data never reaches a group: the guard in conftest can fail, and group commands keep quiet."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.fakeapi import ApiCall
+from bot.simulator import Chat, Simulator
+from tests.conftest import (
+    GRID,
+    LIU,
+    STAFF,
+    VOLUNTEER,
+    WANG,
+    assert_no_personal_data_in_groups,
+    group_leaks,
+    personal_patterns,
+    register,
+    setup_community,
+)
+from tests.test_repairs import file_repair
+
+
+def _msg(chat_id: int, text: str, button: str = "") -> ApiCall:
+    params: dict[str, object] = {"chat_id": chat_id, "text": text}
+    if button:
+        params["reply_markup"] = {"inline_keyboard": [[{"text": button, "callback_data": "x"}]]}
+    return ApiCall("sendMessage", params)
+
+
+async def test_guard_catches_rooms_phones_and_anonymous_names(sim: Simulator, group: Chat) -> None:
+    await setup_community(sim, group)
+    await register(sim, WANG, "21-4-302", "王阿姨")
+    await file_repair(sim, WANG, show="不可以")
+    patterns = await personal_patterns(sim)
+    for text in ("住在302室", "4单元302有人", "21-4-302 的住户", "电话13812345678", "王阿姨报修了"):
+        assert group_leaks([_msg(group.id, text)], patterns), text
+        assert not group_leaks([_msg(WANG.id, text)], patterns), "private chats are fine"
+    assert group_leaks([_msg(group.id, "ok", button="21-4-302")], patterns)
+    assert group_leaks([ApiCall("sendPhoto", {"chat_id": group.id, "caption": "302室"})], patterns)
+    for text in ("#302 已解决", "21号楼的网格员", "第4单元", "报修 #3021"):
+        assert not group_leaks([_msg(group.id, text)], patterns), text
+    # And the fixture-level check raises on a real leak.
+    assert sim.app is not None
+    await sim.app.bot.send_message(group.id, "王阿姨 21-4-302")
+    with pytest.raises(AssertionError, match="personal data sent to a group"):
+        await assert_no_personal_data_in_groups(sim)
+    sim.api.calls.clear()  # keep the autouse guard of this very test green
+
+
+async def test_personal_commands_typed_in_a_group_stay_private(sim: Simulator, group: Chat) -> None:
+    await setup_community(sim, group)
+    await register(sim, WANG, "21-4-302", "王阿姨")
+    await register(sim, LIU, "21-5-101", "刘大爷")
+    tid, _ = await file_repair(sim, WANG, show="不可以")
+    for person, text in [
+        (WANG, "/me"), (WANG, "/my"), (WANG, "/register"), (WANG, "/register 21-4-302"),
+        (WANG, "/repair"), (WANG, "/menu"), (WANG, "/grid"), (LIU, "/start"),
+        (STAFF, "/tickets"), (STAFF, "/tickets 21号楼"), (STAFF, "/care"), (STAFF, "/reminders"),
+        (GRID, "/tasks"), (VOLUNTEER, "/tasks"), (STAFF, "/menu_paper 21-4-302"),
+        (STAFF, "/care_add 张奶奶 21-4-302 每周两次 @zhang_vol"), (STAFF, "/menu_results"),
+    ]:
+        await sim.send(person, group, text)
+    await assert_no_personal_data_in_groups(sim)
+    assert tid
