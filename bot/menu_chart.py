@@ -10,16 +10,19 @@ import io
 import logging
 from dataclasses import dataclass
 from functools import cache
-
-import matplotlib
-
-matplotlib.use("Agg")  # no display on servers; must precede any pyplot-like import
-
-from matplotlib import font_manager
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+from types import ModuleType
 
 log = logging.getLogger(__name__)
+
+
+@cache
+def _matplotlib() -> ModuleType:
+    """matplotlib costs ~50 MB of memory: load it the first time a chart is drawn, not at
+    start-up (most of the bot's life has no chart to draw)."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on servers
+    return matplotlib
 
 PREFERRED = (
     "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans SC",
@@ -42,6 +45,9 @@ def _covers(path: str) -> bool:
 @cache
 def cjk_font() -> str | None:
     """Family name of an installed font that covers Chinese, or None."""
+    _matplotlib()
+    from matplotlib import font_manager
+
     manager = font_manager.fontManager
     by_name = {f.name: f.fname for f in manager.ttflist}
     for name in PREFERRED:
@@ -72,6 +78,10 @@ class Chart:
 def render_ranking(title: str, labels: list[str], values: list[int],
                    annotations: list[str] | None = None, xlabel: str = "") -> Chart:
     """Bars top-to-bottom in the given order (the ranking); values at the bar ends."""
+    matplotlib = _matplotlib()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     font = cjk_font()
     rc = {"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"],
           "axes.unicode_minus": False}
