@@ -40,8 +40,11 @@ def visible_to(audiences: set[Audience]) -> list[CommandInfo]:
         wanted |= {Audience.GRID_WORKER}
     if Audience.GRID_WORKER in wanted:  # grid workers take tasks like volunteers do
         wanted |= {Audience.VOLUNTEER}
-    rank = list(Audience)
+    # Residents' everyday commands (register, menu, repair) sit among everyone's, by order;
+    # role commands follow, staff's last.
+    rank = {a: i for i, a in enumerate(Audience)}
+    rank[Audience.RESIDENT] = rank[Audience.EVERYONE]
     return sorted(
         (c for c in COMMANDS.values() if c.audience in wanted),
-        key=lambda c: (rank.index(c.audience), c.order, c.name),
+        key=lambda c: (rank[c.audience], c.order, c.name),
     )
