@@ -243,11 +243,6 @@ class FakeBotAPI(BaseRequest):
         self.files[file_id] = content
         return file_id
 
-    @staticmethod
-    def _entities_text(params: dict[str, Any], key: str = "text") -> dict[str, Any]:
-        out: dict[str, Any] = {key: params.get(key, "")}
-        return out
-
     # ---- Bot API methods ---------------------------------------------------------------------
     def _api_getMe(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
         return {**self._bot_user(), "can_join_groups": True,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.community import BUILDING_SUFFIXES, UNIT_SUFFIXES, clean_part
 from bot.i18n import N_
 from bot.text import normalize
 
@@ -219,3 +220,21 @@ def resolve_due(accepted: datetime, key: str) -> datetime:
 
 def is_overdue(status: str, due_at: datetime | None, now: datetime) -> bool:
     return status in OPEN and due_at is not None and now > due_at
+
+
+_PLACE = re.compile(
+    r"^(?:(?P<b>[0-9A-Za-z一二三四五六七八九十两]+)\s*(?:号楼|栋|幢|楼|#))?\s*"
+    r"(?:(?P<u>[0-9A-Za-z一二三四五六七八九十两]+)\s*(?:单元|门))?\s*(?P<rest>.*)$")
+
+
+def parse_place(text: str) -> tuple[str, str, str]:
+    """'21号楼4单元楼顶' → ('21', '4', '楼顶'); '小区大门' → ('', '', '小区大门')."""
+    value = normalize(text)
+    m = _PLACE.match(value)
+    if not m:
+        return "", "", value
+    b = clean_part(m.group("b"), BUILDING_SUFFIXES) if m.group("b") else None
+    u = clean_part(m.group("u"), UNIT_SUFFIXES) if m.group("u") and b else None
+    if b is None:
+        return "", "", value
+    return b, u or "", m.group("rest").strip()

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 import traceback
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -224,7 +222,7 @@ async def on_error(update: object, context: Context) -> None:
         if update.callback_query:
             await answer_callback(update, text, alert=True)
         elif update.effective_chat is not None:
-            await update.effective_chat.send_message(html.escape(text), parse_mode=ParseMode.HTML)
+            await update.effective_chat.send_message(text)
     except Exception:  # the error path itself must never raise
         log.exception("could not tell the user about the error")
 

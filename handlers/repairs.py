@@ -21,9 +21,7 @@ from telegram.ext import (
 from bot import callbacks
 from bot import repairs as rules
 from bot.commands import Audience, declare
-from bot.community import BUILDING_SUFFIXES, UNIT_SUFFIXES, clean_part
 from bot.i18n import N_, Translate
-from bot.text import normalize
 from handlers import repairs_tasks as tasks
 from handlers.community import AFTER_REGISTER
 from handlers.repairs_common import (
@@ -181,24 +179,6 @@ async def place_button(update: Update, context: Context) -> int:
     return PLACE_TEXT
 
 
-_PLACE = re.compile(
-    r"^(?:(?P<b>[0-9A-Za-z一二三四五六七八九十两]+)\s*(?:号楼|栋|幢|楼|#))?\s*"
-    r"(?:(?P<u>[0-9A-Za-z一二三四五六七八九十两]+)\s*(?:单元|门))?\s*(?P<rest>.*)$")
-
-
-def parse_place(text: str) -> tuple[str, str, str]:
-    """'21号楼4单元楼顶' → ('21', '4', '楼顶'); '小区大门' → ('', '', '小区大门')."""
-    value = normalize(text)
-    m = _PLACE.match(value)
-    if not m:
-        return "", "", value
-    b = clean_part(m.group("b"), BUILDING_SUFFIXES) if m.group("b") else None
-    u = clean_part(m.group("u"), UNIT_SUFFIXES) if m.group("u") and b else None
-    if b is None:
-        return "", "", value
-    return b, u or "", m.group("rest").strip()
-
-
 async def got_place_text(update: Update, context: Context) -> int:
     _ = await tr_chat(update, context)
     message = update.effective_message
@@ -206,7 +186,7 @@ async def got_place_text(update: Update, context: Context) -> int:
     if place is None:
         await reply(update, _("请用文字写地点（60字以内），例如：21号楼楼顶"))
         return PLACE_TEXT
-    building, unit, rest = parse_place(place)
+    building, unit, rest = rules.parse_place(place)
     _draft(context).update(building=building, unit=unit, place=rest)
     return await after_place(update, context, _)
 

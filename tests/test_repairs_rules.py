@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from bot import repairs as rules
 from bot.community import SKILLS
 from bot.repairs import Action, Actor, Status
-from handlers.repairs import parse_place
 
 ASSIGNEE = Actor(is_assignee=True)
 GRID = Actor(is_grid=True)
@@ -94,7 +93,7 @@ def test_deadlines_and_overdue() -> None:
 
 
 def test_parse_place() -> None:
-    assert parse_place("21号楼4单元楼顶") == ("21", "4", "楼顶")
-    assert parse_place("22号楼前面的路") == ("22", "", "前面的路")
-    assert parse_place("小区大门") == ("", "", "小区大门")
-    assert parse_place("二十一號樓") == ("21", "", "")
+    assert rules.parse_place("21号楼4单元楼顶") == ("21", "4", "楼顶")
+    assert rules.parse_place("22号楼前面的路") == ("22", "", "前面的路")
+    assert rules.parse_place("小区大门") == ("", "", "小区大门")
+    assert rules.parse_place("二十一號樓") == ("21", "", "")
