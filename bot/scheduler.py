@@ -137,6 +137,12 @@ class Scheduler:
         self._queued.pop(int(job.data), None)  # type: ignore[arg-type]
         await self.run_job(int(job.data))  # type: ignore[arg-type]
 
+    async def run_key(self, key: str) -> bool:
+        """Run the pending job with this key now (it was just scheduled to make it durable);
+        False when it is not pending any more, e.g. the JobQueue ran it already."""
+        row = await store.get_by_key(self.db, key)
+        return row is not None and await self.run_job(row["id"])
+
     async def run_job(self, job_id: int) -> bool:
         """Run one job if it is still pending; True when its callback ran."""
         if not await store.claim(self.db, job_id):

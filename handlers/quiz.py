@@ -6,6 +6,9 @@ keeps the board, positions, whose turn it is and the turn timer:
   quiz_reveal  — a few seconds after the dice, show the square's item and the four buttons;
   quiz_turn    — the turn timer, keyed by game and turn_no (a late timer is stale and ignored);
   quiz_lobby   — an abandoned lobby is closed after a while.
+Each change of a game is saved in the same transaction as the job that moves it on later,
+and messages go out after the commit: a crash between two steps can cost a message, never
+leave a game that nobody can move (a group has one game at a time).
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ from handlers.shared import (
 from handlers.sorting import category_keyboard, category_label, kb_text
 from storage import community as cstore
 from storage import quiz as store
-from storage.db import Row
+from storage.db import Executor, Row
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +79,19 @@ def _game_of(row: Row) -> rules.Game:
 
 async def _save(rt: Runtime, game_id: int, game: rules.Game) -> None:
     await store.save_state(rt.db, game_id, game.to_dict())
+
+
+async def _commit_turn(rt: Runtime, chat_id: int, game_id: int, game: rules.Game,
+                       *, lobby_done: bool = False) -> int:
+    """Save the game and arm the timer of its current turn together; returns its seconds."""
+    seconds = await _turn_seconds(rt, chat_id)
+    async with rt.db.transaction() as tx:
+        await store.save_state(tx, game_id, game.to_dict())
+        await rt.scheduler.cancel_prefix(f"quiz_turn:{game_id}:", tx=tx)
+        await _start_timer(rt, chat_id, game_id, game.turn_no, seconds, tx=tx)
+        if lobby_done:
+            await rt.scheduler.cancel(f"quiz_lobby:{game_id}", tx=tx)
+    return seconds
 
 
 async def _tr(rt: Runtime, chat_id: int) -> tuple[Translate, str]:
@@ -145,32 +161,41 @@ def _summary(_: Translate, lang: str, game: rules.Game) -> str:
 
 # ---- turns -----------------------------------------------------------------------------------
 async def _prompt_turn(app: Application, chat_id: int, game_id: int,  # type: ignore[type-arg]
-                       game: rules.Game) -> None:
-    """Show the board and the 🎲 button for the current player; start the turn timer."""
+                       game: rules.Game, seconds: int) -> None:
+    """Show the board and the 🎲 button for the current player (its timer is already set)."""
     rt = get_runtime(app)
     _, _lang = await _tr(rt, chat_id)
     player = game.current_player
     assert player is not None
-    seconds = await _turn_seconds(rt, chat_id)
     text = rules.render_track(game) + "\n" + _(
         "👉 轮到 {marker}{name} 啦！点下面的 🎲 掷骰子（{sec} 秒内）").format(
         marker=player.marker, name=player.name, sec=seconds)
     await app.bot.send_message(chat_id, text, reply_markup=InlineKeyboardMarkup(
         [[_btn(_("🎲 掷骰子"), "r", game_id, game.turn_no)]]))
-    await _start_timer(rt, chat_id, game_id, game.turn_no, seconds)
 
 
 async def _start_timer(rt: Runtime, chat_id: int, game_id: int, turn_no: int,
-                       seconds: int) -> None:
+                       seconds: int, *, tx: Executor | None = None) -> None:
     await rt.scheduler.schedule(
         "quiz_turn", rt.clock.now() + timedelta(seconds=seconds),
         {"game": game_id, "chat": chat_id, "turn": turn_no},
-        key=f"quiz_turn:{game_id}:{turn_no}")
+        key=f"quiz_turn:{game_id}:{turn_no}", tx=tx)
 
 
 async def _finish(app: Application, chat_id: int, game_id: int,  # type: ignore[type-arg]
                   game: rules.Game) -> None:
-    rt = get_runtime(app)
+    if await _commit_finish(get_runtime(app), chat_id, game_id, game):
+        await _send_summary(app, chat_id, game)
+
+
+async def _send_summary(app: Application, chat_id: int,  # type: ignore[type-arg]
+                        game: rules.Game) -> None:
+    _, lang = await _tr(get_runtime(app), chat_id)
+    await app.bot.send_message(chat_id, _summary(_, lang, game))
+
+
+async def _commit_finish(rt: Runtime, chat_id: int, game_id: int, game: rules.Game) -> bool:
+    """Keep the results and drop the game's timers; False if it was finished already."""
     players = [
         {"user_id": p.user_id, "name": p.name, "position": p.position,
          "right": p.right, "wrong": p.wrong} for p in game.players]
@@ -180,9 +205,7 @@ async def _finish(app: Application, chat_id: int, game_id: int,  # type: ignore[
                                   game.winner_id)
         await rt.scheduler.cancel_prefix(f"quiz_turn:{game_id}:", tx=tx)
         await rt.scheduler.cancel_prefix(f"quiz_reveal:{game_id}:", tx=tx)
-    if done:
-        _, lang = await _tr(rt, chat_id)
-        await app.bot.send_message(chat_id, _summary(_, lang, game))
+    return done
 
 
 async def _load_for_button(update: Update, context: Context, game_id: int
@@ -209,21 +232,28 @@ async def quiz_command(update: Update, context: Context) -> None:
         return
     async with _lock(rt, chat.id):
         game = rules.Game.new(random.Random(), opener_id=user.id)
-        game_id = await store.create_game(rt.db, chat.id, user.id, rt.clock.now().timestamp(),
-                                          game.to_dict())
+        async with rt.db.transaction() as tx:
+            game_id = await store.create_game(tx, chat.id, user.id,
+                                              rt.clock.now().timestamp(), game.to_dict())
+            if game_id is not None:
+                await rt.scheduler.schedule("quiz_lobby", rt.clock.now() + LOBBY_EXPIRE,
+                                            {"game": game_id, "chat": chat.id},
+                                            key=f"quiz_lobby:{game_id}", tx=tx)
+        opener = user.first_name
         if game_id is None:
             row = await store.active_game(rt.db, chat.id)
-            text = _("本群已经有一局飞行棋了，玩完再开新的吧！")
-            if row is not None and _game_of(row).phase in rules.PLAYING:
-                text += "\n" + rules.render_track(_game_of(row))
-            await reply(update, text)
-            return
-        message = await chat.send_message(_lobby_text(_, game, user.first_name),
+            if row is None or _game_of(row).phase != rules.LOBBY:
+                text = _("本群已经有一局飞行棋了，玩完再开新的吧！")
+                if row is not None and _game_of(row).phase in rules.PLAYING:
+                    text += "\n" + rules.render_track(_game_of(row))
+                await reply(update, text)
+                return
+            # A lobby is open (its message may have scrolled away): show it again.
+            game_id, game = row["id"], _game_of(row)
+            opener = await _opener_name(rt, row, game)
+        message = await chat.send_message(_lobby_text(_, game, opener),
                                           reply_markup=_lobby_keyboard(_, game_id))
         await store.set_lobby_message(rt.db, game_id, message.message_id)
-        await rt.scheduler.schedule("quiz_lobby", rt.clock.now() + LOBBY_EXPIRE,
-                                    {"game": game_id, "chat": chat.id},
-                                    key=f"quiz_lobby:{game_id}")
 
 
 async def quiz_stop(update: Update, context: Context) -> None:
@@ -243,8 +273,9 @@ async def quiz_stop(update: Update, context: Context) -> None:
             await reply(update, _("只有开局的人、群管理员或社区工作人员可以停止游戏。"))
             return
         if game.phase == rules.LOBBY:
-            await store.discard(rt.db, row["id"], rt.clock.now().timestamp())
-            await rt.scheduler.cancel(f"quiz_lobby:{row['id']}")
+            async with rt.db.transaction() as tx:
+                await store.discard(tx, row["id"], rt.clock.now().timestamp())
+                await rt.scheduler.cancel(f"quiz_lobby:{row['id']}", tx=tx)
             await reply(update, _("好的，这局飞行棋取消了。"))
             return
         game.stop()
@@ -368,11 +399,19 @@ async def _join(update: Update, context: Context, cb: callbacks.Callback, row: R
     await _save(rt, row["id"], game)
     await answer_callback(update, _t("加入成功！你的棋子是 {marker}").format(marker=player.marker))
     _, _lang = await _tr(rt, row["chat_id"])
+    try:
+        await query.edit_message_text(_lobby_text(_, game, await _opener_name(rt, row, game)),
+                                      reply_markup=_lobby_keyboard(_, row["id"]))
+    except TelegramError as exc:  # the lobby message is gone or unchanged: the join counts
+        log.debug("lobby not edited: %s", exc)
+
+
+async def _opener_name(rt: Runtime, row: Row, game: rules.Game) -> str:
     opener = game.player(game.opener_id) if game.opener_id is not None else None
+    if opener is not None:
+        return opener.name
     opener_row = await cstore.get_user(rt.db, row["opened_by"])
-    opener_name = opener.name if opener else (opener_row["first_name"] if opener_row else "")
-    await query.edit_message_text(_lobby_text(_, game, opener_name),
-                                  reply_markup=_lobby_keyboard(_, row["id"]))
+    return str(opener_row["first_name"]) if opener_row else ""
 
 
 async def _start(update: Update, context: Context, cb: callbacks.Callback, row: Row,
@@ -395,13 +434,16 @@ async def _start(update: Update, context: Context, cb: callbacks.Callback, row: 
         await answer_callback(update, _t("至少要 {n} 个人才能开始哦，快叫小伙伴加入！").format(
             n=rules.MIN_PLAYERS), alert=True)
         return
-    await _save(rt, row["id"], game)
-    await rt.scheduler.cancel(f"quiz_lobby:{row['id']}")
+    seconds = await _commit_turn(rt, row["chat_id"], row["id"], game, lobby_done=True)
     await answer_callback(update)
     _, _lang = await _tr(rt, row["chat_id"])
     names = "  ".join(f"{p.marker}{p.name}" for p in game.players)
-    await query.edit_message_text(_("🎲 垃圾分类飞行棋开始啦！选手：{names}").format(names=names))
-    await _prompt_turn(context.application, row["chat_id"], row["id"], game)
+    try:
+        await query.edit_message_text(
+            _("🎲 垃圾分类飞行棋开始啦！选手：{names}").format(names=names))
+    except TelegramError as exc:
+        log.debug("lobby not edited: %s", exc)
+    await _prompt_turn(context.application, row["chat_id"], row["id"], game, seconds)
 
 
 async def _check_turn(update: Update, context: Context, cb: callbacks.Callback,
@@ -440,11 +482,12 @@ async def _roll(update: Update, context: Context, cb: callbacks.Callback, row: R
     dice = await context.bot.send_dice(row["chat_id"])
     value = dice.dice.value if dice.dice else random.randint(1, 6)
     game.roll(user.id, value)
-    await _save(rt, row["id"], game)
-    await rt.scheduler.schedule(
-        "quiz_reveal", rt.clock.now() + REVEAL_AFTER,
-        {"game": row["id"], "chat": row["chat_id"], "turn": game.turn_no},
-        key=f"quiz_reveal:{row['id']}:{game.turn_no}")
+    async with rt.db.transaction() as tx:
+        await store.save_state(tx, row["id"], game.to_dict())
+        await rt.scheduler.schedule(
+            "quiz_reveal", rt.clock.now() + REVEAL_AFTER,
+            {"game": row["id"], "chat": row["chat_id"], "turn": game.turn_no},
+            key=f"quiz_reveal:{row['id']}:{game.turn_no}", tx=tx)
 
 
 async def _answer(update: Update, context: Context, cb: callbacks.Callback, row: Row,
@@ -458,8 +501,12 @@ async def _answer(update: Update, context: Context, cb: callbacks.Callback, row:
         return
     if not await _check_turn(update, context, cb, game, rules.AWAIT_ANSWER):
         return
-    old_turn = game.turn_no
     out = game.answer(user.id, chosen)
+    finished = game.phase == rules.FINISHED
+    if finished:
+        summary = await _commit_finish(rt, row["chat_id"], row["id"], game)
+    else:
+        seconds = await _commit_turn(rt, row["chat_id"], row["id"], game)
     await answer_callback(update)
     _, lang = await _tr(rt, row["chat_id"])
     item = kb_text(lang, out.item.name)
@@ -481,12 +528,10 @@ async def _answer(update: Update, context: Context, cb: callbacks.Callback, row:
     except TelegramError as exc:
         log.debug("could not close the question: %s", exc)
     await context.bot.send_message(row["chat_id"], "\n".join(lines))
-    await rt.scheduler.cancel(f"quiz_turn:{row['id']}:{old_turn}")
-    if game.phase == rules.FINISHED:
-        await _finish(context.application, row["chat_id"], row["id"], game)
-        return
-    await _save(rt, row["id"], game)
-    await _prompt_turn(context.application, row["chat_id"], row["id"], game)
+    if not finished:
+        await _prompt_turn(context.application, row["chat_id"], row["id"], game, seconds)
+    elif summary:
+        await _send_summary(context.application, row["chat_id"], game)
 
 
 # ---- jobs ------------------------------------------------------------------------------------
@@ -530,6 +575,10 @@ async def turn_job(app: Application, job: ScheduledJob) -> None:  # type: ignore
         out = game.timeout(turn_no)
         if out is None:
             return  # stale: that turn is over
+        if out.finished:
+            summary = await _commit_finish(rt, chat_id, game_id, game)
+        else:
+            seconds = await _commit_turn(rt, chat_id, game_id, game)
         _, _lang = await _tr(rt, chat_id)
         if out.left:
             text = _("🚪 {marker}{name} 连续 {n} 次没有动，先离开这局啦。").format(
@@ -539,11 +588,10 @@ async def turn_job(app: Application, job: ScheduledJob) -> None:  # type: ignore
                 marker=out.player.marker, name=out.player.name, n=out.skips,
                 max=rules.MAX_SKIPS)
         await app.bot.send_message(chat_id, text)
-        if out.finished:
-            await _finish(app, chat_id, game_id, game)
-            return
-        await _save(rt, game_id, game)
-        await _prompt_turn(app, chat_id, game_id, game)
+        if not out.finished:
+            await _prompt_turn(app, chat_id, game_id, game, seconds)
+        elif summary:
+            await _send_summary(app, chat_id, game)
 
 
 async def lobby_job(app: Application, job: ScheduledJob) -> None:  # type: ignore[type-arg]

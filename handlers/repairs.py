@@ -26,11 +26,13 @@ from handlers import repairs_tasks as tasks
 from handlers.community import AFTER_REGISTER
 from handlers.repairs_common import (
     JOB_KIND,
+    ROUTE_KIND,
     button,
     category_name,
     headline,
     now_ts,
-    route,
+    plan_route,
+    route_now,
     schedule_accept,
 )
 from handlers.shared import (
@@ -364,13 +366,12 @@ async def submit(update: Update, context: Context) -> int:
         tid = await store.create_ticket(tx, ticket, d.get("photos", []), now,
                                         rules.accept_due(rt.clock.now()).timestamp())
         await schedule_accept(rt, tid, now, tx)
+        await plan_route(rt, tid, tx)
     context.user_data.pop(DRAFT, None)  # type: ignore[union-attr]
     await answer_callback(update, _("已提交"))
     await reply(update, _("✅ 已提交，您的报修编号是 #{id}。\n有进展会私信告诉您；发送 /my 可以随时查看。").format(
         id=tid))
-    t = await store.get_ticket(rt.db, tid)
-    assert t is not None
-    await route(context, t)
+    await route_now(rt, tid)
     return ConversationHandler.END
 
 
@@ -435,6 +436,7 @@ async def my_command(update: Update, context: Context) -> None:
 def register(app: Application) -> None:  # type: ignore[type-arg]
     rt = app.bot_data["runtime"]
     rt.scheduler.register(JOB_KIND, tasks.escalate, at_least_once=True)
+    rt.scheduler.register(ROUTE_KIND, tasks.route_job, at_least_once=True)
     AFTER_REGISTER["repairs"] = after_register
     private = filters.ChatType.PRIVATE
     text_only = filters.TEXT & ~filters.COMMAND & private

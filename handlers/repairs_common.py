@@ -16,12 +16,13 @@ from bot.runtime import Runtime
 from handlers.shared import Context, clip, is_staff, rt_of, tr_user
 from storage import community as cstore
 from storage import repairs as store
-from storage.db import Row
+from storage.db import Executor, Row
 
 log = logging.getLogger(__name__)
 
 FEATURE = "rq"          # buttons on tickets, outside any conversation
 JOB_KIND = "repair_escalate"
+ROUTE_KIND = "repair_route"
 
 
 def now_ts(rt: Runtime) -> float:
@@ -247,10 +248,12 @@ async def route(context: Context, t: Row) -> int:
         targets.append(v["id"])
     if not targets:
         targets = await staff_ids(rt, cid)
-    targets = [uid for uid in dict.fromkeys(targets) if uid != t["reporter_id"]]
+    # Run again after a crash cut it short: who already has the offer is not asked twice.
+    offered = {o["user_id"] for o in await store.offers(rt.db, t["id"])}
+    targets = [uid for uid in dict.fromkeys(targets)
+               if uid != t["reporter_id"] and uid not in offered]
     sent = 0
     for uid in targets:
-        # Record the offer first: the right to accept must not depend on delivery.
         actor = await actor_for(rt, uid, t)
         _ = await tr_user(context, uid)
         text = _("🔔 新报修，请帮忙处理：") + "\n" + details(
@@ -262,6 +265,17 @@ async def route(context: Context, t: Row) -> int:
             await store.add_offer(rt.db, t["id"], uid, message.chat_id, message.message_id)
             sent += 1
     return sent
+
+
+async def plan_route(rt: Runtime, ticket_id: int, tx: Executor) -> None:
+    """Routing as a durable job in the ticket's own transaction: a crash right after the
+    commit cannot leave a request that nobody was offered (and so nobody may accept)."""
+    await rt.scheduler.schedule(ROUTE_KIND, rt.clock.now(), {"ticket": ticket_id},
+                                key=f"repair_route:{ticket_id}", tx=tx)
+
+
+async def route_now(rt: Runtime, ticket_id: int) -> None:
+    await rt.scheduler.run_key(f"repair_route:{ticket_id}")
 
 
 async def schedule_accept(rt: Runtime, ticket_id: int, created: float, tx: object = None) -> None:

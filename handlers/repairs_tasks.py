@@ -29,7 +29,9 @@ from handlers.repairs_common import (
     history_lines,
     may_see_personal,
     now_ts,
+    plan_route,
     route,
+    route_now,
     schedule_accept,
     schedule_resolve,
     send,
@@ -117,6 +119,8 @@ async def apply(context: Context, user_id: int, ticket_id: int, action: rules.Ac
         elif target is rules.Status.NEW:
             await rt.scheduler.cancel(f"repair_resolve:{ticket_id}", tx=tx)
             await schedule_accept(rt, ticket_id, now, tx)
+            if action is rules.Action.HAND_BACK:
+                await plan_route(rt, ticket_id, tx)
         elif "due_at" in fields:
             await rt.scheduler.cancel(f"repair_accept:{ticket_id}", tx=tx)
             await schedule_resolve(rt, ticket_id, float(fields["due_at"]), tx)  # type: ignore[arg-type]
@@ -152,7 +156,7 @@ async def _after_change(context: Context, t: Row, action: rules.Action, actor_id
     rt = rt_of(context)
     await status_changed(context, t, note)
     if action is rules.Action.HAND_BACK:
-        await route(context, t)
+        await route_now(rt, t["id"])
     if action is rules.Action.REASSIGN and t["assignee_id"]:
         await _task_message(context, t["assignee_id"], t, _intro=N_("您被指派了一个报修："))
     if action is rules.Action.REOPEN:
@@ -709,6 +713,14 @@ async def merge_command(update: Update, context: Context) -> None:
 
 
 # ---- escalation -------------------------------------------------------------------------------
+async def route_job(app: Application, job: ScheduledJob) -> None:  # type: ignore[type-arg]
+    """Offer a new or handed-back request (see plan_route); nothing once someone took it."""
+    context: Context = CallbackContext(app)
+    t = await store.get_ticket(rt_of(context).db, int(job.payload.get("ticket", 0)))
+    if t is not None and t["status"] == rules.Status.NEW:
+        await route(context, t)
+
+
 async def escalate(app: Application, job: ScheduledJob) -> None:  # type: ignore[type-arg]
     """Idempotent: does nothing when the ticket moved on meanwhile."""
     context: Context = CallbackContext(app)

@@ -103,8 +103,9 @@ async def test_whole_game_three_players_to_a_winner(sim: Simulator, group: Chat)
 
 async def test_lobby_rules(sim: Simulator, group: Chat) -> None:
     lobby = await sim.send(KID_A, group, "/quiz")
-    again = await sim.send(KID_B, group, "/quiz")
-    assert "已经有一局" in again.text  # one game per group
+    again = await sim.send(KID_B, group, "/quiz")  # one game per group: its lobby again
+    assert "报名" in again.text and sim.find_button(again, "加入")
+    assert await sim.rt.db.fetchval("SELECT count(*) FROM quiz_games") == 1
     await sim.press(KID_A, lobby, "加入")
     twice = await sim.press(KID_A, lobby, "加入")
     assert "已经加入" in twice.alerts()[0]
