@@ -19,7 +19,7 @@ from telegram.ext import (
 
 from bot import callbacks
 from bot.commands import Audience, declare, visible_to
-from bot.i18n import LANG_NAMES, LANGS, N_, translator
+from bot.i18n import DEFAULT_LANG, LANG_NAMES, LANGS, N_, translator
 from handlers.shared import (
     Context,
     answer_callback,
@@ -36,6 +36,7 @@ from handlers.shared import (
     tr_user,
 )
 from storage import community as cstore
+from storage.db import is_temporary
 
 log = logging.getLogger(__name__)
 
@@ -212,13 +213,20 @@ async def on_error(update: object, context: Context) -> None:
     err = context.error
     tb = "".join(traceback.format_exception(err)) if err else ""
     payload = update.to_dict() if isinstance(update, Update) else repr(update)
-    log.error("error while handling update %s\n%s",
+    # The error first: a log line cut short still says what went wrong.
+    log.error("%s while handling update %s\n%s", repr(err),
               json.dumps(payload, ensure_ascii=False, default=str)[:2000], tb)
     if not isinstance(update, Update):
         return
     try:
-        _ = await tr_chat(update, context)
-        text = _("抱歉，出了点问题，请稍后再试。您刚才的操作如果没有收到确认，请再做一次。")
+        try:
+            _ = await tr_chat(update, context)
+        except Exception:  # the database itself may be what failed
+            _ = translator(DEFAULT_LANG)
+        if is_temporary(err):
+            text = _("系统正忙，您刚才的操作没有保存。请过几分钟再试一次。")
+        else:
+            text = _("抱歉，出了点问题，请稍后再试。您刚才的操作如果没有收到确认，请再做一次。")
         if update.callback_query:
             await answer_callback(update, text, alert=True)
         elif update.effective_chat is not None:

@@ -15,7 +15,7 @@ from bot.callbacks import BadCallback
 from bot.i18n import DEFAULT_LANG, LANGS, Translate, lang_from_telegram, translator
 from bot.runtime import Runtime, get_runtime
 from storage import community as cstore
-from storage.db import Row
+from storage.db import Row, is_temporary
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +49,20 @@ async def remember_user(update: Update, context: Context) -> None:
     fingerprint = (user.first_name, user.username, user.language_code)
     started: set[int] = rt.cache.setdefault("users_started", set())
     start = private and user.id not in started
-    if seen.get(user.id) != fingerprint:
-        # One statement for both (a first private message used to cost two writes).
-        await cstore.upsert_user(rt.db, user.id, user.first_name or "", user.username,
-                                 user.language_code, started=start)
-        seen[user.id] = fingerprint
-    elif start:
-        await cstore.mark_started(rt.db, user.id)
+    try:
+        if seen.get(user.id) != fingerprint:
+            # One statement for both (a first private message used to cost two writes).
+            await cstore.upsert_user(rt.db, user.id, user.first_name or "", user.username,
+                                     user.language_code, started=start)
+            seen[user.id] = fingerprint
+        elif start:
+            await cstore.mark_started(rt.db, user.id)
+    except Exception as exc:
+        if not is_temporary(exc):
+            raise
+        # Best effort: the handler that follows says "try again" if it needs the database.
+        log.warning("could not remember user %s: %s", user.id, exc)
+        return
     if start:
         started.add(user.id)
 

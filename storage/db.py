@@ -34,6 +34,16 @@ class DatabaseError(RuntimeError):
     """The database cannot be used (newer schema, corrupt file); message says what to do."""
 
 
+# SQLite errors that pass: another process holds the write lock, the disk is full, I/O
+# hiccups. The statement's transaction was rolled back, so the user can simply try again.
+_TEMPORARY = ("locked", "busy", "full", "disk i/o", "unable to open")
+
+
+def is_temporary(exc: BaseException | None) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and any(
+        word in str(exc).lower() for word in _TEMPORARY)
+
+
 class Executor(Protocol):
     """What storage functions need: a Database (auto-commit) or an open Transaction."""
 
@@ -109,8 +119,9 @@ class Transaction(_Statements):
 class Database(_Statements):
     """The bot's database. Single statements auto-commit; use `transaction()` for several."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, busy_timeout_ms: int = 5000) -> None:
         self.path = str(path)
+        self.busy_timeout_ms = busy_timeout_ms
         self._conn_: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
 
@@ -130,7 +141,7 @@ class Database(_Statements):
         conn.row_factory = sqlite3.Row
         self._conn_ = conn
         try:
-            await conn.execute("PRAGMA busy_timeout = 5000")
+            await conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
             await self._check_integrity()
             await conn.execute("PRAGMA journal_mode = WAL")
             await conn.execute("PRAGMA synchronous = NORMAL")
@@ -204,7 +215,10 @@ class Database(_Statements):
             try:
                 yield Transaction(self._conn)
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                # SQLite already rolled back after some errors (a full disk): a second
+                # ROLLBACK would fail and hide the real error.
+                if self._conn.in_transaction:
+                    await self._conn.execute("ROLLBACK")
                 raise
             else:
                 await self._conn.execute("COMMIT")
