@@ -26,6 +26,9 @@ SIZES: dict[str, dict[str, tuple[Any, ...]]] = {
     "scale": {"full": (1_000, 1_000_000, 300), "quick": (1_000, 100_000, 100),
               "smoke": (200, 2_000, 20)},
     "lookup": {"full": (2_000,), "quick": (500,), "smoke": (50,)},
+    # neighbours' updates, their rate/s, the flooder's rates/s
+    "flood": {"full": (1_000, 50, (500, 2_000)), "quick": (300, 50, (500, 2_000)),
+              "smoke": (40, 40, (200,))},
 }
 PARTS = list(SIZES)
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -63,6 +66,9 @@ def run_part(name: str, size: tuple[Any, ...]) -> dict[str, Any]:
     if name == "lookup":
         from benchmarks import lookup
         return lookup.run(*size)
+    if name == "flood":
+        from benchmarks import flood
+        return asyncio.run(flood.run(*size))
     raise KeyError(name)
 
 

@@ -115,10 +115,15 @@ class Feeder:
     async def open_loop(self, raws: list[dict[str, Any]], rate: float) -> Run:
         """Arrivals scheduled on the clock at `rate`/s whatever the bot does (no co-ordinated
         omission: latency counts from the scheduled arrival, queueing included)."""
+        return await self.open_loop_timed([(i / rate, raw) for i, raw in enumerate(raws)])
+
+    async def open_loop_timed(self, timed: list[tuple[float, dict[str, Any]]]) -> Run:
+        """Open loop with an arrival offset (seconds from the start) per update, e.g. several
+        streams at different rates merged."""
         run = Run()
         start = time.perf_counter()
-        for i, raw in enumerate(raws):
-            due = start + i / rate
+        for offset, raw in sorted(timed, key=lambda pair: pair[0]):
+            due = start + offset
             delay = due - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)

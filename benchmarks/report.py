@@ -80,6 +80,12 @@ def table(results: dict[str, Any]) -> str:
         ("database MB", "footprint.db_size_mb", None),
         ("scale worst ratio", "scale.worst_ratio", "scale_worst_ratio"),
         ("look-up worst p99 ms", "lookup.worst_p99_ms", "lookup_p99_ms"),
+        ("neighbours p95 ms, no flood", "flood.no_flood.neighbours_p95_ms", None),
+        ("  flood 500/s, throttled", "flood.flood_500_throttled.neighbours_p95_ms", None),
+        ("  flood 500/s, unthrottled", "flood.flood_500_unthrottled.neighbours_p95_ms", None),
+        ("  flood 2000/s, throttled", "flood.flood_2000_throttled.neighbours_p95_ms", None),
+        ("  flood 2000/s, unthrottled", "flood.flood_2000_unthrottled.neighbours_p95_ms", None),
+        ("  flood 2000/s dropped", "flood.flood_2000_throttled.flood_dropped", None),
     ]
     tg = results.get("targets", {})
     for label, path, target in rows:

@@ -19,6 +19,7 @@ from bot.commands import Audience, visible_to
 from bot.config import Config
 from bot.runtime import KEY, Runtime, get_runtime
 from bot.scheduler import Scheduler
+from bot.throttle import Throttle
 from storage.db import Database
 from storage.persistence import SQLitePersistence
 
@@ -47,6 +48,7 @@ def build_application(
     clock: Clock | None = None,
     rate_limiter: BaseRateLimiter | None = None,  # type: ignore[type-arg]
     freeze_gc: bool = False,
+    throttle: Throttle | None = None,
 ) -> Application:  # type: ignore[type-arg]
     builder = (
         Application.builder()
@@ -67,7 +69,8 @@ def build_application(
     clock = clock or Clock()
     app.bot_data[FREEZE_GC] = freeze_gc
     app.bot_data[KEY] = Runtime(config=config, db=db, clock=clock,
-                                scheduler=Scheduler(db, clock))
+                                scheduler=Scheduler(db, clock),
+                                throttle=throttle if throttle is not None else Throttle())
     for name in FEATURES:
         importlib.import_module(name).register(app)
     importlib.import_module("handlers.common").register_fallbacks(app)

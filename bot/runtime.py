@@ -10,6 +10,7 @@ from telegram.ext import Application, CallbackContext
 from bot.clock import Clock
 from bot.config import Config
 from bot.scheduler import Scheduler
+from bot.throttle import Throttle
 from storage.db import Database
 
 KEY = "runtime"
@@ -22,6 +23,7 @@ class Runtime:
     clock: Clock
     scheduler: Scheduler
     bot_username: str = ""
+    throttle: Throttle = field(default_factory=Throttle)
     # Small in-memory caches; the database stays the source of truth.
     cache: dict[str, Any] = field(default_factory=dict)
 

@@ -23,6 +23,7 @@ from bot.clock import FakeClock
 from bot.config import Config
 from bot.fakeapi import ApiCall, FakeBotAPI
 from bot.runtime import Runtime, get_runtime
+from bot.throttle import Throttle
 
 FAKE_TOKEN = "123456789:SIMULATED-offline-token-000000000000"
 
@@ -98,6 +99,7 @@ class Simulator:
         rate_limited: bool = False,
         timezone: str = "Asia/Shanghai",
         freeze_gc: bool = False,
+        throttle: Throttle | None = None,
     ) -> None:
         self.clock = clock or FakeClock()
         self.api = api or FakeBotAPI(now=lambda: self.clock.now().timestamp())
@@ -110,6 +112,9 @@ class Simulator:
         )
         self.rate_limited = rate_limited
         self.freeze_gc = freeze_gc  # as `community-bot run` does; the benchmark turns it on
+        # Tests send many updates per (fake) second as one person: flood control is off
+        # unless a test or the benchmark hands one in.
+        self.throttle = throttle if throttle is not None else Throttle(enabled=False)
         self.app: Application | None = None  # type: ignore[type-arg]
         self._message_ids = itertools.count(1)
         self.listeners: list[Callable[[str, Any], None]] = []
@@ -121,7 +126,7 @@ class Simulator:
         )
         self.app = build_application(
             self.config, request=self.api, clock=self.clock, rate_limiter=limiter,
-            freeze_gc=self.freeze_gc,
+            freeze_gc=self.freeze_gc, throttle=self.throttle,
         )
         await self.app.initialize()
         await start_runtime(self.app)

@@ -20,6 +20,7 @@ from telegram.ext import (
 from bot import callbacks
 from bot.commands import Audience, declare, visible_to
 from bot.i18n import DEFAULT_LANG, LANG_NAMES, LANGS, N_, translator
+from bot.throttle import Verdict
 from handlers.shared import (
     Context,
     answer_callback,
@@ -158,6 +159,34 @@ async def lang_button(update: Update, context: Context) -> None:
     await query.edit_message_text(_("语言已设为：{lang}").format(lang=LANG_NAMES[code]))
 
 
+async def throttle(update: Update, context: Context) -> None:
+    """Before anything else: a person flooding the bot is slowed down alone (bot/throttle.py).
+
+    A dropped update costs a dictionary look-up, so everybody else waits for nothing. The
+    person is told once a minute; a dropped button press is not answered, on purpose (an
+    answer per press would be a flood of requests of its own).
+    """
+    user = update.effective_user
+    if user is None or user.is_bot:
+        return
+    rt = rt_of(context)
+    verdict = rt.throttle.check(user.id, rt.clock.now().timestamp())
+    if verdict is Verdict.PASS:
+        return
+    if verdict is Verdict.WARN:
+        log.warning("user %s sends too fast: dropping updates for a while", user.id)
+        try:
+            _ = await tr_chat(update, context)
+            text = _("消息发得太快了，我跟不上。请等一分钟再发，谢谢！")
+            if update.callback_query:
+                await answer_callback(update, text, alert=True)
+            elif update.effective_message is not None:
+                await update.effective_message.reply_text(text)
+        except Exception:  # telling is best effort; the drop is what matters
+            log.exception("could not tell user %s to slow down", user.id)
+    raise ApplicationHandlerStop
+
+
 async def ignore_edits(update: Update, context: Context) -> None:
     """An edited message must never act twice (re-run /grant, re-file a step): edits are not
     read. In private chat the person is told to send the correction as a new message."""
@@ -236,6 +265,7 @@ async def on_error(update: object, context: Context) -> None:
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(TypeHandler(Update, throttle), group=-30)
     app.add_handler(TypeHandler(Update, ignore_edits), group=-20)
     app.add_handler(TypeHandler(Update, remember_user), group=-10)
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, migrate_chat), group=-5)
