@@ -10,13 +10,14 @@ import warnings
 from telegram import BotCommand
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, BaseRateLimiter, Defaults
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
 from bot import i18n
 from bot.clock import Clock
 from bot.commands import Audience, visible_to
 from bot.config import Config
+from bot.request import DELAYS, RetryingRequest
 from bot.runtime import KEY, Runtime, get_runtime
 from bot.scheduler import Scheduler
 from bot.throttle import Throttle
@@ -49,6 +50,7 @@ def build_application(
     rate_limiter: BaseRateLimiter | None = None,  # type: ignore[type-arg]
     freeze_gc: bool = False,
     throttle: Throttle | None = None,
+    retry_delays: tuple[float, ...] = DELAYS,
 ) -> Application:  # type: ignore[type-arg]
     builder = (
         Application.builder()
@@ -63,8 +65,12 @@ def build_application(
     )
     db = Database(config.database_path)
     builder = builder.persistence(SQLitePersistence(db))
-    if request is not None:
-        builder = builder.request(request).get_updates_request(request)
+    if request is None:  # PTB's own default, wrapped; polling has its own retries
+        builder = builder.request(RetryingRequest(HTTPXRequest(connection_pool_size=256),
+                                                  retry_delays))
+    else:
+        builder = builder.request(RetryingRequest(request, retry_delays)).get_updates_request(
+            request)
     app = builder.build()
     clock = clock or Clock()
     app.bot_data[FREEZE_GC] = freeze_gc

@@ -19,7 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+from bot.request import SEND_METHODS
 
 log = logging.getLogger(__name__)
 
@@ -76,13 +80,9 @@ class Failure:
     times: int = 1
     retry_after: int | None = None
     raise_timeout: bool = False
+    refuse_connection: bool = False  # as HTTPXRequest reports a refused connection
 
 
-SEND_METHODS = {
-    "sendMessage", "sendPhoto", "sendDocument", "sendDice", "sendMediaGroup", "sendLocation",
-    "sendContact", "sendSticker", "sendVoice", "sendAudio", "sendVideo", "sendAnimation",
-    "copyMessage", "forwardMessage", "sendPoll",
-}
 
 
 class FakeBotAPI(BaseRequest):
@@ -139,9 +139,10 @@ class FakeBotAPI(BaseRequest):
         call = ApiCall(api_method, params, files, at=self._now())
         failure = self._take_failure(call)
         if failure is not None:
+            if failure.refuse_connection:
+                raise NetworkError("httpx.ConnectError: refused") from httpx.ConnectError(
+                    "refused")
             if failure.raise_timeout:
-                from telegram.error import TimedOut
-
                 raise TimedOut("fake timeout")
             body: dict[str, Any] = {
                 "ok": False, "error_code": failure.status, "description": failure.description,
@@ -183,9 +184,10 @@ class FakeBotAPI(BaseRequest):
     # ---- test controls -----------------------------------------------------------------------
     def fail(self, method: str | None, status: int = 500, description: str = "Internal error",
              *, times: int = 1, chat_id: int | None = None, retry_after: int | None = None,
-             timeout: bool = False) -> None:
+             timeout: bool = False, refuse_connection: bool = False) -> None:
         self.failures.append(
-            Failure(method, chat_id, status, description, times, retry_after, timeout)
+            Failure(method, chat_id, status, description, times, retry_after, timeout,
+                    refuse_connection)
         )
 
     def register_chat(self, chat: dict[str, Any]) -> None:

@@ -127,6 +127,7 @@ class Simulator:
         self.app = build_application(
             self.config, request=self.api, clock=self.clock, rate_limiter=limiter,
             freeze_gc=self.freeze_gc, throttle=self.throttle,
+            retry_delays=(0.0, 0.0, 0.0),  # the same retries, without the real waiting
         )
         await self.app.initialize()
         await start_runtime(self.app)

@@ -1,0 +1,84 @@
+"""Retry Bot API requests, with back-off, when that is safe: the layer under PTB's Bot.
+
+Safe to repeat:
+* any method Telegram answered with a 5xx: it reported that it did not do it;
+* any method whose connection could not even be made: nothing reached Telegram;
+* a method that is harmless twice (edits, answers, look-ups) after a timeout as well.
+Not safe: a send that timed out. The message may have arrived, and a notice must never come
+twice, so that error goes up to the caller, which records the send as failed. 429 RetryAfter
+is AIORateLimiter's to handle (it waits and retries).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import httpx
+from telegram.error import NetworkError
+from telegram.request import BaseRequest, RequestData
+
+log = logging.getLogger(__name__)
+
+# Methods that post something new: repeating them after an unclear failure could post twice.
+SEND_METHODS = frozenset({
+    "sendMessage", "sendPhoto", "sendDocument", "sendDice", "sendMediaGroup", "sendLocation",
+    "sendContact", "sendSticker", "sendVoice", "sendAudio", "sendVideo", "sendAnimation",
+    "copyMessage", "forwardMessage", "sendPoll", "copyMessages", "forwardMessages",
+})
+DELAYS = (0.5, 1.0, 2.0)
+_NOTHING_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def _never_sent(exc: NetworkError) -> bool:
+    return isinstance(exc.__cause__, _NOTHING_SENT)
+
+
+class RetryingRequest(BaseRequest):
+    """Wraps the real request (HTTPXRequest in production, the fake Bot API in tests)."""
+
+    def __init__(self, inner: BaseRequest, delays: tuple[float, ...] = DELAYS) -> None:
+        self.inner = inner
+        self.delays = delays
+        self.retries = 0  # how many requests were repeated (tests and logs)
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self.inner.read_timeout
+
+    async def initialize(self) -> None:
+        await self.inner.initialize()
+
+    async def shutdown(self) -> None:
+        await self.inner.shutdown()
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        api_method = url.rsplit("/", 1)[-1]
+        for delay in (*self.delays, None):
+            try:
+                status, body = await self.inner.do_request(
+                    url, method, request_data, read_timeout=read_timeout,
+                    write_timeout=write_timeout, connect_timeout=connect_timeout,
+                    pool_timeout=pool_timeout)
+            except NetworkError as exc:  # TimedOut is a NetworkError too
+                if delay is None or (api_method in SEND_METHODS and not _never_sent(exc)):
+                    raise
+                why = str(exc)
+            else:
+                if status < 500 or delay is None:
+                    return status, body
+                why = f"HTTP {status}"
+            self.retries += 1
+            log.warning("%s failed (%s); trying again in %.1f s", api_method, why, delay)
+            await asyncio.sleep(delay)
+        raise AssertionError("unreachable")  # the last round returns or raises

@@ -1,0 +1,84 @@
+"""Telegram failing for a moment: repeated with back-off where that is safe, never twice
+where a message may already have arrived."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.request import RetryingRequest
+from bot.simulator import Chat, Simulator
+from tests.conftest import WANG, setup_community
+from tests.test_reminders import group_texts, make_notice
+
+NOTICE = "📢 社区通知\n明早停电检修"
+
+
+def retries(sim: Simulator) -> int:
+    request = sim.app.bot.request  # type: ignore[union-attr]
+    assert isinstance(request, RetryingRequest)
+    return request.retries
+
+
+async def ledger(sim: Simulator) -> list[str]:
+    return [r["status"] for r in await sim.rt.db.fetchall("SELECT status FROM sends")]
+
+
+async def test_a_5xx_is_repeated_and_the_notice_arrives_once(
+        sim: Simulator, group: Chat) -> None:
+    await setup_community(sim, group)
+    await make_notice(sim, "明早停电检修", "1小时后")
+    sim.api.fail("sendMessage", 502, "Bad Gateway", chat_id=group.id, times=2)
+    await sim.advance(timedelta(hours=1))
+    assert group_texts(sim, group.id).count(NOTICE) == 1
+    assert retries(sim) == 2
+    assert await ledger(sim) == ["sent"]
+
+
+async def test_a_refused_connection_is_repeated_too(sim: Simulator, group: Chat) -> None:
+    await setup_community(sim, group)
+    await make_notice(sim, "明早停电检修", "1小时后")
+    sim.api.fail("sendMessage", chat_id=group.id, refuse_connection=True)
+    await sim.advance(timedelta(hours=1))
+    assert group_texts(sim, group.id).count(NOTICE) == 1
+    assert await ledger(sim) == ["sent"]
+
+
+async def test_a_send_that_timed_out_is_not_repeated_and_never_comes_twice(
+        sim: Simulator, group: Chat) -> None:
+    await setup_community(sim, group)
+    await make_notice(sim, "明早停电检修", "1小时后")
+    failure_count = len(sim.api.failures)
+    sim.api.fail("sendMessage", chat_id=group.id, timeout=True, times=5)
+    await sim.advance(timedelta(hours=1))
+    # One attempt only: it may have arrived, so it is recorded as failed, not repeated...
+    assert sim.api.failures[failure_count].times == 4
+    assert retries(sim) == 0
+    assert await ledger(sim) == ["failed"]
+    # ...not by the job's own retry either, nor after a restart.
+    sim.api.failures.clear()
+    await sim.restart()
+    await sim.advance(timedelta(days=1))
+    assert group_texts(sim, group.id).count(NOTICE) == 0
+
+
+async def test_an_edit_or_an_answer_that_timed_out_is_repeated(sim: Simulator) -> None:
+    chat = sim.private(WANG)
+    reply = await sim.send(WANG, chat, "/lang")
+    sim.api.fail("answerCallbackQuery", timeout=True)
+    sim.api.fail("editMessageText", timeout=True)
+    done = await sim.press(WANG, reply, "English")
+    assert [c.method for c in done.calls] == ["answerCallbackQuery", "editMessageText"]
+    assert retries(sim) == 2
+    assert "English" in sim.current(reply.last_with_buttons()).text  # type: ignore[arg-type]
+
+
+async def test_giving_up_keeps_the_state_and_tells_nobody_twice(
+        sim: Simulator, group: Chat) -> None:
+    await setup_community(sim, group)
+    await make_notice(sim, "明早停电检修", "1小时后")
+    sim.api.fail("sendMessage", 500, chat_id=group.id, times=4)  # longer than the back-off
+    await sim.advance(timedelta(hours=1))
+    assert group_texts(sim, group.id).count(NOTICE) == 0
+    assert retries(sim) == 3
+    assert await ledger(sim) == ["failed"]
+    assert await sim.rt.db.fetchval("SELECT status FROM notices") == "done"
