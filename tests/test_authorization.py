@@ -68,11 +68,13 @@ class World:
     round_id: int = 0     # an open menu round of community 1
     notice: int = 0       # an active notice of community 1
     care: int = 0         # a care person of community 1
+    game: int = 0         # a dice game in community 1's group, opened by NEWBIE
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 async def build_world(sim: Simulator, *, menu: bool = False, closed: bool = False,
-                      repairs: bool = False, notice: bool = False, care: bool = False) -> World:
+                      repairs: bool = False, notice: bool = False, care: bool = False,
+                      quiz: bool = False) -> World:
     group = sim.group(GROUP_ID, "锡林社区居民群")
     other_group = sim.group(OTHER_GROUP_ID, "别的社区群")
     with sim.quiet():
@@ -104,6 +106,13 @@ async def build_world(sim: Simulator, *, menu: bool = False, closed: bool = Fals
                                    f"/care_add 张奶奶 21-4-302 每周两次 @{VOLUNTEER.username}")
             assert "已登记关爱对象" in reply.text, reply.text
             w.care = int(await sim.rt.db.fetchval("SELECT max(id) FROM care_people"))
+        if quiz:
+            lobby = await sim.send(NEWBIE, group, "/quiz")
+            await sim.press(NEWBIE, lobby, "加入")
+            await sim.press(LIU, lobby, "加入")
+            await sim.press(NEWBIE, lobby, "开始")
+            w.game = int(await sim.rt.db.fetchval(
+                "SELECT id FROM quiz_games WHERE status = 'active'"))
     return w
 
 
@@ -357,6 +366,39 @@ async def ok_care(w: World, p: Person, r: Reply) -> bool:
     return "张奶奶" in r.text
 
 
+async def act_quiz_timeout(w: World, p: Person) -> Reply:
+    return await w.sim.send(p, w.group, "/quiz_timeout 90")
+
+
+async def ok_quiz_timeout(w: World, p: Person, r: Reply) -> bool:
+    return await fetch(w, "SELECT turn_seconds FROM quiz_settings WHERE chat_id = ?",
+                       w.group.id) == 90
+
+
+async def act_quiz_stop(w: World, p: Person) -> Reply:
+    return await w.sim.send(p, w.group, "/quiz_stop")
+
+
+async def ok_quiz_stop(w: World, p: Person, r: Reply) -> bool:
+    return await fetch(w, "SELECT status FROM quiz_games WHERE id = ?", w.game) == "finished"
+
+
+async def act_quiz_stats(w: World, p: Person) -> Reply:
+    return await w.sim.send(p, w.group, "/quiz_stats")
+
+
+async def ok_quiz_stats(w: World, p: Person, r: Reply) -> bool:
+    return "本群共玩了" in r.text
+
+
+async def act_sort_unknown(w: World, p: Person) -> Reply:
+    return await w.sim.send(p, w.sim.private(p), "/sort_unknown")
+
+
+async def ok_sort_unknown(w: World, p: Person, r: Reply) -> bool:
+    return "还没有查不到的物品" in r.text or "知识库里还没有" in r.text
+
+
 @dataclass(frozen=True)
 class Cell:
     act: Act
@@ -404,6 +446,11 @@ MATRIX: dict[str, Cell] = {
     "reminders: delete":     cell(notice_button("dd"), ok_paused, "admin staff", notice=True),
     "care_add":              cell(act_care_add, ok_care_add, "staff", home=True),
     "care":                  cell(act_care, ok_care, "admin staff volunteer", care=True),
+    "quiz_timeout":          cell(act_quiz_timeout, ok_quiz_timeout, "admin staff"),
+    "quiz_stop":             cell(act_quiz_stop, ok_quiz_stop, "admin staff", quiz=True),
+    "quiz_stats":            cell(act_quiz_stats, ok_quiz_stats, "admin staff grid volunteer"),
+    # The knowledge base is the street's, not a community's: staff of any community.
+    "sort_unknown":          cell(act_sort_unknown, ok_sort_unknown, "admin staff other"),
 }
 
 
