@@ -3,16 +3,22 @@ and the same action works once the database is back."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
 
-from bot.simulator import Chat, Simulator
-from tests.conftest import WANG, errors_logged, register, setup_community
-from tests.test_menu import open_round
+from bot.simulator import Chat, Person, Simulator
+from tests.conftest import ADMIN, LIU, WANG, errors_logged, register, setup_community
+from tests.test_menu import open_round, order
 from tests.test_repairs import file_repair
 
 TRY_AGAIN = "系统正忙，您刚才的操作没有保存"
+PEOPLE = (WANG, LIU, *(Person(400 + n, f"邻居{n}", f"nb{n}") for n in range(6)))
 
 
 @contextmanager
@@ -94,3 +100,41 @@ async def test_full_disk_repair_is_not_half_filed_and_goes_through_later(
     assert "已提交" in filed.text
     assert await db.fetchval("SELECT count(*) FROM repair_tickets") == 2
     assert filed.to(20) or filed.to(30)  # the grid worker / volunteer got the offer
+
+
+async def test_backup_while_the_bot_runs_restores_to_a_working_bot(
+        sim: Simulator, group: Chat, db_path: str, tmp_path: Path) -> None:
+    """`community-bot backup` in another process while the bot keeps taking orders; the copy
+    starts as a bot with every order made before the backup and its deadline job."""
+    await setup_community(sim, group)
+    for n, person in enumerate(PEOPLE):
+        await register(sim, person, f"{n + 1}-1-101", person.first_name)
+    rid = await open_round(sim, group, deadline="3天后")
+    await order(sim, PEOPLE[0], rid, "车棚改造")
+    copy = tmp_path / "backup.db"
+    env = {**os.environ, "DATABASE_PATH": db_path}
+    env.pop("BOT_TOKEN", None)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "backup", str(copy), env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    for person in PEOPLE[1:]:  # the bot is not paused meanwhile
+        await order(sim, person, rid, "楼梯维修")
+    out, err = await proc.communicate()
+    assert proc.returncode == 0, err.decode()
+    assert str(copy) in out.decode()
+    restored = Simulator(str(copy), admins=(ADMIN.id,))
+    await restored.start()
+    try:
+        db = restored.rt.db
+        assert await db.fetchval("PRAGMA integrity_check") == "ok"
+        orders = await db.fetchval("SELECT count(*) FROM menu_orders WHERE round_id = ?", (rid,))
+        assert 1 <= orders <= len(PEOPLE)  # a consistent moment between the two
+        assert await db.fetchval(
+            "SELECT count(*) FROM jobs WHERE kind = 'menu_close' AND status = 'pending'") == 1
+        late = PEOPLE[-1]
+        reply = await order(restored, late, rid, "小区环境优化")
+        assert "点单" in reply.text  # the restored bot takes orders
+        closed = await restored.advance(timedelta(days=3, minutes=1))
+        assert "车棚改造" in closed.text  # and its deadline job runs
+    finally:
+        await restored.stop()
