@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 
@@ -10,6 +11,10 @@ class Clock:
         """Aware UTC now."""
         return datetime.now(UTC)
 
+    def seconds(self) -> float:
+        """For measuring intervals: never goes back when the wall clock is set."""
+        return time.monotonic()
+
 
 class FakeClock(Clock):
     def __init__(self, start: datetime | None = None) -> None:
@@ -17,6 +22,9 @@ class FakeClock(Clock):
 
     def now(self) -> datetime:
         return self._now
+
+    def seconds(self) -> float:
+        return self._now.timestamp()
 
     def set(self, moment: datetime) -> None:
         self._now = moment

@@ -81,8 +81,22 @@ class Failure:
     retry_after: int | None = None
     raise_timeout: bool = False
     refuse_connection: bool = False  # as HTTPXRequest reports a refused connection
+    done_anyway: bool = False  # with raise_timeout: Telegram did it, only the answer was lost
 
 
+class _ApiError(Exception):
+    """An error answer of the Bot API, raised by a method's fake."""
+
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+
+
+
+
+def _markup(raw: Any) -> Any:
+    return (json.loads(raw) if isinstance(raw, str) else raw) or None
 
 
 class FakeBotAPI(BaseRequest):
@@ -138,7 +152,7 @@ class FakeBotAPI(BaseRequest):
                 files[name] = content if isinstance(content, bytes) else content.read()
         call = ApiCall(api_method, params, files, at=self._now())
         failure = self._take_failure(call)
-        if failure is not None:
+        if failure is not None and not failure.done_anyway:
             if failure.refuse_connection:
                 raise NetworkError("httpx.ConnectError: refused") from httpx.ConnectError(
                     "refused")
@@ -159,14 +173,20 @@ class FakeBotAPI(BaseRequest):
         if handler is None:
             result: Any = True
         else:
-            result = handler(params, files)
-            if asyncio.iscoroutine(result):
-                result = await result
+            try:
+                result = handler(params, files)
+                if asyncio.iscoroutine(result):
+                    result = await result
+            except _ApiError as exc:
+                return exc.status, json.dumps({"ok": False, "error_code": exc.status,
+                                               "description": exc.description}).encode()
         call.result = result
         if api_method != "getUpdates" or result:
             self.calls.append(call)
             for listener in self.listeners:
                 listener(call)
+        if failure is not None and failure.done_anyway:
+            raise TimedOut("fake timeout after the request was carried out")
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
     def _take_failure(self, call: ApiCall) -> Failure | None:
@@ -184,10 +204,11 @@ class FakeBotAPI(BaseRequest):
     # ---- test controls -----------------------------------------------------------------------
     def fail(self, method: str | None, status: int = 500, description: str = "Internal error",
              *, times: int = 1, chat_id: int | None = None, retry_after: int | None = None,
-             timeout: bool = False, refuse_connection: bool = False) -> None:
+             timeout: bool = False, refuse_connection: bool = False,
+             done_anyway: bool = False) -> None:
         self.failures.append(
             Failure(method, chat_id, status, description, times, retry_after, timeout,
-                    refuse_connection)
+                    refuse_connection, done_anyway)
         )
 
     def register_chat(self, chat: dict[str, Any]) -> None:
@@ -304,14 +325,18 @@ class FakeBotAPI(BaseRequest):
             return True
         key = (int(params["chat_id"]), int(params["message_id"]))
         msg = self.messages.get(key)
+        if msg is not None and all(msg.get(k) == v for k, v in changes.items()) and (
+                _markup(params.get("reply_markup")) == msg.get("reply_markup")):
+            raise _ApiError(400, "Bad Request: message is not modified: specified new message "
+                                 "content and reply markup are exactly the same")
         if msg is None:
             msg = {"message_id": key[1], "date": int(self._now()), "chat": self._chat(key[0]),
                    "from": self._bot_user()}
             self.messages[key] = msg
         msg.update(changes)
-        markup = params.get("reply_markup")
+        markup = _markup(params.get("reply_markup"))
         if markup:
-            msg["reply_markup"] = json.loads(markup) if isinstance(markup, str) else markup
+            msg["reply_markup"] = markup
         else:
             msg.pop("reply_markup", None)
         msg["edit_date"] = int(self._now())

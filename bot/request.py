@@ -1,12 +1,12 @@
 """Retry Bot API requests, with back-off, when that is safe: the layer under PTB's Bot.
 
 Safe to repeat:
-* any method Telegram answered with a 5xx: it reported that it did not do it;
 * any method whose connection could not even be made: nothing reached Telegram;
-* a method that is harmless twice (edits, answers, look-ups) after a timeout as well.
-Not safe: a send that timed out. The message may have arrived, and a notice must never come
-twice, so that error goes up to the caller, which records the send as failed. 429 RetryAfter
-is AIORateLimiter's to handle (it waits and retries).
+* a method that is harmless twice (edits, answers, look-ups) after a timeout or a 5xx.
+Not safe: a send after a timeout or a 5xx (a 502/504 comes from Telegram's front proxy and
+does not prove the message was not delivered). A notice must never come twice, so that error
+goes up to the caller, which records the send as failed. 429 RetryAfter is AIORateLimiter's
+to handle (it waits and retries).
 """
 
 from __future__ import annotations
@@ -28,6 +28,9 @@ SEND_METHODS = frozenset({
     "copyMessage", "forwardMessage", "sendPoll", "copyMessages", "forwardMessages",
 })
 DELAYS = (0.5, 1.0, 2.0)
+# A repeated edit whose first try did arrive: what it asked for is done.
+_ALREADY_DONE = b"message is not modified"
+_DONE = b'{"ok": true, "result": true}'
 _NOTHING_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
@@ -64,6 +67,8 @@ class RetryingRequest(BaseRequest):
         pool_timeout: Any = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         api_method = url.rsplit("/", 1)[-1]
+        sends = api_method in SEND_METHODS
+        repeated = False
         for delay in (*self.delays, None):
             try:
                 status, body = await self.inner.do_request(
@@ -71,13 +76,17 @@ class RetryingRequest(BaseRequest):
                     write_timeout=write_timeout, connect_timeout=connect_timeout,
                     pool_timeout=pool_timeout)
             except NetworkError as exc:  # TimedOut is a NetworkError too
-                if delay is None or (api_method in SEND_METHODS and not _never_sent(exc)):
+                if delay is None or (sends and not _never_sent(exc)):
                     raise
                 why = str(exc)
             else:
-                if status < 500 or delay is None:
+                if repeated and status == 400 and api_method.startswith("edit") \
+                        and _ALREADY_DONE in body:
+                    return 200, _DONE
+                if status < 500 or delay is None or sends:
                     return status, body
                 why = f"HTTP {status}"
+            repeated = True
             self.retries += 1
             log.warning("%s failed (%s); trying again in %.1f s", api_method, why, delay)
             await asyncio.sleep(delay)

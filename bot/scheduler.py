@@ -70,6 +70,16 @@ def _epoch(moment: datetime) -> float:
     return moment.timestamp()
 
 
+def _when_committed(tx: Executor | None, change: Callable[[], None]) -> None:
+    """The JobQueue mirrors the jobs table: inside a transaction, change it only once the
+    transaction commits (a rolled-back job must not run; a kept one must stay queued)."""
+    hooks = getattr(tx, "after_commit", None)
+    if hooks is None:
+        change()
+    else:
+        hooks.append(change)
+
+
 class Scheduler:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
@@ -100,27 +110,31 @@ class Scheduler:
         if kind not in self.kinds:
             raise KeyError(f"unknown job kind {kind!r}")
         job_id = await store.upsert(tx or self.db, kind, _epoch(run_at), payload or {}, key)
-        self._enqueue(job_id, run_at)
+        _when_committed(tx, lambda: self._enqueue(job_id, run_at))
         return job_id
 
     async def cancel(self, key: str, *, tx: Executor | None = None) -> bool:
         row = await store.get_by_key(tx or self.db, key)
         n = await store.cancel_key(tx or self.db, key)
         if row is not None:
-            self._dequeue(row["id"])
+            _when_committed(tx, lambda: self._dequeue(row["id"]))
         return n > 0
 
     async def cancel_prefix(self, prefix: str, *, tx: Executor | None = None) -> int:
         ids = await store.cancel_prefix(tx or self.db, prefix)
-        for job_id in ids:
-            self._dequeue(job_id)
+
+        def dequeue_all() -> None:
+            for job_id in ids:
+                self._dequeue(job_id)
+
+        _when_committed(tx, dequeue_all)
         return len(ids)
 
     def _enqueue(self, job_id: int, run_at: datetime) -> None:
+        self._dequeue(job_id)  # also when it moved out of the window
         jq = self._job_queue
         if jq is None or run_at - self.clock.now() > WINDOW:
             return
-        self._dequeue(job_id)
         when = max(run_at, self.clock.now())
         self._queued[job_id] = jq.run_once(self._fire, when=when, data=job_id,
                                            name=f"sched:{job_id}")

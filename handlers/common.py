@@ -170,7 +170,7 @@ async def throttle(update: Update, context: Context) -> None:
     if user is None or user.is_bot:
         return
     rt = rt_of(context)
-    verdict = rt.throttle.check(user.id, rt.clock.now().timestamp())
+    verdict = rt.throttle.check(user.id, rt.clock.seconds())
     if verdict is Verdict.PASS:
         return
     if verdict is Verdict.WARN:

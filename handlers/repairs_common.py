@@ -275,7 +275,12 @@ async def plan_route(rt: Runtime, ticket_id: int, tx: Executor) -> None:
 
 
 async def route_now(rt: Runtime, ticket_id: int) -> None:
-    await rt.scheduler.run_key(f"repair_route:{ticket_id}")
+    """Best effort: the request is saved and its routing job is durable, so a failure here
+    (a locked database) must not tell the reporter "not saved" and invite a duplicate."""
+    try:
+        await rt.scheduler.run_key(f"repair_route:{ticket_id}")
+    except Exception:
+        log.exception("routing #%s failed now; its job will run it again", ticket_id)
 
 
 async def schedule_accept(rt: Runtime, ticket_id: int, created: float, tx: object = None) -> None:

@@ -12,7 +12,7 @@ import contextvars
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -91,10 +91,15 @@ class _Statements:
 
 
 class Transaction(_Statements):
-    """An open BEGIN IMMEDIATE … COMMIT; every statement of it runs without re-locking."""
+    """An open BEGIN IMMEDIATE … COMMIT; every statement of it runs without re-locking.
+
+    `after_commit` holds in-memory changes that must only happen if the transaction commits
+    (the scheduler queues its jobs there); a rollback drops them.
+    """
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
+        self.after_commit: list[Callable[[], None]] = []
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         return await self._rowcount(sql, params)
@@ -212,16 +217,19 @@ class Database(_Statements):
         """BEGIN IMMEDIATE … COMMIT, rolled back on any error; exclusive within the bot."""
         async with self._locked():
             await self._conn.execute("BEGIN IMMEDIATE")
+            tx = Transaction(self._conn)
             try:
-                yield Transaction(self._conn)
+                yield tx
+                await self._conn.execute("COMMIT")
             except BaseException:
                 # SQLite already rolled back after some errors (a full disk): a second
-                # ROLLBACK would fail and hide the real error.
+                # ROLLBACK would fail and hide the real error. A failed COMMIT may leave the
+                # transaction open, which would refuse every later BEGIN.
                 if self._conn.in_transaction:
                     await self._conn.execute("ROLLBACK")
                 raise
-            else:
-                await self._conn.execute("COMMIT")
+        for hook in tx.after_commit:
+            hook()
 
     async def backup_to(self, target: str | Path) -> None:
         """A consistent online copy through SQLite's backup API."""

@@ -38,7 +38,6 @@ async def test_locked_database_order_is_refused_politely_then_works(
     await setup_community(sim, group)
     await register(sim, WANG, "21-4-302", "王阿姨")
     rid = await open_round(sim, group)
-    sim.rt.db.busy_timeout_ms = 100
     await sim.rt.db.execute("PRAGMA busy_timeout = 100")  # don't wait 5 s in a test
     chat = sim.private(WANG)
     screen = (await sim.send(WANG, chat, f"/start menu-{rid}")).last_with_buttons()

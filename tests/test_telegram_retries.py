@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from bot.request import RetryingRequest
 from bot.simulator import Chat, Simulator
-from tests.conftest import WANG, setup_community
+from tests.conftest import WANG, errors_logged, setup_community
 from tests.test_reminders import group_texts, make_notice
 
 NOTICE = "📢 社区通知\n明早停电检修"
@@ -23,15 +23,25 @@ async def ledger(sim: Simulator) -> list[str]:
     return [r["status"] for r in await sim.rt.db.fetchall("SELECT status FROM sends")]
 
 
-async def test_a_5xx_is_repeated_and_the_notice_arrives_once(
-        sim: Simulator, group: Chat) -> None:
+async def test_a_send_answered_with_a_5xx_is_not_repeated(sim: Simulator, group: Chat) -> None:
+    """A 502/504 comes from Telegram's front proxy: the message may still have gone out."""
     await setup_community(sim, group)
     await make_notice(sim, "明早停电检修", "1小时后")
-    sim.api.fail("sendMessage", 502, "Bad Gateway", chat_id=group.id, times=2)
+    sim.api.fail("sendMessage", 502, "Bad Gateway", chat_id=group.id)
     await sim.advance(timedelta(hours=1))
-    assert group_texts(sim, group.id).count(NOTICE) == 1
+    assert retries(sim) == 0
+    assert await ledger(sim) == ["failed"]
+    await sim.advance(timedelta(days=1))
+    assert group_texts(sim, group.id).count(NOTICE) == 0  # not by the job's retry either
+
+
+async def test_an_edit_answered_with_a_5xx_is_repeated(sim: Simulator) -> None:
+    chat = sim.private(WANG)
+    reply = await sim.send(WANG, chat, "/lang")
+    sim.api.fail("editMessageText", 502, "Bad Gateway", times=2)
+    await sim.press(WANG, reply, "English")
     assert retries(sim) == 2
-    assert await ledger(sim) == ["sent"]
+    assert "English" in sim.current(reply.last_with_buttons()).text  # type: ignore[arg-type]
 
 
 async def test_a_refused_connection_is_repeated_too(sim: Simulator, group: Chat) -> None:
@@ -72,11 +82,24 @@ async def test_an_edit_or_an_answer_that_timed_out_is_repeated(sim: Simulator) -
     assert "English" in sim.current(reply.last_with_buttons()).text  # type: ignore[arg-type]
 
 
+async def test_an_edit_that_arrived_but_timed_out_is_not_an_error(sim: Simulator) -> None:
+    """The repeat of an edit that did arrive hears "message is not modified": that is done."""
+    chat = sim.private(WANG)
+    reply = await sim.send(WANG, chat, "/lang")
+    sim.api.fail("editMessageText", timeout=True, done_anyway=True)
+    with errors_logged() as errors:
+        done = await sim.press(WANG, reply, "English")
+    assert retries(sim) == 1 and not errors
+    assert not any("something went wrong" in a.lower() or "出了点问题" in a for a in done.alerts())
+    assert "English" in sim.current(reply.last_with_buttons()).text  # type: ignore[arg-type]
+
+
 async def test_giving_up_keeps_the_state_and_tells_nobody_twice(
         sim: Simulator, group: Chat) -> None:
     await setup_community(sim, group)
     await make_notice(sim, "明早停电检修", "1小时后")
-    sim.api.fail("sendMessage", 500, chat_id=group.id, times=4)  # longer than the back-off
+    # Telegram unreachable for longer than the back-off lasts.
+    sim.api.fail("sendMessage", chat_id=group.id, refuse_connection=True, times=4)
     await sim.advance(timedelta(hours=1))
     assert group_texts(sim, group.id).count(NOTICE) == 0
     assert retries(sim) == 3
