@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 
 import aiosqlite
 import pytest
 
 from bot.config import ConfigError, load_config
+from bot.simulator import Simulator
 from storage.db import Database, DatabaseError, migrate, migration_files
 
 GOOD_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
@@ -98,3 +100,35 @@ def test_config_validation() -> None:
     assert config.database_path == "community.db"
     assert config.timezone == "Asia/Shanghai"
     assert config.file_api_url == "http://127.0.0.1:8081/file/bot"
+
+
+async def test_the_job_queue_follows_only_committed_transactions(tmp_path: Path) -> None:
+    """A job scheduled or cancelled in a transaction that rolls back leaves the JobQueue as
+    the jobs table is: nothing queued that could run, nothing dropped that should."""
+    sim = Simulator(str(tmp_path / "q.db"))
+    await sim.start()
+    try:
+        rt = sim.rt
+        ran: list[int] = []
+
+        async def note(app: object, job: object) -> None:
+            ran.append(job.payload["n"])  # type: ignore[attr-defined]
+
+        rt.scheduler.register("probe", note)
+        soon = rt.clock.now() + timedelta(minutes=1)
+        kept = await rt.scheduler.schedule("probe", soon, {"n": 1}, key="probe:1")
+        assert kept in rt.scheduler._queued
+        with pytest.raises(RuntimeError):
+            async with rt.db.transaction() as tx:
+                ghost = await rt.scheduler.schedule("probe", soon, {"n": 2}, tx=tx)
+                await rt.scheduler.cancel("probe:1", tx=tx)
+                assert ghost not in rt.scheduler._queued  # not before the commit
+                raise RuntimeError("rolled back")
+        assert ghost not in rt.scheduler._queued and kept in rt.scheduler._queued
+        async with rt.db.transaction() as tx:
+            await rt.scheduler.cancel("probe:1", tx=tx)
+        assert kept not in rt.scheduler._queued
+        await sim.advance(timedelta(minutes=2))
+        assert ran == []
+    finally:
+        await sim.stop()
