@@ -242,14 +242,15 @@ async def quiz_command(update: Update, context: Context) -> None:
         opener = user.first_name
         if game_id is None:
             row = await store.active_game(rt.db, chat.id)
-            if row is None or _game_of(row).phase != rules.LOBBY:
+            current = _game_of(row) if row is not None else None
+            if row is None or current is None or current.phase != rules.LOBBY:
                 text = _("本群已经有一局飞行棋了，玩完再开新的吧！")
-                if row is not None and _game_of(row).phase in rules.PLAYING:
-                    text += "\n" + rules.render_track(_game_of(row))
+                if current is not None and current.phase in rules.PLAYING:
+                    text += "\n" + rules.render_track(current)
                 await reply(update, text)
                 return
             # A lobby is open (its message may have scrolled away): show it again.
-            game_id, game = row["id"], _game_of(row)
+            game_id, game = row["id"], current
             opener = await _opener_name(rt, row, game)
         message = await chat.send_message(_lobby_text(_, game, opener),
                                           reply_markup=_lobby_keyboard(_, game_id))
