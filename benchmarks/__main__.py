@@ -18,17 +18,29 @@ from benchmarks.report import table, targets
 # name: (full, quick, smoke) sizes
 SIZES: dict[str, dict[str, tuple[Any, ...]]] = {
     "ceiling": {"full": (20_000,), "quick": (5_000,), "smoke": (500,)},
-    "mixed": {"full": (20_000, 12_000, 200), "quick": (3_000, 2_000, 200),
-              "smoke": (500, 400, 200)},
+    "mixed": {
+        "full": (20_000, 12_000, 200),
+        "quick": (3_000, 2_000, 200),
+        "smoke": (500, 400, 200),
+    },
     "broadcast": {"full": (200, 2_000), "quick": (20, 100), "smoke": (5, 20)},
-    "footprint": {"full": (100_000, 50_000, 10_000), "quick": (100_000, 50_000, 10_000),
-                  "smoke": (2_000, 1_000, 500)},
-    "scale": {"full": (1_000, 1_000_000, 300), "quick": (1_000, 100_000, 100),
-              "smoke": (200, 2_000, 20)},
+    "footprint": {
+        "full": (100_000, 50_000, 10_000),
+        "quick": (100_000, 50_000, 10_000),
+        "smoke": (2_000, 1_000, 500),
+    },
+    "scale": {
+        "full": (1_000, 1_000_000, 300),
+        "quick": (1_000, 100_000, 100),
+        "smoke": (200, 2_000, 20),
+    },
     "lookup": {"full": (2_000,), "quick": (500,), "smoke": (50,)},
     # neighbours' updates, their rate/s, the flooder's rates/s
-    "flood": {"full": (1_000, 50, (500, 2_000)), "quick": (300, 50, (500, 2_000)),
-              "smoke": (40, 40, (200,))},
+    "flood": {
+        "full": (1_000, 50, (500, 2_000)),
+        "quick": (300, 50, (500, 2_000)),
+        "smoke": (40, 40, (200,)),
+    },
 }
 PARTS = list(SIZES)
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -37,37 +49,59 @@ RESULTS = Path(__file__).resolve().parent / "results"
 def machine() -> dict[str, Any]:
     import psutil
 
-    return {"python": platform.python_version(), "platform": platform.platform(),
-            "cpus": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
-            "processor": platform.processor() or platform.machine()}
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "processor": platform.processor() or platform.machine(),
+    }
 
 
 def run_part(name: str, size: tuple[Any, ...]) -> dict[str, Any]:
     if name == "ceiling":
         from benchmarks import ceiling
+
         return asyncio.run(ceiling.run(*size))
     if name == "mixed":
         from benchmarks import mixed
+
         sat, lat, rate = size
         production = asyncio.run(mixed.run(sat, lat, rate, concurrent=1))
         concurrent = asyncio.run(mixed.run(sat, lat, rate, concurrent=32))
-        return {**production, "concurrent_32": {
-            k: concurrent[k] for k in ("saturation_updates_per_s", "paired_ratio_to_echo",
-                                       "p50_ms", "p95_ms", "p99_ms", "max_ms")}}
+        return {
+            **production,
+            "concurrent_32": {
+                k: concurrent[k]
+                for k in (
+                    "saturation_updates_per_s",
+                    "paired_ratio_to_echo",
+                    "p50_ms",
+                    "p95_ms",
+                    "p99_ms",
+                    "max_ms",
+                )
+            },
+        }
     if name == "broadcast":
         from benchmarks import broadcast
+
         return asyncio.run(broadcast.run(*size))
     if name == "footprint":
         from benchmarks import footprint
+
         return footprint.run(*size)
     if name == "scale":
         from benchmarks import scale
+
         return scale.run(*size)
     if name == "lookup":
         from benchmarks import lookup
+
         return lookup.run(*size)
     if name == "flood":
         from benchmarks import flood
+
         return asyncio.run(flood.run(*size))
     raise KeyError(name)
 
@@ -84,8 +118,11 @@ def main(argv: list[str] | None = None) -> int:
     parts = [p for p in args.only.split(",") if p] or PARTS
     logging.basicConfig(level=logging.ERROR)
     logging.getLogger().setLevel(logging.ERROR)
-    results: dict[str, Any] = {"mode": size, "machine": machine(),
-                               "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    results: dict[str, Any] = {
+        "mode": size,
+        "machine": machine(),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
     t0 = time.perf_counter()
     for name in parts:
         t = time.perf_counter()
@@ -99,8 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, ensure_ascii=False, indent=1, default=str) + "\n",
-                   encoding="utf-8")
+    out.write_text(
+        json.dumps(results, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8"
+    )
     return 0
 
 

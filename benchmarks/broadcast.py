@@ -56,10 +56,17 @@ async def run(groups: int, users: int) -> dict[str, Any]:
     # Telegram (and the limiter) allow a first burst of 30; the sustained rate leaves it out.
     sustained = max(delivered - TELEGRAM_RATE, 0) / elapsed if elapsed > 0 else 0.0
     return {
-        "groups": groups, "users": users, "messages": len(targets), "delivered": delivered,
-        "elapsed_s": round(elapsed, 2), "msg_per_s": round(rate, 2),
+        "groups": groups,
+        "users": users,
+        "messages": len(targets),
+        "delivered": delivered,
+        "elapsed_s": round(elapsed, 2),
+        "msg_per_s": round(rate, 2),
         "sustained_msg_per_s": round(sustained, 2),
         "share_of_30_per_s": round(sustained / TELEGRAM_RATE, 3),
-        "http_429": api.too_many, "missing": missing, "duplicated": duplicated,
-        "errors": len(errors), "exactly_once": missing == 0 and duplicated == 0,
+        "http_429": api.too_many,
+        "missing": missing,
+        "duplicated": duplicated,
+        "errors": len(errors),
+        "exactly_once": missing == 0 and duplicated == 0,
     }

@@ -42,12 +42,14 @@ def _chunks(n: int) -> Iterator[range]:
 def households(conn: sqlite3.Connection, n: int, communities: int = 20) -> None:
     """n households in `communities` communities, one registered resident (and user) each."""
     with conn:
-        conn.executemany("INSERT OR IGNORE INTO communities (id, name) VALUES (?, ?)",
-                         [(c, f"第{c}社区") for c in range(1, communities + 1)])
-        conn.executemany("INSERT OR IGNORE INTO groups (chat_id, community_id, title) "
-                         "VALUES (?, ?, ?)",
-                         [(-1_000_000_000 - c, c, f"第{c}社区居民群") for c in
-                          range(1, communities + 1)])
+        conn.executemany(
+            "INSERT OR IGNORE INTO communities (id, name) VALUES (?, ?)",
+            [(c, f"第{c}社区") for c in range(1, communities + 1)],
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO groups (chat_id, community_id, title) VALUES (?, ?, ?)",
+            [(-1_000_000_000 - c, c, f"第{c}社区居民群") for c in range(1, communities + 1)],
+        )
     base = int(conn.execute("SELECT coalesce(max(id), 0) FROM households").fetchone()[0])
     for part in _chunks(n):
         rows = []
@@ -55,17 +57,24 @@ def households(conn: sqlite3.Connection, n: int, communities: int = 20) -> None:
             hid = base + i + 1
             c = i % communities + 1
             k = i // communities
-            rows.append((hid, c, str(k // 48 + 1), str(k // 12 % 4 + 1),
-                         f"{k // 2 % 6 + 1}0{k % 2 + 1}"))
+            rows.append(
+                (hid, c, str(k // 48 + 1), str(k // 12 % 4 + 1), f"{k // 2 % 6 + 1}0{k % 2 + 1}")
+            )
         with conn:
-            conn.executemany("INSERT INTO households (id, community_id, building, unit, room) "
-                             "VALUES (?, ?, ?, ?, ?)", rows)
-            conn.executemany("INSERT INTO users (id, first_name, tg_lang, started) "
-                             "VALUES (?, ?, 'zh-hans', 1)",
-                             [(5_000_000 + r[0], f"居民{r[0]}") for r in rows])
-            conn.executemany("INSERT INTO residents (user_id, community_id, household_id, "
-                             "display_name) VALUES (?, ?, ?, ?)",
-                             [(5_000_000 + r[0], r[1], r[0], f"居民{r[0]}") for r in rows])
+            conn.executemany(
+                "INSERT INTO households (id, community_id, building, unit, room) "
+                "VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+            conn.executemany(
+                "INSERT INTO users (id, first_name, tg_lang, started) VALUES (?, ?, 'zh-hans', 1)",
+                [(5_000_000 + r[0], f"居民{r[0]}") for r in rows],
+            )
+            conn.executemany(
+                "INSERT INTO residents (user_id, community_id, household_id, "
+                "display_name) VALUES (?, ?, ?, ?)",
+                [(5_000_000 + r[0], r[1], r[0], f"居民{r[0]}") for r in rows],
+            )
 
 
 def resident_ids(conn: sqlite3.Connection, k: int, seed: int = 1) -> list[tuple[int, int]]:
@@ -74,8 +83,9 @@ def resident_ids(conn: sqlite3.Connection, k: int, seed: int = 1) -> list[tuple[
     rng = random.Random(seed)
     out = []
     for _ in range(k):
-        row = conn.execute("SELECT user_id, community_id FROM residents LIMIT 1 OFFSET ?",
-                           (rng.randrange(n),)).fetchone()
+        row = conn.execute(
+            "SELECT user_id, community_id FROM residents LIMIT 1 OFFSET ?", (rng.randrange(n),)
+        ).fetchone()
         out.append((int(row[0]), int(row[1])))
     return out
 
@@ -86,8 +96,11 @@ def jobs(conn: sqlite3.Connection, n: int, kind: str, spread_s: float) -> None:
     with conn:
         conn.executemany(
             "INSERT INTO jobs (kind, key, run_at, payload) VALUES (?, ?, ?, ?)",
-            [(kind, f"bench:{i}", now + 60 + spread_s * i / n,
-              json.dumps({"bench": i})) for i in range(n)])
+            [
+                (kind, f"bench:{i}", now + 60 + spread_s * i / n, json.dumps({"bench": i}))
+                for i in range(n)
+            ],
+        )
 
 
 _CHECK_IN = r"{col}\b[^,]*?CHECK\s*\(\s*{col}\s+IN\s*\(([^)]*)\)"
@@ -100,8 +113,7 @@ def _check_values(create_sql: str, column: str) -> list[str] | None:
     return re.findall(r"'([^']*)'", m.group(1)) or None
 
 
-def generic(conn: sqlite3.Connection, table: str, n: int, seed: int = 3,
-            depth: int = 0) -> int:
+def generic(conn: sqlite3.Connection, table: str, n: int, seed: int = 3, depth: int = 0) -> int:
     """Insert n schema-valid rows into a table we do not know the columns of."""
     rng = random.Random(seed)
     sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()[0]

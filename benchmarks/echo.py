@@ -29,8 +29,15 @@ def echo_updates(n: int) -> list[dict[str, Any]]:
 class EchoBot:
     async def start(self) -> EchoBot:
         self.api = FakeBotAPI()
-        self.app = (Application.builder().token(FAKE_TOKEN).base_url("http://127.0.0.1:9/bot")
-                    .request(self.api).get_updates_request(self.api).updater(None).build())
+        self.app = (
+            Application.builder()
+            .token(FAKE_TOKEN)
+            .base_url("http://127.0.0.1:9/bot")
+            .request(self.api)
+            .get_updates_request(self.api)
+            .updater(None)
+            .build()
+        )
         self.app.add_handler(MessageHandler(filters.TEXT, _echo))
         await self.app.initialize()
         await self.app.start()

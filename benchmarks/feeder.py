@@ -22,8 +22,7 @@ from telegram.ext._baseupdateprocessor import SimpleUpdateProcessor
 
 from bot.fakeapi import ApiCall, FakeBotAPI
 
-_current: contextvars.ContextVar[Track | None] = contextvars.ContextVar("bench_track",
-                                                                       default=None)
+_current: contextvars.ContextVar[Track | None] = contextvars.ContextVar("bench_track", default=None)
 
 
 @dataclass
@@ -44,8 +43,9 @@ class Run:
         return len(self.tracks) / self.elapsed if self.elapsed else 0.0
 
     def latencies_ms(self) -> list[float]:
-        return sorted((t.first_reply - t.arrived) * 1000 for t in self.tracks
-                      if t.first_reply is not None)
+        return sorted(
+            (t.first_reply - t.arrived) * 1000 for t in self.tracks if t.first_reply is not None
+        )
 
     def unanswered(self) -> int:
         return sum(1 for t in self.tracks if t.first_reply is None)

@@ -54,11 +54,19 @@ def run(households: int, tickets: int, jobs: int) -> dict[str, Any]:
         path = str(Path(tmp) / "big.db")
         prep = prepare(path, households, tickets, jobs)
         size = os.path.getsize(path)
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-            [str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH", "")])}
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(
+                [str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH", "")]
+            ),
+        }
         launched = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "benchmarks.footprint_child", path],
-                                stdout=subprocess.PIPE, text=True, env=env)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.footprint_child", path],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         assert proc.stdout is not None
         ready_line = proc.stdout.readline()
         launch_to_ready = time.perf_counter() - launched
@@ -67,8 +75,11 @@ def run(households: int, tickets: int, jobs: int) -> dict[str, Any]:
             raise RuntimeError(f"footprint child failed ({proc.returncode}): {ready_line}{out}")
         child = json.loads(out.strip().splitlines()[-1])
     return {
-        "households": households, "tickets": prep["tickets"], "pending_jobs": jobs,
+        "households": households,
+        "tickets": prep["tickets"],
+        "pending_jobs": jobs,
         "db_size_mb": round(size / 2**20, 1),
         "launch_to_ready_s": round(launch_to_ready, 3),
-        **child, "notes": prep["notes"],
+        **child,
+        "notes": prep["notes"],
     }

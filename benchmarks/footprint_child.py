@@ -32,8 +32,9 @@ async def main(path: str) -> None:
     print("ready", flush=True)
     await sim.app.start()
     feeder = Feeder(sim.app, sim.api)
-    rows = await sim.rt.db.fetchall("SELECT user_id, community_id FROM residents "
-                                    "ORDER BY user_id LIMIT 2000")
+    rows = await sim.rt.db.fetchall(
+        "SELECT user_id, community_id FROM residents ORDER BY user_id LIMIT 2000"
+    )
     raws = []
     for i, row in enumerate(rows):
         u = U.user(row["user_id"])
@@ -43,14 +44,19 @@ async def main(path: str) -> None:
     await sim.app.stop()
     await sim.stop()
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({
-        "import_s": round(imported - t0, 3),
-        "startup_s": round(started - imported, 3),
-        "jobs_in_jobqueue": queued, "jobs_pending_rows": pending,
-        "rss_now_mb": round(psutil.Process().memory_info().rss / 2**20, 1),
-        "peak_rss_mb": round(peak_kb / 1024, 1),
-        "peak_rss_at_ready_mb": round(peak_at_ready, 1),
-    }))
+    print(
+        json.dumps(
+            {
+                "import_s": round(imported - t0, 3),
+                "startup_s": round(started - imported, 3),
+                "jobs_in_jobqueue": queued,
+                "jobs_pending_rows": pending,
+                "rss_now_mb": round(psutil.Process().memory_info().rss / 2**20, 1),
+                "peak_rss_mb": round(peak_kb / 1024, 1),
+                "peak_rss_at_ready_mb": round(peak_at_ready, 1),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

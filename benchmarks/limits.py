@@ -38,8 +38,7 @@ class Bucket:
 
 
 class FloodLimitedBotAPI(FakeBotAPI):
-    def __init__(self, overall_per_s: float = 30, group_per_min: float = 20,
-                 **kwargs: Any) -> None:
+    def __init__(self, overall_per_s: float = 30, group_per_min: float = 20, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.overall = Bucket(overall_per_s, overall_per_s)
         self.group_per_min = group_per_min
@@ -49,26 +48,35 @@ class FloodLimitedBotAPI(FakeBotAPI):
         self.first_at: float | None = None
         self.last_at: float | None = None
 
-    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
-                         *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> tuple[int, bytes]:
         api_method = url.rsplit("/", 1)[-1]
         if api_method in SEND_METHODS and request_data is not None:
             chat_id = int(request_data.parameters.get("chat_id", 0))
             wait = self.overall.take()
             if wait == 0 and chat_id < 0:
                 bucket = self.groups.setdefault(
-                    chat_id, Bucket(self.group_per_min, self.group_per_min / 60))
+                    chat_id, Bucket(self.group_per_min, self.group_per_min / 60)
+                )
                 wait = bucket.take()
                 if wait:
                     self.overall.tokens += 1  # not delivered: give the overall token back
             if wait:
                 self.too_many += 1
-                body = {"ok": False, "error_code": 429,
-                        "description": f"Too Many Requests: retry after {math.ceil(wait)}",
-                        "parameters": {"retry_after": math.ceil(wait)}}
+                body = {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": f"Too Many Requests: retry after {math.ceil(wait)}",
+                    "parameters": {"retry_after": math.ceil(wait)},
+                }
                 return 429, json.dumps(body).encode()
-            status, payload = await super().do_request(url, method, request_data, *args,
-                                                       **kwargs)
+            status, payload = await super().do_request(url, method, request_data, *args, **kwargs)
             if status == 200:
                 self.delivered[chat_id] += 1
                 now = time.perf_counter()

@@ -26,7 +26,7 @@ def queries(per_kind: int, seed: int = 5) -> dict[str, list[str]]:
     for name in names:
         if len(name) >= 3:
             k = rng.randrange(len(name))
-            typo = name[:k] + name[k + 1:] + ("" if rng.random() < 0.5 else "子")
+            typo = name[:k] + name[k + 1 :] + ("" if rng.random() < 0.5 else "子")
             if lookup(typo).status == "fuzzy":
                 typos.append(typo)
     out["fuzzy"] = [rng.choice(typos) for _ in range(per_kind)] if typos else []
@@ -65,8 +65,12 @@ def run(per_kind: int) -> dict[str, Any]:
         times.sort()
         p99 = percentile(times, 99)
         worst = max(worst, p99)
-        result[kind] = {"n": len(qs), "p50_ms": round(percentile(times, 50), 4),
-                        "p99_ms": round(p99, 4), "max_ms": round(times[-1], 4),
-                        "statuses": statuses}
+        result[kind] = {
+            "n": len(qs),
+            "p50_ms": round(percentile(times, 50), 4),
+            "p99_ms": round(p99, 4),
+            "max_ms": round(times[-1], 4),
+            "statuses": statuses,
+        }
     result["worst_p99_ms"] = round(worst, 4)
     return result

@@ -33,9 +33,13 @@ FEATURE_TRAFFIC: dict[str, list[tuple[str, str]]] = {
     "handlers.menu": [("private", "/menu"), ("group", "/progress"), ("group", "/menu")],
     "handlers.repairs": [("private", "/repair"), ("private", "/my")],
     "handlers.quiz": [("group", "/quiz"), ("group", "/quiz_top")],
-    "handlers.sorting": [("private", "/sort 电池"), ("group", "/sort 塑料瓶"),
-                         ("private", "过期药品是什么垃圾?"), ("group", "/sort 不存在的东西"),
-                         ("private", "/practice")],
+    "handlers.sorting": [
+        ("private", "/sort 电池"),
+        ("group", "/sort 塑料瓶"),
+        ("private", "过期药品是什么垃圾?"),
+        ("group", "/sort 不存在的东西"),
+        ("private", "/practice"),
+    ],
     "handlers.reminders": [("staff", "/reminders")],
 }
 FOLLOW_UP_TEXTS = ["楼顶漏水，下雨天往下滴水", "21号楼4单元", "好的"]
@@ -105,8 +109,14 @@ class Mix:
 
     def s_chatter(self) -> Session:
         u, _c, g = self.resident()
-        return [U.message(u, U.group_chat(g), self.rng.choice(
-            ["大家好", "今天停水吗？", "收到", "谢谢社区！", "👍"]), "group_chatter")]
+        return [
+            U.message(
+                u,
+                U.group_chat(g),
+                self.rng.choice(["大家好", "今天停水吗？", "收到", "谢谢社区！", "👍"]),
+                "group_chatter",
+            )
+        ]
 
     # ---- features ----------------------------------------------------------------------------
     def s_feature(self) -> Session:
@@ -116,18 +126,25 @@ class Mix:
         if where == "staff":
             u = U.user(self.street.staff[c], f"工作人员{c}", f"staff{c}")
         chat = U.group_chat(g) if where == "group" else U.private_chat(u["id"])
-        kind = "feature:" + (command.split()[0].lstrip("/") if command.startswith("/")
-                             else "ask")
+        kind = "feature:" + (command.split()[0].lstrip("/") if command.startswith("/") else "ask")
         session = [U.message(u, chat, command, kind)]
         for how, value in steps:
-            session.append(U.message(u, chat, value, kind + ":text") if how == "text"
-                           else U.press(u, chat, value, kind + ":press"))
+            session.append(
+                U.message(u, chat, value, kind + ":text")
+                if how == "text"
+                else U.press(u, chat, value, kind + ":press")
+            )
         return session
 
     def weights(self) -> list[tuple[Callable[[], Session], float]]:
         out: list[tuple[Callable[[], Session], float]] = [
-            (self.s_help, 10), (self.s_start, 6), (self.s_grid, 16), (self.s_me, 14),
-            (self.s_register, 6), (self.s_roles, 3), (self.s_chatter, 10),
+            (self.s_help, 10),
+            (self.s_start, 6),
+            (self.s_grid, 16),
+            (self.s_me, 14),
+            (self.s_register, 6),
+            (self.s_roles, 3),
+            (self.s_chatter, 10),
         ]
         if self.feature_steps:
             out.append((self.s_feature, 35))
@@ -157,8 +174,7 @@ async def open_menu_rounds(sim: Simulator, street: Street) -> None:
     now = sim.clock.now().timestamp()
     for c in street.communities:
         async with sim.rt.db.transaction() as tx:
-            rid = await mstore.create_draft(tx, c, street.staff[c], now,
-                                            menu_rules.DEFAULT_ITEMS)
+            rid = await mstore.create_draft(tx, c, street.staff[c], now, menu_rules.DEFAULT_ITEMS)
             if rid is not None:
                 await mstore.open_round(tx, rid, now)
 
@@ -167,8 +183,12 @@ def _buttons(reply: Reply, chat: Chat) -> list[tuple[str, str]]:
     call = Reply(reply.to(chat.id)).last_with_buttons()
     if call is None:
         return []
-    return [(b.get("text", ""), b["callback_data"]) for row in call.buttons for b in row
-            if "callback_data" in b]
+    return [
+        (b.get("text", ""), b["callback_data"])
+        for row in call.buttons
+        for b in row
+        if "callback_data" in b
+    ]
 
 
 async def walk(sim: Simulator, person: Person, chat: Chat, command: str) -> list[tuple[str, str]]:
@@ -179,8 +199,11 @@ async def walk(sim: Simulator, person: Person, chat: Chat, command: str) -> list
     if not reply.calls:
         raise RuntimeError("no reply")
     for _ in range(MAX_STEPS):
-        choices = [(t, d) for t, d in _buttons(reply, chat)
-                   if not any(w in t.lower() for w in SKIP_BUTTONS)]
+        choices = [
+            (t, d)
+            for t, d in _buttons(reply, chat)
+            if not any(w in t.lower() for w in SKIP_BUTTONS)
+        ]
         if choices:
             data = choices[0][1]
             steps.append(("press", data))
@@ -209,8 +232,7 @@ async def discover(sim: Simulator, street: Street, mix: Mix) -> None:
             await open_menu_rounds(sim, street)
         uid, community, _b = street.residents[0]
         resident = Person(uid, f"居民{uid}")
-        staff = Person(street.staff[community], f"工作人员{community}",
-                       f"staff{community}")
+        staff = Person(street.staff[community], f"工作人员{community}", f"staff{community}")
         group = Chat(street.groups[community], "supergroup", "group")
         for where, command in traffic:
             person = staff if where == "staff" else resident
@@ -224,8 +246,15 @@ async def discover(sim: Simulator, street: Street, mix: Mix) -> None:
             mix.feature_steps[command] = (where, steps)
 
 
-async def run(n_saturate: int, n_latency: int, rate: float, *, communities: int = 20,
-              households: int = 10_000, concurrent: int = 1) -> dict[str, Any]:
+async def run(
+    n_saturate: int,
+    n_latency: int,
+    rate: float,
+    *,
+    communities: int = 20,
+    households: int = 10_000,
+    concurrent: int = 1,
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         path = str(Path(tmp) / "street.db")
         sim, street = await street_simulator(path, communities, households)
@@ -254,8 +283,12 @@ async def run(n_saturate: int, n_latency: int, rate: float, *, communities: int 
                     await echo.stop()
                 rates = sorted(m for m, _ in pairs)
                 ratios = sorted(round(m / e, 3) for m, e in pairs)
-                sat = {"updates_per_s": rates[2], "runs": rates, "ratio": ratios[2],
-                       "ratios": ratios}
+                sat = {
+                    "updates_per_s": rates[2],
+                    "runs": rates,
+                    "ratio": ratios[2],
+                    "ratios": ratios,
+                }
                 lat_run = await feeder.open_loop(mix.stream(n_latency), rate)
                 lat = summary(lat_run)
                 kinds: dict[str, int] = {}
@@ -269,13 +302,19 @@ async def run(n_saturate: int, n_latency: int, rate: float, *, communities: int 
         "concurrent_updates": concurrent,
         "saturation_updates_per_s": sat["updates_per_s"],
         "saturation_runs": sat["runs"],
-        "paired_ratio_to_echo": sat["ratio"], "paired_ratios": sat["ratios"],
+        "paired_ratio_to_echo": sat["ratio"],
+        "paired_ratios": sat["ratios"],
         "offered_rate": rate,
         "achieved_rate": lat["updates_per_s"],
-        "p50_ms": lat["p50_ms"], "p95_ms": lat["p95_ms"], "p99_ms": lat["p99_ms"],
+        "p50_ms": lat["p50_ms"],
+        "p95_ms": lat["p95_ms"],
+        "p99_ms": lat["p99_ms"],
         "max_ms": lat["max_ms"],
         "no_reply_updates": lat["unanswered"],
-        "features": mix.features, "notes": mix.notes, "mix": kinds,
-        "feature_steps": {k: [f"{how}:{v}" for how, v in steps]
-                          for k, (_w, steps) in mix.feature_steps.items()},
+        "features": mix.features,
+        "notes": mix.notes,
+        "mix": kinds,
+        "feature_steps": {
+            k: [f"{how}:{v}" for how, v in steps] for k, (_w, steps) in mix.feature_steps.items()
+        },
     }

@@ -57,9 +57,11 @@ def targets(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def table(results: dict[str, Any]) -> str:
     m = results.get("machine", {})
-    lines = [f"community-bot benchmark ({results.get('mode')}) — {m.get('cpus')} CPUs, "
-             f"{m.get('memory_gb')} GB, Python {m.get('python')}, {results.get('total_s')} s",
-             f"{'figure':<34}{'value':>14}  {'target':<10} met"]
+    lines = [
+        f"community-bot benchmark ({results.get('mode')}) — {m.get('cpus')} CPUs, "
+        f"{m.get('memory_gb')} GB, Python {m.get('python')}, {results.get('total_s')} s",
+        f"{'figure':<34}{'value':>14}  {'target':<10} met",
+    ]
     rows = [
         ("echo ceiling, updates/s", "ceiling.updates_per_s", None),
         ("mixed saturation, updates/s", "mixed.saturation_updates_per_s", None),
@@ -96,7 +98,9 @@ def table(results: dict[str, Any]) -> str:
         met = {True: "yes", False: "NO", None: "-"}[goal.get("met")] if target else ""
         lines.append(f"{label:<34}{value!s:>14}  {goal.get('target', ''):<10} {met}")
     for name, ratio in (_get(results, "scale.ratio") or {}).items():
-        lines.append(f"  scale {name:<26}{ratio!s:>14}  "
-                     f"({_get(results, f'scale.small_ms.{name}')} → "
-                     f"{_get(results, f'scale.big_ms.{name}')} ms)")
+        lines.append(
+            f"  scale {name:<26}{ratio!s:>14}  "
+            f"({_get(results, f'scale.small_ms.{name}')} → "
+            f"{_get(results, f'scale.big_ms.{name}')} ms)"
+        )
     return "\n".join(lines)

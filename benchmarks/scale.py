@@ -21,12 +21,18 @@ from benchmarks.footprint import migrate
 from bot.simulator import Simulator
 
 BIG_TABLES = ("households", "residents", "users")
-FEATURE_TABLES = {"tickets": ("tickets", "repair_tickets"),
-                  "orders": ("orders", "menu_orders", "menu_picks", "menu_votes")}
+FEATURE_TABLES = {
+    "tickets": ("tickets", "repair_tickets"),
+    "orders": ("orders", "menu_orders", "menu_picks", "menu_votes"),
+}
 STAFF_BASE = 10_000
 GRID_ID = 20_000
-FEATURE_COMMANDS = {"handlers.repairs": ["/my", "/repair"], "handlers.menu": ["/menu"],
-                    "handlers.sorting": ["/sort 电池"], "handlers.quiz": ["/quiz_top"]}
+FEATURE_COMMANDS = {
+    "handlers.repairs": ["/my", "/repair"],
+    "handlers.menu": ["/menu"],
+    "handlers.sorting": ["/sort 电池"],
+    "handlers.quiz": ["/quiz_top"],
+}
 
 
 def prepare(path: str, households: int) -> dict[str, int]:
@@ -36,17 +42,20 @@ def prepare(path: str, households: int) -> dict[str, int]:
     try:
         bulk.households(conn, households)
         with conn:
-            conn.executemany("INSERT INTO users (id, first_name, username, started) "
-                             "VALUES (?, ?, ?, 1)",
-                             [(STAFF_BASE + c, f"工作人员{c}", f"staff{c}") for c in range(1, 21)]
-                             + [(GRID_ID, "李网格", "li_grid")])
-            conn.executemany("INSERT INTO roles (community_id, user_id, role, granted_by) "
-                             "VALUES (?, ?, ?, 1)",
-                             [(c, STAFF_BASE + c, "staff") for c in range(1, 21)]
-                             + [(c, GRID_ID, "grid_worker") for c in range(1, 21)])
-            conn.executemany("INSERT INTO grid_buildings (community_id, building, user_id) "
-                             "VALUES (?, ?, ?)",
-                             [(c, str(b), GRID_ID) for c in range(1, 21) for b in range(1, 31)])
+            conn.executemany(
+                "INSERT INTO users (id, first_name, username, started) VALUES (?, ?, ?, 1)",
+                [(STAFF_BASE + c, f"工作人员{c}", f"staff{c}") for c in range(1, 21)]
+                + [(GRID_ID, "李网格", "li_grid")],
+            )
+            conn.executemany(
+                "INSERT INTO roles (community_id, user_id, role, granted_by) VALUES (?, ?, ?, 1)",
+                [(c, STAFF_BASE + c, "staff") for c in range(1, 21)]
+                + [(c, GRID_ID, "grid_worker") for c in range(1, 21)],
+            )
+            conn.executemany(
+                "INSERT INTO grid_buildings (community_id, building, user_id) VALUES (?, ?, ?)",
+                [(c, str(b), GRID_ID) for c in range(1, 21) for b in range(1, 31)],
+            )
         for name, candidates in FEATURE_TABLES.items():
             table = bulk.find_table(conn, *candidates)
             if table is not None:
@@ -62,7 +71,11 @@ def _commands(sim: Simulator, people: list[tuple[int, int]]) -> dict[str, list[d
     from bot import app as wiring
 
     out: dict[str, list[dict[str, Any]]] = {
-        "help": [], "grid_private": [], "grid_group": [], "me": [], "register_lookup": [],
+        "help": [],
+        "grid_private": [],
+        "grid_group": [],
+        "me": [],
+        "register_lookup": [],
         "staff_grid": [],
     }
     for uid, community in people:
@@ -74,13 +87,13 @@ def _commands(sim: Simulator, people: list[tuple[int, int]]) -> dict[str, list[d
         out["me"].append(U.message(u, chat, "/me"))
         out["register_lookup"].append(U.message(u, chat, f"/start reg-{community}"))
         staff = U.user(STAFF_BASE + community, "工作人员", f"staff{community}")
-        out["staff_grid"].append(U.message(staff, U.private_chat(STAFF_BASE + community),
-                                           "/grid"))
+        out["staff_grid"].append(U.message(staff, U.private_chat(STAFF_BASE + community), "/grid"))
         for module, commands in FEATURE_COMMANDS.items():
             if module in wiring.FEATURES:
                 for command in commands:
                     out.setdefault("feature" + command.split()[0].replace("/", ":"), []).append(
-                        U.message(u, chat, command))
+                        U.message(u, chat, command)
+                    )
     return out
 
 
@@ -104,9 +117,10 @@ async def measure(path: str, samples: int) -> tuple[dict[str, float], set[str]]:
                 times.append((time.perf_counter() - t0) * 1000)
                 if name == "register_lookup" or name.startswith("feature"):
                     uid = raw["message"]["from"]["id"]
-                    await sim.feed(U.message(raw["message"]["from"], U.private_chat(uid),
-                                             "/cancel"))
-            result[name] = round(statistics.median(times[len(times) // 10:]), 3)
+                    await sim.feed(
+                        U.message(raw["message"]["from"], U.private_chat(uid), "/cancel")
+                    )
+            result[name] = round(statistics.median(times[len(times) // 10 :]), 3)
         await sim.rt.db._conn.set_trace_callback(None)  # type: ignore[attr-defined]
     finally:
         await sim.stop()
@@ -137,8 +151,9 @@ def full_scans(path: str, statements: set[str]) -> list[dict[str, str]]:
             for row in plan:
                 detail = row[-1]
                 if detail.startswith("SCAN") and any(
-                        re.search(rf"\b{t}\b", detail) for t in (*BIG_TABLES, "jobs",
-                                                                  "tickets", "orders")):
+                    re.search(rf"\b{t}\b", detail)
+                    for t in (*BIG_TABLES, "jobs", "tickets", "orders")
+                ):
                     found.append({"sql": " ".join(shape.split())[:300], "plan": detail})
     finally:
         conn.close()
@@ -158,9 +173,15 @@ def run(small: int, big: int, samples: int) -> dict[str, Any]:
         traced = len(statements)
     ratios = {k: round(big_ms[k] / small_ms[k], 2) for k in small_ms if small_ms[k] > 0}
     return {
-        "small_rows": small, "big_rows": big, "feature_rows_big": made_big,
-        "feature_rows_small": made_small, "seed_s": round(seeded, 1),
-        "small_ms": small_ms, "big_ms": big_ms, "ratio": ratios,
+        "small_rows": small,
+        "big_rows": big,
+        "feature_rows_big": made_big,
+        "feature_rows_small": made_small,
+        "seed_s": round(seeded, 1),
+        "small_ms": small_ms,
+        "big_ms": big_ms,
+        "ratio": ratios,
         "worst_ratio": max(ratios.values()) if ratios else float("nan"),
-        "statements_traced": traced, "full_scans": scans,
+        "statements_traced": traced,
+        "full_scans": scans,
     }

@@ -22,9 +22,11 @@ GRID_WORKERS_PER_COMMUNITY = 5
 @dataclass
 class Street:
     communities: list[int] = field(default_factory=list)
-    groups: dict[int, int] = field(default_factory=dict)          # community → group chat id
-    residents: list[tuple[int, int, str]] = field(default_factory=list)  # (user, community, building)
-    staff: dict[int, int] = field(default_factory=dict)           # community → staff user id
+    groups: dict[int, int] = field(default_factory=dict)  # community → group chat id
+    residents: list[tuple[int, int, str]] = field(
+        default_factory=list
+    )  # (user, community, building)
+    staff: dict[int, int] = field(default_factory=dict)  # community → staff user id
     volunteers: dict[int, list[int]] = field(default_factory=dict)
 
 
@@ -51,8 +53,11 @@ def seed(path: str, communities: int, households: int) -> Street:
             for c in range(1, communities + 1):
                 conn.execute("INSERT INTO communities (id, name) VALUES (?, ?)", (c, f"第{c}社区"))
                 chat = GROUP_BASE - c
-                conn.execute("INSERT INTO groups (chat_id, community_id, title, linked_by) "
-                             "VALUES (?, ?, ?, ?)", (chat, c, f"第{c}社区居民群", ADMIN_ID))
+                conn.execute(
+                    "INSERT INTO groups (chat_id, community_id, title, linked_by) "
+                    "VALUES (?, ?, ?, ?)",
+                    (chat, c, f"第{c}社区居民群", ADMIN_ID),
+                )
                 street.communities.append(c)
                 street.groups[c] = chat
                 staff = STAFF_BASE + c
@@ -71,20 +76,32 @@ def seed(path: str, communities: int, households: int) -> Street:
                 for v in vols:
                     people.append((v, f"志愿者{v}", f"vol{v}"))
                     roles.append((c, v, "volunteer", staff))
-                conn.executemany("INSERT INTO users (id, first_name, username, tg_lang, started) "
-                                 "VALUES (?, ?, ?, 'zh-hans', 1)", people)
-                conn.executemany("INSERT INTO roles (community_id, user_id, role, granted_by) "
-                                 "VALUES (?, ?, ?, ?)", roles)
-                conn.executemany("INSERT INTO volunteer_skills (community_id, user_id, skill) "
-                                 "VALUES (?, ?, '维修')", [(c, v) for v in vols])
-                conn.executemany("INSERT INTO grid_buildings (community_id, building, user_id) "
-                                 "VALUES (?, ?, ?)", grid)
+                conn.executemany(
+                    "INSERT INTO users (id, first_name, username, tg_lang, started) "
+                    "VALUES (?, ?, ?, 'zh-hans', 1)",
+                    people,
+                )
+                conn.executemany(
+                    "INSERT INTO roles (community_id, user_id, role, granted_by) "
+                    "VALUES (?, ?, ?, ?)",
+                    roles,
+                )
+                conn.executemany(
+                    "INSERT INTO volunteer_skills (community_id, user_id, skill) "
+                    "VALUES (?, ?, '维修')",
+                    [(c, v) for v in vols],
+                )
+                conn.executemany(
+                    "INSERT INTO grid_buildings (community_id, building, user_id) VALUES (?, ?, ?)",
+                    grid,
+                )
                 homes = layout(per)
                 first = conn.execute("SELECT coalesce(max(id), 0) FROM households").fetchone()[0]
-                conn.executemany("INSERT INTO households (id, community_id, building, unit, room)"
-                                 " VALUES (?, ?, ?, ?, ?)",
-                                 [(first + i + 1, c, b, u, r) for i, (b, u, r) in
-                                  enumerate(homes)])
+                conn.executemany(
+                    "INSERT INTO households (id, community_id, building, unit, room)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    [(first + i + 1, c, b, u, r) for i, (b, u, r) in enumerate(homes)],
+                )
                 users = []
                 residents = []
                 for i, (b, _u, _r) in enumerate(homes):
@@ -92,17 +109,24 @@ def seed(path: str, communities: int, households: int) -> Street:
                     users.append((uid, f"居民{uid}", None))
                     residents.append((uid, c, first + i + 1, f"居民{uid}"))
                     street.residents.append((uid, c, b))
-                conn.executemany("INSERT INTO users (id, first_name, username, tg_lang, started) "
-                                 "VALUES (?, ?, ?, 'zh-hans', 1)", users)
-                conn.executemany("INSERT INTO residents (user_id, community_id, household_id, "
-                                 "display_name) VALUES (?, ?, ?, ?)", residents)
+                conn.executemany(
+                    "INSERT INTO users (id, first_name, username, tg_lang, started) "
+                    "VALUES (?, ?, ?, 'zh-hans', 1)",
+                    users,
+                )
+                conn.executemany(
+                    "INSERT INTO residents (user_id, community_id, household_id, "
+                    "display_name) VALUES (?, ?, ?, ?)",
+                    residents,
+                )
     finally:
         conn.close()
     return street
 
 
-async def street_simulator(path: str, communities: int, households: int,
-                           *, rate_limited: bool = False) -> tuple[Simulator, Street]:
+async def street_simulator(
+    path: str, communities: int, households: int, *, rate_limited: bool = False
+) -> tuple[Simulator, Street]:
     """Migrate, seed, and start a Simulator (real Application, FakeBotAPI) on `path`."""
     sim = Simulator(path, admins=(ADMIN_ID,), rate_limited=rate_limited, freeze_gc=True)
     await sim.start()

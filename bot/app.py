@@ -66,17 +66,23 @@ def build_application(
     db = Database(config.database_path)
     builder = builder.persistence(SQLitePersistence(db))
     if request is None:  # PTB's own default, wrapped; polling has its own retries
-        builder = builder.request(RetryingRequest(HTTPXRequest(connection_pool_size=256),
-                                                  retry_delays))
+        builder = builder.request(
+            RetryingRequest(HTTPXRequest(connection_pool_size=256), retry_delays)
+        )
     else:
         builder = builder.request(RetryingRequest(request, retry_delays)).get_updates_request(
-            request)
+            request
+        )
     app = builder.build()
     clock = clock or Clock()
     app.bot_data[FREEZE_GC] = freeze_gc
-    app.bot_data[KEY] = Runtime(config=config, db=db, clock=clock,
-                                scheduler=Scheduler(db, clock),
-                                throttle=throttle if throttle is not None else Throttle())
+    app.bot_data[KEY] = Runtime(
+        config=config,
+        db=db,
+        clock=clock,
+        scheduler=Scheduler(db, clock),
+        throttle=throttle if throttle is not None else Throttle(),
+    )
     for name in FEATURES:
         importlib.import_module(name).register(app)
     importlib.import_module("handlers.common").register_fallbacks(app)
@@ -115,7 +121,8 @@ async def start_runtime(app: Application) -> None:  # type: ignore[type-arg]
     try:
         everyone = visible_to({Audience.EVERYONE, Audience.RESIDENT})
         await app.bot.set_my_commands(
-            [BotCommand(c.name, i18n.gettext("zh_Hans", c.description)) for c in everyone])
+            [BotCommand(c.name, i18n.gettext("zh_Hans", c.description)) for c in everyone]
+        )
         await app.bot.set_my_commands(
             [BotCommand(c.name, i18n.gettext("en", c.description)) for c in everyone],
             language_code="en",

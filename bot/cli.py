@@ -51,13 +51,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         app.run_polling(allowed_updates=Update.ALL_TYPES)
     except InvalidToken:
-        print(f"community-bot: the Bot API at {config.api_url} rejected BOT_TOKEN; "
-              "check it with @BotFather", file=sys.stderr)
+        print(
+            f"community-bot: the Bot API at {config.api_url} rejected BOT_TOKEN; "
+            "check it with @BotFather",
+            file=sys.stderr,
+        )
         return 2
     except NetworkError as exc:
         message = str(exc).replace(config.token, "<BOT_TOKEN>")
-        print(f"community-bot: cannot reach the Bot API at {config.api_url}: {message}",
-              file=sys.stderr)
+        print(
+            f"community-bot: cannot reach the Bot API at {config.api_url}: {message}",
+            file=sys.stderr,
+        )
         return 3
     return 0
 

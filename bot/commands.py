@@ -8,17 +8,17 @@ from enum import StrEnum
 
 class Audience(StrEnum):
     EVERYONE = "everyone"
-    RESIDENT = "resident"      # registered in a household
+    RESIDENT = "resident"  # registered in a household
     VOLUNTEER = "volunteer"
     GRID_WORKER = "grid_worker"
     STAFF = "staff"
-    ADMIN = "admin"            # BOT_ADMINS
+    ADMIN = "admin"  # BOT_ADMINS
 
 
 @dataclass(frozen=True)
 class CommandInfo:
     name: str
-    description: str           # Simplified Chinese msgid, marked with N_
+    description: str  # Simplified Chinese msgid, marked with N_
     audience: Audience
     order: int = 100
 
@@ -26,8 +26,9 @@ class CommandInfo:
 COMMANDS: dict[str, CommandInfo] = {}
 
 
-def declare(name: str, description: str, audience: Audience = Audience.EVERYONE,
-            order: int = 100) -> None:
+def declare(
+    name: str, description: str, audience: Audience = Audience.EVERYONE, order: int = 100
+) -> None:
     COMMANDS[name] = CommandInfo(name, description, audience, order)
 
 

@@ -24,16 +24,28 @@ ROLE_NAMES: dict[Role, str] = {
 
 # Words people type for a role, in any of our languages (matched after normalize()).
 ROLE_ALIASES: dict[str, Role] = {
-    "staff": Role.STAFF, "工作人员": Role.STAFF, "社区工作人员": Role.STAFF, "社工": Role.STAFF,
-    "grid": Role.GRID_WORKER, "grid_worker": Role.GRID_WORKER, "网格员": Role.GRID_WORKER,
+    "staff": Role.STAFF,
+    "工作人员": Role.STAFF,
+    "社区工作人员": Role.STAFF,
+    "社工": Role.STAFF,
+    "grid": Role.GRID_WORKER,
+    "grid_worker": Role.GRID_WORKER,
+    "网格员": Role.GRID_WORKER,
     "网格": Role.GRID_WORKER,
-    "volunteer": Role.VOLUNTEER, "志愿者": Role.VOLUNTEER, "义工": Role.VOLUNTEER,
+    "volunteer": Role.VOLUNTEER,
+    "志愿者": Role.VOLUNTEER,
+    "义工": Role.VOLUNTEER,
 }
 
 # Volunteer skills from the Karamay report's party-member teams, plus repairs.
 SKILLS: tuple[str, ...] = (
-    N_("环境卫生"), N_("医疗服务"), N_("物业服务"), N_("矛盾调处"),
-    N_("困难慰问"), N_("社区安全"), N_("维修"),
+    N_("环境卫生"),
+    N_("医疗服务"),
+    N_("物业服务"),
+    N_("矛盾调处"),
+    N_("困难慰问"),
+    N_("社区安全"),
+    N_("维修"),
 )
 
 MAX_COMMUNITY_NAME = 40
@@ -85,8 +97,20 @@ class Address:
 _NUMBERISH = re.compile(r"^[0-9A-Za-z\-]+$")
 # Buildings may carry an estate prefix, as in the report's "官西4号楼".
 _BUILDING_NAME = re.compile(r"^[\u4e00-\u9fff]{0,6}[0-9A-Za-z\-]+$")
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
-              "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 
 
 def _cn_number(text: str) -> str | None:
@@ -177,6 +201,6 @@ def format_buildings(buildings: list[str]) -> str:
         if j - i >= 2:
             parts.append(f"{numbers[i]}-{numbers[j]}")
         else:
-            parts.extend(str(n) for n in numbers[i:j + 1])
+            parts.extend(str(n) for n in numbers[i : j + 1])
         i = j + 1
     return "、".join(parts + others)

@@ -55,7 +55,9 @@ def load_config(env: Mapping[str, str] | None = None, *, require_token: bool = T
         if not token:
             raise ConfigError("BOT_TOKEN is not set: get a token from @BotFather and export it")
         if not TOKEN_RE.match(token):
-            raise ConfigError("BOT_TOKEN looks malformed: expected '<digits>:<secret>' as given by @BotFather")
+            raise ConfigError(
+                "BOT_TOKEN looks malformed: expected '<digits>:<secret>' as given by @BotFather"
+            )
     api_url = env.get("BOT_API_URL", "").strip() or DEFAULT_API_URL
     if not re.match(r"^https?://", api_url):
         raise ConfigError(f"BOT_API_URL must start with http:// or https://, got {api_url!r}")

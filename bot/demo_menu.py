@@ -36,15 +36,18 @@ async def scene(sim: Simulator, out: Any) -> None:
     group = sim.group(group_row["chat_id"], group_row["title"] or "居民群")
     staff_row = await db.fetchone(
         "SELECT u.* FROM roles r JOIN users u ON u.id = r.user_id "
-        "WHERE r.community_id = ? AND r.role = 'staff' ORDER BY u.id LIMIT 1", (cid,))
+        "WHERE r.community_id = ? AND r.role = 'staff' ORDER BY u.id LIMIT 1",
+        (cid,),
+    )
     if staff_row is None:
-        staff_row = await db.fetchone("SELECT * FROM users WHERE id = ?",
-                                      (min(sim.config.admins),))
+        staff_row = await db.fetchone("SELECT * FROM users WHERE id = ?", (min(sim.config.admins),))
     assert staff_row is not None, "the demo needs a staff member"
     staff = Person(staff_row["id"], staff_row["first_name"], staff_row["username"])
     residents = await db.fetchall(
         "SELECT u.* FROM residents r JOIN users u ON u.id = r.user_id "
-        "WHERE r.community_id = ? ORDER BY u.id", (cid,))
+        "WHERE r.community_id = ? ORDER BY u.id",
+        (cid,),
+    )
 
     _say(out, "\n=== 当天 · 社区工作人员开一轮改造“点单”，居民在私聊里点菜 ===")
     reply = await sim.send(staff, group, "/menu_open")
@@ -52,11 +55,18 @@ async def scene(sim: Simulator, out: Any) -> None:
     reply = await sim.press(staff, reply, "截止时间")
     reply = await sim.send(staff, group, "3天后")
     reply = await sim.press(staff, reply, "开始点单")
-    round_id = int(await db.fetchval(
-        "SELECT id FROM menu_rounds WHERE community_id = ? AND status = 'open'", (cid,)))
-    items = [r["name"] for r in await db.fetchall(
-        "SELECT name FROM menu_items WHERE round_id = ? AND removed = 0 ORDER BY position",
-        (round_id,))]
+    round_id = int(
+        await db.fetchval(
+            "SELECT id FROM menu_rounds WHERE community_id = ? AND status = 'open'", (cid,)
+        )
+    )
+    items = [
+        r["name"]
+        for r in await db.fetchall(
+            "SELECT name FROM menu_items WHERE round_id = ? AND removed = 0 ORDER BY position",
+            (round_id,),
+        )
+    ]
 
     for n, row in enumerate(residents):
         person = Person(row["id"], row["first_name"], row["username"])

@@ -18,21 +18,27 @@ from bot.sorting import Category
 
 KID_A = Person(201, "小明", "xiaoming")
 KID_B = Person(202, "小红", "xiaohong")
-LABEL = {Category.RECYCLABLE: "可回收物", Category.HAZARDOUS: "有害垃圾",
-         Category.KITCHEN: "厨余垃圾", Category.OTHER: "其他垃圾"}
+LABEL = {
+    Category.RECYCLABLE: "可回收物",
+    Category.HAZARDOUS: "有害垃圾",
+    Category.KITCHEN: "厨余垃圾",
+    Category.OTHER: "其他垃圾",
+}
 
 
 def _dice_prompt(sim: Simulator, chat: Chat) -> ApiCall:
     for call in reversed(sim.api.calls):
-        if call.chat_id == chat.id and any("掷骰子" in b.get("text", "")
-                                           for row in call.buttons for b in row):
+        if call.chat_id == chat.id and any(
+            "掷骰子" in b.get("text", "") for row in call.buttons for b in row
+        ):
             return call
     raise RuntimeError("no dice button in the group")
 
 
 async def _game(sim: Simulator, chat: Chat) -> rules.Game:
     state = await sim.rt.db.fetchval(
-        "SELECT state FROM quiz_games WHERE chat_id = ? ORDER BY id DESC LIMIT 1", (chat.id,))
+        "SELECT state FROM quiz_games WHERE chat_id = ? ORDER BY id DESC LIMIT 1", (chat.id,)
+    )
     return rules.Game.from_dict(json.loads(state))
 
 
@@ -45,8 +51,9 @@ async def _turn(sim: Simulator, chat: Chat, kid: Person, dice: int, right: bool)
     assert player is not None
     item = game.item_at(player.position)
     assert item is not None
-    label = LABEL[item.category] if right else next(
-        v for c, v in LABEL.items() if c != item.category)
+    label = (
+        LABEL[item.category] if right else next(v for c, v in LABEL.items() if c != item.category)
+    )
     await sim.press(kid, question, label)
 
 
@@ -62,9 +69,17 @@ async def scene(sim: Simulator, out: Callable[[str], None]) -> None:
     await sim.press(KID_A, lobby, "开始")
     await sim.press(KID_B, _dice_prompt(sim, group), "掷骰子")  # not her turn yet
     # 小明 rolls sixes and sorts everything right; 小红 slips once.
-    plan = [(KID_A, 6, True), (KID_B, 4, False), (KID_A, 6, True), (KID_B, 4, True),
-            (KID_A, 6, True), (KID_B, 5, True), (KID_A, 6, True), (KID_B, 3, True),
-            (KID_A, 6, True)]
+    plan = [
+        (KID_A, 6, True),
+        (KID_B, 4, False),
+        (KID_A, 6, True),
+        (KID_B, 4, True),
+        (KID_A, 6, True),
+        (KID_B, 5, True),
+        (KID_A, 6, True),
+        (KID_B, 3, True),
+        (KID_A, 6, True),
+    ]
     for kid, dice, right in plan:
         await _turn(sim, group, kid, dice, right)
     await sim.send(KID_B, group, "/quiz_top")
@@ -73,7 +88,8 @@ async def scene(sim: Simulator, out: Callable[[str], None]) -> None:
     await sim.send(KID_A, group, "/sort 电池")
     wang = await sim.rt.db.fetchone(
         "SELECT * FROM users WHERE id NOT IN (?, ?) AND id > 100 ORDER BY id LIMIT 1",
-        (KID_A.id, KID_B.id))
+        (KID_A.id, KID_B.id),
+    )
     adult = Person(wang["id"], wang["first_name"], wang["username"]) if wang else KID_B
     chat = sim.private(adult)
     await sim.send(adult, chat, "奶茶杯是什么垃圾")

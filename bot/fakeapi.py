@@ -93,8 +93,6 @@ class _ApiError(Exception):
         self.description = description
 
 
-
-
 def _markup(raw: Any) -> Any:
     return (json.loads(raw) if isinstance(raw, str) else raw) or None
 
@@ -154,21 +152,25 @@ class FakeBotAPI(BaseRequest):
         failure = self._take_failure(call)
         if failure is not None and not failure.done_anyway:
             if failure.refuse_connection:
-                raise NetworkError("httpx.ConnectError: refused") from httpx.ConnectError(
-                    "refused")
+                raise NetworkError("httpx.ConnectError: refused") from httpx.ConnectError("refused")
             if failure.raise_timeout:
                 raise TimedOut("fake timeout")
             body: dict[str, Any] = {
-                "ok": False, "error_code": failure.status, "description": failure.description,
+                "ok": False,
+                "error_code": failure.status,
+                "description": failure.description,
             }
             if failure.retry_after is not None:
                 body["parameters"] = {"retry_after": failure.retry_after}
             return failure.status, json.dumps(body).encode()
         if api_method in SEND_METHODS and call.chat_id in self.blocked:
-            return 403, json.dumps({
-                "ok": False, "error_code": 403,
-                "description": "Forbidden: bot was blocked by the user",
-            }).encode()
+            return 403, json.dumps(
+                {
+                    "ok": False,
+                    "error_code": 403,
+                    "description": "Forbidden: bot was blocked by the user",
+                }
+            ).encode()
         handler = getattr(self, f"_api_{api_method}", None)
         if handler is None:
             result: Any = True
@@ -178,8 +180,9 @@ class FakeBotAPI(BaseRequest):
                 if asyncio.iscoroutine(result):
                     result = await result
             except _ApiError as exc:
-                return exc.status, json.dumps({"ok": False, "error_code": exc.status,
-                                               "description": exc.description}).encode()
+                return exc.status, json.dumps(
+                    {"ok": False, "error_code": exc.status, "description": exc.description}
+                ).encode()
         call.result = result
         if api_method != "getUpdates" or result:
             self.calls.append(call)
@@ -202,13 +205,31 @@ class FakeBotAPI(BaseRequest):
         return None
 
     # ---- test controls -----------------------------------------------------------------------
-    def fail(self, method: str | None, status: int = 500, description: str = "Internal error",
-             *, times: int = 1, chat_id: int | None = None, retry_after: int | None = None,
-             timeout: bool = False, refuse_connection: bool = False,
-             done_anyway: bool = False) -> None:
+    def fail(
+        self,
+        method: str | None,
+        status: int = 500,
+        description: str = "Internal error",
+        *,
+        times: int = 1,
+        chat_id: int | None = None,
+        retry_after: int | None = None,
+        timeout: bool = False,
+        refuse_connection: bool = False,
+        done_anyway: bool = False,
+    ) -> None:
         self.failures.append(
-            Failure(method, chat_id, status, description, times, retry_after, timeout,
-                    refuse_connection, done_anyway)
+            Failure(
+                method,
+                chat_id,
+                status,
+                description,
+                times,
+                retry_after,
+                timeout,
+                refuse_connection,
+                done_anyway,
+            )
         )
 
     def register_chat(self, chat: dict[str, Any]) -> None:
@@ -228,7 +249,8 @@ class FakeBotAPI(BaseRequest):
 
     def sent(self, method: str | None = None, chat_id: int | None = None) -> list[ApiCall]:
         return [
-            c for c in self.calls
+            c
+            for c in self.calls
             if (method is None or c.method == method) and (chat_id is None or c.chat_id == chat_id)
         ]
 
@@ -268,8 +290,12 @@ class FakeBotAPI(BaseRequest):
 
     # ---- Bot API methods ---------------------------------------------------------------------
     def _api_getMe(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
-        return {**self._bot_user(), "can_join_groups": True,
-                "can_read_all_group_messages": True, "supports_inline_queries": False}
+        return {
+            **self._bot_user(),
+            "can_join_groups": True,
+            "can_read_all_group_messages": True,
+            "supports_inline_queries": False,
+        }
 
     async def _api_getUpdates(self, params: dict[str, Any], files: dict[str, bytes]) -> list[Any]:
         if self._updates is None:
@@ -290,15 +316,26 @@ class FakeBotAPI(BaseRequest):
     def _api_sendPhoto(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
         content = next(iter(files.values()), b"")
         file_id = self._store_file(content, params.get("photo"))
-        photo = [{"file_id": file_id, "file_unique_id": f"u{file_id}", "width": 800,
-                  "height": 600, "file_size": len(self.files.get(file_id, b""))}]
+        photo = [
+            {
+                "file_id": file_id,
+                "file_unique_id": f"u{file_id}",
+                "width": 800,
+                "height": 600,
+                "file_size": len(self.files.get(file_id, b"")),
+            }
+        ]
         return self._new_message(params, photo=photo, caption=str(params.get("caption", "")))
 
     def _api_sendDocument(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
         content = next(iter(files.values()), b"")
         file_id = self._store_file(content, params.get("document"))
-        doc = {"file_id": file_id, "file_unique_id": f"u{file_id}",
-               "file_name": "document", "file_size": len(content)}
+        doc = {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_name": "document",
+            "file_size": len(content),
+        }
         return self._new_message(params, document=doc, caption=str(params.get("caption", "")))
 
     def _api_sendDice(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
@@ -313,11 +350,20 @@ class FakeBotAPI(BaseRequest):
         out = []
         for item in media:
             file_id = self._store_file(b"", item.get("media"))
-            out.append(self._new_message(
-                params, photo=[{"file_id": file_id, "file_unique_id": f"u{file_id}",
-                                "width": 800, "height": 600}],
-                caption=item.get("caption", ""),
-            ))
+            out.append(
+                self._new_message(
+                    params,
+                    photo=[
+                        {
+                            "file_id": file_id,
+                            "file_unique_id": f"u{file_id}",
+                            "width": 800,
+                            "height": 600,
+                        }
+                    ],
+                    caption=item.get("caption", ""),
+                )
+            )
         return out
 
     def _edit(self, params: dict[str, Any], **changes: Any) -> dict[str, Any] | bool:
@@ -325,13 +371,23 @@ class FakeBotAPI(BaseRequest):
             return True
         key = (int(params["chat_id"]), int(params["message_id"]))
         msg = self.messages.get(key)
-        if msg is not None and all(msg.get(k) == v for k, v in changes.items()) and (
-                _markup(params.get("reply_markup")) == msg.get("reply_markup")):
-            raise _ApiError(400, "Bad Request: message is not modified: specified new message "
-                                 "content and reply markup are exactly the same")
+        if (
+            msg is not None
+            and all(msg.get(k) == v for k, v in changes.items())
+            and (_markup(params.get("reply_markup")) == msg.get("reply_markup"))
+        ):
+            raise _ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message "
+                "content and reply markup are exactly the same",
+            )
         if msg is None:
-            msg = {"message_id": key[1], "date": int(self._now()), "chat": self._chat(key[0]),
-                   "from": self._bot_user()}
+            msg = {
+                "message_id": key[1],
+                "date": int(self._now()),
+                "chat": self._chat(key[0]),
+                "from": self._bot_user(),
+            }
             self.messages[key] = msg
         msg.update(changes)
         markup = _markup(params.get("reply_markup"))
@@ -366,16 +422,29 @@ class FakeBotAPI(BaseRequest):
             "user": {"id": user_id, "is_bot": False, "first_name": str(user_id)},
         }
         if status == "administrator":
-            member.update({
-                "can_be_edited": False, "is_anonymous": False, "can_manage_chat": True,
-                "can_delete_messages": True, "can_manage_video_chats": True,
-                "can_restrict_members": True, "can_promote_members": False,
-                "can_change_info": True, "can_invite_users": True, "can_post_stories": False,
-                "can_edit_stories": False, "can_delete_stories": False,
-            })
+            member.update(
+                {
+                    "can_be_edited": False,
+                    "is_anonymous": False,
+                    "can_manage_chat": True,
+                    "can_delete_messages": True,
+                    "can_manage_video_chats": True,
+                    "can_restrict_members": True,
+                    "can_promote_members": False,
+                    "can_change_info": True,
+                    "can_invite_users": True,
+                    "can_post_stories": False,
+                    "can_edit_stories": False,
+                    "can_delete_stories": False,
+                }
+            )
         return member
 
     def _api_getFile(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
         file_id = str(params["file_id"])
-        return {"file_id": file_id, "file_unique_id": f"u{file_id}",
-                "file_size": len(self.files.get(file_id, b"")), "file_path": file_id}
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_size": len(self.files.get(file_id, b"")),
+            "file_path": file_id,
+        }

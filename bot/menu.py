@@ -77,7 +77,10 @@ PROGRESS_NAMES: dict[Progress, str] = {
     Progress.DONE: N_("已完成"),
 }
 PROGRESS_ICONS: dict[Progress, str] = {
-    Progress.NONE: "⚪", Progress.PLANNED: "📝", Progress.BUILDING: "🚧", Progress.DONE: "✅",
+    Progress.NONE: "⚪",
+    Progress.PLANNED: "📝",
+    Progress.BUILDING: "🚧",
+    Progress.DONE: "✅",
 }
 
 
@@ -101,8 +104,9 @@ class PickError(StrEnum):
     UNKNOWN_ITEM = "unknown_item"
 
 
-def toggle(picks: Iterable[int], item_id: int, k: int,
-           valid: Iterable[int]) -> tuple[list[int], PickError | None]:
+def toggle(
+    picks: Iterable[int], item_id: int, k: int, valid: Iterable[int]
+) -> tuple[list[int], PickError | None]:
     """Add or remove one item; refuses the (K+1)-th pick and items not on the menu."""
     current = [p for p in picks]
     if item_id not in set(valid):
@@ -151,8 +155,13 @@ def parse_deadline(text: str, now: datetime, tz: tzinfo) -> datetime | None:
     if rel:
         n = int(rel.group("n"))
         unit = rel.group("unit")
-        delta = (timedelta(days=n) if unit in ("天", "日") else
-                 timedelta(weeks=n) if unit in ("周", "星期") else timedelta(hours=n))
+        delta = (
+            timedelta(days=n)
+            if unit in ("天", "日")
+            else timedelta(weeks=n)
+            if unit in ("周", "星期")
+            else timedelta(hours=n)
+        )
         if delta <= timedelta(0):
             raise BadDeadline(text)
         return (now + delta).replace(second=0, microsecond=0)
@@ -163,8 +172,11 @@ def parse_deadline(text: str, now: datetime, tz: tzinfo) -> datetime | None:
         year = int(m.group("y")) if m.group("y") else local_now.year
         hour = int(m.group("h")) if m.group("h") is not None else 23
         minute = int(m.group("min")) if m.group("min") else (59 if m.group("h") is None else 0)
-        when = datetime.combine(datetime(year, int(m.group("m")), int(m.group("d"))).date(),
-                                time(hour, minute), tzinfo=tz)
+        when = datetime.combine(
+            datetime(year, int(m.group("m")), int(m.group("d"))).date(),
+            time(hour, minute),
+            tzinfo=tz,
+        )
         if when <= local_now and not m.group("y"):
             when = when.replace(year=year + 1)
     except ValueError as exc:
@@ -174,8 +186,9 @@ def parse_deadline(text: str, now: datetime, tz: tzinfo) -> datetime | None:
     return when
 
 
-def reminder_time(deadline: datetime, now: datetime,
-                  before: timedelta = timedelta(hours=24)) -> datetime | None:
+def reminder_time(
+    deadline: datetime, now: datetime, before: timedelta = timedelta(hours=24)
+) -> datetime | None:
     """When to remind those who have not ordered: a day before, if that is still ahead."""
     at = deadline - before
     return at if at > now + timedelta(minutes=30) else None
@@ -202,9 +215,9 @@ class OrderRecord:
 class Counts:
     """Aggregates the storage can compute in SQL; `aggregate` computes them from orders."""
 
-    cells: Mapping[tuple[int, str], int]           # (item, building) → households
-    participants: Mapping[str, int]                 # building → households that ordered
-    known: Mapping[str, int]                        # building → registered households
+    cells: Mapping[tuple[int, str], int]  # (item, building) → households
+    participants: Mapping[str, int]  # building → households that ordered
+    known: Mapping[str, int]  # building → registered households
 
 
 @dataclass(frozen=True)
@@ -213,7 +226,7 @@ class ItemResult:
     name: str
     rank: int
     households: int
-    share: float                                    # of participating households
+    share: float  # of participating households
 
 
 @dataclass(frozen=True)
@@ -282,9 +295,14 @@ def tally(items: Iterable[Item], counts: Counts) -> Results:
     buildings = []
     for b in sorted(set(counts.known) | set(counts.participants), key=building_key):
         per = {i: n for (i, bb), n in counts.cells.items() if bb == b and i in names}
-        buildings.append(BuildingResult(b, counts.participants.get(b, 0),
-                                        max(counts.known.get(b, 0),
-                                            counts.participants.get(b, 0)), per))
+        buildings.append(
+            BuildingResult(
+                b,
+                counts.participants.get(b, 0),
+                max(counts.known.get(b, 0), counts.participants.get(b, 0)),
+                per,
+            )
+        )
     registered = sum(b.registered for b in buildings)
     return Results(ranked, participants, registered, buildings)
 

@@ -24,10 +24,22 @@ def _matplotlib() -> ModuleType:
     matplotlib.use("Agg")  # no display on servers
     return matplotlib
 
+
 PREFERRED = (
-    "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans SC",
-    "Source Han Sans SC", "Source Han Sans CN", "Noto Serif CJK SC", "Droid Sans Fallback",
-    "AR PL UMing CN", "AR PL UKai CN", "SimHei", "Microsoft YaHei", "PingFang SC", "Heiti SC",
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "Noto Serif CJK SC",
+    "Droid Sans Fallback",
+    "AR PL UMing CN",
+    "AR PL UKai CN",
+    "SimHei",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "Heiti SC",
 )
 _PROBE = "菜单改造楼"  # characters any usable font must have
 
@@ -56,35 +68,45 @@ def cjk_font() -> str | None:
     # matplotlib's font cache may predate the font's installation: scan the system fonts.
     for path in font_manager.findSystemFonts():
         lower = path.lower()
-        if any(k in lower for k in ("wqy", "cjk", "hei", "han", "droid", "uming", "ukai")) \
-                and _covers(path):
+        if any(
+            k in lower for k in ("wqy", "cjk", "hei", "han", "droid", "uming", "ukai")
+        ) and _covers(path):
             try:
                 manager.addfont(path)
                 return font_manager.FontProperties(fname=path).get_name()
             except Exception:
                 continue
-    log.warning("no CJK font found: chart labels may show boxes "
-                "(install fonts-wqy-microhei or fonts-noto-cjk)")
+    log.warning(
+        "no CJK font found: chart labels may show boxes "
+        "(install fonts-wqy-microhei or fonts-noto-cjk)"
+    )
     return None
 
 
 @dataclass(frozen=True)
 class Chart:
     png: bytes
-    labels: list[str]          # y-axis labels, top to bottom, as drawn
+    labels: list[str]  # y-axis labels, top to bottom, as drawn
     font: str | None
 
 
-def render_ranking(title: str, labels: list[str], values: list[int],
-                   annotations: list[str] | None = None, xlabel: str = "") -> Chart:
+def render_ranking(
+    title: str,
+    labels: list[str],
+    values: list[int],
+    annotations: list[str] | None = None,
+    xlabel: str = "",
+) -> Chart:
     """Bars top-to-bottom in the given order (the ranking); values at the bar ends."""
     matplotlib = _matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     font = cjk_font()
-    rc = {"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"],
-          "axes.unicode_minus": False}
+    rc = {
+        "font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"],
+        "axes.unicode_minus": False,
+    }
     with matplotlib.rc_context(rc):
         height = max(2.5, 0.5 * len(labels) + 1.2)
         fig = Figure(figsize=(8, height), dpi=110)
@@ -96,8 +118,7 @@ def render_ranking(title: str, labels: list[str], values: list[int],
         ax.invert_yaxis()  # the most ordered on top
         top = max(values, default=0)
         ax.set_xlim(0, max(1, top) * 1.25)
-        for y, (v, note) in enumerate(zip(values, annotations or [""] * len(values),
-                                          strict=True)):
+        for y, (v, note) in enumerate(zip(values, annotations or [""] * len(values), strict=True)):
             ax.text(v + max(1, top) * 0.01, y, f"{v} {note}".strip(), va="center", fontsize=9)
         ax.set_title(title)
         if xlabel:

@@ -29,8 +29,17 @@ HELP = """命令（其余输入都作为当前用户在当前聊天里发送的�
 
 DICE_PAUSE = timedelta(seconds=5)
 
-CAST: tuple[Person, ...] = (demo.WANG, demo.LIU, demo.CHEN, demo.STAFF, demo.GRID,
-                            demo.VOLUNTEER, demo.ADMIN, demo.KID_A, demo.KID_B)
+CAST: tuple[Person, ...] = (
+    demo.WANG,
+    demo.LIU,
+    demo.CHEN,
+    demo.STAFF,
+    demo.GRID,
+    demo.VOLUNTEER,
+    demo.ADMIN,
+    demo.KID_A,
+    demo.KID_B,
+)
 
 
 def parse_delta(text: str) -> timedelta | None:
@@ -38,8 +47,12 @@ def parse_delta(text: str) -> timedelta | None:
     if not m:
         return None
     value, unit = int(m.group(1)), m.group(2)
-    return {"s": timedelta(seconds=value), "m": timedelta(minutes=value),
-            "h": timedelta(hours=value), "d": timedelta(days=value)}[unit]
+    return {
+        "s": timedelta(seconds=value),
+        "m": timedelta(minutes=value),
+        "h": timedelta(hours=value),
+        "d": timedelta(days=value),
+    }[unit]
 
 
 class Playground:
@@ -80,7 +93,9 @@ class Playground:
                 print("格式：:later 10s | 30m | 2h | 1d")
             else:
                 await self.sim.advance(delta)
-                print(f"（现在是 {self.sim.clock.now().astimezone(self.sim.config.tz):%m-%d %H:%M}）")
+                print(
+                    f"（现在是 {self.sim.clock.now().astimezone(self.sim.config.tz):%m-%d %H:%M}）"
+                )
         elif line.startswith(":dice"):
             values = [int(v) for v in line.split()[1:] if v.isdigit() and 1 <= int(v) <= 6]
             self.sim.api.dice_values.extend(values)

@@ -290,8 +290,12 @@ class Game:
         item = self.item_at(player.position)
         assert item is not None
         return RollOutcome(
-            player=player, roll=value, from_square=self.pending_from,
-            square=player.position, item=item, at_finish=player.position == self.finish,
+            player=player,
+            roll=value,
+            from_square=self.pending_from,
+            square=player.position,
+            item=item,
+            at_finish=player.position == self.finish,
         )
 
     def answer(self, user_id: int, category: Category | str) -> AnswerOutcome:
@@ -319,9 +323,16 @@ class Game:
         else:
             self._next_turn()
         return AnswerOutcome(
-            player=player, item=item, chosen=chosen, correct=correct,
-            correct_category=item.category, reason=item.reason, note=item.note,
-            square=player.position, moved_back_to=moved_back_to, won=won,
+            player=player,
+            item=item,
+            chosen=chosen,
+            correct=correct,
+            correct_category=item.category,
+            reason=item.reason,
+            note=item.note,
+            square=player.position,
+            moved_back_to=moved_back_to,
+            won=won,
             next_player=self.current_player,
             cheer=CHEERS[(player.right - 1) % len(CHEERS)] if correct else "",
         )
@@ -342,8 +353,11 @@ class Game:
         else:
             self._next_turn()
         return TimeoutOutcome(
-            player=player, skips=player.skips, left=left,
-            next_player=self.current_player, finished=self.phase == FINISHED,
+            player=player,
+            skips=player.skips,
+            left=left,
+            next_player=self.current_player,
+            finished=self.phase == FINISHED,
         )
 
     def _undo_tentative_move(self) -> None:
@@ -431,9 +445,12 @@ def render_track(game: Game, per_row: int = 10) -> str:
     current = game.current_player
     for p in game.players:
         badge = (
-            "🏆" if p.user_id == game.winner_id
-            else "👉" if p is current
-            else "🚪" if not p.active
+            "🏆"
+            if p.user_id == game.winner_id
+            else "👉"
+            if p is current
+            else "🚪"
+            if not p.active
             else ""
         )
         lines.append(f"{badge}{p.marker} {p.name} {p.position}/{game.finish}")

@@ -29,10 +29,16 @@ OVERDUE_AFTER = timedelta(days=1)  # a care visit not recorded by then alerts st
 VISIT_TIME = (9, 0)  # care ping time when the rhythm names none
 MAX_AHEAD = timedelta(days=2 * 366)
 
-WEEKDAY_NAMES = (N_("星期一"), N_("星期二"), N_("星期三"), N_("星期四"), N_("星期五"),
-                 N_("星期六"), N_("星期日"))
-WEEKDAY_SHORT = (N_("周一"), N_("周二"), N_("周三"), N_("周四"), N_("周五"), N_("周六"),
-                 N_("周日"))
+WEEKDAY_NAMES = (
+    N_("星期一"),
+    N_("星期二"),
+    N_("星期三"),
+    N_("星期四"),
+    N_("星期五"),
+    N_("星期六"),
+    N_("星期日"),
+)
+WEEKDAY_SHORT = (N_("周一"), N_("周二"), N_("周三"), N_("周四"), N_("周五"), N_("周六"), N_("周日"))
 
 
 class ScheduleError(ValueError):
@@ -67,10 +73,37 @@ class Schedule:
 
 
 # ---- numbers and words ---------------------------------------------------------------------
-_CN = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
-       "七": 7, "八": 8, "九": 9}
-_WEEKDAY_CHARS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6,
-                  "1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6}
+_CN = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_WEEKDAY_CHARS = {
+    "一": 0,
+    "二": 1,
+    "三": 2,
+    "四": 3,
+    "五": 4,
+    "六": 5,
+    "日": 6,
+    "天": 6,
+    "1": 0,
+    "2": 1,
+    "3": 2,
+    "4": 3,
+    "5": 4,
+    "6": 5,
+    "7": 6,
+}
 _EN_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _NUM = r"(?:\d{1,2}|[零〇一二两三四五六七八九十]{1,3})"
 
@@ -125,7 +158,7 @@ def _take_time(s: str) -> tuple[tuple[int, int] | None, str, str | None]:
         hour = 0
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
         raise ScheduleError("bad_time")
-    rest = s[: m.start()] + " " + s[m.end():]
+    rest = s[: m.start()] + " " + s[m.end() :]
     # 今晚/明早 also name the day: leave the day word for the date parser.
     if period in ("今晚", "今早"):
         rest = "今天 " + rest
@@ -179,29 +212,35 @@ def _parse_repeating(s: str) -> Schedule | None:
     day = 0
     rest = s
     if m := re.search(r"每天|每日|天天|every ?day|daily", s):
-        kind, rest = "daily", s[: m.start()] + " " + s[m.end():]
+        kind, rest = "daily", s[: m.start()] + " " + s[m.end() :]
     elif m := re.search(r"(?:每个?)?工作日|weekdays", s):
-        kind, weekdays, rest = "weekly", (0, 1, 2, 3, 4), s[: m.start()] + " " + s[m.end():]
-    elif m := re.search(r"每个?(?:周|星期|礼拜)((?:[一二三四五六日天][、,和及至到\-~]*"
-                        r"(?:周|星期|礼拜)?)+)", s):
+        kind, weekdays, rest = "weekly", (0, 1, 2, 3, 4), s[: m.start()] + " " + s[m.end() :]
+    elif m := re.search(
+        r"每个?(?:周|星期|礼拜)((?:[一二三四五六日天][、,和及至到\-~]*"
+        r"(?:周|星期|礼拜)?)+)",
+        s,
+    ):
         days = _weekdays(m.group(1))
         if days is None:
             raise ScheduleError("unclear")
-        kind, weekdays, rest = "weekly", days, s[: m.start()] + " " + s[m.end():]
+        kind, weekdays, rest = "weekly", days, s[: m.start()] + " " + s[m.end() :]
     elif m := re.search(r"every ((?:(?:" + "|".join(_EN_DAYS) + r")s?[,\s]*(?:and\s*)?)+)", s):
         found = [i for i, name in enumerate(_EN_DAYS) if name in m.group(1)]
-        kind, weekdays, rest = "weekly", tuple(found), s[: m.start()] + " " + s[m.end():]
+        kind, weekdays, rest = "weekly", tuple(found), s[: m.start()] + " " + s[m.end() :]
     elif m := re.search(rf"每个?月\s*({_NUM})\s*[日号]", s):
         value = cn_int(m.group(1))
         if value is None or not 1 <= value <= 31:
             raise ScheduleError("unclear")
-        kind, day, rest = "monthly", value, s[: m.start()] + " " + s[m.end():]
-    elif m := re.search(r"(?:every month on (?:the )?|monthly (?:on (?:the )?)?)(\d{1,2})"
-                        r"(?:st|nd|rd|th)?", s):
+        kind, day, rest = "monthly", value, s[: m.start()] + " " + s[m.end() :]
+    elif m := re.search(
+        r"(?:every month on (?:the )?|monthly (?:on (?:the )?)?)(\d{1,2})"
+        r"(?:st|nd|rd|th)?",
+        s,
+    ):
         value = int(m.group(1))
         if not 1 <= value <= 31:
             raise ScheduleError("unclear")
-        kind, day, rest = "monthly", value, s[: m.start()] + " " + s[m.end():]
+        kind, day, rest = "monthly", value, s[: m.start()] + " " + s[m.end() :]
     elif re.search(r"每|every", s):
         raise ScheduleError("unclear")
     if kind is None:
@@ -214,15 +253,13 @@ def _parse_repeating(s: str) -> Schedule | None:
     return Schedule(kind, clock[0], clock[1], weekdays=weekdays, day=day)  # type: ignore[arg-type]
 
 
-_RELATIVE = re.compile(
-    rf"(?P<n>{_NUM}|半)\s*个?\s*(?P<unit>小时|钟头|分钟|天)\s*(?:后|以后|之后)"
-)
+_RELATIVE = re.compile(rf"(?P<n>{_NUM}|半)\s*个?\s*(?P<unit>小时|钟头|分钟|天)\s*(?:后|以后|之后)")
 _RELATIVE_EN = re.compile(r"in (?P<n>\d{1,4}) ?(?P<unit>hours?|hrs?|minutes?|mins?|days?)")
 
 
 def _parse_once(s: str, now: datetime, tz: ZoneInfo) -> Schedule:
     m = _RELATIVE.search(s) or _RELATIVE_EN.search(s)
-    if m is not None and _leftover_ok(s[: m.start()] + s[m.end():]):
+    if m is not None and _leftover_ok(s[: m.start()] + s[m.end() :]):
         raw, unit = m.group("n"), m.group("unit")
         n = 0.5 if raw == "半" else cn_int(raw)
         if not n:
@@ -249,8 +286,15 @@ def _parse_once(s: str, now: datetime, tz: ZoneInfo) -> Schedule:
             day = _date(today.year + 1, month, dom)
     elif m := re.search(r"大后天|后天|明天|今天|明日|今日|昨天|前天|tomorrow|today|tonight", rest):
         word = m.group(0)
-        offset = {"大后天": 3, "后天": 2, "明天": 1, "明日": 1, "tomorrow": 1,
-                  "昨天": -1, "前天": -2}.get(word, 0)
+        offset = {
+            "大后天": 3,
+            "后天": 2,
+            "明天": 1,
+            "明日": 1,
+            "tomorrow": 1,
+            "昨天": -1,
+            "前天": -2,
+        }.get(word, 0)
         day = today + timedelta(days=offset)
         if word == "tonight" and clock is not None and clock[0] < 12:
             clock = (clock[0] + 12, clock[1])
@@ -268,7 +312,7 @@ def _parse_once(s: str, now: datetime, tz: ZoneInfo) -> Schedule:
         return _once(local_at(day, clock[0], clock[1], tz), now)
     if m is None or day is None:
         raise ScheduleError("unclear")
-    rest = rest[: m.start()] + " " + rest[m.end():]
+    rest = rest[: m.start()] + " " + rest[m.end() :]
     if clock is None:
         raise ScheduleError("need_time")
     if not _leftover_ok(rest):
@@ -283,8 +327,9 @@ def _date(year: int, month: int, dom: int) -> date:
         raise ScheduleError("unclear") from exc
 
 
-def _next_weekday(today: date, wd: int, clock: tuple[int, int] | None, now: datetime,
-                  tz: ZoneInfo) -> date:
+def _next_weekday(
+    today: date, wd: int, clock: tuple[int, int] | None, now: datetime, tz: ZoneInfo
+) -> date:
     day = today + timedelta(days=(wd - today.weekday()) % 7)
     if clock is not None and local_at(day, clock[0], clock[1], tz) <= now:
         day += timedelta(days=7)
@@ -334,8 +379,11 @@ def _hm(hour: int, minute: int) -> str:
 def format_moment(moment: datetime, tz: ZoneInfo, _: Translate) -> str:
     local = moment.astimezone(tz)
     return _("{month}月{day}日 {weekday} {time}").format(
-        month=local.month, day=local.day, weekday=_(WEEKDAY_NAMES[local.weekday()]),
-        time=_hm(local.hour, local.minute))
+        month=local.month,
+        day=local.day,
+        weekday=_(WEEKDAY_NAMES[local.weekday()]),
+        time=_hm(local.hour, local.minute),
+    )
 
 
 def describe_rule(schedule: Schedule, tz: ZoneInfo, _: Translate) -> str:
@@ -359,13 +407,15 @@ def describe(schedule: Schedule, next_at: datetime | None, tz: ZoneInfo, _: Tran
         return _("{when}（只发一次）").format(when=describe_rule(schedule, tz, _))
     if next_at is None:
         return describe_rule(schedule, tz, _)
-    return _("{rule}（下次：{next}）").format(rule=describe_rule(schedule, tz, _),
-                                            next=format_moment(next_at, tz, _))
+    return _("{rule}（下次：{next}）").format(
+        rule=describe_rule(schedule, tz, _), next=format_moment(next_at, tz, _)
+    )
 
 
 # ---- missed runs ---------------------------------------------------------------------------
-def missed_action(late_by: timedelta, grace: timedelta = LATE_GRACE
-                  ) -> Literal["send", "late", "skip"]:
+def missed_action(
+    late_by: timedelta, grace: timedelta = LATE_GRACE
+) -> Literal["send", "late", "skip"]:
     """A run found late (bot was down): on time → send; a little late → send marked late;
     too late → skip (a meeting notice after the meeting helps nobody) and tell staff."""
     if late_by <= ON_TIME:
@@ -396,7 +446,7 @@ def parse_rhythm(text: str) -> Schedule:
         times = cn_int(m.group(1))
         if times is None or not 1 <= times <= 7:
             raise ScheduleError("unclear")
-        rest = s[: m.start()] + " " + s[m.end():]
+        rest = s[: m.start()] + " " + s[m.end() :]
         clock, rest, _p = _take_time(rest)
         if not _leftover_ok(rest):
             raise ScheduleError("unclear")

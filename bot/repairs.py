@@ -28,8 +28,8 @@ RESOLVE_REPEAT = timedelta(days=1)
 
 @dataclass(frozen=True)
 class Category:
-    key: str          # short token, safe for callback data
-    name: str         # Simplified Chinese msgid (N_)
+    key: str  # short token, safe for callback data
+    name: str  # Simplified Chinese msgid (N_)
     skills: tuple[str, ...]
     target_days: int
 
@@ -107,8 +107,8 @@ class Actor:
 
     is_reporter: bool = False
     is_assignee: bool = False
-    is_grid: bool = False      # grid worker of the ticket's building
-    is_staff: bool = False     # staff of the ticket's community, or a bot admin
+    is_grid: bool = False  # grid worker of the ticket's building
+    is_staff: bool = False  # staff of the ticket's community, or a bot admin
     was_offered: bool = False  # a volunteer whose skill fits, who got the offer
 
     @property
@@ -117,15 +117,15 @@ class Actor:
 
 
 class Action(StrEnum):
-    ACCEPT = "accept"          # new → assigned (to the actor)
-    START = "start"            # assigned → in_progress
-    RESOLVE = "resolve"        # assigned / in_progress → resolved
-    HAND_BACK = "hand_back"    # assigned / in_progress → new (assignee gives it up)
-    CONFIRM = "confirm"        # resolved → confirmed (the resident: 已解决)
-    REOPEN = "reopen"          # resolved → in_progress (the resident: 没解决)
-    CLOSE = "close"            # any open or resolved → closed, with a reason
-    REASSIGN = "reassign"      # open → assigned to someone else
-    NOTE = "note"              # no status change
+    ACCEPT = "accept"  # new → assigned (to the actor)
+    START = "start"  # assigned → in_progress
+    RESOLVE = "resolve"  # assigned / in_progress → resolved
+    HAND_BACK = "hand_back"  # assigned / in_progress → new (assignee gives it up)
+    CONFIRM = "confirm"  # resolved → confirmed (the resident: 已解决)
+    REOPEN = "reopen"  # resolved → in_progress (the resident: 没解决)
+    CLOSE = "close"  # any open or resolved → closed, with a reason
+    REASSIGN = "reassign"  # open → assigned to someone else
+    NOTE = "note"  # no status change
 
 
 TRANSITIONS: dict[Action, tuple[frozenset[Status], Status | None]] = {
@@ -224,7 +224,8 @@ def is_overdue(status: str, due_at: datetime | None, now: datetime) -> bool:
 
 _PLACE = re.compile(
     r"^(?:(?P<b>[0-9A-Za-z一二三四五六七八九十两]+)\s*(?:号楼|栋|幢|楼|#))?\s*"
-    r"(?:(?P<u>[0-9A-Za-z一二三四五六七八九十两]+)\s*(?:单元|门))?\s*(?P<rest>.*)$")
+    r"(?:(?P<u>[0-9A-Za-z一二三四五六七八九十两]+)\s*(?:单元|门))?\s*(?P<rest>.*)$"
+)
 
 
 def parse_place(text: str) -> tuple[str, str, str]:

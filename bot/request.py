@@ -22,11 +22,27 @@ from telegram.request import BaseRequest, RequestData
 log = logging.getLogger(__name__)
 
 # Methods that post something new: repeating them after an unclear failure could post twice.
-SEND_METHODS = frozenset({
-    "sendMessage", "sendPhoto", "sendDocument", "sendDice", "sendMediaGroup", "sendLocation",
-    "sendContact", "sendSticker", "sendVoice", "sendAudio", "sendVideo", "sendAnimation",
-    "copyMessage", "forwardMessage", "sendPoll", "copyMessages", "forwardMessages",
-})
+SEND_METHODS = frozenset(
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendDocument",
+        "sendDice",
+        "sendMediaGroup",
+        "sendLocation",
+        "sendContact",
+        "sendSticker",
+        "sendVoice",
+        "sendAudio",
+        "sendVideo",
+        "sendAnimation",
+        "copyMessage",
+        "forwardMessage",
+        "sendPoll",
+        "copyMessages",
+        "forwardMessages",
+    }
+)
 DELAYS = (0.5, 1.0, 2.0)
 # A repeated edit whose first try did arrive: what it asked for is done.
 _ALREADY_DONE = b"message is not modified"
@@ -72,16 +88,25 @@ class RetryingRequest(BaseRequest):
         for delay in (*self.delays, None):
             try:
                 status, body = await self.inner.do_request(
-                    url, method, request_data, read_timeout=read_timeout,
-                    write_timeout=write_timeout, connect_timeout=connect_timeout,
-                    pool_timeout=pool_timeout)
+                    url,
+                    method,
+                    request_data,
+                    read_timeout=read_timeout,
+                    write_timeout=write_timeout,
+                    connect_timeout=connect_timeout,
+                    pool_timeout=pool_timeout,
+                )
             except NetworkError as exc:  # TimedOut is a NetworkError too
                 if delay is None or (sends and not _never_sent(exc)):
                     raise
                 why = str(exc)
             else:
-                if repeated and status == 400 and api_method.startswith("edit") \
-                        and _ALREADY_DONE in body:
+                if (
+                    repeated
+                    and status == 400
+                    and api_method.startswith("edit")
+                    and _ALREADY_DONE in body
+                ):
                     return 200, _DONE
                 if status < 500 or delay is None or sends:
                     return status, body

@@ -136,8 +136,9 @@ class Scheduler:
         if jq is None or run_at - self.clock.now() > WINDOW:
             return
         when = max(run_at, self.clock.now())
-        self._queued[job_id] = jq.run_once(self._fire, when=when, data=job_id,
-                                           name=f"sched:{job_id}")
+        self._queued[job_id] = jq.run_once(
+            self._fire, when=when, data=job_id, name=f"sched:{job_id}"
+        )
 
     def _dequeue(self, job_id: int) -> None:
         job = self._queued.pop(job_id, None)

@@ -84,8 +84,11 @@ class Reply:
         return None
 
     def alerts(self) -> list[str]:
-        return [str(c.params.get("text", "")) for c in self.calls
-                if c.method == "answerCallbackQuery" and c.params.get("text")]
+        return [
+            str(c.params.get("text", ""))
+            for c in self.calls
+            if c.method == "answerCallbackQuery" and c.params.get("text")
+        ]
 
 
 class Simulator:
@@ -121,12 +124,18 @@ class Simulator:
 
     # ---- lifecycle -----------------------------------------------------------------------
     async def start(self) -> Simulator:
-        limiter = AIORateLimiter(max_retries=3) if self.rate_limited else AIORateLimiter(
-            overall_max_rate=0, group_max_rate=0, max_retries=3
+        limiter = (
+            AIORateLimiter(max_retries=3)
+            if self.rate_limited
+            else AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=3)
         )
         self.app = build_application(
-            self.config, request=self.api, clock=self.clock, rate_limiter=limiter,
-            freeze_gc=self.freeze_gc, throttle=self.throttle,
+            self.config,
+            request=self.api,
+            clock=self.clock,
+            rate_limiter=limiter,
+            freeze_gc=self.freeze_gc,
+            throttle=self.throttle,
             retry_delays=(0.0, 0.0, 0.0),  # the same retries, without the real waiting
         )
         await self.app.initialize()
@@ -173,8 +182,9 @@ class Simulator:
     def _now(self) -> int:
         return int(self.clock.now().timestamp())
 
-    def message_payload(self, person: Person, chat: Chat, text: str | None = None,
-                        **extra: Any) -> dict[str, Any]:
+    def message_payload(
+        self, person: Person, chat: Chat, text: str | None = None, **extra: Any
+    ) -> dict[str, Any]:
         msg: dict[str, Any] = {
             "message_id": self.api.new_message_id(),
             "date": self._now(),
@@ -187,12 +197,17 @@ class Simulator:
             if text.startswith("/"):
                 command = text.split()[0]
                 msg["entities"] = [
-                    {"type": "bot_command", "offset": 0, "length": len(command.encode("utf-16-le")) // 2}
+                    {
+                        "type": "bot_command",
+                        "offset": 0,
+                        "length": len(command.encode("utf-16-le")) // 2,
+                    }
                 ]
         return msg
 
-    async def send(self, person: Person, chat: Chat, text: str | None = None,
-                   **extra: Any) -> Reply:
+    async def send(
+        self, person: Person, chat: Chat, text: str | None = None, **extra: Any
+    ) -> Reply:
         """`person` sends `text` (or another kind of message via `extra`) in `chat`."""
         message = self.message_payload(person, chat, text, **extra)
         self._emit("message", (person, chat, text, extra))
@@ -201,15 +216,21 @@ class Simulator:
     async def send_photo(self, person: Person, chat: Chat, caption: str | None = None) -> Reply:
         file_id = f"P{next(self._message_ids):06d}"
         self.api.files[file_id] = b"\x89PNG\r\n\x1a\nfake-photo"
-        photo = [{"file_id": file_id, "file_unique_id": "u" + file_id, "width": 640,
-                  "height": 480}]
+        photo = [{"file_id": file_id, "file_unique_id": "u" + file_id, "width": 640, "height": 480}]
         extra: dict[str, Any] = {"photo": photo}
         if caption:
             extra["caption"] = caption
         return await self.send(person, chat, None, **extra)
 
-    async def press(self, person: Person, source: ApiCall | Reply | None, label: str | None = None,
-                    *, data: str | None = None, chat: Chat | None = None) -> Reply:
+    async def press(
+        self,
+        person: Person,
+        source: ApiCall | Reply | None,
+        label: str | None = None,
+        *,
+        data: str | None = None,
+        chat: Chat | None = None,
+    ) -> Reply:
         """`person` presses the button whose text contains `label` on a message the bot sent.
 
         `data` presses a button with arbitrary (possibly forged) callback data instead.
@@ -244,8 +265,13 @@ class Simulator:
             if stored is not None:
                 return stored
         target = chat.as_dict() if chat else {"id": 1, "type": "private", "first_name": "?"}
-        return {"message_id": 1, "date": self._now(), "chat": target,
-                "from": {"id": 1, "is_bot": True, "first_name": "bot"}, "text": "…"}
+        return {
+            "message_id": 1,
+            "date": self._now(),
+            "chat": target,
+            "from": {"id": 1, "is_bot": True, "first_name": "bot"},
+            "text": "…",
+        }
 
     @staticmethod
     def find_button(call: ApiCall | Reply | None, label: str | None) -> dict[str, Any]:
@@ -264,9 +290,12 @@ class Simulator:
         """The message as it stands now (after edits), as an ApiCall to press buttons on."""
         assert call.chat_id is not None and call.message_id is not None
         msg = self.api.messages[(call.chat_id, call.message_id)]
-        params = {"chat_id": call.chat_id, "message_id": call.message_id,
-                  "text": msg.get("text") or msg.get("caption", ""),
-                  "reply_markup": msg.get("reply_markup")}
+        params = {
+            "chat_id": call.chat_id,
+            "message_id": call.message_id,
+            "text": msg.get("text") or msg.get("caption", ""),
+            "reply_markup": msg.get("reply_markup"),
+        }
         return ApiCall("message", params, result=msg)
 
     async def feed(self, update: dict[str, Any]) -> Reply:

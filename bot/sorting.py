@@ -172,9 +172,7 @@ def _edit_distance(a: str, b: str, limit: int) -> int:
     for i, ca in enumerate(a, 1):
         current = [i]
         for j, cb in enumerate(b, 1):
-            current.append(
-                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
-            )
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
         if min(current) > limit:
             return limit + 1
         previous = current
@@ -285,7 +283,8 @@ class KnowledgeBase:
         self._liquids = frozenset(fold(w) for w in self.composite.get("liquids", ()))
         names = sorted(
             {fold(w) for info in self.categories.values() for w in (info.name, *info.aliases)},
-            key=len, reverse=True,
+            key=len,
+            reverse=True,
         )
         self._guess = re.compile(
             r"(是不是|算不算|属不属于|属于|应该是|是|算|扔|放|丢)(" + "|".join(names) + r")$"
@@ -330,7 +329,7 @@ class KnowledgeBase:
         return self._fuzzy(core, query, key)
 
     def _strip_guess(self, text: str) -> str:
-        """"电池是有害垃圾" → "电池": the user's guess is dropped, the answer corrects it."""
+        """ "电池是有害垃圾" → "电池": the user's guess is dropped, the answer corrects it."""
         match = self._guess.search(text)
         if match is None:
             return text
@@ -365,14 +364,22 @@ class KnowledgeBase:
             assert isinstance(target, Item)
             status: Status = "exact" if kind == "name" else "synonym"
             return LookupResult(
-                status, query, normalized, item=target,
-                category=self.categories[target.category], matched=key,
+                status,
+                query,
+                normalized,
+                item=target,
+                category=self.categories[target.category],
+                matched=key,
             )
         if kind == "category":
             assert isinstance(target, CategoryInfo)
             return LookupResult(
-                "category", query, normalized, category=target,
-                advice=f"{target.explain}{target.tip}", matched=key,
+                "category",
+                query,
+                normalized,
+                category=target,
+                advice=f"{target.explain}{target.tip}",
+                matched=key,
             )
         assert isinstance(target, SpecialClass)
         return LookupResult(
@@ -396,12 +403,18 @@ class KnowledgeBase:
             return container  # "带壳的花生": the thing itself, not a container to empty
         template = self.composite["liquid_tip" if content in self._liquids else "food_tip"]
         advice = (
-            template.format(content=content) + "，"
+            template.format(content=content)
+            + "，"
             + self.composite["then"].format(name=item.name, category=item.category.zh)
         )
         return LookupResult(
-            "composite", query, normalized, item=item,
-            category=self.categories[item.category], advice=advice, matched=container.matched,
+            "composite",
+            query,
+            normalized,
+            item=item,
+            category=self.categories[item.category],
+            advice=advice,
+            matched=container.matched,
         )
 
     def _fuzzy(self, text: str, query: str, normalized: str) -> LookupResult:
@@ -434,10 +447,16 @@ class KnowledgeBase:
             assert isinstance(item, Item)
             # Ties go to: one string inside the other, same start, children's (common)
             # items, names before synonyms.
-            scored.append((
-                distance, not inside, -_common_prefix(text, key),
-                not item.kid, entry_kind != "name", key,
-            ))
+            scored.append(
+                (
+                    distance,
+                    not inside,
+                    -_common_prefix(text, key),
+                    not item.kid,
+                    entry_kind != "name",
+                    key,
+                )
+            )
         if len(text) <= 2 and any(not s[1] for s in scored):
             scored = [s for s in scored if not s[1]]  # two characters: one swap is too loose
         scored.sort()

@@ -38,20 +38,26 @@ def _as_dict(result: LookupResult) -> dict:
     if result.status in ("exact", "synonym", "composite") and result.item:
         item = result.item
         row.update(
-            name=item.name, category=str(item.category), category_name=item.category.zh,
+            name=item.name,
+            category=str(item.category),
+            category_name=item.category.zh,
             reason=result.advice if result.status == "composite" else item.reason,
             note=item.note,
         )
     elif result.status == "special" and result.special:
         special = result.special
         row.update(
-            name=special.name, category=special.code, category_name=special.name,
+            name=special.name,
+            category=special.code,
+            category_name=special.name,
             reason=result.advice,
         )
     elif result.status == "category" and result.category:
         info = result.category
         row.update(
-            name=info.name, category=str(info.code), category_name=info.name,
+            name=info.name,
+            category=str(info.code),
+            category_name=info.name,
             reason=result.advice,
         )
     return row

@@ -28,8 +28,8 @@ class _Bucket:
 
 @dataclass
 class Throttle:
-    rate: float = 2.0        # updates per second, sustained
-    burst: float = 20.0      # updates at once after a quiet while
+    rate: float = 2.0  # updates per second, sustained
+    burst: float = 20.0  # updates at once after a quiet while
     warn_every: float = 60.0
     max_users: int = 50_000  # buckets kept in memory; full (idle) ones are dropped first
     enabled: bool = True
@@ -58,8 +58,11 @@ class Throttle:
 
     def _prune(self, now: float) -> None:
         """Forget people whose bucket has refilled: they would start full anyway."""
-        full = [uid for uid, b in self._buckets.items()
-                if b.tokens + (now - b.at) * self.rate >= self.burst]
+        full = [
+            uid
+            for uid, b in self._buckets.items()
+            if b.tokens + (now - b.at) * self.rate >= self.burst
+        ]
         for uid in full:
             del self._buckets[uid]
         if len(self._buckets) >= self.max_users:  # everyone busy: drop the oldest half

@@ -9,16 +9,24 @@ from bot.fakeapi import ApiCall
 from bot.simulator import Chat, Person, Simulator
 
 SHOWN = {
-    "sendMessage", "sendPhoto", "sendDocument", "sendDice", "editMessageText",
-    "editMessageCaption", "editMessageReplyMarkup", "answerCallbackQuery", "sendMediaGroup",
+    "sendMessage",
+    "sendPhoto",
+    "sendDocument",
+    "sendDice",
+    "editMessageText",
+    "editMessageCaption",
+    "editMessageReplyMarkup",
+    "answerCallbackQuery",
+    "sendMediaGroup",
 }
 
 
 class Transcript:
     """Subscribes to a Simulator and prints each event as a line a person can read."""
 
-    def __init__(self, sim: Simulator, write: Callable[[str], None] = print,
-                 *, number_buttons: bool = False) -> None:
+    def __init__(
+        self, sim: Simulator, write: Callable[[str], None] = print, *, number_buttons: bool = False
+    ) -> None:
         self.sim = sim
         self.write = write
         self.number_buttons = number_buttons
@@ -47,11 +55,14 @@ class Transcript:
         elif kind == "bot":
             self._bot_line(payload)
 
-    def _user_line(self, person: Person, chat: Chat, text: str | None,
-                   extra: dict[str, Any]) -> None:
+    def _user_line(
+        self, person: Person, chat: Chat, text: str | None, extra: dict[str, Any]
+    ) -> None:
         where = self.chat_label(chat.id)
         if text is None:
-            what = "〔图片〕" if "photo" in extra else "〔贴纸〕" if "sticker" in extra else "〔消息〕"
+            what = (
+                "〔图片〕" if "photo" in extra else "〔贴纸〕" if "sticker" in extra else "〔消息〕"
+            )
             text = what + (" " + extra["caption"] if extra.get("caption") else "")
         self.write(f"[{where}] {person.first_name}: {text}")
 

@@ -68,22 +68,38 @@ async def start(update: Update, context: Context) -> None:
             "我可以帮您：登记住户、给小区改造“点单”、报修、查垃圾分类、接收社区通知。\n"
             "先点下面的按钮登记您家的门牌，或发送 /help 看全部功能。"
         )
-        markup = InlineKeyboardMarkup([
-            [InlineKeyboardButton(_("🏠 登记住户"), callback_data=callbacks.pack("reg", "go"))],
-            [InlineKeyboardButton(_("📖 全部功能"), callback_data=callbacks.pack("help", "show"))],
-        ])
+        markup = InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(_("🏠 登记住户"), callback_data=callbacks.pack("reg", "go"))],
+                [
+                    InlineKeyboardButton(
+                        _("📖 全部功能"), callback_data=callbacks.pack("help", "show")
+                    )
+                ],
+            ]
+        )
         await reply(update, text, reply_markup=markup)
         return
     group = await group_community(update, context)
     if group is None:
-        await reply(update, _("本群还没有关联社区。群管理员请发送：/setup 社区名称，例如 /setup 锡林社区"))
+        await reply(
+            update, _("本群还没有关联社区。群管理员请发送：/setup 社区名称，例如 /setup 锡林社区")
+        )
         return
     await reply(
         update,
         _("这里是{name}的居民群。点下面的按钮，在私聊里登记您家的门牌。").format(
-            name=group["community_name"]),
-        reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(
-            _("🏠 登记住户"), url=deep_link(context, f"reg-{group['community_id']}"))]]),
+            name=group["community_name"]
+        ),
+        reply_markup=InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        _("🏠 登记住户"), url=deep_link(context, f"reg-{group['community_id']}")
+                    )
+                ]
+            ]
+        ),
     )
 
 
@@ -113,10 +129,12 @@ async def help_button(update: Update, context: Context) -> None:
 
 
 def _lang_keyboard() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([
-        [InlineKeyboardButton(LANG_NAMES[code], callback_data=callbacks.pack("lang", code))]
-        for code in LANGS
-    ])
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(LANG_NAMES[code], callback_data=callbacks.pack("lang", code))]
+            for code in LANGS
+        ]
+    )
 
 
 async def lang_command(update: Update, context: Context) -> None:
@@ -150,7 +168,8 @@ async def lang_button(update: Update, context: Context) -> None:
         if not allowed or group is None:
             _ = await tr_user(context, user)
             await answer_callback(
-                update, _("只有群管理员或社区工作人员可以设置群的语言。"), alert=True)
+                update, _("只有群管理员或社区工作人员可以设置群的语言。"), alert=True
+            )
             return
         await cstore.set_group_lang(rt.db, chat.id, code)
         forget_lang(rt, chat_id=chat.id)
@@ -243,8 +262,12 @@ async def on_error(update: object, context: Context) -> None:
     tb = "".join(traceback.format_exception(err)) if err else ""
     payload = update.to_dict() if isinstance(update, Update) else repr(update)
     # The error first: a log line cut short still says what went wrong.
-    log.error("%s while handling update %s\n%s", repr(err),
-              json.dumps(payload, ensure_ascii=False, default=str)[:2000], tb)
+    log.error(
+        "%s while handling update %s\n%s",
+        repr(err),
+        json.dumps(payload, ensure_ascii=False, default=str)[:2000],
+        tb,
+    )
     if not isinstance(update, Update):
         return
     try:
@@ -282,5 +305,9 @@ def register_fallbacks(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(stale_button))
     app.add_handler(CommandHandler("cancel", nothing_to_cancel))
     app.add_handler(MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, unknown_command))
-    app.add_handler(MessageHandler(
-        filters.ChatType.PRIVATE & ~filters.COMMAND & ~filters.StatusUpdate.ALL, private_fallback))
+    app.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
+            private_fallback,
+        )
+    )

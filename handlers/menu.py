@@ -63,12 +63,12 @@ declare("menu_export", N_("导出点单结果（CSV）"), Audience.STAFF, order=
 declare("menu_progress", N_("更新改造项目进度"), Audience.STAFF, order=24)
 declare("menu_paper", N_("代录纸质点单：/menu_paper 21-4-302"), Audience.GRID_WORKER, order=20)
 
-F = "mn"      # resident and staff buttons outside conversations
-FO = "mo"     # buttons of the /menu_open conversation
-DRAFTS = "menu_picks"       # user_data: {round_id: {"picks": [...], "dirty": bool}}
-OPENING = "menu_opening"    # user_data: settings while staff prepare a round
-PAPER = "menu_paper"        # user_data: {"<round>:<household>": [...]}
-TALK = "menu_talk"          # user_data: what the next text is for (comment / suggestion)
+F = "mn"  # resident and staff buttons outside conversations
+FO = "mo"  # buttons of the /menu_open conversation
+DRAFTS = "menu_picks"  # user_data: {round_id: {"picks": [...], "dirty": bool}}
+OPENING = "menu_opening"  # user_data: settings while staff prepare a round
+PAPER = "menu_paper"  # user_data: {"<round>:<household>": [...]}
+TALK = "menu_talk"  # user_data: what the next text is for (comment / suggestion)
 EDIT, TEXT, DEADLINE = range(3)
 TALK_TEXT = 10
 REMIND_BEFORE = timedelta(hours=24)
@@ -123,41 +123,70 @@ def _items_lines(_: Translate, items: list[Row], *, descriptions: bool = True) -
 async def _menu_post(rt: Runtime, _: Translate, rnd: Row, community_name: str) -> str:
     items = await store.items(rt.db, rnd["id"])
     how = _("每人") if rnd["per_person"] else _("每户")
-    head = [_("【{community}改造点单】").format(community=community_name),
-            _("请从下面的改造项目里，选出最想先做的，{who}最多选 {k} 项：").format(
-                who=how, k=rnd["max_picks"])]
-    tail = [_("截止时间：{when}").format(when=_when(rt, _, rnd["deadline"])),
-            _("请点下面的按钮，在私聊里点单。")]
+    head = [
+        _("【{community}改造点单】").format(community=community_name),
+        _("请从下面的改造项目里，选出最想先做的，{who}最多选 {k} 项：").format(
+            who=how, k=rnd["max_picks"]
+        ),
+    ]
+    tail = [
+        _("截止时间：{when}").format(when=_when(rt, _, rnd["deadline"])),
+        _("请点下面的按钮，在私聊里点单。"),
+    ]
     return "\n".join(head + _items_lines(_, items) + tail)
 
 
-def _results_text(rt: Runtime, _: Translate, rnd: Row, community_name: str,
-                  res: rules.Results, *, final: bool, public: bool = True) -> str:
+def _results_text(
+    rt: Runtime,
+    _: Translate,
+    rnd: Row,
+    community_name: str,
+    res: rules.Results,
+    *,
+    final: bool,
+    public: bool = True,
+) -> str:
     """Ranked results. `public` (a group) hides the breakdown of buildings so small that it
     would tell the neighbours what one household chose."""
-    title = (_("【{community}改造点单结果】") if final
-             else _("【{community}点单实时统计】")).format(community=community_name)
-    lines = [title, _("参与 {p} 户，登记 {r} 户，参与率 {t}").format(
-        p=res.participants, r=res.registered, t=rules.percent(res.turnout))]
+    title = (
+        _("【{community}改造点单结果】") if final else _("【{community}点单实时统计】")
+    ).format(community=community_name)
+    lines = [
+        title,
+        _("参与 {p} 户，登记 {r} 户，参与率 {t}").format(
+            p=res.participants, r=res.registered, t=rules.percent(res.turnout)
+        ),
+    ]
     if final and res.participants == 0:  # a closed round nobody ordered in: nothing to rank
         lines.append(_("本轮没有收到点单。"))
         return "\n".join(lines)
     for item in res.items:
-        lines.append(_("第{rank}名 {name}：{n}户（{share}）").format(
-            rank=item.rank, name=_(item.name), n=item.households,
-            share=rules.percent(item.share)))
+        lines.append(
+            _("第{rank}名 {name}：{n}户（{share}）").format(
+                rank=item.rank,
+                name=_(item.name),
+                n=item.households,
+                share=rules.percent(item.share),
+            )
+        )
     names = {i.item_id: _(i.name) for i in res.items}
     if res.buildings:
         lines.append(_("分楼统计："))
     for b in res.buildings:
         if public and b.participants < rules.MIN_PUBLIC_HOUSEHOLDS:
-            lines.append(_("{building}号楼：参与{p}/{r}户（户数少，不公布明细）").format(
-                building=b.building, p=b.participants, r=b.registered))
+            lines.append(
+                _("{building}号楼：参与{p}/{r}户（户数少，不公布明细）").format(
+                    building=b.building, p=b.participants, r=b.registered
+                )
+            )
             continue
         top = sorted(b.counts.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
         picks = "、".join(f"{names[i]}{n}" for i, n in top if i in names) or _("暂无")
-        lines.append(_("{building}号楼：参与{p}/{r}户；{top}").format(
-            building=b.building, p=b.participants, r=b.registered, top=picks))
+        lines.append(
+            _("{building}号楼：参与{p}/{r}户；{top}").format(
+                building=b.building, p=b.participants, r=b.registered, top=picks
+            )
+        )
     if final:
         lines.append(_("谢谢大家！发送 /progress 可以看各项目的进度。"))
     return "\n".join(lines)
@@ -166,8 +195,11 @@ def _results_text(rt: Runtime, _: Translate, rnd: Row, community_name: str,
 def _chart(_: Translate, community_name: str, res: rules.Results) -> Any:
     return render_ranking(
         _("{community}改造点单结果").format(community=community_name),
-        [_(i.name) for i in res.items], [i.households for i in res.items],
-        [rules.percent(i.share) for i in res.items], _("点单户数"))
+        [_(i.name) for i in res.items],
+        [i.households for i in res.items],
+        [rules.percent(i.share) for i in res.items],
+        _("点单户数"),
+    )
 
 
 # ---- resident ordering -------------------------------------------------------------------------
@@ -175,17 +207,23 @@ async def _resident(rt: Runtime, user_id: int, community_id: int) -> Row | None:
     return await cstore.get_resident(rt.db, user_id, community_id)
 
 
-async def _current_order(rt: Runtime, rnd: Row, resident: Row | None,
-                         user_id: int) -> tuple[Row | None, list[int]]:
+async def _current_order(
+    rt: Runtime, rnd: Row, resident: Row | None, user_id: int
+) -> tuple[Row | None, list[int]]:
     if resident is None:
         return None, []
-    voter = store.voter_key(household_id=resident["household_id"], user_id=user_id,
-                            per_person=bool(rnd["per_person"]), paper=False)
+    voter = store.voter_key(
+        household_id=resident["household_id"],
+        user_id=user_id,
+        per_person=bool(rnd["per_person"]),
+        paper=False,
+    )
     return await store.order_of(rt.db, rnd["id"], voter)
 
 
-async def order_screen(update: Update, context: Context, round_id: int, *,
-                       reload: bool, edit: bool) -> None:
+async def order_screen(
+    update: Update, context: Context, round_id: int, *, reload: bool, edit: bool
+) -> None:
     """The private ordering keyboard: ☑/☐ per item, confirm, 议一议, 提建议."""
     rt = rt_of(context)
     user = update.effective_user
@@ -208,9 +246,11 @@ async def order_screen(update: Update, context: Context, round_id: int, *,
     draft["picks"] = [p for p in draft["picks"] if p in valid]  # items removed meanwhile
     picks: list[int] = draft["picks"]
     k = rnd["max_picks"]
-    lines = [_("【{community}改造点单】").format(community=community["name"]),
-             _("请点选最想先做的项目，最多 {k} 项，选好后点“确认点单”。").format(k=k),
-             _("截止时间：{when}").format(when=_when(rt, _, rnd["deadline"]))]
+    lines = [
+        _("【{community}改造点单】").format(community=community["name"]),
+        _("请点选最想先做的项目，最多 {k} 项，选好后点“确认点单”。").format(k=k),
+        _("截止时间：{when}").format(when=_when(rt, _, rnd["deadline"])),
+    ]
     if order is not None:
         by = order["first_name"] or _("纸质录入")
         who = _("您") if order["user_id"] == user.id else by
@@ -219,8 +259,10 @@ async def order_screen(update: Update, context: Context, round_id: int, *,
         lines.append(_("{scope}：{items}（{who}确认）").format(scope=scope, items=mine, who=who))
     if draft.get("dirty"):
         lines.append(_("已选 {n}/{k} 项，还没有确认。").format(n=len(picks), k=k))
-    rows = [[_btn(("☑ " if i["id"] in picks else "☐ ") + _name(_, i), F, "t", round_id, i["id"])]
-            for i in items]
+    rows = [
+        [_btn(("☑ " if i["id"] in picks else "☐ ") + _name(_, i), F, "t", round_id, i["id"])]
+        for i in items
+    ]
     rows.append([_btn(_("✅ 确认点单（{n}/{k}）").format(n=len(picks), k=k), F, "ok", round_id)])
     rows.append([_btn(_("💬 议一议"), F, "cl", round_id), _btn(_("💡 提建议"), F, "s", round_id)])
     text, markup = "\n".join(lines), InlineKeyboardMarkup(rows)
@@ -266,8 +308,12 @@ async def menu_command(update: Update, context: Context) -> None:
     assert community is not None
     if rnd["status"] == "closed":
         res = await store.results(rt.db, rnd["id"], community["id"])
-        await reply(update, _results_text(rt, _, rnd, community["name"], res, final=True,
-                                          public=not is_private(update)))
+        await reply(
+            update,
+            _results_text(
+                rt, _, rnd, community["name"], res, final=True, public=not is_private(update)
+            ),
+        )
         return
     if is_private(update):
         await order_screen(update, context, rnd["id"], reload=True, edit=False)
@@ -276,8 +322,19 @@ async def menu_command(update: Update, context: Context) -> None:
     if rnd["live"]:
         res = await store.results(rt.db, rnd["id"], community["id"])
         text += "\n\n" + _results_text(rt, _, rnd, community["name"], res, final=False)
-    await reply(update, text, reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(
-        _("🛒 去私聊点单"), url=deep_link(context, f"menu-{rnd['id']}"))]]))
+    await reply(
+        update,
+        text,
+        reply_markup=InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        _("🛒 去私聊点单"), url=deep_link(context, f"menu-{rnd['id']}")
+                    )
+                ]
+            ]
+        ),
+    )
 
 
 async def start_menu_link(update: Update, context: Context) -> None:
@@ -333,8 +390,11 @@ async def _toggle(update: Update, context: Context, cb: callbacks.Callback, rnd:
         draft = _drafts(context)[str(rnd["id"])]
     picks, problem = rules.toggle(draft["picks"], item_id, rnd["max_picks"], valid)
     if problem is rules.PickError.TOO_MANY:
-        await answer_callback(update, _("最多只能选 {k} 项。请先点掉一项，再选这一项。").format(
-            k=rnd["max_picks"]), alert=True)
+        await answer_callback(
+            update,
+            _("最多只能选 {k} 项。请先点掉一项，再选这一项。").format(k=rnd["max_picks"]),
+            alert=True,
+        )
         return
     draft.update(picks=picks, dirty=True)
     await answer_callback(update)
@@ -354,10 +414,19 @@ async def _confirm(update: Update, context: Context, cb: callbacks.Callback, rnd
         # Keep the draft; registration comes back here through AFTER_REGISTER.
         context.user_data["after_register"] = ("menu", str(rnd["id"]))  # type: ignore[index]
         await answer_callback(update)
-        await reply(update, _("点单前请先登记您家的门牌，您选的项目会保留。"),
-                    reply_markup=InlineKeyboardMarkup([[
-                        InlineKeyboardButton(_("🏠 登记住户"),
-                                             callback_data=callbacks.pack("reg", "go"))]]))
+        await reply(
+            update,
+            _("点单前请先登记您家的门牌，您选的项目会保留。"),
+            reply_markup=InlineKeyboardMarkup(
+                [
+                    [
+                        InlineKeyboardButton(
+                            _("🏠 登记住户"), callback_data=callbacks.pack("reg", "go")
+                        )
+                    ]
+                ]
+            ),
+        )
         return
     draft = _drafts(context).get(str(rnd["id"])) or {"picks": []}
     picks = list(draft["picks"])
@@ -365,12 +434,19 @@ async def _confirm(update: Update, context: Context, cb: callbacks.Callback, rnd
         await answer_callback(update, _("还没有选项目。请先点选想改造的项目。"), alert=True)
         return
     async with rt.db.transaction() as tx:
-        placed = await store.place_order(tx, rnd["id"], household_id=resident["household_id"],
-                                         user_id=user.id, picks=picks, now=_now(rt))
+        placed = await store.place_order(
+            tx,
+            rnd["id"],
+            household_id=resident["household_id"],
+            user_id=user.id,
+            picks=picks,
+            now=_now(rt),
+        )
     if not placed.ok:
-        text = {"closed": _("这一轮点单已经结束，不能再改了。"),
-                "too_many": _("最多只能选 {k} 项。").format(k=rnd["max_picks"])}.get(
-            placed.reason, _("菜单有变化，请重新选择。"))
+        text = {
+            "closed": _("这一轮点单已经结束，不能再改了。"),
+            "too_many": _("最多只能选 {k} 项。").format(k=rnd["max_picks"]),
+        }.get(placed.reason, _("菜单有变化，请重新选择。"))
         await answer_callback(update, text, alert=True)
         return
     draft.update(picks=picks, dirty=False)
@@ -378,13 +454,17 @@ async def _confirm(update: Update, context: Context, cb: callbacks.Callback, rnd
     await answer_callback(update, _("已保存"))
     items = {i["id"]: _name(_, i) for i in await store.items(rt.db, rnd["id"])}
     chosen = "、".join(items[i] for i in picks if i in items)
-    text = (_("点单已更新：{items}。截止前还可以再改。") if placed.replaced
-            else _("点单成功：{items}。截止前还可以再改。")).format(items=chosen)
+    text = (
+        _("点单已更新：{items}。截止前还可以再改。")
+        if placed.replaced
+        else _("点单成功：{items}。截止前还可以再改。")
+    ).format(items=chosen)
     query = update.callback_query
     assert query is not None
     try:
-        await query.edit_message_text(text, reply_markup=InlineKeyboardMarkup([[
-            _btn(_("✏️ 修改点单"), F, "re", rnd["id"])]]))
+        await query.edit_message_text(
+            text, reply_markup=InlineKeyboardMarkup([[_btn(_("✏️ 修改点单"), F, "re", rnd["id"])]])
+        )
     except TelegramError as exc:  # a double tap: the first one already edited it
         log.debug("confirm not edited: %s", exc)
 
@@ -394,8 +474,7 @@ async def _reopen(update: Update, context: Context, cb: callbacks.Callback, rnd:
     await order_screen(update, context, rnd["id"], reload=True, edit=True)
 
 
-async def _comment_list(update: Update, context: Context, cb: callbacks.Callback,
-                        rnd: Row) -> None:
+async def _comment_list(update: Update, context: Context, cb: callbacks.Callback, rnd: Row) -> None:
     _ = await tr_user(context, update.effective_user)  # type: ignore[arg-type]
     if rnd["status"] != "open":
         await answer_callback(update, _("这一轮点单已经结束，不能再改了。"), alert=True)
@@ -403,7 +482,9 @@ async def _comment_list(update: Update, context: Context, cb: callbacks.Callback
     await answer_callback(update)
     items = await store.items(rt_of(context).db, rnd["id"])
     rows = [[_btn(_name(_, i), F, "c", rnd["id"], i["id"])] for i in items]
-    await reply(update, _("想对哪个项目说几句？请点一下。"), reply_markup=InlineKeyboardMarkup(rows))
+    await reply(
+        update, _("想对哪个项目说几句？请点一下。"), reply_markup=InlineKeyboardMarkup(rows)
+    )
 
 
 # ---- 议一议 and suggestions (a tiny conversation: one text) -----------------------------------
@@ -416,8 +497,9 @@ async def talk_entry(update: Update, context: Context) -> int:
     try:
         cb = callbacks.unpack(query.data, F)
         rnd = await store.get_round(rt.db, cb.int_arg(0))
-        item = await store.get_item(rt.db, cb.int_arg(0), cb.int_arg(1)) if cb.action == "c" \
-            else None
+        item = (
+            await store.get_item(rt.db, cb.int_arg(0), cb.int_arg(1)) if cb.action == "c" else None
+        )
     except callbacks.BadCallback as exc:
         await refuse_callback(update, context, exc)
         return ConversationHandler.END
@@ -430,11 +512,17 @@ async def talk_entry(update: Update, context: Context) -> int:
     await answer_callback(update)
     context.user_data[TALK] = [rnd["id"], item["id"] if item else None]  # type: ignore[index]
     if item is not None:
-        await reply(update, _("请写下您对“{item}”的意见（{n}字以内），发送 /cancel 取消。").format(
-            item=_name(_, item), n=rules.MAX_COMMENT))
+        await reply(
+            update,
+            _("请写下您对“{item}”的意见（{n}字以内），发送 /cancel 取消。").format(
+                item=_name(_, item), n=rules.MAX_COMMENT
+            ),
+        )
     else:
-        await reply(update, _("菜单上没有的需求也可以提，例如“健身器材少”。请写下您的建议，"
-                              "发送 /cancel 取消。"))
+        await reply(
+            update,
+            _("菜单上没有的需求也可以提，例如“健身器材少”。请写下您的建议，发送 /cancel 取消。"),
+        )
     return TALK_TEXT
 
 
@@ -447,8 +535,9 @@ async def talk_text(update: Update, context: Context) -> int:
     round_id, item_id = context.user_data.get(TALK) or [None, None]  # type: ignore[union-attr]
     text = rules.clean_text(message.text or "", rules.MAX_COMMENT)
     if text is None:
-        await reply(update, _("请写{n}字以内的文字，或发送 /cancel 取消。").format(
-            n=rules.MAX_COMMENT))
+        await reply(
+            update, _("请写{n}字以内的文字，或发送 /cancel 取消。").format(n=rules.MAX_COMMENT)
+        )
         return TALK_TEXT
     rnd = await store.get_round(rt.db, round_id) if round_id else None
     context.user_data.pop(TALK, None)  # type: ignore[union-attr]
@@ -478,10 +567,12 @@ async def _show_draft(update: Update, context: Context, rid: int, note: str = ""
     items = await store.items(rt.db, rid)
     lines = ([note] if note else []) + [_("本轮菜单（可以添加、改名、加说明、删除）：")]
     lines += _items_lines(_, items)
-    rows = [[_btn(_("➕ 添加"), FO, "add", rid), _btn(_("✏️ 改名"), FO, "ren", rid)],
-            [_btn(_("📝 加说明"), FO, "desc", rid), _btn(_("🗑 删除"), FO, "del", rid)],
-            [_btn(_("下一步：设置 ▶"), FO, "next", rid)],
-            [_btn(_("取消本轮"), FO, "x", rid)]]
+    rows = [
+        [_btn(_("➕ 添加"), FO, "add", rid), _btn(_("✏️ 改名"), FO, "ren", rid)],
+        [_btn(_("📝 加说明"), FO, "desc", rid), _btn(_("🗑 删除"), FO, "del", rid)],
+        [_btn(_("下一步：设置 ▶"), FO, "next", rid)],
+        [_btn(_("取消本轮"), FO, "x", rid)],
+    ]
     await reply(update, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows))
     return EDIT
 
@@ -491,11 +582,15 @@ async def _show_settings(update: Update, context: Context, rid: int) -> int:
     s = _settings(context)
     k = s.get("k", rules.DEFAULT_K)
     lines = [_("每户最多选几项？现在是 {k} 项。").format(k=k)]
-    rows = [[_btn(("● " if n == k else "") + str(n), FO, "k", rid, n)
-             for n in range(1, rules.MAX_K + 1)],
-            [_btn(_("一人一单") if s.get("per_person") else _("一户一单"), FO, "mode", rid)],
-            [_btn(_("随时公布统计") if s.get("live") else _("截止后公布统计"), FO, "live", rid)],
-            [_btn(_("◀ 改菜单"), FO, "back", rid), _btn(_("下一步：截止时间 ▶"), FO, "dl", rid)]]
+    rows = [
+        [
+            _btn(("● " if n == k else "") + str(n), FO, "k", rid, n)
+            for n in range(1, rules.MAX_K + 1)
+        ],
+        [_btn(_("一人一单") if s.get("per_person") else _("一户一单"), FO, "mode", rid)],
+        [_btn(_("随时公布统计") if s.get("live") else _("截止后公布统计"), FO, "live", rid)],
+        [_btn(_("◀ 改菜单"), FO, "back", rid), _btn(_("下一步：截止时间 ▶"), FO, "dl", rid)],
+    ]
     lines.append(_("点按钮可以切换：一户一单/一人一单，截止后公布/随时公布。"))
     await reply(update, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows))
     return EDIT
@@ -514,18 +609,23 @@ async def menu_open(update: Update, context: Context) -> int:
         return ConversationHandler.END
     active = await store.active_round(rt.db, community["id"])
     if active is not None and active["status"] == "open":
-        await reply(update, _("本轮点单正在进行，居民已经可以点单，菜单不能再改。"
-                              "要结束请发送 /menu_close。"))
+        await reply(
+            update,
+            _("本轮点单正在进行，居民已经可以点单，菜单不能再改。要结束请发送 /menu_close。"),
+        )
         return ConversationHandler.END
     rid = active["id"] if active else None
     if rid is None:
         async with rt.db.transaction() as tx:
-            rid = await store.create_draft(tx, community["id"], user.id, _now(rt),
-                                           rules.DEFAULT_ITEMS)
+            rid = await store.create_draft(
+                tx, community["id"], user.id, _now(rt), rules.DEFAULT_ITEMS
+            )
             await cstore.audit(tx, community["id"], user.id, "menu_draft", str(rid))
     if rid is None:
-        await reply(update, _("本轮点单正在进行，居民已经可以点单，菜单不能再改。"
-                              "要结束请发送 /menu_close。"))
+        await reply(
+            update,
+            _("本轮点单正在进行，居民已经可以点单，菜单不能再改。要结束请发送 /menu_close。"),
+        )
         return ConversationHandler.END
     context.user_data[OPENING] = {"rid": rid, "k": rules.DEFAULT_K}  # type: ignore[index]
     return await _show_draft(update, context, rid)
@@ -537,9 +637,13 @@ async def _check_opening(update: Update, context: Context, rid: int) -> Row | No
     user = update.effective_user
     group = await group_community(update, context)
     rnd = await store.get_round(rt.db, rid)
-    if (user is None or group is None or rnd is None
-            or rnd["community_id"] != group["community_id"]
-            or not await is_staff(rt, user.id, rnd["community_id"])):
+    if (
+        user is None
+        or group is None
+        or rnd is None
+        or rnd["community_id"] != group["community_id"]
+        or not await is_staff(rt, user.id, rnd["community_id"])
+    ):
         await refuse_callback(update, context, f"menu_open: not allowed for round {rid}")
         return None
     if not await store.editable(rt.db, rid):
@@ -583,12 +687,18 @@ async def open_button(update: Update, context: Context) -> int | None:
             async with rt.db.transaction() as tx:
                 if await store.editable(tx, rid):
                     await store.remove_item(tx, rid, item["id"])
-            return await _show_draft(update, context, rid, _("已删除：{item}").format(
-                item=_name(_, item)))
+            return await _show_draft(
+                update, context, rid, _("已删除：{item}").format(item=_name(_, item))
+            )
         s["wait"] = [op, item["id"]]
-        await reply(update, (_("请输入“{item}”的新名称：") if op == "ren"
-                             else _("请输入“{item}”的说明（{n}字以内）：")).format(
-            item=_name(_, item), n=rules.MAX_DESCRIPTION))
+        await reply(
+            update,
+            (
+                _("请输入“{item}”的新名称：")
+                if op == "ren"
+                else _("请输入“{item}”的说明（{n}字以内）：")
+            ).format(item=_name(_, item), n=rules.MAX_DESCRIPTION),
+        )
         return TEXT
     if act == "add":
         s["wait"] = ["add", None]
@@ -612,8 +722,11 @@ async def open_button(update: Update, context: Context) -> int | None:
         s["live"] = not s.get("live")
         return await _show_settings(update, context, rid)
     if act == "dl":
-        await reply(update, _("请输入截止时间，例如：5月31日 18:00，或：3天后。"),
-                    reply_markup=InlineKeyboardMarkup([[_btn(_("不设截止"), FO, "nodl", rid)]]))
+        await reply(
+            update,
+            _("请输入截止时间，例如：5月31日 18:00，或：3天后。"),
+            reply_markup=InlineKeyboardMarkup([[_btn(_("不设截止"), FO, "nodl", rid)]]),
+        )
         return DEADLINE
     if act == "nodl":
         s["deadline"] = None
@@ -642,10 +755,15 @@ async def open_text(update: Update, context: Context) -> int:
     if rnd is None or not await is_staff(rt, user.id, rnd["community_id"]):
         return ConversationHandler.END
     op, item_id = wait
-    value = (rules.clean_text(message.text or "", rules.MAX_DESCRIPTION) if op == "desc"
-             else rules.clean_item_name(message.text or ""))
+    value = (
+        rules.clean_text(message.text or "", rules.MAX_DESCRIPTION)
+        if op == "desc"
+        else rules.clean_item_name(message.text or "")
+    )
     if value is None:
-        await reply(update, _("太长或看不懂，请重新输入（名称{n}字以内）。").format(n=rules.MAX_NAME))
+        await reply(
+            update, _("太长或看不懂，请重新输入（名称{n}字以内）。").format(n=rules.MAX_NAME)
+        )
         return TEXT
     async with rt.db.transaction() as tx:
         if not await store.editable(tx, rid):
@@ -672,7 +790,9 @@ async def deadline_text(update: Update, context: Context) -> int:
     try:
         when = rules.parse_deadline(message.text or "", rt.clock.now(), rt.config.tz)
     except rules.BadDeadline:
-        await reply(update, _("没看懂这个时间，或者时间已经过去了。请这样写：5月31日 18:00，或：3天后。"))
+        await reply(
+            update, _("没看懂这个时间，或者时间已经过去了。请这样写：5月31日 18:00，或：3天后。")
+        )
         return DEADLINE
     s["deadline"] = when.timestamp() if when else None
     return await _show_confirm(update, context, s["rid"])
@@ -683,11 +803,15 @@ async def _show_confirm(update: Update, context: Context, rid: int) -> int:
     rt = rt_of(context)
     s = _settings(context)
     items = await store.items(rt.db, rid)
-    lines = [_("请核对："), *_items_lines(_, items, descriptions=False),
-             _("每{who}最多选 {k} 项").format(who=_("人") if s.get("per_person") else _("户"),
-                                          k=s.get("k", rules.DEFAULT_K)),
-             _("截止时间：{when}").format(when=_when(rt, _, s.get("deadline"))),
-             _("统计：随时公布") if s.get("live") else _("统计：截止后公布")]
+    lines = [
+        _("请核对："),
+        *_items_lines(_, items, descriptions=False),
+        _("每{who}最多选 {k} 项").format(
+            who=_("人") if s.get("per_person") else _("户"), k=s.get("k", rules.DEFAULT_K)
+        ),
+        _("截止时间：{when}").format(when=_when(rt, _, s.get("deadline"))),
+        _("统计：随时公布") if s.get("live") else _("统计：截止后公布"),
+    ]
     rows = [[_btn(_("🚀 开始点单"), FO, "go", rid)], [_btn(_("◀ 改设置"), FO, "next", rid)]]
     await reply(update, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows))
     return EDIT
@@ -704,19 +828,29 @@ async def _go(update: Update, context: Context, rnd: Row) -> int:
         await reply(update, _("截止时间已经过去了，请重新设置。"))
         return EDIT
     async with rt.db.transaction() as tx:
-        ok = await store.settle(tx, rnd["id"], max_picks=s.get("k", rules.DEFAULT_K),
-                                per_person=bool(s.get("per_person")), live=bool(s.get("live")),
-                                deadline=deadline) and await store.open_round(tx, rnd["id"],
-                                                                              _now(rt))
+        ok = await store.settle(
+            tx,
+            rnd["id"],
+            max_picks=s.get("k", rules.DEFAULT_K),
+            per_person=bool(s.get("per_person")),
+            live=bool(s.get("live")),
+            deadline=deadline,
+        ) and await store.open_round(tx, rnd["id"], _now(rt))
         if ok and deadline is not None:
             # Scheduled in the same transaction: an open round never lacks its closing job.
             at = datetime.fromtimestamp(deadline, UTC)
-            await rt.scheduler.schedule("menu_close", at, {"round": rnd["id"]},
-                                        key=f"menu_close:{rnd['id']}", tx=tx)
+            await rt.scheduler.schedule(
+                "menu_close", at, {"round": rnd["id"]}, key=f"menu_close:{rnd['id']}", tx=tx
+            )
             remind = rules.reminder_time(at, rt.clock.now(), REMIND_BEFORE)
             if remind is not None:
-                await rt.scheduler.schedule("menu_remind", remind, {"round": rnd["id"]},
-                                            key=f"menu_remind:{rnd['id']}", tx=tx)
+                await rt.scheduler.schedule(
+                    "menu_remind",
+                    remind,
+                    {"round": rnd["id"]},
+                    key=f"menu_remind:{rnd['id']}",
+                    tx=tx,
+                )
         if ok:
             await cstore.audit(tx, rnd["community_id"], user.id, "menu_open", str(rnd["id"]))
     context.user_data.pop(OPENING, None)  # type: ignore[union-attr]
@@ -739,8 +873,18 @@ async def _post_menu(context: Context, round_id: int) -> None:
         text = await _menu_post(rt, _, rnd, community["name"])
         try:
             await context.bot.send_message(
-                group["chat_id"], text, reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(
-                    _("🛒 去私聊点单"), url=deep_link(context, f"menu-{round_id}"))]]))
+                group["chat_id"],
+                text,
+                reply_markup=InlineKeyboardMarkup(
+                    [
+                        [
+                            InlineKeyboardButton(
+                                _("🛒 去私聊点单"), url=deep_link(context, f"menu-{round_id}")
+                            )
+                        ]
+                    ]
+                ),
+            )
         except TelegramError as exc:
             log.warning("could not post the menu in %s: %s", group["chat_id"], exc)
 
@@ -772,15 +916,15 @@ async def close_and_publish(app: Application, round_id: int) -> bool:  # type: i
         chat_id = group["chat_id"]
         _ = await tr_group(context, chat_id)
         try:
-            await app.bot.send_message(chat_id, _results_text(rt, _, rnd, community["name"],
-                                                              res, final=True))
+            await app.bot.send_message(
+                chat_id, _results_text(rt, _, rnd, community["name"], res, final=True)
+            )
             if res.participants == 0:
                 continue  # nothing to chart
             key = id(_)
             if key not in charts:
                 charts[key] = await asyncio.to_thread(_chart, _, community["name"], res)
-            await app.bot.send_photo(chat_id, charts[key].png,
-                                     caption=_("点单结果图").format())
+            await app.bot.send_photo(chat_id, charts[key].png, caption=_("点单结果图").format())
         except TelegramError as exc:
             log.warning("could not post menu results in %s: %s", chat_id, exc)
     await store.mark_posted(rt.db, round_id)
@@ -802,23 +946,36 @@ async def remind_job(app: Application, job: ScheduledJob) -> None:  # type: igno
         return  # the bot was down until (nearly) the deadline: a reminder now would mislead
     community = await cstore.get_community(rt.db, rnd["community_id"])
     assert community is not None
-    for row in await store.members_without_order(rt.db, rnd["id"], rnd["community_id"],
-                                                 bool(rnd["per_person"])):
+    for row in await store.members_without_order(
+        rt.db, rnd["id"], rnd["community_id"], bool(rnd["per_person"])
+    ):
         _ = await tr_user(context, row["user_id"])
         await send_private(
-            context, row["user_id"],
+            context,
+            row["user_id"],
             _("【{community}】改造点单 {when} 截止，您家还没有点单。点下面的按钮就能点单。").format(
-                community=community["name"], when=_when(rt, _, rnd["deadline"])),
-            reply_markup=InlineKeyboardMarkup([[_btn(_("🛒 现在点单"), F, "re", rnd["id"])]]))
+                community=community["name"], when=_when(rt, _, rnd["deadline"])
+            ),
+            reply_markup=InlineKeyboardMarkup([[_btn(_("🛒 现在点单"), F, "re", rnd["id"])]]),
+        )
     for group in await cstore.groups_of(rt.db, rnd["community_id"]):
         _ = await tr_group(context, group["chat_id"])
         try:
             await app.bot.send_message(
                 group["chat_id"],
                 _("提醒：改造点单 {when} 截止，还没点单的居民请抓紧。").format(
-                    when=_when(rt, _, rnd["deadline"])),
-                reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(
-                    _("🛒 去私聊点单"), url=deep_link(context, f"menu-{rnd['id']}"))]]))
+                    when=_when(rt, _, rnd["deadline"])
+                ),
+                reply_markup=InlineKeyboardMarkup(
+                    [
+                        [
+                            InlineKeyboardButton(
+                                _("🛒 去私聊点单"), url=deep_link(context, f"menu-{rnd['id']}")
+                            )
+                        ]
+                    ]
+                ),
+            )
         except TelegramError as exc:
             log.warning("could not remind group %s: %s", group["chat_id"], exc)
 
@@ -852,14 +1009,27 @@ async def menu_results(update: Update, context: Context) -> None:
         await reply(update, _("还没有点单结果。"))
         return
     res = await store.results(rt.db, rnd["id"], community["id"])
-    text = _results_text(rt, _, rnd, community["name"], res, final=rnd["status"] == "closed",
-                         public=not is_private(update))
+    text = _results_text(
+        rt,
+        _,
+        rnd,
+        community["name"],
+        res,
+        final=rnd["status"] == "closed",
+        public=not is_private(update),
+    )
     if is_private(update):  # comments stay out of the group
         notes = await store.comments(rt.db, rnd["id"])
         if notes:
-            text += "\n\n" + _("居民意见和建议：") + "\n" + "\n".join(
-                f"· {_name(_, n, 'item_name') if n['item_name'] else _('建议')}：{n['text']}"
-                for n in notes)
+            text += (
+                "\n\n"
+                + _("居民意见和建议：")
+                + "\n"
+                + "\n".join(
+                    f"· {_name(_, n, 'item_name') if n['item_name'] else _('建议')}：{n['text']}"
+                    for n in notes
+                )
+            )
     await reply(update, text)
 
 
@@ -885,29 +1055,67 @@ async def menu_export(update: Update, context: Context) -> None:
     res = await store.results(rt.db, rnd["id"], community["id"])
     names = {r["id"]: r for r in await store.items(rt.db, rnd["id"])}
     buildings = [b.building for b in res.buildings]
-    results = [[_("排名"), _("项目"), _("点单户数"), _("占参与户比例"), _("进度"),
-                *[_("{building}号楼").format(building=b) for b in buildings]]]
+    results = [
+        [
+            _("排名"),
+            _("项目"),
+            _("点单户数"),
+            _("占参与户比例"),
+            _("进度"),
+            *[_("{building}号楼").format(building=b) for b in buildings],
+        ]
+    ]
     for item in res.items:
         progress = rules.Progress(names[item.item_id]["progress"])
-        results.append([item.rank, _(item.name), item.households, rules.percent(item.share),
-                        _(rules.PROGRESS_NAMES[progress]),
-                        *[b.counts.get(item.item_id, 0) for b in res.buildings]])
-    results.append([_("参与户数"), res.participants, _("登记户数"), res.registered,
-                    _("参与率"), rules.percent(res.turnout)])
+        results.append(
+            [
+                item.rank,
+                _(item.name),
+                item.households,
+                rules.percent(item.share),
+                _(rules.PROGRESS_NAMES[progress]),
+                *[b.counts.get(item.item_id, 0) for b in res.buildings],
+            ]
+        )
+    results.append(
+        [
+            _("参与户数"),
+            res.participants,
+            _("登记户数"),
+            res.registered,
+            _("参与率"),
+            rules.percent(res.turnout),
+        ]
+    )
     orders = [[_("楼号"), _("单元"), _("门牌"), _("点单项目"), _("纸质录入"), _("时间")]]
     for row in await store.orders_for_export(rt.db, rnd["id"]):
         at = datetime.fromtimestamp(row["updated_at"], UTC).astimezone(rt.config.tz)
-        orders.append([row["building"], row["unit"], row["room"],
-                       "、".join(_(n) for n in (row["items"] or "").split("、") if n),
-                       _("是") if row["paper"] else "", at.strftime("%Y-%m-%d %H:%M")])
+        orders.append(
+            [
+                row["building"],
+                row["unit"],
+                row["room"],
+                "、".join(_(n) for n in (row["items"] or "").split("、") if n),
+                _("是") if row["paper"] else "",
+                at.strftime("%Y-%m-%d %H:%M"),
+            ]
+        )
     notes = [[_("类型"), _("项目"), _("内容"), _("时间")]]
     for n in await store.comments(rt.db, rnd["id"]):
         at = datetime.fromtimestamp(n["at"], UTC).astimezone(rt.config.tz)
-        notes.append([_("议一议") if n["item_id"] else _("建议"),
-                      _name(_, n, "item_name") if n["item_name"] else "", n["text"],
-                      at.strftime("%Y-%m-%d %H:%M")])
-    files = [(f"menu_{rnd['id']}_results.csv", results), (f"menu_{rnd['id']}_orders.csv", orders),
-             (f"menu_{rnd['id']}_suggestions.csv", notes)]
+        notes.append(
+            [
+                _("议一议") if n["item_id"] else _("建议"),
+                _name(_, n, "item_name") if n["item_name"] else "",
+                n["text"],
+                at.strftime("%Y-%m-%d %H:%M"),
+            ]
+        )
+    files = [
+        (f"menu_{rnd['id']}_results.csv", results),
+        (f"menu_{rnd['id']}_orders.csv", orders),
+        (f"menu_{rnd['id']}_suggestions.csv", notes),
+    ]
     try:
         for name, rows in files:
             await context.bot.send_document(user.id, _csv(rows), filename=name)
@@ -939,27 +1147,34 @@ async def menu_paper(update: Update, context: Context) -> None:
     if rnd is None or rnd["status"] != "open":
         await reply(update, _("现在没有进行中的改造点单。"))
         return
-    hid = await cstore.get_or_create_household(rt.db, community["id"], address.building,
-                                               address.unit, address.room)
-    voter = store.voter_key(household_id=hid, user_id=None,
-                            per_person=bool(rnd["per_person"]), paper=True)
+    hid = await cstore.get_or_create_household(
+        rt.db, community["id"], address.building, address.unit, address.room
+    )
+    voter = store.voter_key(
+        household_id=hid, user_id=None, per_person=bool(rnd["per_person"]), paper=True
+    )
     _row, saved = await store.order_of(rt.db, rnd["id"], voter)
     context.user_data.setdefault(PAPER, {})[f"{rnd['id']}:{hid}"] = saved  # type: ignore[union-attr]
     await _paper_screen(update, context, rnd, hid, address, edit=False)
 
 
-async def _paper_screen(update: Update, context: Context, rnd: Row, hid: int,
-                        address: Address, *, edit: bool) -> None:
+async def _paper_screen(
+    update: Update, context: Context, rnd: Row, hid: int, address: Address, *, edit: bool
+) -> None:
     _ = await tr_chat(update, context)
     items = await store.items(rt_of(context).db, rnd["id"])
     picks = context.user_data.get(PAPER, {}).get(f"{rnd['id']}:{hid}", [])  # type: ignore[union-attr]
     k = rnd["max_picks"]
     text = _("纸质点单：{address}\n请按居民的纸质单点选（最多 {k} 项），然后确认。").format(
-        address=address.label(_), k=k)
-    rows = [[_btn(("☑ " if i["id"] in picks else "☐ ") + _name(_, i), F, "pt", rnd["id"], hid,
-                  i["id"])] for i in items]
-    rows.append([_btn(_("✅ 确认录入（{n}/{k}）").format(n=len(picks), k=k), F, "pok", rnd["id"],
-                      hid)])
+        address=address.label(_), k=k
+    )
+    rows = [
+        [_btn(("☑ " if i["id"] in picks else "☐ ") + _name(_, i), F, "pt", rnd["id"], hid, i["id"])]
+        for i in items
+    ]
+    rows.append(
+        [_btn(_("✅ 确认录入（{n}/{k}）").format(n=len(picks), k=k), F, "pok", rnd["id"], hid)]
+    )
     markup = InlineKeyboardMarkup(rows)
     query = update.callback_query
     if edit and query is not None:
@@ -971,21 +1186,23 @@ async def _paper_screen(update: Update, context: Context, rnd: Row, hid: int,
     await reply(update, text, reply_markup=markup)
 
 
-async def _paper_household(update: Update, context: Context, rnd: Row,
-                           hid: int) -> Address | None:
+async def _paper_household(update: Update, context: Context, rnd: Row, hid: int) -> Address | None:
     rt = rt_of(context)
     user = update.effective_user
     assert user is not None
     row = await cstore.get_household(rt.db, hid)
-    if (row is None or row["community_id"] != rnd["community_id"] or not is_private(update)
-            or not await has_any_role(rt, user.id, rnd["community_id"], "staff", "grid_worker")):
+    if (
+        row is None
+        or row["community_id"] != rnd["community_id"]
+        or not is_private(update)
+        or not await has_any_role(rt, user.id, rnd["community_id"], "staff", "grid_worker")
+    ):
         await refuse_callback(update, context, f"menu paper: not allowed for household {hid}")
         return None
     return Address(row["building"], row["unit"], row["room"])
 
 
-async def _paper_toggle(update: Update, context: Context, cb: callbacks.Callback,
-                        rnd: Row) -> None:
+async def _paper_toggle(update: Update, context: Context, cb: callbacks.Callback, rnd: Row) -> None:
     hid, item_id = cb.int_arg(1), cb.int_arg(2)
     address = await _paper_household(update, context, rnd, hid)
     if address is None:
@@ -999,17 +1216,22 @@ async def _paper_toggle(update: Update, context: Context, cb: callbacks.Callback
     key = f"{rnd['id']}:{hid}"
     picks, problem = rules.toggle(drafts.get(key, []), item_id, rnd["max_picks"], valid)
     if problem is not None:
-        await answer_callback(update, _("最多只能选 {k} 项。请先点掉一项，再选这一项。").format(
-            k=rnd["max_picks"]) if problem is rules.PickError.TOO_MANY
-            else _("这个项目已经从菜单上撤下了，请重新选择。"), alert=True)
+        await answer_callback(
+            update,
+            _("最多只能选 {k} 项。请先点掉一项，再选这一项。").format(k=rnd["max_picks"])
+            if problem is rules.PickError.TOO_MANY
+            else _("这个项目已经从菜单上撤下了，请重新选择。"),
+            alert=True,
+        )
         return
     drafts[key] = picks
     await answer_callback(update)
     await _paper_screen(update, context, rnd, hid, address, edit=True)
 
 
-async def _paper_confirm(update: Update, context: Context, cb: callbacks.Callback,
-                         rnd: Row) -> None:
+async def _paper_confirm(
+    update: Update, context: Context, cb: callbacks.Callback, rnd: Row
+) -> None:
     hid = cb.int_arg(1)
     address = await _paper_household(update, context, rnd, hid)
     if address is None:
@@ -1023,21 +1245,34 @@ async def _paper_confirm(update: Update, context: Context, cb: callbacks.Callbac
         await answer_callback(update, _("还没有选项目。请先点选想改造的项目。"), alert=True)
         return
     async with rt.db.transaction() as tx:
-        placed = await store.place_order(tx, rnd["id"], household_id=hid, user_id=None,
-                                         picks=picks, now=_now(rt), paper=True,
-                                         entered_by=user.id)
+        placed = await store.place_order(
+            tx,
+            rnd["id"],
+            household_id=hid,
+            user_id=None,
+            picks=picks,
+            now=_now(rt),
+            paper=True,
+            entered_by=user.id,
+        )
         if placed.ok:
             await cstore.audit(tx, rnd["community_id"], user.id, "menu_paper", str(hid))
     if not placed.ok:
-        await answer_callback(update, _("这一轮点单已经结束，不能再改了。") if placed.reason ==
-                              "closed" else _("菜单有变化，请重新选择。"), alert=True)
+        await answer_callback(
+            update,
+            _("这一轮点单已经结束，不能再改了。")
+            if placed.reason == "closed"
+            else _("菜单有变化，请重新选择。"),
+            alert=True,
+        )
         return
     context.user_data.get(PAPER, {}).pop(f"{rnd['id']}:{hid}", None)  # type: ignore[union-attr]
     await answer_callback(update, _("已保存"))
     query = update.callback_query
     assert query is not None
-    await query.edit_message_text(_("已录入 {address} 的纸质点单（{n}项）。").format(
-        address=address.label(_), n=len(picks)))
+    await query.edit_message_text(
+        _("已录入 {address} 的纸质点单（{n}项）。").format(address=address.label(_), n=len(picks))
+    )
 
 
 # ---- progress ---------------------------------------------------------------------------------
@@ -1060,9 +1295,14 @@ async def progress_command(update: Update, context: Context) -> None:
     lines = [_("【{community}改造进度】").format(community=community["name"])]
     for item in res.items:
         state = progress[item.item_id]
-        lines.append(_("{icon} {name}：{state}（{n}户点单）").format(
-            icon=rules.PROGRESS_ICONS[state], name=_(item.name),
-            state=_(rules.PROGRESS_NAMES[state]), n=item.households))
+        lines.append(
+            _("{icon} {name}：{state}（{n}户点单）").format(
+                icon=rules.PROGRESS_ICONS[state],
+                name=_(item.name),
+                state=_(rules.PROGRESS_NAMES[state]),
+                n=item.households,
+            )
+        )
     await reply(update, "\n".join(lines))
 
 
@@ -1082,9 +1322,19 @@ async def menu_progress(update: Update, context: Context) -> None:
 async def _progress_list(update: Update, context: Context, rnd: Row, *, edit: bool) -> None:
     _ = await tr_chat(update, context)
     items = await store.items(rt_of(context).db, rnd["id"])
-    rows = [[_btn(f"{rules.PROGRESS_ICONS[rules.Progress(i['progress'])]} {_name(_, i)} · "
-                  f"{_(rules.PROGRESS_NAMES[rules.Progress(i['progress'])])}", F, "pi",
-                  rnd["id"], i["id"])] for i in items]
+    rows = [
+        [
+            _btn(
+                f"{rules.PROGRESS_ICONS[rules.Progress(i['progress'])]} {_name(_, i)} · "
+                f"{_(rules.PROGRESS_NAMES[rules.Progress(i['progress'])])}",
+                F,
+                "pi",
+                rnd["id"],
+                i["id"],
+            )
+        ]
+        for i in items
+    ]
     text = _("点项目，设置进度：")
     query = update.callback_query
     if edit and query is not None:
@@ -1101,8 +1351,9 @@ async def _progress_staff(update: Update, context: Context, rnd: Row) -> bool:
     return True
 
 
-async def _progress_item(update: Update, context: Context, cb: callbacks.Callback,
-                         rnd: Row) -> None:
+async def _progress_item(
+    update: Update, context: Context, cb: callbacks.Callback, rnd: Row
+) -> None:
     if not await _progress_staff(update, context, rnd):
         return
     item = await store.get_item(rt_of(context).db, rnd["id"], cb.int_arg(1))
@@ -1112,16 +1363,28 @@ async def _progress_item(update: Update, context: Context, cb: callbacks.Callbac
     _ = await tr_chat(update, context)
     await answer_callback(update)
     states = [p for p in rules.Progress if p is not rules.Progress.NONE]
-    rows = [[_btn(f"{rules.PROGRESS_ICONS[p]} {_(rules.PROGRESS_NAMES[p])}", F, "pg", rnd["id"],
-                  item["id"], p.value)] for p in states]
+    rows = [
+        [
+            _btn(
+                f"{rules.PROGRESS_ICONS[p]} {_(rules.PROGRESS_NAMES[p])}",
+                F,
+                "pg",
+                rnd["id"],
+                item["id"],
+                p.value,
+            )
+        ]
+        for p in states
+    ]
     query = update.callback_query
     assert query is not None
-    await query.edit_message_text(_("“{item}”现在的进度：").format(item=_name(_, item)),
-                                  reply_markup=InlineKeyboardMarkup(rows))
+    await query.edit_message_text(
+        _("“{item}”现在的进度：").format(item=_name(_, item)),
+        reply_markup=InlineKeyboardMarkup(rows),
+    )
 
 
-async def _progress_set(update: Update, context: Context, cb: callbacks.Callback,
-                        rnd: Row) -> None:
+async def _progress_set(update: Update, context: Context, cb: callbacks.Callback, rnd: Row) -> None:
     if not await _progress_staff(update, context, rnd):
         return
     try:
@@ -1135,8 +1398,9 @@ async def _progress_set(update: Update, context: Context, cb: callbacks.Callback
     async with rt.db.transaction() as tx:
         ok = await store.set_progress(tx, rnd["id"], cb.int_arg(1), state.value)
         if ok:
-            await cstore.audit(tx, rnd["community_id"], user.id, "menu_progress",
-                               f"{cb.int_arg(1)} {state.value}")
+            await cstore.audit(
+                tx, rnd["community_id"], user.id, "menu_progress", f"{cb.int_arg(1)} {state.value}"
+            )
     if not ok:
         await refuse_callback(update, context, "menu progress: unknown item")
         return
@@ -1146,8 +1410,14 @@ async def _progress_set(update: Update, context: Context, cb: callbacks.Callback
 
 
 _BUTTONS = {
-    "t": _toggle, "ok": _confirm, "re": _reopen, "cl": _comment_list,
-    "pt": _paper_toggle, "pok": _paper_confirm, "pi": _progress_item, "pg": _progress_set,
+    "t": _toggle,
+    "ok": _confirm,
+    "re": _reopen,
+    "cl": _comment_list,
+    "pt": _paper_toggle,
+    "pok": _paper_confirm,
+    "pi": _progress_item,
+    "pg": _progress_set,
 }
 
 
@@ -1161,13 +1431,16 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         entry_points=[CommandHandler("menu_open", menu_open)],
         states={
             EDIT: [CallbackQueryHandler(open_button, pattern=callbacks.pattern(FO))],
-            TEXT: [MessageHandler(text_only, open_text),
-                   CallbackQueryHandler(open_button, pattern=callbacks.pattern(FO))],
-            DEADLINE: [MessageHandler(text_only, deadline_text),
-                       CallbackQueryHandler(open_button, pattern=callbacks.pattern(FO))],
+            TEXT: [
+                MessageHandler(text_only, open_text),
+                CallbackQueryHandler(open_button, pattern=callbacks.pattern(FO)),
+            ],
+            DEADLINE: [
+                MessageHandler(text_only, deadline_text),
+                CallbackQueryHandler(open_button, pattern=callbacks.pattern(FO)),
+            ],
         },
-        fallbacks=[CommandHandler("cancel", open_cancel),
-                   CommandHandler("menu_open", menu_open)],
+        fallbacks=[CommandHandler("cancel", open_cancel), CommandHandler("menu_open", menu_open)],
         name="menu_open",
         persistent=True,
         allow_reentry=True,
@@ -1182,8 +1455,9 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     )
     app.add_handler(opening)
     app.add_handler(talk)
-    app.add_handler(CommandHandler("start", start_menu_link,
-                                   filters.Regex(r"^/start menu-\d{1,12}$")))
+    app.add_handler(
+        CommandHandler("start", start_menu_link, filters.Regex(r"^/start menu-\d{1,12}$"))
+    )
     app.add_handler(CommandHandler("menu", menu_command))
     app.add_handler(CommandHandler("menu_close", menu_close))
     app.add_handler(CommandHandler("menu_results", menu_results))

@@ -60,7 +60,7 @@ declare("quiz_timeout", N_("设置飞行棋每回合的秒数：/quiz_timeout 90
 
 F = "qz"  # 1|qz|j|<game> join, s start, r|<game>|<turn> roll, a|<game>|<turn>|<category>
 REVEAL_AFTER = timedelta(seconds=4)  # Telegram's dice animation takes about 3 seconds
-LOBBY_WAIT = timedelta(seconds=60)   # after this anyone may press 开始
+LOBBY_WAIT = timedelta(seconds=60)  # after this anyone may press 开始
 LOBBY_EXPIRE = timedelta(minutes=30)
 DEFAULT_TURN_SECONDS = 60
 MIN_TURN_SECONDS, MAX_TURN_SECONDS = 20, 600
@@ -81,8 +81,9 @@ async def _save(rt: Runtime, game_id: int, game: rules.Game) -> None:
     await store.save_state(rt.db, game_id, game.to_dict())
 
 
-async def _commit_turn(rt: Runtime, chat_id: int, game_id: int, game: rules.Game,
-                       *, lobby_done: bool = False) -> int:
+async def _commit_turn(
+    rt: Runtime, chat_id: int, game_id: int, game: rules.Game, *, lobby_done: bool = False
+) -> int:
     """Save the game and arm the timer of its current turn together; returns its seconds."""
     seconds = await _turn_seconds(rt, chat_id)
     async with rt.db.transaction() as tx:
@@ -115,29 +116,38 @@ async def _can_manage(app: Application, chat_id: int, user_id: int) -> bool:  # 
 # ---- texts -----------------------------------------------------------------------------------
 def _lobby_text(_: Translate, game: rules.Game, opener: str) -> str:
     joined = "  ".join(f"{p.marker}{p.name}" for p in game.players) or _("（还没有人）")
-    return "\n".join([
-        _("🎲 垃圾分类飞行棋 报名啦！"),
-        _("掷骰子走格子，说出格子上的垃圾属于哪一类：答对留下，答错退回。先到第 {n} 格的赢！")
-        .format(n=game.finish),
-        _("已加入（{k}/{max}）：{names}").format(k=len(game.players), max=rules.MAX_PLAYERS,
-                                              names=joined),
-        _("{min}–{max} 人。{opener} 点【开始】，或者等 {sec} 秒后谁都可以开始。").format(
-            min=rules.MIN_PLAYERS, max=rules.MAX_PLAYERS, opener=opener,
-            sec=int(LOBBY_WAIT.total_seconds())),
-    ])
+    return "\n".join(
+        [
+            _("🎲 垃圾分类飞行棋 报名啦！"),
+            _(
+                "掷骰子走格子，说出格子上的垃圾属于哪一类：答对留下，答错退回。先到第 {n} 格的赢！"
+            ).format(n=game.finish),
+            _("已加入（{k}/{max}）：{names}").format(
+                k=len(game.players), max=rules.MAX_PLAYERS, names=joined
+            ),
+            _("{min}–{max} 人。{opener} 点【开始】，或者等 {sec} 秒后谁都可以开始。").format(
+                min=rules.MIN_PLAYERS,
+                max=rules.MAX_PLAYERS,
+                opener=opener,
+                sec=int(LOBBY_WAIT.total_seconds()),
+            ),
+        ]
+    )
 
 
 def _lobby_keyboard(_: Translate, game_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[_btn(_("🙋 加入"), "j", game_id),
-                                  _btn(_("▶️ 开始"), "s", game_id)]])
+    return InlineKeyboardMarkup(
+        [[_btn(_("🙋 加入"), "j", game_id), _btn(_("▶️ 开始"), "s", game_id)]]
+    )
 
 
 def _summary(_: Translate, lang: str, game: rules.Game) -> str:
     lines = [_("🏁 游戏结束！")]
     winner = game.winner
     if winner is not None:
-        lines.append(_("🏆 冠军是 {marker}{name}！太棒啦！🎉").format(
-            marker=winner.marker, name=winner.name))
+        lines.append(
+            _("🏆 冠军是 {marker}{name}！太棒啦！🎉").format(marker=winner.marker, name=winner.name)
+        )
     elif game.end_reason == "empty":
         lines.append(_("大家都离开了，这局先到这里。"))
     else:
@@ -145,51 +155,91 @@ def _summary(_: Translate, lang: str, game: rules.Game) -> str:
     lines.append(rules.render_track(game))
     lines.append(_("📋 成绩："))
     for rank, p in enumerate(game.ranking(), start=1):
-        lines.append(_("{rank}. {marker}{name} 第{square}格 ✅{right} ❌{wrong}").format(
-            rank=rank, marker=p.marker, name=p.name, square=p.position, right=p.right,
-            wrong=p.wrong))
+        lines.append(
+            _("{rank}. {marker}{name} 第{square}格 ✅{right} ❌{wrong}").format(
+                rank=rank,
+                marker=p.marker,
+                name=p.name,
+                square=p.position,
+                right=p.right,
+                wrong=p.wrong,
+            )
+        )
     missed = game.most_missed(3)
     if missed:
         lines.append(_("🧠 这局容易分错的："))
         for item, _count in missed:
-            lines.append(_("• {item} → {category}：{reason}").format(
-                item=kb_text(lang, item.name), category=category_label(_, item.category),
-                reason=kb_text(lang, item.reason)))
+            lines.append(
+                _("• {item} → {category}：{reason}").format(
+                    item=kb_text(lang, item.name),
+                    category=category_label(_, item.category),
+                    reason=kb_text(lang, item.reason),
+                )
+            )
     lines.append(_("再来一局请发送 /quiz"))
     return "\n".join(lines)
 
 
 # ---- turns -----------------------------------------------------------------------------------
-async def _prompt_turn(app: Application, chat_id: int, game_id: int,  # type: ignore[type-arg]
-                       game: rules.Game, seconds: int) -> None:
+async def _prompt_turn(
+    app: Application,
+    chat_id: int,
+    game_id: int,  # type: ignore[type-arg]
+    game: rules.Game,
+    seconds: int,
+) -> None:
     """Show the board and the 🎲 button for the current player (its timer is already set)."""
     rt = get_runtime(app)
     _, _lang = await _tr(rt, chat_id)
     player = game.current_player
     assert player is not None
-    text = rules.render_track(game) + "\n" + _(
-        "👉 轮到 {marker}{name} 啦！点下面的 🎲 掷骰子（{sec} 秒内）").format(
-        marker=player.marker, name=player.name, sec=seconds)
-    await app.bot.send_message(chat_id, text, reply_markup=InlineKeyboardMarkup(
-        [[_btn(_("🎲 掷骰子"), "r", game_id, game.turn_no)]]))
+    text = (
+        rules.render_track(game)
+        + "\n"
+        + _("👉 轮到 {marker}{name} 啦！点下面的 🎲 掷骰子（{sec} 秒内）").format(
+            marker=player.marker, name=player.name, sec=seconds
+        )
+    )
+    await app.bot.send_message(
+        chat_id,
+        text,
+        reply_markup=InlineKeyboardMarkup([[_btn(_("🎲 掷骰子"), "r", game_id, game.turn_no)]]),
+    )
 
 
-async def _start_timer(rt: Runtime, chat_id: int, game_id: int, turn_no: int,
-                       seconds: int, *, tx: Executor | None = None) -> None:
+async def _start_timer(
+    rt: Runtime,
+    chat_id: int,
+    game_id: int,
+    turn_no: int,
+    seconds: int,
+    *,
+    tx: Executor | None = None,
+) -> None:
     await rt.scheduler.schedule(
-        "quiz_turn", rt.clock.now() + timedelta(seconds=seconds),
+        "quiz_turn",
+        rt.clock.now() + timedelta(seconds=seconds),
         {"game": game_id, "chat": chat_id, "turn": turn_no},
-        key=f"quiz_turn:{game_id}:{turn_no}", tx=tx)
+        key=f"quiz_turn:{game_id}:{turn_no}",
+        tx=tx,
+    )
 
 
-async def _finish(app: Application, chat_id: int, game_id: int,  # type: ignore[type-arg]
-                  game: rules.Game) -> None:
+async def _finish(
+    app: Application,
+    chat_id: int,
+    game_id: int,  # type: ignore[type-arg]
+    game: rules.Game,
+) -> None:
     if await _commit_finish(get_runtime(app), chat_id, game_id, game):
         await _send_summary(app, chat_id, game)
 
 
-async def _send_summary(app: Application, chat_id: int,  # type: ignore[type-arg]
-                        game: rules.Game) -> None:
+async def _send_summary(
+    app: Application,
+    chat_id: int,  # type: ignore[type-arg]
+    game: rules.Game,
+) -> None:
     _, lang = await _tr(get_runtime(app), chat_id)
     await app.bot.send_message(chat_id, _summary(_, lang, game))
 
@@ -197,19 +247,34 @@ async def _send_summary(app: Application, chat_id: int,  # type: ignore[type-arg
 async def _commit_finish(rt: Runtime, chat_id: int, game_id: int, game: rules.Game) -> bool:
     """Keep the results and drop the game's timers; False if it was finished already."""
     players = [
-        {"user_id": p.user_id, "name": p.name, "position": p.position,
-         "right": p.right, "wrong": p.wrong} for p in game.players]
+        {
+            "user_id": p.user_id,
+            "name": p.name,
+            "position": p.position,
+            "right": p.right,
+            "wrong": p.wrong,
+        }
+        for p in game.players
+    ]
     async with rt.db.transaction() as tx:
-        done = await store.finish(tx, game_id, chat_id, rt.clock.now().timestamp(),
-                                  game.to_dict(), players, dict(Counter(game.missed)),
-                                  game.winner_id)
+        done = await store.finish(
+            tx,
+            game_id,
+            chat_id,
+            rt.clock.now().timestamp(),
+            game.to_dict(),
+            players,
+            dict(Counter(game.missed)),
+            game.winner_id,
+        )
         await rt.scheduler.cancel_prefix(f"quiz_turn:{game_id}:", tx=tx)
         await rt.scheduler.cancel_prefix(f"quiz_reveal:{game_id}:", tx=tx)
     return done
 
 
-async def _load_for_button(update: Update, context: Context, game_id: int
-                           ) -> tuple[Row, rules.Game] | None:
+async def _load_for_button(
+    update: Update, context: Context, game_id: int
+) -> tuple[Row, rules.Game] | None:
     """The active game this button belongs to, or a polite refusal."""
     rt = rt_of(context)
     chat = update.effective_chat
@@ -233,12 +298,17 @@ async def quiz_command(update: Update, context: Context) -> None:
     async with _lock(rt, chat.id):
         game = rules.Game.new(random.Random(), opener_id=user.id)
         async with rt.db.transaction() as tx:
-            game_id = await store.create_game(tx, chat.id, user.id,
-                                              rt.clock.now().timestamp(), game.to_dict())
+            game_id = await store.create_game(
+                tx, chat.id, user.id, rt.clock.now().timestamp(), game.to_dict()
+            )
             if game_id is not None:
-                await rt.scheduler.schedule("quiz_lobby", rt.clock.now() + LOBBY_EXPIRE,
-                                            {"game": game_id, "chat": chat.id},
-                                            key=f"quiz_lobby:{game_id}", tx=tx)
+                await rt.scheduler.schedule(
+                    "quiz_lobby",
+                    rt.clock.now() + LOBBY_EXPIRE,
+                    {"game": game_id, "chat": chat.id},
+                    key=f"quiz_lobby:{game_id}",
+                    tx=tx,
+                )
         opener = user.first_name
         if game_id is None:
             row = await store.active_game(rt.db, chat.id)
@@ -252,8 +322,9 @@ async def quiz_command(update: Update, context: Context) -> None:
             # A lobby is open (its message may have scrolled away): show it again.
             game_id, game = row["id"], current
             opener = await _opener_name(rt, row, game)
-        message = await chat.send_message(_lobby_text(_, game, opener),
-                                          reply_markup=_lobby_keyboard(_, game_id))
+        message = await chat.send_message(
+            _lobby_text(_, game, opener), reply_markup=_lobby_keyboard(_, game_id)
+        )
         await store.set_lobby_message(rt.db, game_id, message.message_id)
 
 
@@ -269,8 +340,9 @@ async def quiz_stop(update: Update, context: Context) -> None:
             await reply(update, _("本群现在没有进行中的飞行棋。"))
             return
         game = _game_of(row)
-        if user.id != game.opener_id and not await _can_manage(context.application, chat.id,
-                                                               user.id):
+        if user.id != game.opener_id and not await _can_manage(
+            context.application, chat.id, user.id
+        ):
             await reply(update, _("只有开局的人、群管理员或社区工作人员可以停止游戏。"))
             return
         if game.phase == rules.LOBBY:
@@ -296,11 +368,18 @@ async def quiz_timeout(update: Update, context: Context) -> None:
         await reply(update, _("只有群管理员或社区工作人员可以设置。"))
         return
     args = context.args or []
-    if len(args) != 1 or not args[0].isdigit() or not (
-            MIN_TURN_SECONDS <= int(args[0]) <= MAX_TURN_SECONDS):
+    if (
+        len(args) != 1
+        or not args[0].isdigit()
+        or not (MIN_TURN_SECONDS <= int(args[0]) <= MAX_TURN_SECONDS)
+    ):
         current = await _turn_seconds(rt, chat.id)
-        await reply(update, _("现在每回合 {sec} 秒。用法：/quiz_timeout 90（{lo}–{hi} 秒）").format(
-            sec=current, lo=MIN_TURN_SECONDS, hi=MAX_TURN_SECONDS))
+        await reply(
+            update,
+            _("现在每回合 {sec} 秒。用法：/quiz_timeout 90（{lo}–{hi} 秒）").format(
+                sec=current, lo=MIN_TURN_SECONDS, hi=MAX_TURN_SECONDS
+            ),
+        )
         return
     await store.set_turn_seconds(rt.db, chat.id, int(args[0]))
     await reply(update, _("好的，从下一回合起每回合 {sec} 秒。").format(sec=int(args[0])))
@@ -320,9 +399,15 @@ async def quiz_top(update: Update, context: Context) -> None:
     medals = ("🥇", "🥈", "🥉")
     lines = [_("🏆 本群飞行棋排行榜")]
     for n, r in enumerate(rows):
-        lines.append(_("{medal} {name}：赢 {wins} 局，答对 {right} 题（玩了 {games} 局）").format(
-            medal=medals[n] if n < len(medals) else f"{n + 1}.", name=r["name"],
-            wins=r["wins"], right=r["n_right"], games=r["games"]))
+        lines.append(
+            _("{medal} {name}：赢 {wins} 局，答对 {right} 题（玩了 {games} 局）").format(
+                medal=medals[n] if n < len(medals) else f"{n + 1}.",
+                name=r["name"],
+                wins=r["wins"],
+                right=r["n_right"],
+                games=r["games"],
+            )
+        )
     await reply(update, "\n".join(lines))
 
 
@@ -336,8 +421,9 @@ async def quiz_stats(update: Update, context: Context) -> None:
     if group is None:
         await reply(update, _("请在已关联社区的居民群里发送这个命令。"))
         return
-    if not await has_any_role(rt, user.id, group["community_id"], "staff", "volunteer",
-                              "grid_worker"):
+    if not await has_any_role(
+        rt, user.id, group["community_id"], "staff", "volunteer", "grid_worker"
+    ):
         await reply(update, _("只有志愿者和社区工作人员可以查看。"))
         return
     lang = await group_lang(rt, chat.id)
@@ -354,9 +440,14 @@ async def quiz_stats(update: Update, context: Context) -> None:
                 item = kb.item(r["item"])
             except KeyError:  # an item dropped from a later knowledge base
                 continue
-            lines.append(_("• {item} → {category}（错 {n} 次）：{reason}").format(
-                item=kb_text(lang, item.name), category=category_label(_, item.category),
-                n=r["n"], reason=kb_text(lang, item.reason)))
+            lines.append(
+                _("• {item} → {category}（错 {n} 次）：{reason}").format(
+                    item=kb_text(lang, item.name),
+                    category=category_label(_, item.category),
+                    n=r["n"],
+                    reason=kb_text(lang, item.reason),
+                )
+            )
     await reply(update, "\n".join(lines))
 
 
@@ -381,8 +472,9 @@ async def quiz_button(update: Update, context: Context) -> None:
         await action(update, context, cb, *loaded)
 
 
-async def _join(update: Update, context: Context, cb: callbacks.Callback, row: Row,
-                game: rules.Game) -> None:
+async def _join(
+    update: Update, context: Context, cb: callbacks.Callback, row: Row, game: rules.Game
+) -> None:
     rt, user, query = rt_of(context), update.effective_user, update.callback_query
     assert user is not None and query is not None
     _t = await tr_user(context, user)
@@ -401,8 +493,10 @@ async def _join(update: Update, context: Context, cb: callbacks.Callback, row: R
     await answer_callback(update, _t("加入成功！你的棋子是 {marker}").format(marker=player.marker))
     _, _lang = await _tr(rt, row["chat_id"])
     try:
-        await query.edit_message_text(_lobby_text(_, game, await _opener_name(rt, row, game)),
-                                      reply_markup=_lobby_keyboard(_, row["id"]))
+        await query.edit_message_text(
+            _lobby_text(_, game, await _opener_name(rt, row, game)),
+            reply_markup=_lobby_keyboard(_, row["id"]),
+        )
     except TelegramError as exc:  # the lobby message is gone or unchanged: the join counts
         log.debug("lobby not edited: %s", exc)
 
@@ -415,8 +509,9 @@ async def _opener_name(rt: Runtime, row: Row, game: rules.Game) -> str:
     return str(opener_row["first_name"]) if opener_row else ""
 
 
-async def _start(update: Update, context: Context, cb: callbacks.Callback, row: Row,
-                 game: rules.Game) -> None:
+async def _start(
+    update: Update, context: Context, cb: callbacks.Callback, row: Row, game: rules.Game
+) -> None:
     rt, user, query = rt_of(context), update.effective_user, update.callback_query
     assert user is not None and query is not None
     _t = await tr_user(context, user)
@@ -426,14 +521,18 @@ async def _start(update: Update, context: Context, cb: callbacks.Callback, row: 
     waited = rt.clock.now() - datetime.fromtimestamp(row["opened_at"], rt.clock.now().tzinfo)
     if user.id != game.opener_id and waited < LOBBY_WAIT:
         left = int((LOBBY_WAIT - waited).total_seconds()) + 1
-        await answer_callback(update, _t("请等开局的人点开始，或者 {sec} 秒后再点。").format(
-            sec=left), alert=True)
+        await answer_callback(
+            update, _t("请等开局的人点开始，或者 {sec} 秒后再点。").format(sec=left), alert=True
+        )
         return
     try:
         game.start()
     except rules.NotEnoughPlayers:
-        await answer_callback(update, _t("至少要 {n} 个人才能开始哦，快叫小伙伴加入！").format(
-            n=rules.MIN_PLAYERS), alert=True)
+        await answer_callback(
+            update,
+            _t("至少要 {n} 个人才能开始哦，快叫小伙伴加入！").format(n=rules.MIN_PLAYERS),
+            alert=True,
+        )
         return
     seconds = await _commit_turn(rt, row["chat_id"], row["id"], game, lobby_done=True)
     await answer_callback(update)
@@ -441,14 +540,16 @@ async def _start(update: Update, context: Context, cb: callbacks.Callback, row: 
     names = "  ".join(f"{p.marker}{p.name}" for p in game.players)
     try:
         await query.edit_message_text(
-            _("🎲 垃圾分类飞行棋开始啦！选手：{names}").format(names=names))
+            _("🎲 垃圾分类飞行棋开始啦！选手：{names}").format(names=names)
+        )
     except TelegramError as exc:
         log.debug("lobby not edited: %s", exc)
     await _prompt_turn(context.application, row["chat_id"], row["id"], game, seconds)
 
 
-async def _check_turn(update: Update, context: Context, cb: callbacks.Callback,
-                      game: rules.Game, phase: str) -> bool:
+async def _check_turn(
+    update: Update, context: Context, cb: callbacks.Callback, game: rules.Game, phase: str
+) -> bool:
     """Only the current player, on the current turn and step; others get a friendly alert."""
     user = update.effective_user
     assert user is not None
@@ -462,14 +563,20 @@ async def _check_turn(update: Update, context: Context, cb: callbacks.Callback,
         await answer_callback(update, _t("还没轮到你哦，等一等～"), alert=True)
         return False
     if game.phase != phase:
-        await answer_callback(update, _t("已经掷过骰子啦，请选垃圾桶。") if phase == rules.AWAIT_ROLL
-                              else _t("先等骰子停下来哦。"), alert=True)
+        await answer_callback(
+            update,
+            _t("已经掷过骰子啦，请选垃圾桶。")
+            if phase == rules.AWAIT_ROLL
+            else _t("先等骰子停下来哦。"),
+            alert=True,
+        )
         return False
     return True
 
 
-async def _roll(update: Update, context: Context, cb: callbacks.Callback, row: Row,
-                game: rules.Game) -> None:
+async def _roll(
+    update: Update, context: Context, cb: callbacks.Callback, row: Row, game: rules.Game
+) -> None:
     rt, user, query = rt_of(context), update.effective_user, update.callback_query
     assert user is not None and query is not None
     if not await _check_turn(update, context, cb, game, rules.AWAIT_ROLL):
@@ -486,13 +593,17 @@ async def _roll(update: Update, context: Context, cb: callbacks.Callback, row: R
     async with rt.db.transaction() as tx:
         await store.save_state(tx, row["id"], game.to_dict())
         await rt.scheduler.schedule(
-            "quiz_reveal", rt.clock.now() + REVEAL_AFTER,
+            "quiz_reveal",
+            rt.clock.now() + REVEAL_AFTER,
             {"game": row["id"], "chat": row["chat_id"], "turn": game.turn_no},
-            key=f"quiz_reveal:{row['id']}:{game.turn_no}", tx=tx)
+            key=f"quiz_reveal:{row['id']}:{game.turn_no}",
+            tx=tx,
+        )
 
 
-async def _answer(update: Update, context: Context, cb: callbacks.Callback, row: Row,
-                  game: rules.Game) -> None:
+async def _answer(
+    update: Update, context: Context, cb: callbacks.Callback, row: Row, game: rules.Game
+) -> None:
     rt, user, query = rt_of(context), update.effective_user, update.callback_query
     assert user is not None and query is not None
     try:
@@ -513,19 +624,31 @@ async def _answer(update: Update, context: Context, cb: callbacks.Callback, row:
     item = kb_text(lang, out.item.name)
     right = category_label(_, out.correct_category)
     if out.correct:
-        lines = [f"✅ {kb_text(lang, out.cheer)}",
-                 _("{item} → {category}").format(item=item, category=right)]
+        lines = [
+            f"✅ {kb_text(lang, out.cheer)}",
+            _("{item} → {category}").format(item=item, category=right),
+        ]
     else:
         lines = [_("❌ 差一点！{item} 是 {category}").format(item=item, category=right)]
     lines.append(_("💡 原因：{reason}").format(reason=kb_text(lang, out.reason)))
     if out.moved_back_to is not None:
-        lines.append(_("↩️ {marker}{name} 退回第 {square} 格，下次加油！").format(
-            marker=out.player.marker, name=out.player.name, square=out.moved_back_to))
+        lines.append(
+            _("↩️ {marker}{name} 退回第 {square} 格，下次加油！").format(
+                marker=out.player.marker, name=out.player.name, square=out.moved_back_to
+            )
+        )
     try:
         await query.edit_message_text(
-            (query.message.text if query.message and hasattr(query.message, "text")
-             and query.message.text else "") + "\n" + _("{name} 选了 {category}").format(
-                name=out.player.name, category=category_label(_, chosen)))
+            (
+                query.message.text
+                if query.message and hasattr(query.message, "text") and query.message.text
+                else ""
+            )
+            + "\n"
+            + _("{name} 选了 {category}").format(
+                name=out.player.name, category=category_label(_, chosen)
+            )
+        )
     except TelegramError as exc:
         log.debug("could not close the question: %s", exc)
     await context.bot.send_message(row["chat_id"], "\n".join(lines))
@@ -552,14 +675,21 @@ async def reveal_job(app: Application, job: ScheduledJob) -> None:  # type: igno
         assert item is not None and game.pending_from is not None
         _, lang = await _tr(rt, chat_id)
         seconds = await _turn_seconds(rt, chat_id)
-        text = _("{marker}{name} 掷出 {roll} 点，走到第 {square} 格！\n"
-                 "这一格是：{item}\n它属于什么垃圾？").format(
-            marker=player.marker, name=player.name, roll=player.position - game.pending_from,
-            square=player.position, item=kb_text(lang, item.name))
+        text = _(
+            "{marker}{name} 掷出 {roll} 点，走到第 {square} 格！\n"
+            "这一格是：{item}\n它属于什么垃圾？"
+        ).format(
+            marker=player.marker,
+            name=player.name,
+            roll=player.position - game.pending_from,
+            square=player.position,
+            item=kb_text(lang, item.name),
+        )
         if player.position == game.finish:
             text = _("🏁 终点格！答对就赢啦！") + "\n" + text
-        await app.bot.send_message(chat_id, text,
-                                   reply_markup=category_keyboard(_, F, game_id, turn_no))
+        await app.bot.send_message(
+            chat_id, text, reply_markup=category_keyboard(_, F, game_id, turn_no)
+        )
         # A fresh full turn for reading and answering (same key: replaces the roll timer).
         await _start_timer(rt, chat_id, game_id, turn_no, seconds)
 
@@ -583,11 +713,12 @@ async def turn_job(app: Application, job: ScheduledJob) -> None:  # type: ignore
         _, _lang = await _tr(rt, chat_id)
         if out.left:
             text = _("🚪 {marker}{name} 连续 {n} 次没有动，先离开这局啦。").format(
-                marker=out.player.marker, name=out.player.name, n=rules.MAX_SKIPS)
+                marker=out.player.marker, name=out.player.name, n=rules.MAX_SKIPS
+            )
         else:
             text = _("⏰ {marker}{name} 超时了，这回合跳过（{n}/{max}）。").format(
-                marker=out.player.marker, name=out.player.name, n=out.skips,
-                max=rules.MAX_SKIPS)
+                marker=out.player.marker, name=out.player.name, n=out.skips, max=rules.MAX_SKIPS
+            )
         await app.bot.send_message(chat_id, text)
         if not out.finished:
             await _prompt_turn(app, chat_id, game_id, game, seconds)

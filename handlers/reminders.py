@@ -57,8 +57,9 @@ log = logging.getLogger(__name__)
 
 declare("remind", N_("新建定时通知或会议通知"), Audience.STAFF, order=20)
 declare("reminders", N_("查看、暂停、修改、删除定时通知"), Audience.STAFF, order=21)
-declare("care_add", N_("登记关爱对象：/care_add 姓名 门牌 每周两次 @志愿者"), Audience.STAFF,
-        order=22)
+declare(
+    "care_add", N_("登记关爱对象：/care_add 姓名 门牌 每周两次 @志愿者"), Audience.STAFF, order=22
+)
 declare("care", N_("关爱走访名单"), Audience.VOLUNTEER, order=20)
 
 TARGET, KIND, TEXT, WHEN, CONFIRM, EDIT_TEXT, EDIT_WHEN = range(7)
@@ -82,8 +83,11 @@ def _draft(context: Context) -> dict[str, Any]:
 
 
 def _when_error(_: Translate, reason: str, meeting: bool) -> str:
-    examples = (_("例如：明天 19:00、5月20日 9:00、每周二 19:00") if meeting else
-                _("例如：明天 19:00、3小时后、每天 8:00、每周二 19:00、每月1日 9:00"))
+    examples = (
+        _("例如：明天 19:00、5月20日 9:00、每周二 19:00")
+        if meeting
+        else _("例如：明天 19:00、3小时后、每天 8:00、每周二 19:00、每月1日 9:00")
+    )
     text = {
         "past": _("这个时间已经过去了，请写一个以后的时间。"),
         "need_time": _("请写上几点几分。"),
@@ -93,8 +97,9 @@ def _when_error(_: Translate, reason: str, meeting: bool) -> str:
     return text + "\n" + examples
 
 
-async def _target_label(rt: Runtime, row_target: int | None, community_id: int,
-                        _: Translate) -> str:
+async def _target_label(
+    rt: Runtime, row_target: int | None, community_id: int, _: Translate
+) -> str:
     if row_target is None:
         n = len(await cstore.groups_of(rt.db, community_id))
         return _("全部居民群（{n}个）").format(n=n)
@@ -105,7 +110,9 @@ async def _target_label(rt: Runtime, row_target: int | None, community_id: int,
 # ---- /remind conversation ---------------------------------------------------------------------
 async def remind_entry(update: Update, context: Context) -> int:
     _ = await tr_chat(update, context)
-    community = await acting_community(update, context, _, refusal=_("只有社区工作人员可以管理通知和关爱走访。"))
+    community = await acting_community(
+        update, context, _, refusal=_("只有社区工作人员可以管理通知和关爱走访。")
+    )
     if community is None:
         return ConversationHandler.END
     groups = await cstore.groups_of(rt_of(context).db, community["id"])
@@ -117,8 +124,11 @@ async def remind_entry(update: Update, context: Context) -> int:
     if len(groups) > 1:
         rows.insert(0, [_btn(_("全部居民群（{n}个）").format(n=len(groups)), "g", "all")])
     rows.append(_cancel_row(_))
-    await reply(update, _("【{name}】通知发到哪个群？").format(name=community["name"]),
-                reply_markup=InlineKeyboardMarkup(rows))
+    await reply(
+        update,
+        _("【{name}】通知发到哪个群？").format(name=community["name"]),
+        reply_markup=InlineKeyboardMarkup(rows),
+    )
     return TARGET
 
 
@@ -140,11 +150,17 @@ async def pick_target(update: Update, context: Context) -> int:
             return TARGET
     await answer_callback(update)
     draft["target"] = target
-    await reply(update, _("是哪种通知？"), reply_markup=InlineKeyboardMarkup([
-        [_btn(_("📢 普通通知"), "k", "n")],
-        [_btn(_("📅 会议通知（带“参加/不参加”按钮）"), "k", "m")],
-        _cancel_row(_),
-    ]))
+    await reply(
+        update,
+        _("是哪种通知？"),
+        reply_markup=InlineKeyboardMarkup(
+            [
+                [_btn(_("📢 普通通知"), "k", "n")],
+                [_btn(_("📅 会议通知（带“参加/不参加”按钮）"), "k", "m")],
+                _cancel_row(_),
+            ]
+        ),
+    )
     return KIND
 
 
@@ -159,8 +175,11 @@ async def pick_kind(update: Update, context: Context) -> int:
         return KIND
     await answer_callback(update)
     _draft(context)["meeting"] = kind == "m"
-    await reply(update, _("请输入通知内容（{n}字以内）：").format(n=rules.MAX_TEXT),
-                reply_markup=InlineKeyboardMarkup([_cancel_row(_)]))
+    await reply(
+        update,
+        _("请输入通知内容（{n}字以内）：").format(n=rules.MAX_TEXT),
+        reply_markup=InlineKeyboardMarkup([_cancel_row(_)]),
+    )
     return TEXT
 
 
@@ -171,16 +190,20 @@ async def _read_text(update: Update, _: Translate) -> str | None:
         await reply(update, _("请用文字写通知内容。"))
         return None
     if len(text) > rules.MAX_TEXT:
-        await reply(update, _("内容太长了（{n}字），请写{max}字以内。").format(
-            n=len(text), max=rules.MAX_TEXT))
+        await reply(
+            update,
+            _("内容太长了（{n}字），请写{max}字以内。").format(n=len(text), max=rules.MAX_TEXT),
+        )
         return None
     return text
 
 
 def _ask_when_text(_: Translate, meeting: bool) -> str:
     if meeting:
-        return _("会议什么时候开？例如：明天 19:00、5月20日 9:00、每周二 19:00\n"
-                 "开会前1小时我会在群里再提醒一次。")
+        return _(
+            "会议什么时候开？例如：明天 19:00、5月20日 9:00、每周二 19:00\n"
+            "开会前1小时我会在群里再提醒一次。"
+        )
     return _("什么时候发？例如：明天 19:00、3小时后、每天 8:00、每周二 19:00、每月1日 9:00")
 
 
@@ -191,18 +214,23 @@ async def got_text(update: Update, context: Context) -> int:
         return TEXT
     draft = _draft(context)
     draft["text"] = text
-    await reply(update, _ask_when_text(_, bool(draft.get("meeting"))),
-                reply_markup=InlineKeyboardMarkup([_cancel_row(_)]))
+    await reply(
+        update,
+        _ask_when_text(_, bool(draft.get("meeting"))),
+        reply_markup=InlineKeyboardMarkup([_cancel_row(_)]),
+    )
     return WHEN
 
 
-async def _parse_when(update: Update, context: Context, _: Translate,
-                      meeting: bool) -> rules.Schedule | None:
+async def _parse_when(
+    update: Update, context: Context, _: Translate, meeting: bool
+) -> rules.Schedule | None:
     rt = rt_of(context)
     message = update.effective_message
     try:
-        return rules.parse_schedule(message.text or "" if message else "", rt.clock.now(),
-                                    rt.config.tz)
+        return rules.parse_schedule(
+            message.text or "" if message else "", rt.clock.now(), rt.config.tz
+        )
     except rules.ScheduleError as exc:
         await reply(update, _when_error(_, exc.reason, meeting))
         return None
@@ -220,15 +248,25 @@ async def got_when(update: Update, context: Context) -> int:
     upcoming = rules.next_run(schedule, rt.clock.now(), rt.config.tz)
     kind = _("会议通知") if meeting else _("普通通知")
     target = await _target_label(rt, draft.get("target"), draft["community"], _)
-    lines = [_("请核对："), _("发到：{target}").format(target=target),
-             _("类型：{kind}").format(kind=kind), _("内容：{text}").format(text=draft["text"]),
-             _("时间：{when}").format(when=rules.describe(schedule, upcoming, rt.config.tz, _))]
+    lines = [
+        _("请核对："),
+        _("发到：{target}").format(target=target),
+        _("类型：{kind}").format(kind=kind),
+        _("内容：{text}").format(text=draft["text"]),
+        _("时间：{when}").format(when=rules.describe(schedule, upcoming, rt.config.tz, _)),
+    ]
     if meeting:
         lines.append(_("确认后马上在群里发会议通知，开会前1小时再提醒一次。"))
-    await reply(update, "\n".join(lines), reply_markup=InlineKeyboardMarkup([
-        [_btn(_("✅ 确认"), "ok"), _btn(_("🕒 改时间"), "rw")],
-        _cancel_row(_),
-    ]))
+    await reply(
+        update,
+        "\n".join(lines),
+        reply_markup=InlineKeyboardMarkup(
+            [
+                [_btn(_("✅ 确认"), "ok"), _btn(_("🕒 改时间"), "rw")],
+                _cancel_row(_),
+            ]
+        ),
+    )
     return CONFIRM
 
 
@@ -244,7 +282,8 @@ async def confirm(update: Update, context: Context) -> int:
         return WHEN
     rt = rt_of(context)
     if not all(k in draft for k in ("community", "text", "schedule")) or not await is_staff(
-            rt, user.id, draft["community"]):
+        rt, user.id, draft["community"]
+    ):
         await refuse_callback(update, context, "confirm without a complete draft or rights")
         return ConversationHandler.END
     schedule = rules.Schedule.from_json(draft["schedule"])
@@ -255,19 +294,36 @@ async def confirm(update: Update, context: Context) -> int:
         return WHEN
     async with rt.db.transaction() as tx:
         notice_id = await store.create_notice(
-            tx, draft["community"], draft.get("target"), draft["text"], draft["schedule"],
-            bool(draft.get("meeting")), user.id)
+            tx,
+            draft["community"],
+            draft.get("target"),
+            draft["text"],
+            draft["schedule"],
+            bool(draft.get("meeting")),
+            user.id,
+        )
         upcoming = await plan_notice(rt, tx, notice_id, schedule, bool(draft.get("meeting")))
         if draft.get("meeting"):
-            await rt.scheduler.schedule("notice_send", now, {
-                "notice": notice_id, "part": "announce", "due": now.timestamp(),
-                "occ": (upcoming or now).timestamp()},
-                key=f"notice:{notice_id}:announce", tx=tx)
+            await rt.scheduler.schedule(
+                "notice_send",
+                now,
+                {
+                    "notice": notice_id,
+                    "part": "announce",
+                    "due": now.timestamp(),
+                    "occ": (upcoming or now).timestamp(),
+                },
+                key=f"notice:{notice_id}:announce",
+                tx=tx,
+            )
         await cstore.audit(tx, draft["community"], user.id, "notice_create", str(notice_id))
     context.user_data.pop(DRAFT, None)  # type: ignore[union-attr]
     await answer_callback(update, _("已保存"))
-    await query.edit_message_text(_("已保存通知 #{id}。{when}\n发送 /reminders 可以查看和修改。").format(
-        id=notice_id, when=rules.describe(schedule, upcoming, rt.config.tz, _)))
+    await query.edit_message_text(
+        _("已保存通知 #{id}。{when}\n发送 /reminders 可以查看和修改。").format(
+            id=notice_id, when=rules.describe(schedule, upcoming, rt.config.tz, _)
+        )
+    )
     return ConversationHandler.END
 
 
@@ -288,8 +344,9 @@ async def not_text(update: Update, context: Context) -> int | None:
 
 
 # ---- editing (entered from the /reminders buttons) ---------------------------------------------
-async def _notice_for_staff(update: Update, context: Context) -> tuple[Row, callbacks.Callback
-                                                                       ] | None:
+async def _notice_for_staff(
+    update: Update, context: Context
+) -> tuple[Row, callbacks.Callback] | None:
     """The notice a button is about, after checking the presser may manage it."""
     query = update.callback_query
     user = update.effective_user
@@ -320,11 +377,17 @@ async def edit_entry(update: Update, context: Context) -> int:
     await answer_callback(update)
     context.user_data[DRAFT] = {"edit": notice["id"]}  # type: ignore[index]
     if cb.action == "et":
-        await reply(update, _("请输入通知 #{id} 的新内容：").format(id=notice["id"]),
-                    reply_markup=InlineKeyboardMarkup([_cancel_row(_)]))
+        await reply(
+            update,
+            _("请输入通知 #{id} 的新内容：").format(id=notice["id"]),
+            reply_markup=InlineKeyboardMarkup([_cancel_row(_)]),
+        )
         return EDIT_TEXT
-    await reply(update, _ask_when_text(_, bool(notice["is_meeting"])),
-                reply_markup=InlineKeyboardMarkup([_cancel_row(_)]))
+    await reply(
+        update,
+        _ask_when_text(_, bool(notice["is_meeting"])),
+        reply_markup=InlineKeyboardMarkup([_cancel_row(_)]),
+    )
     return EDIT_WHEN
 
 
@@ -362,14 +425,24 @@ async def got_edit_when(update: Update, context: Context) -> int:
         await store.update_notice(tx, notice["id"], schedule=schedule.to_json(), status="active")
         upcoming = await plan_notice(rt, tx, notice["id"], schedule, bool(notice["is_meeting"]))
     context.user_data.pop(DRAFT, None)  # type: ignore[union-attr]
-    await reply(update, _("通知 #{id} 的时间已改为：{when}").format(
-        id=notice["id"], when=rules.describe(schedule, upcoming, rt.config.tz, _)))
+    await reply(
+        update,
+        _("通知 #{id} 的时间已改为：{when}").format(
+            id=notice["id"], when=rules.describe(schedule, upcoming, rt.config.tz, _)
+        ),
+    )
     return ConversationHandler.END
 
 
 # ---- planning and firing ---------------------------------------------------------------------
-async def plan_notice(rt: Runtime, tx: Executor, notice_id: int, schedule: rules.Schedule,
-                      meeting: bool, after: datetime | None = None) -> datetime | None:
+async def plan_notice(
+    rt: Runtime,
+    tx: Executor,
+    notice_id: int,
+    schedule: rules.Schedule,
+    meeting: bool,
+    after: datetime | None = None,
+) -> datetime | None:
     """(Re)schedule the next job of a notice; returns its next occurrence (for display).
 
     A plain notice fires at its time; a meeting notice fires its reminder MEETING_LEAD before.
@@ -382,9 +455,18 @@ async def plan_notice(rt: Runtime, tx: Executor, notice_id: int, schedule: rules
         await rt.scheduler.cancel(f"notice:{notice_id}:next", tx=tx)
     else:
         fire = occurrence - lead
-        await rt.scheduler.schedule("notice_send", fire, {
-            "notice": notice_id, "part": "main", "due": fire.timestamp(),
-            "occ": occurrence.timestamp()}, key=f"notice:{notice_id}:next", tx=tx)
+        await rt.scheduler.schedule(
+            "notice_send",
+            fire,
+            {
+                "notice": notice_id,
+                "part": "main",
+                "due": fire.timestamp(),
+                "occ": occurrence.timestamp(),
+            },
+            key=f"notice:{notice_id}:next",
+            tx=tx,
+        )
     shown = rules.next_run(schedule, after, rt.config.tz)
     await store.update_notice(tx, notice_id, next_run=shown.timestamp() if shown else None)
     return shown
@@ -393,8 +475,12 @@ async def plan_notice(rt: Runtime, tx: Executor, notice_id: int, schedule: rules
 Make = Callable[[int], Awaitable[tuple[str, InlineKeyboardMarkup | None]]]
 
 
-async def broadcast(app: Application, send_key: str, targets: list[int],  # type: ignore[type-arg]
-                    make: Make) -> dict[str, int]:
+async def broadcast(
+    app: Application,
+    send_key: str,
+    targets: list[int],  # type: ignore[type-arg]
+    make: Make,
+) -> dict[str, int]:
     """Send to each target at most once, recorded in the ledger before sending.
 
     Groups (negative ids) get `bot.send_message`; people go through `send_private`, which marks
@@ -447,8 +533,9 @@ async def _group_targets(rt: Runtime, notice: Row) -> list[int]:
 
 
 def _rsvp_markup(_: Translate, notice_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[_btn(_("✅ 参加"), "y", notice_id),
-                                  _btn(_("❌ 不参加"), "n", notice_id)]])
+    return InlineKeyboardMarkup(
+        [[_btn(_("✅ 参加"), "y", notice_id), _btn(_("❌ 不参加"), "n", notice_id)]]
+    )
 
 
 async def notice_job(app: Application, job: ScheduledJob) -> None:  # type: ignore[type-arg]
@@ -468,29 +555,38 @@ async def notice_job(app: Application, job: ScheduledJob) -> None:  # type: igno
     if part == "announce" and action != "skip":
         action = "send"  # a fresh announcement is not "late"
     if action == "skip":
+
         async def skipped(user_id: int) -> tuple[str, InlineKeyboardMarkup | None]:
             _ = translator(await user_lang(rt, user_id))
-            return _("通知 #{id} 原定 {when} 发出，因机器人停机错过了，已跳过，没有补发：\n{text}").format(
-                id=notice["id"], when=rules.format_moment(due, tz, _),
-                text=notice["text"][:200]), None
+            return _(
+                "通知 #{id} 原定 {when} 发出，因机器人停机错过了，已跳过，没有补发：\n{text}"
+            ).format(
+                id=notice["id"], when=rules.format_moment(due, tz, _), text=notice["text"][:200]
+            ), None
+
         staff = await _staff_ids(rt, notice["community_id"], notice["created_by"])
         await broadcast(app, key + ":skip", staff, skipped)
     else:
+
         async def make(chat_id: int) -> tuple[str, InlineKeyboardMarkup | None]:
             _ = translator(await group_lang(rt, chat_id))
             when = rules.format_moment(occ, tz, _)
             if part == "announce":
-                text = _("📅 会议通知\n{text}\n时间：{when}\n请点下面的按钮告诉我们您参加不参加。").format(
-                    text=notice["text"], when=when)
+                text = _(
+                    "📅 会议通知\n{text}\n时间：{when}\n请点下面的按钮告诉我们您参加不参加。"
+                ).format(text=notice["text"], when=when)
             elif meeting:
                 text = _("⏰ 会议提醒：1小时后开会\n{text}\n时间：{when}").format(
-                    text=notice["text"], when=when)
+                    text=notice["text"], when=when
+                )
             else:
                 text = _("📢 社区通知\n{text}").format(text=notice["text"])
             if action == "late":
                 text += "\n" + _("（系统原因，晚了{n}分钟送达）").format(
-                    n=rules.minutes_late(late_by))
+                    n=rules.minutes_late(late_by)
+                )
             return text, _rsvp_markup(_, notice["id"]) if meeting else None
+
         await broadcast(app, key, await _group_targets(rt, notice), make)
     if part == "announce":
         return
@@ -504,20 +600,27 @@ async def notice_job(app: Application, job: ScheduledJob) -> None:  # type: igno
 # ---- /reminders ------------------------------------------------------------------------------
 async def _notice_card(rt: Runtime, notice: Row, _: Translate) -> tuple[str, InlineKeyboardMarkup]:
     schedule = rules.Schedule.from_json(notice["schedule"])
-    upcoming = (datetime.fromtimestamp(notice["next_run"], UTC)
-                if notice["next_run"] is not None else None)
+    upcoming = (
+        datetime.fromtimestamp(notice["next_run"], UTC) if notice["next_run"] is not None else None
+    )
     state = _("▶️ 进行中") if notice["status"] == "active" else _("⏸ 已暂停")
     kind = _("会议通知") if notice["is_meeting"] else _("普通通知")
     target = await _target_label(rt, notice["target_chat"], notice["community_id"], _)
-    lines = [f"#{notice['id']} {state} · {kind} · {target}", notice["text"][:80],
-             rules.describe(schedule, upcoming, rt.config.tz, _)]
+    lines = [
+        f"#{notice['id']} {state} · {kind} · {target}",
+        notice["text"][:80],
+        rules.describe(schedule, upcoming, rt.config.tz, _),
+    ]
     buttons = [
-        _btn(_("⏸ 暂停"), "p", notice["id"]) if notice["status"] == "active"
+        _btn(_("⏸ 暂停"), "p", notice["id"])
+        if notice["status"] == "active"
         else _btn(_("▶️ 恢复"), "r", notice["id"]),
         _btn(_("🗑 删除"), "d", notice["id"]),
     ]
-    rows = [buttons, [_btn(_("✏️ 改内容"), "et", notice["id"]),
-                      _btn(_("🕒 改时间"), "ew", notice["id"])]]
+    rows = [
+        buttons,
+        [_btn(_("✏️ 改内容"), "et", notice["id"]), _btn(_("🕒 改时间"), "ew", notice["id"])],
+    ]
     if notice["is_meeting"]:
         answers = await store.rsvps(rt.db, notice["id"])
         yes = sum(1 for a in answers if a["answer"] == "yes")
@@ -528,7 +631,9 @@ async def _notice_card(rt: Runtime, notice: Row, _: Translate) -> tuple[str, Inl
 
 async def reminders_command(update: Update, context: Context) -> None:
     _ = await tr_chat(update, context)
-    community = await acting_community(update, context, _, refusal=_("只有社区工作人员可以管理通知和关爱走访。"))
+    community = await acting_community(
+        update, context, _, refusal=_("只有社区工作人员可以管理通知和关爱走访。")
+    )
     if community is None:
         return
     rt = rt_of(context)
@@ -536,8 +641,10 @@ async def reminders_command(update: Update, context: Context) -> None:
     if not notices:
         await reply(update, _("还没有定时通知。发送 /remind 新建一个。"))
         return
-    await reply(update, _("【{name}】的定时通知（共{n}条）：").format(
-        name=community["name"], n=len(notices)))
+    await reply(
+        update,
+        _("【{name}】的定时通知（共{n}条）：").format(name=community["name"], n=len(notices)),
+    )
     for notice in notices[:20]:
         text, markup = await _notice_card(rt, notice, _)
         await reply(update, text, reply_markup=markup)
@@ -560,8 +667,12 @@ async def manage_button(update: Update, context: Context) -> None:
         yes = [a["name"] for a in answers if a["answer"] == "yes"]
         no = [a["name"] for a in answers if a["answer"] == "no"]
         text = _u("会议通知 #{id} 的回复：\n参加（{n}人）：{yes}\n不参加（{m}人）：{no}").format(
-            id=notice["id"], n=len(yes), yes="、".join(yes) or "—", m=len(no),
-            no="、".join(no) or "—")
+            id=notice["id"],
+            n=len(yes),
+            yes="、".join(yes) or "—",
+            m=len(no),
+            no="、".join(no) or "—",
+        )
         await send_private(context, user.id, text)
         await answer_callback(update, _u("名单已私聊发给您。") if not is_private(update) else None)
         return
@@ -572,14 +683,14 @@ async def manage_button(update: Update, context: Context) -> None:
             done = _("已暂停，不会再发。")
         elif cb.action == "r":
             await store.update_notice(tx, notice["id"], status="active")
-            upcoming = await plan_notice(rt, tx, notice["id"], schedule,
-                                         bool(notice["is_meeting"]))
+            upcoming = await plan_notice(rt, tx, notice["id"], schedule, bool(notice["is_meeting"]))
             if upcoming is None:
                 await store.update_notice(tx, notice["id"], status="done")
                 done = _("这个通知的时间已经过了，请用“改时间”重新设。")
             else:
                 done = _("已恢复。{when}").format(
-                    when=rules.describe(schedule, upcoming, rt.config.tz, _))
+                    when=rules.describe(schedule, upcoming, rt.config.tz, _)
+                )
         elif cb.action == "d":
             done = ""
         elif cb.action == "dd":
@@ -589,14 +700,22 @@ async def manage_button(update: Update, context: Context) -> None:
         else:
             done = ""
         if done:
-            await cstore.audit(tx, notice["community_id"], user.id, f"notice_{cb.action}",
-                               str(notice["id"]))
+            await cstore.audit(
+                tx, notice["community_id"], user.id, f"notice_{cb.action}", str(notice["id"])
+            )
     if cb.action == "d":
         await answer_callback(update)
         await query.edit_message_text(
             _("确定删除通知 #{id} 吗？删除后不会再发。").format(id=notice["id"]),
-            reply_markup=InlineKeyboardMarkup([[_btn(_("🗑 确定删除"), "dd", notice["id"]),
-                                                _btn(_("不删了"), "keep", notice["id"])]]))
+            reply_markup=InlineKeyboardMarkup(
+                [
+                    [
+                        _btn(_("🗑 确定删除"), "dd", notice["id"]),
+                        _btn(_("不删了"), "keep", notice["id"]),
+                    ]
+                ]
+            ),
+        )
         return
     if cb.action == "keep":
         fresh = await store.get_notice(rt.db, notice["id"])
@@ -626,15 +745,23 @@ async def rsvp_button(update: Update, context: Context) -> None:
     rt = rt_of(context)
     notice = await store.get_notice(rt.db, notice_id)
     group = await cstore.get_group(rt.db, chat.id) if chat is not None else None
-    if (notice is None or not notice["is_meeting"] or notice["status"] == "deleted"
-            or user is None or group is None or group["community_id"] != notice["community_id"]):
+    if (
+        notice is None
+        or not notice["is_meeting"]
+        or notice["status"] == "deleted"
+        or user is None
+        or group is None
+        or group["community_id"] != notice["community_id"]
+    ):
         await refuse_callback(update, context, "rsvp for an unknown meeting or chat")
         return
     answer = "yes" if cb.action == "y" else "no"
     await store.set_rsvp(rt.db, notice_id, user.id, user.first_name or str(user.id), answer)
     _ = await tr_user(context, user)
-    await answer_callback(update, _("已记录：参加。谢谢！") if answer == "yes"
-                          else _("已记录：不参加。想改可以再点。"))
+    await answer_callback(
+        update,
+        _("已记录：参加。谢谢！") if answer == "yes" else _("已记录：不参加。想改可以再点。"),
+    )
 
 
 # ---- care visits -----------------------------------------------------------------------------
@@ -644,11 +771,15 @@ def _address(row: Row, _: Translate) -> str:
 
 async def care_add_command(update: Update, context: Context) -> None:
     _ = await tr_chat(update, context)
-    usage = _("用法：/care_add 姓名 门牌 走访节奏 @志愿者\n例如：/care_add 张奶奶 21-4-302 每周两次 @zhang_vol")
+    usage = _(
+        "用法：/care_add 姓名 门牌 走访节奏 @志愿者\n例如：/care_add 张奶奶 21-4-302 每周两次 @zhang_vol"
+    )
     if not is_private(update):
         await reply(update, _("关爱对象的住址是个人信息，请在私聊里登记。"))
         return
-    community = await acting_community(update, context, _, refusal=_("只有社区工作人员可以管理通知和关爱走访。"))
+    community = await acting_community(
+        update, context, _, refusal=_("只有社区工作人员可以管理通知和关爱走访。")
+    )
     if community is None:
         return
     args = list(context.args or [])
@@ -665,7 +796,9 @@ async def care_add_command(update: Update, context: Context) -> None:
     try:
         rhythm = rules.parse_rhythm(rhythm_raw)
     except rules.ScheduleError:
-        await reply(update, _("没看懂走访节奏，例如：每周两次、每周二五 10:00、每天 9:00") + "\n" + usage)
+        await reply(
+            update, _("没看懂走访节奏，例如：每周两次、每周二五 10:00、每天 9:00") + "\n" + usage
+        )
         return
     rt = rt_of(context)
     volunteers: list[Row] = []
@@ -679,24 +812,46 @@ async def care_add_command(update: Update, context: Context) -> None:
     assert user is not None
     async with rt.db.transaction() as tx:
         care_id = await store.create_care(
-            tx, community["id"], name, address.building, address.unit, address.room,
-            rhythm.to_json(), user.id, [v["id"] for v in volunteers])
+            tx,
+            community["id"],
+            name,
+            address.building,
+            address.unit,
+            address.room,
+            rhythm.to_json(),
+            user.id,
+            [v["id"] for v in volunteers],
+        )
         upcoming = await plan_care(rt, tx, care_id, rhythm)
         await cstore.audit(tx, community["id"], user.id, "care_add", str(care_id))
-    await reply(update, _("已登记关爱对象 #{id}：{name}（{address}）\n走访：{when}\n志愿者：{vols}\n"
-                          "每次走访当天我会私聊提醒志愿者。").format(
-        id=care_id, name=name, address=address.label(_),
-        when=rules.describe(rhythm, upcoming, rt.config.tz, _),
-        vols="、".join(v["first_name"] for v in volunteers)))
+    await reply(
+        update,
+        _(
+            "已登记关爱对象 #{id}：{name}（{address}）\n走访：{when}\n志愿者：{vols}\n"
+            "每次走访当天我会私聊提醒志愿者。"
+        ).format(
+            id=care_id,
+            name=name,
+            address=address.label(_),
+            when=rules.describe(rhythm, upcoming, rt.config.tz, _),
+            vols="、".join(v["first_name"] for v in volunteers),
+        ),
+    )
 
 
-async def plan_care(rt: Runtime, tx: Executor, care_id: int, rhythm: rules.Schedule,
-                    after: datetime | None = None) -> datetime | None:
+async def plan_care(
+    rt: Runtime, tx: Executor, care_id: int, rhythm: rules.Schedule, after: datetime | None = None
+) -> datetime | None:
     now = rt.clock.now()
     upcoming = rules.next_run(rhythm, max(after or now, now), rt.config.tz)
     if upcoming is not None:
-        await rt.scheduler.schedule("care_ping", upcoming, {
-            "care": care_id, "due": upcoming.timestamp()}, key=f"care:{care_id}:ping", tx=tx)
+        await rt.scheduler.schedule(
+            "care_ping",
+            upcoming,
+            {"care": care_id, "due": upcoming.timestamp()},
+            key=f"care:{care_id}:ping",
+            tx=tx,
+        )
     return upcoming
 
 
@@ -716,30 +871,48 @@ async def care_command(update: Update, context: Context) -> None:
     for row in await store.cares_of_volunteer(rt.db, user.id):
         cares[row["id"]] = row
     if not cares:
-        await reply(update, _("您没有负责的关爱走访。只有社区工作人员和负责的志愿者能看到这些记录。"))
+        await reply(
+            update, _("您没有负责的关爱走访。只有社区工作人员和负责的志愿者能看到这些记录。")
+        )
         return
-    status_names = {"pending": _("待走访"), "ok": _("一切正常"), "help": _("需要帮助"),
-                    "overdue": _("逾期未记录")}
+    status_names = {
+        "pending": _("待走访"),
+        "ok": _("一切正常"),
+        "help": _("需要帮助"),
+        "overdue": _("逾期未记录"),
+    }
     lines = [_("关爱走访名单：")]
     for row in cares.values():
         rhythm = rules.Schedule.from_json(row["rhythm"])
         vols = "、".join(v["first_name"] for v in await store.care_volunteers(rt.db, row["id"]))
-        lines.append(f"#{row['id']} {row['name']}（{_address(row, _)}）· "
-                     f"{rules.describe_rule(rhythm, rt.config.tz, _)} · {vols}")
+        lines.append(
+            f"#{row['id']} {row['name']}（{_address(row, _)}）· "
+            f"{rules.describe_rule(rhythm, rt.config.tz, _)} · {vols}"
+        )
         for visit in await store.last_visits(rt.db, row["id"]):
-            when = rules.format_moment(datetime.fromtimestamp(visit["due_at"], UTC),
-                                       rt.config.tz, _)
+            when = rules.format_moment(
+                datetime.fromtimestamp(visit["due_at"], UTC), rt.config.tz, _
+            )
             note = f"：{visit['note']}" if visit["note"] else ""
             lines.append(f"  {when} {status_names[visit['status']]}{note}")
     await reply(update, "\n".join(lines))
 
 
 def _visit_markup(_: Translate, visit_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([
-        [InlineKeyboardButton(_("✅ 已走访，一切正常"),
-                              callback_data=callbacks.pack("cv", "ok", visit_id))],
-        [InlineKeyboardButton(_("🆘 需要帮助"), callback_data=callbacks.pack("cv", "help", visit_id))],
-    ])
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    _("✅ 已走访，一切正常"), callback_data=callbacks.pack("cv", "ok", visit_id)
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    _("🆘 需要帮助"), callback_data=callbacks.pack("cv", "help", visit_id)
+                )
+            ],
+        ]
+    )
 
 
 async def care_ping_job(app: Application, job: ScheduledJob) -> None:  # type: ignore[type-arg]
@@ -753,15 +926,20 @@ async def care_ping_job(app: Application, job: ScheduledJob) -> None:  # type: i
 
     async def make(user_id: int) -> tuple[str, InlineKeyboardMarkup | None]:
         _ = translator(await user_lang(rt, user_id))
-        return _("🤝 关爱走访提醒：今天请去看望 {name}（{address}）。\n走访后请点按钮记录。").format(
-            name=care["name"], address=_address(care, _)), _visit_markup(_, visit_id)
+        return _(
+            "🤝 关爱走访提醒：今天请去看望 {name}（{address}）。\n走访后请点按钮记录。"
+        ).format(name=care["name"], address=_address(care, _)), _visit_markup(_, visit_id)
 
     if rt.clock.now() - due < rules.OVERDUE_AFTER:  # much later, the overdue alert says it
         await broadcast(app, f"cv{visit_id}:ping", volunteers, make)
     async with rt.db.transaction() as tx:
-        await rt.scheduler.schedule("care_overdue", due + rules.OVERDUE_AFTER,
-                                    {"visit": visit_id}, key=f"care:{care['id']}:od:{visit_id}",
-                                    tx=tx)
+        await rt.scheduler.schedule(
+            "care_overdue",
+            due + rules.OVERDUE_AFTER,
+            {"visit": visit_id},
+            key=f"care:{care['id']}:od:{visit_id}",
+            tx=tx,
+        )
         await plan_care(rt, tx, care["id"], rules.Schedule.from_json(care["rhythm"]), after=due)
 
 
@@ -777,9 +955,14 @@ async def care_overdue_job(app: Application, job: ScheduledJob) -> None:  # type
 
     async def make(user_id: int) -> tuple[str, InlineKeyboardMarkup | None]:
         _ = translator(await user_lang(rt, user_id))
-        return _("⚠️ {name}（{address}）{when} 的走访过了一天还没有记录。负责志愿者：{vols}。请跟进。").format(
-            name=visit["name"], address=_address(visit, _),
-            when=rules.format_moment(due, rt.config.tz, _), vols=vols), None
+        return _(
+            "⚠️ {name}（{address}）{when} 的走访过了一天还没有记录。负责志愿者：{vols}。请跟进。"
+        ).format(
+            name=visit["name"],
+            address=_address(visit, _),
+            when=rules.format_moment(due, rt.config.tz, _),
+            vols=vols,
+        ), None
 
     staff = await _staff_ids(rt, visit["community_id"])
     await broadcast(app, f"cv{visit['id']}:overdue", staff, make)
@@ -817,7 +1000,9 @@ async def visit_ok(update: Update, context: Context) -> None:
     await store.record_visit(rt_of(context).db, visit["id"], "ok", user.id)
     _ = await tr_user(context, user)
     await answer_callback(update, _("已记录，谢谢您！"))
-    await query.edit_message_text(_("✅ 已记录：{name} 一切正常。谢谢您！").format(name=visit["name"]))
+    await query.edit_message_text(
+        _("✅ 已记录：{name} 一切正常。谢谢您！").format(name=visit["name"])
+    )
 
 
 async def _alert_help(context: Context, visit: Row, reporter: str, note: str | None) -> None:
@@ -831,9 +1016,11 @@ async def _alert_help(context: Context, visit: Row, reporter: str, note: str | N
         _ = translator(await user_lang(rt, user_id))
         if note:
             return _("📝 {name}（{address}）情况补充（{who}）：{note}").format(
-                name=visit["name"], address=_address(visit, _), who=reporter, note=note), None
-        return _("🆘 {name}（{address}）需要帮助！走访志愿者 {who} 刚刚报告，请尽快联系处理。").format(
-            name=visit["name"], address=_address(visit, _), who=reporter), None
+                name=visit["name"], address=_address(visit, _), who=reporter, note=note
+            ), None
+        return _(
+            "🆘 {name}（{address}）需要帮助！走访志愿者 {who} 刚刚报告，请尽快联系处理。"
+        ).format(name=visit["name"], address=_address(visit, _), who=reporter), None
 
     # Stable across restarts (unlike hash()): the same note is never forwarded twice.
     suffix = f"note{zlib.crc32(note.encode())}" if note else "help"
@@ -854,8 +1041,10 @@ async def visit_help(update: Update, context: Context) -> int:
     await _alert_help(context, visit, user.first_name, None)  # at once, before any note
     context.user_data[CARE_NOTE] = visit["id"]  # type: ignore[index]
     await query.edit_message_text(
-        _("🆘 已通知网格员和社区工作人员：{name} 需要帮助。\n如需补充情况，请直接回复文字；不写就发送 /cancel。").format(
-            name=visit["name"]))
+        _(
+            "🆘 已通知网格员和社区工作人员：{name} 需要帮助。\n如需补充情况，请直接回复文字；不写就发送 /cancel。"
+        ).format(name=visit["name"])
+    )
     return NOTE
 
 

@@ -54,12 +54,21 @@ log = logging.getLogger(__name__)
 declare("repair", N_("报修：楼顶漏水、水管、路面……"), Audience.RESIDENT, order=30)
 declare("my", N_("我的报修和进度"), Audience.RESIDENT, order=31)
 declare("tasks", N_("我的报修任务（志愿者、网格员）"), Audience.VOLUNTEER, order=30)
-declare("tickets", N_("全部报修：/tickets [待受理] [21号楼] [水管] [超期]"), Audience.STAFF, order=30)
+declare(
+    "tickets", N_("全部报修：/tickets [待受理] [21号楼] [水管] [超期]"), Audience.STAFF, order=30
+)
 declare("merge", N_("合并重复报修：/merge 重复编号 保留编号"), Audience.STAFF, order=31)
 
 CATEGORY, PLACE, PLACE_TEXT, DUPLICATE, DESCRIPTION, PHOTOS, IDENTITY, CONFIRM = range(8)
-BACK = {PLACE: CATEGORY, PLACE_TEXT: PLACE, DUPLICATE: PLACE, DESCRIPTION: PLACE,
-        PHOTOS: DESCRIPTION, IDENTITY: PHOTOS, CONFIRM: IDENTITY}
+BACK = {
+    PLACE: CATEGORY,
+    PLACE_TEXT: PLACE,
+    DUPLICATE: PLACE,
+    DESCRIPTION: PLACE,
+    PHOTOS: DESCRIPTION,
+    IDENTITY: PHOTOS,
+    CONFIRM: IDENTITY,
+}
 DRAFT = "repair_draft"
 F = "rp"  # buttons inside the filing conversation
 
@@ -87,9 +96,13 @@ async def repair_entry(update: Update, context: Context) -> int:
         # The report is personal: never written in the group.
         group = await group_community(update, context)
         payload = f"repair-{group['community_id']}" if group else "repair"
-        await reply(update, _("报修请点下面的按钮，到私聊里填写（不会公开您的信息）。"),
-                    reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(
-                        _("🔧 私聊报修"), url=deep_link(context, payload))]]))
+        await reply(
+            update,
+            _("报修请点下面的按钮，到私聊里填写（不会公开您的信息）。"),
+            reply_markup=InlineKeyboardMarkup(
+                [[InlineKeyboardButton(_("🔧 私聊报修"), url=deep_link(context, payload))]]
+            ),
+        )
         return ConversationHandler.END
     if not await _start_draft(update, context):
         return ConversationHandler.END
@@ -109,14 +122,27 @@ async def _start_draft(update: Update, context: Context) -> bool:
     if home is None:
         _ = await tr_chat(update, context)
         context.user_data["after_register"] = ("repairs", "")  # type: ignore[index]
-        await reply(update, _("报修前要先登记您家的门牌（只登记一次）。请点下面的按钮："),
-                    reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(
-                        _("🏠 登记住户"), callback_data=callbacks.pack("reg", "go"))]]))
+        await reply(
+            update,
+            _("报修前要先登记您家的门牌（只登记一次）。请点下面的按钮："),
+            reply_markup=InlineKeyboardMarkup(
+                [
+                    [
+                        InlineKeyboardButton(
+                            _("🏠 登记住户"), callback_data=callbacks.pack("reg", "go")
+                        )
+                    ]
+                ]
+            ),
+        )
         return False
     context.user_data[DRAFT] = {  # type: ignore[index]
-        "community_id": home["community_id"], "household_id": home["household_id"],
-        "home_building": home["building"], "home_unit": home["unit"],
-        "has_phone": bool(home["phone"]), "photos": [],
+        "community_id": home["community_id"],
+        "household_id": home["household_id"],
+        "home_building": home["building"],
+        "home_unit": home["unit"],
+        "has_phone": bool(home["phone"]),
+        "photos": [],
     }
     return True
 
@@ -129,7 +155,7 @@ async def after_register(update: Update, context: Context, arg: str) -> None:
 
 async def ask_category(update: Update, context: Context, _: Translate) -> int:
     cats = [_b(_(c.name), "cat", c.key) for c in rules.CATEGORIES]
-    rows = [cats[i:i + 3] for i in range(0, len(cats), 3)]
+    rows = [cats[i : i + 3] for i in range(0, len(cats), 3)]
     rows.append(_nav(_, back=False))
     await reply(update, _("🔧 报修。请选择是什么问题："), reply_markup=InlineKeyboardMarkup(rows))
     _draft(context)["step"] = CATEGORY
@@ -158,9 +184,11 @@ async def got_category(update: Update, context: Context) -> int:
 async def ask_place(update: Update, context: Context, _: Translate) -> int:
     d = _draft(context)
     home = _("{building}号楼{unit}单元").format(building=d["home_building"], unit=d["home_unit"])
-    rows = [[_b(_("🏠 我家这个单元：{home}").format(home=home), "home")],
-            [_b(_("✏️ 别的地方（楼顶、路面、别的楼…）"), "type")],
-            _nav(_)]
+    rows = [
+        [_b(_("🏠 我家这个单元：{home}").format(home=home), "home")],
+        [_b(_("✏️ 别的地方（楼顶、路面、别的楼…）"), "type")],
+        _nav(_),
+    ]
     await reply(update, _("问题在哪里？"), reply_markup=InlineKeyboardMarkup(rows))
     d["step"] = PLACE
     return PLACE
@@ -175,8 +203,11 @@ async def place_button(update: Update, context: Context) -> int:
     if query.data and query.data.endswith("|home"):
         d.update(building=d["home_building"], unit=d["home_unit"], place="")
         return await after_place(update, context, _)
-    await reply(update, _("请写地点，例如：21号楼4单元楼顶、22号楼前面的路、小区大门"),
-                reply_markup=InlineKeyboardMarkup([_nav(_)]))
+    await reply(
+        update,
+        _("请写地点，例如：21号楼4单元楼顶、22号楼前面的路、小区大门"),
+        reply_markup=InlineKeyboardMarkup([_nav(_)]),
+    )
     d["step"] = PLACE_TEXT
     return PLACE_TEXT
 
@@ -206,8 +237,9 @@ async def after_place(update: Update, context: Context, _: Translate) -> int:
     rows = []
     for t in similar:
         n = await store.count_followers(rt.db, t["id"]) + 1
-        lines.append(headline(_, t) + "\n  " + t["description"][:40]
-                     + " " + _("（{n}户遇到）").format(n=n))
+        lines.append(
+            headline(_, t) + "\n  " + t["description"][:40] + " " + _("（{n}户遇到）").format(n=n)
+        )
         rows.append([_b(_("🙋 我也遇到了 #{id}").format(id=t["id"]), "plus", t["id"])])
     lines.append(_("如果是同一个问题，点“我也遇到了”，就不用重复报修，进度会告诉您。"))
     rows.append([_b(_("➕ 不是同一个问题，继续报修"), "new")])
@@ -240,8 +272,11 @@ async def duplicate_button(update: Update, context: Context) -> int:
 
 
 async def ask_description(update: Update, context: Context, _: Translate) -> int:
-    await reply(update, _("请写一下是什么问题，例如：下雨天楼顶漏水，屋里墙上有水印。"),
-                reply_markup=InlineKeyboardMarkup([_nav(_)]))
+    await reply(
+        update,
+        _("请写一下是什么问题，例如：下雨天楼顶漏水，屋里墙上有水印。"),
+        reply_markup=InlineKeyboardMarkup([_nav(_)]),
+    )
     _draft(context)["step"] = DESCRIPTION
     return DESCRIPTION
 
@@ -267,8 +302,11 @@ async def description_photo(update: Update, context: Context) -> int:
 async def ask_photos(update: Update, context: Context, _: Translate) -> int:
     d = _draft(context)
     n = len(d.get("photos", []))
-    text = (_("可以拍照发给我（最多3张）。没有照片就点“跳过”。") if n == 0
-            else _("已收到 {n} 张照片。还可以再发，或点“好了”。").format(n=n))
+    text = (
+        _("可以拍照发给我（最多3张）。没有照片就点“跳过”。")
+        if n == 0
+        else _("已收到 {n} 张照片。还可以再发，或点“好了”。").format(n=n)
+    )
     label = _("⏭ 跳过") if n == 0 else _("✅ 好了")
     await reply(update, text, reply_markup=InlineKeyboardMarkup([[_b(label, "skip")], _nav(_)]))
     d["step"] = PHOTOS
@@ -308,8 +346,11 @@ async def ask_identity(update: Update, context: Context, _: Translate) -> int:
     if d.get("has_phone"):
         rows.insert(0, [_b(_("📞 可以，也给电话"), "id", 2)])
     rows.append(_nav(_))
-    await reply(update, _("可以让来处理的志愿者看到您的称呼和门牌吗？（不会发到群里）"),
-                reply_markup=InlineKeyboardMarkup(rows))
+    await reply(
+        update,
+        _("可以让来处理的志愿者看到您的称呼和门牌吗？（不会发到群里）"),
+        reply_markup=InlineKeyboardMarkup(rows),
+    )
     d["step"] = IDENTITY
     return IDENTITY
 
@@ -333,16 +374,28 @@ async def got_identity(update: Update, context: Context) -> int:
 
 async def ask_confirm(update: Update, context: Context, _: Translate) -> int:
     d = _draft(context)
-    place = " ".join(p for p in (
-        _("{building}号楼").format(building=d["building"]) if d.get("building") else "",
-        _("{unit}单元").format(unit=d["unit"]) if d.get("unit") else "",
-        d.get("place", "")) if p) or _("小区公共区域")
+    place = " ".join(
+        p
+        for p in (
+            _("{building}号楼").format(building=d["building"]) if d.get("building") else "",
+            _("{unit}单元").format(unit=d["unit"]) if d.get("unit") else "",
+            d.get("place", ""),
+        )
+        if p
+    ) or _("小区公共区域")
     show = {0: _("不公开"), 1: _("公开称呼和门牌"), 2: _("公开称呼、门牌和电话")}[d.get("show", 0)]
-    text = _("请核对：\n类别：{category}\n地点：{place}\n问题：{text}\n照片：{n} 张\n给志愿者看：{show}").format(
-        category=category_name(_, d["category"]), place=place, text=d["description"],
-        n=len(d.get("photos", [])), show=show)
-    await reply(update, text, reply_markup=InlineKeyboardMarkup(
-        [[_b(_("✅ 提交报修"), "ok")], _nav(_)]))
+    text = _(
+        "请核对：\n类别：{category}\n地点：{place}\n问题：{text}\n照片：{n} 张\n给志愿者看：{show}"
+    ).format(
+        category=category_name(_, d["category"]),
+        place=place,
+        text=d["description"],
+        n=len(d.get("photos", [])),
+        show=show,
+    )
+    await reply(
+        update, text, reply_markup=InlineKeyboardMarkup([[_b(_("✅ 提交报修"), "ok")], _nav(_)])
+    )
     d["step"] = CONFIRM
     return CONFIRM
 
@@ -358,27 +411,45 @@ async def submit(update: Update, context: Context) -> int:
     rt = rt_of(context)
     now = now_ts(rt)
     ticket = store.NewTicket(
-        community_id=d["community_id"], reporter_id=user.id, household_id=d.get("household_id"),
-        category=d["category"], building=d.get("building", ""), unit=d.get("unit", ""),
-        place=d.get("place", ""), description=d["description"],
-        show_identity=d.get("show", 0) > 0, share_phone=d.get("show", 0) == 2)
+        community_id=d["community_id"],
+        reporter_id=user.id,
+        household_id=d.get("household_id"),
+        category=d["category"],
+        building=d.get("building", ""),
+        unit=d.get("unit", ""),
+        place=d.get("place", ""),
+        description=d["description"],
+        show_identity=d.get("show", 0) > 0,
+        share_phone=d.get("show", 0) == 2,
+    )
     async with rt.db.transaction() as tx:
-        tid = await store.create_ticket(tx, ticket, d.get("photos", []), now,
-                                        rules.accept_due(rt.clock.now()).timestamp())
+        tid = await store.create_ticket(
+            tx, ticket, d.get("photos", []), now, rules.accept_due(rt.clock.now()).timestamp()
+        )
         await schedule_accept(rt, tid, now, tx)
         await plan_route(rt, tid, tx)
     context.user_data.pop(DRAFT, None)  # type: ignore[union-attr]
     await answer_callback(update, _("已提交"))
-    await reply(update, _("✅ 已提交，您的报修编号是 #{id}。\n有进展会私信告诉您；发送 /my 可以随时查看。").format(
-        id=tid))
+    await reply(
+        update,
+        _("✅ 已提交，您的报修编号是 #{id}。\n有进展会私信告诉您；发送 /my 可以随时查看。").format(
+            id=tid
+        ),
+    )
     await route_now(rt, tid)
     return ConversationHandler.END
 
 
 # ---- navigation and polite re-asks ---------------------------------------------------------------
-ASK = {CATEGORY: ask_category, PLACE: ask_place, DUPLICATE: after_place,
-       DESCRIPTION: ask_description, PHOTOS: ask_photos, IDENTITY: ask_identity,
-       CONFIRM: ask_confirm}
+ASK = {
+    CATEGORY: ask_category,
+    PLACE: ask_place,
+    DUPLICATE: after_place,
+    DESCRIPTION: ask_description,
+    PHOTOS: ask_photos,
+    IDENTITY: ask_identity,
+    CONFIRM: ask_confirm,
+}
 
 
 async def go_back(update: Update, context: Context) -> int:
@@ -417,8 +488,13 @@ async def my_command(update: Update, context: Context) -> None:
     if user is None:
         return
     if not is_private(update):
-        await reply(update, _("您的报修只在私聊里显示。"), reply_markup=InlineKeyboardMarkup([[
-            InlineKeyboardButton(_("私聊查看"), url=deep_link(context, "my"))]]))
+        await reply(
+            update,
+            _("您的报修只在私聊里显示。"),
+            reply_markup=InlineKeyboardMarkup(
+                [[InlineKeyboardButton(_("私聊查看"), url=deep_link(context, "my"))]]
+            ),
+        )
         return
     rows = await store.of_reporter(rt_of(context).db, user.id)
     if not rows:
@@ -454,15 +530,21 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         ],
         states={
             CATEGORY: [CallbackQueryHandler(got_category, pattern=cb("cat"))],
-            PLACE: [CallbackQueryHandler(place_button, pattern=cb("(home|type)")),
-                    MessageHandler(text_only, got_place_text)],
+            PLACE: [
+                CallbackQueryHandler(place_button, pattern=cb("(home|type)")),
+                MessageHandler(text_only, got_place_text),
+            ],
             PLACE_TEXT: [MessageHandler(text_only, got_place_text)],
             DUPLICATE: [CallbackQueryHandler(duplicate_button, pattern=cb("(plus|new)"))],
-            DESCRIPTION: [MessageHandler(text_only, got_description),
-                          MessageHandler(filters.PHOTO & private, description_photo)],
-            PHOTOS: [MessageHandler(filters.PHOTO & private, got_photo),
-                     MessageHandler(text_only, photos_text),
-                     CallbackQueryHandler(photos_done, pattern=cb("skip"))],
+            DESCRIPTION: [
+                MessageHandler(text_only, got_description),
+                MessageHandler(filters.PHOTO & private, description_photo),
+            ],
+            PHOTOS: [
+                MessageHandler(filters.PHOTO & private, got_photo),
+                MessageHandler(text_only, photos_text),
+                CallbackQueryHandler(photos_done, pattern=cb("skip")),
+            ],
             IDENTITY: [CallbackQueryHandler(got_identity, pattern=cb("id"))],
             CONFIRM: [CallbackQueryHandler(submit, pattern=cb("ok"))],
         },
@@ -481,11 +563,17 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(conversation)
     notes = ConversationHandler(
         entry_points=[CallbackQueryHandler(tasks.note_entry, pattern=r"^1\|rn\|")],
-        states={tasks.NOTE: [
-            MessageHandler((filters.TEXT | filters.PHOTO) & ~filters.COMMAND & private,
-                           tasks.note_got)]},
-        fallbacks=[CommandHandler("cancel", tasks.note_cancel),
-                   MessageHandler(other, tasks.note_other)],
+        states={
+            tasks.NOTE: [
+                MessageHandler(
+                    (filters.TEXT | filters.PHOTO) & ~filters.COMMAND & private, tasks.note_got
+                )
+            ]
+        },
+        fallbacks=[
+            CommandHandler("cancel", tasks.note_cancel),
+            MessageHandler(other, tasks.note_other),
+        ],
         name="repair_note",
         persistent=True,
         allow_reentry=True,

@@ -20,7 +20,7 @@ from storage.db import Executor, Row
 
 log = logging.getLogger(__name__)
 
-FEATURE = "rq"          # buttons on tickets, outside any conversation
+FEATURE = "rq"  # buttons on tickets, outside any conversation
 JOB_KIND = "repair_escalate"
 ROUTE_KIND = "repair_route"
 
@@ -58,8 +58,11 @@ def category_name(_: Translate, key: str) -> str:
 
 def headline(_: Translate, t: Row) -> str:
     return _("#{id} {category} · {place} · {status}").format(
-        id=t["id"], category=category_name(_, t["category"]), place=place_label(_, t),
-        status=_(rules.status_name(t["status"])))
+        id=t["id"],
+        category=category_name(_, t["category"]),
+        place=place_label(_, t),
+        status=_(rules.status_name(t["status"])),
+    )
 
 
 def details(rt: Runtime, _: Translate, t: Row, *, personal: bool) -> str:
@@ -76,8 +79,11 @@ def details(rt: Runtime, _: Translate, t: Row, *, personal: bool) -> str:
     if personal and t["reporter_name"]:
         if "home_building" in t.keys() and t["home_building"]:
             home = Address(t["home_building"], t["home_unit"] or "", t["reporter_room"] or "")
-            lines.append(_("报修人：{name}（{address}）").format(
-                name=t["reporter_name"], address=home.label(_)))
+            lines.append(
+                _("报修人：{name}（{address}）").format(
+                    name=t["reporter_name"], address=home.label(_)
+                )
+            )
         else:
             lines.append(_("报修人：{name}").format(name=t["reporter_name"]))
         if t["share_phone"] and t["reporter_phone"]:
@@ -94,8 +100,9 @@ def details(rt: Runtime, _: Translate, t: Row, *, personal: bool) -> str:
     return "\n".join(lines)
 
 
-async def history_lines(rt: Runtime, _: Translate, ticket_id: int, *,
-                        include_internal: bool) -> list[str]:
+async def history_lines(
+    rt: Runtime, _: Translate, ticket_id: int, *, include_internal: bool
+) -> list[str]:
     lines = []
     for h in await store.history(rt.db, ticket_id, include_internal=include_internal):
         who = h["actor_name"] or _("系统")
@@ -152,10 +159,16 @@ def worker_buttons(_: Translate, t: Row, actor: rules.Actor) -> list[list[Inline
         row.append(button(_("✅ 已解决"), "done", tid))
         rows.append(row)
     if status in rules.OPEN and actor.is_worker:
-        rows.append([
-            InlineKeyboardButton(_("📝 写进展"), callback_data=callbacks.pack("rn", "n", tid, 0)),
-            InlineKeyboardButton(_("🔒 内部备注"), callback_data=callbacks.pack("rn", "n", tid, 1)),
-        ])
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    _("📝 写进展"), callback_data=callbacks.pack("rn", "n", tid, 0)
+                ),
+                InlineKeyboardButton(
+                    _("🔒 内部备注"), callback_data=callbacks.pack("rn", "n", tid, 1)
+                ),
+            ]
+        )
     if status in rules.WORKING and actor.is_assignee:
         rows.append([button(_("↩️ 退回，我做不了"), "back", tid)])
     if status in rules.OPEN and actor.is_staff:
@@ -164,8 +177,9 @@ def worker_buttons(_: Translate, t: Row, actor: rules.Actor) -> list[list[Inline
 
 
 # ---- sending ---------------------------------------------------------------------------------
-async def send(context: Context, user_id: int, text: str,
-               markup: InlineKeyboardMarkup | None = None) -> Message | None:
+async def send(
+    context: Context, user_id: int, text: str, markup: InlineKeyboardMarkup | None = None
+) -> Message | None:
     """A private message; None (and the user marked) when they blocked the bot."""
     rt = rt_of(context)
     try:
@@ -191,8 +205,9 @@ async def staff_ids(rt: Runtime, community_id: int) -> list[int]:
     return [r["id"] for r in await cstore.members_with_role(rt.db, community_id, "staff")]
 
 
-async def tell_residents(context: Context, t: Row, build: object,
-                         markup_for_reporter: object = None) -> None:
+async def tell_residents(
+    context: Context, t: Row, build: object, markup_for_reporter: object = None
+) -> None:
     """The reporter and every follower, each in their own language.
 
     `build(_)` returns the text; `markup_for_reporter(_)` optional buttons for the reporter.
@@ -209,13 +224,17 @@ async def tell_residents(context: Context, t: Row, build: object,
 
 async def status_changed(context: Context, t: Row, note: str = "") -> None:
     """Every change of status reaches the resident (and followers)."""
+
     def text(_: Translate) -> str:
         body = _("您的报修 #{id}（{category}）状态更新：{status}").format(
-            id=t["id"], category=category_name(_, t["category"]),
-            status=_(rules.status_name(t["status"])))
+            id=t["id"],
+            category=category_name(_, t["category"]),
+            status=_(rules.status_name(t["status"])),
+        )
         if t["status"] == "closed" and t["close_reason"]:
             body += "\n" + _("原因：{reason}").format(
-                reason=_(rules.CLOSE_REASONS.get(t["close_reason"], t["close_reason"])))
+                reason=_(rules.CLOSE_REASONS.get(t["close_reason"], t["close_reason"]))
+            )
         if note:
             body += "\n" + _("说明：{note}").format(note=note)
         if t["status"] == "resolved":
@@ -225,8 +244,9 @@ async def status_changed(context: Context, t: Row, note: str = "") -> None:
     def buttons(_: Translate) -> InlineKeyboardMarkup | None:
         if t["status"] != "resolved":
             return None
-        return InlineKeyboardMarkup([[button(_("👍 已解决"), "ok", t["id"]),
-                                      button(_("👎 没解决"), "no", t["id"])]])
+        return InlineKeyboardMarkup(
+            [[button(_("👍 已解决"), "ok", t["id"]), button(_("👎 没解决"), "no", t["id"])]]
+        )
 
     await tell_residents(context, t, text, buttons)
 
@@ -250,16 +270,21 @@ async def route(context: Context, t: Row) -> int:
         targets = await staff_ids(rt, cid)
     # Run again after a crash cut it short: who already has the offer is not asked twice.
     offered = {o["user_id"] for o in await store.offers(rt.db, t["id"])}
-    targets = [uid for uid in dict.fromkeys(targets)
-               if uid != t["reporter_id"] and uid not in offered]
+    targets = [
+        uid for uid in dict.fromkeys(targets) if uid != t["reporter_id"] and uid not in offered
+    ]
     sent = 0
     for uid in targets:
         actor = await actor_for(rt, uid, t)
         _ = await tr_user(context, uid)
-        text = _("🔔 新报修，请帮忙处理：") + "\n" + details(
-            rt, _, t, personal=may_see_personal(actor, t))
-        markup = InlineKeyboardMarkup([[button(_("✋ 接单"), "acc", t["id"])],
-                                       [button(_("📄 查看详情和照片"), "v", t["id"])]])
+        text = (
+            _("🔔 新报修，请帮忙处理：")
+            + "\n"
+            + details(rt, _, t, personal=may_see_personal(actor, t))
+        )
+        markup = InlineKeyboardMarkup(
+            [[button(_("✋ 接单"), "acc", t["id"])], [button(_("📄 查看详情和照片"), "v", t["id"])]]
+        )
         message = await send(context, uid, text, markup)
         if message is not None:
             await store.add_offer(rt.db, t["id"], uid, message.chat_id, message.message_id)
@@ -270,8 +295,9 @@ async def route(context: Context, t: Row) -> int:
 async def plan_route(rt: Runtime, ticket_id: int, tx: Executor) -> None:
     """Routing as a durable job in the ticket's own transaction: a crash right after the
     commit cannot leave a request that nobody was offered (and so nobody may accept)."""
-    await rt.scheduler.schedule(ROUTE_KIND, rt.clock.now(), {"ticket": ticket_id},
-                                key=f"repair_route:{ticket_id}", tx=tx)
+    await rt.scheduler.schedule(
+        ROUTE_KIND, rt.clock.now(), {"ticket": ticket_id}, key=f"repair_route:{ticket_id}", tx=tx
+    )
 
 
 async def route_now(rt: Runtime, ticket_id: int) -> None:
@@ -285,14 +311,23 @@ async def route_now(rt: Runtime, ticket_id: int) -> None:
 
 async def schedule_accept(rt: Runtime, ticket_id: int, created: float, tx: object = None) -> None:
     when_ = datetime.fromtimestamp(created, UTC) + rules.ACCEPT_REMIND_AFTER
-    await rt.scheduler.schedule(JOB_KIND, when_, {"ticket": ticket_id, "stage": "accept1"},
-                                key=f"repair_accept:{ticket_id}", tx=tx)  # type: ignore[arg-type]
+    await rt.scheduler.schedule(
+        JOB_KIND,
+        when_,
+        {"ticket": ticket_id, "stage": "accept1"},
+        key=f"repair_accept:{ticket_id}",
+        tx=tx,
+    )  # type: ignore[arg-type]
 
 
 async def schedule_resolve(rt: Runtime, ticket_id: int, due: float, tx: object = None) -> None:
-    await rt.scheduler.schedule(JOB_KIND, datetime.fromtimestamp(due, UTC),
-                                {"ticket": ticket_id, "stage": "resolve"},
-                                key=f"repair_resolve:{ticket_id}", tx=tx)  # type: ignore[arg-type]
+    await rt.scheduler.schedule(
+        JOB_KIND,
+        datetime.fromtimestamp(due, UTC),
+        {"ticket": ticket_id, "stage": "resolve"},
+        key=f"repair_resolve:{ticket_id}",
+        tx=tx,
+    )  # type: ignore[arg-type]
 
 
 async def cancel_jobs(rt: Runtime, ticket_id: int, tx: object = None) -> None:

@@ -68,16 +68,26 @@ async def _refuse(update: Update, context: Context, reason: str) -> None:
     """A clear answer for a button that is not this person's or not current; nothing changes."""
     user = update.effective_user
     _ = await tr_user(context, user) if user else (lambda s: s)
-    log.info("repairs: refused %r for %s: %s",
-             update.callback_query.data if update.callback_query else None,
-             user.id if user else None, reason)
+    log.info(
+        "repairs: refused %r for %s: %s",
+        update.callback_query.data if update.callback_query else None,
+        user.id if user else None,
+        reason,
+    )
     await answer_callback(update, _(reason), alert=True)
 
 
 # ---- transitions -----------------------------------------------------------------------------
-async def apply(context: Context, user_id: int, ticket_id: int, action: rules.Action, *,
-                note: str = "", reason: str | None = None,
-                assignee: int | None = None) -> tuple[Row | None, str | None]:
+async def apply(
+    context: Context,
+    user_id: int,
+    ticket_id: int,
+    action: rules.Action,
+    *,
+    note: str = "",
+    reason: str | None = None,
+    assignee: int | None = None,
+) -> tuple[Row | None, str | None]:
     """Check rights and status, then compare-and-set in one transaction with its history row
     and its escalation jobs. Returns (ticket after, None) or (None, msgid why not)."""
     rt = rt_of(context)
@@ -93,25 +103,37 @@ async def apply(context: Context, user_id: int, ticket_id: int, action: rules.Ac
     now = now_ts(rt)
     fields: dict[str, object] = {}
     if action is rules.Action.ACCEPT:
-        fields = {"assignee_id": user_id, "accepted_at": now,
-                  "due_at": rules.resolve_due(rt.clock.now(), t["category"]).timestamp()}
+        fields = {
+            "assignee_id": user_id,
+            "accepted_at": now,
+            "due_at": rules.resolve_due(rt.clock.now(), t["category"]).timestamp(),
+        }
     elif action is rules.Action.REASSIGN:
-        fields = {"assignee_id": assignee, "accepted_at": now,
-                  "due_at": rules.resolve_due(rt.clock.now(), t["category"]).timestamp()}
+        fields = {
+            "assignee_id": assignee,
+            "accepted_at": now,
+            "due_at": rules.resolve_due(rt.clock.now(), t["category"]).timestamp(),
+        }
     elif action is rules.Action.RESOLVE:
         fields = {"resolved_at": now}
     elif action is rules.Action.HAND_BACK:
-        fields = {"assignee_id": None, "accepted_at": None,
-                  "due_at": rules.accept_due(rt.clock.now()).timestamp()}
+        fields = {
+            "assignee_id": None,
+            "accepted_at": None,
+            "due_at": rules.accept_due(rt.clock.now()).timestamp(),
+        }
     elif action is rules.Action.REOPEN:
-        fields = {"resolved_at": None,
-                  "due_at": rules.resolve_due(rt.clock.now(), t["category"]).timestamp()}
+        fields = {
+            "resolved_at": None,
+            "due_at": rules.resolve_due(rt.clock.now(), t["category"]).timestamp(),
+        }
     elif action is rules.Action.CLOSE:
         fields = {"close_reason": reason}
     async with rt.db.transaction() as tx:
         # `WHERE status = <what we read>`: two presses at once give exactly one change.
-        if not await store.move(tx, ticket_id, t["status"], target, now,
-                                assignee_was=t["assignee_id"], **fields):
+        if not await store.move(
+            tx, ticket_id, t["status"], target, now, assignee_was=t["assignee_id"], **fields
+        ):
             return None, STALE
         await store.add_history(tx, ticket_id, user_id, now, t["status"], target, note)
         if target in (rules.Status.RESOLVED, rules.Status.CLOSED, rules.Status.CONFIRMED):
@@ -145,13 +167,16 @@ async def _close_offers(context: Context, t: Row, offered: list[Row]) -> None:
         try:
             await context.bot.edit_message_text(
                 _("#{id} 已被接单，谢谢您！").format(id=t["id"]),
-                chat_id=offer["chat_id"], message_id=offer["message_id"])
+                chat_id=offer["chat_id"],
+                message_id=offer["message_id"],
+            )
         except TelegramError as exc:
             log.debug("could not edit offer: %s", exc)
 
 
-async def _after_change(context: Context, t: Row, action: rules.Action, actor_id: int,
-                        note: str = "") -> None:
+async def _after_change(
+    context: Context, t: Row, action: rules.Action, actor_id: int, note: str = ""
+) -> None:
     """Tell the people who need to know about a change that just happened."""
     rt = rt_of(context)
     await status_changed(context, t, note)
@@ -164,8 +189,14 @@ async def _after_change(context: Context, t: Row, action: rules.Action, actor_id
         for uid in dict.fromkeys(p for p in people if p and p != actor_id):
             _ = await tr_user(context, uid)
             rows = worker_buttons(_, t, await actor_for(rt, uid, t))
-            await send(context, uid, _("⚠️ 居民说 #{id} 没解决，已重新打开，请再看看。").format(
-                id=t["id"]) + "\n" + headline(_, t), InlineKeyboardMarkup(rows) if rows else None)
+            await send(
+                context,
+                uid,
+                _("⚠️ 居民说 #{id} 没解决，已重新打开，请再看看。").format(id=t["id"])
+                + "\n"
+                + headline(_, t),
+                InlineKeyboardMarkup(rows) if rows else None,
+            )
 
 
 async def _task_message(context: Context, uid: int, t: Row, _intro: str = "") -> None:
@@ -181,8 +212,12 @@ async def _task_message(context: Context, uid: int, t: Row, _intro: str = "") ->
 
 # ---- the ticket buttons ---------------------------------------------------------------------
 ACTIONS = {
-    "acc": rules.Action.ACCEPT, "go": rules.Action.START, "done": rules.Action.RESOLVE,
-    "back": rules.Action.HAND_BACK, "ok": rules.Action.CONFIRM, "no": rules.Action.REOPEN,
+    "acc": rules.Action.ACCEPT,
+    "go": rules.Action.START,
+    "done": rules.Action.RESOLVE,
+    "back": rules.Action.HAND_BACK,
+    "ok": rules.Action.CONFIRM,
+    "no": rules.Action.REOPEN,
 }
 
 
@@ -303,15 +338,15 @@ async def _rate(update: Update, context: Context, tid: int, cb: callbacks.Callba
     async with rt.db.transaction() as tx:
         ok = await store.set_rating(tx, tid, user.id, stars)
         if ok:
-            await store.add_history(tx, tid, user.id, now_ts(rt), None, None,
-                                    "⭐" * stars)
+            await store.add_history(tx, tid, user.id, now_ts(rt), None, None, "⭐" * stars)
     if not ok:
         await _refuse(update, context, N_("已经评过分了，或者还不能评分。"))
         return
     _ = await tr_user(context, user)
     await answer_callback(update, _("谢谢！"))
-    await _edit(query, _("谢谢您的评分：{stars}。#{id} 已完成。").format(
-        stars="⭐" * stars, id=tid), None)
+    await _edit(
+        query, _("谢谢您的评分：{stars}。#{id} 已完成。").format(stars="⭐" * stars, id=tid), None
+    )
 
 
 async def _close(update: Update, context: Context, tid: int, cb: callbacks.Callback) -> None:
@@ -331,8 +366,9 @@ async def _close(update: Update, context: Context, tid: int, cb: callbacks.Callb
             return
         await answer_callback(update)
         rows = [[button(_(name), "clr", tid, key)] for key, name in rules.CLOSE_REASONS.items()]
-        await send(context, user.id, _("关闭 #{id}，原因是：").format(id=tid),
-                   InlineKeyboardMarkup(rows))
+        await send(
+            context, user.id, _("关闭 #{id}，原因是：").format(id=tid), InlineKeyboardMarkup(rows)
+        )
         return
     reason = cb.str_arg(1)
     if reason not in rules.CLOSE_REASONS:
@@ -343,8 +379,11 @@ async def _close(update: Update, context: Context, tid: int, cb: callbacks.Callb
         await _refuse(update, context, why or STALE)
         return
     await answer_callback(update, _("已关闭"))
-    await _edit(query, _("#{id} 已关闭：{reason}").format(
-        id=tid, reason=_(rules.CLOSE_REASONS[reason])), None)
+    await _edit(
+        query,
+        _("#{id} 已关闭：{reason}").format(id=tid, reason=_(rules.CLOSE_REASONS[reason])),
+        None,
+    )
     await _after_change(context, t, rules.Action.CLOSE, user.id)
 
 
@@ -369,10 +408,17 @@ async def _reassign(update: Update, context: Context, tid: int, cb: callbacks.Ca
             people.setdefault(row["id"], row)
     if cb.action == "asg":
         await answer_callback(update)
-        rows = [[button(p["first_name"][:30], "asgu", tid, uid)]
-                for uid, p in list(people.items())[:12] if uid != t["assignee_id"]]
-        await send(context, user.id, _("把 #{id} 改派给谁？").format(id=tid),
-                   InlineKeyboardMarkup(rows) if rows else None)
+        rows = [
+            [button(p["first_name"][:30], "asgu", tid, uid)]
+            for uid, p in list(people.items())[:12]
+            if uid != t["assignee_id"]
+        ]
+        await send(
+            context,
+            user.id,
+            _("把 #{id} 改派给谁？").format(id=tid),
+            InlineKeyboardMarkup(rows) if rows else None,
+        )
         return
     try:
         target = cb.int_arg(1)
@@ -388,11 +434,14 @@ async def _reassign(update: Update, context: Context, tid: int, cb: callbacks.Ca
         await _refuse(update, context, why or STALE)
         return
     await answer_callback(update, _("已改派"))
-    await _edit(query, _("#{id} 已改派给 {name}。").format(
-        id=tid, name=people[target]["first_name"]), None)
+    await _edit(
+        query, _("#{id} 已改派给 {name}。").format(id=tid, name=people[target]["first_name"]), None
+    )
     if previous and previous != target:
         _p = await tr_user(context, previous)
-        await send(context, previous, _p("#{id} 已由社区改派给别人，您不用再处理了。").format(id=tid))
+        await send(
+            context, previous, _p("#{id} 已由社区改派给别人，您不用再处理了。").format(id=tid)
+        )
     await _after_change(context, t2, rules.Action.REASSIGN, user.id)
 
 
@@ -415,12 +464,15 @@ async def plus_one(update: Update, context: Context, tid: int) -> bool:
     async with rt.db.transaction() as tx:
         new = await store.follow(tx, tid, user.id, now_ts(rt))
         if new:
-            await store.add_history(tx, tid, user.id, now_ts(rt), None, None,
-                                    "+1", internal=True)
+            await store.add_history(tx, tid, user.id, now_ts(rt), None, None, "+1", internal=True)
     await answer_callback(update, _("已记下"))
     n = await store.count_followers(rt.db, tid)
-    await reply(update, _("已记下：您也遇到了 #{id}（共 {n} 户）。进度会私信告诉您，不用重复报修。").format(
-        id=tid, n=n + 1))
+    await reply(
+        update,
+        _("已记下：您也遇到了 #{id}（共 {n} 户）。进度会私信告诉您，不用重复报修。").format(
+            id=tid, n=n + 1
+        ),
+    )
     return True
 
 
@@ -444,16 +496,22 @@ async def note_entry(update: Update, context: Context) -> int:
         return ConversationHandler.END
     rt = rt_of(context)
     t = await store.get_ticket(rt.db, tid)
-    why = NOT_FOUND if t is None else rules.check(
-        rules.Action.NOTE, t["status"], await actor_for(rt, user.id, t))
+    why = (
+        NOT_FOUND
+        if t is None
+        else rules.check(rules.Action.NOTE, t["status"], await actor_for(rt, user.id, t))
+    )
     if why:
         await _refuse(update, context, why)
         return ConversationHandler.END
     await answer_callback(update)
     context.user_data[NOTE_DRAFT] = {"ticket": tid, "internal": bool(internal)}  # type: ignore[index]
     _ = await tr_user(context, user)
-    text = (_("请写内部备注（居民看不到），也可以发一张照片。/cancel 取消") if internal
-            else _("请写给居民看的进展，也可以发一张照片。/cancel 取消"))
+    text = (
+        _("请写内部备注（居民看不到），也可以发一张照片。/cancel 取消")
+        if internal
+        else _("请写给居民看的进展，也可以发一张照片。/cancel 取消")
+    )
     await reply(update, text)
     return NOTE
 
@@ -467,8 +525,11 @@ async def note_got(update: Update, context: Context) -> int | None:
     draft = context.user_data.get(NOTE_DRAFT) or {}  # type: ignore[union-attr]
     rt = rt_of(context)
     t = await store.get_ticket(rt.db, draft.get("ticket", 0))
-    why = NOT_FOUND if t is None else rules.check(
-        rules.Action.NOTE, t["status"], await actor_for(rt, user.id, t))
+    why = (
+        NOT_FOUND
+        if t is None
+        else rules.check(rules.Action.NOTE, t["status"], await actor_for(rt, user.id, t))
+    )
     if why or t is None:
         context.user_data.pop(NOTE_DRAFT, None)  # type: ignore[union-attr]
         await reply(update, _(why or NOT_FOUND))
@@ -484,13 +545,16 @@ async def note_got(update: Update, context: Context) -> int | None:
         if photo:
             seq = await store.next_photo_seq(tx, t["id"])
             await store.add_photo(tx, t["id"], seq, photo, user.id, now)
-        await store.add_history(tx, t["id"], user.id, now, None, None,
-                                (text or "") + (" 📷" if photo else ""), internal)
+        await store.add_history(
+            tx, t["id"], user.id, now, None, None, (text or "") + (" 📷" if photo else ""), internal
+        )
     context.user_data.pop(NOTE_DRAFT, None)  # type: ignore[union-attr]
     await reply(update, _("已记录到 #{id}。").format(id=t["id"]))
     if not internal:
+
         def build(_r: Translate) -> str:
             return _r("#{id} 有新进展：{note}").format(id=t["id"], note=text or "📷")
+
         await tell_residents(context, t, build)
         if photo:
             for uid in {t["reporter_id"], *await store.followers(rt.db, t["id"])}:
@@ -584,8 +648,12 @@ async def tickets_command(update: Update, context: Context) -> None:
         return
     f, unknown = _filter_from_args(list(context.args or []))
     if unknown:
-        await reply(update, _("不认识：{words}。例：/tickets 待受理 21号楼 水管 超期").format(
-            words="、".join(unknown)))
+        await reply(
+            update,
+            _("不认识：{words}。例：/tickets 待受理 21号楼 水管 超期").format(
+                words="、".join(unknown)
+            ),
+        )
         return
     text, markup = await _tickets_view(context, _, community["id"], f, 0)
     await reply(update, text, reply_markup=markup)
@@ -595,8 +663,9 @@ def _tok(value: str | None) -> str:
     return value or "x"
 
 
-async def _tickets_view(context: Context, _: Translate, cid: int, f: store.Filter,
-                        page: int) -> tuple[str, InlineKeyboardMarkup]:
+async def _tickets_view(
+    context: Context, _: Translate, cid: int, f: store.Filter, page: int
+) -> tuple[str, InlineKeyboardMarkup]:
     rt = rt_of(context)
     total, rows = await store.search(rt.db, cid, f, now_ts(rt), page * PAGE, PAGE)
     pages = max(1, (total + PAGE - 1) // PAGE)
@@ -609,8 +678,11 @@ async def _tickets_view(context: Context, _: Translate, cid: int, f: store.Filte
         bits.append(category_name(_, f.category))
     if f.overdue:
         bits.append(_("超期"))
-    lines = [_("报修清单（{filters}）：共 {total} 条，第 {page}/{pages} 页").format(
-        filters="、".join(bits) or _("全部"), total=total, page=page + 1, pages=pages)]
+    lines = [
+        _("报修清单（{filters}）：共 {total} 条，第 {page}/{pages} 页").format(
+            filters="、".join(bits) or _("全部"), total=total, page=page + 1, pages=pages
+        )
+    ]
     now = rt.clock.now()
     buttons: list[list[InlineKeyboardButton]] = []
     for t in rows:
@@ -619,26 +691,36 @@ async def _tickets_view(context: Context, _: Translate, cid: int, f: store.Filte
         lines.append(headline(_, t) + late)
         buttons.append([button(_("📄 #{id} 详情").format(id=t["id"]), "v", t["id"])])
 
-    def pg(status: str | None, overdue: bool, to: int, building: str | None = f.building,
-           cat: str | None = f.category) -> str:
-        return callbacks.pack(FEATURE, "pg", cid, _tok(status), _tok(building), _tok(cat),
-                              int(overdue), to)
+    def pg(
+        status: str | None,
+        overdue: bool,
+        to: int,
+        building: str | None = f.building,
+        cat: str | None = f.category,
+    ) -> str:
+        return callbacks.pack(
+            FEATURE, "pg", cid, _tok(status), _tok(building), _tok(cat), int(overdue), to
+        )
 
     nav = []
     if page > 0:
-        nav.append(InlineKeyboardButton(_("⬅️ 上一页"), callback_data=pg(
-            f.status, f.overdue, page - 1)))
+        nav.append(
+            InlineKeyboardButton(_("⬅️ 上一页"), callback_data=pg(f.status, f.overdue, page - 1))
+        )
     if page + 1 < pages:
-        nav.append(InlineKeyboardButton(_("下一页 ➡️"), callback_data=pg(
-            f.status, f.overdue, page + 1)))
+        nav.append(
+            InlineKeyboardButton(_("下一页 ➡️"), callback_data=pg(f.status, f.overdue, page + 1))
+        )
     if nav:
         buttons.append(nav)
-    buttons.append([
-        InlineKeyboardButton(_("未完成"), callback_data=pg("open", False, 0)),
-        InlineKeyboardButton(_("待受理"), callback_data=pg("new", False, 0)),
-        InlineKeyboardButton(_("超期"), callback_data=pg(None, True, 0)),
-        InlineKeyboardButton(_("全部"), callback_data=pg(None, False, 0, None, None)),
-    ])
+    buttons.append(
+        [
+            InlineKeyboardButton(_("未完成"), callback_data=pg("open", False, 0)),
+            InlineKeyboardButton(_("待受理"), callback_data=pg("new", False, 0)),
+            InlineKeyboardButton(_("超期"), callback_data=pg(None, True, 0)),
+            InlineKeyboardButton(_("全部"), callback_data=pg(None, False, 0, None, None)),
+        ]
+    )
     return "\n".join(lines), InlineKeyboardMarkup(buttons)
 
 
@@ -660,7 +742,8 @@ async def tickets_page(update: Update, context: Context, cb: callbacks.Callback)
     await answer_callback(update)
     _ = await tr_user(context, user)
     text, markup = await _tickets_view(
-        context, _, cid, store.Filter(status, building, cat, overdue), page)
+        context, _, cid, store.Filter(status, building, cat, overdue), page
+    )
     await _edit(query, text, markup)
 
 
@@ -686,30 +769,56 @@ async def merge_command(update: Update, context: Context) -> None:
         await reply(update, _("只有社区工作人员可以合并报修。"))
         return
     if dup["status"] not in rules.OPEN or keep["status"] in rules.FINAL:
-        await reply(update, _("#{a} 必须还没完成，#{b} 不能已关闭或已确认。").format(
-            a=dup_id, b=keep_id))
+        await reply(
+            update, _("#{a} 必须还没完成，#{b} 不能已关闭或已确认。").format(a=dup_id, b=keep_id)
+        )
         return
     now = now_ts(rt)
     async with rt.db.transaction() as tx:
-        ok = await store.move(tx, dup_id, dup["status"], "closed", now,
-                              assignee_was=dup["assignee_id"], close_reason="dup",
-                              merged_into=keep_id)
+        ok = await store.move(
+            tx,
+            dup_id,
+            dup["status"],
+            "closed",
+            now,
+            assignee_was=dup["assignee_id"],
+            close_reason="dup",
+            merged_into=keep_id,
+        )
         if ok:
-            await store.add_history(tx, dup_id, user.id, now, dup["status"], "closed",
-                                    _("合并到 #{id}").format(id=keep_id))
-            await store.add_history(tx, keep_id, user.id, now, None, None,
-                                    _("合并了 #{id}").format(id=dup_id), internal=True)
+            await store.add_history(
+                tx,
+                dup_id,
+                user.id,
+                now,
+                dup["status"],
+                "closed",
+                _("合并到 #{id}").format(id=keep_id),
+            )
+            await store.add_history(
+                tx,
+                keep_id,
+                user.id,
+                now,
+                None,
+                None,
+                _("合并了 #{id}").format(id=dup_id),
+                internal=True,
+            )
             await store.move_followers(tx, dup_id, keep_id, dup["reporter_id"], now)
             await store.clear_offers(tx, dup_id)
             await cancel_jobs(rt, dup_id, tx)
     if not ok:
         await reply(update, _(STALE))
         return
-    await reply(update, _("已把 #{a} 合并到 #{b}，关注的居民也转过去了。").format(a=dup_id, b=keep_id))
+    await reply(
+        update, _("已把 #{a} 合并到 #{b}，关注的居民也转过去了。").format(a=dup_id, b=keep_id)
+    )
     after = await store.get_ticket(rt.db, dup_id)
     assert after is not None
-    await status_changed(context, after, _("与 #{id} 是同一个问题，之后会通知您 #{id} 的进度。").format(
-        id=keep_id))
+    await status_changed(
+        context, after, _("与 #{id} 是同一个问题，之后会通知您 #{id} 的进度。").format(id=keep_id)
+    )
 
 
 # ---- escalation -------------------------------------------------------------------------------
@@ -740,9 +849,12 @@ async def escalate(app: Application, job: ScheduledJob) -> None:  # type: ignore
             people = [grid["id"]]
             text = N_("⏰ 报修 #{id} 还没有人接单，请您安排一下：")
             later = datetime.fromtimestamp(t["created_at"], UTC) + rules.ACCEPT_ESCALATE_AFTER
-            await rt.scheduler.schedule(JOB_KIND, max(later, rt.clock.now()),
-                                        {"ticket": tid, "stage": "accept2"},
-                                        key=f"repair_accept:{tid}")
+            await rt.scheduler.schedule(
+                JOB_KIND,
+                max(later, rt.clock.now()),
+                {"ticket": tid, "stage": "accept2"},
+                key=f"repair_accept:{tid}",
+            )
         else:
             people = await staff_ids(rt, cid)
             text = N_("⚠️ 报修 #{id} 很久没人接单，请社区安排：")
@@ -751,18 +863,23 @@ async def escalate(app: Application, job: ScheduledJob) -> None:  # type: ignore
             return
         people = [t["assignee_id"], *await staff_ids(rt, cid)]
         text = N_("⏰ 报修 #{id} 已超过处理期限，还没解决，请跟进：")
-        await rt.scheduler.schedule(JOB_KIND, rt.clock.now() + rules.RESOLVE_REPEAT,
-                                    {"ticket": tid, "stage": "resolve"},
-                                    key=f"repair_resolve:{tid}")
+        await rt.scheduler.schedule(
+            JOB_KIND,
+            rt.clock.now() + rules.RESOLVE_REPEAT,
+            {"ticket": tid, "stage": "resolve"},
+            key=f"repair_resolve:{tid}",
+        )
     else:
         log.warning("unknown repair escalation stage %r", stage)
         return
-    await store.add_history(rt.db, tid, None, now_ts(rt), None, None, f"⏰ {stage}",
-                            internal=True)
+    await store.add_history(rt.db, tid, None, now_ts(rt), None, None, f"⏰ {stage}", internal=True)
     for uid in dict.fromkeys(p for p in people if p):
         _ = await tr_user(context, uid)
         actor = await actor_for(rt, uid, t)
         rows = worker_buttons(_, t, actor)
-        await send(context, uid, _(text).format(id=tid) + "\n" + headline(_, t),
-                   InlineKeyboardMarkup(rows) if rows else None)
-
+        await send(
+            context,
+            uid,
+            _(text).format(id=tid) + "\n" + headline(_, t),
+            InlineKeyboardMarkup(rows) if rows else None,
+        )

@@ -52,8 +52,14 @@ async def remember_user(update: Update, context: Context) -> None:
     try:
         if seen.get(user.id) != fingerprint:
             # One statement for both (a first private message used to cost two writes).
-            await cstore.upsert_user(rt.db, user.id, user.first_name or "", user.username,
-                                     user.language_code, started=start)
+            await cstore.upsert_user(
+                rt.db,
+                user.id,
+                user.first_name or "",
+                user.username,
+                user.language_code,
+                started=start,
+            )
             seen[user.id] = fingerprint
         elif start:
             await cstore.mark_started(rt.db, user.id)
@@ -155,8 +161,9 @@ async def can_manage_group(rt: Runtime, bot: Bot, chat_id: int, user_id: int) ->
     if rt.is_admin(user_id):
         return True
     group = await cstore.get_group(rt.db, chat_id)
-    if group is not None and "staff" in await cstore.roles_of(rt.db, user_id,
-                                                               group["community_id"]):
+    if group is not None and "staff" in await cstore.roles_of(
+        rt.db, user_id, group["community_id"]
+    ):
         return True
     return await is_group_admin(bot, chat_id, user_id)
 
@@ -167,8 +174,9 @@ async def staff_communities(rt: Runtime, user_id: int) -> list[Row]:
     return await cstore.communities_with_role(rt.db, user_id, "staff")
 
 
-async def acting_community(update: Update, context: Context, _: Translate, *roles: str,
-                           refusal: str | None = None) -> Row | None:
+async def acting_community(
+    update: Update, context: Context, _: Translate, *roles: str, refusal: str | None = None
+) -> Row | None:
     """The community a staff-type command acts on, after the server-side role check.
 
     In a group: the group's community. In private: the user's only community where they hold
@@ -255,8 +263,11 @@ async def answer_callback(update: Update, text: str | None = None, *, alert: boo
 async def refuse_callback(update: Update, context: Context, exc: BadCallback | str) -> None:
     """A button we did not make, or from an old message: say so, change nothing, log it."""
     user = update.effective_user
-    log.warning("refused callback %r from user %s: %s",
-                update.callback_query.data if update.callback_query else None,
-                user.id if user else None, exc)
+    log.warning(
+        "refused callback %r from user %s: %s",
+        update.callback_query.data if update.callback_query else None,
+        user.id if user else None,
+        exc,
+    )
     _ = await tr_user(context, user) if user else translator(DEFAULT_LANG)
     await answer_callback(update, _("这个按钮已失效，请重新打开菜单。"), alert=True)

@@ -45,7 +45,7 @@ declare("sort", N_("查垃圾分类：/sort 电池"), Audience.EVERYONE, order=4
 declare("practice", N_("垃圾分类小练习（私聊）"), Audience.EVERYONE, order=41)
 declare("sort_unknown", N_("查不到的垃圾（大家问得最多的）"), Audience.STAFF, order=40)
 
-F = "so"   # look-up buttons: 1|so|i|<item index>|<name check>
+F = "so"  # look-up buttons: 1|so|i|<item index>|<name check>
 FP = "pr"  # practice buttons: 1|pr|a|<round>|<question>|<category>
 PRACTICE = "practice"  # user_data key
 PRACTICE_LEN = 10
@@ -106,7 +106,8 @@ def item_button(_: Translate, lang: str, item: Item) -> InlineKeyboardButton:
     index = _item_index()[item.name]
     return InlineKeyboardButton(
         kb_text(lang, item.name),
-        callback_data=callbacks.pack(F, "i", index, _name_check(item.name)))
+        callback_data=callbacks.pack(F, "i", index, _name_check(item.name)),
+    )
 
 
 def _short(query: str, limit: int = 30) -> str:
@@ -117,9 +118,12 @@ def _short(query: str, limit: int = 30) -> str:
 # ---- rendering -----------------------------------------------------------------------------
 def render_item(_: Translate, lang: str, item: Item, advice: str | None = None) -> str:
     tip = KnowledgeBase.get().categories[item.category].tip
-    lines = [_("{name} → {category}").format(name=kb_text(lang, item.name),
-                                              category=category_label(_, item.category)),
-             _("💡 原因：{reason}").format(reason=kb_text(lang, item.reason))]
+    lines = [
+        _("{name} → {category}").format(
+            name=kb_text(lang, item.name), category=category_label(_, item.category)
+        ),
+        _("💡 原因：{reason}").format(reason=kb_text(lang, item.reason)),
+    ]
     if advice:
         lines.append(_("👉 怎么做：{advice}").format(advice=kb_text(lang, advice)))
     if item.note:
@@ -128,8 +132,9 @@ def render_item(_: Translate, lang: str, item: Item, advice: str | None = None) 
     return "\n".join(lines)
 
 
-def render(_: Translate, lang: str, result: LookupResult
-           ) -> tuple[str, InlineKeyboardMarkup | None]:
+def render(
+    _: Translate, lang: str, result: LookupResult
+) -> tuple[str, InlineKeyboardMarkup | None]:
     """Text (and candidate buttons) for one look-up result."""
     if result.status in ("exact", "synonym") and result.item is not None:
         return render_item(_, lang, result.item), None
@@ -139,42 +144,55 @@ def render(_: Translate, lang: str, result: LookupResult
         # Name what the person asked about ("沙发"), then the class's advice once.
         text = _("{item}属于{name}。\n👉 {advice}").format(
             item=kb_text(lang, result.matched or result.query_normalized),
-            name=kb_text(lang, result.special.name), advice=kb_text(lang, result.special.advice))
+            name=kb_text(lang, result.special.name),
+            advice=kb_text(lang, result.special.advice),
+        )
         return text, None
     if result.status == "category" and result.category is not None:
         info = result.category
         text = _("{name} 就是 {category}。\n{explain}\n🗑 投放提示：{tip}").format(
-            name=kb_text(lang, result.query_normalized), category=category_label(_, info.code),
-            explain=kb_text(lang, info.explain), tip=kb_text(lang, info.tip))
+            name=kb_text(lang, result.query_normalized),
+            category=category_label(_, info.code),
+            explain=kb_text(lang, info.explain),
+            tip=kb_text(lang, info.tip),
+        )
         return text, None
     if result.status == "fuzzy" and result.candidates:
         # Not an answer: ask, and let the person pick; no category is shown here.
-        markup = InlineKeyboardMarkup(
-            [[item_button(_, lang, item)] for item in result.candidates])
-        return _("没有完全对上「{query}」。您是不是想问：").format(query=_short(result.query)), markup
+        markup = InlineKeyboardMarkup([[item_button(_, lang, item)] for item in result.candidates])
+        return _("没有完全对上「{query}」。您是不是想问：").format(
+            query=_short(result.query)
+        ), markup
     if result.status == "empty":
         return _("请告诉我要查的东西，例如：/sort 电池"), None
-    return _("抱歉，没找到「{query}」🙏 我已经记下来了，工作人员会补上。\n"
-             "可以换个说法试试，比如“塑料瓶”“剩饭”“电池”。").format(
-        query=_short(result.query)), None
+    return _(
+        "抱歉，没找到「{query}」🙏 我已经记下来了，工作人员会补上。\n"
+        "可以换个说法试试，比如“塑料瓶”“剩饭”“电池”。"
+    ).format(query=_short(result.query)), None
 
 
-async def answer_query(update: Update, context: Context, query: str, *,
-                       typed_freely: bool = False) -> None:
+async def answer_query(
+    update: Update, context: Context, query: str, *, typed_freely: bool = False
+) -> None:
     rt = rt_of(context)
     _ = await tr_chat(update, context)
     lang = await chat_lang(update, context)
     result = lookup(query)
     if result.status == "unknown":
-        key = normalize(query)[:MAX_LOGGED_CHARS * 4]
+        key = normalize(query)[: MAX_LOGGED_CHARS * 4]
         if not typed_freely or len(key) <= MAX_LOGGED_CHARS or _ASKS_ABOUT_RUBBISH.search(key):
             await store.log_unknown(rt.db, key, rt.clock.now().timestamp())
             log.info("unknown sorting query %r", key)
         if typed_freely:
             # Free text in private might not be a question about rubbish at all.
             # Not echoed: it may be long, or personal (an address typed after /cancel).
-            await reply(update, _("抱歉，我没看懂。想查垃圾分类，直接发物品名称就行，"
-                                  "比如“电池”。其他功能请发送 /help。"))
+            await reply(
+                update,
+                _(
+                    "抱歉，我没看懂。想查垃圾分类，直接发物品名称就行，"
+                    "比如“电池”。其他功能请发送 /help。"
+                ),
+            )
             return
     text, markup = render(_, lang, result)
     await reply(update, text, reply_markup=markup)
@@ -238,9 +256,12 @@ async def sort_unknown(update: Update, context: Context) -> None:
 # ---- practice ------------------------------------------------------------------------------
 def category_keyboard(_: Translate, feature: str, *head: int | str) -> InlineKeyboardMarkup:
     """Four big category buttons, two per row: callback `1|<feature>|a|<head…>|<code>`."""
-    buttons = [InlineKeyboardButton(category_label(_, c),
-                                    callback_data=callbacks.pack(feature, "a", *head, c.value))
-               for c in Category]
+    buttons = [
+        InlineKeyboardButton(
+            category_label(_, c), callback_data=callbacks.pack(feature, "a", *head, c.value)
+        )
+        for c in Category
+    ]
     return InlineKeyboardMarkup([buttons[:2], buttons[2:]])
 
 
@@ -251,20 +272,30 @@ async def _ask(update: Update, context: Context, state: dict) -> None:
     lang = await user_lang(rt_of(context), user.id, user.language_code)
     n = state["i"]
     name = state["q"][n]
-    await reply(update, _("第 {n}/{total} 题：{item} 是什么垃圾？").format(
-        n=n + 1, total=len(state["q"]), item=kb_text(lang, name)),
-        reply_markup=category_keyboard(_, FP, state["id"], n))
+    await reply(
+        update,
+        _("第 {n}/{total} 题：{item} 是什么垃圾？").format(
+            n=n + 1, total=len(state["q"]), item=kb_text(lang, name)
+        ),
+        reply_markup=category_keyboard(_, FP, state["id"], n),
+    )
 
 
 async def practice_command(update: Update, context: Context) -> None:
     _ = await tr_chat(update, context)
     if not is_private(update):
-        await reply(update, _("小练习在私聊里做，点下面的按钮开始吧！"),
-                    reply_markup=link_button(_("✏️ 开始练习"), deep_link(context, "practice")))
+        await reply(
+            update,
+            _("小练习在私聊里做，点下面的按钮开始吧！"),
+            reply_markup=link_button(_("✏️ 开始练习"), deep_link(context, "practice")),
+        )
         return
-    state = {"id": random.randint(1, 999_999),
-             "q": [item.name for item in practice_questions(random.Random(), PRACTICE_LEN)],
-             "i": 0, "score": 0}
+    state = {
+        "id": random.randint(1, 999_999),
+        "q": [item.name for item in practice_questions(random.Random(), PRACTICE_LEN)],
+        "i": 0,
+        "score": 0,
+    }
     context.user_data[PRACTICE] = state  # type: ignore[index]
     await reply(update, _("✏️ 垃圾分类小练习：{n} 道题，选出正确的垃圾桶！").format(n=PRACTICE_LEN))
     await _ask(update, context, state)
@@ -292,35 +323,48 @@ async def practice_button(update: Update, context: Context) -> None:
     if chosen == item.category:
         state["score"] += 1
         verdict = _("✅ 答对了！{name} → {category}").format(
-            name=kb_text(lang, item.name), category=category_label(_, item.category))
+            name=kb_text(lang, item.name), category=category_label(_, item.category)
+        )
     else:
         verdict = _("❌ 差一点！{name} 是 {category}").format(
-            name=kb_text(lang, item.name), category=category_label(_, item.category))
+            name=kb_text(lang, item.name), category=category_label(_, item.category)
+        )
     await answer_callback(update)
     await query.edit_message_text(
-        verdict + "\n" + _("💡 原因：{reason}").format(reason=kb_text(lang, item.reason)))
+        verdict + "\n" + _("💡 原因：{reason}").format(reason=kb_text(lang, item.reason))
+    )
     state["i"] += 1
     if state["i"] < len(state["q"]):
         await _ask(update, context, state)
         return
     score, total = state["score"], len(state["q"])
     context.user_data.pop(PRACTICE, None)  # type: ignore[union-attr]
-    cheer = (_("🏆 满分！你是垃圾分类小专家！") if score == total
-             else _("👍 很不错，再练一次会更棒！") if score * 2 >= total
-             else _("💪 加油！多练几次就会了。"))
-    await reply(update, _("练习结束：答对 {score}/{total} 题。").format(score=score, total=total)
-                + "\n" + cheer + "\n" + _("再来一次请发送 /practice"))
+    cheer = (
+        _("🏆 满分！你是垃圾分类小专家！")
+        if score == total
+        else _("👍 很不错，再练一次会更棒！")
+        if score * 2 >= total
+        else _("💪 加油！多练几次就会了。")
+    )
+    await reply(
+        update,
+        _("练习结束：答对 {score}/{total} 题。").format(score=score, total=total)
+        + "\n"
+        + cheer
+        + "\n"
+        + _("再来一次请发送 /practice"),
+    )
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("sort", sort_command))
     app.add_handler(CommandHandler("sort_unknown", sort_unknown))
     app.add_handler(CommandHandler("practice", practice_command))
-    app.add_handler(CommandHandler("start", practice_command,
-                                   filters.Regex(r"^/start practice$")))
+    app.add_handler(CommandHandler("start", practice_command, filters.Regex(r"^/start practice$")))
     app.add_handler(CallbackQueryHandler(sort_button, pattern=callbacks.pattern(F)))
     app.add_handler(CallbackQueryHandler(practice_button, pattern=callbacks.pattern(FP)))
     # Last in group 0 of the features (see FEATURES in bot/app.py): conversations that are
     # waiting for text get it first; only text nobody wanted is read as a question.
-    app.add_handler(MessageHandler(
-        filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, sort_text))
+    app.add_handler(
+        MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, sort_text)
+    )

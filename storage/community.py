@@ -9,8 +9,13 @@ from storage.db import Executor, Row
 
 # ---- users -------------------------------------------------------------------------------
 async def upsert_user(
-    ex: Executor, user_id: int, first_name: str, username: str | None, tg_lang: str | None,
-    *, started: bool = False,
+    ex: Executor,
+    user_id: int,
+    first_name: str,
+    username: str | None,
+    tg_lang: str | None,
+    *,
+    started: bool = False,
 ) -> None:
     """Keep the users row current; `started` also does `mark_started` in the same statement.
 
@@ -55,8 +60,9 @@ async def mark_blocked(ex: Executor, user_id: int) -> None:
 
 # ---- communities and groups ----------------------------------------------------------------
 async def get_or_create_community(ex: Executor, name: str) -> int:
-    await ex.execute("INSERT INTO communities (name) VALUES (?) ON CONFLICT(name) DO NOTHING",
-                     (name,))
+    await ex.execute(
+        "INSERT INTO communities (name) VALUES (?) ON CONFLICT(name) DO NOTHING", (name,)
+    )
     return int(await ex.fetchval("SELECT id FROM communities WHERE name = ?", (name,)))
 
 
@@ -122,11 +128,13 @@ async def get_or_create_household(
         "ON CONFLICT(community_id, building, unit, room) DO NOTHING",
         (community_id, building, unit, room),
     )
-    return int(await ex.fetchval(
-        "SELECT id FROM households WHERE community_id = ? AND building = ? AND unit = ? "
-        "AND room = ?",
-        (community_id, building, unit, room),
-    ))
+    return int(
+        await ex.fetchval(
+            "SELECT id FROM households WHERE community_id = ? AND building = ? AND unit = ? "
+            "AND room = ?",
+            (community_id, building, unit, room),
+        )
+    )
 
 
 async def set_resident(
@@ -189,7 +197,8 @@ async def occupied_buildings(ex: Executor, community_id: int) -> list[str]:
                        WHERE community_id = :c AND building > b.building)
                FROM b WHERE b.building IS NOT NULL)
            SELECT building FROM b WHERE building IS NOT NULL""",
-        {"c": community_id})
+        {"c": community_id},
+    )
     return [r["building"] for r in rows]
 
 
@@ -203,10 +212,12 @@ async def household_members(ex: Executor, household_id: int) -> list[Row]:
 
 async def count_households(ex: Executor, community_id: int) -> int:
     """Households with at least one registered member."""
-    return int(await ex.fetchval(
-        "SELECT count(DISTINCT household_id) FROM residents WHERE community_id = ?",
-        (community_id,),
-    ))
+    return int(
+        await ex.fetchval(
+            "SELECT count(DISTINCT household_id) FROM residents WHERE community_id = ?",
+            (community_id,),
+        )
+    )
 
 
 # ---- roles, skills and grid ----------------------------------------------------------------
@@ -270,9 +281,7 @@ async def revoke_role(ex: Executor, community_id: int, user_id: int, role: str) 
     return n == 1
 
 
-async def add_skills(
-    ex: Executor, community_id: int, user_id: int, skills: Iterable[str]
-) -> None:
+async def add_skills(ex: Executor, community_id: int, user_id: int, skills: Iterable[str]) -> None:
     await ex.executemany(
         "INSERT INTO volunteer_skills (community_id, user_id, skill) VALUES (?, ?, ?) "
         "ON CONFLICT DO NOTHING",
@@ -282,8 +291,7 @@ async def add_skills(
 
 async def skills_of(ex: Executor, community_id: int, user_id: int) -> list[str]:
     rows = await ex.fetchall(
-        "SELECT skill FROM volunteer_skills WHERE community_id = ? AND user_id = ? "
-        "ORDER BY skill",
+        "SELECT skill FROM volunteer_skills WHERE community_id = ? AND user_id = ? ORDER BY skill",
         (community_id, user_id),
     )
     return [r["skill"] for r in rows]

@@ -41,7 +41,8 @@ _TEMPORARY = ("locked", "busy", "full", "disk i/o", "unable to open")
 
 def is_temporary(exc: BaseException | None) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and any(
-        word in str(exc).lower() for word in _TEMPORARY)
+        word in str(exc).lower() for word in _TEMPORARY
+    )
 
 
 class Executor(Protocol):

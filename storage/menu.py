@@ -11,18 +11,22 @@ from storage.db import Executor, Row
 
 
 # ---- rounds -----------------------------------------------------------------------------------
-async def create_draft(ex: Executor, community_id: int, created_by: int, now: float,
-                       items: Iterable[str]) -> int | None:
+async def create_draft(
+    ex: Executor, community_id: int, created_by: int, now: float, items: Iterable[str]
+) -> int | None:
     """A new draft with the default items; None when the community already has one active."""
     try:
         rid = await ex.insert(
             "INSERT INTO menu_rounds (community_id, created_by, created_at, max_picks) "
-            "VALUES (?, ?, ?, ?)", (community_id, created_by, now, rules.DEFAULT_K))
+            "VALUES (?, ?, ?, ?)",
+            (community_id, created_by, now, rules.DEFAULT_K),
+        )
     except sqlite3.IntegrityError:
         return None
     await ex.executemany(
         "INSERT INTO menu_items (round_id, position, name) VALUES (?, ?, ?)",
-        [(rid, pos, name) for pos, name in enumerate(items, start=1)])
+        [(rid, pos, name) for pos, name in enumerate(items, start=1)],
+    )
     return rid
 
 
@@ -34,35 +38,49 @@ async def active_round(ex: Executor, community_id: int) -> Row | None:
     """The draft or open round of a community (at most one, by a unique index)."""
     return await ex.fetchone(
         "SELECT * FROM menu_rounds WHERE community_id = ? AND status IN ('draft', 'open')",
-        (community_id,))
+        (community_id,),
+    )
 
 
 async def current_round(ex: Executor, community_id: int) -> Row | None:
     """The open round, else the last closed one."""
     return await ex.fetchone(
         "SELECT * FROM menu_rounds WHERE community_id = ? AND status IN ('open', 'closed') "
-        "ORDER BY status = 'open' DESC, id DESC LIMIT 1", (community_id,))
+        "ORDER BY status = 'open' DESC, id DESC LIMIT 1",
+        (community_id,),
+    )
 
 
 async def last_closed(ex: Executor, community_id: int) -> Row | None:
     return await ex.fetchone(
         "SELECT * FROM menu_rounds WHERE community_id = ? AND status = 'closed' "
-        "ORDER BY id DESC LIMIT 1", (community_id,))
+        "ORDER BY id DESC LIMIT 1",
+        (community_id,),
+    )
 
 
-async def settle(ex: Executor, round_id: int, *, max_picks: int, per_person: bool,
-                 live: bool, deadline: float | None) -> bool:
+async def settle(
+    ex: Executor,
+    round_id: int,
+    *,
+    max_picks: int,
+    per_person: bool,
+    live: bool,
+    deadline: float | None,
+) -> bool:
     n = await ex.execute(
         "UPDATE menu_rounds SET max_picks = ?, per_person = ?, live = ?, deadline = ? "
         "WHERE id = ? AND status = 'draft'",
-        (max_picks, int(per_person), int(live), deadline, round_id))
+        (max_picks, int(per_person), int(live), deadline, round_id),
+    )
     return n == 1
 
 
 async def open_round(ex: Executor, round_id: int, now: float) -> bool:
     n = await ex.execute(
         "UPDATE menu_rounds SET status = 'open', opened_at = ? WHERE id = ? AND status = 'draft'",
-        (now, round_id))
+        (now, round_id),
+    )
     return n == 1
 
 
@@ -70,7 +88,8 @@ async def close_round(ex: Executor, round_id: int, now: float) -> bool:
     """open → closed; False if it was not open (already closed: idempotent)."""
     n = await ex.execute(
         "UPDATE menu_rounds SET status = 'closed', closed_at = ? WHERE id = ? AND status = 'open'",
-        (now, round_id))
+        (now, round_id),
+    )
     return n == 1
 
 
@@ -87,53 +106,74 @@ async def mark_posted(ex: Executor, round_id: int) -> None:
 async def items(ex: Executor, round_id: int) -> list[Row]:
     return await ex.fetchall(
         "SELECT * FROM menu_items WHERE round_id = ? AND removed = 0 ORDER BY position, id",
-        (round_id,))
+        (round_id,),
+    )
 
 
 async def get_item(ex: Executor, round_id: int, item_id: int) -> Row | None:
     return await ex.fetchone(
         "SELECT * FROM menu_items WHERE id = ? AND round_id = ? AND removed = 0",
-        (item_id, round_id))
+        (item_id, round_id),
+    )
 
 
 async def editable(ex: Executor, round_id: int) -> bool:
     """Items change only while the round is a draft and nobody has ordered."""
     row = await ex.fetchone(
         "SELECT status, EXISTS (SELECT 1 FROM menu_orders WHERE round_id = r.id) AS ordered "
-        "FROM menu_rounds r WHERE id = ?", (round_id,))
+        "FROM menu_rounds r WHERE id = ?",
+        (round_id,),
+    )
     return row is not None and row["status"] == "draft" and not row["ordered"]
 
 
 async def add_item(ex: Executor, round_id: int, name: str) -> int:
     pos = await ex.fetchval(
-        "SELECT coalesce(max(position), 0) + 1 FROM menu_items WHERE round_id = ?", (round_id,))
+        "SELECT coalesce(max(position), 0) + 1 FROM menu_items WHERE round_id = ?", (round_id,)
+    )
     return await ex.insert(
-        "INSERT INTO menu_items (round_id, position, name) VALUES (?, ?, ?)",
-        (round_id, pos, name))
+        "INSERT INTO menu_items (round_id, position, name) VALUES (?, ?, ?)", (round_id, pos, name)
+    )
 
 
 async def rename_item(ex: Executor, round_id: int, item_id: int, name: str) -> bool:
-    return await ex.execute(
-        "UPDATE menu_items SET name = ? WHERE id = ? AND round_id = ? AND removed = 0",
-        (name, item_id, round_id)) == 1
+    return (
+        await ex.execute(
+            "UPDATE menu_items SET name = ? WHERE id = ? AND round_id = ? AND removed = 0",
+            (name, item_id, round_id),
+        )
+        == 1
+    )
 
 
 async def describe_item(ex: Executor, round_id: int, item_id: int, text: str) -> bool:
-    return await ex.execute(
-        "UPDATE menu_items SET description = ? WHERE id = ? AND round_id = ? AND removed = 0",
-        (text, item_id, round_id)) == 1
+    return (
+        await ex.execute(
+            "UPDATE menu_items SET description = ? WHERE id = ? AND round_id = ? AND removed = 0",
+            (text, item_id, round_id),
+        )
+        == 1
+    )
 
 
 async def remove_item(ex: Executor, round_id: int, item_id: int) -> bool:
-    return await ex.execute(
-        "UPDATE menu_items SET removed = 1 WHERE id = ? AND round_id = ? AND removed = 0",
-        (item_id, round_id)) == 1
+    return (
+        await ex.execute(
+            "UPDATE menu_items SET removed = 1 WHERE id = ? AND round_id = ? AND removed = 0",
+            (item_id, round_id),
+        )
+        == 1
+    )
 
 
 async def set_progress(ex: Executor, round_id: int, item_id: int, progress: str) -> bool:
-    return await ex.execute(
-        "UPDATE menu_items SET progress = ? WHERE id = ? AND round_id = ? AND removed = 0",
-        (progress, item_id, round_id)) == 1
+    return (
+        await ex.execute(
+            "UPDATE menu_items SET progress = ? WHERE id = ? AND round_id = ? AND removed = 0",
+            (progress, item_id, round_id),
+        )
+        == 1
+    )
 
 
 # ---- orders -----------------------------------------------------------------------------------
@@ -146,54 +186,74 @@ def voter_key(*, household_id: int, user_id: int | None, per_person: bool, paper
 @dataclass(frozen=True)
 class Placed:
     ok: bool
-    reason: str = ""            # closed | too_many | unknown_item
-    replaced: bool = False      # an earlier order of this voter was replaced
+    reason: str = ""  # closed | too_many | unknown_item
+    replaced: bool = False  # an earlier order of this voter was replaced
     version: int = 0
 
 
-async def place_order(tx: Executor, round_id: int, *, household_id: int, user_id: int | None,
-                      picks: list[int], now: float, paper: bool = False,
-                      entered_by: int | None = None) -> Placed:
+async def place_order(
+    tx: Executor,
+    round_id: int,
+    *,
+    household_id: int,
+    user_id: int | None,
+    picks: list[int],
+    now: float,
+    paper: bool = False,
+    entered_by: int | None = None,
+) -> Placed:
     """Check and write in one transaction: round open, before deadline, items valid, ≤ K."""
     rnd = await get_round(tx, round_id)
-    if rnd is None or rnd["status"] != "open" or (
-            rnd["deadline"] is not None and now >= rnd["deadline"]):
+    if (
+        rnd is None
+        or rnd["status"] != "open"
+        or (rnd["deadline"] is not None and now >= rnd["deadline"])
+    ):
         return Placed(False, "closed")
     valid = [r["id"] for r in await items(tx, round_id)]
     problem = rules.check_order(picks, rnd["max_picks"], valid)
     if problem is not None:
         return Placed(False, str(problem))
-    voter = voter_key(household_id=household_id, user_id=user_id,
-                      per_person=bool(rnd["per_person"]), paper=paper)
+    voter = voter_key(
+        household_id=household_id, user_id=user_id, per_person=bool(rnd["per_person"]), paper=paper
+    )
     before = await tx.fetchone(
-        "SELECT id, version FROM menu_orders WHERE round_id = ? AND voter = ?", (round_id, voter))
+        "SELECT id, version FROM menu_orders WHERE round_id = ? AND voter = ?", (round_id, voter)
+    )
     if before is None:
         order_id = await tx.insert(
             "INSERT INTO menu_orders (round_id, voter, household_id, user_id, entered_by, paper, "
             "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (round_id, voter, household_id, user_id, entered_by, int(paper), now))
+            (round_id, voter, household_id, user_id, entered_by, int(paper), now),
+        )
         version = 1
     else:
         order_id, version = before["id"], before["version"] + 1
         await tx.execute(
             "UPDATE menu_orders SET user_id = ?, entered_by = ?, paper = ?, version = ?, "
             "updated_at = ? WHERE id = ?",
-            (user_id, entered_by, int(paper), version, now, order_id))
+            (user_id, entered_by, int(paper), version, now, order_id),
+        )
         await tx.execute("DELETE FROM menu_picks WHERE order_id = ?", (order_id,))
-    await tx.executemany("INSERT INTO menu_picks (order_id, item_id) VALUES (?, ?)",
-                         [(order_id, i) for i in picks])
+    await tx.executemany(
+        "INSERT INTO menu_picks (order_id, item_id) VALUES (?, ?)", [(order_id, i) for i in picks]
+    )
     return Placed(True, replaced=before is not None, version=version)
 
 
 async def order_of(ex: Executor, round_id: int, voter: str) -> tuple[Row | None, list[int]]:
     row = await ex.fetchone(
         "SELECT o.*, u.first_name FROM menu_orders o LEFT JOIN users u ON u.id = o.user_id "
-        "WHERE o.round_id = ? AND o.voter = ?", (round_id, voter))
+        "WHERE o.round_id = ? AND o.voter = ?",
+        (round_id, voter),
+    )
     if row is None:
         return None, []
     picks = await ex.fetchall(
         "SELECT p.item_id FROM menu_picks p JOIN menu_items i ON i.id = p.item_id "
-        "WHERE p.order_id = ? ORDER BY i.position", (row["id"],))
+        "WHERE p.order_id = ? ORDER BY i.position",
+        (row["id"],),
+    )
     return row, [p["item_id"] for p in picks]
 
 
@@ -203,21 +263,25 @@ async def counts(ex: Executor, round_id: int, community_id: int) -> rules.Counts
         "SELECT p.item_id, h.building, count(DISTINCT o.household_id) AS n "
         "FROM menu_orders o JOIN menu_picks p ON p.order_id = o.id "
         "JOIN households h ON h.id = o.household_id WHERE o.round_id = ? GROUP BY 1, 2",
-        (round_id,))
+        (round_id,),
+    )
     participants = await ex.fetchall(
         "SELECT h.building, count(DISTINCT o.household_id) AS n FROM menu_orders o "
         "JOIN households h ON h.id = o.household_id WHERE o.round_id = ? GROUP BY 1",
-        (round_id,))
+        (round_id,),
+    )
     # Registered households, plus households known only from a paper order.
     known = await ex.fetchall(
         "SELECT h.building, count(*) AS n FROM households h WHERE h.id IN ("
         " SELECT household_id FROM residents WHERE community_id = ?"
         " UNION SELECT household_id FROM menu_orders WHERE round_id = ?) GROUP BY 1",
-        (community_id, round_id))
+        (community_id, round_id),
+    )
     return rules.Counts(
         {(r["item_id"], r["building"]): r["n"] for r in cells},
         {r["building"]: r["n"] for r in participants},
-        {r["building"]: r["n"] for r in known})
+        {r["building"]: r["n"] for r in known},
+    )
 
 
 async def results(ex: Executor, round_id: int, community_id: int) -> rules.Results:
@@ -231,32 +295,42 @@ async def orders_for_export(ex: Executor, round_id: int) -> list[Row]:
         "group_concat(i.name, '、') AS items FROM menu_orders o "
         "JOIN households h ON h.id = o.household_id "
         "LEFT JOIN menu_picks p ON p.order_id = o.id LEFT JOIN menu_items i ON i.id = p.item_id "
-        "WHERE o.round_id = ? GROUP BY o.id ORDER BY h.building, h.unit, h.room", (round_id,))
+        "WHERE o.round_id = ? GROUP BY o.id ORDER BY h.building, h.unit, h.room",
+        (round_id,),
+    )
 
 
-async def members_without_order(ex: Executor, round_id: int, community_id: int,
-                                per_person: bool) -> list[Row]:
+async def members_without_order(
+    ex: Executor, round_id: int, community_id: int, per_person: bool
+) -> list[Row]:
     """Residents to remind: started the bot, not blocked, household (or self) not ordered."""
-    mine = ("o.user_id = r.user_id OR (o.paper = 1 AND o.household_id = r.household_id)"
-            if per_person else "o.household_id = r.household_id")
+    mine = (
+        "o.user_id = r.user_id OR (o.paper = 1 AND o.household_id = r.household_id)"
+        if per_person
+        else "o.household_id = r.household_id"
+    )
     return await ex.fetchall(
         "SELECT r.user_id, r.household_id FROM residents r JOIN users u ON u.id = r.user_id "
         "WHERE r.community_id = ? AND u.started = 1 AND u.blocked = 0 AND NOT EXISTS ("
         f" SELECT 1 FROM menu_orders o WHERE o.round_id = ? AND ({mine})) ORDER BY r.user_id",
-        (community_id, round_id))
+        (community_id, round_id),
+    )
 
 
 # ---- comments and suggestions -----------------------------------------------------------------
-async def add_comment(ex: Executor, round_id: int, item_id: int | None, user_id: int,
-                      text: str, now: float) -> int:
+async def add_comment(
+    ex: Executor, round_id: int, item_id: int | None, user_id: int, text: str, now: float
+) -> int:
     return await ex.insert(
         "INSERT INTO menu_comments (round_id, item_id, user_id, text, at) VALUES (?, ?, ?, ?, ?)",
-        (round_id, item_id, user_id, text, now))
+        (round_id, item_id, user_id, text, now),
+    )
 
 
 async def comments(ex: Executor, round_id: int) -> list[Row]:
     return await ex.fetchall(
         "SELECT c.*, i.name AS item_name FROM menu_comments c "
         "LEFT JOIN menu_items i ON i.id = c.item_id WHERE c.round_id = ? "
-        "ORDER BY c.item_id IS NOT NULL, i.position, c.id", (round_id,))
-
+        "ORDER BY c.item_id IS NOT NULL, i.position, c.id",
+        (round_id,),
+    )

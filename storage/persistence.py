@@ -23,7 +23,8 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
     def __init__(self, db: Database, update_interval: float = 5) -> None:
         super().__init__(
             store_data=PersistenceInput(
-                bot_data=False, chat_data=False, user_data=True, callback_data=False),
+                bot_data=False, chat_data=False, user_data=True, callback_data=False
+            ),
             update_interval=update_interval,
         )
         self.db = db
@@ -53,17 +54,21 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
                 await tx.executemany(
                     "INSERT INTO user_drafts (user_id, data) VALUES (?, ?) "
                     "ON CONFLICT(user_id) DO UPDATE SET data = excluded.data",
-                    [(uid, data) for uid, data in drafts.items() if data is not None])
+                    [(uid, data) for uid, data in drafts.items() if data is not None],
+                )
                 await tx.executemany(
                     "DELETE FROM user_drafts WHERE user_id = ?",
-                    [(uid,) for uid, data in drafts.items() if data is None])
+                    [(uid,) for uid, data in drafts.items() if data is None],
+                )
                 await tx.executemany(
                     "INSERT INTO conversations (name, key, state) VALUES (?, ?, ?) "
                     "ON CONFLICT(name, key) DO UPDATE SET state = excluded.state",
-                    [(n, k, v) for (n, k), v in states.items() if v is not None])
+                    [(n, k, v) for (n, k), v in states.items() if v is not None],
+                )
                 await tx.executemany(
                     "DELETE FROM conversations WHERE name = ? AND key = ?",
-                    [(n, k) for (n, k), v in states.items() if v is None])
+                    [(n, k) for (n, k), v in states.items() if v is None],
+                )
         except BaseException as exc:
             self._batch = None if self._batch is batch else self._batch
             batch.set_exception(exc)
@@ -104,7 +109,8 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
     async def get_conversations(self, name: str) -> ConversationDict:
         await self.db.open()
         rows = await self.db.fetchall(
-            "SELECT key, state FROM conversations WHERE name = ?", (name,))
+            "SELECT key, state FROM conversations WHERE name = ?", (name,)
+        )
         return {tuple(json.loads(r["key"])): json.loads(r["state"]) for r in rows}
 
     async def update_conversation(
@@ -112,7 +118,8 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
     ) -> None:
         encoded_key = json.dumps(list(key))
         self._pending_states[(name, encoded_key)] = (
-            None if new_state is None else json.dumps(new_state))
+            None if new_state is None else json.dumps(new_state)
+        )
         await self._write()
 
     # Not stored: bot_data, chat_data, callback_data.

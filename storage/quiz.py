@@ -9,13 +9,15 @@ from typing import Any
 from storage.db import Executor, Row
 
 
-async def create_game(ex: Executor, chat_id: int, opened_by: int, now: float,
-                      state: dict[str, Any]) -> int | None:
+async def create_game(
+    ex: Executor, chat_id: int, opened_by: int, now: float, state: dict[str, Any]
+) -> int | None:
     """A new active game; None when the group already has one (unique index)."""
     try:
         return await ex.insert(
             "INSERT INTO quiz_games (chat_id, state, opened_by, opened_at) VALUES (?, ?, ?, ?)",
-            (chat_id, json.dumps(state, ensure_ascii=False), opened_by, now))
+            (chat_id, json.dumps(state, ensure_ascii=False), opened_by, now),
+        )
     except sqlite3.IntegrityError:
         return None
 
@@ -26,37 +28,62 @@ async def get_game(ex: Executor, game_id: int) -> Row | None:
 
 async def active_game(ex: Executor, chat_id: int) -> Row | None:
     return await ex.fetchone(
-        "SELECT * FROM quiz_games WHERE chat_id = ? AND status = 'active'", (chat_id,))
+        "SELECT * FROM quiz_games WHERE chat_id = ? AND status = 'active'", (chat_id,)
+    )
 
 
 async def save_state(ex: Executor, game_id: int, state: dict[str, Any]) -> None:
-    await ex.execute("UPDATE quiz_games SET state = ? WHERE id = ? AND status = 'active'",
-                     (json.dumps(state, ensure_ascii=False), game_id))
+    await ex.execute(
+        "UPDATE quiz_games SET state = ? WHERE id = ? AND status = 'active'",
+        (json.dumps(state, ensure_ascii=False), game_id),
+    )
 
 
 async def set_lobby_message(ex: Executor, game_id: int, message_id: int) -> None:
-    await ex.execute("UPDATE quiz_games SET lobby_message_id = ? WHERE id = ?",
-                     (message_id, game_id))
+    await ex.execute(
+        "UPDATE quiz_games SET lobby_message_id = ? WHERE id = ?", (message_id, game_id)
+    )
 
 
-async def finish(ex: Executor, game_id: int, chat_id: int, now: float, state: dict[str, Any],
-                 players: list[dict[str, Any]], missed: dict[str, int],
-                 winner_id: int | None) -> bool:
+async def finish(
+    ex: Executor,
+    game_id: int,
+    chat_id: int,
+    now: float,
+    state: dict[str, Any],
+    players: list[dict[str, Any]],
+    missed: dict[str, int],
+    winner_id: int | None,
+) -> bool:
     """Close the game and keep its results; False if it was already finished."""
     n = await ex.execute(
         "UPDATE quiz_games SET status = 'finished', state = ?, finished_at = ? "
         "WHERE id = ? AND status = 'active'",
-        (json.dumps(state, ensure_ascii=False), now, game_id))
+        (json.dumps(state, ensure_ascii=False), now, game_id),
+    )
     if n != 1:
         return False
     await ex.executemany(
         "INSERT INTO quiz_scores (game_id, chat_id, user_id, name, position, n_right, n_wrong, won) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [(game_id, chat_id, p["user_id"], p["name"], p["position"], p["right"], p["wrong"],
-          int(p["user_id"] == winner_id)) for p in players])
+        [
+            (
+                game_id,
+                chat_id,
+                p["user_id"],
+                p["name"],
+                p["position"],
+                p["right"],
+                p["wrong"],
+                int(p["user_id"] == winner_id),
+            )
+            for p in players
+        ],
+    )
     await ex.executemany(
         "INSERT INTO quiz_missed (game_id, chat_id, item, n) VALUES (?, ?, ?, ?)",
-        [(game_id, chat_id, item, n) for item, n in missed.items()])
+        [(game_id, chat_id, item, n) for item, n in missed.items()],
+    )
     return True
 
 
@@ -64,13 +91,16 @@ async def discard(ex: Executor, game_id: int, now: float) -> bool:
     """End a game that never started (lobby): nothing to keep."""
     n = await ex.execute(
         "UPDATE quiz_games SET status = 'finished', finished_at = ? "
-        "WHERE id = ? AND status = 'active'", (now, game_id))
+        "WHERE id = ? AND status = 'active'",
+        (now, game_id),
+    )
     return n == 1
 
 
 async def turn_seconds(ex: Executor, chat_id: int, default: int) -> int:
-    value = await ex.fetchval("SELECT turn_seconds FROM quiz_settings WHERE chat_id = ?",
-                              (chat_id,))
+    value = await ex.fetchval(
+        "SELECT turn_seconds FROM quiz_settings WHERE chat_id = ?", (chat_id,)
+    )
     return int(value) if value is not None else default
 
 
@@ -78,7 +108,8 @@ async def set_turn_seconds(ex: Executor, chat_id: int, seconds: int) -> None:
     await ex.execute(
         "INSERT INTO quiz_settings (chat_id, turn_seconds) VALUES (?, ?) "
         "ON CONFLICT(chat_id) DO UPDATE SET turn_seconds = excluded.turn_seconds",
-        (chat_id, seconds))
+        (chat_id, seconds),
+    )
 
 
 async def leaderboard(ex: Executor, chat_id: int, limit: int = 10) -> list[Row]:
@@ -86,15 +117,22 @@ async def leaderboard(ex: Executor, chat_id: int, limit: int = 10) -> list[Row]:
         "SELECT user_id, MAX(name) AS name, COUNT(*) AS games, SUM(won) AS wins, "
         "SUM(n_right) AS n_right, SUM(n_wrong) AS n_wrong FROM quiz_scores WHERE chat_id = ? "
         "GROUP BY user_id ORDER BY wins DESC, n_right DESC, n_wrong ASC, user_id LIMIT ?",
-        (chat_id, limit))
+        (chat_id, limit),
+    )
 
 
 async def most_missed(ex: Executor, chat_id: int, limit: int = 10) -> list[Row]:
     return await ex.fetchall(
         "SELECT item, SUM(n) AS n FROM quiz_missed WHERE chat_id = ? "
-        "GROUP BY item ORDER BY n DESC, item LIMIT ?", (chat_id, limit))
+        "GROUP BY item ORDER BY n DESC, item LIMIT ?",
+        (chat_id, limit),
+    )
 
 
 async def games_played(ex: Executor, chat_id: int) -> int:
-    return int(await ex.fetchval(
-        "SELECT COUNT(DISTINCT game_id) FROM quiz_scores WHERE chat_id = ?", (chat_id,)) or 0)
+    return int(
+        await ex.fetchval(
+            "SELECT COUNT(DISTINCT game_id) FROM quiz_scores WHERE chat_id = ?", (chat_id,)
+        )
+        or 0
+    )

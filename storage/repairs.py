@@ -24,14 +24,28 @@ class NewTicket:
     share_phone: bool
 
 
-async def create_ticket(ex: Executor, t: NewTicket, photos: Iterable[str], now: float,
-                        due_at: float) -> int:
+async def create_ticket(
+    ex: Executor, t: NewTicket, photos: Iterable[str], now: float, due_at: float
+) -> int:
     ticket_id = await ex.insert(
         "INSERT INTO repair_tickets (community_id, reporter_id, household_id, category, "
         "building, unit, place, description, show_identity, share_phone, status, created_at, "
         "updated_at, due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?)",
-        (t.community_id, t.reporter_id, t.household_id, t.category, t.building, t.unit,
-         t.place, t.description, int(t.show_identity), int(t.share_phone), now, now, due_at),
+        (
+            t.community_id,
+            t.reporter_id,
+            t.household_id,
+            t.category,
+            t.building,
+            t.unit,
+            t.place,
+            t.description,
+            int(t.show_identity),
+            int(t.share_phone),
+            now,
+            now,
+            due_at,
+        ),
     )
     for seq, file_id in enumerate(photos, start=1):
         await add_photo(ex, ticket_id, seq, file_id, t.reporter_id, now)
@@ -39,8 +53,9 @@ async def create_ticket(ex: Executor, t: NewTicket, photos: Iterable[str], now: 
     return ticket_id
 
 
-async def add_photo(ex: Executor, ticket_id: int, seq: int, file_id: str, user_id: int,
-                    now: float) -> None:
+async def add_photo(
+    ex: Executor, ticket_id: int, seq: int, file_id: str, user_id: int, now: float
+) -> None:
     await ex.execute(
         "INSERT INTO repair_photos (ticket_id, seq, file_id, added_by, at) VALUES (?, ?, ?, ?, ?)",
         (ticket_id, seq, file_id, user_id, now),
@@ -48,13 +63,17 @@ async def add_photo(ex: Executor, ticket_id: int, seq: int, file_id: str, user_i
 
 
 async def next_photo_seq(ex: Executor, ticket_id: int) -> int:
-    return int(await ex.fetchval(
-        "SELECT coalesce(max(seq), 0) + 1 FROM repair_photos WHERE ticket_id = ?", (ticket_id,)))
+    return int(
+        await ex.fetchval(
+            "SELECT coalesce(max(seq), 0) + 1 FROM repair_photos WHERE ticket_id = ?", (ticket_id,)
+        )
+    )
 
 
 async def photos(ex: Executor, ticket_id: int) -> list[Row]:
     return await ex.fetchall(
-        "SELECT * FROM repair_photos WHERE ticket_id = ? ORDER BY seq", (ticket_id,))
+        "SELECT * FROM repair_photos WHERE ticket_id = ? ORDER BY seq", (ticket_id,)
+    )
 
 
 async def get_ticket(ex: Executor, ticket_id: int) -> Row | None:
@@ -70,9 +89,16 @@ async def get_ticket(ex: Executor, ticket_id: int) -> Row | None:
     )
 
 
-async def add_history(ex: Executor, ticket_id: int, actor_id: int | None, now: float,
-                      from_status: str | None, to_status: str | None, note: str = "",
-                      internal: bool = False) -> None:
+async def add_history(
+    ex: Executor,
+    ticket_id: int,
+    actor_id: int | None,
+    now: float,
+    from_status: str | None,
+    to_status: str | None,
+    note: str = "",
+    internal: bool = False,
+) -> None:
     await ex.execute(
         "INSERT INTO repair_history (ticket_id, actor_id, at, from_status, to_status, note, "
         "internal) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -99,14 +125,29 @@ async def claim(ex: Executor, ticket_id: int, user_id: int, now: float, due_at: 
     return n == 1
 
 
-async def move(ex: Executor, ticket_id: int, from_status: str, to_status: str, now: float,
-               *, assignee_was: int | None = None, **fields: object) -> bool:
+async def move(
+    ex: Executor,
+    ticket_id: int,
+    from_status: str,
+    to_status: str,
+    now: float,
+    *,
+    assignee_was: int | None = None,
+    **fields: object,
+) -> bool:
     """Compare-and-set the status and assignee (plus the given columns).
 
     False when the ticket moved on, or changed hands, since the caller read it.
     """
-    allowed = {"assignee_id", "accepted_at", "resolved_at", "due_at", "close_reason",
-               "merged_into", "rating"}
+    allowed = {
+        "assignee_id",
+        "accepted_at",
+        "resolved_at",
+        "due_at",
+        "close_reason",
+        "merged_into",
+        "rating",
+    }
     if not set(fields) <= allowed:
         raise ValueError(f"unknown ticket fields {set(fields) - allowed}")
     sets = "".join(f", {name} = ?" for name in fields)
@@ -139,17 +180,20 @@ async def follow(ex: Executor, ticket_id: int, user_id: int, now: float) -> bool
 
 async def followers(ex: Executor, ticket_id: int) -> list[int]:
     rows = await ex.fetchall(
-        "SELECT user_id FROM repair_followers WHERE ticket_id = ? ORDER BY at", (ticket_id,))
+        "SELECT user_id FROM repair_followers WHERE ticket_id = ? ORDER BY at", (ticket_id,)
+    )
     return [r["user_id"] for r in rows]
 
 
 async def count_followers(ex: Executor, ticket_id: int) -> int:
-    return int(await ex.fetchval(
-        "SELECT count(*) FROM repair_followers WHERE ticket_id = ?", (ticket_id,)))
+    return int(
+        await ex.fetchval("SELECT count(*) FROM repair_followers WHERE ticket_id = ?", (ticket_id,))
+    )
 
 
-async def move_followers(ex: Executor, from_id: int, into_id: int, reporter_of_from: int,
-                         now: float) -> None:
+async def move_followers(
+    ex: Executor, from_id: int, into_id: int, reporter_of_from: int, now: float
+) -> None:
     """Merge: the duplicate's followers, and its reporter, now follow the kept request."""
     await ex.execute(
         "INSERT INTO repair_followers (ticket_id, user_id, at) "
@@ -168,8 +212,9 @@ async def move_followers(ex: Executor, from_id: int, into_id: int, reporter_of_f
 
 
 # ---- lists ---------------------------------------------------------------------------------
-async def open_similar(ex: Executor, community_id: int, building: str, category: str,
-                       limit: int = 3) -> list[Row]:
+async def open_similar(
+    ex: Executor, community_id: int, building: str, category: str, limit: int = 3
+) -> list[Row]:
     return await ex.fetchall(
         "SELECT * FROM repair_tickets WHERE community_id = ? AND category = ? AND building = ? "
         "AND status IN ('new', 'assigned', 'in_progress') ORDER BY id DESC LIMIT ?",
@@ -209,14 +254,15 @@ async def unaccepted_for_grid(ex: Executor, user_id: int, limit: int = 10) -> li
 
 @dataclass(frozen=True)
 class Filter:
-    status: str | None = None      # a status, or 'open'
+    status: str | None = None  # a status, or 'open'
     building: str | None = None
     category: str | None = None
     overdue: bool = False
 
 
-async def search(ex: Executor, community_id: int, f: Filter, now: float, offset: int,
-                 limit: int) -> tuple[int, list[Row]]:
+async def search(
+    ex: Executor, community_id: int, f: Filter, now: float, offset: int, limit: int
+) -> tuple[int, list[Row]]:
     where = ["community_id = ?"]
     params: list[object] = [community_id]
     if f.status == "open" or (f.overdue and not f.status):
@@ -243,8 +289,9 @@ async def search(ex: Executor, community_id: int, f: Filter, now: float, offset:
 
 
 # ---- offers to volunteers and the grid worker ---------------------------------------------------
-async def add_offer(ex: Executor, ticket_id: int, user_id: int, chat_id: int,
-                    message_id: int) -> None:
+async def add_offer(
+    ex: Executor, ticket_id: int, user_id: int, chat_id: int, message_id: int
+) -> None:
     await ex.execute(
         "INSERT INTO repair_offers (ticket_id, user_id, chat_id, message_id) VALUES (?, ?, ?, ?) "
         "ON CONFLICT DO NOTHING",
@@ -257,10 +304,13 @@ async def offers(ex: Executor, ticket_id: int) -> list[Row]:
 
 
 async def was_offered(ex: Executor, ticket_id: int, user_id: int) -> bool:
-    return await ex.fetchval(
-        "SELECT 1 FROM repair_offers WHERE ticket_id = ? AND user_id = ? LIMIT 1",
-        (ticket_id, user_id),
-    ) is not None
+    return (
+        await ex.fetchval(
+            "SELECT 1 FROM repair_offers WHERE ticket_id = ? AND user_id = ? LIMIT 1",
+            (ticket_id, user_id),
+        )
+        is not None
+    )
 
 
 async def clear_offers(ex: Executor, ticket_id: int) -> None:

@@ -10,10 +10,13 @@ async def log_unknown(ex: Executor, query: str, now: float) -> None:
     await ex.execute(
         "INSERT INTO sorting_unknown (query, first_asked, last_asked) VALUES (?, ?, ?) "
         "ON CONFLICT(query) DO UPDATE SET asked = asked + 1, last_asked = excluded.last_asked",
-        (query, now, now))
+        (query, now, now),
+    )
 
 
 async def top_unknown(ex: Executor, limit: int = 20) -> list[Row]:
     return await ex.fetchall(
         "SELECT query, asked, last_asked FROM sorting_unknown "
-        "ORDER BY asked DESC, last_asked DESC LIMIT ?", (limit,))
+        "ORDER BY asked DESC, last_asked DESC LIMIT ?",
+        (limit,),
+    )

@@ -74,26 +74,35 @@ async def personal_patterns(sim: Simulator) -> list[tuple[str, re.Pattern[str]]]
     found: list[tuple[str, re.Pattern[str]]] = [("phone number", PHONE)]
     rows = await db.fetchall(
         "SELECT DISTINCT h.building, h.unit, h.room FROM households h "
-        "JOIN residents r ON r.household_id = h.id")
+        "JOIN residents r ON r.household_id = h.id"
+    )
     for row in rows:
         b, u, room = (re.escape(str(row[k])) for k in ("building", "unit", "room"))
-        for pattern in (rf"{room}\s*室", rf"{u}\s*单元\s*{room}(?!\d)",
-                        rf"(?<!\d){b}\s*-\s*{u}\s*-\s*{room}(?!\d)",
-                        rf"{b}\s*(?:号楼|栋|幢)\s*{u}\s*单元\s*{room}"):
-            found.append((f"room {row['building']}-{row['unit']}-{row['room']}",
-                          re.compile(pattern)))
-    phones = await db.fetchall("SELECT phone FROM residents WHERE phone IS NOT NULL AND phone != ''")
+        for pattern in (
+            rf"{room}\s*室",
+            rf"{u}\s*单元\s*{room}(?!\d)",
+            rf"(?<!\d){b}\s*-\s*{u}\s*-\s*{room}(?!\d)",
+            rf"{b}\s*(?:号楼|栋|幢)\s*{u}\s*单元\s*{room}",
+        ):
+            found.append(
+                (f"room {row['building']}-{row['unit']}-{row['room']}", re.compile(pattern))
+            )
+    phones = await db.fetchall(
+        "SELECT phone FROM residents WHERE phone IS NOT NULL AND phone != ''"
+    )
     for row in phones:
         found.append(("registered phone", re.compile(re.escape(str(row["phone"])))))
-    tables = {r["name"] for r in await db.fetchall(
-        "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    tables = {
+        r["name"] for r in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
     if "repair_tickets" in tables:
         names = await db.fetchall(
             "SELECT DISTINCT u.first_name AS name FROM repair_tickets t "
             "JOIN users u ON u.id = t.reporter_id WHERE t.show_identity = 0 "
             "UNION SELECT DISTINCT r.display_name FROM repair_tickets t "
             "JOIN residents r ON r.user_id = t.reporter_id AND r.community_id = t.community_id "
-            "WHERE t.show_identity = 0")
+            "WHERE t.show_identity = 0"
+        )
         for row in names:
             name = str(row["name"] or "").strip()
             if len(name) >= 2:
@@ -179,8 +188,13 @@ async def setup_community(sim: Simulator, group: Chat, name: str = "锡林社区
     return cid
 
 
-async def register(sim: Simulator, person: Person, address: str, name: str | None = None,
-                   community_id: int | None = None) -> None:
+async def register(
+    sim: Simulator,
+    person: Person,
+    address: str,
+    name: str | None = None,
+    community_id: int | None = None,
+) -> None:
     """Full registration through the private conversation."""
     chat = sim.private(person)
     start = f"/start reg-{community_id}" if community_id else "/register"

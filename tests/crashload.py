@@ -71,11 +71,16 @@ async def prepare(db_path: str, seed: int, n_steps: int) -> dict[str, Any]:
         reply = await sim.send(STAFF, group, "3天后")
         reply = await sim.press(STAFF, reply, "开始点单")
         round_id = int(await sim.rt.db.fetchval("SELECT id FROM menu_rounds WHERE status='open'"))
-        items = [r["name"] for r in await sim.rt.db.fetchall(
-            "SELECT name FROM menu_items WHERE round_id = ? AND removed = 0 ORDER BY position",
-            (round_id,))]
-        k = int(await sim.rt.db.fetchval("SELECT max_picks FROM menu_rounds WHERE id = ?",
-                                         (round_id,)))
+        items = [
+            r["name"]
+            for r in await sim.rt.db.fetchall(
+                "SELECT name FROM menu_items WHERE round_id = ? AND removed = 0 ORDER BY position",
+                (round_id,),
+            )
+        ]
+        k = int(
+            await sim.rt.db.fetchval("SELECT max_picks FROM menu_rounds WHERE id = ?", (round_id,))
+        )
         start = sim.clock.now().astimezone(sim.config.tz)
         for n in range(1, NOTICES + 1):
             at = start + timedelta(minutes=2 + 3 * n)
@@ -86,8 +91,14 @@ async def prepare(db_path: str, seed: int, n_steps: int) -> dict[str, Any]:
         now = sim.clock.now().timestamp()
     finally:
         await sim.stop()
-    return {"seed": seed, "round": round_id, "items": items, "k": k, "now": now,
-            "steps": plan_steps(random.Random(seed), n_steps, len(items), k)}
+    return {
+        "seed": seed,
+        "round": round_id,
+        "items": items,
+        "k": k,
+        "now": now,
+        "steps": plan_steps(random.Random(seed), n_steps, len(items), k),
+    }
 
 
 def plan_steps(rng: random.Random, n: int, n_items: int, k: int) -> list[dict[str, Any]]:
@@ -101,8 +112,14 @@ def plan_steps(rng: random.Random, n: int, n_items: int, k: int) -> list[dict[st
         elif roll < 0.47:
             tag = f"T{i}"
             filed.append(tag)
-            steps.append({"do": "file", "who": rng.randrange(len(VOTERS)), "tag": tag,
-                          "kind": rng.choice(REPAIR_KINDS)})
+            steps.append(
+                {
+                    "do": "file",
+                    "who": rng.randrange(len(VOTERS)),
+                    "tag": tag,
+                    "kind": rng.choice(REPAIR_KINDS),
+                }
+            )
         elif roll < 0.57 and filed:
             tag = filed.pop(rng.randrange(len(filed)))
             steps.append({"do": "take", "tag": tag, "first": rng.randrange(2)})
@@ -138,8 +155,9 @@ class Child:
     async def order(self, step: dict[str, Any]) -> dict[str, Any]:
         person = VOTERS[step["who"]]
         wanted = {self.items[n] for n in step["picks"]}
-        reply = await self.sim.send(person, self.sim.private(person),
-                                    f"/start menu-{self.plan['round']}")
+        reply = await self.sim.send(
+            person, self.sim.private(person), f"/start menu-{self.plan['round']}"
+        )
         screen = reply.last_with_buttons()
         if screen is None:
             raise StepFailed(f"no order screen: {reply.text!r}")
@@ -147,9 +165,14 @@ class Child:
             buttons = [b for row in self.sim.current(screen).buttons for b in row]
             # Look at the screen like a person: un-pick first, so the K limit never bites.
             wrong = sorted(
-                (b for b in buttons if b["text"][:1] in "☑☐"
-                 and (b["text"].startswith("☑") != (b["text"][2:] in wanted))),
-                key=lambda b: not b["text"].startswith("☑"))
+                (
+                    b
+                    for b in buttons
+                    if b["text"][:1] in "☑☐"
+                    and (b["text"].startswith("☑") != (b["text"][2:] in wanted))
+                ),
+                key=lambda b: not b["text"].startswith("☑"),
+            )
             if not wrong:
                 break
             await self.sim.press(person, screen, data=wrong[0]["callback_data"])
@@ -179,16 +202,17 @@ class Child:
     async def take(self, step: dict[str, Any]) -> dict[str, Any]:
         # The volunteers press 接单 on the offer they were sent (rebuilt after a restart).
         tid = await self.sim.rt.db.fetchval(
-            "SELECT min(id) FROM repair_tickets WHERE description LIKE ?",
-            (f"%[{step['tag']}]%",))
+            "SELECT min(id) FROM repair_tickets WHERE description LIKE ?", (f"%[{step['tag']}]%",)
+        )
         if tid is None:
             raise StepFailed(f"no ticket for {step['tag']}")
         order = VOLUNTEERS if step["first"] == 0 else VOLUNTEERS[::-1]
         got: dict[str, bool] = {}
         said: list[str] = []
         for volunteer in order:
-            reply = await self.sim.press(volunteer, None, data=f"1|rq|acc|{tid}",
-                                         chat=self.sim.private(volunteer))
+            reply = await self.sim.press(
+                volunteer, None, data=f"1|rq|acc|{tid}", chat=self.sim.private(volunteer)
+            )
             alerts = reply.alerts()
             if not alerts:
                 raise StepFailed(f"accept not answered: {reply.text!r}")
@@ -198,8 +222,9 @@ class Child:
 
     async def game(self, step: dict[str, Any]) -> dict[str, Any]:
         sim, db, chat = self.sim, self.sim.rt.db, self.quiz_group
-        row = await db.fetchone("SELECT * FROM quiz_games WHERE chat_id = ? AND status = 'active'",
-                                (chat.id,))
+        row = await db.fetchone(
+            "SELECT * FROM quiz_games WHERE chat_id = ? AND status = 'active'", (chat.id,)
+        )
         if row is None:
             await sim.send(KIDS[0], chat, "/quiz")
             return {"opened": True}
@@ -256,15 +281,16 @@ async def pending_not_queued(sim: Simulator) -> list[int]:
 
     horizon = (sim.clock.now() + WINDOW).timestamp()
     rows = await sim.rt.db.fetchall(
-        "SELECT id FROM jobs WHERE status = 'pending' AND run_at <= ?", (horizon,))
+        "SELECT id FROM jobs WHERE status = 'pending' AND run_at <= ?", (horizon,)
+    )
     queued = set(sim.rt.scheduler._queued)
     return [r["id"] for r in rows if r["id"] not in queued]
 
 
-async def child_main(db_path: str, plan: dict[str, Any], start: int, now: float, stop: int,
-                     finish: bool) -> int:
-    sim = Simulator(db_path, admins=(ADMIN_ID,),
-                    clock=FakeClock(datetime.fromtimestamp(now, UTC)))
+async def child_main(
+    db_path: str, plan: dict[str, Any], start: int, now: float, stop: int, finish: bool
+) -> int:
+    sim = Simulator(db_path, admins=(ADMIN_ID,), clock=FakeClock(datetime.fromtimestamp(now, UTC)))
 
     def record(call: ApiCall) -> None:  # what reached "Telegram", before the bot hears back
         if call.method == "sendMessage" and call.chat_id is not None and call.chat_id < 0:
@@ -333,8 +359,9 @@ class Journal:
         return max(self.acks, default=-1) + 1
 
 
-def check(db_path: str, plan: dict[str, Any], journal: Journal, *, final: bool = False
-          ) -> list[str]:
+def check(
+    db_path: str, plan: dict[str, Any], journal: Journal, *, final: bool = False
+) -> list[str]:
     """Every invariant the issue names; returns the violations (empty when all hold)."""
     problems: list[str] = list(journal.failures)
     steps = plan["steps"]
@@ -349,48 +376,68 @@ def check(db_path: str, plan: dict[str, Any], journal: Journal, *, final: bool =
                 problems.append(f"run {n}: pending jobs not queued again: {missing}")
 
         # Menu: one order per household, holding what its last acknowledged order said.
-        household = {r["user_id"]: f"h{r['household_id']}" for r in q(
-            "SELECT user_id, household_id FROM residents")}
+        household = {
+            r["user_id"]: f"h{r['household_id']}"
+            for r in q("SELECT user_id, household_id FROM residents")
+        }
         picks: dict[str, set[str]] = defaultdict(set)
-        for r in q("SELECT o.voter, i.name FROM menu_orders o JOIN menu_picks p "
-                   "ON p.order_id = o.id JOIN menu_items i ON i.id = p.item_id "
-                   "WHERE o.round_id = ?", (plan["round"],)):
+        for r in q(
+            "SELECT o.voter, i.name FROM menu_orders o JOIN menu_picks p "
+            "ON p.order_id = o.id JOIN menu_items i ON i.id = p.item_id "
+            "WHERE o.round_id = ?",
+            (plan["round"],),
+        ):
             picks[r["voter"]].add(r["name"])
-        for r in q("SELECT voter, count(*) AS n FROM menu_orders WHERE round_id = ? "
-                   "GROUP BY voter HAVING n > 1", (plan["round"],)):
+        for r in q(
+            "SELECT voter, count(*) AS n FROM menu_orders WHERE round_id = ? "
+            "GROUP BY voter HAVING n > 1",
+            (plan["round"],),
+        ):
             problems.append(f"household {r['voter']} counted {r['n']} times")
         for who in range(len(VOTERS)):
             person = VOTERS[who]
-            mine = [i for i, s in enumerate(steps) if s["do"] == "order" and s["who"] == who
-                    and journal.begins[i]]
+            mine = [
+                i
+                for i, s in enumerate(steps)
+                if s["do"] == "order" and s["who"] == who and journal.begins[i]
+            ]
             acked = [i for i in mine if i in journal.acks]
             if not acked:
                 continue
             last = acked[-1]
-            allowed = [{plan["items"][n] for n in steps[i]["picks"]}
-                       for i in [last] + [i for i in mine if i > last]]
+            allowed = [
+                {plan["items"][n] for n in steps[i]["picks"]}
+                for i in [last] + [i for i in mine if i > last]
+            ]
             have = picks.get(household[person.id], set())
             if have not in allowed:
-                problems.append(f"{person.first_name}: order {sorted(have)} but acknowledged "
-                                f"{sorted(allowed[0])} (step {last})")
+                problems.append(
+                    f"{person.first_name}: order {sorted(have)} but acknowledged "
+                    f"{sorted(allowed[0])} (step {last})"
+                )
 
         # Repairs: every acknowledged request is there; one attempt files at most one.
         for ack in journal.acks.values():
             if ack["do"] != "file":
                 continue
-            row = q("SELECT description FROM repair_tickets WHERE id = ?",
-                    (ack["ticket"],)).fetchone()
+            row = q(
+                "SELECT description FROM repair_tickets WHERE id = ?", (ack["ticket"],)
+            ).fetchone()
             if row is None or f"[{ack['tag']}]" not in row["description"]:
                 problems.append(f"acknowledged request #{ack['ticket']} ({ack['tag']}) lost")
         for i, step in enumerate(steps):
             if step["do"] == "file" and journal.begins[i]:
-                n = q("SELECT count(*) FROM repair_tickets WHERE description LIKE ?",
-                      (f"%[{step['tag']}]%",)).fetchone()[0]
+                n = q(
+                    "SELECT count(*) FROM repair_tickets WHERE description LIKE ?",
+                    (f"%[{step['tag']}]%",),
+                ).fetchone()[0]
                 if n > journal.begins[i]:
                     problems.append(f"{step['tag']}: {n} requests from {journal.begins[i]} tries")
         # Exactly one assignee, and it is the volunteer who was told "好的".
-        for r in q("SELECT ticket_id, count(*) AS n FROM repair_history "
-                   "WHERE to_status = 'assigned' GROUP BY ticket_id HAVING n > 1"):
+        for r in q(
+            "SELECT ticket_id, count(*) AS n FROM repair_history "
+            "WHERE to_status = 'assigned' GROUP BY ticket_id HAVING n > 1"
+        ):
             problems.append(f"request #{r['ticket_id']} assigned {r['n']} times")
         winners: dict[int, set[int]] = defaultdict(set)
         for ack in journal.acks.values():
@@ -401,10 +448,15 @@ def check(db_path: str, plan: dict[str, Any], journal: Journal, *, final: bool =
             # No winner acknowledged: an attempt cut by a kill may have taken it unseen.
             expected = who or {v.id for v in VOLUNTEERS}
             if len(who) > 1 or row is None or row["assignee_id"] not in expected:
-                said = [a["said"] for a in journal.acks.values()
-                        if a["do"] == "take" and a["ticket"] == tid]
-                problems.append(f"request #{tid}: told {sorted(who)} they took it, "
-                                f"assignee is {row and row['assignee_id']}; said {said}")
+                said = [
+                    a["said"]
+                    for a in journal.acks.values()
+                    if a["do"] == "take" and a["ticket"] == tid
+                ]
+                problems.append(
+                    f"request #{tid}: told {sorted(who)} they took it, "
+                    f"assignee is {row and row['assignee_id']}; said {said}"
+                )
 
         # Game: every acknowledged move is in the game, none applied twice, no game stuck.
         games = {r["id"]: r for r in q("SELECT * FROM quiz_games")}
@@ -423,14 +475,25 @@ def check(db_path: str, plan: dict[str, Any], journal: Journal, *, final: bool =
                 answered = p["right"] + p["wrong"]
                 lo, hi = done_moves[(gid, p["user_id"])], tried[(gid, p["user_id"])]
                 if not lo <= answered <= hi:
-                    problems.append(f"game {gid} player {p['user_id']}: {answered} answers, "
-                                    f"{lo} acknowledged, {hi} tried")
+                    problems.append(
+                        f"game {gid} player {p['user_id']}: {answered} answers, "
+                        f"{lo} acknowledged, {hi} tried"
+                    )
             if row["status"] != "active":
                 continue
-            keys = {f"quiz_lobby:{gid}"} if state["phase"] == quiz_rules.LOBBY else {
-                f"quiz_turn:{gid}:{state['turn_no']}", f"quiz_reveal:{gid}:{state['turn_no']}"}
-            live = q("SELECT count(*) FROM jobs WHERE status IN ('pending', 'running') AND key IN "
-                     f"({','.join('?' * len(keys))})", tuple(keys)).fetchone()[0]
+            keys = (
+                {f"quiz_lobby:{gid}"}
+                if state["phase"] == quiz_rules.LOBBY
+                else {
+                    f"quiz_turn:{gid}:{state['turn_no']}",
+                    f"quiz_reveal:{gid}:{state['turn_no']}",
+                }
+            )
+            live = q(
+                "SELECT count(*) FROM jobs WHERE status IN ('pending', 'running') AND key IN "
+                f"({','.join('?' * len(keys))})",
+                tuple(keys),
+            ).fetchone()[0]
             if not live:
                 problems.append(f"game {gid} is stuck in {state['phase']}: no timer pending")
 
@@ -444,17 +507,24 @@ def check(db_path: str, plan: dict[str, Any], journal: Journal, *, final: bool =
                 text = NOTICE_PREFIX + _notice_text(n)
                 if journal.sent[(GROUP_ID, text)] == 1:
                     continue
-                cut = q("SELECT count(*) FROM sends s JOIN notices n ON s.send_key LIKE "
-                        "'n' || n.id || ':%' WHERE n.text = ? AND s.status = 'claimed'",
-                        (_notice_text(n),)).fetchone()[0]
+                cut = q(
+                    "SELECT count(*) FROM sends s JOIN notices n ON s.send_key LIKE "
+                    "'n' || n.id || ':%' WHERE n.text = ? AND s.status = 'claimed'",
+                    (_notice_text(n),),
+                ).fetchone()[0]
                 if not cut:
                     problems.append(f"notice {n} never sent")
-            overdue = q("SELECT id, kind, key FROM jobs WHERE status IN ('pending', 'running') "
-                        "AND run_at <= ?", (journal.clock,)).fetchall()
+            overdue = q(
+                "SELECT id, kind, key FROM jobs WHERE status IN ('pending', 'running') "
+                "AND run_at <= ?",
+                (journal.clock,),
+            ).fetchall()
             if overdue:
                 problems.append(f"jobs left behind: {[tuple(r) for r in overdue]}")
-            if q("SELECT status FROM menu_rounds WHERE id = ?",
-                 (plan["round"],)).fetchone()[0] != "closed":
+            if (
+                q("SELECT status FROM menu_rounds WHERE id = ?", (plan["round"],)).fetchone()[0]
+                != "closed"
+            ):
                 problems.append("the menu round did not close at its deadline")
     finally:
         conn.close()
@@ -464,8 +534,9 @@ def check(db_path: str, plan: dict[str, Any], journal: Journal, *, final: bool =
 def main(argv: list[str]) -> int:
     db_path, plan_path, start, now, stop = argv[:5]
     plan = json.loads(Path(plan_path).read_text(encoding="utf-8"))
-    return asyncio.run(child_main(db_path, plan, int(start), float(now), int(stop),
-                                  "--finish" in argv))
+    return asyncio.run(
+        child_main(db_path, plan, int(start), float(now), int(stop), "--finish" in argv)
+    )
 
 
 if __name__ == "__main__":

@@ -45,13 +45,24 @@ from tests.test_repairs import file_repair
 OTHER = Person(40, "周其它", "zhou_other")
 NEWBIE = Person(41, "吴新人", "wu_new")
 ROLES: dict[str, Person] = {
-    "admin": ADMIN, "staff": STAFF, "grid": GRID, "volunteer": VOLUNTEER, "resident": WANG,
-    "other": OTHER, "stranger": STRANGER,
+    "admin": ADMIN,
+    "staff": STAFF,
+    "grid": GRID,
+    "volunteer": VOLUNTEER,
+    "resident": WANG,
+    "other": OTHER,
+    "stranger": STRANGER,
 }
 # Runtime bookkeeping that may legitimately change on any update (who we have seen, drafts,
 # conversation state, the audit trail of refusals); everything else must stay as it was.
-VOLATILE = {"users", "conversations", "user_drafts", "audit_log", "sqlite_sequence",
-            "sorting_unknown"}  # anyone's free text may be logged as an unknown look-up
+VOLATILE = {
+    "users",
+    "conversations",
+    "user_drafts",
+    "audit_log",
+    "sqlite_sequence",
+    "sorting_unknown",
+}  # anyone's free text may be logged as an unknown look-up
 
 
 @dataclass
@@ -61,28 +72,36 @@ class World:
     other_group: Chat
     cid: int
     other_cid: int
-    ticket: int = 0       # new, reported by WANG
-    taken: int = 0        # assigned to VOLUNTEER
-    offer: Any = None     # the volunteer's task message for `taken`
-    dup: int = 0          # a duplicate of `ticket`
-    round_id: int = 0     # an open menu round of community 1
-    notice: int = 0       # an active notice of community 1
-    care: int = 0         # a care person of community 1
-    game: int = 0         # a dice game in community 1's group, opened by NEWBIE
+    ticket: int = 0  # new, reported by WANG
+    taken: int = 0  # assigned to VOLUNTEER
+    offer: Any = None  # the volunteer's task message for `taken`
+    dup: int = 0  # a duplicate of `ticket`
+    round_id: int = 0  # an open menu round of community 1
+    notice: int = 0  # an active notice of community 1
+    care: int = 0  # a care person of community 1
+    game: int = 0  # a dice game in community 1's group, opened by NEWBIE
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-async def build_world(sim: Simulator, *, menu: bool = False, closed: bool = False,
-                      repairs: bool = False, notice: bool = False, care: bool = False,
-                      quiz: bool = False) -> World:
+async def build_world(
+    sim: Simulator,
+    *,
+    menu: bool = False,
+    closed: bool = False,
+    repairs: bool = False,
+    notice: bool = False,
+    care: bool = False,
+    quiz: bool = False,
+) -> World:
     group = sim.group(GROUP_ID, "锡林社区居民群")
     other_group = sim.group(OTHER_GROUP_ID, "别的社区群")
     with sim.quiet():
         cid = await setup_community(sim, group)
         await say_hello(sim, OTHER, NEWBIE, STRANGER, ADMIN)
         await sim.send(ADMIN, other_group, "/setup 另一个社区")
-        other_cid = int(await sim.rt.db.fetchval(
-            "SELECT id FROM communities WHERE name = '另一个社区'"))
+        other_cid = int(
+            await sim.rt.db.fetchval("SELECT id FROM communities WHERE name = '另一个社区'")
+        )
         await sim.send(ADMIN, other_group, f"/grant @{OTHER.username} 工作人员")
         await register(sim, WANG, "21-4-302", "王阿姨", community_id=cid)
         await register(sim, LIU, "21-5-101", "刘大爷", community_id=cid)
@@ -96,14 +115,18 @@ async def build_world(sim: Simulator, *, menu: bool = False, closed: bool = Fals
             w.offer = sim.current(offer)
         if menu:
             from tests.test_menu import open_round
+
             w.round_id = await open_round(sim, group)
             if closed:
                 await sim.send(STAFF, group, "/menu_close")
         if notice:
             w.notice = await make_notice(sim, "周六大扫除", "明天 9:00")
         if care:
-            reply = await sim.send(STAFF, sim.private(STAFF),
-                                   f"/care_add 张奶奶 21-4-302 每周两次 @{VOLUNTEER.username}")
+            reply = await sim.send(
+                STAFF,
+                sim.private(STAFF),
+                f"/care_add 张奶奶 21-4-302 每周两次 @{VOLUNTEER.username}",
+            )
             assert "已登记关爱对象" in reply.text, reply.text
             w.care = int(await sim.rt.db.fetchval("SELECT max(id) FROM care_people"))
         if quiz:
@@ -111,15 +134,20 @@ async def build_world(sim: Simulator, *, menu: bool = False, closed: bool = Fals
             await sim.press(NEWBIE, lobby, "加入")
             await sim.press(LIU, lobby, "加入")
             await sim.press(NEWBIE, lobby, "开始")
-            w.game = int(await sim.rt.db.fetchval(
-                "SELECT id FROM quiz_games WHERE status = 'active'"))
+            w.game = int(
+                await sim.rt.db.fetchval("SELECT id FROM quiz_games WHERE status = 'active'")
+            )
     return w
 
 
 async def snapshot(sim: Simulator) -> dict[str, list[tuple[Any, ...]]]:
     db = sim.rt.db
-    names = [r["name"] for r in await db.fetchall(
-        "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+    names = [
+        r["name"]
+        for r in await db.fetchall(
+            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+        )
+    ]
     out: dict[str, list[tuple[Any, ...]]] = {}
     for name in names:
         if name in VOLATILE or name.startswith("_"):
@@ -184,8 +212,9 @@ async def act_grant_staff(w: World, p: Person) -> Reply:
 
 
 async def ok_grant_staff(w: World, p: Person, r: Reply) -> bool:
-    return bool(await fetch(w, "SELECT count(*) FROM roles WHERE user_id = ? AND role = 'staff'",
-                            NEWBIE.id))
+    return bool(
+        await fetch(w, "SELECT count(*) FROM roles WHERE user_id = ? AND role = 'staff'", NEWBIE.id)
+    )
 
 
 async def act_revoke(w: World, p: Person) -> Reply:
@@ -193,8 +222,9 @@ async def act_revoke(w: World, p: Person) -> Reply:
 
 
 async def ok_revoke(w: World, p: Person, r: Reply) -> bool:
-    return not await fetch(w, "SELECT count(*) FROM roles WHERE user_id = ? AND role = 'volunteer'",
-                           VOLUNTEER.id)
+    return not await fetch(
+        w, "SELECT count(*) FROM roles WHERE user_id = ? AND role = 'volunteer'", VOLUNTEER.id
+    )
 
 
 async def act_grid_assign(w: World, p: Person) -> Reply:
@@ -297,6 +327,7 @@ def ticket_button(label: str) -> Act:
     async def act(w: World, p: Person) -> Reply:
         data = own_button(w.offer, label)
         return await w.sim.press(p, w.offer, data=data)
+
     return act
 
 
@@ -313,6 +344,7 @@ def ticket_note(internal: int) -> Act:
         chat = w.sim.private(p)
         await w.sim.press(p, w.offer, data=f"1|rn|n|{w.taken}|{internal}", chat=chat)
         return await w.sim.send(p, chat, "进展说明")
+
     return act
 
 
@@ -339,8 +371,8 @@ async def ok_remind(w: World, p: Person, r: Reply) -> bool:
 
 def notice_button(action: str) -> Act:
     async def act(w: World, p: Person) -> Reply:
-        return await w.sim.press(p, None, data=f"1|rm|{action}|{w.notice}",
-                                 chat=w.sim.private(p))
+        return await w.sim.press(p, None, data=f"1|rm|{action}|{w.notice}", chat=w.sim.private(p))
+
     return act
 
 
@@ -349,13 +381,17 @@ async def ok_paused(w: World, p: Person, r: Reply) -> bool:
 
 
 async def act_care_add(w: World, p: Person) -> Reply:
-    return await w.sim.send(p, w.sim.private(p),
-                            f"/care_add 李爷爷 21-5-101 每周一次 @{VOLUNTEER.username}")
+    return await w.sim.send(
+        p, w.sim.private(p), f"/care_add 李爷爷 21-5-101 每周一次 @{VOLUNTEER.username}"
+    )
 
 
 async def ok_care_add(w: World, p: Person, r: Reply) -> bool:
-    return bool(await fetch(w, "SELECT count(*) FROM care_people WHERE name = '李爷爷' "
-                               "AND community_id = ?", w.cid))
+    return bool(
+        await fetch(
+            w, "SELECT count(*) FROM care_people WHERE name = '李爷爷' AND community_id = ?", w.cid
+        )
+    )
 
 
 async def act_care(w: World, p: Person) -> Reply:
@@ -371,8 +407,9 @@ async def act_quiz_timeout(w: World, p: Person) -> Reply:
 
 
 async def ok_quiz_timeout(w: World, p: Person, r: Reply) -> bool:
-    return await fetch(w, "SELECT turn_seconds FROM quiz_settings WHERE chat_id = ?",
-                       w.group.id) == 90
+    return (
+        await fetch(w, "SELECT turn_seconds FROM quiz_settings WHERE chat_id = ?", w.group.id) == 90
+    )
 
 
 async def act_quiz_stop(w: World, p: Person) -> Reply:
@@ -418,39 +455,43 @@ REPAIRS = {"repairs": True}
 
 #         action                 how                       succeeded?        allowed roles
 MATRIX: dict[str, Cell] = {
-    "setup (new group)":     cell(act_setup, ok_setup, "admin"),
-    "setup (relink group)":  cell(act_setup_relink, ok_setup_relink, "admin"),  # was: other too
-    "grant volunteer":       cell(act_grant, ok_grant, "admin staff"),
-    "grant staff":           cell(act_grant_staff, ok_grant_staff, "admin staff"),
-    "revoke":                cell(act_revoke, ok_revoke, "admin staff"),
-    "grid_assign":           cell(act_grid_assign, ok_grid_assign, "admin staff"),
-    "menu_open":             cell(act_menu_open, ok_menu_open, "admin staff"),
-    "menu_close":            cell(act_menu_close, ok_menu_close, "admin staff", **MENU),
-    "menu_results":          cell(act_menu_results, ok_menu_results, "staff", **MENU),
-    "menu_export":           cell(act_menu_export, ok_menu_export, "staff", **MENU),
-    "menu_progress":         cell(act_menu_progress, ok_menu_progress, "admin staff", **CLOSED),
-    "menu_progress button":  cell(act_menu_progress_forged, ok_menu_progress, "admin staff", **CLOSED),
-    "menu_paper":            cell(act_menu_paper, ok_menu_paper, "staff grid", **MENU),
-    "tickets":               cell(act_tickets, ok_tickets, "admin staff", **REPAIRS),
-    "merge":                 cell(act_merge, ok_merge, "admin staff", **REPAIRS),
+    "setup (new group)": cell(act_setup, ok_setup, "admin"),
+    "setup (relink group)": cell(act_setup_relink, ok_setup_relink, "admin"),  # was: other too
+    "grant volunteer": cell(act_grant, ok_grant, "admin staff"),
+    "grant staff": cell(act_grant_staff, ok_grant_staff, "admin staff"),
+    "revoke": cell(act_revoke, ok_revoke, "admin staff"),
+    "grid_assign": cell(act_grid_assign, ok_grid_assign, "admin staff"),
+    "menu_open": cell(act_menu_open, ok_menu_open, "admin staff"),
+    "menu_close": cell(act_menu_close, ok_menu_close, "admin staff", **MENU),
+    "menu_results": cell(act_menu_results, ok_menu_results, "staff", **MENU),
+    "menu_export": cell(act_menu_export, ok_menu_export, "staff", **MENU),
+    "menu_progress": cell(act_menu_progress, ok_menu_progress, "admin staff", **CLOSED),
+    "menu_progress button": cell(
+        act_menu_progress_forged, ok_menu_progress, "admin staff", **CLOSED
+    ),
+    "menu_paper": cell(act_menu_paper, ok_menu_paper, "staff grid", **MENU),
+    "tickets": cell(act_tickets, ok_tickets, "admin staff", **REPAIRS),
+    "merge": cell(act_merge, ok_merge, "admin staff", **REPAIRS),
     # Buttons on the volunteer's task message, pressed by everyone (the assignee is "volunteer").
-    "ticket: start":         cell(ticket_button("开始处理"), ok_started,
-                                  "volunteer grid staff admin", **REPAIRS),
-    "ticket: resolve":       cell(ticket_button("已解决"), ok_started,
-                                  "volunteer grid staff admin", **REPAIRS),
-    "ticket: hand back":     cell(ticket_button("退回"), ok_handed_back, "volunteer", **REPAIRS),
-    "ticket: note":          cell(ticket_note(0), ok_noted, "volunteer", **REPAIRS),
+    "ticket: start": cell(
+        ticket_button("开始处理"), ok_started, "volunteer grid staff admin", **REPAIRS
+    ),
+    "ticket: resolve": cell(
+        ticket_button("已解决"), ok_started, "volunteer grid staff admin", **REPAIRS
+    ),
+    "ticket: hand back": cell(ticket_button("退回"), ok_handed_back, "volunteer", **REPAIRS),
+    "ticket: note": cell(ticket_note(0), ok_noted, "volunteer", **REPAIRS),
     "ticket: internal note": cell(ticket_note(1), ok_noted, "volunteer", **REPAIRS),
-    "remind":                cell(act_remind, ok_remind, "staff"),
-    "reminders: pause":      cell(notice_button("p"), ok_paused, "admin staff", notice=True),
-    "reminders: delete":     cell(notice_button("dd"), ok_paused, "admin staff", notice=True),
-    "care_add":              cell(act_care_add, ok_care_add, "staff", home=True),
-    "care":                  cell(act_care, ok_care, "admin staff volunteer", care=True),
-    "quiz_timeout":          cell(act_quiz_timeout, ok_quiz_timeout, "admin staff"),
-    "quiz_stop":             cell(act_quiz_stop, ok_quiz_stop, "admin staff", quiz=True),
-    "quiz_stats":            cell(act_quiz_stats, ok_quiz_stats, "admin staff grid volunteer"),
+    "remind": cell(act_remind, ok_remind, "staff"),
+    "reminders: pause": cell(notice_button("p"), ok_paused, "admin staff", notice=True),
+    "reminders: delete": cell(notice_button("dd"), ok_paused, "admin staff", notice=True),
+    "care_add": cell(act_care_add, ok_care_add, "staff", home=True),
+    "care": cell(act_care, ok_care, "admin staff volunteer", care=True),
+    "quiz_timeout": cell(act_quiz_timeout, ok_quiz_timeout, "admin staff"),
+    "quiz_stop": cell(act_quiz_stop, ok_quiz_stop, "admin staff", quiz=True),
+    "quiz_stats": cell(act_quiz_stats, ok_quiz_stats, "admin staff grid volunteer"),
     # The knowledge base is the street's, not a community's: staff of any community.
-    "sort_unknown":          cell(act_sort_unknown, ok_sort_unknown, "admin staff other"),
+    "sort_unknown": cell(act_sort_unknown, ok_sort_unknown, "admin staff other"),
 }
 
 
@@ -478,8 +519,9 @@ async def check_cell(tmp_path: Path, name: str) -> None:
                     assert not succeeded, f"{role} must not be able to {name}"
                     assert reply.calls, f"{role} got no answer to {name}"  # never silence
                     if not (role == "other" and spec.other_acts_at_home):
-                        assert await snapshot(sim) == before, \
+                        assert await snapshot(sim) == before, (
                             f"{role} was refused {name} but the database changed"
+                        )
             assert not errors, errors
             await assert_no_personal_data_in_groups(sim)
         finally:

@@ -11,12 +11,37 @@ ROOT = Path(__file__).resolve().parent.parent
 
 FIGURES = {
     "ceiling": ["updates_per_s"],
-    "mixed": ["saturation_updates_per_s", "ratio_to_ceiling", "paired_ratio_to_echo", "p50_ms", "p95_ms", "p99_ms",
-              "concurrent_updates", "concurrent_32", "features", "notes", "mix"],
-    "broadcast": ["msg_per_s", "sustained_msg_per_s", "share_of_30_per_s", "http_429",
-                  "missing", "duplicated", "exactly_once"],
-    "footprint": ["peak_rss_mb", "startup_s", "launch_to_ready_s", "db_size_mb",
-                  "pending_jobs", "jobs_in_jobqueue", "tickets"],
+    "mixed": [
+        "saturation_updates_per_s",
+        "ratio_to_ceiling",
+        "paired_ratio_to_echo",
+        "p50_ms",
+        "p95_ms",
+        "p99_ms",
+        "concurrent_updates",
+        "concurrent_32",
+        "features",
+        "notes",
+        "mix",
+    ],
+    "broadcast": [
+        "msg_per_s",
+        "sustained_msg_per_s",
+        "share_of_30_per_s",
+        "http_429",
+        "missing",
+        "duplicated",
+        "exactly_once",
+    ],
+    "footprint": [
+        "peak_rss_mb",
+        "startup_s",
+        "launch_to_ready_s",
+        "db_size_mb",
+        "pending_jobs",
+        "jobs_in_jobqueue",
+        "tickets",
+    ],
     "scale": ["small_ms", "big_ms", "ratio", "worst_ratio", "full_scans"],
     "lookup": ["worst_p99_ms"],
 }
@@ -26,7 +51,10 @@ def test_smoke_run_produces_every_figure(tmp_path: Path) -> None:
     out = tmp_path / "latest.json"
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--smoke", "--out", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = json.loads(out.read_text(encoding="utf-8"))
@@ -39,7 +67,13 @@ def test_smoke_run_produces_every_figure(tmp_path: Path) -> None:
     if "skipped" not in results["lookup"]:
         for kind in ("exact", "synonym", "fuzzy", "unknown"):
             assert kind in results["lookup"]
-    assert set(results["targets"]) >= {"mixed_vs_ceiling", "mixed_p99_ms_at_200",
-                                       "broadcast_share_of_30", "broadcast_429s",
-                                       "peak_rss_mb", "startup_s", "scale_worst_ratio",
-                                       "lookup_p99_ms"}
+    assert set(results["targets"]) >= {
+        "mixed_vs_ceiling",
+        "mixed_p99_ms_at_200",
+        "broadcast_share_of_30",
+        "broadcast_429s",
+        "peak_rss_mb",
+        "startup_s",
+        "scale_worst_ratio",
+        "lookup_p99_ms",
+    }

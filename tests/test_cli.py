@@ -16,12 +16,18 @@ from urllib.parse import parse_qs
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None,
-            timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True,
-                          text=True, env=full_env, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+    )
 
 
 def test_missing_and_malformed_token_give_one_clear_line() -> None:
@@ -63,24 +69,39 @@ class FakeServer(BaseHTTPRequestHandler):
             params = {k: v[0] for k, v in parse_qs(body.decode()).items()}
         result: Any = True
         if method == "getMe":
-            result = {"id": 42, "is_bot": True, "first_name": "社区助手",
-                      "username": "community_helper_bot"}
+            result = {
+                "id": 42,
+                "is_bot": True,
+                "first_name": "社区助手",
+                "username": "community_helper_bot",
+            }
         elif method == "getUpdates":
             result = []
             if not FakeServer.delivered:
                 FakeServer.delivered = True
-                result = [{"update_id": 1, "message": {
-                    "message_id": 1, "date": int(time.time()),
-                    "chat": {"id": 101, "type": "private", "first_name": "王阿姨"},
-                    "from": {"id": 101, "is_bot": False, "first_name": "王阿姨"},
-                    "text": "/help",
-                    "entities": [{"type": "bot_command", "offset": 0, "length": 5}]}}]
+                result = [
+                    {
+                        "update_id": 1,
+                        "message": {
+                            "message_id": 1,
+                            "date": int(time.time()),
+                            "chat": {"id": 101, "type": "private", "first_name": "王阿姨"},
+                            "from": {"id": 101, "is_bot": False, "first_name": "王阿姨"},
+                            "text": "/help",
+                            "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+                        },
+                    }
+                ]
             else:
                 time.sleep(0.2)
         elif method == "sendMessage":
             FakeServer.sent.append(params)
-            result = {"message_id": 2, "date": int(time.time()),
-                      "chat": {"id": 101, "type": "private"}, "text": params.get("text", "")}
+            result = {
+                "message_id": 2,
+                "date": int(time.time()),
+                "chat": {"id": 101, "type": "private"},
+                "text": params.get("text", ""),
+            }
         payload = json.dumps({"ok": True, "result": result}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -94,10 +115,18 @@ def test_run_talks_to_any_bot_api_server_at_bot_api_url(tmp_path: Path) -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     port = server.server_address[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
-    env.update(BOT_TOKEN=TOKEN, BOT_API_URL=f"http://127.0.0.1:{port}/bot",
-               DATABASE_PATH=str(tmp_path / "run.db"))
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env.update(
+        BOT_TOKEN=TOKEN,
+        BOT_API_URL=f"http://127.0.0.1:{port}/bot",
+        DATABASE_PATH=str(tmp_path / "run.db"),
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while not FakeServer.sent and time.monotonic() < deadline:

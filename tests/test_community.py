@@ -71,7 +71,8 @@ async def test_register_step_by_step_and_reregister(sim: Simulator, group) -> No
     rows = await sim.rt.db.fetchall("SELECT * FROM residents WHERE user_id = ?", (WANG.id,))
     assert len(rows) == 1
     room = await sim.rt.db.fetchval(
-        "SELECT room FROM households WHERE id = ?", (rows[0]["household_id"],))
+        "SELECT room FROM households WHERE id = ?", (rows[0]["household_id"],)
+    )
     assert room == "303"
 
 
@@ -125,21 +126,20 @@ async def test_roles_granted_revoked_and_refused(sim: Simulator, group) -> None:
     assert "已任命 刘大爷 为锡林社区的志愿者" in reply.text
     private = reply.to(LIU.id)
     assert private and "志愿者" in private[0].text
-    skills = await sim.rt.db.fetchall("SELECT skill FROM volunteer_skills WHERE user_id = ?",
-                                      (LIU.id,))
+    skills = await sim.rt.db.fetchall(
+        "SELECT skill FROM volunteer_skills WHERE user_id = ?", (LIU.id,)
+    )
     assert {r["skill"] for r in skills} == {"维修", "困难慰问"}
     reply = await sim.send(STAFF, group, f"/revoke @{LIU.username} 志愿者")
     assert "已撤销" in reply.text
-    assert await sim.rt.db.fetchval("SELECT count(*) FROM roles WHERE user_id = ?",
-                                    (LIU.id,)) == 0
+    assert await sim.rt.db.fetchval("SELECT count(*) FROM roles WHERE user_id = ?", (LIU.id,)) == 0
     reply = await sim.send(STAFF, group, "/grant @nobody_here 志愿者")
     assert "找不到这个人" in reply.text
     reply = await sim.send(STAFF, group, "/grant")
     assert "用法" in reply.text
 
 
-async def test_grid_in_group_is_public_chart_and_private_is_personal(sim: Simulator,
-                                                                    group) -> None:
+async def test_grid_in_group_is_public_chart_and_private_is_personal(sim: Simulator, group) -> None:
     await setup_community(sim, group)
     await register(sim, WANG, "21-4-302", "王阿姨")
     reply = await sim.send(WANG, group, "/grid")
@@ -206,9 +206,20 @@ async def test_unknown_and_huge_input(sim: Simulator, group) -> None:
     assert "没有这个命令" in (await sim.send(WANG, chat, "/frobnicate")).text
     assert "没看懂" in (await sim.send(WANG, chat, "好" * 4096)).text
     assert "当前没有要取消" in (await sim.send(WANG, chat, "/cancel")).text
-    reply = await sim.send(WANG, chat, None, sticker={
-        "file_id": "s1", "file_unique_id": "us1", "type": "regular", "width": 512,
-        "height": 512, "is_animated": False, "is_video": False})
+    reply = await sim.send(
+        WANG,
+        chat,
+        None,
+        sticker={
+            "file_id": "s1",
+            "file_unique_id": "us1",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+        },
+    )
     assert "没看懂" in reply.text
 
 
@@ -216,13 +227,20 @@ async def test_edited_messages_never_act_twice(sim: Simulator, group) -> None:
     await setup_community(sim, group)
     await say_hello(sim, LIU)
     edited = sim.message_payload(STAFF, group, f"/grant @{LIU.username} 志愿者 维修")
-    reply = await sim.feed({"update_id": sim.api.next_update_id(), "edited_message": {
-        **edited, "edit_date": edited["date"] + 5}})
+    reply = await sim.feed(
+        {
+            "update_id": sim.api.next_update_id(),
+            "edited_message": {**edited, "edit_date": edited["date"] + 5},
+        }
+    )
     assert reply.calls == []  # silent in a group, and no role granted
-    assert await sim.rt.db.fetchval("SELECT count(*) FROM roles WHERE user_id = ?",
-                                    (LIU.id,)) == 0
+    assert await sim.rt.db.fetchval("SELECT count(*) FROM roles WHERE user_id = ?", (LIU.id,)) == 0
     chat = sim.private(WANG)
     edited = sim.message_payload(WANG, chat, "/register")
-    reply = await sim.feed({"update_id": sim.api.next_update_id(), "edited_message": {
-        **edited, "edit_date": edited["date"] + 5}})
+    reply = await sim.feed(
+        {
+            "update_id": sim.api.next_update_id(),
+            "edited_message": {**edited, "edit_date": edited["date"] + 5},
+        }
+    )
     assert "重新发一条" in reply.text

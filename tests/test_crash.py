@@ -26,8 +26,15 @@ READY_TIMEOUT = 60.0
 FINAL_STEPS = 40
 
 
-def run_child(db: Path, plan_path: Path, plan: dict, journal: Journal, *,
-              kill_after: tuple[int, float] | None, log: Path) -> int:
+def run_child(
+    db: Path,
+    plan_path: Path,
+    plan: dict,
+    journal: Journal,
+    *,
+    kill_after: tuple[int, float] | None,
+    log: Path,
+) -> int:
     """One life of the bot: start it, let it work, SIGKILL it (or let it finish).
 
     `kill_after` = (steps, seconds): the kill comes that long after the child acknowledged
@@ -37,13 +44,26 @@ def run_child(db: Path, plan_path: Path, plan: dict, journal: Journal, *,
     start = journal.next_step()
     stop = len(plan["steps"]) if kill_after is not None else start + FINAL_STEPS
     now = max(journal.clock, plan["now"])
-    args = [sys.executable, "-m", "tests.crashload", str(db), str(plan_path), str(start),
-            repr(now), str(stop)]
+    args = [
+        sys.executable,
+        "-m",
+        "tests.crashload",
+        str(db),
+        str(plan_path),
+        str(start),
+        repr(now),
+        str(stop),
+    ]
     if kill_after is None:
         args.append("--finish")
     with log.open("ab") as err:
-        proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=err,
-                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        proc = subprocess.Popen(
+            args,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
         ready = threading.Event()
         lines: list[str] = []
         acked = threading.Semaphore(0)
@@ -88,8 +108,9 @@ def crash_many_times(tmp_path: Path, kills: int, seed: int, steps: int) -> Journ
         after = (0 if rng.random() < 0.2 else rng.randint(1, 12), rng.uniform(0.0, 0.05))
         code = run_child(db, plan_path, plan, journal, kill_after=after, log=log)
         problems = check(str(db), plan, journal)
-        assert not problems, (f"after kill {n + 1} (exit {code}):\n" + "\n".join(problems)
-                              + f"\nchild log: {log}")
+        assert not problems, (
+            f"after kill {n + 1} (exit {code}):\n" + "\n".join(problems) + f"\nchild log: {log}"
+        )
     code = run_child(db, plan_path, plan, journal, kill_after=None, log=log)
     assert code == 0 and journal.done, f"final run exited {code}; see {log}: {journal.failures}"
     problems = check(str(db), plan, journal, final=True)

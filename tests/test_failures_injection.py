@@ -15,15 +15,18 @@ from tests.test_repairs import file_repair
 FAILURES = [
     pytest.param({"status": 502, "description": "Bad Gateway"}, id="5xx"),
     pytest.param({"status": 500, "timeout": True}, id="timeout"),
-    pytest.param({"status": 429, "description": "Too Many Requests: retry after 1",
-                  "retry_after": 1}, id="retry-after"),
+    pytest.param(
+        {"status": 429, "description": "Too Many Requests: retry after 1", "retry_after": 1},
+        id="retry-after",
+    ),
 ]
 INJECTIONS = ["'; DROP TABLE residents; --", '" OR 1=1 --', "Robert'); DROP TABLE users;--"]
 
 
 @pytest.mark.parametrize("failure", FAILURES)
 async def test_repair_status_kept_when_notification_fails(
-        sim: Simulator, group: Chat, failure: dict, caplog: pytest.LogCaptureFixture) -> None:
+    sim: Simulator, group: Chat, failure: dict, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     await setup_community(sim, group)
     await register(sim, WANG, "21-4-302", "王阿姨")
@@ -32,10 +35,14 @@ async def test_repair_status_kept_when_notification_fails(
     sim.api.fail("sendMessage", chat_id=WANG.id, times=10, **failure)
     reply = await sim.press(VOLUNTEER, offer, "接单")
     assert any(c.method == "answerCallbackQuery" for c in reply.calls)
-    assert await sim.rt.db.fetchval("SELECT status FROM repair_tickets WHERE id = ?",
-                                    (tid,)) == "assigned"
-    assert await sim.rt.db.fetchval("SELECT assignee_id FROM repair_tickets WHERE id = ?",
-                                    (tid,)) == VOLUNTEER.id
+    assert (
+        await sim.rt.db.fetchval("SELECT status FROM repair_tickets WHERE id = ?", (tid,))
+        == "assigned"
+    )
+    assert (
+        await sim.rt.db.fetchval("SELECT assignee_id FROM repair_tickets WHERE id = ?", (tid,))
+        == VOLUNTEER.id
+    )
     sim.api.failures.clear()
     # The flow goes on: the volunteer can start work and the resident hears about it.
     reply = await sim.press(VOLUNTEER, sim.current(offer), "开始处理")
@@ -45,7 +52,8 @@ async def test_repair_status_kept_when_notification_fails(
 
 @pytest.mark.parametrize("failure", FAILURES)
 async def test_menu_close_kept_when_result_post_fails(
-        sim: Simulator, group: Chat, failure: dict, caplog: pytest.LogCaptureFixture) -> None:
+    sim: Simulator, group: Chat, failure: dict, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     await setup_community(sim, group)
     await register(sim, WANG, "21-4-302", "王阿姨")
@@ -54,10 +62,12 @@ async def test_menu_close_kept_when_result_post_fails(
     for method in ("sendMessage", "sendPhoto"):
         sim.api.fail(method, chat_id=group.id, times=10, **failure)
     await sim.send(STAFF, group, "/menu_close")
-    assert await sim.rt.db.fetchval("SELECT status FROM menu_rounds WHERE id = ?",
-                                    (rid,)) == "closed"
-    assert await sim.rt.db.fetchval("SELECT count(*) FROM menu_orders WHERE round_id = ?",
-                                    (rid,)) == 1
+    assert (
+        await sim.rt.db.fetchval("SELECT status FROM menu_rounds WHERE id = ?", (rid,)) == "closed"
+    )
+    assert (
+        await sim.rt.db.fetchval("SELECT count(*) FROM menu_orders WHERE round_id = ?", (rid,)) == 1
+    )
     sim.api.failures.clear()
     reply = await sim.send(STAFF, sim.private(STAFF), "/menu_results")
     assert "车棚改造" in reply.text
@@ -65,7 +75,8 @@ async def test_menu_close_kept_when_result_post_fails(
 
 
 async def test_token_never_logged_even_by_the_error_handler(
-        sim: Simulator, group: Chat, caplog: pytest.LogCaptureFixture) -> None:
+    sim: Simulator, group: Chat, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     await setup_community(sim, group)
     sim.api.fail(None, 401, "Unauthorized", times=3)
@@ -79,8 +90,9 @@ async def test_token_never_logged_even_by_the_error_handler(
 @pytest.mark.parametrize("evil", INJECTIONS)
 async def test_sql_injection_strings_are_inert(sim: Simulator, group: Chat, evil: str) -> None:
     db = sim.rt.db
-    tables = {r["name"] for r in await db.fetchall("SELECT name FROM sqlite_master "
-                                                   "WHERE type = 'table'")}
+    tables = {
+        r["name"] for r in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
     with errors_logged() as errors:
         await setup_community(sim, group)
         other = sim.group(-7007, "注入群")
@@ -99,18 +111,20 @@ async def test_sql_injection_strings_are_inert(sim: Simulator, group: Chat, evil
         await sim.send(LIU, sim.private(LIU), evil)
         notice = await make_notice(sim, evil, "明天 9:00")
         from bot.sorting import lookup
+
         lookup(evil)
         await sim.send(WANG, group, evil)
         await sim.send(WANG, sim.private(WANG), evil)
     assert not errors, errors
-    after = {r["name"] for r in await db.fetchall("SELECT name FROM sqlite_master "
-                                                  "WHERE type = 'table'")}
+    after = {
+        r["name"] for r in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
     assert tables <= after
     assert await db.fetchval("SELECT count(*) FROM users") > 0
-    assert await db.fetchval("SELECT display_name FROM residents WHERE user_id = ?",
-                             (WANG.id,)) == (evil if name_kept else "王阿姨")
-    assert await db.fetchval("SELECT description FROM repair_tickets WHERE id = ?",
-                             (tid,)) == evil
+    assert await db.fetchval(
+        "SELECT display_name FROM residents WHERE user_id = ?", (WANG.id,)
+    ) == (evil if name_kept else "王阿姨")
+    assert await db.fetchval("SELECT description FROM repair_tickets WHERE id = ?", (tid,)) == evil
     assert await db.fetchval("SELECT text FROM notices WHERE id = ?", (notice,)) == evil
     assert await db.fetchval("SELECT count(*) FROM menu_comments WHERE text = ?", (evil,)) == 1
     assert rid and reply

@@ -27,10 +27,10 @@ async def flood_sim(db_path: str) -> AsyncIterator[Simulator]:
 def test_bucket_rules() -> None:
     t = Throttle(rate=2.0, burst=5, warn_every=60)
     assert [t.check(1, 0.0) for _ in range(5)] == [Verdict.PASS] * 5
-    assert t.check(1, 0.0) is Verdict.WARN   # the first drop tells the person
-    assert t.check(1, 0.1) is Verdict.DROP   # later ones are silent (0.2 of a token)
-    assert t.check(2, 0.1) is Verdict.PASS   # somebody else is not affected
-    assert t.check(1, 1.0) is Verdict.PASS   # 0.2 + 0.9 s × 2/s = 2 tokens
+    assert t.check(1, 0.0) is Verdict.WARN  # the first drop tells the person
+    assert t.check(1, 0.1) is Verdict.DROP  # later ones are silent (0.2 of a token)
+    assert t.check(2, 0.1) is Verdict.PASS  # somebody else is not affected
+    assert t.check(1, 1.0) is Verdict.PASS  # 0.2 + 0.9 s × 2/s = 2 tokens
     assert t.check(1, 1.0) is Verdict.PASS
     assert t.check(1, 1.0) is Verdict.DROP
     assert t.check(1, 30.0) is Verdict.PASS  # a quiet while: the bucket is full again
@@ -54,7 +54,8 @@ def test_memory_is_bounded_and_idle_people_are_forgotten_first() -> None:
 
 
 async def test_private_flood_is_dropped_with_one_warning_and_others_are_answered(
-        flood_sim: Simulator) -> None:
+    flood_sim: Simulator,
+) -> None:
     sim = flood_sim
     chat = sim.private(WANG)
     answered = warned = 0

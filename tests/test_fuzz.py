@@ -20,39 +20,111 @@ from tests.test_authorization import OTHER, build_world, snapshot
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2025, 5, 15, 10, 0, tzinfo=UTC)
-SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
-                    suppress_health_check=list(HealthCheck))
+SETTINGS = settings(
+    max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+)
 
 FEATURES = ["reg", "help", "lang", "rq", "rn", "rp", "rm", "cv", "mn", "mo", "sort", "quiz", "qz"]
-ACTIONS = ["go", "t", "c", "ok", "pok", "pi", "pg", "k", "d", "dd", "p", "et", "who", "y", "n",
-           "no", "help", "done", "back", "acc", "asg", "asgu", "rate", "cl", "cls", "keep", "r",
-           "re", "redo", "samename", "cancel", "v", "edit", "plus", "show", "rw", "stage", "zz"]
+ACTIONS = [
+    "go",
+    "t",
+    "c",
+    "ok",
+    "pok",
+    "pi",
+    "pg",
+    "k",
+    "d",
+    "dd",
+    "p",
+    "et",
+    "who",
+    "y",
+    "n",
+    "no",
+    "help",
+    "done",
+    "back",
+    "acc",
+    "asg",
+    "asgu",
+    "rate",
+    "cl",
+    "cls",
+    "keep",
+    "r",
+    "re",
+    "redo",
+    "samename",
+    "cancel",
+    "v",
+    "edit",
+    "plus",
+    "show",
+    "rw",
+    "stage",
+    "zz",
+]
 # Texts of every shape a person can type or paste.
 NASTY = st.one_of(
     st.text(max_size=80),
     st.text(alphabet=st.characters(codec="utf-8"), max_size=300),
-    st.sampled_from([
-        "", " ", "\x00", "\u202e21-4-302", "مرحبا بالعالم", "שלום", "😀😀😀", "🏠" * 50,
-        "2" * 4096, "号" * 4096, "\n\t\r", "21号楼4单元302" + "\u200b" * 20, "١٢-٣-٤٥٦",
-        "'; DROP TABLE residents; --", "%s %d {0} {name}", "<b>x</b>", "9" * 400 + "-1-1",
-        "1-" * 2000, "每周" * 50, "99999999999999999999天后", "0天后", "2月30日",
-        "9999年12月31日 25:61", "每周一三五 7:30", "明天 8:00", "-1小时后", "１２-４-３０２",
-    ]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "\x00",
+            "\u202e21-4-302",
+            "مرحبا بالعالم",
+            "שלום",
+            "😀😀😀",
+            "🏠" * 50,
+            "2" * 4096,
+            "号" * 4096,
+            "\n\t\r",
+            "21号楼4单元302" + "\u200b" * 20,
+            "١٢-٣-٤٥٦",
+            "'; DROP TABLE residents; --",
+            "%s %d {0} {name}",
+            "<b>x</b>",
+            "9" * 400 + "-1-1",
+            "1-" * 2000,
+            "每周" * 50,
+            "99999999999999999999天后",
+            "0天后",
+            "2月30日",
+            "9999年12月31日 25:61",
+            "每周一三五 7:30",
+            "明天 8:00",
+            "-1小时后",
+            "１２-４-３０２",
+        ]
+    ),
 )
 
 
 # ---- forged callback data -------------------------------------------------------------------
 def ids(values: list[int]) -> st.SearchStrategy[str]:
-    return st.one_of(st.sampled_from([str(v) for v in values]),
-                     st.integers(-5, 10**12).map(str), st.text("abc_-", min_size=1, max_size=5))
+    return st.one_of(
+        st.sampled_from([str(v) for v in values]),
+        st.integers(-5, 10**12).map(str),
+        st.text("abc_-", min_size=1, max_size=5),
+    )
 
 
 def callback_data(pool: list[int]) -> st.SearchStrategy[str]:
     well_formed = st.builds(
         lambda f, a, args: "|".join(["1", f, a, *args]),
-        st.sampled_from(FEATURES), st.sampled_from(ACTIONS), st.lists(ids(pool), max_size=4))
-    return st.one_of(well_formed, well_formed, st.text(max_size=70),
-                     st.binary(max_size=40).map(lambda b: b.decode("latin-1")))
+        st.sampled_from(FEATURES),
+        st.sampled_from(ACTIONS),
+        st.lists(ids(pool), max_size=4),
+    )
+    return st.one_of(
+        well_formed,
+        well_formed,
+        st.text(max_size=70),
+        st.binary(max_size=40).map(lambda b: b.decode("latin-1")),
+    )
 
 
 def test_forged_callback_data_is_refused_politely(tmp_path: Path) -> None:
@@ -60,25 +132,36 @@ def test_forged_callback_data_is_refused_politely(tmp_path: Path) -> None:
     sim = Simulator(str(tmp_path / "fuzz.db"), admins=(ADMIN.id,))
     try:
         loop.run_until_complete(sim.start())
-        w = loop.run_until_complete(build_world(sim, menu=True, repairs=True, notice=True,
-                                                care=True))
+        w = loop.run_until_complete(
+            build_world(sim, menu=True, repairs=True, notice=True, care=True)
+        )
         loop.run_until_complete(say_hello(sim, WANG))
-        pool = [w.round_id, w.ticket, w.taken, w.dup, w.notice, w.care, w.cid, w.other_cid, 1,
-                2, 3, 0]
+        pool = [
+            w.round_id,
+            w.ticket,
+            w.taken,
+            w.dup,
+            w.notice,
+            w.care,
+            w.cid,
+            w.other_cid,
+            1,
+            2,
+            3,
+            0,
+        ]
         # Attackers: staff of another community and a stranger, in their own chats.
         who = st.sampled_from([OTHER, STRANGER])
         where = st.sampled_from(["private", "other_group"])
         before = loop.run_until_complete(snapshot(sim))
 
         @SETTINGS
-        @given(presses=st.lists(st.tuples(callback_data(pool), who, where), min_size=1,
-                                max_size=5))
+        @given(presses=st.lists(st.tuples(callback_data(pool), who, where), min_size=1, max_size=5))
         def run(presses: list[tuple[str, object, str]]) -> None:
             for data, person, place in presses:
                 chat = sim.private(person) if place == "private" else w.other_group  # type: ignore[arg-type]
                 with errors_logged() as errors:
-                    reply = loop.run_until_complete(
-                        sim.press(person, None, data=data, chat=chat))  # type: ignore[arg-type]
+                    reply = loop.run_until_complete(sim.press(person, None, data=data, chat=chat))  # type: ignore[arg-type]
                 assert not errors, (data, errors)
                 answers = [c for c in reply.calls if c.method == "answerCallbackQuery"]
                 assert answers, f"no answer to {data!r}"
@@ -133,6 +216,7 @@ def test_time_parsing_total(text: str) -> None:
 @given(text=NASTY)
 def test_sorting_lookup_total(text: str) -> None:
     from bot.sorting import lookup
+
     result = lookup(text)
     assert result.status is not None and result.query == text
 
@@ -146,8 +230,9 @@ def test_registration_and_repair_answer_every_text(tmp_path: Path) -> None:
     loop = asyncio.new_event_loop()
     sim = Simulator(str(tmp_path / "conv.db"), admins=(ADMIN.id,))
 
-    @settings(max_examples=1, deadline=None, derandomize=True,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=1, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+    )
     @given(batch=GENERATED)
     def run(batch: list[str]) -> None:
         w = loop.run_until_complete(build_world(sim, repairs=False))

@@ -12,7 +12,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_catalogues_are_complete() -> None:
     result = subprocess.run(
         [sys.executable, str(ROOT / "tools" / "update_catalogs.py"), "--check"],
-        capture_output=True, text=True, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     assert result.returncode == 0, result.stderr
 

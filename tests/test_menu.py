@@ -28,8 +28,14 @@ ZHAO = Person(106, "赵奶奶", "zhao_nn")
 TZ = ZoneInfo("Asia/Shanghai")
 
 
-async def open_round(sim: Simulator, group: Chat, *, deadline: str | None = None,
-                     k: int | None = None, live: bool = False) -> int:
+async def open_round(
+    sim: Simulator,
+    group: Chat,
+    *,
+    deadline: str | None = None,
+    k: int | None = None,
+    live: bool = False,
+) -> int:
     reply = await sim.send(STAFF, group, "/menu_open")
     assert "本轮菜单" in reply.text and "整修围墙和大门" in reply.text
     reply = await sim.press(STAFF, reply, "下一步")
@@ -61,7 +67,9 @@ async def order(sim: Simulator, person: Person, round_id: int, *names: str) -> R
 async def picks_of(sim: Simulator, round_id: int) -> dict[str, set[str]]:
     rows = await sim.rt.db.fetchall(
         "SELECT o.voter, i.name FROM menu_orders o JOIN menu_picks p ON p.order_id = o.id "
-        "JOIN menu_items i ON i.id = p.item_id WHERE o.round_id = ?", (round_id,))
+        "JOIN menu_items i ON i.id = p.item_id WHERE o.round_id = ?",
+        (round_id,),
+    )
     out: dict[str, set[str]] = {}
     for r in rows:
         out.setdefault(r["voter"], set()).add(r["name"])
@@ -103,15 +111,20 @@ async def test_open_round_edit_items_and_post(sim: Simulator, group: Chat, ready
     button = sim.find_button(post, "去私聊点单")
     assert button["url"].endswith("?start=menu-1")
     # The closing job is durable; /menu shows the round to anyone.
-    assert await sim.rt.db.fetchval(
-        "SELECT count(*) FROM jobs WHERE key = 'menu_close:1' AND status = 'pending'") == 1
+    assert (
+        await sim.rt.db.fetchval(
+            "SELECT count(*) FROM jobs WHERE key = 'menu_close:1' AND status = 'pending'"
+        )
+        == 1
+    )
     assert "楼梯扶手维修" in (await sim.send(STRANGER, group, "/menu")).text
     # Once open, the menu cannot be edited.
     assert "不能再改" in (await sim.send(STAFF, group, "/menu_open")).text
 
 
 async def test_orders_change_of_mind_k_limit_and_shared_household(
-        sim: Simulator, group: Chat, ready: int) -> None:
+    sim: Simulator, group: Chat, ready: int
+) -> None:
     rid = await open_round(sim, group, k=2)
     reply = await order(sim, WANG, rid, "整修围墙和大门", "小区楼顶防水")
     assert "点单成功" in reply.text
@@ -136,12 +149,15 @@ async def test_orders_change_of_mind_k_limit_and_shared_household(
     # Double tap on confirm: no double count.
     await sim.press(WANG_SON, screen, data=f"1|mn|ok|{rid}")
     assert await picks_of(sim, rid) == {
-        "h1": {"改造消防通道", "小区楼顶防水"}, "h2": {"车棚改造", "楼梯维修"}}
+        "h1": {"改造消防通道", "小区楼顶防水"},
+        "h2": {"车棚改造", "楼梯维修"},
+    }
     assert await sim.rt.db.fetchval("SELECT count(*) FROM menu_orders") == 2
 
 
 async def test_unregistered_resident_registers_and_keeps_picks(
-        sim: Simulator, group: Chat, ready: int) -> None:
+    sim: Simulator, group: Chat, ready: int
+) -> None:
     rid = await open_round(sim, group)
     chat = sim.private(ZHAO)
     reply = await sim.send(ZHAO, chat, f"/start menu-{rid}")
@@ -172,20 +188,30 @@ async def test_paper_order_by_grid_worker(sim: Simulator, group: Chat, ready: in
     row = await sim.rt.db.fetchone("SELECT * FROM menu_orders WHERE round_id = ?", (rid,))
     assert (row["paper"], row["entered_by"], row["user_id"]) == (1, GRID.id, None)
     # A resident cannot enter paper orders, even with forged data.
-    assert "只有社区工作人员" in (await sim.send(WANG, sim.private(WANG), "/menu_paper 3-1-101")).text
-    reply = await sim.press(WANG, None, data=f"1|mn|pok|{rid}|{row['household_id']}",
-                            chat=sim.private(WANG))
+    assert (
+        "只有社区工作人员" in (await sim.send(WANG, sim.private(WANG), "/menu_paper 3-1-101")).text
+    )
+    reply = await sim.press(
+        WANG, None, data=f"1|mn|pok|{rid}|{row['household_id']}", chat=sim.private(WANG)
+    )
     assert reply.alerts()
     assert await sim.rt.db.fetchval("SELECT count(*) FROM menu_orders") == 1
 
 
-async def test_stale_and_forged_buttons(sim: Simulator, group: Chat, ready: int,
-                                        caplog: pytest.LogCaptureFixture) -> None:
+async def test_stale_and_forged_buttons(
+    sim: Simulator, group: Chat, ready: int, caplog: pytest.LogCaptureFixture
+) -> None:
     rid = await open_round(sim, group)
     chat = sim.private(WANG)
     screen = (await sim.send(WANG, chat, "/menu")).last_with_buttons()
-    for data in ("1|mn|t|999|1", f"1|mn|t|{rid}|9999", "1|mn|zz|1", "2|mn|t|1|1",
-                 f"1|mn|t|{rid}|abc", "1|mo|go|1"):
+    for data in (
+        "1|mn|t|999|1",
+        f"1|mn|t|{rid}|9999",
+        "1|mn|zz|1",
+        "2|mn|t|1|1",
+        f"1|mn|t|{rid}|abc",
+        "1|mo|go|1",
+    ):
         reply = await sim.press(WANG, screen, data=data)
         assert reply.alerts(), data
     assert "refused callback" in caplog.text
@@ -204,8 +230,9 @@ async def test_deadline_closes_after_restart(sim: Simulator, group: Chat, ready:
     assert reply.to(LIU.id) and not reply.to(WANG.id) and not reply.to(WANG_SON.id)
     assert len(reply.to(group.id)) == 1 and "302" not in reply.to(group.id)[0].text
     reply = await sim.advance(timedelta(days=1))
-    assert await sim.rt.db.fetchval("SELECT status FROM menu_rounds WHERE id = ?",
-                                    (rid,)) == "closed"
+    assert (
+        await sim.rt.db.fetchval("SELECT status FROM menu_rounds WHERE id = ?", (rid,)) == "closed"
+    )
     texts = [c.text for c in reply.to(group.id)]
     assert any("改造点单结果" in t and "车棚改造：1户（100%）" in t for t in texts)
     assert "302" not in "".join(texts)
@@ -245,9 +272,9 @@ async def test_results_csv_and_progress(sim: Simulator, group: Chat, ready: int)
 
 
 async def test_every_staff_command_refused_for_resident(
-        sim: Simulator, group: Chat, ready: int) -> None:
-    for command in ("/menu_open", "/menu_close", "/menu_results", "/menu_export",
-                    "/menu_progress"):
+    sim: Simulator, group: Chat, ready: int
+) -> None:
+    for command in ("/menu_open", "/menu_close", "/menu_results", "/menu_export", "/menu_progress"):
         reply = await sim.send(WANG, group, command)
         assert "只有社区工作人员" in reply.text, command
     reply = await sim.send(WANG, sim.private(WANG), "/menu_paper 21-4-302")
@@ -272,7 +299,10 @@ def test_tally_ranking_turnout_and_buildings() -> None:
     known = {10: "21", 11: "21", 13: "21", 12: "5", 14: "5", 15: "7"}
     res = rules.tally(items, rules.aggregate(orders, known))
     assert [(i.name, i.rank, i.households) for i in res.items] == [
-        ("A", 1, 2), ("B", 1, 2), ("C", 3, 1)]
+        ("A", 1, 2),
+        ("B", 1, 2),
+        ("C", 3, 1),
+    ]
     assert res.items[0].share == pytest.approx(2 / 3)
     assert (res.participants, res.registered) == (3, 6)
     assert res.turnout == pytest.approx(0.5)
@@ -296,8 +326,7 @@ def test_toggle_and_check() -> None:
 
 def test_parse_deadline() -> None:
     now = datetime(2026, 5, 15, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
-    assert rules.parse_deadline("5月31日 18:00", now, TZ) == datetime(2026, 5, 31, 18, 0,
-                                                                     tzinfo=TZ)
+    assert rules.parse_deadline("5月31日 18:00", now, TZ) == datetime(2026, 5, 31, 18, 0, tzinfo=TZ)
     assert rules.parse_deadline("5月31日", now, TZ) == datetime(2026, 5, 31, 23, 59, tzinfo=TZ)
     assert rules.parse_deadline("３天后", now, TZ) == now + timedelta(days=3)
     assert rules.parse_deadline("1月2日 8点", now, TZ) == datetime(2027, 1, 2, 8, 0, tzinfo=TZ)
@@ -314,7 +343,8 @@ def test_chart_is_png_with_item_labels() -> None:
 
 
 async def test_simultaneous_orders_never_double_count_or_get_lost(
-        sim: Simulator, group: Chat, ready: int) -> None:
+    sim: Simulator, group: Chat, ready: int
+) -> None:
     import asyncio
 
     rid = await open_round(sim, group)
@@ -334,15 +364,18 @@ async def test_simultaneous_orders_never_double_count_or_get_lost(
         *(order(sim, p, rid, "小区楼顶防水") for p in neighbours),
     )
     assert all(r.calls for r in results)
-    assert await sim.rt.db.fetchval(
-        "SELECT count(*) FROM menu_orders WHERE round_id = ?", (rid,)) == 13
+    assert (
+        await sim.rt.db.fetchval("SELECT count(*) FROM menu_orders WHERE round_id = ?", (rid,))
+        == 13
+    )
     picks = await picks_of(sim, rid)
     assert picks["h1"] in ({"车棚改造"}, {"楼梯维修"})  # the later one wins, never both
     assert sum(1 for v in picks.values() if v == {"小区楼顶防水"}) == 12
 
 
 async def test_group_results_hide_small_buildings_and_empty_rounds(
-        sim: Simulator, group: Chat, ready: int) -> None:
+    sim: Simulator, group: Chat, ready: int
+) -> None:
     rid = await open_round(sim, group)
     await order(sim, WANG, rid, "车棚改造")
     reply = await sim.send(STAFF, group, "/menu_close")

@@ -10,8 +10,7 @@ from bot.simulator import Simulator
 from bot.transcript import Transcript
 
 
-async def test_quiz_double_tap_and_dice_reveal_in_the_playground(tmp_path: Path,
-                                                                 capsys) -> None:
+async def test_quiz_double_tap_and_dice_reveal_in_the_playground(tmp_path: Path, capsys) -> None:
     sim = Simulator(str(tmp_path / "p.db"), admins=(demo.ADMIN.id,))
     lines: list[str] = []
     transcript = Transcript(sim, lines.append, number_buttons=True)

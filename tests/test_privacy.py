@@ -54,11 +54,23 @@ async def test_personal_commands_typed_in_a_group_stay_private(sim: Simulator, g
     await register(sim, LIU, "21-5-101", "刘大爷")
     tid, _ = await file_repair(sim, WANG, show="不可以")
     for person, text in [
-        (WANG, "/me"), (WANG, "/my"), (WANG, "/register"), (WANG, "/register 21-4-302"),
-        (WANG, "/repair"), (WANG, "/menu"), (WANG, "/grid"), (LIU, "/start"),
-        (STAFF, "/tickets"), (STAFF, "/tickets 21号楼"), (STAFF, "/care"), (STAFF, "/reminders"),
-        (GRID, "/tasks"), (VOLUNTEER, "/tasks"), (STAFF, "/menu_paper 21-4-302"),
-        (STAFF, "/care_add 张奶奶 21-4-302 每周两次 @zhang_vol"), (STAFF, "/menu_results"),
+        (WANG, "/me"),
+        (WANG, "/my"),
+        (WANG, "/register"),
+        (WANG, "/register 21-4-302"),
+        (WANG, "/repair"),
+        (WANG, "/menu"),
+        (WANG, "/grid"),
+        (LIU, "/start"),
+        (STAFF, "/tickets"),
+        (STAFF, "/tickets 21号楼"),
+        (STAFF, "/care"),
+        (STAFF, "/reminders"),
+        (GRID, "/tasks"),
+        (VOLUNTEER, "/tasks"),
+        (STAFF, "/menu_paper 21-4-302"),
+        (STAFF, "/care_add 张奶奶 21-4-302 每周两次 @zhang_vol"),
+        (STAFF, "/menu_results"),
     ]:
         await sim.send(person, group, text)
     await assert_no_personal_data_in_groups(sim)

@@ -14,22 +14,28 @@ from tests.conftest import OTHER_GROUP_ID, STAFF, VOLUNTEER, WANG, setup_communi
 KID_A = Person(201, "小明", "xiaoming")
 KID_B = Person(202, "小红", "xiaohong")
 KID_C = Person(203, "小刚", "xiaogang")
-LABEL = {Category.RECYCLABLE: "可回收物", Category.HAZARDOUS: "有害垃圾",
-         Category.KITCHEN: "厨余垃圾", Category.OTHER: "其他垃圾"}
+LABEL = {
+    Category.RECYCLABLE: "可回收物",
+    Category.HAZARDOUS: "有害垃圾",
+    Category.KITCHEN: "厨余垃圾",
+    Category.OTHER: "其他垃圾",
+}
 
 
 async def game_state(sim: Simulator, chat: Chat, status: str = "active") -> dict:
     row = await sim.rt.db.fetchone(
         "SELECT state FROM quiz_games WHERE chat_id = ? AND status = ? ORDER BY id DESC",
-        (chat.id, status))
+        (chat.id, status),
+    )
     assert row is not None
     return json.loads(row["state"])
 
 
 def last_prompt(sim: Simulator, chat: Chat, label: str = "掷骰子") -> ApiCall:
     for call in reversed(sim.api.calls):
-        if call.chat_id == chat.id and any(label in b.get("text", "")
-                                           for row in call.buttons for b in row):
+        if call.chat_id == chat.id and any(
+            label in b.get("text", "") for row in call.buttons for b in row
+        ):
             return call
     raise AssertionError(f"no message with {label!r} in {chat.id}")
 
@@ -54,8 +60,9 @@ async def open_game(sim: Simulator, chat: Chat, *kids: Person) -> Reply:
     return await sim.press(kids[0], lobby, "开始")
 
 
-async def play_turn(sim: Simulator, chat: Chat, kid: Person, dice: int,
-                    wrong: bool = False) -> Reply:
+async def play_turn(
+    sim: Simulator, chat: Chat, kid: Person, dice: int, wrong: bool = False
+) -> Reply:
     sim.api.dice_values.append(dice)
     rolled = await sim.press(kid, last_prompt(sim, chat), "掷骰子")
     assert rolled.to(chat.id) and sim.api.sent("sendDice")
@@ -166,7 +173,8 @@ async def test_turn_timeout_is_settable_by_staff(sim: Simulator, group: Chat) ->
 
 
 async def test_restart_in_the_middle_keeps_board_turn_and_timer(
-        sim: Simulator, group: Chat) -> None:
+    sim: Simulator, group: Chat
+) -> None:
     await open_game(sim, group, KID_A, KID_B, KID_C)
     await play_turn(sim, group, KID_A, 4)
     sim.api.dice_values.append(3)
@@ -202,8 +210,7 @@ async def test_two_groups_play_at_once(sim: Simulator, group: Chat) -> None:
     assert forged.alerts() and "失效" in forged.alerts()[0]
 
 
-async def test_quiz_stop_by_opener_or_staff_not_by_a_resident(
-        sim: Simulator, group: Chat) -> None:
+async def test_quiz_stop_by_opener_or_staff_not_by_a_resident(sim: Simulator, group: Chat) -> None:
     await setup_community(sim, group)
     await open_game(sim, group, KID_A, KID_B)
     await play_turn(sim, group, KID_A, 2)
@@ -235,8 +242,13 @@ async def test_forged_callback_data_is_refused(sim: Simulator, group: Chat) -> N
     state = await game_state(sim, group)
     row = await sim.rt.db.fetchone("SELECT id FROM quiz_games WHERE status = 'active'")
     gid = row["id"]
-    for data in (f"1|qz|a|{gid}|{state['turn_no']}|plutonium", f"1|qz|zz|{gid}",
-                 "1|qz|r|99999|1", "1|qz|r|x|1", f"1|qz|r|{gid}|{state['turn_no'] + 5}"):
+    for data in (
+        f"1|qz|a|{gid}|{state['turn_no']}|plutonium",
+        f"1|qz|zz|{gid}",
+        "1|qz|r|99999|1",
+        "1|qz|r|x|1",
+        f"1|qz|r|{gid}|{state['turn_no'] + 5}",
+    ):
         reply = await sim.press(KID_A, None, data=data, chat=group)
         assert reply.alerts(), data
         assert not reply.to(group.id)

@@ -29,8 +29,9 @@ def group_texts(sim: Simulator, chat_id: int) -> list[str]:
     return [c.text for c in sim.api.sent("sendMessage", chat_id)]
 
 
-async def make_notice(sim: Simulator, text: str, when: str, *, meeting: bool = False,
-                      target: str = "锡林社区居民群") -> int:
+async def make_notice(
+    sim: Simulator, text: str, when: str, *, meeting: bool = False, target: str = "锡林社区居民群"
+) -> int:
     chat = sim.private(STAFF)
     reply = await sim.send(STAFF, chat, "/remind")
     reply = await sim.press(STAFF, reply, target)
@@ -96,8 +97,9 @@ async def test_pause_resume_edit_delete(sim: Simulator, group: Chat) -> None:
     reply = await sim.press(STAFF, reply.calls[-1] if reply.calls else None, "确定删除")
     assert "已删除" in reply.text
     assert not (await sim.advance(timedelta(days=3))).to(group.id)
-    pending = await sim.rt.db.fetchval("SELECT count(*) FROM jobs WHERE status = 'pending' "
-                                       "AND key LIKE 'notice:%'")
+    pending = await sim.rt.db.fetchval(
+        "SELECT count(*) FROM jobs WHERE status = 'pending' AND key LIKE 'notice:%'"
+    )
     assert pending == 0
 
 
@@ -111,8 +113,11 @@ async def test_restart_recreates_pending_jobs(sim: Simulator, group: Chat) -> No
     assert len(pending) == 3
     horizon = (sim.clock.now() + timedelta(hours=6)).timestamp()
     soon = {r["id"] for r in pending if r["run_at"] <= horizon}
-    queued = {j.data for j in sim.app.job_queue.jobs() if j.name.startswith("sched:")
-              and j.name != "sched:refill"}
+    queued = {
+        j.data
+        for j in sim.app.job_queue.jobs()
+        if j.name.startswith("sched:") and j.name != "sched:refill"
+    }
     assert soon and soon <= queued
     texts = []
     for _minute in range(120):
@@ -146,7 +151,8 @@ class Crash(BaseException):
 
 
 async def test_no_duplicate_after_crash_between_send_and_record(
-        sim: Simulator, group: Chat, monkeypatch: pytest.MonkeyPatch) -> None:
+    sim: Simulator, group: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
     await setup_community(sim, group)
     other = sim.group(OTHER_GROUP_ID, "锡林社区二群")
     await sim.send(STAFF, other, "/setup 锡林社区")
@@ -190,8 +196,9 @@ async def test_broadcast_to_35_groups_respects_limits(db_path: str) -> None:
             await cstore.link_group(db, -2000 - i, cid, f"群{i}", STAFF.id)
         schedule = Schedule("once", at=(sim.clock.now() + timedelta(hours=1)).timestamp())
         async with db.transaction() as tx:
-            nid = await store.create_notice(tx, cid, None, "全社区通知", schedule.to_json(),
-                                            False, STAFF.id)
+            nid = await store.create_notice(
+                tx, cid, None, "全社区通知", schedule.to_json(), False, STAFF.id
+            )
             await hr.plan_notice(sim.rt, tx, nid, schedule, False)
         started = time.monotonic()
         await sim.advance(timedelta(hours=1))
@@ -255,8 +262,9 @@ async def test_residents_refused(sim: Simulator, group: Chat) -> None:
     reply = await sim.send(WANG, sim.private(WANG), "/care_add 张奶奶 21-4-302 每周两次 @zhang_vol")
     assert "只有社区工作人员" in reply.text
     for action in ("p", "dd", "et", "who"):
-        reply = await sim.press(WANG, None, data=f"1|rm|{action}|{notice_id}",
-                                chat=sim.private(WANG))
+        reply = await sim.press(
+            WANG, None, data=f"1|rm|{action}|{notice_id}", chat=sim.private(WANG)
+        )
         assert reply.alerts(), action
     assert await sim.rt.db.fetchval("SELECT status FROM notices") == "active"
     assert await sim.rt.db.fetchval("SELECT count(*) FROM care_people") == 0
@@ -270,9 +278,20 @@ async def test_bad_input_is_reasked(sim: Simulator, group: Chat) -> None:
     reply = await sim.send(STAFF, chat, "/remind")
     reply = await sim.press(STAFF, reply, "锡林社区居民群")
     reply = await sim.press(STAFF, reply, "普通通知")
-    reply = await sim.send(STAFF, chat, None, sticker={
-        "file_id": "S1", "file_unique_id": "s1", "type": "regular", "width": 512,
-        "height": 512, "is_animated": False, "is_video": False})
+    reply = await sim.send(
+        STAFF,
+        chat,
+        None,
+        sticker={
+            "file_id": "S1",
+            "file_unique_id": "s1",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+        },
+    )
     assert "请用文字" in reply.text
     reply = await sim.send(STAFF, chat, "长" * 1200)
     assert "太长了" in reply.text
@@ -302,8 +321,9 @@ async def test_remind_survives_restart_mid_conversation(sim: Simulator, group: C
 
 
 async def add_care(sim: Simulator) -> int:
-    reply = await sim.send(STAFF, sim.private(STAFF),
-                           f"/care_add 张奶奶 21-4-302 每周两次 @{VOLUNTEER.username}")
+    reply = await sim.send(
+        STAFF, sim.private(STAFF), f"/care_add 张奶奶 21-4-302 每周两次 @{VOLUNTEER.username}"
+    )
     assert "已登记关爱对象" in reply.text and "每周一、周四 09:00" in reply.text, reply.text
     return int(await sim.rt.db.fetchval("SELECT max(id) FROM care_people"))
 
@@ -311,8 +331,9 @@ async def add_care(sim: Simulator) -> int:
 async def test_care_visit_ping_then_needs_help(sim: Simulator, group: Chat) -> None:
     await setup_community(sim, group)
     reply = await sim.send(STAFF, group, "/care_add 张奶奶 21-4-302 每周两次 @zhang_vol")
-    assert "私聊" in reply.text and await sim.rt.db.fetchval(
-        "SELECT count(*) FROM care_people") == 0
+    assert (
+        "私聊" in reply.text and await sim.rt.db.fetchval("SELECT count(*) FROM care_people") == 0
+    )
     await add_care(sim)
     reply = await sim.advance(timedelta(days=3))  # Monday 09:00 local
     ping = reply.to(VOLUNTEER.id)
@@ -351,8 +372,10 @@ async def test_care_visit_overdue_alert_and_ok(sim: Simulator, group: Chat) -> N
     reply = await sim.advance(timedelta(minutes=1))
     alert = reply.to(STAFF.id)
     assert alert and "还没有记录" in alert[0].text and "张志愿" in alert[0].text
-    statuses = [r["status"] for r in await sim.rt.db.fetchall(
-        "SELECT status FROM care_visits ORDER BY due_at")]
+    statuses = [
+        r["status"]
+        for r in await sim.rt.db.fetchall("SELECT status FROM care_visits ORDER BY due_at")
+    ]
     assert statuses == ["ok", "overdue"]
 
 
@@ -361,11 +384,12 @@ async def test_blocked_volunteer_is_marked_and_skipped(sim: Simulator, group: Ch
     await add_care(sim)
     sim.api.blocked.add(VOLUNTEER.id)
     await sim.advance(timedelta(days=3))
-    assert await sim.rt.db.fetchval("SELECT blocked FROM users WHERE id = ?",
-                                    (VOLUNTEER.id,)) == 1
+    assert await sim.rt.db.fetchval("SELECT blocked FROM users WHERE id = ?", (VOLUNTEER.id,)) == 1
     tries = len(sim.api.calls)
     await sim.advance(timedelta(days=3))  # next ping: skipped without even trying
     assert not [c for c in sim.api.calls[tries:] if c.chat_id == VOLUNTEER.id]
-    statuses = [r["status"] for r in await sim.rt.db.fetchall(
-        "SELECT status FROM sends WHERE send_key LIKE 'cv%:ping'")]
+    statuses = [
+        r["status"]
+        for r in await sim.rt.db.fetchall("SELECT status FROM sends WHERE send_key LIKE 'cv%:ping'")
+    ]
     assert statuses == ["blocked", "blocked"]

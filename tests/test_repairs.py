@@ -36,10 +36,16 @@ async def community(sim: Simulator, group: Chat) -> int:
     return cid
 
 
-async def file_repair(sim: Simulator, person: Person, category: str = "屋顶漏水",
-                      text: str = "下雨天楼顶漏水，墙上有水印", photos: int = 0,
-                      show: str = "不可以", place: str | None = None,
-                      new_even_if_similar: bool = True) -> tuple[int, Reply]:
+async def file_repair(
+    sim: Simulator,
+    person: Person,
+    category: str = "屋顶漏水",
+    text: str = "下雨天楼顶漏水，墙上有水印",
+    photos: int = 0,
+    show: str = "不可以",
+    place: str | None = None,
+    new_even_if_similar: bool = True,
+) -> tuple[int, Reply]:
     chat = sim.private(person)
     reply = await sim.send(person, chat, "/repair")
     reply = await sim.press(person, reply, category)
@@ -86,8 +92,10 @@ def assert_group_clean(sim: Simulator, group: Chat) -> None:
 async def test_whole_life_of_a_request(sim: Simulator, group: Chat) -> None:
     await community(sim, group)
     tid, reply = await file_repair(sim, WANG, photos=2)
-    assert await sim.rt.db.fetchval(
-        "SELECT count(*) FROM repair_photos WHERE ticket_id = ?", (tid,)) == 2
+    assert (
+        await sim.rt.db.fetchval("SELECT count(*) FROM repair_photos WHERE ticket_id = ?", (tid,))
+        == 2
+    )
     # Routed: grid worker of building 21 and the 维修 volunteers, not the 环境卫生 one.
     to_grid = reply.to(GRID.id)
     assert to_grid and f"#{tid}" in to_grid[0].text and to_grid[0].buttons
@@ -130,12 +138,10 @@ async def test_whole_life_of_a_request(sim: Simulator, group: Chat) -> None:
     assert await status(sim, tid) == "confirmed"
     assert "打个分" in reply.text
     reply = await sim.press(WANG, reply, "⭐⭐⭐⭐⭐")
-    assert await sim.rt.db.fetchval(
-        "SELECT rating FROM repair_tickets WHERE id = ?", (tid,)) == 5
+    assert await sim.rt.db.fetchval("SELECT rating FROM repair_tickets WHERE id = ?", (tid,)) == 5
     again = await sim.press(WANG, None, data=f"1|rq|rate|{tid}|1", chat=sim.private(WANG))
     assert again.alerts()
-    assert await sim.rt.db.fetchval(
-        "SELECT rating FROM repair_tickets WHERE id = ?", (tid,)) == 5
+    assert await sim.rt.db.fetchval("SELECT rating FROM repair_tickets WHERE id = ?", (tid,)) == 5
 
     # The resident sees the history with who and when, but not the internal notes.
     reply = await sim.send(WANG, sim.private(WANG), "/my")
@@ -149,15 +155,23 @@ async def test_whole_life_of_a_request(sim: Simulator, group: Chat) -> None:
     assert "防水卷材" in reply.text and "302" in reply.text
     moves = await sim.rt.db.fetchall(
         "SELECT from_status, to_status, actor_id FROM repair_history WHERE ticket_id = ? "
-        "AND to_status IS NOT NULL ORDER BY id", (tid,))
+        "AND to_status IS NOT NULL ORDER BY id",
+        (tid,),
+    )
     assert [(m["from_status"], m["to_status"]) for m in moves] == [
-        (None, "new"), ("new", "assigned"), ("assigned", "in_progress"),
-        ("in_progress", "resolved"), ("resolved", "in_progress"), ("in_progress", "resolved"),
-        ("resolved", "confirmed")]
+        (None, "new"),
+        ("new", "assigned"),
+        ("assigned", "in_progress"),
+        ("in_progress", "resolved"),
+        ("resolved", "in_progress"),
+        ("in_progress", "resolved"),
+        ("resolved", "confirmed"),
+    ]
     assert all(m["actor_id"] for m in moves)
     # Nothing pending for a confirmed request: the resident is asked nothing more.
     pending = await sim.rt.db.fetchval(
-        "SELECT count(*) FROM jobs WHERE status = 'pending' AND key LIKE 'repair_%'")
+        "SELECT count(*) FROM jobs WHERE status = 'pending' AND key LIKE 'repair_%'"
+    )
     assert pending == 0
     assert_group_clean(sim, group)
 
@@ -184,8 +198,7 @@ async def test_repair_in_group_goes_private(sim: Simulator, group: Chat) -> None
     assert_group_clean(sim, group)
 
 
-async def test_unregistered_resident_registers_then_continues(sim: Simulator,
-                                                              group: Chat) -> None:
+async def test_unregistered_resident_registers_then_continues(sim: Simulator, group: Chat) -> None:
     await community(sim, group)
     chat = sim.private(STRANGER)
     reply = await sim.send(STRANGER, chat, "/repair")
@@ -223,8 +236,15 @@ async def test_polite_reasks_back_cancel_and_restart(sim: Simulator, group: Chat
     assert "太长" in reply.text
     reply = await sim.send_photo(WANG, chat)
     assert "先用文字" in reply.text
-    sticker = {"file_id": "S1", "file_unique_id": "uS1", "width": 512, "height": 512,
-               "is_animated": False, "is_video": False, "type": "regular"}
+    sticker = {
+        "file_id": "S1",
+        "file_unique_id": "uS1",
+        "width": 512,
+        "height": 512,
+        "is_animated": False,
+        "is_video": False,
+        "type": "regular",
+    }
     reply = await sim.send(WANG, chat, None, sticker=sticker)
     assert "按上面的提示" in reply.text
     voice = {"file_id": "V1", "file_unique_id": "uV1", "duration": 3}
@@ -290,14 +310,17 @@ async def test_merge_moves_followers(sim: Simulator, group: Chat) -> None:
     assert "已关闭" in reply.to(LIU.id)[0].text and "重复" in reply.to(LIU.id)[0].text
     row = await sim.rt.db.fetchone("SELECT * FROM repair_tickets WHERE id = ?", (dup,))
     assert (row["status"], row["close_reason"], row["merged_into"]) == ("closed", "dup", keep)
-    followers = {r["user_id"] for r in await sim.rt.db.fetchall(
-        "SELECT user_id FROM repair_followers WHERE ticket_id = ?", (keep,))}
+    followers = {
+        r["user_id"]
+        for r in await sim.rt.db.fetchall(
+            "SELECT user_id FROM repair_followers WHERE ticket_id = ?", (keep,)
+        )
+    }
     assert followers == {LIU.id, WANG_SON.id}
     reply = await sim.send(STAFF, sim.private(STAFF), f"/merge {dup} {keep}")
     assert "必须还没完成" in reply.text
     # The merged request's old offers are dead.
-    reply = await sim.press(VOLUNTEER, None, data=f"1|rq|acc|{dup}",
-                            chat=sim.private(VOLUNTEER))
+    reply = await sim.press(VOLUNTEER, None, data=f"1|rq|acc|{dup}", chat=sim.private(VOLUNTEER))
     assert reply.alerts()
 
 
@@ -311,9 +334,13 @@ async def test_two_volunteers_press_at_once(sim: Simulator, group: Chat) -> None
     assert row["status"] == "assigned" and row["assignee_id"] in (VOLUNTEER.id, V2.id)
     loser_reply = r2 if row["assignee_id"] == VOLUNTEER.id else r1
     assert any("已经有人接单" in a for a in loser_reply.alerts())
-    assert await sim.rt.db.fetchval(
-        "SELECT count(*) FROM repair_history WHERE ticket_id = ? AND to_status = 'assigned'",
-        (tid,)) == 1
+    assert (
+        await sim.rt.db.fetchval(
+            "SELECT count(*) FROM repair_history WHERE ticket_id = ? AND to_status = 'assigned'",
+            (tid,),
+        )
+        == 1
+    )
     loser, loser_offer = (V2, o2) if row["assignee_id"] == VOLUNTEER.id else (VOLUNTEER, o1)
     assert "已被接单" in sim.current(loser_offer).text
     assert len([c for c in sim.api.sent("sendMessage", WANG.id) if "已派单" in c.text]) == 1
@@ -322,11 +349,23 @@ async def test_two_volunteers_press_at_once(sim: Simulator, group: Chat) -> None
 
 
 # ---- refusals -------------------------------------------------------------------------------------
-@pytest.mark.parametrize("data", [
-    "1|rq|acc|abc", "1|rq|acc|999", "1|rq|zz|1", "1|rq|rate|1|9", "1|rq|clr|1|bogus",
-    "1|rq|asgu|1|101", "1|rq|pg|1|zzz|x|x|0|0", "1|rq|pg|1|x|x|x|0|0", "1|rq", "1|rn|1|0",
-    "1|rq|v|1", "1|rp|id|2",
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        "1|rq|acc|abc",
+        "1|rq|acc|999",
+        "1|rq|zz|1",
+        "1|rq|rate|1|9",
+        "1|rq|clr|1|bogus",
+        "1|rq|asgu|1|101",
+        "1|rq|pg|1|zzz|x|x|0|0",
+        "1|rq|pg|1|x|x|x|0|0",
+        "1|rq",
+        "1|rn|1|0",
+        "1|rq|v|1",
+        "1|rp|id|2",
+    ],
+)
 async def test_forged_buttons_change_nothing(sim: Simulator, group: Chat, data: str) -> None:
     await community(sim, group)
     tid, _ = await file_repair(sim, WANG, category="燃气", text="闻到燃气味")
@@ -334,7 +373,8 @@ async def test_forged_buttons_change_nothing(sim: Simulator, group: Chat, data: 
     reply = await sim.press(STRANGER, None, data=data, chat=sim.private(STRANGER))
     assert reply.alerts(), data
     assert [tuple(r) for r in await sim.rt.db.fetchall("SELECT * FROM repair_tickets")] == [
-        tuple(r) for r in before]
+        tuple(r) for r in before
+    ]
     assert tid == 1
 
 
@@ -354,9 +394,16 @@ async def test_refusals_for_users_without_the_right(sim: Simulator, group: Chat)
         r = await sim.press(person, None, data=f"1|rq|acc|{tid}", chat=private(person))
         assert r.alerts()
     # Someone else's task: start, resolve, hand back, note, close, reassign.
-    for data in (f"1|rq|go|{tid}", f"1|rq|done|{tid}", f"1|rq|back|{tid}", f"1|rn|n|{tid}|0",
-                 f"1|rq|cls|{tid}", f"1|rq|asg|{tid}", f"1|rq|clr|{tid}|cannot",
-                 f"1|rq|asgu|{tid}|{V2.id}"):
+    for data in (
+        f"1|rq|go|{tid}",
+        f"1|rq|done|{tid}",
+        f"1|rq|back|{tid}",
+        f"1|rn|n|{tid}|0",
+        f"1|rq|cls|{tid}",
+        f"1|rq|asg|{tid}",
+        f"1|rq|clr|{tid}|cannot",
+        f"1|rq|asgu|{tid}|{V2.id}",
+    ):
         r = await sim.press(V2, None, data=data, chat=private(V2))
         assert r.alerts(), data
     # The resident cannot confirm before it is resolved, nor rate; LIU cannot view it.
@@ -404,8 +451,13 @@ async def test_hand_back_reassign_and_close(sim: Simulator, group: Chat) -> None
 async def test_tickets_filters_and_paging(sim: Simulator, group: Chat) -> None:
     await community(sim, group)
     for i in range(6):
-        await file_repair(sim, WANG if i % 2 else LIU, category="绿化", text=f"树枝挡路{i}",
-                          place=f"{10 + i}号楼前")
+        await file_repair(
+            sim,
+            WANG if i % 2 else LIU,
+            category="绿化",
+            text=f"树枝挡路{i}",
+            place=f"{10 + i}号楼前",
+        )
     await file_repair(sim, WANG, category="路面", text="路面坑", place="21号楼前")
     chat = sim.private(STAFF)
     reply = await sim.send(STAFF, chat, "/tickets")
@@ -457,6 +509,7 @@ async def test_escalation_survives_restart(sim: Simulator, group: Chat) -> None:
 # ---- other languages, the demo -------------------------------------------------------------------
 async def test_english_resident_files_in_english(sim: Simulator, group: Chat) -> None:
     from tests.conftest import ALICE
+
     await community(sim, group)
     await register(sim, ALICE, "3-1-101", "Alice")
     chat = sim.private(ALICE)
@@ -474,9 +527,11 @@ async def test_english_resident_files_in_english(sim: Simulator, group: Chat) ->
 
 async def test_demo_scene(sim: Simulator, group: Chat) -> None:
     from bot.demo_repairs import scene
+
     await setup_community(sim, group)
     await register(sim, WANG, "21-4-302", "王阿姨")
     from bot.transcript import Transcript
+
     lines: list[str] = []
     Transcript(sim, lines.append)
     await scene(sim, lines.append)
@@ -486,7 +541,8 @@ async def test_demo_scene(sim: Simulator, group: Chat) -> None:
 
 
 async def test_common_area_reaches_the_reporters_grid_worker_and_meaningless_text_is_refused(
-        sim: Simulator, group: Chat) -> None:
+    sim: Simulator, group: Chat
+) -> None:
     await community(sim, group)
     chat = sim.private(WANG)
     reply = await sim.send(WANG, chat, "/repair")

@@ -18,8 +18,20 @@ NOBODY = Actor()
 
 def test_categories_are_complete_and_skills_exist() -> None:
     names = [c.name for c in rules.CATEGORIES]
-    assert names == ["屋顶漏水", "水管", "电路", "燃气", "楼道与楼梯", "门禁与围墙", "路面",
-                     "绿化", "违章搭建", "安全隐患", "物业服务", "其他"]
+    assert names == [
+        "屋顶漏水",
+        "水管",
+        "电路",
+        "燃气",
+        "楼道与楼梯",
+        "门禁与围墙",
+        "路面",
+        "绿化",
+        "违章搭建",
+        "安全隐患",
+        "物业服务",
+        "其他",
+    ]
     for cat in rules.CATEGORIES:
         assert set(cat.skills) <= set(SKILLS), cat
         assert cat.target_days >= 1

@@ -8,7 +8,8 @@ from tests.conftest import ADMIN, CHEN, STAFF, WANG, setup_community
 
 
 async def test_sort_in_group_answers_with_category_reason_and_tip(
-        sim: Simulator, group: Chat) -> None:
+    sim: Simulator, group: Chat
+) -> None:
     reply = await sim.send(WANG, group, "/sort 电池")
     text = reply.text
     assert "🔴有害垃圾" in text and "原因" in text and "投放提示" in text
@@ -55,8 +56,9 @@ async def test_unknown_is_logged_and_listed_for_staff_only(sim: Simulator, group
         assert "没找到" in reply.text
     await sim.send(WANG, sim.private(WANG), "火星石头是什么垃圾")
     await sim.send(WANG, sim.private(WANG), "请问今天下午社区活动室几点开门呀我想去看看")
-    assert await sim.rt.db.fetchval(
-        "SELECT asked FROM sorting_unknown WHERE query = '火星石头'") == 2
+    assert (
+        await sim.rt.db.fetchval("SELECT asked FROM sorting_unknown WHERE query = '火星石头'") == 2
+    )
     refused = await sim.send(WANG, sim.private(WANG), "/sort_unknown")
     assert "只有社区工作人员" in refused.text
     listed = await sim.send(STAFF, sim.private(STAFF), "/sort_unknown")
@@ -69,8 +71,14 @@ async def test_forged_lookup_button_is_refused(sim: Simulator) -> None:
     chat = sim.private(WANG)
     n = len(KnowledgeBase.get().items)
     # Out of range, malformed, wrong version, and an index whose item is not the named one.
-    for data in (f"1|so|i|{n}|000000", "1|so|i|-1", "1|so|x|1", "2|so|i|1", "1|so|i|0",
-                 "1|so|i|0|ffffff"):
+    for data in (
+        f"1|so|i|{n}|000000",
+        "1|so|i|-1",
+        "1|so|x|1",
+        "2|so|i|1",
+        "1|so|i|0",
+        "1|so|i|0|ffffff",
+    ):
         reply = await sim.press(WANG, None, data=data, chat=chat)
         assert reply.alerts() and "失效" in reply.alerts()[0]
 
@@ -86,8 +94,12 @@ async def test_practice_ten_questions_then_score(sim: Simulator, group: Chat) ->
         assert question is not None and f"第 {n + 1}/10 题" in question.text
         name = question.text.split("：", 1)[1].rsplit(" 是什么垃圾", 1)[0]
         item = kb.item(name)
-        label = {"recyclable": "可回收物", "hazardous": "有害垃圾", "kitchen": "厨余垃圾",
-                 "other": "其他垃圾"}[item.category.value]
+        label = {
+            "recyclable": "可回收物",
+            "hazardous": "有害垃圾",
+            "kitchen": "厨余垃圾",
+            "other": "其他垃圾",
+        }[item.category.value]
         if n == 0:  # one wrong answer
             label = "有害垃圾" if label != "有害垃圾" else "厨余垃圾"
         reply = await sim.press(WANG, question, label)

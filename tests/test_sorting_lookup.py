@@ -68,8 +68,14 @@ def test_exact_name_with_a_modifier_matches_before_peeling() -> None:
 
 @pytest.mark.parametrize(
     ("query", "expected"),
-    [("卫生低", "卫生纸"), ("香焦皮", "香蕉皮"), ("易拉灌", "易拉罐"), ("奶茶被", "奶茶杯"),
-     ("苹果合", "苹果核"), ("卫生", "卫生纸")],
+    [
+        ("卫生低", "卫生纸"),
+        ("香焦皮", "香蕉皮"),
+        ("易拉灌", "易拉罐"),
+        ("奶茶被", "奶茶杯"),
+        ("苹果合", "苹果核"),
+        ("卫生", "卫生纸"),
+    ],
 )
 def test_small_typos_are_candidates_not_answers(query: str, expected: str) -> None:
     result = lookup(query)
@@ -88,8 +94,15 @@ def test_unknown_is_not_a_random_hit(query: str) -> None:
 
 @pytest.mark.parametrize(
     ("query", "code"),
-    [("沙发", "bulky"), ("一张旧床垫", "bulky"), ("衣柜怎么扔", "bulky"), ("瓷砖", "renovation"),
-     ("砖头是什么垃圾", "renovation"), ("装修垃圾", "renovation"), ("大件垃圾", "bulky")],
+    [
+        ("沙发", "bulky"),
+        ("一张旧床垫", "bulky"),
+        ("衣柜怎么扔", "bulky"),
+        ("瓷砖", "renovation"),
+        ("砖头是什么垃圾", "renovation"),
+        ("装修垃圾", "renovation"),
+        ("大件垃圾", "bulky"),
+    ],
 )
 def test_bulky_and_renovation_waste_get_advice(query: str, code: str) -> None:
     result = lookup(query)
@@ -128,8 +141,13 @@ def test_part_of_a_food_is_not_a_container() -> None:
 
 @pytest.mark.parametrize(
     ("query", "code"),
-    [("厨余垃圾是什么", "kitchen"), ("什么是湿垃圾", "kitchen"), ("干垃圾", "other"),
-     ("可回收物", "recyclable"), ("有害垃圾包括什么", "hazardous")],
+    [
+        ("厨余垃圾是什么", "kitchen"),
+        ("什么是湿垃圾", "kitchen"),
+        ("干垃圾", "other"),
+        ("可回收物", "recyclable"),
+        ("有害垃圾包括什么", "hazardous"),
+    ],
 )
 def test_category_names_explain_the_category(query: str, code: str) -> None:
     result = lookup(query)

@@ -94,8 +94,9 @@ def test_config_validation() -> None:
         load_config({"BOT_TOKEN": GOOD_TOKEN, "BOT_TIMEZONE": "Mars/Olympus"})
     with pytest.raises(ConfigError, match="BOT_API_URL"):
         load_config({"BOT_TOKEN": GOOD_TOKEN, "BOT_API_URL": "ftp://x"})
-    config = load_config({"BOT_TOKEN": GOOD_TOKEN, "BOT_ADMINS": "1, 2",
-                          "BOT_API_URL": "http://127.0.0.1:8081/bot"})
+    config = load_config(
+        {"BOT_TOKEN": GOOD_TOKEN, "BOT_ADMINS": "1, 2", "BOT_API_URL": "http://127.0.0.1:8081/bot"}
+    )
     assert config.admins == {1, 2}
     assert config.database_path == "community.db"
     assert config.timezone == "Asia/Shanghai"

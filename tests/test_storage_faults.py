@@ -34,7 +34,8 @@ def write_lock_held(db_path: str) -> Iterator[None]:
 
 
 async def test_locked_database_order_is_refused_politely_then_works(
-        sim: Simulator, group: Chat, db_path: str) -> None:
+    sim: Simulator, group: Chat, db_path: str
+) -> None:
     await setup_community(sim, group)
     await register(sim, WANG, "21-4-302", "王阿姨")
     rid = await open_round(sim, group)
@@ -53,7 +54,8 @@ async def test_locked_database_order_is_refused_politely_then_works(
 
 
 async def test_locked_database_for_a_text_message_gets_a_message(
-        sim: Simulator, db_path: str) -> None:
+    sim: Simulator, db_path: str
+) -> None:
     await sim.rt.db.execute("PRAGMA busy_timeout = 100")
     chat = sim.private(WANG)
     await sim.send(WANG, chat, "/help")
@@ -68,7 +70,8 @@ async def test_locked_database_for_a_text_message_gets_a_message(
 
 
 async def test_full_disk_repair_is_not_half_filed_and_goes_through_later(
-        sim: Simulator, group: Chat) -> None:
+    sim: Simulator, group: Chat
+) -> None:
     await setup_community(sim, group)
     await register(sim, WANG, "21-4-302", "王阿姨")
     db = sim.rt.db
@@ -102,7 +105,8 @@ async def test_full_disk_repair_is_not_half_filed_and_goes_through_later(
 
 
 async def test_backup_while_the_bot_runs_restores_to_a_working_bot(
-        sim: Simulator, group: Chat, db_path: str, tmp_path: Path) -> None:
+    sim: Simulator, group: Chat, db_path: str, tmp_path: Path
+) -> None:
     """`community-bot backup` in another process while the bot keeps taking orders; the copy
     starts as a bot with every order made before the backup and its deadline job."""
     await setup_community(sim, group)
@@ -114,8 +118,15 @@ async def test_backup_while_the_bot_runs_restores_to_a_working_bot(
     env = {**os.environ, "DATABASE_PATH": db_path}
     env.pop("BOT_TOKEN", None)
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "backup", str(copy), env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "backup",
+        str(copy),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     for person in PEOPLE[1:]:  # the bot is not paused meanwhile
         await order(sim, person, rid, "楼梯维修")
     out, err = await proc.communicate()
@@ -128,8 +139,12 @@ async def test_backup_while_the_bot_runs_restores_to_a_working_bot(
         assert await db.fetchval("PRAGMA integrity_check") == "ok"
         orders = await db.fetchval("SELECT count(*) FROM menu_orders WHERE round_id = ?", (rid,))
         assert 1 <= orders <= len(PEOPLE)  # a consistent moment between the two
-        assert await db.fetchval(
-            "SELECT count(*) FROM jobs WHERE kind = 'menu_close' AND status = 'pending'") == 1
+        assert (
+            await db.fetchval(
+                "SELECT count(*) FROM jobs WHERE kind = 'menu_close' AND status = 'pending'"
+            )
+            == 1
+        )
         late = PEOPLE[-1]
         reply = await order(restored, late, rid, "小区环境优化")
         assert "点单" in reply.text  # the restored bot takes orders

@@ -54,7 +54,8 @@ async def test_a_refused_connection_is_repeated_too(sim: Simulator, group: Chat)
 
 
 async def test_a_send_that_timed_out_is_not_repeated_and_never_comes_twice(
-        sim: Simulator, group: Chat) -> None:
+    sim: Simulator, group: Chat
+) -> None:
     await setup_community(sim, group)
     await make_notice(sim, "明早停电检修", "1小时后")
     failure_count = len(sim.api.failures)
@@ -95,7 +96,8 @@ async def test_an_edit_that_arrived_but_timed_out_is_not_an_error(sim: Simulator
 
 
 async def test_giving_up_keeps_the_state_and_tells_nobody_twice(
-        sim: Simulator, group: Chat) -> None:
+    sim: Simulator, group: Chat
+) -> None:
     await setup_community(sim, group)
     await make_notice(sim, "明早停电检修", "1小时后")
     # Telegram unreachable for longer than the back-off lasts.
