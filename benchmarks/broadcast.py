@@ -15,7 +15,7 @@ from typing import Any
 from telegram.error import TelegramError
 
 from benchmarks.limits import FloodLimitedBotAPI
-from bot.simulator import Simulator
+from bot.offline.simulator import Simulator
 
 TELEGRAM_RATE = 30.0
 

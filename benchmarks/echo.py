@@ -9,8 +9,8 @@ from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
 from benchmarks import updates as U
 from benchmarks.feeder import Feeder, summary
-from bot.fakeapi import FakeBotAPI
-from bot.simulator import FAKE_TOKEN
+from bot.offline.fakeapi import FakeBotAPI
+from bot.offline.simulator import FAKE_TOKEN
 
 
 async def _echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -20,7 +20,7 @@ from telegram import Update
 from telegram.ext import Application
 from telegram.ext._baseupdateprocessor import SimpleUpdateProcessor
 
-from bot.fakeapi import ApiCall, FakeBotAPI
+from bot.offline.fakeapi import ApiCall, FakeBotAPI
 
 _current: contextvars.ContextVar[Track | None] = contextvars.ContextVar("bench_track", default=None)
 

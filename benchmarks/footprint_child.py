@@ -17,7 +17,7 @@ async def main(path: str) -> None:
     from benchmarks import updates as U
     from benchmarks.feeder import Feeder
     from bot.clock import FakeClock
-    from bot.simulator import Simulator
+    from bot.offline.simulator import Simulator
 
     imported = time.perf_counter()
     # Wall-clock time: the pending jobs were written relative to it.

@@ -16,7 +16,7 @@ from typing import Any
 
 from telegram.request import RequestData
 
-from bot.fakeapi import SEND_METHODS, FakeBotAPI
+from bot.offline.fakeapi import SEND_METHODS, FakeBotAPI
 
 
 class Bucket:

@@ -20,7 +20,7 @@ from benchmarks.echo import EchoBot
 from benchmarks.feeder import Feeder, set_concurrency, summary
 from benchmarks.street import Street, street_simulator
 from bot import app as wiring
-from bot.simulator import Chat, Person, Reply, Simulator
+from bot.offline.simulator import Chat, Person, Reply, Simulator
 
 Raw = dict[str, Any]
 Session = list[Raw]

@@ -18,7 +18,7 @@ from typing import Any
 from benchmarks import bulk
 from benchmarks import updates as U
 from benchmarks.footprint import migrate
-from bot.simulator import Simulator
+from bot.offline.simulator import Simulator
 
 BIG_TABLES = ("households", "residents", "users")
 FEATURE_TABLES = {

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 
-from bot.simulator import Simulator
+from bot.offline.simulator import Simulator
 
 ADMIN_ID = 1
 STAFF_BASE = 10_000

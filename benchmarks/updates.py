@@ -1,4 +1,4 @@
-"""Raw Telegram update dicts, built the way `bot.simulator.Simulator` builds them."""
+"""Raw Telegram update dicts, built the way `bot.offline.simulator.Simulator` builds them."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import itertools
 import time
 from typing import Any
 
-from bot.fakeapi import BOT_ID, BOT_NAME
+from bot.offline.fakeapi import BOT_ID, BOT_NAME
 
 _ids = itertools.count(1)
 _msg_ids = itertools.count(5_000_000)

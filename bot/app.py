@@ -17,6 +17,7 @@ from bot import i18n
 from bot.clock import Clock
 from bot.commands import Audience, visible_to
 from bot.config import Config
+from bot.context import CONTEXT_TYPES
 from bot.request import DELAYS, RetryingRequest
 from bot.runtime import KEY, Runtime, get_runtime
 from bot.scheduler import Scheduler
@@ -60,6 +61,7 @@ def build_application(
         # Telegram's limits: ~30 msg/s overall, 20/min per group; RetryAfter is honoured.
         .rate_limiter(rate_limiter or AIORateLimiter(max_retries=3))
         .defaults(Defaults(tzinfo=config.tz))
+        .context_types(CONTEXT_TYPES)
         .post_init(start_runtime)
         .post_shutdown(shutdown_runtime)
     )

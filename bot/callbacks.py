@@ -63,6 +63,14 @@ def unpack(data: str | None, feature: str | None = None) -> Callback:
     return cb
 
 
-def pattern(feature: str) -> str:
-    """Regex for a CallbackQueryHandler that takes every button of one feature."""
-    return rf"^{VERSION}\|{re.escape(feature)}\|"
+def pattern(feature: str, *actions: str, exact: bool = False) -> str:
+    """Regex for a CallbackQueryHandler: every button of one feature, or only these actions.
+
+    With `exact=True` the action must be the whole data (buttons without arguments).
+    The only place callback-data patterns are written; handlers never hand-write `^1\\|`.
+    """
+    head = rf"^{VERSION}\|{re.escape(feature)}\|"
+    if not actions:
+        return head
+    alternatives = "|".join(re.escape(a) for a in actions)
+    return head + rf"(?:{alternatives})" + (r"$" if exact else r"(?:\||$)")

@@ -68,13 +68,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from bot import demo
+    from bot.offline import demo
 
     return demo.main(args.db)
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from bot import playground
+    from bot.offline import playground
 
     return playground.main(args.db)
 

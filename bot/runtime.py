@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-
-from telegram.ext import Application, CallbackContext
+from typing import Any, Protocol
 
 from bot.clock import Clock
 from bot.config import Config
@@ -31,6 +29,13 @@ class Runtime:
         return user_id in self.config.admins
 
 
-def get_runtime(source: CallbackContext | Application) -> Runtime:  # type: ignore[type-arg]
-    app = source if isinstance(source, Application) else source.application
-    return app.bot_data[KEY]
+class HasBotData(Protocol):
+    """An Application or a CallbackContext: both carry the shared `bot_data`."""
+
+    @property
+    def bot_data(self) -> Any: ...
+
+
+def get_runtime(source: HasBotData) -> Runtime:
+    runtime: Runtime = source.bot_data[KEY]
+    return runtime

@@ -32,7 +32,6 @@ from handlers.shared import (
     refuse_callback,
     remember_user,
     reply,
-    rt_of,
     tr_chat,
     tr_user,
 )
@@ -47,7 +46,7 @@ declare("lang", N_("切换语言 / 切換語言 / Language"), Audience.EVERYONE,
 
 
 async def audiences_of(context: Context, user_id: int) -> set[Audience]:
-    rt = rt_of(context)
+    rt = context.rt
     found: set[Audience] = {Audience.EVERYONE, Audience.RESIDENT}
     if rt.is_admin(user_id):
         found.add(Audience.ADMIN)
@@ -156,7 +155,7 @@ async def lang_button(update: Update, context: Context) -> None:
     if code not in LANGS:
         await refuse_callback(update, context, f"unknown language {code!r}")
         return
-    rt = rt_of(context)
+    rt = context.rt
     if is_private(update):
         await cstore.set_user_lang(rt.db, user.id, code)
         forget_lang(rt, user_id=user.id)
@@ -188,7 +187,7 @@ async def throttle(update: Update, context: Context) -> None:
     user = update.effective_user
     if user is None or user.is_bot:
         return
-    rt = rt_of(context)
+    rt = context.rt
     verdict = rt.throttle.check(user.id, rt.clock.seconds())
     if verdict is Verdict.PASS:
         return
@@ -229,7 +228,7 @@ async def migrate_chat(update: Update, context: Context) -> None:
         old, new = message.migrate_from_chat_id, message.chat_id
     if old is None or new is None:
         return
-    rt = rt_of(context)
+    rt = context.rt
     await cstore.migrate_group(rt.db, old, new)
     forget_lang(rt, chat_id=old)
     log.info("group %s migrated to %s", old, new)

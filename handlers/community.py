@@ -31,7 +31,6 @@ from handlers.shared import (
     is_staff,
     refuse_callback,
     reply,
-    rt_of,
     send_private,
     staff_communities,
     tr_chat,
@@ -70,7 +69,7 @@ async def setup_command(update: Update, context: Context) -> None:
     if not is_group(update):
         await reply(update, _("请在居民群里发送 /setup 社区名称，把那个群关联到社区。"))
         return
-    rt = rt_of(context)
+    rt = context.rt
     name = rules.clean_community_name(" ".join(context.args or []))
     if name is None:
         if not (
@@ -153,7 +152,7 @@ async def register_entry(update: Update, context: Context) -> int:
         return ConversationHandler.END
     if update.callback_query:
         await answer_callback(update)
-    rt = rt_of(context)
+    rt = context.rt
     if not is_private(update):
         group = await group_community(update, context)
         payload = f"reg-{group['community_id']}" if group else "reg"
@@ -200,7 +199,7 @@ async def register_entry(update: Update, context: Context) -> int:
 async def _start_with(update: Update, context: Context, community: Row, _: Translate) -> int:
     draft = context.user_data[DRAFT]  # type: ignore[index]
     draft.update(community_id=community["id"], community_name=community["name"])
-    rt = rt_of(context)
+    rt = context.rt
     user = update.effective_user
     assert user is not None
     current = await cstore.get_resident(rt.db, user.id, community["id"])
@@ -221,7 +220,7 @@ async def pick_community(update: Update, context: Context) -> int:
     except callbacks.BadCallback as exc:
         await refuse_callback(update, context, exc)
         return COMMUNITY
-    community = await cstore.get_community(rt_of(context).db, community_id)
+    community = await cstore.get_community(context.rt.db, community_id)
     if community is None:
         await refuse_callback(update, context, "community gone")
         return COMMUNITY
@@ -374,7 +373,7 @@ async def confirm(update: Update, context: Context) -> int:
     if cb.action != "ok" or not all(k in draft for k in ("community_id", "building", "room")):
         await refuse_callback(update, context, "confirm without a complete draft")
         return CONFIRM
-    rt = rt_of(context)
+    rt = context.rt
     async with rt.db.transaction() as tx:
         household_id = await cstore.get_or_create_household(
             tx, draft["community_id"], draft["building"], draft["unit"], draft["room"]
@@ -442,7 +441,7 @@ async def me_command(update: Update, context: Context) -> None:
             ),
         )
         return
-    rt = rt_of(context)
+    rt = context.rt
     lines: list[str] = []
     for row in await cstore.residencies_of(rt.db, user.id):
         address = rules.Address(row["building"], row["unit"], row["room"]).label(_)
@@ -469,7 +468,7 @@ async def me_command(update: Update, context: Context) -> None:
 
 # ---- roles -----------------------------------------------------------------------------------
 async def _target_user(update: Update, context: Context, word: str | None) -> Row | None:
-    rt = rt_of(context)
+    rt = context.rt
     message = update.effective_message
     if message is not None and message.reply_to_message and message.reply_to_message.from_user:
         return await cstore.get_user(rt.db, message.reply_to_message.from_user.id)
@@ -495,7 +494,7 @@ async def _change_role(update: Update, context: Context, *, grant: bool) -> None
     actor = update.effective_user
     if actor is None:
         return
-    rt = rt_of(context)
+    rt = context.rt
     community = await acting_community(
         update, context, _, refusal=_("只有社区工作人员可以任命或撤销角色。")
     )
@@ -581,7 +580,7 @@ async def grid_assign_command(update: Update, context: Context) -> None:
     actor = update.effective_user
     if actor is None:
         return
-    rt = rt_of(context)
+    rt = context.rt
     community = await acting_community(
         update, context, _, refusal=_("只有社区工作人员可以分配网格。")
     )
@@ -652,7 +651,7 @@ async def grid_command(update: Update, context: Context) -> None:
     user = update.effective_user
     if user is None:
         return
-    rt = rt_of(context)
+    rt = context.rt
     if not is_private(update):
         group = await group_community(update, context)
         if group is None:

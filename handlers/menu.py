@@ -13,7 +13,6 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
     Application,
-    CallbackContext,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -25,6 +24,7 @@ from bot import callbacks
 from bot import menu as rules
 from bot.commands import Audience, declare
 from bot.community import Address, parse_full_address
+from bot.context import BotContext
 from bot.i18n import N_, Translate
 from bot.menu_chart import render_ranking
 from bot.runtime import Runtime
@@ -42,7 +42,6 @@ from handlers.shared import (
     is_staff,
     refuse_callback,
     reply,
-    rt_of,
     send_private,
     tr_chat,
     tr_group,
@@ -225,7 +224,7 @@ async def order_screen(
     update: Update, context: Context, round_id: int, *, reload: bool, edit: bool
 ) -> None:
     """The private ordering keyboard: ☑/☐ per item, confirm, 议一议, 提建议."""
-    rt = rt_of(context)
+    rt = context.rt
     user = update.effective_user
     assert user is not None
     _ = await tr_user(context, user)
@@ -279,7 +278,7 @@ async def order_screen(
 
 async def _open_round_for(update: Update, context: Context) -> Row | None:
     """The open round relevant to this chat (group's community or the user's)."""
-    rt = rt_of(context)
+    rt = context.rt
     user = update.effective_user
     assert user is not None
     if is_group(update):
@@ -296,7 +295,7 @@ async def _open_round_for(update: Update, context: Context) -> Row | None:
 async def menu_command(update: Update, context: Context) -> None:
     """/menu: the current round for anyone; in private it is the ordering keyboard."""
     _ = await tr_chat(update, context)
-    rt = rt_of(context)
+    rt = context.rt
     if is_group(update) and await group_community(update, context) is None:
         await reply(update, _("本群还没有关联社区。群管理员请发送：/setup 社区名称"))
         return
@@ -361,7 +360,7 @@ async def menu_button(update: Update, context: Context) -> None:
     except (callbacks.BadCallback, KeyError) as exc:
         await refuse_callback(update, context, f"menu: {exc}")
         return
-    rt = rt_of(context)
+    rt = context.rt
     rnd = await store.get_round(rt.db, round_id)
     if rnd is None:
         await refuse_callback(update, context, f"menu: no round {round_id}")
@@ -377,7 +376,7 @@ async def _toggle(update: Update, context: Context, cb: callbacks.Callback, rnd:
     if rnd["status"] != "open":
         await answer_callback(update, _("这一轮点单已经结束，不能再改了。"), alert=True)
         return
-    rt = rt_of(context)
+    rt = context.rt
     item_id = cb.int_arg(1)
     valid = [i["id"] for i in await store.items(rt.db, rnd["id"])]
     if item_id not in valid:
@@ -405,7 +404,7 @@ async def _confirm(update: Update, context: Context, cb: callbacks.Callback, rnd
     user = update.effective_user
     assert user is not None
     _ = await tr_user(context, user)
-    rt = rt_of(context)
+    rt = context.rt
     if not is_private(update):
         await refuse_callback(update, context, "order button outside a private chat")
         return
@@ -480,7 +479,7 @@ async def _comment_list(update: Update, context: Context, cb: callbacks.Callback
         await answer_callback(update, _("这一轮点单已经结束，不能再改了。"), alert=True)
         return
     await answer_callback(update)
-    items = await store.items(rt_of(context).db, rnd["id"])
+    items = await store.items(context.rt.db, rnd["id"])
     rows = [[_btn(_name(_, i), F, "c", rnd["id"], i["id"])] for i in items]
     await reply(
         update, _("想对哪个项目说几句？请点一下。"), reply_markup=InlineKeyboardMarkup(rows)
@@ -493,7 +492,7 @@ async def talk_entry(update: Update, context: Context) -> int:
     user = update.effective_user
     assert query is not None and user is not None
     _ = await tr_user(context, user)
-    rt = rt_of(context)
+    rt = context.rt
     try:
         cb = callbacks.unpack(query.data, F)
         rnd = await store.get_round(rt.db, cb.int_arg(0))
@@ -531,7 +530,7 @@ async def talk_text(update: Update, context: Context) -> int:
     message = update.effective_message
     assert user is not None and message is not None
     _ = await tr_user(context, user)
-    rt = rt_of(context)
+    rt = context.rt
     round_id, item_id = context.user_data.get(TALK) or [None, None]  # type: ignore[union-attr]
     text = rules.clean_text(message.text or "", rules.MAX_COMMENT)
     if text is None:
@@ -562,7 +561,7 @@ def _settings(context: Context) -> dict[str, Any]:
 
 
 async def _show_draft(update: Update, context: Context, rid: int, note: str = "") -> int:
-    rt = rt_of(context)
+    rt = context.rt
     _ = await tr_chat(update, context)
     items = await store.items(rt.db, rid)
     lines = ([note] if note else []) + [_("本轮菜单（可以添加、改名、加说明、删除）：")]
@@ -598,7 +597,7 @@ async def _show_settings(update: Update, context: Context, rid: int) -> int:
 
 async def menu_open(update: Update, context: Context) -> int:
     _ = await tr_chat(update, context)
-    rt = rt_of(context)
+    rt = context.rt
     user = update.effective_user
     assert user is not None
     if not is_group(update):
@@ -633,7 +632,7 @@ async def menu_open(update: Update, context: Context) -> int:
 
 async def _check_opening(update: Update, context: Context, rid: int) -> Row | None:
     """Server side: still staff, still a draft of this chat's community."""
-    rt = rt_of(context)
+    rt = context.rt
     user = update.effective_user
     group = await group_community(update, context)
     rnd = await store.get_round(rt.db, rid)
@@ -665,7 +664,7 @@ async def open_button(update: Update, context: Context) -> int | None:
     rnd = await _check_opening(update, context, rid)
     if rnd is None:
         return None
-    rt = rt_of(context)
+    rt = context.rt
     _ = await tr_chat(update, context)
     s = _settings(context)
     s["rid"] = rid
@@ -745,7 +744,7 @@ async def open_button(update: Update, context: Context) -> int | None:
 
 async def open_text(update: Update, context: Context) -> int:
     _ = await tr_chat(update, context)
-    rt = rt_of(context)
+    rt = context.rt
     s = _settings(context)
     rid, wait = s.get("rid"), s.get("wait") or ["add", None]
     user = update.effective_user
@@ -783,7 +782,7 @@ async def open_text(update: Update, context: Context) -> int:
 
 async def deadline_text(update: Update, context: Context) -> int:
     _ = await tr_chat(update, context)
-    rt = rt_of(context)
+    rt = context.rt
     message = update.effective_message
     assert message is not None
     s = _settings(context)
@@ -800,7 +799,7 @@ async def deadline_text(update: Update, context: Context) -> int:
 
 async def _show_confirm(update: Update, context: Context, rid: int) -> int:
     _ = await tr_chat(update, context)
-    rt = rt_of(context)
+    rt = context.rt
     s = _settings(context)
     items = await store.items(rt.db, rid)
     lines = [
@@ -818,7 +817,7 @@ async def _show_confirm(update: Update, context: Context, rid: int) -> int:
 
 
 async def _go(update: Update, context: Context, rnd: Row) -> int:
-    rt = rt_of(context)
+    rt = context.rt
     _ = await tr_chat(update, context)
     user = update.effective_user
     assert user is not None
@@ -863,7 +862,7 @@ async def _go(update: Update, context: Context, rnd: Row) -> int:
 
 async def _post_menu(context: Context, round_id: int) -> None:
     """The menu in every group of the community, with the button to order privately."""
-    rt = rt_of(context)
+    rt = context.rt
     rnd = await store.get_round(rt.db, round_id)
     assert rnd is not None
     community = await cstore.get_community(rt.db, rnd["community_id"])
@@ -899,8 +898,8 @@ async def open_cancel(update: Update, context: Context) -> int:
 # ---- closing and results ----------------------------------------------------------------------
 async def close_and_publish(app: Application, round_id: int) -> bool:  # type: ignore[type-arg]
     """Idempotent: close if open, post results once (a crash before marking re-posts)."""
-    context: Context = CallbackContext(app)
-    rt = rt_of(context)
+    context: Context = BotContext(app)
+    rt = context.rt
     async with rt.db.transaction() as tx:
         closed = await store.close_round(tx, round_id, _now(rt))
         rnd = await store.get_round(tx, round_id)
@@ -937,8 +936,8 @@ async def close_job(app: Application, job: ScheduledJob) -> None:  # type: ignor
 
 async def remind_job(app: Application, job: ScheduledJob) -> None:  # type: ignore[type-arg]
     """A day before the deadline: privately to households without an order, once per group."""
-    context: Context = CallbackContext(app)
-    rt = rt_of(context)
+    context: Context = BotContext(app)
+    rt = context.rt
     rnd = await store.get_round(rt.db, int(job.payload["round"]))
     if rnd is None or rnd["status"] != "open":
         return
@@ -982,7 +981,7 @@ async def remind_job(app: Application, job: ScheduledJob) -> None:  # type: igno
 
 async def menu_close(update: Update, context: Context) -> None:
     _ = await tr_chat(update, context)
-    rt = rt_of(context)
+    rt = context.rt
     community = await acting_community(update, context, _)
     if community is None:
         return
@@ -1000,7 +999,7 @@ async def menu_close(update: Update, context: Context) -> None:
 
 async def menu_results(update: Update, context: Context) -> None:
     _ = await tr_chat(update, context)
-    rt = rt_of(context)
+    rt = context.rt
     community = await acting_community(update, context, _)
     if community is None:
         return
@@ -1042,7 +1041,7 @@ def _csv(rows: list[list[Any]]) -> bytes:
 async def menu_export(update: Update, context: Context) -> None:
     """Results, orders and suggestions as CSV, always sent privately (orders have rooms)."""
     _ = await tr_chat(update, context)
-    rt = rt_of(context)
+    rt = context.rt
     user = update.effective_user
     assert user is not None
     community = await acting_community(update, context, _)
@@ -1131,7 +1130,7 @@ async def menu_export(update: Update, context: Context) -> None:
 async def menu_paper(update: Update, context: Context) -> None:
     """/menu_paper 21-4-302: a grid worker or staff enters a household's paper order."""
     _ = await tr_chat(update, context)
-    rt = rt_of(context)
+    rt = context.rt
     if not is_private(update):
         # Do not echo the room number in the group.
         await reply(update, _("门牌是个人信息，请在私聊里发送 /menu_paper 门牌。"))
@@ -1162,7 +1161,7 @@ async def _paper_screen(
     update: Update, context: Context, rnd: Row, hid: int, address: Address, *, edit: bool
 ) -> None:
     _ = await tr_chat(update, context)
-    items = await store.items(rt_of(context).db, rnd["id"])
+    items = await store.items(context.rt.db, rnd["id"])
     picks = context.user_data.get(PAPER, {}).get(f"{rnd['id']}:{hid}", [])  # type: ignore[union-attr]
     k = rnd["max_picks"]
     text = _("纸质点单：{address}\n请按居民的纸质单点选（最多 {k} 项），然后确认。").format(
@@ -1187,7 +1186,7 @@ async def _paper_screen(
 
 
 async def _paper_household(update: Update, context: Context, rnd: Row, hid: int) -> Address | None:
-    rt = rt_of(context)
+    rt = context.rt
     user = update.effective_user
     assert user is not None
     row = await cstore.get_household(rt.db, hid)
@@ -1211,7 +1210,7 @@ async def _paper_toggle(update: Update, context: Context, cb: callbacks.Callback
     if rnd["status"] != "open":
         await answer_callback(update, _("这一轮点单已经结束，不能再改了。"), alert=True)
         return
-    valid = [i["id"] for i in await store.items(rt_of(context).db, rnd["id"])]
+    valid = [i["id"] for i in await store.items(context.rt.db, rnd["id"])]
     drafts = context.user_data.setdefault(PAPER, {})  # type: ignore[union-attr]
     key = f"{rnd['id']}:{hid}"
     picks, problem = rules.toggle(drafts.get(key, []), item_id, rnd["max_picks"], valid)
@@ -1237,7 +1236,7 @@ async def _paper_confirm(
     if address is None:
         return
     _ = await tr_chat(update, context)
-    rt = rt_of(context)
+    rt = context.rt
     user = update.effective_user
     assert user is not None
     picks = context.user_data.get(PAPER, {}).get(f"{rnd['id']}:{hid}", [])  # type: ignore[union-attr]
@@ -1278,7 +1277,7 @@ async def _paper_confirm(
 # ---- progress ---------------------------------------------------------------------------------
 async def progress_command(update: Update, context: Context) -> None:
     _ = await tr_chat(update, context)
-    rt = rt_of(context)
+    rt = context.rt
     user = update.effective_user
     assert user is not None
     if is_group(update):
@@ -1308,7 +1307,7 @@ async def progress_command(update: Update, context: Context) -> None:
 
 async def menu_progress(update: Update, context: Context) -> None:
     _ = await tr_chat(update, context)
-    rt = rt_of(context)
+    rt = context.rt
     community = await acting_community(update, context, _)
     if community is None:
         return
@@ -1321,7 +1320,7 @@ async def menu_progress(update: Update, context: Context) -> None:
 
 async def _progress_list(update: Update, context: Context, rnd: Row, *, edit: bool) -> None:
     _ = await tr_chat(update, context)
-    items = await store.items(rt_of(context).db, rnd["id"])
+    items = await store.items(context.rt.db, rnd["id"])
     rows = [
         [
             _btn(
@@ -1345,7 +1344,7 @@ async def _progress_list(update: Update, context: Context, rnd: Row, *, edit: bo
 
 async def _progress_staff(update: Update, context: Context, rnd: Row) -> bool:
     user = update.effective_user
-    if user is None or not await is_staff(rt_of(context), user.id, rnd["community_id"]):
+    if user is None or not await is_staff(context.rt, user.id, rnd["community_id"]):
         await refuse_callback(update, context, "menu progress: not staff")
         return False
     return True
@@ -1356,7 +1355,7 @@ async def _progress_item(
 ) -> None:
     if not await _progress_staff(update, context, rnd):
         return
-    item = await store.get_item(rt_of(context).db, rnd["id"], cb.int_arg(1))
+    item = await store.get_item(context.rt.db, rnd["id"], cb.int_arg(1))
     if item is None:
         await refuse_callback(update, context, "menu progress: unknown item")
         return
@@ -1392,7 +1391,7 @@ async def _progress_set(update: Update, context: Context, cb: callbacks.Callback
     except ValueError:
         await refuse_callback(update, context, "menu progress: unknown state")
         return
-    rt = rt_of(context)
+    rt = context.rt
     user = update.effective_user
     assert user is not None
     async with rt.db.transaction() as tx:

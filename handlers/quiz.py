@@ -41,7 +41,6 @@ from handlers.shared import (
     is_group,
     refuse_callback,
     reply,
-    rt_of,
     tr_chat,
     tr_user,
 )
@@ -276,7 +275,7 @@ async def _load_for_button(
     update: Update, context: Context, game_id: int
 ) -> tuple[Row, rules.Game] | None:
     """The active game this button belongs to, or a polite refusal."""
-    rt = rt_of(context)
+    rt = context.rt
     chat = update.effective_chat
     row = await store.get_game(rt.db, game_id)
     if row is None or chat is None or row["chat_id"] != chat.id or row["status"] != "active":
@@ -287,7 +286,7 @@ async def _load_for_button(
 
 # ---- commands --------------------------------------------------------------------------------
 async def quiz_command(update: Update, context: Context) -> None:
-    rt = rt_of(context)
+    rt = context.rt
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None:
         return
@@ -329,7 +328,7 @@ async def quiz_command(update: Update, context: Context) -> None:
 
 
 async def quiz_stop(update: Update, context: Context) -> None:
-    rt = rt_of(context)
+    rt = context.rt
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None or not is_group(update):
         return
@@ -356,7 +355,7 @@ async def quiz_stop(update: Update, context: Context) -> None:
 
 
 async def quiz_timeout(update: Update, context: Context) -> None:
-    rt = rt_of(context)
+    rt = context.rt
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None:
         return
@@ -386,7 +385,7 @@ async def quiz_timeout(update: Update, context: Context) -> None:
 
 
 async def quiz_top(update: Update, context: Context) -> None:
-    rt = rt_of(context)
+    rt = context.rt
     chat = update.effective_chat
     _ = await tr_chat(update, context)
     if chat is None or not is_group(update):
@@ -412,7 +411,7 @@ async def quiz_top(update: Update, context: Context) -> None:
 
 
 async def quiz_stats(update: Update, context: Context) -> None:
-    rt = rt_of(context)
+    rt = context.rt
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None:
         return
@@ -465,7 +464,7 @@ async def quiz_button(update: Update, context: Context) -> None:
     except callbacks.BadCallback as exc:
         await refuse_callback(update, context, exc)
         return
-    async with _lock(rt_of(context), chat.id):
+    async with _lock(context.rt, chat.id):
         loaded = await _load_for_button(update, context, game_id)
         if loaded is None:
             return
@@ -475,7 +474,7 @@ async def quiz_button(update: Update, context: Context) -> None:
 async def _join(
     update: Update, context: Context, cb: callbacks.Callback, row: Row, game: rules.Game
 ) -> None:
-    rt, user, query = rt_of(context), update.effective_user, update.callback_query
+    rt, user, query = context.rt, update.effective_user, update.callback_query
     assert user is not None and query is not None
     _t = await tr_user(context, user)
     try:
@@ -512,7 +511,7 @@ async def _opener_name(rt: Runtime, row: Row, game: rules.Game) -> str:
 async def _start(
     update: Update, context: Context, cb: callbacks.Callback, row: Row, game: rules.Game
 ) -> None:
-    rt, user, query = rt_of(context), update.effective_user, update.callback_query
+    rt, user, query = context.rt, update.effective_user, update.callback_query
     assert user is not None and query is not None
     _t = await tr_user(context, user)
     if game.phase != rules.LOBBY:
@@ -577,7 +576,7 @@ async def _check_turn(
 async def _roll(
     update: Update, context: Context, cb: callbacks.Callback, row: Row, game: rules.Game
 ) -> None:
-    rt, user, query = rt_of(context), update.effective_user, update.callback_query
+    rt, user, query = context.rt, update.effective_user, update.callback_query
     assert user is not None and query is not None
     if not await _check_turn(update, context, cb, game, rules.AWAIT_ROLL):
         return
@@ -604,7 +603,7 @@ async def _roll(
 async def _answer(
     update: Update, context: Context, cb: callbacks.Callback, row: Row, game: rules.Game
 ) -> None:
-    rt, user, query = rt_of(context), update.effective_user, update.callback_query
+    rt, user, query = context.rt, update.effective_user, update.callback_query
     assert user is not None and query is not None
     try:
         chosen = Category(cb.str_arg(2))

@@ -42,7 +42,6 @@ from handlers.shared import (
     is_staff,
     refuse_callback,
     reply,
-    rt_of,
     send_private,
     staff_communities,
     tr_chat,
@@ -115,7 +114,7 @@ async def remind_entry(update: Update, context: Context) -> int:
     )
     if community is None:
         return ConversationHandler.END
-    groups = await cstore.groups_of(rt_of(context).db, community["id"])
+    groups = await cstore.groups_of(context.rt.db, community["id"])
     if not groups:
         await reply(update, _("这个社区还没有关联居民群。请先在群里发送 /setup 社区名称。"))
         return ConversationHandler.END
@@ -144,7 +143,7 @@ async def pick_target(update: Update, context: Context) -> int:
         await refuse_callback(update, context, exc)
         return TARGET
     if target is not None:
-        group = await cstore.get_group(rt_of(context).db, target)
+        group = await cstore.get_group(context.rt.db, target)
         if group is None or group["community_id"] != draft.get("community"):
             await refuse_callback(update, context, "group not in this community")
             return TARGET
@@ -225,7 +224,7 @@ async def got_text(update: Update, context: Context) -> int:
 async def _parse_when(
     update: Update, context: Context, _: Translate, meeting: bool
 ) -> rules.Schedule | None:
-    rt = rt_of(context)
+    rt = context.rt
     message = update.effective_message
     try:
         return rules.parse_schedule(
@@ -243,7 +242,7 @@ async def got_when(update: Update, context: Context) -> int:
     schedule = await _parse_when(update, context, _, meeting)
     if schedule is None:
         return WHEN
-    rt = rt_of(context)
+    rt = context.rt
     draft["schedule"] = schedule.to_json()
     upcoming = rules.next_run(schedule, rt.clock.now(), rt.config.tz)
     kind = _("会议通知") if meeting else _("普通通知")
@@ -280,7 +279,7 @@ async def confirm(update: Update, context: Context) -> int:
         await answer_callback(update)
         await reply(update, _ask_when_text(_, bool(draft.get("meeting"))))
         return WHEN
-    rt = rt_of(context)
+    rt = context.rt
     if not all(k in draft for k in ("community", "text", "schedule")) or not await is_staff(
         rt, user.id, draft["community"]
     ):
@@ -356,7 +355,7 @@ async def _notice_for_staff(
     except callbacks.BadCallback as exc:
         await refuse_callback(update, context, exc)
         return None
-    rt = rt_of(context)
+    rt = context.rt
     notice = await store.get_notice(rt.db, notice_id)
     if notice is None or notice["status"] == "deleted" or user is None:
         await refuse_callback(update, context, "notice gone")
@@ -396,7 +395,7 @@ async def got_edit_text(update: Update, context: Context) -> int:
     text = await _read_text(update, _)
     if text is None:
         return EDIT_TEXT
-    rt = rt_of(context)
+    rt = context.rt
     notice_id = _draft(context).get("edit")
     notice = await store.get_notice(rt.db, notice_id) if notice_id else None
     user = update.effective_user
@@ -411,7 +410,7 @@ async def got_edit_text(update: Update, context: Context) -> int:
 
 async def got_edit_when(update: Update, context: Context) -> int:
     _ = await tr_chat(update, context)
-    rt = rt_of(context)
+    rt = context.rt
     notice_id = _draft(context).get("edit")
     notice = await store.get_notice(rt.db, notice_id) if notice_id else None
     user = update.effective_user
@@ -636,7 +635,7 @@ async def reminders_command(update: Update, context: Context) -> None:
     )
     if community is None:
         return
-    rt = rt_of(context)
+    rt = context.rt
     notices = await store.list_notices(rt.db, community["id"])
     if not notices:
         await reply(update, _("还没有定时通知。发送 /remind 新建一个。"))
@@ -655,7 +654,7 @@ async def manage_button(update: Update, context: Context) -> None:
     if found is None:
         return
     notice, cb = found
-    rt = rt_of(context)
+    rt = context.rt
     user = update.effective_user
     query = update.callback_query
     assert user is not None and query is not None
@@ -742,7 +741,7 @@ async def rsvp_button(update: Update, context: Context) -> None:
     except callbacks.BadCallback as exc:
         await refuse_callback(update, context, exc)
         return
-    rt = rt_of(context)
+    rt = context.rt
     notice = await store.get_notice(rt.db, notice_id)
     group = await cstore.get_group(rt.db, chat.id) if chat is not None else None
     if (
@@ -800,7 +799,7 @@ async def care_add_command(update: Update, context: Context) -> None:
             update, _("没看懂走访节奏，例如：每周两次、每周二五 10:00、每天 9:00") + "\n" + usage
         )
         return
-    rt = rt_of(context)
+    rt = context.rt
     volunteers: list[Row] = []
     for raw in volunteers_raw:
         found = await cstore.find_user_by_username(rt.db, raw)
@@ -863,7 +862,7 @@ async def care_command(update: Update, context: Context) -> None:
     if not is_private(update):
         await reply(update, _("关爱走访记录只在私聊里查看。"))
         return
-    rt = rt_of(context)
+    rt = context.rt
     cares: dict[int, Row] = {}
     for community in await staff_communities(rt, user.id):
         for row in await store.cares_of_community(rt.db, community["id"]):
@@ -977,7 +976,7 @@ async def _visit_for(update: Update, context: Context) -> tuple[Row, str] | None
     except callbacks.BadCallback as exc:
         await refuse_callback(update, context, exc)
         return None
-    rt = rt_of(context)
+    rt = context.rt
     visit = await store.get_visit(rt.db, visit_id)
     if visit is None or user is None:
         await refuse_callback(update, context, "visit gone")
@@ -997,7 +996,7 @@ async def visit_ok(update: Update, context: Context) -> None:
     user = update.effective_user
     query = update.callback_query
     assert user is not None and query is not None
-    await store.record_visit(rt_of(context).db, visit["id"], "ok", user.id)
+    await store.record_visit(context.rt.db, visit["id"], "ok", user.id)
     _ = await tr_user(context, user)
     await answer_callback(update, _("已记录，谢谢您！"))
     await query.edit_message_text(
@@ -1006,7 +1005,7 @@ async def visit_ok(update: Update, context: Context) -> None:
 
 
 async def _alert_help(context: Context, visit: Row, reporter: str, note: str | None) -> None:
-    rt = rt_of(context)
+    rt = context.rt
     people = await _staff_ids(rt, visit["community_id"])
     grid = await cstore.grid_worker_for(rt.db, visit["community_id"], visit["building"])
     if grid is not None and grid["id"] not in people:
@@ -1035,7 +1034,7 @@ async def visit_help(update: Update, context: Context) -> int:
     user = update.effective_user
     query = update.callback_query
     assert user is not None and query is not None
-    await store.record_visit(rt_of(context).db, visit["id"], "help", user.id)
+    await store.record_visit(context.rt.db, visit["id"], "help", user.id)
     _ = await tr_user(context, user)
     await answer_callback(update, _("已通知网格员和社区工作人员。"))
     await _alert_help(context, visit, user.first_name, None)  # at once, before any note
@@ -1053,7 +1052,7 @@ async def visit_note(update: Update, context: Context) -> int:
     message = update.effective_message
     note = (message.text or "").strip()[:500] if message else ""
     visit_id = context.user_data.pop(CARE_NOTE, None)  # type: ignore[union-attr]
-    rt = rt_of(context)
+    rt = context.rt
     visit = await store.get_visit(rt.db, visit_id) if visit_id else None
     user = update.effective_user
     if visit is None or not note or user is None:

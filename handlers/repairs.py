@@ -43,7 +43,6 @@ from handlers.shared import (
     is_private,
     refuse_callback,
     reply,
-    rt_of,
     tr_chat,
 )
 from storage import community as cstore
@@ -113,7 +112,7 @@ async def _start_draft(update: Update, context: Context) -> bool:
     """Fill the draft from the resident's household; unregistered → register first."""
     user = update.effective_user
     assert user is not None
-    rt = rt_of(context)
+    rt = context.rt
     homes = await cstore.residencies_of(rt.db, user.id)
     wanted = None
     if context.args and re.fullmatch(r"repair-\d+", context.args[0]):
@@ -227,7 +226,7 @@ async def got_place_text(update: Update, context: Context) -> int:
 async def after_place(update: Update, context: Context, _: Translate) -> int:
     """Before filing, show open requests of the same kind in the same building."""
     d = _draft(context)
-    rt = rt_of(context)
+    rt = context.rt
     similar = []
     if d.get("building"):
         similar = await store.open_similar(rt.db, d["community_id"], d["building"], d["category"])
@@ -408,7 +407,7 @@ async def submit(update: Update, context: Context) -> int:
     if not all(k in d for k in ("community_id", "category", "description")):
         await refuse_callback(update, context, "submit without a complete draft")
         return ConversationHandler.END
-    rt = rt_of(context)
+    rt = context.rt
     now = now_ts(rt)
     ticket = store.NewTicket(
         community_id=d["community_id"],
@@ -496,7 +495,7 @@ async def my_command(update: Update, context: Context) -> None:
             ),
         )
         return
-    rows = await store.of_reporter(rt_of(context).db, user.id)
+    rows = await store.of_reporter(context.rt.db, user.id)
     if not rows:
         await reply(update, _("您还没有报修。发送 /repair 报修。"))
         return

@@ -13,7 +13,7 @@ from bot import repairs as rules
 from bot.community import Address
 from bot.i18n import Translate
 from bot.runtime import Runtime
-from handlers.shared import Context, clip, is_staff, rt_of, tr_user
+from handlers.shared import Context, clip, is_staff, tr_user
 from storage import community as cstore
 from storage import repairs as store
 from storage.db import Executor, Row
@@ -181,7 +181,7 @@ async def send(
     context: Context, user_id: int, text: str, markup: InlineKeyboardMarkup | None = None
 ) -> Message | None:
     """A private message; None (and the user marked) when they blocked the bot."""
-    rt = rt_of(context)
+    rt = context.rt
     try:
         return await context.bot.send_message(user_id, clip(text), reply_markup=markup)
     except Forbidden:
@@ -193,7 +193,7 @@ async def send(
 
 
 async def send_photos(context: Context, user_id: int, ticket_id: int) -> None:
-    rt = rt_of(context)
+    rt = context.rt
     for p in await store.photos(rt.db, ticket_id):
         try:
             await context.bot.send_photo(user_id, p["file_id"])
@@ -212,7 +212,7 @@ async def tell_residents(
 
     `build(_)` returns the text; `markup_for_reporter(_)` optional buttons for the reporter.
     """
-    rt = rt_of(context)
+    rt = context.rt
     people = [t["reporter_id"], *await store.followers(rt.db, t["id"])]
     for uid in dict.fromkeys(people):
         _ = await tr_user(context, uid)
@@ -256,7 +256,7 @@ async def route(context: Context, t: Row) -> int:
 
     Returns how many people got the offer. With nobody to offer it to, staff get it.
     """
-    rt = rt_of(context)
+    rt = context.rt
     cid = t["community_id"]
     targets: list[int] = []
     building = grid_building(t)

@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackContext, ConversationHandler
+from telegram.ext import Application, ConversationHandler
 
 from bot import callbacks
 from bot import repairs as rules
 from bot.community import BUILDING_SUFFIXES, clean_part
+from bot.context import BotContext
 from bot.i18n import N_, Translate
 from bot.scheduler import ScheduledJob
 from bot.text import normalize
@@ -48,7 +49,6 @@ from handlers.shared import (
     is_staff,
     refuse_callback,
     reply,
-    rt_of,
     staff_communities,
     tr_chat,
     tr_user,
@@ -90,7 +90,7 @@ async def apply(
 ) -> tuple[Row | None, str | None]:
     """Check rights and status, then compare-and-set in one transaction with its history row
     and its escalation jobs. Returns (ticket after, None) or (None, msgid why not)."""
-    rt = rt_of(context)
+    rt = context.rt
     t = await store.get_ticket(rt.db, ticket_id)
     if t is None:
         return None, NOT_FOUND
@@ -178,7 +178,7 @@ async def _after_change(
     context: Context, t: Row, action: rules.Action, actor_id: int, note: str = ""
 ) -> None:
     """Tell the people who need to know about a change that just happened."""
-    rt = rt_of(context)
+    rt = context.rt
     await status_changed(context, t, note)
     if action is rules.Action.HAND_BACK:
         await route_now(rt, t["id"])
@@ -200,7 +200,7 @@ async def _after_change(
 
 
 async def _task_message(context: Context, uid: int, t: Row, _intro: str = "") -> None:
-    rt = rt_of(context)
+    rt = context.rt
     actor = await actor_for(rt, uid, t)
     _ = await tr_user(context, uid)
     text = details(rt, _, t, personal=may_see_personal(actor, t))
@@ -263,7 +263,7 @@ async def _do_action(update: Update, context: Context, tid: int, action: rules.A
         return
     _ = await tr_user(context, user)
     await answer_callback(update, _("好的"))
-    rt = rt_of(context)
+    rt = context.rt
     actor = await actor_for(rt, user.id, t)
     if action in (rules.Action.CONFIRM, rules.Action.REOPEN):
         if action is rules.Action.CONFIRM:
@@ -291,7 +291,7 @@ async def _edit(query: object, text: str, markup: InlineKeyboardMarkup | None) -
 async def _view(update: Update, context: Context, tid: int) -> None:
     user = update.effective_user
     assert user is not None
-    rt = rt_of(context)
+    rt = context.rt
     t = await store.get_ticket(rt.db, tid)
     if t is None:
         await _refuse(update, context, NOT_FOUND)
@@ -327,7 +327,7 @@ async def _rate(update: Update, context: Context, tid: int, cb: callbacks.Callba
     except callbacks.BadCallback as exc:
         await refuse_callback(update, context, exc)
         return
-    rt = rt_of(context)
+    rt = context.rt
     t = await store.get_ticket(rt.db, tid)
     if t is None or t["reporter_id"] != user.id:
         await _refuse(update, context, N_("只有报修的居民可以评分。"))
@@ -353,7 +353,7 @@ async def _close(update: Update, context: Context, tid: int, cb: callbacks.Callb
     user = update.effective_user
     query = update.callback_query
     assert user is not None and query is not None
-    rt = rt_of(context)
+    rt = context.rt
     _ = await tr_user(context, user)
     if cb.action == "cls":
         t = await store.get_ticket(rt.db, tid)
@@ -391,7 +391,7 @@ async def _reassign(update: Update, context: Context, tid: int, cb: callbacks.Ca
     user = update.effective_user
     query = update.callback_query
     assert user is not None and query is not None
-    rt = rt_of(context)
+    rt = context.rt
     _ = await tr_user(context, user)
     t = await store.get_ticket(rt.db, tid)
     if t is None:
@@ -449,7 +449,7 @@ async def plus_one(update: Update, context: Context, tid: int) -> bool:
     """我也遇到了: follow an open request in the resident's own community."""
     user = update.effective_user
     assert user is not None
-    rt = rt_of(context)
+    rt = context.rt
     t = await store.get_ticket(rt.db, tid)
     if t is None or t["status"] not in rules.OPEN:
         await _refuse(update, context, STALE)
@@ -494,7 +494,7 @@ async def note_entry(update: Update, context: Context) -> int:
     except callbacks.BadCallback as exc:
         await refuse_callback(update, context, str(exc))
         return ConversationHandler.END
-    rt = rt_of(context)
+    rt = context.rt
     t = await store.get_ticket(rt.db, tid)
     why = (
         NOT_FOUND
@@ -523,7 +523,7 @@ async def note_got(update: Update, context: Context) -> int | None:
         return None
     _ = await tr_chat(update, context)
     draft = context.user_data.get(NOTE_DRAFT) or {}  # type: ignore[union-attr]
-    rt = rt_of(context)
+    rt = context.rt
     t = await store.get_ticket(rt.db, draft.get("ticket", 0))
     why = (
         NOT_FOUND
@@ -586,7 +586,7 @@ async def tasks_command(update: Update, context: Context) -> None:
     if not is_private(update):
         await reply(update, _("任务只在私聊里显示，请私聊我发送 /tasks。"))
         return
-    rt = rt_of(context)
+    rt = context.rt
     roles = await cstore.all_roles_of(rt.db, user.id)
     mine = await store.tasks_of(rt.db, user.id)
     waiting = await store.unaccepted_for_grid(rt.db, user.id)
@@ -607,7 +607,7 @@ async def tasks_command(update: Update, context: Context) -> None:
 async def _staff_community(update: Update, context: Context) -> Row | None:
     user = update.effective_user
     assert user is not None
-    mine = await staff_communities(rt_of(context), user.id)
+    mine = await staff_communities(context.rt, user.id)
     return mine[0] if mine else None
 
 
@@ -666,7 +666,7 @@ def _tok(value: str | None) -> str:
 async def _tickets_view(
     context: Context, _: Translate, cid: int, f: store.Filter, page: int
 ) -> tuple[str, InlineKeyboardMarkup]:
-    rt = rt_of(context)
+    rt = context.rt
     total, rows = await store.search(rt.db, cid, f, now_ts(rt), page * PAGE, PAGE)
     pages = max(1, (total + PAGE - 1) // PAGE)
     bits = []
@@ -731,7 +731,7 @@ async def tickets_page(update: Update, context: Context, cb: callbacks.Callback)
     cid = cb.int_arg(0)
     status, building, cat = (None if a == "x" else a for a in cb.args[1:4])
     overdue, page = bool(cb.int_arg(4)), cb.int_arg(5)
-    rt = rt_of(context)
+    rt = context.rt
     if not await is_staff(rt, user.id, cid):
         await _refuse(update, context, N_("只有社区工作人员可以查看全部报修。"))
         return
@@ -759,7 +759,7 @@ async def merge_command(update: Update, context: Context) -> None:
         await reply(update, usage)
         return
     dup_id, keep_id = int(args[0]), int(args[1])
-    rt = rt_of(context)
+    rt = context.rt
     dup = await store.get_ticket(rt.db, dup_id)
     keep = await store.get_ticket(rt.db, keep_id)
     if dup is None or keep is None or dup["community_id"] != keep["community_id"]:
@@ -824,16 +824,16 @@ async def merge_command(update: Update, context: Context) -> None:
 # ---- escalation -------------------------------------------------------------------------------
 async def route_job(app: Application, job: ScheduledJob) -> None:  # type: ignore[type-arg]
     """Offer a new or handed-back request (see plan_route); nothing once someone took it."""
-    context: Context = CallbackContext(app)
-    t = await store.get_ticket(rt_of(context).db, int(job.payload.get("ticket", 0)))
+    context: Context = BotContext(app)
+    t = await store.get_ticket(context.rt.db, int(job.payload.get("ticket", 0)))
     if t is not None and t["status"] == rules.Status.NEW:
         await route(context, t)
 
 
 async def escalate(app: Application, job: ScheduledJob) -> None:  # type: ignore[type-arg]
     """Idempotent: does nothing when the ticket moved on meanwhile."""
-    context: Context = CallbackContext(app)
-    rt = rt_of(context)
+    context: Context = BotContext(app)
+    rt = context.rt
     tid = int(job.payload.get("ticket", 0))
     stage = job.payload.get("stage")
     t = await store.get_ticket(rt.db, tid)

@@ -8,10 +8,10 @@ from typing import Any
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update, User
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import ContextTypes
 from telegram.helpers import create_deep_linked_url
 
 from bot.callbacks import BadCallback
+from bot.context import App, BotContext
 from bot.i18n import DEFAULT_LANG, LANGS, Translate, lang_from_telegram, translator
 from bot.runtime import Runtime, get_runtime
 from storage import community as cstore
@@ -19,12 +19,8 @@ from storage.db import Row, is_temporary
 
 log = logging.getLogger(__name__)
 
-Context = ContextTypes.DEFAULT_TYPE
+Context = BotContext
 MAX_TEXT = 4096
-
-
-def rt_of(context: Context) -> Runtime:
-    return get_runtime(context)
 
 
 def is_private(update: Update) -> bool:
@@ -43,7 +39,7 @@ async def remember_user(update: Update, context: Context) -> None:
     user = update.effective_user
     if user is None or user.is_bot:
         return
-    rt = rt_of(context)
+    rt = context.rt
     seen: dict[int, tuple[Any, ...]] = rt.cache.setdefault("users_seen", {})
     private = is_private(update)
     fingerprint = (user.first_name, user.username, user.language_code)
@@ -101,9 +97,9 @@ def forget_lang(rt: Runtime, *, user_id: int | None = None, chat_id: int | None 
         rt.cache.setdefault("group_lang", {}).pop(chat_id, None)
 
 
-async def tr_user(context: Context, user: User | int) -> Translate:
+async def tr_user(context: Context | App, user: User | int) -> Translate:
     """Translator for something only this user reads (private chat, button alert)."""
-    rt = rt_of(context)
+    rt = get_runtime(context)
     if isinstance(user, User):
         return translator(await user_lang(rt, user.id, user.language_code))
     return translator(await user_lang(rt, user))
@@ -111,7 +107,7 @@ async def tr_user(context: Context, user: User | int) -> Translate:
 
 async def tr_chat(update: Update, context: Context) -> Translate:
     """Translator for a reply in the current chat: the group's language in groups."""
-    rt = rt_of(context)
+    rt = context.rt
     chat = update.effective_chat
     if chat is not None and chat.type != ChatType.PRIVATE:
         return translator(await group_lang(rt, chat.id))
@@ -121,8 +117,8 @@ async def tr_chat(update: Update, context: Context) -> Translate:
     return translator(await user_lang(rt, user.id, user.language_code))
 
 
-async def tr_group(context: Context, chat_id: int) -> Translate:
-    return translator(await group_lang(rt_of(context), chat_id))
+async def tr_group(context: Context | App, chat_id: int) -> Translate:
+    return translator(await group_lang(get_runtime(context), chat_id))
 
 
 # ---- communities ----------------------------------------------------------------------------
@@ -131,7 +127,7 @@ async def group_community(update: Update, context: Context) -> Row | None:
     chat = update.effective_chat
     if chat is None or not is_group(update):
         return None
-    return await cstore.get_group(rt_of(context).db, chat.id)
+    return await cstore.get_group(context.rt.db, chat.id)
 
 
 async def is_staff(rt: Runtime, user_id: int, community_id: int) -> bool:
@@ -183,7 +179,7 @@ async def acting_community(
     one of `roles` (default staff); with several, they are asked to use the group. Replies with
     the reason and returns None when there is no community or the user lacks the role.
     """
-    rt = rt_of(context)
+    rt = context.rt
     user = update.effective_user
     if user is None:
         return None
@@ -212,7 +208,7 @@ async def acting_community(
 
 
 # ---- sending ------------------------------------------------------------------------------
-def deep_link(context: Context, payload: str) -> str:
+def deep_link(context: Context | App, payload: str) -> str:
     return create_deep_linked_url(context.bot.username, payload)
 
 
@@ -232,9 +228,11 @@ async def reply(update: Update, text: str, **kwargs: Any) -> None:
     await chat.send_message(clip(text), **kwargs)
 
 
-async def send_private(context: Context, user_id: int, text: str, **kwargs: Any) -> bool:
-    """Message a person privately; a person who blocked the bot is marked and skipped."""
-    rt = rt_of(context)
+async def send_private(context: Context | App, user_id: int, text: str, **kwargs: Any) -> bool:
+    """Message a person privately; a person who blocked the bot is marked and skipped.
+
+    Takes the Application too, so scheduled jobs send without a CallbackContext."""
+    rt = get_runtime(context)
     try:
         await context.bot.send_message(user_id, clip(text), **kwargs)
     except Forbidden:

@@ -31,7 +31,6 @@ from handlers.shared import (
     link_button,
     refuse_callback,
     reply,
-    rt_of,
     staff_communities,
     tr_chat,
     tr_user,
@@ -81,7 +80,7 @@ def category_label(_: Translate, category: Category) -> str:
 
 async def chat_lang(update: Update, context: Context) -> str:
     """The language code tr_chat would use (needed for knowledge-base data)."""
-    rt = rt_of(context)
+    rt = context.rt
     chat = update.effective_chat
     if chat is not None and not is_private(update):
         return await group_lang(rt, chat.id)
@@ -174,7 +173,7 @@ def render(
 async def answer_query(
     update: Update, context: Context, query: str, *, typed_freely: bool = False
 ) -> None:
-    rt = rt_of(context)
+    rt = context.rt
     _ = await tr_chat(update, context)
     lang = await chat_lang(update, context)
     result = lookup(query)
@@ -236,7 +235,7 @@ async def sort_button(update: Update, context: Context) -> None:
 
 
 async def sort_unknown(update: Update, context: Context) -> None:
-    rt = rt_of(context)
+    rt = context.rt
     user = update.effective_user
     if user is None:
         return
@@ -269,7 +268,7 @@ async def _ask(update: Update, context: Context, state: dict) -> None:
     user = update.effective_user
     assert user is not None
     _ = await tr_user(context, user)
-    lang = await user_lang(rt_of(context), user.id, user.language_code)
+    lang = await user_lang(context.rt, user.id, user.language_code)
     n = state["i"]
     name = state["q"][n]
     await reply(
@@ -318,7 +317,7 @@ async def practice_button(update: Update, context: Context) -> None:
         await refuse_callback(update, context, "stale practice question")
         return
     _ = await tr_user(context, user)
-    lang = await user_lang(rt_of(context), user.id, user.language_code)
+    lang = await user_lang(context.rt, user.id, user.language_code)
     item = KnowledgeBase.get().item(state["q"][n])
     if chosen == item.category:
         state["score"] += 1

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.fakeapi import ApiCall
-from bot.simulator import Chat, Person, Simulator
+from bot.offline.fakeapi import ApiCall
+from bot.offline.simulator import Chat, Person, Simulator
 
 ADMIN = Person(1, "街道管理员", "street_admin")
 STAFF = Person(10, "孙晓军", "sun_staff")

@@ -30,8 +30,8 @@ from typing import Any
 
 from bot import quiz as quiz_rules
 from bot.clock import FakeClock
-from bot.fakeapi import ApiCall
-from bot.simulator import Person, Simulator
+from bot.offline.fakeapi import ApiCall
+from bot.offline.simulator import Person, Simulator
 from bot.sorting import Category
 
 GROUP_ID = -1001

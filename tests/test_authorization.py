@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from bot.simulator import Chat, Person, Reply, Simulator
+from bot.offline.simulator import Chat, Person, Reply, Simulator
 from tests.conftest import (
     ADMIN,
     GRID,

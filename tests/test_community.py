@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.simulator import Simulator
+from bot.offline.simulator import Simulator
 from tests.conftest import (
     ADMIN,
     ALICE,

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from bot.simulator import FAKE_TOKEN, Chat, Simulator
+from bot.offline.simulator import FAKE_TOKEN, Chat, Simulator
 from tests.conftest import LIU, STAFF, VOLUNTEER, WANG, errors_logged, register, setup_community
 from tests.test_menu import open_round, order
 from tests.test_reminders import make_notice

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.simulator import Simulator
+from bot.offline.simulator import Simulator
 from bot.throttle import Throttle, Verdict
 from tests.conftest import ADMIN, LIU, WANG, setup_community
 

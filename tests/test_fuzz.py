@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from bot import community as addr
 from bot.menu import BadDeadline, parse_deadline
+from bot.offline.simulator import Simulator
 from bot.reminders import ScheduleError, parse_rhythm, parse_schedule
-from bot.simulator import Simulator
 from tests.conftest import ADMIN, STRANGER, WANG, errors_logged, say_hello
 from tests.test_authorization import OTHER, build_world, snapshot
 

@@ -11,7 +11,7 @@ import pytest
 
 from bot import menu as rules
 from bot.menu_chart import render_ranking
-from bot.simulator import Chat, Reply, Simulator
+from bot.offline.simulator import Chat, Reply, Simulator
 from tests.conftest import (
     GRID,
     LIU,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.demo_menu import scene
-from bot.simulator import Chat, Simulator
-from bot.transcript import Transcript
+from bot.offline.demo_menu import scene
+from bot.offline.simulator import Chat, Simulator
+from bot.offline.transcript import Transcript
 from tests.conftest import LIU, WANG, register, setup_community
 
 

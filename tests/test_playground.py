@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot import demo
-from bot.playground import Playground, parse_delta
-from bot.simulator import Simulator
-from bot.transcript import Transcript
+from bot.offline import demo
+from bot.offline.playground import Playground, parse_delta
+from bot.offline.simulator import Simulator
+from bot.offline.transcript import Transcript
 
 
 async def test_quiz_double_tap_and_dice_reveal_in_the_playground(tmp_path: Path, capsys) -> None:

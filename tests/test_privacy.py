@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.fakeapi import ApiCall
-from bot.simulator import Chat, Simulator
+from bot.offline.fakeapi import ApiCall
+from bot.offline.simulator import Chat, Simulator
 from tests.conftest import (
     GRID,
     LIU,

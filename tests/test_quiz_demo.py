@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.demo import SCENES
-from bot.demo_quiz import KID_A, KID_B, scene
-from bot.simulator import Chat, Simulator
-from bot.transcript import Transcript
+from bot.offline.demo import SCENES
+from bot.offline.demo_quiz import KID_A, KID_B, scene
+from bot.offline.simulator import Chat, Simulator
+from bot.offline.transcript import Transcript
 from tests.conftest import WANG, register, say_hello, setup_community
 
 
@@ -19,4 +19,4 @@ async def test_demo_scene_plays_a_game_and_looks_up(sim: Simulator, group: Chat)
     text = "\n".join(lines)
     assert "冠军是 🔴小明" in text and "还没轮到你哦" in text and "❌" in text
     assert "🔴有害垃圾" in text and "奶茶杯" in text and "大件垃圾" in text
-    assert "bot.demo_quiz" in SCENES
+    assert "bot.offline.demo_quiz" in SCENES

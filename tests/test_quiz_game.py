@@ -6,8 +6,8 @@ import json
 from datetime import timedelta
 
 from bot import quiz as rules
-from bot.fakeapi import ApiCall
-from bot.simulator import Chat, Person, Reply, Simulator
+from bot.offline.fakeapi import ApiCall
+from bot.offline.simulator import Chat, Person, Reply, Simulator
 from bot.sorting import Category, KnowledgeBase
 from tests.conftest import OTHER_GROUP_ID, STAFF, VOLUNTEER, WANG, setup_community
 

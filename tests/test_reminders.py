@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot.fakeapi import FakeBotAPI
+from bot.offline.fakeapi import FakeBotAPI
+from bot.offline.simulator import Chat, Simulator
 from bot.reminders import Schedule
-from bot.simulator import Chat, Simulator
 from handlers import reminders as hr
 from storage import community as cstore
 from storage import reminders as store

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.fakeapi import ApiCall
-from bot.simulator import Chat, Person, Reply, Simulator
+from bot.offline.fakeapi import ApiCall
+from bot.offline.simulator import Chat, Person, Reply, Simulator
 from tests.conftest import (
     GRID,
     LIU,
@@ -526,11 +526,11 @@ async def test_english_resident_files_in_english(sim: Simulator, group: Chat) ->
 
 
 async def test_demo_scene(sim: Simulator, group: Chat) -> None:
-    from bot.demo_repairs import scene
+    from bot.offline.demo_repairs import scene
 
     await setup_community(sim, group)
     await register(sim, WANG, "21-4-302", "王阿姨")
-    from bot.transcript import Transcript
+    from bot.offline.transcript import Transcript
 
     lines: list[str] = []
     Transcript(sim, lines.append)

@@ -1,4 +1,4 @@
-from bot.simulator import Simulator
+from bot.offline.simulator import Simulator
 from tests.conftest import WANG
 
 

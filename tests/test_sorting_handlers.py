@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.simulator import Chat, Simulator
+from bot.offline.simulator import Chat, Simulator
 from bot.sorting import KnowledgeBase
 from tests.conftest import ADMIN, CHEN, STAFF, WANG, setup_community
 

@@ -10,7 +10,7 @@ import aiosqlite
 import pytest
 
 from bot.config import ConfigError, load_config
-from bot.simulator import Simulator
+from bot.offline.simulator import Simulator
 from storage.db import Database, DatabaseError, migrate, migration_files
 
 GOOD_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"

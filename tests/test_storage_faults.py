@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
-from bot.simulator import Chat, Person, Simulator
+from bot.offline.simulator import Chat, Person, Simulator
 from tests.conftest import ADMIN, LIU, WANG, errors_logged, register, setup_community
 from tests.test_menu import open_round, order
 from tests.test_repairs import file_repair

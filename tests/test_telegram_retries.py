@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.offline.simulator import Chat, Simulator
 from bot.request import RetryingRequest
-from bot.simulator import Chat, Simulator
 from tests.conftest import WANG, errors_logged, setup_community
 from tests.test_reminders import group_texts, make_notice
 

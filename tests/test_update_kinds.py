@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.simulator import Chat, Simulator
+from bot.offline.simulator import Chat, Simulator
 from tests.conftest import GRID, STAFF, WANG, errors_logged, setup_community
 from tests.test_reminders import make_notice
 

@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.i18n import translator
-from bot.simulator import Chat, Person, Simulator
+from bot.offline.simulator import Chat, Person, Simulator
 from handlers.shared import user_lang
 
 

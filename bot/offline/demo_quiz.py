@@ -12,8 +12,8 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from bot import quiz as rules
-from bot.fakeapi import ApiCall
-from bot.simulator import Chat, Person, Simulator
+from bot.offline.fakeapi import ApiCall
+from bot.offline.simulator import Chat, Person, Simulator
 from bot.sorting import Category
 
 KID_A = Person(201, "小明", "xiaoming")

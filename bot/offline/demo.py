@@ -15,8 +15,8 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from bot.simulator import Chat, Person, Simulator
-from bot.transcript import Transcript
+from bot.offline.simulator import Chat, Person, Simulator
+from bot.offline.transcript import Transcript
 
 ADMIN = Person(1, "街道管理员", "street_admin")
 STAFF = Person(10, "孙晓军", "sun_staff")
@@ -34,10 +34,10 @@ Scene = Callable[[Simulator, Out], Awaitable[None]]
 
 # Feature scenes, in the order of a day: module path of `async def scene(sim, out)`.
 SCENES: tuple[str, ...] = (
-    "bot.demo_menu",
-    "bot.demo_repairs",
-    "bot.demo_reminders",
-    "bot.demo_quiz",
+    "bot.offline.demo_menu",
+    "bot.offline.demo_repairs",
+    "bot.offline.demo_reminders",
+    "bot.offline.demo_quiz",
 )
 
 

@@ -13,9 +13,9 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
-from bot import demo
-from bot.simulator import Chat, Person, Reply, Simulator
-from bot.transcript import Transcript
+from bot.offline import demo
+from bot.offline.simulator import Chat, Person, Reply, Simulator
+from bot.offline.transcript import Transcript
 
 HELP = """命令（其余输入都作为当前用户在当前聊天里发送的消息）：
   :who               列出可扮演的人

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.fakeapi import ApiCall
-from bot.simulator import Chat, Person, Simulator
+from bot.offline.fakeapi import ApiCall
+from bot.offline.simulator import Chat, Person, Simulator
 
 SHOWN = {
     "sendMessage",

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from bot.simulator import Person, Simulator
+from bot.offline.simulator import Person, Simulator
 
 STAFF = Person(10, "孙晓军", "sun_staff")
 VOLUNTEER = Person(30, "张志愿", "zhang_vol")

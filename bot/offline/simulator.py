@@ -21,7 +21,7 @@ from telegram.ext import AIORateLimiter, Application
 from bot.app import build_application, shutdown_runtime, start_runtime
 from bot.clock import FakeClock
 from bot.config import Config
-from bot.fakeapi import ApiCall, FakeBotAPI
+from bot.offline.fakeapi import ApiCall, FakeBotAPI
 from bot.runtime import Runtime, get_runtime
 from bot.throttle import Throttle
 

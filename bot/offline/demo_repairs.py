@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.simulator import Person, Simulator
+from bot.offline.simulator import Person, Simulator
 
 WANG = Person(101, "王阿姨", "wang_ayi")
 GRID = Person(20, "李网格", "li_grid")
