@@ -59,15 +59,15 @@ def percentile(sorted_values: list[float], p: float) -> float:
     return statistics.quantiles(sorted_values, n=1000, method="inclusive")[int(p * 10) - 1]
 
 
-def set_concurrency(app: Application, concurrent: int) -> None:  # type: ignore[type-arg]
+def set_concurrency(app: Application, concurrent: int) -> None:
     """What `ApplicationBuilder.concurrent_updates(n)` would give (benchmark-only switch)."""
-    app._update_processor = SimpleUpdateProcessor(max(1, concurrent))  # type: ignore[attr-defined]
+    app._update_processor = SimpleUpdateProcessor(max(1, concurrent))
 
 
 class Feeder:
     """Attach to a started FakeBotAPI + Application; feed raw update dicts, time replies."""
 
-    def __init__(self, app: Application, api: FakeBotAPI) -> None:  # type: ignore[type-arg]
+    def __init__(self, app: Application, api: FakeBotAPI) -> None:
         self.app = app
         self.api = api
         original = app.process_update

@@ -58,7 +58,7 @@ class FloodLimitedBotAPI(FakeBotAPI):
     ) -> tuple[int, bytes]:
         api_method = url.rsplit("/", 1)[-1]
         if api_method in SEND_METHODS and request_data is not None:
-            chat_id = int(request_data.parameters.get("chat_id", 0))
+            chat_id = int(str(request_data.parameters.get("chat_id", 0)))
             wait = self.overall.take()
             if wait == 0 and chat_id < 0:
                 bucket = self.groups.setdefault(

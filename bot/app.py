@@ -48,11 +48,11 @@ def build_application(
     *,
     request: BaseRequest | None = None,
     clock: Clock | None = None,
-    rate_limiter: BaseRateLimiter | None = None,  # type: ignore[type-arg]
+    rate_limiter: BaseRateLimiter | None = None,
     freeze_gc: bool = False,
     throttle: Throttle | None = None,
     retry_delays: tuple[float, ...] = DELAYS,
-) -> Application:  # type: ignore[type-arg]
+) -> Application:
     builder = (
         Application.builder()
         .token(config.token)
@@ -107,7 +107,7 @@ def freeze_startup_heap() -> None:
     gc.freeze()
 
 
-async def start_runtime(app: Application) -> None:  # type: ignore[type-arg]
+async def start_runtime(app: Application) -> None:
     """Open the database (migrating it), warm caches, re-schedule every pending job."""
     rt = get_runtime(app)
     if rt.cache.get("started"):
@@ -133,7 +133,7 @@ async def start_runtime(app: Application) -> None:  # type: ignore[type-arg]
         log.warning("could not set the command menu: %s", exc)
 
 
-async def shutdown_runtime(app: Application) -> None:  # type: ignore[type-arg]
+async def shutdown_runtime(app: Application) -> None:
     rt = get_runtime(app)
     rt.cache.clear()
     await rt.db.close()

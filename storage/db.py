@@ -85,7 +85,7 @@ class _Statements:
     # a queue hand-off and a wake-up of the event loop, a large part of a short handler.
     async def _fetchone(self, sql: str, params: Params) -> Row | None:
         conn = self._conn
-        return await conn._execute(_fetch_one, conn._conn, sql, params)  # type: ignore[attr-defined]
+        return await conn._execute(_fetch_one, conn._conn, sql, params)
 
     async def _fetchall(self, sql: str, params: Params) -> list[Row]:
         return list(await self._conn.execute_fetchall(sql, params))
@@ -263,7 +263,9 @@ async def migrate(conn: aiosqlite.Connection, *, target: int | None = None) -> i
     """Apply pending migrations, each in its own transaction; returns the schema version."""
     migrations = migration_files()
     known = len(migrations)
-    current = (await (await conn.execute("PRAGMA user_version")).fetchone())[0]
+    version_row = await (await conn.execute("PRAGMA user_version")).fetchone()
+    assert version_row is not None
+    current = version_row[0]
     if current > known:
         raise DatabaseError(
             f"database schema version {current} is newer than this bot knows ({known}); "

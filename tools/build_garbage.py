@@ -251,10 +251,10 @@ def check(items: list[dict]) -> list[str]:
             owner[k] = who
 
     for cat in CATEGORIES:
-        for word in [cat["name"], *cat["aliases"]]:
+        for word in [str(cat["name"]), *cat["aliases"]]:
             claim(word, f"category:{cat['code']}")
     for special in SPECIAL:
-        for word in [special["name"], *special["aliases"], *special["examples"]]:
+        for word in [str(special["name"]), *special["aliases"], *special["examples"]]:
             claim(word, f"special:{special['code']}")
     names: set[str] = set()
     for item in items:

@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
                     string = s2t.convert(msgid)
                 if not string:
                     missing.append(f"{lang}/{domain}: {msgid!r} ({places[0][0]}:{places[0][1]})")
-                elif _fields(string) != _fields(msgid):
+                elif _fields(str(string)) != _fields(msgid):
                     missing.append(f"{lang}/{domain}: placeholders differ in {msgid!r}")
                 new.add(msgid, string, locations=places)
             if not args.check:
