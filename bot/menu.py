@@ -281,8 +281,8 @@ def tally(items: Iterable[Item], counts: Counts) -> Results:
     """Rank items by households that ordered them; ties share a rank (1, 1, 3)."""
     menu = sorted(items, key=lambda i: (i.position, i.id))
     total: dict[int, int] = defaultdict(int)
-    for (item, _b), n in counts.cells.items():
-        total[item] += n
+    for (item_id, _b), n in counts.cells.items():
+        total[item_id] += n
     participants = sum(counts.participants.values())
     ordered = sorted(menu, key=lambda i: (-total[i.id], i.position, i.id))
     ranked: list[ItemResult] = []
@@ -291,10 +291,10 @@ def tally(items: Iterable[Item], counts: Counts) -> Results:
         rank = ranked[-1].rank if ranked and ranked[-1].households == n else index + 1
         share = n / participants if participants else 0.0
         ranked.append(ItemResult(item.id, item.name, rank, n, share))
-    names = {i.id for i in menu}
+    on_menu = {i.id for i in menu}
     buildings = []
     for b in sorted(set(counts.known) | set(counts.participants), key=building_key):
-        per = {i: n for (i, bb), n in counts.cells.items() if bb == b and i in names}
+        per = {i: n for (i, bb), n in counts.cells.items() if bb == b and i in on_menu}
         buildings.append(
             BuildingResult(
                 b,

@@ -104,6 +104,11 @@ async def groups_of(ex: Executor, community_id: int) -> list[Row]:
     )
 
 
+async def list_groups(ex: Executor) -> list[Row]:
+    """Every linked group, oldest chat id first."""
+    return await ex.fetchall("SELECT * FROM groups ORDER BY chat_id")
+
+
 async def set_group_lang(ex: Executor, chat_id: int, lang: str) -> None:
     await ex.execute("UPDATE groups SET lang = ? WHERE chat_id = ?", (lang, chat_id))
 
@@ -176,6 +181,15 @@ async def residencies_of(ex: Executor, user_id: int) -> list[Row]:
         "JOIN communities c ON c.id = r.community_id WHERE r.user_id = ? "
         "ORDER BY r.community_id",
         (user_id,),
+    )
+
+
+async def residents_of(ex: Executor, community_id: int) -> list[Row]:
+    """The users registered in a community's households (one row per person)."""
+    return await ex.fetchall(
+        "SELECT u.* FROM residents r JOIN users u ON u.id = r.user_id "
+        "WHERE r.community_id = ? ORDER BY u.id",
+        (community_id,),
     )
 
 
