@@ -37,6 +37,7 @@ FEATURES = (
     "handlers.menu",
     "handlers.repairs",
     "handlers.reminders",
+    "handlers.care",
     # Last: sorting reads private text no conversation took (see handlers/sorting.py).
     "handlers.sorting",
     "handlers.quiz",

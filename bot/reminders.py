@@ -1,5 +1,6 @@
-"""Pure rules for notices and care visits: read the times people type, find the next run,
-say it back in plain words, decide what to do about a run missed while the bot was down.
+"""Pure rules for notices: read the times people type, find the next run, say it back in
+plain words, decide what to do about a run missed while the bot was down, pace a broadcast.
+The care visits' rhythm (`bot/care.py`) is read with the same parser.
 
 No Telegram, no SQL. Times are aware datetimes; wall-clock times are read in the community's
 time zone with zoneinfo, so a day with a DST change still lands on the right wall time.
@@ -25,8 +26,6 @@ MAX_TEXT = 1000  # a notice longer than this is not read by anyone on a phone
 LATE_GRACE = timedelta(hours=1)  # later than this a missed notice is skipped, staff told
 ON_TIME = timedelta(minutes=2)  # JobQueue jitter and short hiccups still count as on time
 MEETING_LEAD = timedelta(hours=1)  # meeting reminder goes out this long before
-OVERDUE_AFTER = timedelta(days=1)  # a care visit not recorded by then alerts staff
-VISIT_TIME = (9, 0)  # care ping time when the rhythm names none
 MAX_AHEAD = timedelta(days=2 * 366)
 
 WEEKDAY_NAMES = (
@@ -49,9 +48,12 @@ class ScheduleError(ValueError):
         self.reason = reason
 
 
+Kind = Literal["once", "daily", "weekly", "monthly"]
+
+
 @dataclass(frozen=True)
 class Schedule:
-    kind: Literal["once", "daily", "weekly", "monthly"]
+    kind: Kind
     hour: int = 0
     minute: int = 0
     at: float | None = None  # once: UTC epoch seconds
@@ -105,7 +107,7 @@ _WEEKDAY_CHARS = {
     "7": 6,
 }
 _EN_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_NUM = r"(?:\d{1,2}|[零〇一二两三四五六七八九十]{1,3})"
+NUM = r"(?:\d{1,2}|[零〇一二两三四五六七八九十]{1,3})"
 
 
 def cn_int(text: str) -> int | None:
@@ -126,13 +128,13 @@ _EVENING = ("下午", "傍晚", "晚上", "今晚", "明晚", "晚")
 _MORNING = ("凌晨", "早上", "早晨", "上午", "今早", "明早", "早")
 _TIME_CN = re.compile(
     r"(?P<period>凌晨|早上|早晨|上午|中午|下午|傍晚|晚上|今晚|明晚|今早|明早|早|晚)?\s*"
-    rf"(?<![\d.\-/])(?P<h>{_NUM})\s*(?:[:.]\s*(?P<m>\d{{2}})(?!\d)|[点时]\s*(?P<m2>半|一刻|三刻|{_NUM})?\s*分?)"
+    rf"(?<![\d.\-/])(?P<h>{NUM})\s*(?:[:.]\s*(?P<m>\d{{2}})(?!\d)|[点时]\s*(?P<m2>半|一刻|三刻|{NUM})?\s*分?)"
     r"\s*(?P<ampm>am|pm)?"
 )
 _TIME_EN = re.compile(r"\b(?P<h>\d{1,2})(?::(?P<m>\d{2}))?\s*(?P<ampm>am|pm)\b")
 
 
-def _take_time(s: str) -> tuple[tuple[int, int] | None, str, str | None]:
+def take_time(s: str) -> tuple[tuple[int, int] | None, str, str | None]:
     """Find a time of day; returns ((hour, minute) or None, the rest, the period word)."""
     m = _TIME_CN.search(s)
     if m is None:
@@ -185,7 +187,7 @@ def _weekdays(chars: str) -> tuple[int, ...] | None:
 _FILLER = re.compile(r"[\s,，。.、的在于到]|at|on|the")
 
 
-def _leftover_ok(rest: str) -> bool:
+def leftover_ok(rest: str) -> bool:
     return not _FILLER.sub("", rest)
 
 
@@ -200,14 +202,14 @@ def parse_schedule(text: str, now: datetime, tz: ZoneInfo) -> Schedule:
     s = normalize(text).lower()
     if not s or len(s) > 100:
         raise ScheduleError("unclear")
-    repeating = _parse_repeating(s)
+    repeating = parse_repeating(s)
     if repeating is not None:
         return repeating
     return _parse_once(s, now, tz)
 
 
-def _parse_repeating(s: str) -> Schedule | None:
-    kind: str | None = None
+def parse_repeating(s: str) -> Schedule | None:
+    kind: Kind | None = None
     weekdays: tuple[int, ...] = ()
     day = 0
     rest = s
@@ -227,7 +229,7 @@ def _parse_repeating(s: str) -> Schedule | None:
     elif m := re.search(r"every ((?:(?:" + "|".join(_EN_DAYS) + r")s?[,\s]*(?:and\s*)?)+)", s):
         found = [i for i, name in enumerate(_EN_DAYS) if name in m.group(1)]
         kind, weekdays, rest = "weekly", tuple(found), s[: m.start()] + " " + s[m.end() :]
-    elif m := re.search(rf"每个?月\s*({_NUM})\s*[日号]", s):
+    elif m := re.search(rf"每个?月\s*({NUM})\s*[日号]", s):
         value = cn_int(m.group(1))
         if value is None or not 1 <= value <= 31:
             raise ScheduleError("unclear")
@@ -245,21 +247,21 @@ def _parse_repeating(s: str) -> Schedule | None:
         raise ScheduleError("unclear")
     if kind is None:
         return None
-    clock, rest, _period = _take_time(rest)
+    clock, rest, _period = take_time(rest)
     if clock is None:
         raise ScheduleError("need_time")
-    if not _leftover_ok(rest):
+    if not leftover_ok(rest):
         raise ScheduleError("unclear")
-    return Schedule(kind, clock[0], clock[1], weekdays=weekdays, day=day)  # type: ignore[arg-type]
+    return Schedule(kind, clock[0], clock[1], weekdays=weekdays, day=day)
 
 
-_RELATIVE = re.compile(rf"(?P<n>{_NUM}|半)\s*个?\s*(?P<unit>小时|钟头|分钟|天)\s*(?:后|以后|之后)")
+_RELATIVE = re.compile(rf"(?P<n>{NUM}|半)\s*个?\s*(?P<unit>小时|钟头|分钟|天)\s*(?:后|以后|之后)")
 _RELATIVE_EN = re.compile(r"in (?P<n>\d{1,4}) ?(?P<unit>hours?|hrs?|minutes?|mins?|days?)")
 
 
 def _parse_once(s: str, now: datetime, tz: ZoneInfo) -> Schedule:
     m = _RELATIVE.search(s) or _RELATIVE_EN.search(s)
-    if m is not None and _leftover_ok(s[: m.start()] + s[m.end() :]):
+    if m is not None and leftover_ok(s[: m.start()] + s[m.end() :]):
         raw, unit = m.group("n"), m.group("unit")
         n = 0.5 if raw == "半" else cn_int(raw)
         if not n:
@@ -271,12 +273,12 @@ def _parse_once(s: str, now: datetime, tz: ZoneInfo) -> Schedule:
         else:
             delta = timedelta(days=n)
         return _once(now + delta, now)
-    clock, rest, _period = _take_time(s)
+    clock, rest, _period = take_time(s)
     today = now.astimezone(tz).date()
     day: date | None = None
     if m := re.search(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?", rest):
         day = _date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    elif m := re.search(rf"({_NUM})\s*月\s*({_NUM})\s*[日号]?|(\d{{1,2}})/(\d{{1,2}})", rest):
+    elif m := re.search(rf"({NUM})\s*月\s*({NUM})\s*[日号]?|(\d{{1,2}})/(\d{{1,2}})", rest):
         month = cn_int(m.group(1) or m.group(3) or "")
         dom = cn_int(m.group(2) or m.group(4) or "")
         if month is None or dom is None:
@@ -306,7 +308,7 @@ def _parse_once(s: str, now: datetime, tz: ZoneInfo) -> Schedule:
     elif m := re.search(r"(next )?(" + "|".join(_EN_DAYS) + ")", rest):
         wd = _EN_DAYS.index(m.group(2))
         day = _next_weekday(today, wd, clock, now, tz)
-    if m is None and clock is not None and _leftover_ok(rest):
+    if m is None and clock is not None and leftover_ok(rest):
         # Only a time ("7点"): the next time the clock shows it, today or tomorrow.
         day = today if local_at(today, *clock, tz) > now else today + timedelta(days=1)
         return _once(local_at(day, clock[0], clock[1], tz), now)
@@ -315,7 +317,7 @@ def _parse_once(s: str, now: datetime, tz: ZoneInfo) -> Schedule:
     rest = rest[: m.start()] + " " + rest[m.end() :]
     if clock is None:
         raise ScheduleError("need_time")
-    if not _leftover_ok(rest):
+    if not leftover_ok(rest):
         raise ScheduleError("unclear")
     return _once(local_at(day, clock[0], clock[1], tz), now)
 
@@ -427,43 +429,6 @@ def missed_action(
 
 def minutes_late(late_by: timedelta) -> int:
     return max(1, round(late_by.total_seconds() / 60))
-
-
-# ---- care visits ---------------------------------------------------------------------------
-_TIMES_A_WEEK = re.compile(rf"(?:每周|每星期|一周|每礼拜)\s*({_NUM})\s*次")
-
-
-def spread_weekdays(times: int) -> tuple[int, ...]:
-    """n visits a week, evenly spread from Monday: 2 → Mon/Thu, 3 → Mon/Wed/Fri."""
-    return tuple(sorted({int(i * 7 / times) for i in range(times)}))
-
-
-def parse_rhythm(text: str) -> Schedule:
-    """'每周两次' (Mon/Thu 9:00), '每周二五 10:00', '每天 9:00' → a repeating Schedule."""
-    s = normalize(text).lower()
-    m = _TIMES_A_WEEK.search(s)
-    if m is not None:
-        times = cn_int(m.group(1))
-        if times is None or not 1 <= times <= 7:
-            raise ScheduleError("unclear")
-        rest = s[: m.start()] + " " + s[m.end() :]
-        clock, rest, _p = _take_time(rest)
-        if not _leftover_ok(rest):
-            raise ScheduleError("unclear")
-        hour, minute = clock or VISIT_TIME
-        days = spread_weekdays(times)
-        if len(days) == 7:
-            return Schedule("daily", hour, minute)
-        return Schedule("weekly", hour, minute, weekdays=days)
-    try:
-        found = _parse_repeating(s)
-    except ScheduleError as exc:
-        if exc.reason != "need_time":
-            raise
-        found = _parse_repeating(f"{s} {VISIT_TIME[0]}:{VISIT_TIME[1]:02d}")
-    if found is None:
-        raise ScheduleError("unclear")
-    return found
 
 
 # ---- pacing --------------------------------------------------------------------------------

@@ -12,9 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot import community as addr
+from bot.care import parse_rhythm
 from bot.menu import BadDeadline, parse_deadline
 from bot.offline.simulator import Simulator
-from bot.reminders import ScheduleError, parse_rhythm, parse_schedule
+from bot.reminders import ScheduleError, parse_schedule
 from tests.conftest import ADMIN, STRANGER, WANG, errors_logged, say_hello
 from tests.test_authorization import OTHER, build_world, snapshot
 

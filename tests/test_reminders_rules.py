@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot import care
 from bot import reminders as r
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -163,13 +164,13 @@ def test_missed_policy() -> None:
     ],
 )
 def test_care_rhythm(text: str, days: tuple[int, ...], hour: int) -> None:
-    schedule = r.parse_rhythm(text)
+    schedule = care.parse_rhythm(text)
     assert schedule.weekdays == days and schedule.hour == hour
 
 
 def test_care_rhythm_daily_and_bad() -> None:
-    assert r.parse_rhythm("每天").kind == "daily"
-    assert r.parse_rhythm("每周七次").kind == "daily"
+    assert care.parse_rhythm("每天").kind == "daily"
+    assert care.parse_rhythm("每周七次").kind == "daily"
     for bad in ("乱写", "每周十次", "明天 9:00"):
         with pytest.raises(r.ScheduleError):
-            r.parse_rhythm(bad)
+            care.parse_rhythm(bad)

@@ -1,0 +1,109 @@
+"""SQL for care visits (关爱走访): the people visited, their volunteers, each visit's record.
+
+Tables from migration 0005 (shared with the notices): care_people, care_volunteers,
+care_visits. Personal data (the address) is read only for staff and assigned volunteers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from storage.db import Executor, Row
+
+
+async def create_care(
+    ex: Executor,
+    community_id: int,
+    name: str,
+    building: str,
+    unit: str,
+    room: str,
+    rhythm: str,
+    created_by: int,
+    volunteers: Iterable[int],
+) -> int:
+    care_id = await ex.insert(
+        "INSERT INTO care_people (community_id, name, building, unit, room, rhythm, created_by)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (community_id, name, building, unit, room, rhythm, created_by),
+    )
+    for user_id in volunteers:
+        await ex.execute(
+            "INSERT INTO care_volunteers (care_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            (care_id, user_id),
+        )
+    return care_id
+
+
+async def get_care(ex: Executor, care_id: int) -> Row | None:
+    return await ex.fetchone("SELECT * FROM care_people WHERE id = ?", (care_id,))
+
+
+async def care_volunteers(ex: Executor, care_id: int) -> list[Row]:
+    return await ex.fetchall(
+        "SELECT u.* FROM care_volunteers v JOIN users u ON u.id = v.user_id "
+        "WHERE v.care_id = ? ORDER BY u.id",
+        (care_id,),
+    )
+
+
+async def cares_of_community(ex: Executor, community_id: int) -> list[Row]:
+    return await ex.fetchall(
+        "SELECT * FROM care_people WHERE community_id = ? AND active = 1 ORDER BY id",
+        (community_id,),
+    )
+
+
+async def cares_of_volunteer(ex: Executor, user_id: int) -> list[Row]:
+    return await ex.fetchall(
+        "SELECT p.* FROM care_people p JOIN care_volunteers v ON v.care_id = p.id "
+        "WHERE v.user_id = ? AND p.active = 1 ORDER BY p.id",
+        (user_id,),
+    )
+
+
+async def set_care_active(ex: Executor, care_id: int, active: bool) -> None:
+    await ex.execute("UPDATE care_people SET active = ? WHERE id = ?", (int(active), care_id))
+
+
+async def open_visit(ex: Executor, care_id: int, due_at: float) -> int:
+    await ex.execute(
+        "INSERT INTO care_visits (care_id, due_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        (care_id, due_at),
+    )
+    return int(
+        await ex.fetchval(
+            "SELECT id FROM care_visits WHERE care_id = ? AND due_at = ?", (care_id, due_at)
+        )
+    )
+
+
+async def get_visit(ex: Executor, visit_id: int) -> Row | None:
+    return await ex.fetchone(
+        "SELECT v.*, p.community_id, p.name, p.building, p.unit, p.room, p.active "
+        "FROM care_visits v JOIN care_people p ON p.id = v.care_id WHERE v.id = ?",
+        (visit_id,),
+    )
+
+
+async def record_visit(
+    ex: Executor, visit_id: int, status: str, user_id: int, note: str | None = None
+) -> None:
+    await ex.execute(
+        "UPDATE care_visits SET status = ?, note = coalesce(?, note), recorded_by = ?, "
+        "recorded_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?",
+        (status, note, user_id, visit_id),
+    )
+
+
+async def mark_overdue(ex: Executor, visit_id: int) -> bool:
+    n = await ex.execute(
+        "UPDATE care_visits SET status = 'overdue' WHERE id = ? AND status = 'pending'", (visit_id,)
+    )
+    return n == 1
+
+
+async def last_visits(ex: Executor, care_id: int, limit: int = 3) -> list[Row]:
+    return await ex.fetchall(
+        "SELECT * FROM care_visits WHERE care_id = ? ORDER BY due_at DESC LIMIT ?", (care_id, limit)
+    )
