@@ -8,7 +8,6 @@ import traceback
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
-    Application,
     ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
@@ -19,8 +18,10 @@ from telegram.ext import (
 
 from bot import callbacks
 from bot.commands import Audience, declare, visible_to
+from bot.context import App
 from bot.i18n import DEFAULT_LANG, LANG_NAMES, LANGS, N_, translator
 from bot.throttle import Verdict
+from bot.workflows import community as flow
 from handlers.shared import (
     Context,
     answer_callback,
@@ -35,7 +36,6 @@ from handlers.shared import (
     tr_chat,
     tr_user,
 )
-from storage import community as cstore
 from storage.db import is_temporary
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ async def audiences_of(context: Context, user_id: int) -> set[Audience]:
     found: set[Audience] = {Audience.EVERYONE, Audience.RESIDENT}
     if rt.is_admin(user_id):
         found.add(Audience.ADMIN)
-    for role in await cstore.all_roles_of(rt.db, user_id):
+    for role in await flow.roles_anywhere(rt, user_id):
         found.add(Audience(role))
     return found
 
@@ -157,7 +157,7 @@ async def lang_button(update: Update, context: Context) -> None:
         return
     rt = context.rt
     if is_private(update):
-        await cstore.set_user_lang(rt.db, user.id, code)
+        await flow.set_user_language(rt, user.id, code)
         forget_lang(rt, user_id=user.id)
     else:
         group = await group_community(update, context)
@@ -170,7 +170,7 @@ async def lang_button(update: Update, context: Context) -> None:
                 update, _("只有群管理员或社区工作人员可以设置群的语言。"), alert=True
             )
             return
-        await cstore.set_group_lang(rt.db, chat.id, code)
+        await flow.set_group_language(rt, chat.id, code)
         forget_lang(rt, chat_id=chat.id)
     _ = translator(code)
     await answer_callback(update, _("好的"))
@@ -229,7 +229,7 @@ async def migrate_chat(update: Update, context: Context) -> None:
     if old is None or new is None:
         return
     rt = context.rt
-    await cstore.migrate_group(rt.db, old, new)
+    await flow.migrate_group(rt, old, new)
     forget_lang(rt, chat_id=old)
     log.info("group %s migrated to %s", old, new)
 
@@ -286,7 +286,7 @@ async def on_error(update: object, context: Context) -> None:
         log.exception("could not tell the user about the error")
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: App) -> None:
     app.add_handler(TypeHandler(Update, throttle), group=-30)
     app.add_handler(TypeHandler(Update, ignore_edits), group=-20)
     app.add_handler(TypeHandler(Update, remember_user), group=-10)
@@ -298,7 +298,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_error_handler(on_error)
 
 
-def register_fallbacks(app: Application) -> None:  # type: ignore[type-arg]
+def register_fallbacks(app: App) -> None:
     """Registered after every feature, so only what no feature handled lands here."""
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CallbackQueryHandler(stale_button))

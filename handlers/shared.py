@@ -14,6 +14,10 @@ from bot.callbacks import BadCallback
 from bot.context import App, BotContext
 from bot.i18n import DEFAULT_LANG, LANGS, Translate, lang_from_telegram, translator
 from bot.runtime import Runtime, get_runtime
+
+# Who is staff is a question the workflows ask too; answered in one place.
+from bot.workflows.community import is_staff as is_staff
+from bot.workflows.community import staff_communities as staff_communities
 from storage import community as cstore
 from storage.db import Row, is_temporary
 
@@ -130,12 +134,6 @@ async def group_community(update: Update, context: Context) -> Row | None:
     return await cstore.get_group(context.rt.db, chat.id)
 
 
-async def is_staff(rt: Runtime, user_id: int, community_id: int) -> bool:
-    if rt.is_admin(user_id):
-        return True
-    return "staff" in await cstore.roles_of(rt.db, user_id, community_id)
-
-
 async def has_any_role(rt: Runtime, user_id: int, community_id: int, *roles: str) -> bool:
     if rt.is_admin(user_id):
         return True
@@ -162,12 +160,6 @@ async def can_manage_group(rt: Runtime, bot: Bot, chat_id: int, user_id: int) ->
     ):
         return True
     return await is_group_admin(bot, chat_id, user_id)
-
-
-async def staff_communities(rt: Runtime, user_id: int) -> list[Row]:
-    if rt.is_admin(user_id):
-        return await cstore.list_communities(rt.db)
-    return await cstore.communities_with_role(rt.db, user_id, "staff")
 
 
 async def acting_community(

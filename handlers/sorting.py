@@ -6,22 +6,22 @@ fuzzy result shows its candidates as buttons and never a category.
 
 from __future__ import annotations
 
-import logging
 import random
-import re
 import zlib
 from functools import cache, lru_cache
+from typing import Any
 
 import opencc
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import callbacks
 from bot.commands import Audience, declare
+from bot.context import App
 from bot.i18n import DEFAULT_LANG, N_, Translate
 from bot.quiz import practice_questions
-from bot.sorting import Category, Item, KnowledgeBase, LookupResult, lookup
-from bot.text import normalize
+from bot.sorting import Category, Item, KnowledgeBase, LookupResult
+from bot.workflows import sorting as flow
 from handlers.shared import (
     Context,
     answer_callback,
@@ -36,9 +36,6 @@ from handlers.shared import (
     tr_user,
     user_lang,
 )
-from storage import sorting as store
-
-log = logging.getLogger(__name__)
 
 declare("sort", N_("查垃圾分类：/sort 电池"), Audience.EVERYONE, order=40)
 declare("practice", N_("垃圾分类小练习（私聊）"), Audience.EVERYONE, order=41)
@@ -55,11 +52,6 @@ CATEGORY_LABEL: dict[Category, str] = {
     Category.KITCHEN: N_("🟢厨余垃圾"),
     Category.OTHER: N_("⚫其他垃圾"),
 }
-# Plain private text is logged as an unknown item only when it plausibly asks about rubbish:
-# "你好" or a long chat message should not flood the staff's list.
-_ASKS_ABOUT_RUBBISH = re.compile(r"垃圾|扔|丢|分类|回收|桶")
-MAX_LOGGED_CHARS = 12
-
 _S2TW = opencc.OpenCC("s2tw")
 
 
@@ -173,26 +165,20 @@ def render(
 async def answer_query(
     update: Update, context: Context, query: str, *, typed_freely: bool = False
 ) -> None:
-    rt = context.rt
     _ = await tr_chat(update, context)
     lang = await chat_lang(update, context)
-    result = lookup(query)
-    if result.status == "unknown":
-        key = normalize(query)[: MAX_LOGGED_CHARS * 4]
-        if not typed_freely or len(key) <= MAX_LOGGED_CHARS or _ASKS_ABOUT_RUBBISH.search(key):
-            await store.log_unknown(rt.db, key, rt.clock.now().timestamp())
-            log.info("unknown sorting query %r", key)
-        if typed_freely:
-            # Free text in private might not be a question about rubbish at all.
-            # Not echoed: it may be long, or personal (an address typed after /cancel).
-            await reply(
-                update,
-                _(
-                    "抱歉，我没看懂。想查垃圾分类，直接发物品名称就行，"
-                    "比如“电池”。其他功能请发送 /help。"
-                ),
-            )
-            return
+    result = await flow.look_up(context.rt, query, typed_freely=typed_freely)
+    if result.status == "unknown" and typed_freely:
+        # Free text in private might not be a question about rubbish at all.
+        # Not echoed: it may be long, or personal (an address typed after /cancel).
+        await reply(
+            update,
+            _(
+                "抱歉，我没看懂。想查垃圾分类，直接发物品名称就行，"
+                "比如“电池”。其他功能请发送 /help。"
+            ),
+        )
+        return
     text, markup = render(_, lang, result)
     await reply(update, text, reply_markup=markup)
 
@@ -243,7 +229,7 @@ async def sort_unknown(update: Update, context: Context) -> None:
     if not await staff_communities(rt, user.id):
         await reply(update, _("只有社区工作人员可以查看。"))
         return
-    rows = await store.top_unknown(rt.db)
+    rows = await flow.unknown_look_ups(rt)
     if not rows:
         await reply(update, _("还没有查不到的物品。"))
         return
@@ -264,7 +250,7 @@ def category_keyboard(_: Translate, feature: str, *head: int | str) -> InlineKey
     return InlineKeyboardMarkup([buttons[:2], buttons[2:]])
 
 
-async def _ask(update: Update, context: Context, state: dict) -> None:
+async def _ask(update: Update, context: Context, state: dict[str, Any]) -> None:
     user = update.effective_user
     assert user is not None
     _ = await tr_user(context, user)
@@ -295,7 +281,7 @@ async def practice_command(update: Update, context: Context) -> None:
         "i": 0,
         "score": 0,
     }
-    context.user_data[PRACTICE] = state  # type: ignore[index]
+    context.state[PRACTICE] = state
     await reply(update, _("✏️ 垃圾分类小练习：{n} 道题，选出正确的垃圾桶！").format(n=PRACTICE_LEN))
     await _ask(update, context, state)
 
@@ -305,7 +291,7 @@ async def practice_button(update: Update, context: Context) -> None:
     user = update.effective_user
     if query is None or user is None:
         return
-    state = (context.user_data or {}).get(PRACTICE)
+    state = context.state.get(PRACTICE)
     try:
         cb = callbacks.unpack(query.data, FP)
         round_id, n, code = cb.int_arg(0), cb.int_arg(1), cb.str_arg(2)
@@ -337,7 +323,7 @@ async def practice_button(update: Update, context: Context) -> None:
         await _ask(update, context, state)
         return
     score, total = state["score"], len(state["q"])
-    context.user_data.pop(PRACTICE, None)  # type: ignore[union-attr]
+    context.state.pop(PRACTICE, None)
     cheer = (
         _("🏆 满分！你是垃圾分类小专家！")
         if score == total
@@ -355,7 +341,7 @@ async def practice_button(update: Update, context: Context) -> None:
     )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: App) -> None:
     app.add_handler(CommandHandler("sort", sort_command))
     app.add_handler(CommandHandler("sort_unknown", sort_unknown))
     app.add_handler(CommandHandler("practice", practice_command))

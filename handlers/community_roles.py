@@ -1,0 +1,211 @@
+"""Staff commands: /setup links a group, /grant and /revoke roles, /grid_assign buildings.
+
+Telegram glue only: read the command, ask Telegram what only it knows (group admins), call one
+workflow of `bot/workflows/community.py` and render its outcome.
+"""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot import community as rules
+from bot.i18n import Translate
+from bot.workflows import community as flow
+from bot.workflows.community import RoleChanged, RoleRefusal, SetupRefusal
+from handlers.shared import (
+    Context,
+    acting_community,
+    deep_link,
+    is_group,
+    is_group_admin,
+    reply,
+    send_private,
+    tr_chat,
+    tr_user,
+)
+
+
+# ---- /setup ---------------------------------------------------------------------------------
+async def setup_command(update: Update, context: Context) -> None:
+    _ = await tr_chat(update, context)
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return
+    if not is_group(update):
+        await reply(update, _("请在居民群里发送 /setup 社区名称，把那个群关联到社区。"))
+        return
+    rt = context.rt
+    trusted = rt.is_admin(user.id) or await is_group_admin(context.bot, chat.id, user.id)
+    name = rules.clean_community_name(" ".join(context.args or []))
+    out = await flow.link_group(rt, chat.id, chat.title or "", user.id, name, trusted_here=trusted)
+    if out.refused is SetupRefusal.TAKEN:
+        await reply(
+            update,
+            _("“{name}”已存在。只有该社区的工作人员可以把群关联到它。").format(name=out.name),
+        )
+        return
+    if out.refused is SetupRefusal.NOT_ALLOWED:
+        await reply(update, _("只有群管理员或社区工作人员可以关联社区。"))
+        return
+    if out.needs_name:
+        await reply(update, _("请写上社区名称，例如：/setup 锡林社区（最多40个字）"))
+        return
+    await reply(
+        update,
+        _(
+            "本群已关联到“{name}”。\n居民请点下面的按钮，在私聊里登记门牌（门牌只有社区工作人员能看到）。"
+        ).format(name=out.name),
+        reply_markup=InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        _("🏠 登记住户"), url=deep_link(context, f"reg-{out.community_id}")
+                    )
+                ]
+            ]
+        ),
+    )
+
+
+# ---- /grant, /revoke --------------------------------------------------------------------------
+def _named(update: Update, args: list[str]) -> tuple[int | None, str | None]:
+    """Whom a staff command names: the author of the replied-to message, else its first word
+    (taken off `args`)."""
+    message = update.effective_message
+    replied = message.reply_to_message if message is not None else None
+    if replied is not None:
+        author = replied.from_user
+        return (author.id if author is not None else None), None
+    return None, (args.pop(0) if args else None)
+
+
+def _not_found(_: Translate) -> str:
+    return _(
+        "找不到这个人。请对方先给我发一条消息（例如在群里发 /start），或回复对方的消息再发送命令。"
+    )
+
+
+async def grant_command(update: Update, context: Context) -> None:
+    await _change_role(update, context, grant=True)
+
+
+async def revoke_command(update: Update, context: Context) -> None:
+    await _change_role(update, context, grant=False)
+
+
+async def _change_role(update: Update, context: Context, *, grant: bool) -> None:
+    _ = await tr_chat(update, context)
+    actor = update.effective_user
+    if actor is None:
+        return
+    community = await acting_community(
+        update, context, _, refusal=_("只有社区工作人员可以任命或撤销角色。")
+    )
+    if community is None:
+        return
+    args = list(context.args or [])
+    reply_to, who = _named(update, args)
+    role_word = args.pop(0) if args else None
+    role = rules.parse_role(role_word) if role_word else None
+    usage = (
+        _("用法：/grant @用户名 网格员|志愿者|工作人员 [技能，如 维修,医疗服务]")
+        if grant
+        else _("用法：/revoke @用户名 网格员|志愿者|工作人员")
+    )
+    if role is None:
+        if role_word:
+            usage = _("没有“{role}”这个角色。").format(role=role_word[:20]) + "\n" + usage
+        await reply(update, usage)
+        return
+    rt = context.rt
+    out: RoleChanged
+    if grant:
+        out = await flow.grant_role(
+            rt,
+            community["id"],
+            actor.id,
+            role,
+            reply_to=reply_to,
+            word=who,
+            skills_text=" ".join(args),
+        )
+    else:
+        out = await flow.revoke_role(
+            rt, community["id"], actor.id, role, reply_to=reply_to, word=who
+        )
+    if out.refused is RoleRefusal.NO_SUCH_PERSON:
+        await reply(update, _not_found(_) + "\n" + usage)
+        return
+    if out.refused is RoleRefusal.SELF:
+        await reply(update, _("不能给自己任命或撤销角色，请让其他工作人员操作。"))
+        return
+    if out.refused is RoleRefusal.UNKNOWN_SKILLS:
+        await reply(
+            update,
+            _("不认识这些技能：{unknown}。可选：{skills}").format(
+                unknown="、".join(out.unknown), skills="、".join(_(s) for s in rules.SKILLS)
+            ),
+        )
+        return
+    role_name = _(rules.ROLE_NAMES[role])
+    if not grant:
+        text = (
+            _("已撤销 {name} 的{role}角色。") if out.changed else _("{name} 本来就不是{role}。")
+        ).format(name=out.target_name, role=role_name)
+        await reply(update, text)
+        return
+    text = (
+        _("已任命 {name} 为{community}的{role}。")
+        if out.changed
+        else _("{name} 已经是{community}的{role}。")
+    ).format(name=out.target_name, community=community["name"], role=role_name)
+    if out.skills:
+        text += _("技能：{skills}").format(skills="、".join(_(s) for s in out.skills))
+    await reply(update, text)
+    if out.changed:
+        _t = await tr_user(context, out.target_id)
+        await send_private(
+            context,
+            out.target_id,
+            _t("您已被任命为{community}的{role}。发送 /help 查看您可以使用的命令。").format(
+                community=community["name"], role=_t(rules.ROLE_NAMES[role])
+            ),
+        )
+
+
+# ---- /grid_assign -----------------------------------------------------------------------------
+async def grid_assign_command(update: Update, context: Context) -> None:
+    _ = await tr_chat(update, context)
+    actor = update.effective_user
+    if actor is None:
+        return
+    community = await acting_community(
+        update, context, _, refusal=_("只有社区工作人员可以分配网格。")
+    )
+    if community is None:
+        return
+    args = list(context.args or [])
+    reply_to, who = _named(update, args)
+    buildings = rules.parse_buildings(" ".join(args)) if args else None
+    usage = _("用法：/grid_assign @用户名 楼号，例如：/grid_assign @wang 21,22,25-27")
+    if buildings is None:
+        await reply(update, usage)
+        return
+    out = await flow.assign_buildings(
+        context.rt, community["id"], actor.id, buildings, reply_to=reply_to, word=who
+    )
+    if out.refused is RoleRefusal.NO_SUCH_PERSON:
+        await reply(update, usage)
+        return
+    if out.refused is RoleRefusal.NOT_GRID_WORKER:
+        await reply(
+            update,
+            _("{name} 还不是网格员，请先发送 /grant @用户名 网格员。").format(name=out.target_name),
+        )
+        return
+    await reply(
+        update,
+        _("{name} 现在负责：{buildings}号楼。").format(
+            name=out.target_name, buildings=rules.format_buildings(buildings)
+        ),
+    )
