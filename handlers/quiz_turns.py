@@ -16,7 +16,7 @@ from telegram.error import TelegramError
 from bot import callbacks
 from bot import quiz as rules
 from bot.context import App
-from bot.i18n import Translate, translator
+from bot.i18n import N_, Translate, translator
 from bot.quiz import Game
 from bot.runtime import get_runtime
 from bot.scheduler import ScheduledJob
@@ -47,6 +47,22 @@ async def group_tr(source: Context | App, chat_id: int) -> tuple[Translate, str]
     return translator(lang), lang
 
 
+# Answers to a press that changed nothing (format args: sec, n); QUIET ones are no alert.
+REFUSALS: dict[Refusal, str] = {
+    Refusal.ALREADY_JOINED: N_("你已经加入啦，等开始吧！"),
+    Refusal.FULL: N_("人满啦，下一局再来吧！"),
+    Refusal.JOIN_TOO_LATE: N_("游戏已经开始了，下一局再来吧！"),
+    Refusal.STARTED: N_("游戏已经开始了。"),
+    Refusal.OPENER_FIRST: N_("请等开局的人点开始，或者 {sec} 秒后再点。"),
+    Refusal.TOO_FEW: N_("至少要 {n} 个人才能开始哦，快叫小伙伴加入！"),
+    Refusal.PAST: N_("这一步已经过去啦。"),
+    Refusal.NOT_YOUR_TURN: N_("还没轮到你哦，等一等～"),
+    Refusal.ROLLED: N_("已经掷过骰子啦，请选垃圾桶。"),
+    Refusal.ROLLING: N_("先等骰子停下来哦。"),
+}
+QUIET = frozenset({Refusal.ALREADY_JOINED, Refusal.STARTED})
+
+
 async def refuse(
     update: Update, context: Context, refused: Refusal, game_id: int, *, wait: int = 0
 ) -> None:
@@ -57,22 +73,8 @@ async def refuse(
     user = update.effective_user
     assert user is not None
     _t = await tr_user(context, user)
-    texts = {
-        Refusal.ALREADY_JOINED: _t("你已经加入啦，等开始吧！"),
-        Refusal.FULL: _t("人满啦，下一局再来吧！"),
-        Refusal.JOIN_TOO_LATE: _t("游戏已经开始了，下一局再来吧！"),
-        Refusal.STARTED: _t("游戏已经开始了。"),
-        Refusal.OPENER_FIRST: _t("请等开局的人点开始，或者 {sec} 秒后再点。").format(sec=wait),
-        Refusal.TOO_FEW: _t("至少要 {n} 个人才能开始哦，快叫小伙伴加入！").format(
-            n=rules.MIN_PLAYERS
-        ),
-        Refusal.PAST: _t("这一步已经过去啦。"),
-        Refusal.NOT_YOUR_TURN: _t("还没轮到你哦，等一等～"),
-        Refusal.ROLLED: _t("已经掷过骰子啦，请选垃圾桶。"),
-        Refusal.ROLLING: _t("先等骰子停下来哦。"),
-    }
-    quiet = refused in (Refusal.ALREADY_JOINED, Refusal.STARTED)
-    await answer_callback(update, texts[refused], alert=not quiet)
+    text = _t(REFUSALS[refused]).format(sec=wait, n=rules.MIN_PLAYERS)
+    await answer_callback(update, text, alert=refused not in QUIET)
 
 
 # ---- what the group sees ------------------------------------------------------------------
