@@ -30,7 +30,6 @@ from importlib import resources
 from typing import ClassVar, Literal
 
 from bot.sorting_query import (
-    BROKEN,
     COLOUR_GUESS,
     LEADING,
     MAX_QUERY_CHARS,
@@ -161,6 +160,10 @@ def _edit_distance(a: str, b: str, limit: int) -> int:
     """Levenshtein distance, giving up (returning limit + 1) once it exceeds `limit`."""
     if abs(len(a) - len(b)) > limit:
         return limit + 1
+    if a == b:
+        return 0
+    if limit == 1:  # the common case (short words): linear, no table
+        return 1 if _one_edit(a, b) else 2
     previous = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         current = [i]
@@ -170,6 +173,18 @@ def _edit_distance(a: str, b: str, limit: int) -> int:
             return limit + 1
         previous = current
     return previous[-1]
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """True if a and b (known to differ, lengths within one) are one edit apart."""
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    if len(a) == len(b):
+        return a[i + 1 :] == b[i + 1 :]  # one substitution
+    return a[i:] == b[i + 1 :]  # one insertion
 
 
 def _bigrams(text: str) -> set[str]:
@@ -470,10 +485,13 @@ class KnowledgeBase:
                     shared[k] = shared.get(k, 0) + 1
             pool.update(k for k, n in shared.items() if n >= len(text) - 1)
         scored: list[tuple[int, int, int, bool, bool, str]] = []
+        short = len(text) <= 2
         for key in pool:
-            if abs(len(key) - len(text)) > 2 and text not in key and key not in text:
-                continue  # cheap: cannot be within the edit limit nor contain the query
             inside = text in key or key in text
+            if not inside and (short or abs(len(key) - len(text)) > limit):
+                # Cheap rejections: two characters need containment (see below); otherwise
+                # a length gap beyond the limit cannot be within the edit distance.
+                continue
             distance = _edit_distance(text, key, limit)
             if distance > limit:
                 # "灯泡" → "节能灯泡": the query is a clear part of a longer name.

@@ -57,9 +57,7 @@ def differences(kb: KnowledgeBase, item: Item, city: str | None) -> str | None:
     elif city is not None and here != own.zh:
         parts.append(f"{city_name(kb, city)}叫“{here}”（即{own.zh}）")
     others = [
-        f"{city_name(kb, c)}按{category_name(kb, cat, c)}"
-        for c, cat in item.cities
-        if c != city
+        f"{city_name(kb, c)}按{category_name(kb, cat, c)}" for c, cat in item.cities if c != city
     ]
     if others:
         parts.append("各地不同：" + "；".join(others))

@@ -19,9 +19,7 @@ _FRONT = re.compile(
     r"|沾了|沾着|沾有|沾满|沾过|沾|粘了|粘着|擦过|包过|装过)(?P<x>.{1,8}?)的(?P<y>.+)$"
 )
 _SOILING = re.compile(r"^(沾|粘|擦过|包过|装过)")
-_BACK = re.compile(
-    r"^(?P<y>.+?)(里面|里)(还有|有|装着|装了|剩着|剩了|剩|沾着|沾了)(?P<x>.+)$"
-)
+_BACK = re.compile(r"^(?P<y>.+?)(里面|里)(还有|有|装着|装了|剩着|剩了|剩|沾着|沾了)(?P<x>.+)$")
 _TOGETHER = (
     re.compile(r"^连(着|同)?(?P<b>.+?)一起(扔|丢|投放)?的?(?P<a>.+)$"),
     re.compile(r"^(?P<a>.+?)连(着|同)?(?P<b>.+?)一起.*$"),
@@ -213,8 +211,8 @@ def compound(
     if y is None:
         return _ask(y_items, query, normalized) if y_items else None
     if soiling and y.paper:
-        x = kb.resolve_items(x_text)
-        content = x[0] if len(x) == 1 else kb.item("污损纸张")
+        dirt = kb.resolve_items(x_text)
+        content = dirt[0] if len(dirt) == 1 else kb.item("污损纸张")
         steps = plan(kb, content, x_text, y, y_text, city, soiling=True)
         return _result(kb, steps, query, normalized, city)
     x_items = kb.resolve_items(x_text)
