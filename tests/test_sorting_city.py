@@ -7,7 +7,7 @@ import pytest
 from bot.offline.simulator import Chat, Simulator
 from bot.sorting import Category, KnowledgeBase, lookup
 from bot.sorting_city import category_name, city_code, colour
-from tests.conftest import STAFF, WANG, setup_community
+from tests.conftest import STAFF, WANG, register, setup_community
 
 
 def test_city_codes() -> None:
@@ -70,11 +70,8 @@ def test_every_item_has_a_source_and_an_area() -> None:
 
 
 async def test_staff_choose_the_city(sim: Simulator, group: Chat) -> None:
-    import handlers.sorting_city
     from bot.workflows.sorting_city import current_city
 
-    assert sim.app is not None
-    handlers.sorting_city.register(sim.app)
     cid = await setup_community(sim, group)
     refused = await sim.send(WANG, group, "/sort_city 上海")
     assert "只有社区工作人员" in refused.text
@@ -86,3 +83,16 @@ async def test_staff_choose_the_city(sim: Simulator, group: Chat) -> None:
     assert await current_city(sim.rt, cid) is None
     unknown = await sim.send(STAFF, group, "/sort_city 火星")
     assert "暂不支持" in unknown.text
+
+
+async def test_answers_follow_the_communitys_city(sim: Simulator, group: Chat) -> None:
+    """A Shanghai community hears 湿垃圾 in its group and in private; others the standard."""
+    await setup_community(sim, group)
+    before = await sim.send(WANG, group, "/sort 剩饭")
+    assert "厨余垃圾" in before.text and "湿垃圾" not in before.text
+    await sim.send(STAFF, group, "/sort_city 上海")
+    in_group = await sim.send(WANG, group, "/sort 剩饭")
+    assert "湿垃圾" in in_group.text
+    await register(sim, WANG, "21-4-302")
+    in_private = await sim.send(WANG, sim.private(WANG), "剩饭是什么垃圾")
+    assert "湿垃圾" in in_private.text

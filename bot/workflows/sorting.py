@@ -9,6 +9,7 @@ import re
 from bot.runtime import Runtime
 from bot.sorting import LookupResult, lookup
 from bot.text import normalize
+from storage import community as cstore
 from storage import sorting as store
 from storage.db import Row
 
@@ -20,11 +21,33 @@ _ASKS_ABOUT_RUBBISH = re.compile(r"垃圾|扔|丢|分类|回收|桶")
 MAX_LOGGED_CHARS = 12
 
 
-async def look_up(rt: Runtime, query: str, *, typed_freely: bool = False) -> LookupResult:
-    """Look an item up; an unknown one is counted for staff (/sort_unknown).
+async def city_for(rt: Runtime, *, chat_id: int | None, user_id: int | None) -> str | None:
+    """Whose rules answer here: the group's community, or in private the asker's only
+    community (several communities, or none: the national standard)."""
+    community_id: int | None = None
+    if chat_id is not None and chat_id < 0:
+        group = await cstore.get_group(rt.db, chat_id)
+        community_id = group["community_id"] if group is not None else None
+    elif user_id is not None:
+        mine = await cstore.communities_of(rt.db, user_id)
+        community_id = mine[0]["id"] if len(mine) == 1 else None
+    if community_id is None:
+        return None
+    return await store.city_of(rt.db, community_id)
+
+
+async def look_up(
+    rt: Runtime, query: str, *, typed_freely: bool = False, city: str | None = None
+) -> LookupResult:
+    """Look an item up under `city`'s rules; an unknown one is counted for staff
+    (/sort_unknown).
 
     `typed_freely`: plain private text, not /sort, which may not be about rubbish at all."""
-    result = lookup(query)
+    try:
+        result = lookup(query, city)
+    except ValueError:  # a city code from an older release: national rules, not a failure
+        log.warning("unknown city %r; answering with the national rules", city)
+        result = lookup(query)
     if result.status == "unknown":
         key = normalize(query)[: MAX_LOGGED_CHARS * 4]
         if not typed_freely or len(key) <= MAX_LOGGED_CHARS or _ASKS_ABOUT_RUBBISH.search(key):
