@@ -25,7 +25,7 @@ VOLUNTEER = Person(30, "张志愿", "zhang_vol")
 def _printer(out: Any) -> Callable[[str], None]:
     if hasattr(out, "write"):
         return lambda line: out.write(line + "\n")
-    return out  # type: ignore[no-any-return]
+    return out
 
 
 async def scene(sim: Simulator, out: Any) -> None:
