@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot import callbacks
@@ -25,7 +26,7 @@ from bot.workflows import repairs_jobs as jobs
 from bot.workflows.outcome import Refused
 from bot.workflows.repairs_access import Viewer
 from handlers.outbox import render
-from handlers.shared import Context, answer_callback, clip, tr_user
+from handlers.shared import Context, answer_callback, clip, refuse_callback, tr_user
 from storage import community as cstore
 from storage.db import Row
 
@@ -171,6 +172,32 @@ def confirm_buttons(_: Translate, tid: int) -> list[InlineKeyboardButton]:
 
 
 # ---- answering the person who pressed ----------------------------------------------------------
+@dataclass(frozen=True)
+class Press:
+    """A ticket button pressed: who, the parsed data, and the ticket number (argument 0)."""
+
+    user: User
+    cb: callbacks.Callback
+    ticket_id: int
+
+    @property
+    def user_id(self) -> int:
+        return self.user.id
+
+
+async def pressed(update: Update, context: Context) -> Press | None:
+    """Parse a ticket button; None (refused when it is not ours) when there is nothing to do."""
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None:
+        return None
+    try:
+        cb = callbacks.unpack(query.data, FEATURE)
+        return Press(user, cb, cb.int_arg(0))
+    except callbacks.BadCallback as exc:
+        await refuse_callback(update, context, exc)
+        return None
+
+
 async def refuse(update: Update, context: Context, refused: Refused | str) -> None:
     """A clear answer for a button that is not this person's or not current; nothing changed."""
     user = update.effective_user

@@ -22,6 +22,7 @@ from handlers.repairs_common import (
     headline,
     history_lines,
     markup,
+    pressed,
     refuse,
     send,
     send_photos,
@@ -72,31 +73,19 @@ async def my_command(update: Update, context: Context) -> None:
 
 
 # ---- the ticket buttons residents press ----------------------------------------------------------
-def _unpack(update: Update) -> callbacks.Callback | None:
-    query = update.callback_query
-    if query is None or update.effective_user is None:
-        return None
-    return callbacks.unpack(query.data, FEATURE)
-
-
 async def view_button(update: Update, context: Context) -> None:
     """📄 详情: the ticket, its history and photos, with the buttons this person may press."""
-    user = update.effective_user
-    try:
-        cb = _unpack(update)
-        if cb is None or user is None:
-            return
-        tid = cb.int_arg(0)
-    except callbacks.BadCallback as exc:
-        await refuse_callback(update, context, exc)
+    press = await pressed(update, context)
+    if press is None:
         return
+    uid, tid = press.user_id, press.ticket_id
     rt = context.rt
-    seen = await access.view(rt, user.id, tid)
+    seen = await access.view(rt, uid, tid)
     if isinstance(seen, Refused):
         await refuse(update, context, seen)
         return
     await answer_callback(update)
-    _ = await tr_user(context, user)
+    _ = await tr_user(context, press.user)
     t, actor = seen.ticket, seen.by.actor
     text = details(rt, _, t, personal=seen.by.personal)
     hist = history_lines(rt, _, seen.history)
@@ -107,29 +96,24 @@ async def view_button(update: Update, context: Context) -> None:
         rows.append(confirm_buttons(_, tid))
     if actor.is_reporter and t["status"] == "confirmed" and not t["rating"]:
         rows.append(stars_row(tid))
-    await send(context, user.id, text, markup(rows))
-    await send_photos(context, user.id, tid, seen.photos)
+    await send(context, uid, text, markup(rows))
+    await send_photos(context, uid, tid, seen.photos)
 
 
 async def confirm_button(update: Update, context: Context) -> None:
     """👍 已解决 / 👎 没解决 on a resolved ticket."""
-    user = update.effective_user
-    try:
-        cb = _unpack(update)
-        if cb is None or user is None:
-            return
-        tid = cb.int_arg(0)
-    except callbacks.BadCallback as exc:
-        await refuse_callback(update, context, exc)
+    press = await pressed(update, context)
+    if press is None:
         return
-    confirmed = cb.action == "ok"
+    uid, tid = press.user_id, press.ticket_id
+    confirmed = press.cb.action == "ok"
     change = wf.confirm if confirmed else wf.reopen
-    changed = await change(context.rt, user.id, tid)
+    changed = await change(context.rt, uid, tid)
     if isinstance(changed, Refused):
         await refuse(update, context, changed)
         return
     await close_offers(context, changed.ticket, changed.taken)
-    _ = await tr_user(context, user)
+    _ = await tr_user(context, press.user)
     await answer_callback(update, _("好的"))
     if confirmed:
         text = _("谢谢确认！#{id} 已完成。请给这次处理打个分：").format(id=tid)
@@ -143,23 +127,23 @@ async def confirm_button(update: Update, context: Context) -> None:
 
 
 async def rate_button(update: Update, context: Context) -> None:
-    user = update.effective_user
+    press = await pressed(update, context)
+    if press is None:
+        return
+    uid, tid = press.user_id, press.ticket_id
     try:
-        cb = _unpack(update)
-        if cb is None or user is None:
-            return
-        tid, stars = cb.int_arg(0), cb.int_arg(1)
+        stars = press.cb.int_arg(1)
     except callbacks.BadCallback as exc:
         await refuse_callback(update, context, exc)
         return
-    rated = await wf.rate(context.rt, user.id, tid, stars)
+    rated = await wf.rate(context.rt, uid, tid, stars)
     if isinstance(rated, Refused):
         await refuse(update, context, rated)
         return
     if isinstance(rated, access.Forged):
         await refuse_callback(update, context, rated.detail)
         return
-    _ = await tr_user(context, user)
+    _ = await tr_user(context, press.user)
     await answer_callback(update, _("谢谢！"))
     await edit(
         update, _("谢谢您的评分：{stars}。#{id} 已完成。").format(stars="⭐" * stars, id=tid), None
@@ -187,15 +171,9 @@ async def plus_one(update: Update, context: Context, tid: int) -> bool:
 
 async def plus_button(update: Update, context: Context) -> None:
     """我也遇到了 on a ticket outside the filing conversation (an old suggestion)."""
-    try:
-        cb = _unpack(update)
-        if cb is None:
-            return
-        tid = cb.int_arg(0)
-    except callbacks.BadCallback as exc:
-        await refuse_callback(update, context, exc)
-        return
-    await plus_one(update, context, tid)
+    press = await pressed(update, context)
+    if press is not None:
+        await plus_one(update, context, press.ticket_id)
 
 
 def register(app: App) -> None:

@@ -24,6 +24,7 @@ from handlers.repairs_common import (
     edit,
     headline,
     markup,
+    pressed,
     refuse,
     send,
     tell_status,
@@ -188,37 +189,31 @@ async def page_button(update: Update, context: Context) -> None:
 
 
 # ---- close and reassign ------------------------------------------------------------------------
-def _unpack(update: Update) -> tuple[callbacks.Callback, int]:
-    query = update.callback_query
-    cb = callbacks.unpack(query.data if query else None, FEATURE)
-    return cb, cb.int_arg(0)
-
-
 async def close_button(update: Update, context: Context) -> None:
     """🚫 关闭 asks for the reason; the reason's button (clr) closes."""
-    user = update.effective_user
-    if user is None:
+    press = await pressed(update, context)
+    if press is None:
         return
+    uid, tid = press.user_id, press.ticket_id
     try:
-        cb, tid = _unpack(update)
-        reason = cb.str_arg(1) if cb.action == "clr" else None
+        reason = press.cb.str_arg(1) if press.cb.action == "clr" else None
     except callbacks.BadCallback as exc:
         await refuse_callback(update, context, exc)
         return
     rt = context.rt
-    _ = await tr_user(context, user)
+    _ = await tr_user(context, press.user)
     if reason is None:
-        checked = await access.may(rt, user.id, tid, rules.Action.CLOSE)
+        checked = await access.may(rt, uid, tid, rules.Action.CLOSE)
         if isinstance(checked, Refused):
             await refuse(update, context, checked)
             return
         await answer_callback(update)
         rows = [[button(_(name), "clr", tid, key)] for key, name in rules.CLOSE_REASONS.items()]
         await send(
-            context, user.id, _("关闭 #{id}，原因是：").format(id=tid), InlineKeyboardMarkup(rows)
+            context, uid, _("关闭 #{id}，原因是：").format(id=tid), InlineKeyboardMarkup(rows)
         )
         return
-    changed = await wf.close(rt, user.id, tid, reason)
+    changed = await wf.close(rt, uid, tid, reason)
     if isinstance(changed, access.Forged):
         await refuse_callback(update, context, changed.detail)
         return
@@ -234,27 +229,27 @@ async def close_button(update: Update, context: Context) -> None:
 
 async def reassign_button(update: Update, context: Context) -> None:
     """👤 改派 lists the grid workers and volunteers; a name's button (asgu) reassigns."""
-    user = update.effective_user
-    if user is None:
+    press = await pressed(update, context)
+    if press is None:
         return
+    uid, tid = press.user_id, press.ticket_id
     try:
-        cb, tid = _unpack(update)
-        target = cb.int_arg(1) if cb.action == "asgu" else None
+        target = press.cb.int_arg(1) if press.cb.action == "asgu" else None
     except callbacks.BadCallback as exc:
         await refuse_callback(update, context, exc)
         return
     rt = context.rt
-    _ = await tr_user(context, user)
+    _ = await tr_user(context, press.user)
     if target is None:
-        choices = await wf.reassign_choices(rt, user.id, tid)
+        choices = await wf.reassign_choices(rt, uid, tid)
         if isinstance(choices, Refused):
             await refuse(update, context, choices)
             return
         await answer_callback(update)
         rows = [[button(w.name[:30], "asgu", tid, w.user_id)] for w in choices]
-        await send(context, user.id, _("把 #{id} 改派给谁？").format(id=tid), markup(rows))
+        await send(context, uid, _("把 #{id} 改派给谁？").format(id=tid), markup(rows))
         return
-    changed = await wf.reassign(rt, user.id, tid, target)
+    changed = await wf.reassign(rt, uid, tid, target)
     if isinstance(changed, access.Forged):
         await refuse_callback(update, context, changed.detail)
         return

@@ -37,6 +37,7 @@ from handlers.repairs_common import (
     edit,
     headline,
     markup,
+    pressed,
     refuse,
     send,
     tell_residents,
@@ -66,23 +67,16 @@ WORK: dict[str, Change] = {
 
 async def work_button(update: Update, context: Context) -> None:
     """接单, 开始处理, 已解决, 退回: the status changes a worker makes with one press."""
-    query = update.callback_query
-    user = update.effective_user
-    if query is None or user is None:
+    press = await pressed(update, context)
+    if press is None:
         return
-    try:
-        cb = callbacks.unpack(query.data, FEATURE)
-        tid = cb.int_arg(0)
-    except callbacks.BadCallback as exc:
-        await refuse_callback(update, context, exc)
-        return
-    changed = await WORK[cb.action](context.rt, user.id, tid)
+    changed = await WORK[press.cb.action](context.rt, press.user_id, press.ticket_id)
     if isinstance(changed, Refused):
         await refuse(update, context, changed)
         return
     t = changed.ticket
     await close_offers(context, t, changed.taken)
-    _ = await tr_user(context, user)
+    _ = await tr_user(context, press.user)
     await answer_callback(update, _("好的"))
     text = details(context.rt, _, t, personal=changed.by.personal)
     await edit(update, text, markup(worker_buttons(_, t, changed.by.actor)))
