@@ -401,17 +401,17 @@ async def submit(update: Update, context: Context) -> int:
         show_identity=d.get("show", 0) > 0,
         share_phone=d.get("show", 0) == 2,
     )
-    tid = await wf.file_ticket(rt, ticket, d.get("photos", []))
+    filed = await wf.file_ticket(rt, ticket, d.get("photos", []))
     context.state.pop(DRAFT, None)
     await answer_callback(update, _("已提交"))
     await reply(
         update,
         _("✅ 已提交，您的报修编号是 #{id}。\n有进展会私信告诉您；发送 /my 可以随时查看。").format(
-            id=tid
+            id=filed.ticket_id
         ),
     )
     # Offers go out after the resident has the number; the routing job is already durable.
-    await jobs.route_now(rt, tid)
+    await jobs.route_now(rt, filed.ticket_id)
     return ConversationHandler.END
 
 

@@ -92,7 +92,7 @@ async def tasks_command(update: Update, context: Context) -> None:
     if not is_private(update):
         await reply(update, _("任务只在私聊里显示，请私聊我发送 /tasks。"))
         return
-    found = await access.tasks(context.rt, user.id)
+    found = await access.worklist(context.rt, user.id)
     if isinstance(found, Refused):
         await reply(update, render(_, found.reason))
         return
@@ -100,8 +100,8 @@ async def tasks_command(update: Update, context: Context) -> None:
         await reply(update, _("目前没有待办任务，谢谢您！"))
         return
     await reply(update, _("您的待办任务：{n} 件").format(n=found.count))
-    for task in found.tasks:
-        await tell_worker(context, task.ticket, task.by)
+    for t, who in found.tickets:
+        await tell_worker(context, t, who)
 
 
 # ---- notes (a small conversation: the text comes in the next message) ------------------------

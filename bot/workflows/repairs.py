@@ -73,10 +73,17 @@ async def similar_open(
     ]
 
 
-async def file_ticket(rt: Runtime, ticket: store.NewTicket, photos: Sequence[str]) -> int:
+@dataclass(frozen=True)
+class Filed:
+    """The reporter is told `ticket_id`; then the caller runs `repairs_jobs.route_now` to
+    offer the ticket (its routing job is already saved)."""
+
+    ticket_id: int
+
+
+async def file_ticket(rt: Runtime, ticket: store.NewTicket, photos: Sequence[str]) -> Filed:
     """提交报修: the ticket, its photos and first history row, the accept reminder and the
-    routing job, in one transaction. Returns the ticket number; the caller answers the
-    resident and then runs `repairs_jobs.route_now`."""
+    routing job, in one transaction."""
     now = _now(rt)
     async with rt.db.transaction() as tx:
         tid = await store.create_ticket(
@@ -84,7 +91,7 @@ async def file_ticket(rt: Runtime, ticket: store.NewTicket, photos: Sequence[str
         )
         await jobs.schedule_accept(rt, tid, now, tx)
         await jobs.plan_route(rt, tid, tx)
-    return tid
+    return Filed(tid)
 
 
 @dataclass(frozen=True)

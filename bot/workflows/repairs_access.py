@@ -140,31 +140,25 @@ async def my_tickets(rt: Runtime, user_id: int) -> list[Row]:
 
 
 @dataclass(frozen=True)
-class Task:
-    ticket: Row
-    by: Viewer
-
-
-@dataclass(frozen=True)
-class Tasks:
+class Worklist:
     count: int
-    tasks: list[Task]
+    tickets: list[tuple[Row, Viewer]]  # each as this person sees it
 
 
-async def tasks(rt: Runtime, user_id: int) -> Tasks | Refused:
+async def worklist(rt: Runtime, user_id: int) -> Worklist | Refused:
     """/tasks: the tickets assigned to this person, then the new ones in the buildings they
     are grid worker of, each as this person sees it."""
     roles = await cstore.all_roles_of(rt.db, user_id)
-    mine = await store.tasks_of(rt.db, user_id)
+    mine = await store.assigned_to(rt.db, user_id)
     waiting = await store.unaccepted_for_grid(rt.db, user_id)
     if not roles and not mine and not rt.is_admin(user_id):
         return refuse(N_("/tasks 是给志愿者、网格员和社区工作人员用的。"))
-    found: list[Task] = []
+    found: list[tuple[Row, Viewer]] = []
     for row in [*mine, *waiting]:
         t = await store.get_ticket(rt.db, row["id"])
         if t is not None:
-            found.append(Task(t, await viewer(rt, user_id, t)))
-    return Tasks(len(mine) + len(waiting), found)
+            found.append((t, await viewer(rt, user_id, t)))
+    return Worklist(len(mine) + len(waiting), found)
 
 
 async def staff_community(rt: Runtime, user_id: int) -> int | None:
