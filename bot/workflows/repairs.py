@@ -18,16 +18,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot import repairs as rules
+from bot.community import Role
 from bot.i18n import N_
 from bot.runtime import Runtime
 from bot.workflows import repairs_jobs as jobs
+from bot.workflows.community import is_staff
 from bot.workflows.outcome import Refused, refuse
 from bot.workflows.repairs_access import (
     NOT_FOUND,
     Forged,
     Viewer,
     actor,
-    is_staff,
     may,
     residents,
     staff_ids,
@@ -272,7 +273,7 @@ class Worker:
 
 async def _workers(rt: Runtime, community_id: int) -> dict[int, Worker]:
     people: dict[int, Worker] = {}
-    for role in ("grid_worker", "volunteer"):
+    for role in (Role.GRID_WORKER, Role.VOLUNTEER):
         for row in await cstore.members_with_role(rt.db, community_id, role):
             people.setdefault(row["id"], Worker(row["id"], row["first_name"]))
     return people

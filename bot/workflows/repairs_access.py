@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot import repairs as rules
+from bot.community import Role
 from bot.i18n import N_
 from bot.runtime import Runtime
+from bot.workflows.community import is_staff, staff_communities
 from bot.workflows.outcome import Refused, refuse
 from storage import community as cstore
 from storage import repairs as store
@@ -49,14 +51,8 @@ def grid_building(t: Row) -> str | None:
     return t["home_building"] if "home_building" in t.keys() else None
 
 
-async def is_staff(rt: Runtime, user_id: int, community_id: int) -> bool:
-    if rt.is_admin(user_id):
-        return True
-    return "staff" in await cstore.roles_of(rt.db, user_id, community_id)
-
-
 async def staff_ids(rt: Runtime, community_id: int) -> list[int]:
-    return [r["id"] for r in await cstore.members_with_role(rt.db, community_id, "staff")]
+    return [r["id"] for r in await cstore.members_with_role(rt.db, community_id, Role.STAFF)]
 
 
 async def actor(rt: Runtime, user_id: int, t: Row) -> rules.Actor:
@@ -163,10 +159,7 @@ async def worklist(rt: Runtime, user_id: int) -> Worklist | Refused:
 
 async def staff_community(rt: Runtime, user_id: int) -> int | None:
     """The community whose tickets /tickets lists: the first this person is staff of."""
-    if rt.is_admin(user_id):
-        mine = await cstore.list_communities(rt.db)
-    else:
-        mine = await cstore.communities_with_role(rt.db, user_id, "staff")
+    mine = await staff_communities(rt, user_id)
     return mine[0]["id"] if mine else None
 
 
