@@ -73,9 +73,7 @@ def _fields(text: str) -> set[str]:
 def _content(catalog: Catalog) -> list[tuple[object, object, object]]:
     """What a catalogue says, without its header: ids, translations, source files."""
     return sorted(
-        (m.id, m.string, sorted({path for path, _ in m.locations}))
-        for m in catalog
-        if m.id
+        (m.id, m.string, sorted({path for path, _ in m.locations})) for m in catalog if m.id
     )
 
 
