@@ -1,2 +1,0 @@
--- Placeholder on the trust-menu branch only: number 0007 belongs to another branch's
--- migration. Drop this file when merging (0008_menu_trust.sql follows that one).
