@@ -8,7 +8,9 @@ time parser plus the "n times a week" form people use for visits.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
+from typing import Any
 
 from bot.reminders import (
     NUM,
@@ -64,3 +66,14 @@ def ping_in_time(late_by: timedelta) -> bool:
     """A visit ping found this late (the bot was down) still helps the volunteer; much later,
     the overdue alert to staff says it instead."""
     return late_by < OVERDUE_AFTER
+
+
+def current_holder(candidates: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """Who holds a username now, from the users rows that carry it, most recently seen first:
+    the newest one, when no other row was seen at the same moment (then it is ambiguous and
+    nobody is chosen: a care visit must not go to a stranger who took an old name)."""
+    if not candidates:
+        return None
+    if len(candidates) > 1 and candidates[1]["updated_at"] == candidates[0]["updated_at"]:
+        return None
+    return candidates[0]

@@ -67,8 +67,20 @@ async def plan_care(
 # ---- staff register a person to visit --------------------------------------------------------
 @dataclass(frozen=True)
 class CareAdded:
-    care_id: int
-    upcoming: datetime | None  # the first visit
+    """`care_id` is None when refused: `not_visitors` hold no volunteer or grid worker role in
+    the community. `assigned` tells the visitors privately (through the ledger)."""
+
+    care_id: int | None
+    upcoming: datetime | None = None  # the first visit
+    not_visitors: tuple[int, ...] = ()
+    assigned: Broadcast | None = None
+
+
+ASSIGNED = N_(
+    "🤝 您被安排负责关爱走访：{name}（{address}）。\n第一次走访：{first}。\n"
+    "每次走访当天我会私聊提醒您；发送 /care 可以查看名单。"
+)
+ASSIGNED_ABOUT = N_("关爱走访安排（{name}）")
 
 
 async def add_care(
@@ -80,8 +92,12 @@ async def add_care(
     rhythm: Schedule,
     volunteers: Sequence[int],
 ) -> CareAdded:
-    """/care_add: the person, their volunteers and the first ping, in one transaction."""
+    """/care_add: the person, their visitors and the first ping, in one transaction. Every
+    visitor must be a volunteer or grid worker of the community."""
     async with rt.db.transaction() as tx:
+        refused = tuple([v for v in volunteers if not await store.is_visitor(tx, community_id, v)])
+        if refused:
+            return CareAdded(None, not_visitors=refused)
         care_id = await store.create_care(
             tx,
             community_id,
@@ -95,7 +111,15 @@ async def add_care(
         )
         upcoming = await plan_care(rt, tx, care_id, rhythm)
         await cstore.audit(tx, community_id, user_id, "care_add", str(care_id))
-    return CareAdded(care_id, upcoming)
+    text = Text(ASSIGNED, {"name": name, "address": address, "first": upcoming})
+    assigned = Broadcast(
+        f"care{care_id}:assigned",
+        tuple(volunteers),
+        Message((text,)),
+        community_id,
+        Text(ASSIGNED_ABOUT, {"name": name}),
+    )
+    return CareAdded(care_id, upcoming, assigned=assigned)
 
 
 # ---- a visit day comes ------------------------------------------------------------------------
