@@ -8,9 +8,8 @@ time parser plus the "n times a week" form people use for visits.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
 
 from bot.reminders import (
     NUM,
@@ -68,12 +67,13 @@ def ping_in_time(late_by: timedelta) -> bool:
     return late_by < OVERDUE_AFTER
 
 
-def current_holder(candidates: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
-    """Who holds a username now, from the users rows that carry it, most recently seen first:
-    the newest one, when no other row was seen at the same moment (then it is ambiguous and
-    nobody is chosen: a care visit must not go to a stranger who took an old name)."""
-    if not candidates:
+def current_holder(seen: Sequence[tuple[int, str]]) -> int | None:
+    """Who holds a username now, from (user id, last seen) of everyone our users table says
+    carries it, most recently seen first: the newest one, unless another was seen at the same
+    moment (then it is ambiguous and nobody is chosen: a care visit must not go to a stranger
+    who took over an old name)."""
+    if not seen:
         return None
-    if len(candidates) > 1 and candidates[1]["updated_at"] == candidates[0]["updated_at"]:
+    if len(seen) > 1 and seen[1][1] == seen[0][1]:
         return None
-    return candidates[0]
+    return seen[0][0]

@@ -84,9 +84,9 @@ def _replied_person(update: Update) -> User | None:
 async def _by_username(update: Update, context: Context, _: Translate, raw: str) -> int | None:
     """The user who holds the username now; None (after saying why) when unknown or unclear."""
     rows = await store.users_with_username(context.rt.db, raw)
-    holder = rules.current_holder(rows)
+    holder = rules.current_holder([(r["id"], r["updated_at"]) for r in rows])
     if holder is not None:
-        return int(holder["id"])
+        return holder
     if rows:
         await reply(
             update,
@@ -222,7 +222,7 @@ async def pick_button(update: Update, context: Context) -> None:
         await _register(update, context, draft)
         return
     people = await store.visitors_of_community(rt.db, draft["community"])
-    if picked_id not in {p["id"] for p in people}:
+    if picked_id is None or picked_id not in {p["id"] for p in people}:
         await refuse_callback(update, context, "not a visitor of this community")
         return
     picked: list[int] = draft["picked"]
