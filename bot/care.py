@@ -8,6 +8,7 @@ time parser plus the "n times a week" form people use for visits.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import timedelta
 
 from bot.reminders import (
@@ -64,3 +65,15 @@ def ping_in_time(late_by: timedelta) -> bool:
     """A visit ping found this late (the bot was down) still helps the volunteer; much later,
     the overdue alert to staff says it instead."""
     return late_by < OVERDUE_AFTER
+
+
+def current_holder(seen: Sequence[tuple[int, str]]) -> int | None:
+    """Who holds a username now, from (user id, last seen) of everyone our users table says
+    carries it, most recently seen first: the newest one, unless another was seen at the same
+    moment (then it is ambiguous and nobody is chosen: a care visit must not go to a stranger
+    who took over an old name)."""
+    if not seen:
+        return None
+    if len(seen) > 1 and seen[1][1] == seen[0][1]:
+        return None
+    return seen[0][0]

@@ -9,8 +9,9 @@ docs/flows/reminders.md.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageOriginUser, Update, User
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -24,9 +25,10 @@ from bot import care as rules
 from bot import community as crules
 from bot import reminders as schedules
 from bot.commands import Audience, declare
+from bot.community import Address
 from bot.context import App
-from bot.i18n import N_
-from bot.runtime import get_runtime
+from bot.i18n import N_, Translate
+from bot.runtime import Runtime, get_runtime
 from bot.scheduler import ScheduledJob
 from bot.workflows import care as wf
 from handlers.reminders_send import deliver
@@ -46,9 +48,7 @@ from storage import care as store
 from storage import community as cstore
 from storage.db import Row
 
-declare(
-    "care_add", N_("登记关爱对象：/care_add 姓名 门牌 每周两次 @志愿者"), Audience.STAFF, order=22
-)
+declare("care_add", N_("登记关爱对象：/care_add 姓名 门牌 每周两次"), Audience.STAFF, order=22)
 declare("care", N_("关爱走访名单"), Audience.VOLUNTEER, order=20)
 
 NOTE = 20
@@ -63,10 +63,66 @@ STATUS_NAMES = {
 
 
 # ---- staff ------------------------------------------------------------------------------------
+CARE_DRAFT = "care_draft"  # /care_add waiting for the visitors to be picked
+MAX_PICK = 30
+
+
+def _replied_person(update: Update) -> User | None:
+    """The person whose message /care_add answers (also a message forwarded from them)."""
+    message = update.effective_message
+    user = update.effective_user
+    target = message.reply_to_message if message else None
+    if target is None or user is None:
+        return None
+    origin = target.forward_origin
+    who = origin.sender_user if isinstance(origin, MessageOriginUser) else target.from_user
+    if who is None or who.is_bot or who.id == user.id:
+        return None
+    return who
+
+
+async def _by_username(update: Update, context: Context, _: Translate, raw: str) -> int | None:
+    """The user who holds the username now; None (after saying why) when unknown or unclear."""
+    rows = await store.users_with_username(context.rt.db, raw)
+    holder = rules.current_holder([(r["id"], r["updated_at"]) for r in rows])
+    if holder is not None:
+        return holder
+    if rows:
+        await reply(
+            update,
+            _(
+                "有几个人用过 {who} 这个用户名，我分不清是谁。请回复对方的消息发送 /care_add，或在按钮里选。"
+            ).format(who=raw),
+        )
+    else:
+        await reply(update, _("找不到 {who}。请对方先给我发一条消息。").format(who=raw))
+    return None
+
+
+def _picker(_: Translate, people: list[Row], picked: list[int]) -> InlineKeyboardMarkup:
+    rows = [
+        [
+            InlineKeyboardButton(
+                ("☑️ " if p["id"] in picked else "") + (p["first_name"] or str(p["id"])),
+                callback_data=callbacks.pack(FEATURE, "pk", p["id"]),
+            )
+        ]
+        for p in people[:MAX_PICK]
+    ]
+    rows.append(
+        [
+            InlineKeyboardButton(_("✅ 登记"), callback_data=callbacks.pack(FEATURE, "pkok")),
+            InlineKeyboardButton(_("取消"), callback_data=callbacks.pack(FEATURE, "pkno")),
+        ]
+    )
+    return InlineKeyboardMarkup(rows)
+
+
 async def care_add_command(update: Update, context: Context) -> None:
     _ = await tr_chat(update, context)
     usage = _(
-        "用法：/care_add 姓名 门牌 走访节奏 @志愿者\n例如：/care_add 张奶奶 21-4-302 每周两次 @zhang_vol"
+        "用法：/care_add 姓名 门牌 走访节奏\n例如：/care_add 张奶奶 21-4-302 每周两次\n"
+        "然后点按钮选负责的志愿者或网格员（也可以回复对方的消息发这个命令，或写上 @用户名）。"
     )
     if not is_private(update):
         await reply(update, _("关爱对象的住址是个人信息，请在私聊里登记。"))
@@ -77,9 +133,9 @@ async def care_add_command(update: Update, context: Context) -> None:
     if community is None:
         return
     args = list(context.args or [])
-    volunteers_raw = [a for a in args if a.startswith("@")]
+    mentions = [a for a in args if a.startswith("@")]
     plain = [a for a in args if not a.startswith("@")]
-    if len(plain) < 3 or not volunteers_raw:
+    if len(plain) < 3:
         await reply(update, usage)
         return
     name, address_raw, rhythm_raw = plain[0][:20], plain[1], " ".join(plain[2:])
@@ -95,18 +151,109 @@ async def care_add_command(update: Update, context: Context) -> None:
         )
         return
     rt = context.rt
-    volunteers: list[Row] = []
-    for raw in volunteers_raw:
-        found = await cstore.find_user_by_username(rt.db, raw)
+    visitors: list[int] = []
+    replied = _replied_person(update)
+    if replied is not None:
+        visitors.append(replied.id)
+    for raw in mentions:
+        found = await _by_username(update, context, _, raw)
         if found is None:
-            await reply(update, _("找不到 {who}。请对方先给我发一条消息。").format(who=raw))
             return
-        volunteers.append(found)
+        if found not in visitors:
+            visitors.append(found)
+    draft = {
+        "community": community["id"],
+        "name": name,
+        "address": [address.building, address.unit, address.room],
+        "rhythm": rhythm.to_json(),
+        "picked": visitors,
+    }
+    if visitors:
+        await _register(update, context, draft)
+        return
+    people = await store.visitors_of_community(rt.db, community["id"])
+    if not people:
+        await reply(
+            update,
+            _("本社区还没有志愿者或网格员。请先在居民群里用 /grant @用户名 志愿者 指定。"),
+        )
+        return
+    context.state[CARE_DRAFT] = draft
+    await reply(
+        update,
+        _("谁负责走访 {name}？点名字选上（可以选几位），选好后点“✅ 登记”。").format(name=name),
+        reply_markup=_picker(_, people, []),
+    )
+
+
+async def pick_button(update: Update, context: Context) -> None:
+    """The visitor picker of /care_add: toggle a person, register, or cancel."""
+    query = update.callback_query
+    user = update.effective_user
+    draft = context.state.get(CARE_DRAFT)
+    try:
+        cb = callbacks.unpack(query.data if query else None, FEATURE)
+        picked_id = cb.int_arg(0) if cb.action == "pk" else None
+    except callbacks.BadCallback as exc:
+        await refuse_callback(update, context, exc)
+        return
+    rt = context.rt
+    if (
+        query is None
+        or user is None
+        or not isinstance(draft, dict)
+        or not await is_staff(rt, user.id, draft["community"])
+    ):
+        await refuse_callback(update, context, "no care draft, or not staff")
+        return
+    _ = await tr_user(context, user)
+    if cb.action == "pkno":
+        context.state.pop(CARE_DRAFT, None)
+        await answer_callback(update)
+        await query.edit_message_text(_("已取消，什么都没有登记。"))
+        return
+    if cb.action == "pkok":
+        if not draft["picked"]:
+            await answer_callback(update, _("请至少选一位。"), alert=True)
+            return
+        context.state.pop(CARE_DRAFT, None)
+        await answer_callback(update)
+        await query.edit_message_reply_markup(None)
+        await _register(update, context, draft)
+        return
+    people = await store.visitors_of_community(rt.db, draft["community"])
+    if picked_id is None or picked_id not in {p["id"] for p in people}:
+        await refuse_callback(update, context, "not a visitor of this community")
+        return
+    picked: list[int] = draft["picked"]
+    if picked_id in picked:
+        picked.remove(picked_id)
+    else:
+        picked.append(picked_id)
+    await answer_callback(update)
+    await query.edit_message_reply_markup(_picker(_, people, picked))
+
+
+async def _register(update: Update, context: Context, draft: dict[str, Any]) -> None:
+    _ = await tr_chat(update, context)
     user = update.effective_user
     assert user is not None
+    rt = context.rt
+    address = Address(*draft["address"])
+    rhythm = schedules.Schedule.from_json(draft["rhythm"])
     added = await wf.add_care(
-        rt, community["id"], user.id, name, address, rhythm, [v["id"] for v in volunteers]
+        rt, draft["community"], user.id, draft["name"], address, rhythm, draft["picked"]
     )
+    names = {r["id"]: r["first_name"] or str(r["id"]) for r in await _users(rt, draft["picked"])}
+    if added.care_id is None:
+        await reply(
+            update,
+            _(
+                "{who} 不是本社区的志愿者或网格员，不能负责关爱走访。"
+                "请先在居民群里用 /grant @用户名 志愿者 给对方这个身份。"
+            ).format(who="、".join(names.get(v, str(v)) for v in added.not_visitors)),
+        )
+        return
     await reply(
         update,
         _(
@@ -114,12 +261,17 @@ async def care_add_command(update: Update, context: Context) -> None:
             "每次走访当天我会私聊提醒志愿者。"
         ).format(
             id=added.care_id,
-            name=name,
+            name=draft["name"],
             address=address.label(_),
             when=schedules.describe(rhythm, added.upcoming, rt.config.tz, _),
-            vols="、".join(v["first_name"] for v in volunteers),
+            vols="、".join(names.get(v, str(v)) for v in draft["picked"]),
         ),
     )
+    await deliver(context, added.assigned)
+
+
+async def _users(rt: Runtime, ids: list[int]) -> list[Row]:
+    return [row for uid in ids if (row := await cstore.get_user(rt.db, uid)) is not None]
 
 
 async def care_command(update: Update, context: Context) -> None:
@@ -272,5 +424,8 @@ def register(app: App) -> None:
     )
     app.add_handler(note)
     app.add_handler(CallbackQueryHandler(visit_ok, pattern=callbacks.pattern(FEATURE, "ok")))
+    app.add_handler(
+        CallbackQueryHandler(pick_button, pattern=callbacks.pattern(FEATURE, "pk", "pkok", "pkno"))
+    )
     app.add_handler(CommandHandler("care_add", care_add_command))
     app.add_handler(CommandHandler("care", care_command))

@@ -26,6 +26,7 @@ from bot.context import App
 from bot.i18n import N_, Translate
 from bot.runtime import get_runtime
 from bot.workflows import reminders as wf
+from bot.workflows import reminders_send as ledger
 from handlers.reminders_manage import (
     button,
     manage_button,
@@ -34,7 +35,7 @@ from handlers.reminders_manage import (
     rsvp_button,
     target_label,
 )
-from handlers.reminders_send import notice_job
+from handlers.reminders_send import broadcast_job, notice_job
 from handlers.shared import (
     Context,
     acting_community,
@@ -379,7 +380,9 @@ async def got_edit_when(update: Update, context: Context) -> int:
 def register(app: App) -> None:
     # At-least-once: a crash mid-run runs the job again, and the send ledger makes every
     # target at-most-once, so a broadcast resumes where it stopped and never repeats anyone.
-    get_runtime(app).scheduler.register(wf.NOTICE_JOB, notice_job, at_least_once=True)
+    scheduler = get_runtime(app).scheduler
+    scheduler.register(wf.NOTICE_JOB, notice_job, at_least_once=True)
+    scheduler.register(ledger.BROADCAST_JOB, broadcast_job, at_least_once=True)
 
     text_only = filters.TEXT & ~filters.COMMAND
     other = ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL

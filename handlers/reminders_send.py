@@ -1,8 +1,11 @@
-"""Sending a broadcast (notices, care pings and alerts) and the notice job.
+"""Sending a broadcast (notices, care pings and alerts), the notice job and the ledger's job
+(retries and notes to staff).
 
 The workflow claims each target in the send ledger and yields it only once the claim is
-committed (`bot.workflows.reminders.claim_each`); this module renders the message in the
-target's language, sends it with the Application and reports how it went (`record_send`).
+committed (`bot.workflows.reminders_send.claim_each`); this module renders the message in the
+target's language, sends it with the Application and reports how it went (`record_send`):
+whether it provably did not leave (then it is tried again later), may have arrived (never
+repeated; staff told), or was refused.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from telegram.error import Forbidden, TelegramError
+import httpx
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot import reminders as rules
 from bot.community import Address
@@ -23,6 +27,7 @@ from bot.i18n import Translate, translator
 from bot.runtime import Runtime, get_runtime
 from bot.scheduler import ScheduledJob
 from bot.workflows import reminders as wf
+from bot.workflows import reminders_send as ledger
 from bot.workflows.outcome import Text
 from handlers import outbox
 from handlers.shared import clip, group_lang, send_private, user_lang
@@ -55,43 +60,75 @@ async def _translator(rt: Runtime, chat_id: int) -> Translate:
     return translator(await user_lang(rt, chat_id))
 
 
+# Errors raised before a connection was made: the request never reached Telegram.
+_NOTHING_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# One wait for a 429 inside the rate limiter, then the ledger's durable retry takes over.
+_RATE_LIMIT_RETRIES = 1
+
+
 async def _send(
-    source: BotContext | App, claimed: wf.Claimed, pacer: rules.Pacer
-) -> tuple[wf.SendStatus, int | None]:
+    source: BotContext | App, claimed: ledger.Claimed, pacer: rules.Pacer
+) -> tuple[ledger.SendStatus, int | None]:
     """Groups get `bot.send_message`; people go through `send_private`, which marks those who
-    blocked the bot."""
+    blocked the bot. The error says whether the message may have arrived."""
     rt = get_runtime(source)
     _ = await _translator(rt, claimed.to)
     text = "\n".join(render(_, line, rt.config.tz) for line in claimed.message.lines)
     markup = outbox.markup(_, claimed.message.buttons)
     await pacer.wait()
+    limit: Any = _RATE_LIMIT_RETRIES  # App's ExtBot is typed without rate-limiter arguments
     try:
         if claimed.to > 0:
-            ok = await send_private(source, claimed.to, text, reply_markup=markup)
-            return (wf.SendStatus.SENT if ok else wf.SendStatus.BLOCKED), None
-        message = await source.bot.send_message(claimed.to, clip(text), reply_markup=markup)
-        return wf.SendStatus.SENT, message.message_id
-    except Forbidden as exc:  # the bot was removed from the group
+            ok = await send_private(
+                source, claimed.to, text, reply_markup=markup, rate_limit_args=limit
+            )
+            return (ledger.SendStatus.SENT if ok else ledger.SendStatus.BLOCKED), None
+        message = await source.bot.send_message(
+            claimed.to, clip(text), reply_markup=markup, rate_limit_args=limit
+        )
+        return ledger.SendStatus.SENT, message.message_id
+    except RetryAfter as exc:  # flood control: Telegram did not take it
+        log.warning("send %s to %s: %s; retried later", claimed.key, claimed.to, exc)
+        return ledger.SendStatus.RETRY, None
+    except (Forbidden, BadRequest) as exc:  # the bot was removed from the group …
         log.warning("cannot send %s to %s: %s", claimed.key, claimed.to, exc)
-    except TelegramError as exc:  # after the rate limiter's own retries
+        return ledger.SendStatus.FAILED, None
+    except NetworkError as exc:  # timeouts and 5xx too; after bot.request's own retries
+        if isinstance(exc.__cause__, _NOTHING_SENT):
+            log.warning("send %s to %s: no connection; retried later", claimed.key, claimed.to)
+            return ledger.SendStatus.RETRY, None
+        log.warning("send %s to %s may not have arrived: %s", claimed.key, claimed.to, exc)
+        return ledger.SendStatus.UNKNOWN, None
+    except TelegramError as exc:
         log.warning("send %s to %s failed: %s", claimed.key, claimed.to, exc)
-    return wf.SendStatus.FAILED, None
+        return ledger.SendStatus.FAILED, None
 
 
-async def deliver(source: BotContext | App, broadcast: wf.Broadcast | None) -> Counter[str]:
+async def deliver(source: BotContext | App, broadcast: ledger.Broadcast | None) -> Counter[str]:
     """Send a broadcast, each target at most once; returns how many ended how. Takes the
-    Application too, so jobs send without a CallbackContext."""
+    Application too, so jobs send without a CallbackContext. Notes to staff about sends that
+    failed or may not have arrived go out right after (they are durable jobs)."""
     counts: Counter[str] = Counter()
     if broadcast is None:
         return counts
     rt = get_runtime(source)
     pacer = rules.Pacer()
-    async with aclosing(wf.claim_each(rt, broadcast)) as claims:
+    notes: list[str] = []
+    async with aclosing(ledger.claim_each(rt, broadcast)) as claims:
         async for claimed in claims:
             status, message_id = await _send(source, claimed, pacer)
-            await wf.record_send(rt, claimed, status, message_id)
+            note = await ledger.record_send(rt, claimed, status, message_id)
+            if note is not None:
+                notes.append(note)
             counts[status.value] += 1
+    for key in notes:
+        await rt.scheduler.run_key(key)
     return counts
+
+
+async def broadcast_job(app: App, job: ScheduledJob) -> None:
+    """A retry of a send that provably did not leave, or a note to staff."""
+    await deliver(app, ledger.broadcast_from_json(job.payload["b"]))
 
 
 async def notice_job(app: App, job: ScheduledJob) -> None:

@@ -107,3 +107,34 @@ async def last_visits(ex: Executor, care_id: int, limit: int = 3) -> list[Row]:
     return await ex.fetchall(
         "SELECT * FROM care_visits WHERE care_id = ? ORDER BY due_at DESC LIMIT ?", (care_id, limit)
     )
+
+
+# ---- who may visit ---------------------------------------------------------------------------
+VISITOR_ROLES = ("volunteer", "grid_worker")
+
+
+async def users_with_username(ex: Executor, username: str) -> list[Row]:
+    """Everyone our users table says holds this username, the most recently seen first (an old
+    holder keeps it in the table until we see them again)."""
+    return await ex.fetchall(
+        "SELECT * FROM users WHERE username = ? COLLATE NOCASE ORDER BY updated_at DESC, id",
+        (username.lstrip("@"),),
+    )
+
+
+async def visitors_of_community(ex: Executor, community_id: int) -> list[Row]:
+    """The community's volunteers and grid workers (the people who may make care visits)."""
+    return await ex.fetchall(
+        "SELECT DISTINCT u.* FROM roles r JOIN users u ON u.id = r.user_id "
+        "WHERE r.community_id = ? AND r.role IN (?, ?) ORDER BY u.first_name, u.id",
+        (community_id, *VISITOR_ROLES),
+    )
+
+
+async def is_visitor(ex: Executor, community_id: int, user_id: int) -> bool:
+    return bool(
+        await ex.fetchval(
+            "SELECT 1 FROM roles WHERE community_id = ? AND user_id = ? AND role IN (?, ?)",
+            (community_id, user_id, *VISITOR_ROLES),
+        )
+    )

@@ -60,12 +60,26 @@ async def rsvps(ex: Executor, notice_id: int) -> list[Row]:
 # ---- the send ledger -----------------------------------------------------------------------
 async def claim_send(ex: Executor, send_key: str, target: int) -> bool:
     """Record the intent to send before sending; False when this target was already claimed
-    (sent, or interrupted mid-send by a crash: then it is not sent again)."""
+    (sent, or interrupted mid-send by a crash: then it is not sent again). A row waiting for a
+    retry (provably not sent) is claimed again."""
     n = await ex.execute(
-        "INSERT INTO sends (send_key, target) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        "INSERT INTO sends (send_key, target) VALUES (?, ?) "
+        "ON CONFLICT (send_key, target) DO UPDATE SET status = 'claimed', "
+        "attempts = sends.attempts + 1 WHERE sends.status = 'retry'",
         (send_key, target),
     )
     return n == 1
+
+
+async def retry_send(ex: Executor, send_key: str, target: int) -> int:
+    """Mark a claimed send as provably not sent; returns how many times it was tried."""
+    return int(
+        await ex.fetchval(
+            "UPDATE sends SET status = 'retry' WHERE send_key = ? AND target = ? "
+            "RETURNING attempts",
+            (send_key, target),
+        )
+    )
 
 
 async def finish_send(

@@ -428,6 +428,18 @@ async def ok_care_add(w: World, p: Person, r: Reply) -> bool:
     )
 
 
+async def act_care_pick(w: World, p: Person) -> Reply:
+    """/care_add without a username, then the visitor picker (forged when there is none)."""
+    chat = w.sim.private(p)
+    reply = await w.sim.send(p, chat, "/care_add 李爷爷 21-5-101 每周一次")
+    picker = reply.last_with_buttons()
+    if picker is None:
+        await w.sim.press(p, None, data=f"1|cv|pk|{VOLUNTEER.id}", chat=chat)
+        return await w.sim.press(p, None, data="1|cv|pkok", chat=chat)
+    await w.sim.press(p, picker, VOLUNTEER.first_name)
+    return await w.sim.press(p, w.sim.current(picker), "登记")
+
+
 async def act_care(w: World, p: Person) -> Reply:
     return await w.sim.send(p, w.sim.private(p), "/care")
 
@@ -528,6 +540,7 @@ MATRIX: dict[str, Cell] = {
     "reminders: pause": cell(notice_button("p"), ok_paused, "admin staff", notice=True),
     "reminders: delete": cell(notice_button("dd"), ok_paused, "admin staff", notice=True),
     "care_add": cell(act_care_add, ok_care_add, "staff", home=True),
+    "care_add: visitor picker": cell(act_care_pick, ok_care_add, "staff", home=True),
     "care": cell(act_care, ok_care, "admin staff volunteer", care=True),
     "quiz_timeout": cell(act_quiz_timeout, ok_quiz_timeout, "admin staff"),
     "quiz_stop": cell(act_quiz_stop, ok_quiz_stop, "admin staff", quiz=True),

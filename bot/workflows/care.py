@@ -5,7 +5,7 @@ volunteers get a private ping; they record "all well" or "needs help" (help aler
 worker and staff at once, a note follows); a visit not recorded within a day alerts staff.
 
 Every message goes out as a `Broadcast` through the notices' send ledger
-(`bot.workflows.reminders.claim_each`), so a ping or an alert reaches each person at most once,
+(`bot.workflows.reminders_send`), so a ping or an alert reaches each person at most once,
 also across a crash and restart. Who may record a visit (its volunteers, staff) is checked by
 the handlers before they call.
 """
@@ -25,7 +25,7 @@ from bot.i18n import N_
 from bot.reminders import Schedule, next_run
 from bot.runtime import Runtime
 from bot.workflows.outcome import Button, Text
-from bot.workflows.reminders import Broadcast, Message, staff_ids
+from bot.workflows.reminders_send import Broadcast, Message, staff_ids
 from storage import care as store
 from storage import community as cstore
 from storage.db import Executor, Row
@@ -39,6 +39,8 @@ ALL_WELL = N_("✅ 已走访，一切正常")
 NEEDS_HELP = N_("🆘 需要帮助")
 OVERDUE = N_("⚠️ {name}（{address}）{when} 的走访过了一天还没有记录。负责志愿者：{vols}。请跟进。")
 HELP = N_("🆘 {name}（{address}）需要帮助！走访志愿者 {who} 刚刚报告，请尽快联系处理。")
+PING_ABOUT = N_("关爱走访提醒（{name}）")
+HELP_ABOUT = N_("{name} 需要帮助的提醒")
 HELP_NOTE = N_("📝 {name}（{address}）情况补充（{who}）：{note}")
 
 
@@ -65,8 +67,20 @@ async def plan_care(
 # ---- staff register a person to visit --------------------------------------------------------
 @dataclass(frozen=True)
 class CareAdded:
-    care_id: int
-    upcoming: datetime | None  # the first visit
+    """`care_id` is None when refused: `not_visitors` hold no volunteer or grid worker role in
+    the community. `assigned` tells the visitors privately (through the ledger)."""
+
+    care_id: int | None
+    upcoming: datetime | None = None  # the first visit
+    not_visitors: tuple[int, ...] = ()
+    assigned: Broadcast | None = None
+
+
+ASSIGNED = N_(
+    "🤝 您被安排负责关爱走访：{name}（{address}）。\n第一次走访：{first}。\n"
+    "每次走访当天我会私聊提醒您；发送 /care 可以查看名单。"
+)
+ASSIGNED_ABOUT = N_("关爱走访安排（{name}）")
 
 
 async def add_care(
@@ -78,8 +92,12 @@ async def add_care(
     rhythm: Schedule,
     volunteers: Sequence[int],
 ) -> CareAdded:
-    """/care_add: the person, their volunteers and the first ping, in one transaction."""
+    """/care_add: the person, their visitors and the first ping, in one transaction. Every
+    visitor must be a volunteer or grid worker of the community."""
     async with rt.db.transaction() as tx:
+        refused = tuple([v for v in volunteers if not await store.is_visitor(tx, community_id, v)])
+        if refused:
+            return CareAdded(None, not_visitors=refused)
         care_id = await store.create_care(
             tx,
             community_id,
@@ -93,7 +111,15 @@ async def add_care(
         )
         upcoming = await plan_care(rt, tx, care_id, rhythm)
         await cstore.audit(tx, community_id, user_id, "care_add", str(care_id))
-    return CareAdded(care_id, upcoming)
+    text = Text(ASSIGNED, {"name": name, "address": address, "first": upcoming})
+    assigned = Broadcast(
+        f"care{care_id}:assigned",
+        tuple(volunteers),
+        Message((text,)),
+        community_id,
+        Text(ASSIGNED_ABOUT, {"name": name}),
+    )
+    return CareAdded(care_id, upcoming, assigned=assigned)
 
 
 # ---- a visit day comes ------------------------------------------------------------------------
@@ -128,7 +154,11 @@ async def visit_due(rt: Runtime, payload: Mapping[str, Any]) -> VisitDue | None:
     if rules.ping_in_time(rt.clock.now() - due):
         text = Text(PING, {"name": care["name"], "address": address_of(care)})
         ping = Broadcast(
-            f"cv{visit_id}:ping", volunteers, Message((text,), visit_buttons(visit_id))
+            f"cv{visit_id}:ping",
+            volunteers,
+            Message((text,), visit_buttons(visit_id)),
+            care["community_id"],
+            Text(PING_ABOUT, {"name": care["name"]}),
         )
     rhythm = Schedule.from_json(care["rhythm"])
     return VisitDue(care["id"], visit_id, due, rhythm, ping)
@@ -170,7 +200,9 @@ async def visit_overdue(rt: Runtime, visit_id: int) -> Broadcast | None:
         },
     )
     staff = await staff_ids(rt, visit["community_id"])
-    return Broadcast(f"cv{visit['id']}:overdue", tuple(staff), Message((text,)))
+    return Broadcast(
+        f"cv{visit['id']}:overdue", tuple(staff), Message((text,)), repeat_unclear=True
+    )
 
 
 # ---- volunteers record a visit ----------------------------------------------------------------
@@ -200,4 +232,10 @@ async def report_help(
         suffix = f"note{zlib.crc32(note.encode())}"
     else:
         text, suffix = Text(HELP, args), "help"
-    return Broadcast(f"cv{visit['id']}:{suffix}", tuple(people), Message((text,)))
+    return Broadcast(
+        f"cv{visit['id']}:{suffix}",
+        tuple(people),
+        Message((text,)),
+        visit["community_id"],
+        Text(HELP_ABOUT, {"name": visit["name"]}),
+    )

@@ -4,20 +4,17 @@ Schedule a notice, change its text or time, pause, resume, delete it, record a m
 and fire it when it is due. Who may act (staff of the notice's community) is checked by the
 handlers before they call; what the database must agree to is checked here.
 
-Also the send ledger, the at-most-once part of every broadcast (notices here, care visits in
-`bot/workflows/care.py`): `claim_each` writes a (send, target) row, commits it, and only then
-yields the target to the caller, which sends and reports the result with `record_send`. A
-crash between the claim and the send leaves the row 'claimed', so that target is never sent to
-again: a broadcast re-run after a crash goes on with the targets not yet claimed. See
+Every message goes out as a `Broadcast` through the send ledger
+(`bot/workflows/reminders_send.py`): at most once per target, retried later when it provably
+did not leave, and staff told when it failed or may not have arrived. See
 docs/flows/reminders.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from bot import callbacks
@@ -25,6 +22,7 @@ from bot import reminders as rules
 from bot.i18n import N_
 from bot.runtime import Runtime
 from bot.workflows.outcome import Button, Text
+from bot.workflows.reminders_send import Broadcast, Message, staff_ids
 from storage import community as cstore
 from storage import reminders as store
 from storage.db import Executor, Row
@@ -40,65 +38,6 @@ def next_key(notice_id: int) -> str:
 
 def announce_key(notice_id: int) -> str:
     return f"notice:{notice_id}:announce"
-
-
-# ---- the send ledger ------------------------------------------------------------------------
-class SendStatus(StrEnum):
-    """How a claimed send ended; a row still 'claimed' was cut short by a crash."""
-
-    SENT = "sent"
-    BLOCKED = "blocked"  # the person blocked the bot (or never started it)
-    FAILED = "failed"  # Telegram refused it, after the rate limiter's retries
-
-
-@dataclass(frozen=True)
-class Message:
-    """Lines joined with a newline once translated; each is rendered for its reader. Format
-    arguments may be datetimes and addresses, which the renderer words in that language."""
-
-    lines: tuple[Text, ...]
-    buttons: tuple[tuple[Button, ...], ...] = ()
-
-
-@dataclass(frozen=True)
-class Broadcast:
-    """One message to several chats (groups: negative ids; people: positive), each at most
-    once under `key` in the ledger."""
-
-    key: str
-    targets: tuple[int, ...]
-    message: Message
-
-
-@dataclass(frozen=True)
-class Claimed:
-    """A target whose ledger row is committed: send `message` to `to`, then `record_send`."""
-
-    key: str
-    to: int
-    message: Message
-
-
-async def claim_each(rt: Runtime, broadcast: Broadcast) -> AsyncGenerator[Claimed, None]:
-    """Claim the targets one at a time, each just before its send, and yield it to the caller.
-
-    Each claim is its own committed statement, so a crash costs at most the one target being
-    sent (its row stays 'claimed'). Targets claimed before (a re-run after a crash) are skipped;
-    people known to have blocked the bot are recorded 'blocked' without a request.
-    """
-    for target in broadcast.targets:
-        if not await store.claim_send(rt.db, broadcast.key, target):
-            continue  # sent (or tried) before a crash: never twice
-        if target > 0 and await store.is_blocked(rt.db, target):
-            await store.finish_send(rt.db, broadcast.key, target, SendStatus.BLOCKED.value)
-            continue
-        yield Claimed(broadcast.key, target, broadcast.message)
-
-
-async def record_send(
-    rt: Runtime, claimed: Claimed, status: SendStatus, message_id: int | None = None
-) -> None:
-    await store.finish_send(rt.db, claimed.key, claimed.to, status.value, message_id)
 
 
 # ---- planning -------------------------------------------------------------------------------
@@ -250,6 +189,7 @@ MEETING_ANNOUNCE = N_("📅 会议通知\n{text}\n时间：{when}\n请点下面�
 MEETING_SOON = N_("⏰ 会议提醒：1小时后开会\n{text}\n时间：{when}")
 LATE = N_("（系统原因，晚了{n}分钟送达）")
 SKIPPED = N_("通知 #{id} 原定 {when} 发出，因机器人停机错过了，已跳过，没有补发：\n{text}")
+ABOUT = N_("通知 #{id}")  # how staff are told which notice did not arrive
 ATTEND = N_("✅ 参加")
 DECLINE = N_("❌ 不参加")
 
@@ -273,13 +213,6 @@ class NoticeRun:
     schedule: rules.Schedule
     meeting: bool
     broadcast: Broadcast
-
-
-async def staff_ids(rt: Runtime, community_id: int, also: int | None = None) -> list[int]:
-    ids = [r["id"] for r in await cstore.members_with_role(rt.db, community_id, "staff")]
-    if also is not None and also not in ids:
-        ids.append(also)
-    return ids
 
 
 async def _group_targets(rt: Runtime, notice: Row) -> list[int]:
@@ -311,7 +244,7 @@ async def notice_due(rt: Runtime, payload: Mapping[str, Any]) -> NoticeRun | Non
     if action == "skip":
         skipped = Text(SKIPPED, {"id": notice["id"], "when": due, "text": notice["text"][:200]})
         staff = await staff_ids(rt, notice["community_id"], notice["created_by"])
-        broadcast = Broadcast(key + ":skip", tuple(staff), Message((skipped,)))
+        broadcast = Broadcast(key + ":skip", tuple(staff), Message((skipped,)), repeat_unclear=True)
     else:
         if announce:
             line = Text(MEETING_ANNOUNCE, {"text": notice["text"], "when": occurrence})
@@ -324,7 +257,13 @@ async def notice_due(rt: Runtime, payload: Mapping[str, Any]) -> NoticeRun | Non
         )
         buttons = rsvp_buttons(notice["id"]) if meeting else ()
         targets = tuple(await _group_targets(rt, notice))
-        broadcast = Broadcast(key, targets, Message(lines, buttons))
+        broadcast = Broadcast(
+            key,
+            targets,
+            Message(lines, buttons),
+            notice["community_id"],
+            Text(ABOUT, {"id": notice["id"]}),
+        )
     return NoticeRun(
         notice["id"],
         announce,
