@@ -1,6 +1,7 @@
 """The registration conversation (/register): community → building → unit → room → name →
 confirm. The draft lives in the person's conversation state until they confirm; only then
-`bot.workflows.community.register_household` writes it. States: docs/flows/community.md.
+`bot.workflows.community_households.register_household` writes it (or, for a household
+that has members, asks them to approve: handlers/community_households.py). States: docs/flows/community.md.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from bot import callbacks
 from bot import community as rules
 from bot.i18n import Translate
 from bot.workflows import community as flow
+from bot.workflows import community_households as households
 from bot.workflows.community import RegistrationStart
+from handlers.community_households import deliver_and_run
 from handlers.shared import (
     Context,
     answer_callback,
@@ -118,6 +121,13 @@ async def _start_with(
             update,
             _("您已登记为 {address}。重新填写会更新登记，不会重复。").format(
                 address=start.current.label(_)
+            ),
+        )
+    if start.waiting is not None:
+        await reply(
+            update,
+            _("您申请加入 {address}，还在等这户的家人确认。重新填写会取代这个申请。").format(
+                address=start.waiting.label(_)
             ),
         )
     return await _ask_building(update, context, _)
@@ -283,7 +293,7 @@ async def confirm(update: Update, context: Context) -> int:
         await refuse_callback(update, context, "confirm without a complete draft")
         return CONFIRM
     address = rules.Address(draft["building"], draft["unit"], draft["room"])
-    out = await flow.register_household(
+    out = await households.register_household(
         context.rt,
         user.id,
         draft["community_id"],
@@ -291,11 +301,18 @@ async def confirm(update: Update, context: Context) -> int:
         draft.get("name") or user.first_name,
     )
     await answer_callback(update, _("已保存"))
-    await query.edit_message_text(
-        (_("登记已更新：{address}。") if out.updated else _("登记成功：{address}。")).format(
-            address=address.label(_)
+    if out.pending:
+        text = _(
+            "{address} 已经有登记的家人。登记申请已发给他们确认，确认后您会收到通知；"
+            "在此之前看不到这户的点单和报修。"
         )
-    )
+    else:
+        text = _("登记已更新：{address}。") if out.updated else _("登记成功：{address}。")
+    await query.edit_message_text(text.format(address=address.label(_)))
+    await deliver_and_run(context, out.tell, out.run_now)
+    if out.pending:
+        context.state.pop(DRAFT, None)
+        return ConversationHandler.END
     context.state.pop(DRAFT, None)
     after = draft.get("after")
     if after and after[0] in AFTER_REGISTER:

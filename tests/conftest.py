@@ -24,6 +24,7 @@ WANG_SON = Person(103, "王小明", "wang_xm")
 CHEN = Person(104, "陳先生", "chen_hk", language_code="zh-hant")
 ALICE = Person(105, "Alice", "alice", language_code="en")
 STRANGER = Person(999, "路人", "passerby")
+PEOPLE = (ADMIN, STAFF, GRID, VOLUNTEER, WANG, LIU, WANG_SON, CHEN, ALICE, STRANGER)
 GROUP_ID = -1001
 OTHER_GROUP_ID = -1002
 
@@ -194,8 +195,11 @@ async def register(
     address: str,
     name: str | None = None,
     community_id: int | None = None,
+    *,
+    approve: bool = True,
 ) -> None:
-    """Full registration through the private conversation."""
+    """Full registration through the private conversation. Joining a household that has
+    members waits for a member's 同意; with `approve` the first member asked presses it."""
     chat = sim.private(person)
     start = f"/start reg-{community_id}" if community_id else "/register"
     await sim.send(person, chat, start)
@@ -206,3 +210,8 @@ async def register(
         reply = await sim.press(person, reply, None, data="1|reg|samename")
     reply = await sim.press(person, reply, "✅")  # the confirm button, in any language
     assert "登记" in reply.text or "Regist" in reply.text or "登記" in reply.text, reply.text
+    asks = [c for c in reply.calls if c.chat_id != person.id and c.buttons]
+    if approve and asks:
+        member = next(p for p in PEOPLE if p.id == asks[0].chat_id)
+        answer = await sim.press(member, asks[0], None, data=asks[0].buttons[0][0]["callback_data"])
+        assert answer.to(person.id), answer.texts

@@ -115,12 +115,19 @@ class RegistrationStart:
     community: Row | None = None
     choices: list[Row] = field(default_factory=list)  # empty with no community: none exists yet
     current: Address | None = None  # the person is registered there already
+    waiting: Address | None = None  # the person asked to join this household, not yet approved
 
 
 async def _at(rt: Runtime, user_id: int, community: Row) -> RegistrationStart:
     row = await store.get_resident(rt.db, user_id, community["id"])
     current = Address(row["building"], row["unit"], row["room"]) if row is not None else None
-    return RegistrationStart(community, current=current)
+    request = await store.open_request_of(rt.db, user_id)
+    waiting = (
+        Address(request["building"], request["unit"], request["room"])
+        if request is not None and request["community_id"] == community["id"]
+        else None
+    )
+    return RegistrationStart(community, current=current, waiting=waiting)
 
 
 async def start_registration(
@@ -146,27 +153,6 @@ async def choose_community(rt: Runtime, user_id: int, community_id: int) -> Regi
     if community is None:
         return RegistrationStart()
     return await _at(rt, user_id, community)
-
-
-@dataclass(frozen=True)
-class Registered:
-    household_id: int
-    updated: bool  # the person was registered in this community before
-
-
-async def register_household(
-    rt: Runtime, user_id: int, community_id: int, address: Address, name: str
-) -> Registered:
-    """The confirmed draft: one household per address, one per person and community."""
-    async with rt.db.transaction() as tx:
-        household_id = await store.get_or_create_household(
-            tx, community_id, address.building, address.unit, address.room
-        )
-        before = await store.get_resident(tx, user_id, community_id)
-        await store.set_resident(tx, user_id, community_id, household_id, name)
-        action = "register" if before is None else "re-register"
-        await store.audit(tx, community_id, user_id, action, str(household_id))
-    return Registered(household_id, updated=before is not None)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,139 @@
+"""Trust (#15, #14): joining a household needs a member's approval, linked groups move only with
+their community's staff, personal-looking input is refused, people are named by their id."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.offline.simulator import Chat, Simulator
+from tests.conftest import (
+    GRID,
+    STAFF,
+    STRANGER,
+    WANG,
+    WANG_SON,
+    register,
+    say_hello,
+    setup_community,
+)
+
+
+async def _snapshot(sim: Simulator) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    db = sim.rt.db
+    residents = await db.fetchall("SELECT user_id, household_id FROM residents ORDER BY 1")
+    requests = await db.fetchall("SELECT id, status FROM household_requests ORDER BY 1")
+    return [tuple(r) for r in residents], [tuple(r) for r in requests]
+
+
+async def _ask_to_join(sim: Simulator, group: Chat) -> tuple[int, object]:
+    """WANG lives in 21-4-302; her son asks to join. Returns (request id, WANG's question)."""
+    await setup_community(sim, group)
+    await say_hello(sim, WANG_SON)
+    await register(sim, WANG, "21-4-302", "王阿姨")
+    chat = sim.private(WANG_SON)
+    await sim.send(WANG_SON, chat, "/register")
+    reply = await sim.send(WANG_SON, chat, "21-4-302")
+    reply = await sim.send(WANG_SON, chat, "小明")
+    reply = await sim.press(WANG_SON, reply, "确认")
+    assert "已经有登记的家人" in reply.text
+    question = reply.to(WANG.id)
+    assert question and "王小明 申请加入您家" in question[0].text
+    request_id = int(
+        await sim.rt.db.fetchval(
+            "SELECT id FROM household_requests WHERE user_id = ? AND status = 'pending'",
+            (WANG_SON.id,),
+        )
+    )
+    return request_id, question[0]
+
+
+async def _resident(sim: Simulator, user_id: int) -> object:
+    return await sim.rt.db.fetchval(
+        "SELECT household_id FROM residents WHERE user_id = ?", (user_id,)
+    )
+
+
+async def test_newcomer_sees_nothing_until_a_member_approves(sim: Simulator, group: Chat) -> None:
+    _, question = await _ask_to_join(sim, group)
+    assert await _resident(sim, WANG_SON.id) is None  # menu and repairs see no household
+    reply = await sim.send(WANG_SON, sim.private(WANG_SON), "/me")
+    assert "王阿姨" not in reply.text and "还没有登记" in reply.text
+    reply = await sim.send(WANG_SON, sim.private(WANG_SON), "/register")
+    assert "还在等这户的家人确认" in reply.text
+    await sim.send(WANG_SON, sim.private(WANG_SON), "/cancel")
+    reply = await sim.press(WANG, question, "同意")
+    assert "已同意 小明 加入" in reply.text
+    assert "您已加入21号楼4单元302室" in reply.to(WANG_SON.id)[0].text
+    assert await _resident(sim, WANG_SON.id) == await _resident(sim, WANG.id)
+    again = await sim.press(WANG, question, "不同意")  # an old button: already decided
+    assert "已经处理过" in again.alerts()[0]
+
+
+async def test_member_declines(sim: Simulator, group: Chat) -> None:
+    _, question = await _ask_to_join(sim, group)
+    reply = await sim.press(WANG, question, "不同意")
+    assert "已拒绝" in reply.text
+    assert "没有通过" in reply.to(WANG_SON.id)[0].text
+    assert await _resident(sim, WANG_SON.id) is None
+
+
+async def test_forged_and_early_decisions_are_refused(sim: Simulator, group: Chat) -> None:
+    request_id, _ = await _ask_to_join(sim, group)
+    before = await _snapshot(sim)
+    for person in (STRANGER, GRID, STAFF, WANG_SON):
+        reply = await sim.press(
+            person, None, data=f"1|hh|ok|{request_id}", chat=sim.private(person)
+        )
+        assert reply.alerts(), person
+    for data in ("1|hh|ok|999", "1|hh|zz|1", "1|hh|ok"):
+        assert (await sim.press(WANG, None, data=data, chat=sim.private(WANG))).alerts()
+    assert await _snapshot(sim) == before
+
+
+async def test_no_answer_goes_to_the_grid_worker_after_a_day(sim: Simulator, group: Chat) -> None:
+    request_id, _ = await _ask_to_join(sim, group)
+    await sim.restart()
+    reply = await sim.advance(timedelta(hours=23))
+    assert not reply.to(GRID.id)
+    reply = await sim.advance(timedelta(hours=2))
+    asked = reply.to(GRID.id)
+    assert asked and "没有回应" in asked[0].text
+    reply = await sim.press(GRID, asked[0], "同意")
+    assert await _resident(sim, WANG_SON.id) == await _resident(sim, WANG.id)
+    told = reply.to(WANG.id)
+    assert told and "小明 已加入您家" in told[0].text
+    assert request_id
+
+
+async def test_members_leaving_hand_the_request_to_the_grid_worker(
+    sim: Simulator, group: Chat
+) -> None:
+    await _ask_to_join(sim, group)
+    chat = sim.private(WANG)
+    await sim.send(WANG, chat, "/register")
+    await sim.send(WANG, chat, "21-4-303")
+    reply = await sim.send(WANG, chat, "王阿姨")
+    reply = await sim.press(WANG, reply, "确认")
+    asked = reply.to(GRID.id)
+    assert asked and "没有回应（或已搬走）" in asked[0].text
+    await sim.press(GRID, asked[0], "同意")
+    assert await _resident(sim, WANG_SON.id) != await _resident(sim, WANG.id)
+    assert await _resident(sim, WANG_SON.id) is not None
+
+
+async def test_moving_keeps_the_others_and_tells_them(sim: Simulator, group: Chat) -> None:
+    await setup_community(sim, group)
+    await say_hello(sim, WANG, WANG_SON)
+    await register(sim, WANG, "21-4-302", "王阿姨")
+    await register(sim, WANG_SON, "21-4-302", "小明")
+    chat = sim.private(WANG_SON)
+    await sim.send(WANG_SON, chat, "/register")
+    await sim.send(WANG_SON, chat, "21-6-601")
+    reply = await sim.send(WANG_SON, chat, "小明")
+    reply = await sim.press(WANG_SON, reply, "确认")
+    assert "登记已更新" in reply.text
+    told = reply.to(WANG.id)
+    assert told and "小明 已搬离您家" in told[0].text
+    rows = await sim.rt.db.fetchall("SELECT user_id FROM residents ORDER BY user_id")
+    assert [r["user_id"] for r in rows] == [WANG.id, WANG_SON.id]
+    assert await _resident(sim, WANG_SON.id) != await _resident(sim, WANG.id)
