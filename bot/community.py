@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -71,11 +72,25 @@ def parse_skills(text: str) -> tuple[list[str], list[str]]:
     return known, unknown
 
 
+def strip_invisible(text: str) -> str:
+    """Drop format characters (zero-width spaces and joiners, BOM, direction marks): they
+    make two names look the same while comparing different."""
+    return "".join(c for c in text if unicodedata.category(c) != "Cf")
+
+
 def clean_community_name(text: str) -> str | None:
-    name = normalize(text)
+    """The community name as stored: invisible characters stripped, NFKC, Simplified."""
+    name = normalize(strip_invisible(text))
     if not name or len(name) > MAX_COMMUNITY_NAME or any(c in name for c in "<>/\\@#"):
         return None
     return name
+
+
+def community_key(name: str) -> str:
+    """What two names must not share to be told apart: '锡林社区', '锡林 社区', '錫林社區' and
+    '锡林' are the same community to a resident."""
+    key = normalize(strip_invisible(name)).replace(" ", "").lower()
+    return key.removesuffix("社区") or key
 
 
 def gettext_zh(message: str) -> str:

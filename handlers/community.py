@@ -8,8 +8,9 @@ done by `bot/workflows/community.py`.
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import CommandHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
+from bot import callbacks
 from bot import community as rules
 from bot.commands import Audience, declare
 from bot.context import App
@@ -152,6 +153,11 @@ def register(app: App) -> None:
     app.add_handler(CommandHandler("start", grid_command, filters.Regex(r"^/start grid$")))
     app.add_handler(CommandHandler("start", me_command, filters.Regex(r"^/start me$")))
     app.add_handler(CommandHandler("setup", community_roles.setup_command))
+    app.add_handler(
+        CallbackQueryHandler(
+            community_roles.move_button, pattern=callbacks.pattern(community_roles.GM)
+        )
+    )
     app.add_handler(CommandHandler("me", me_command))
     app.add_handler(CommandHandler("grant", community_roles.grant_command))
     app.add_handler(CommandHandler("revoke", community_roles.revoke_command))

@@ -8,24 +8,31 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from bot import callbacks
 from bot import community as rules
 from bot.i18n import Translate
 from bot.workflows import community as flow
 from bot.workflows.community import RoleChanged, RoleRefusal, SetupRefusal
+from handlers import outbox
 from handlers.shared import (
     Context,
     acting_community,
+    answer_callback,
     deep_link,
     is_group,
     is_group_admin,
+    refuse_callback,
     reply,
     send_private,
     tr_chat,
     tr_user,
 )
 
-
 # ---- /setup ---------------------------------------------------------------------------------
+GM = "gm"  # 1|gm|ok|<chat> confirm moving this group, 1|gm|no|<chat> keep it
+MOVE = "group_move"  # context.state: the move the person was asked to confirm
+
+
 async def setup_command(update: Update, context: Context) -> None:
     _ = await tr_chat(update, context)
     user, chat = update.effective_user, update.effective_chat
@@ -34,14 +41,41 @@ async def setup_command(update: Update, context: Context) -> None:
     if not is_group(update):
         await reply(update, _("请在居民群里发送 /setup 社区名称，把那个群关联到社区。"))
         return
+    name = rules.clean_community_name(" ".join(context.args or []))
+    await _link(update, context, name, confirmed=False)
+
+
+async def _link(update: Update, context: Context, name: str | None, *, confirmed: bool) -> None:
+    _ = await tr_chat(update, context)
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None and chat is not None
     rt = context.rt
     trusted = rt.is_admin(user.id) or await is_group_admin(context.bot, chat.id, user.id)
-    name = rules.clean_community_name(" ".join(context.args or []))
-    out = await flow.link_group(rt, chat.id, chat.title or "", user.id, name, trusted_here=trusted)
+    out = await flow.link_group(
+        rt, chat.id, chat.title or "", user.id, name, trusted_here=trusted, confirmed=confirmed
+    )
     if out.refused is SetupRefusal.TAKEN:
         await reply(
             update,
             _("“{name}”已存在。只有该社区的工作人员可以把群关联到它。").format(name=out.name),
+        )
+        return
+    if out.refused is SetupRefusal.CONFUSABLE:
+        await reply(
+            update,
+            _(
+                "“{name}”和已有的“{similar}”太像了，居民会分不清。"
+                "如果是同一个社区，请发送 /setup {similar}；否则请换一个名称。"
+            ).format(name=out.name, similar=out.similar),
+        )
+        return
+    if out.refused is SetupRefusal.LINKED:
+        await reply(
+            update,
+            _(
+                "本群已关联到“{current}”。只有“{current}”的社区工作人员或机器人管理员"
+                "可以把它改关联到别的社区。"
+            ).format(current=out.current_name),
         )
         return
     if out.refused is SetupRefusal.NOT_ALLOWED:
@@ -49,6 +83,27 @@ async def setup_command(update: Update, context: Context) -> None:
         return
     if out.needs_name:
         await reply(update, _("请写上社区名称，例如：/setup 锡林社区（最多40个字）"))
+        return
+    if out.confirm:
+        context.state[MOVE] = {"chat": chat.id, "name": out.name}
+        await reply(
+            update,
+            _("本群现在关联到“{current}”。确定改为关联到“{name}”吗？").format(
+                current=out.current_name, name=out.name
+            ),
+            reply_markup=InlineKeyboardMarkup(
+                [
+                    [
+                        InlineKeyboardButton(
+                            _("✅ 确定改关联"), callback_data=callbacks.pack(GM, "ok", chat.id)
+                        ),
+                        InlineKeyboardButton(
+                            _("取消"), callback_data=callbacks.pack(GM, "no", chat.id)
+                        ),
+                    ]
+                ]
+            ),
+        )
         return
     await reply(
         update,
@@ -65,6 +120,34 @@ async def setup_command(update: Update, context: Context) -> None:
             ]
         ),
     )
+    await outbox.deliver(context, out.tell)
+
+
+async def move_button(update: Update, context: Context) -> None:
+    """✅ 确定改关联 / 取消 under a /setup that moves the group: only the person who asked, in
+    that group; the workflow checks the rights again."""
+    query, chat = update.callback_query, update.effective_chat
+    if query is None or chat is None:
+        return
+    try:
+        cb = callbacks.unpack(query.data, GM)
+        chat_id = cb.int_arg(0)
+    except callbacks.BadCallback as exc:
+        await refuse_callback(update, context, exc)
+        return
+    move = context.state.get(MOVE)
+    if not move or move.get("chat") != chat_id or chat.id != chat_id:
+        await refuse_callback(update, context, "group move not asked by this person here")
+        return
+    context.state.pop(MOVE, None)
+    await answer_callback(update)
+    if query.message is not None:
+        await query.edit_message_reply_markup(None)
+    if cb.action == "ok":
+        await _link(update, context, move["name"], confirmed=True)
+    else:
+        _ = await tr_chat(update, context)
+        await reply(update, _("好的，本群的关联没有改变。"))
 
 
 # ---- /grant, /revoke --------------------------------------------------------------------------

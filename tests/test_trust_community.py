@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from bot.offline.simulator import Chat, Simulator
 from tests.conftest import (
+    ADMIN,
     GRID,
     STAFF,
     STRANGER,
@@ -137,3 +138,61 @@ async def test_moving_keeps_the_others_and_tells_them(sim: Simulator, group: Cha
     rows = await sim.rt.db.fetchall("SELECT user_id FROM residents ORDER BY user_id")
     assert [r["user_id"] for r in rows] == [WANG.id, WANG_SON.id]
     assert await _resident(sim, WANG_SON.id) != await _resident(sim, WANG.id)
+
+
+# ---- groups: moving a linked group, confusable names --------------------------------------------
+async def _groups(sim: Simulator) -> list[tuple[object, ...]]:
+    rows = await sim.rt.db.fetchall("SELECT chat_id, community_id FROM groups ORDER BY 1")
+    names = await sim.rt.db.fetchall("SELECT name FROM communities ORDER BY id")
+    return [tuple(r) for r in rows] + [tuple(n) for n in names]
+
+
+async def test_group_admin_without_role_cannot_move_a_linked_group(
+    sim: Simulator, group: Chat
+) -> None:
+    await setup_community(sim, group)
+    sim.make_group_admin(group, WANG)
+    before = await _groups(sim)
+    reply = await sim.send(WANG, group, "/setup 别的社区")
+    assert "本群已关联到“锡林社区”。只有“锡林社区”的社区工作人员或机器人管理员" in reply.text
+    reply = await sim.press(WANG, None, data=f"1|gm|ok|{group.id}", chat=group)
+    assert reply.alerts()
+    assert await _groups(sim) == before
+
+
+async def test_staff_moves_the_group_after_confirming_and_staff_are_told(
+    sim: Simulator, group: Chat
+) -> None:
+    cid = await setup_community(sim, group)
+    await say_hello(sim, WANG)
+    await sim.send(STAFF, group, f"/grant @{WANG.username} 工作人员")
+    before = await _groups(sim)
+    reply = await sim.send(STAFF, group, "/setup 新华社区")
+    assert "确定改为关联到“新华社区”" in reply.text
+    assert await _groups(sim) == before
+    forged = await sim.press(WANG, reply, "确定改关联")  # another staff member's button
+    assert forged.alerts() and await _groups(sim) == before
+    cancel = await sim.press(STAFF, reply, "取消")
+    assert "没有改变" in cancel.text and await _groups(sim) == before
+    reply = await sim.send(STAFF, group, "/setup 新华社区")
+    reply = await sim.press(STAFF, reply, "确定改关联")
+    assert "本群已关联到“新华社区”" in reply.text
+    told = reply.to(WANG.id)
+    assert told and "从“锡林社区”改为关联到“新华社区”" in told[0].text
+    now = await sim.rt.db.fetchval("SELECT community_id FROM groups WHERE chat_id = ?", (group.id,))
+    assert now != cid
+
+
+async def test_confusable_community_names_are_refused(sim: Simulator, group: Chat) -> None:
+    await setup_community(sim, group)
+    other = sim.group(-3001, "另一个群")
+    before = await _groups(sim)
+    for name in ("锡林", "锡林 社区", "锡林 社區", "锡 林"):
+        reply = await sim.send(ADMIN, other, f"/setup {name}")
+        assert "太像了" in reply.text and "/setup 锡林社区" in reply.text, name
+    # The same name once normalised (Traditional, invisible characters): that very community.
+    for name in ("錫林社區", "锡\u200b林社区", "\ufeff锡林社區\u200c"):
+        reply = await sim.send(ADMIN, other, f"/setup {name}")
+        assert "本群已关联到“锡林社区”" in reply.text, (name, reply.text)
+        await sim.rt.db.execute("DELETE FROM groups WHERE chat_id = ?", (other.id,))
+    assert await _groups(sim) == before

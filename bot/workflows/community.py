@@ -14,7 +14,9 @@ from enum import StrEnum
 
 from bot import community as rules
 from bot.community import Address, Role
+from bot.i18n import N_
 from bot.runtime import Runtime
+from bot.workflows.outcome import Tell, Text
 from storage import community as store
 from storage.db import Row
 
@@ -55,6 +57,8 @@ async def find_person(rt: Runtime, *, reply_to: int | None, word: str | None) ->
 class SetupRefusal(StrEnum):
     NOT_ALLOWED = "not_allowed"  # neither a group admin nor staff
     TAKEN = "taken"  # the community exists: only its staff may link groups to it
+    CONFUSABLE = "confusable"  # too like an existing community's name (`similar`)
+    LINKED = "linked"  # the group belongs to a community: only its staff or a bot admin move it
 
 
 @dataclass(frozen=True)
@@ -63,42 +67,85 @@ class GroupLinked:
     needs_name: bool = False  # allowed, but no usable community name was given
     community_id: int = 0
     name: str = ""
+    current_name: str = ""  # the community the group belongs to now
+    similar: str = ""  # the existing name a new one is too like
+    confirm: bool = False  # a move to another community: ask the person to confirm first
+    tell: list[Tell] = field(default_factory=list)
+
+
+MOVED = N_("群“{title}”已由 {who} 从“{old}”改为关联到“{new}”。")
+
+
+async def _similar(rt: Runtime, name: str) -> Row | None:
+    """An existing community whose name a resident would take for `name` (not equal to it)."""
+    key = rules.community_key(name)
+    for community in await store.list_communities(rt.db):
+        if community["name"] != name and rules.community_key(community["name"]) == key:
+            return community
+    return None
 
 
 async def link_group(
-    rt: Runtime, chat_id: int, title: str, user_id: int, name: str | None, *, trusted_here: bool
+    rt: Runtime,
+    chat_id: int,
+    title: str,
+    user_id: int,
+    name: str | None,
+    *,
+    trusted_here: bool,
+    confirmed: bool = False,
 ) -> GroupLinked:
     """Link this group to the community called `name` (created when new).
 
     `trusted_here`: the person is a bot admin or a Telegram admin of this group. Joining an
-    existing community needs that community's staff; moving a group away from its community
-    needs the group's (or its community's) trust, so staff of another community cannot take
-    over someone else's residents' group.
+    existing community needs that community's staff. A group that is linked already changes
+    community only through the staff of its current community (or a bot admin), after they
+    confirm (`confirmed`), and that community's staff are told: a group admin could otherwise
+    hand a community's residents' group to someone else.
     """
     if name is None:
         allowed = trusted_here or bool(await store.communities_with_role(rt.db, user_id, "staff"))
         return GroupLinked(None if allowed else SetupRefusal.NOT_ALLOWED, needs_name=allowed)
     existing = await store.find_community(rt.db, name)
-    if existing is not None:
-        allowed = await is_staff(rt, user_id, existing["id"])
-    else:
-        allowed = trusted_here
+    if existing is None and (similar := await _similar(rt, name)) is not None:
+        return GroupLinked(SetupRefusal.CONFUSABLE, name=name, similar=similar["name"])
     current = await store.get_group(rt.db, chat_id)
-    if (
-        allowed
-        and current is not None
-        and (existing is None or current["community_id"] != existing["id"])
-    ):
-        allowed = trusted_here or await is_staff(rt, user_id, current["community_id"])
-        existing = existing if allowed else None
-    if not allowed:
-        refusal = SetupRefusal.TAKEN if existing is not None else SetupRefusal.NOT_ALLOWED
-        return GroupLinked(refusal, name=name)
+    moving = current is not None and (existing is None or current["community_id"] != existing["id"])
+    if current is not None and moving and not await is_staff(rt, user_id, current["community_id"]):
+        return GroupLinked(SetupRefusal.LINKED, name=name, current_name=current["community_name"])
+    if existing is not None and not await is_staff(rt, user_id, existing["id"]):
+        return GroupLinked(SetupRefusal.TAKEN, name=name)
+    if existing is None and not (trusted_here or moving):
+        return GroupLinked(SetupRefusal.NOT_ALLOWED, name=name)
+    if current is not None and moving and not confirmed:
+        return GroupLinked(name=name, current_name=current["community_name"], confirm=True)
     async with rt.db.transaction() as tx:
         community_id = await store.get_or_create_community(tx, name)
         await store.link_group(tx, chat_id, community_id, title, user_id)
         await store.audit(tx, community_id, user_id, "link_group", str(chat_id))
-    return GroupLinked(community_id=community_id, name=name)
+        tell: list[Tell] = []
+        if current is not None and moving:
+            actor = await store.get_user(tx, user_id)
+            text = Text(
+                MOVED,
+                {
+                    "title": title,
+                    "who": actor["first_name"] if actor is not None else str(user_id),
+                    "old": current["community_name"],
+                    "new": name,
+                },
+            )
+            staff = await store.members_with_role(tx, current["community_id"], Role.STAFF)
+            tell = [Tell(s["id"], text) for s in staff if s["id"] != user_id]
+            await store.audit(
+                tx, current["community_id"], user_id, "group_moved", f"{chat_id} {community_id}"
+            )
+    return GroupLinked(
+        community_id=community_id,
+        name=name,
+        current_name=current["community_name"] if current is not None else "",
+        tell=tell,
+    )
 
 
 async def migrate_group(rt: Runtime, old_chat_id: int, new_chat_id: int) -> None:
