@@ -21,7 +21,7 @@ from telegram.ext import (
 
 from bot import callbacks
 from bot import community as rules
-from bot.i18n import Translate
+from bot.i18n import N_, Translate
 from bot.workflows import community as flow
 from bot.workflows import community_households as households
 from bot.workflows.community import RegistrationStart
@@ -160,10 +160,26 @@ async def _text_or_complain(update: Update, _: Translate, example: str) -> str |
     return text
 
 
+async def _phone_refused(update: Update, _: Translate, text: str, example: str) -> bool:
+    """A phone number typed at an address or name question: refused, never stored or shown."""
+    if not rules.looks_like_phone(text):
+        return False
+    await reply(
+        update,
+        _("这看起来像电话号码。这里不需要电话，请只写{what}，例如：{example}").format(
+            what=_(ASKED[example]), example=example if example != "name" else _("王阿姨")
+        ),
+    )
+    return True
+
+
+ASKED = {"21": N_("楼号"), "4": N_("单元号"), "302": N_("门牌号"), "name": N_("称呼")}
+
+
 async def got_building(update: Update, context: Context) -> int:
     _ = await tr_chat(update, context)
     text = await _text_or_complain(update, _, "21")
-    if text is None:
+    if text is None or await _phone_refused(update, _, text, "21"):
         return BUILDING
     draft = _draft(context)
     full = rules.parse_full_address(text)
@@ -172,7 +188,9 @@ async def got_building(update: Update, context: Context) -> int:
         return await _ask_name(update, context, _)
     building = rules.clean_part(text, rules.BUILDING_SUFFIXES, named=True)
     if building is None:
-        await reply(update, _("没看懂这个楼号。请只写数字，例如：21"))
+        await reply(
+            update, _("没看懂这个楼号。楼号是1到999的数字（可以带小区名，如 东区3），例如：21")
+        )
         return BUILDING
     draft["building"] = building
     await reply(
@@ -186,7 +204,7 @@ async def got_building(update: Update, context: Context) -> int:
 async def got_unit(update: Update, context: Context) -> int:
     _ = await tr_chat(update, context)
     text = await _text_or_complain(update, _, "4")
-    if text is None:
+    if text is None or await _phone_refused(update, _, text, "4"):
         return UNIT
     unit = rules.clean_part(text, rules.UNIT_SUFFIXES)
     if unit is None:
@@ -204,7 +222,7 @@ async def got_unit(update: Update, context: Context) -> int:
 async def got_room(update: Update, context: Context) -> int:
     _ = await tr_chat(update, context)
     text = await _text_or_complain(update, _, "302")
-    if text is None:
+    if text is None or await _phone_refused(update, _, text, "302"):
         return ROOM
     room = rules.clean_part(text, rules.ROOM_SUFFIXES)
     if room is None:
@@ -247,7 +265,7 @@ async def got_name(update: Update, context: Context) -> int:
         draft["name"] = user.first_name
     else:
         text = await _text_or_complain(update, _, _("王阿姨"))
-        if text is None:
+        if text is None or await _phone_refused(update, _, text, "name"):
             return NAME
         name = " ".join(text.split())
         if len(name) > 20:

@@ -36,6 +36,8 @@ def db_path(tmp_path: Path) -> str:
 
 # ---- privacy guard: nothing personal is ever sent to a group -------------------------------------
 PHONE = re.compile(r"(?<!\d)1\d{10}(?!\d)")
+# Seven digits and more: a phone number cut short or with an area code ("1391234…").
+LONG_NUMBER = re.compile(r"(?<![\d#])\d{7,}(?!\d)")
 
 
 def _call_texts(call: ApiCall) -> Iterator[str]:
@@ -72,7 +74,10 @@ def _call_texts(call: ApiCall) -> Iterator[str]:
 async def personal_patterns(sim: Simulator) -> list[tuple[str, re.Pattern[str]]]:
     """Room numbers of registered residents and names of anonymous repair reporters."""
     db = sim.rt.db
-    found: list[tuple[str, re.Pattern[str]]] = [("phone number", PHONE)]
+    found: list[tuple[str, re.Pattern[str]]] = [
+        ("phone number", PHONE),
+        ("long number (a phone?)", LONG_NUMBER),
+    ]
     rows = await db.fetchall(
         "SELECT DISTINCT h.building, h.unit, h.room FROM households h "
         "JOIN residents r ON r.household_id = h.id"

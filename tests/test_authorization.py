@@ -62,6 +62,7 @@ VOLATILE = {
     "audit_log",
     "sqlite_sequence",
     "sorting_unknown",
+    "sorting_unknown_by_community",
 }  # anyone's free text may be logged as an unknown look-up
 
 

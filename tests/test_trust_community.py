@@ -196,3 +196,50 @@ async def test_confusable_community_names_are_refused(sim: Simulator, group: Cha
         assert "本群已关联到“锡林社区”" in reply.text, (name, reply.text)
         await sim.rt.db.execute("DELETE FROM groups WHERE chat_id = ?", (other.id,))
     assert await _groups(sim) == before
+
+
+# ---- input that looks personal ------------------------------------------------------------------
+async def test_phone_numbers_are_not_buildings(sim: Simulator, group: Chat) -> None:
+    await setup_community(sim, group)
+    chat = sim.private(WANG)
+    await sim.send(WANG, chat, "/register")
+    for text in ("13812345678号楼", "13812345678", "1234567", "1000号楼", "138-1234-5678-4-302"):
+        reply = await sim.send(WANG, chat, text)
+        assert "楼号" in reply.text and "单元号" not in reply.text, (text, reply.text)
+    reply = await sim.send(WANG, chat, "13812345678号楼")
+    assert "电话" in reply.text
+    reply = await sim.send(WANG, chat, "东区3号楼")
+    assert "东区3号楼" in reply.text and "单元号" in reply.text
+    reply = await sim.send(WANG, chat, "4")
+    reply = await sim.send(WANG, chat, "13812345678")
+    assert "电话" in reply.text
+    reply = await sim.send(WANG, chat, "王阿姨 13812345678")
+    assert "电话" in reply.text
+    assert await sim.rt.db.fetchval("SELECT count(*) FROM households") == 0
+
+
+async def test_unknown_look_ups_are_masked_and_per_community(sim: Simulator, group: Chat) -> None:
+    await setup_community(sim, group)
+    other = sim.group(-3001, "新华社区群")
+    await say_hello(sim, STRANGER)
+    await sim.send(ADMIN, other, "/setup 新华社区")
+    await sim.send(ADMIN, other, f"/grant @{STRANGER.username} 工作人员")
+    reply = await sim.send(WANG, group, "/sort 我电话13912345678火星石头")
+    assert "13912345678" not in reply.text and "1391234" not in reply.text
+    reply = await sim.send(WANG, group, "/sort 我电话1391234…")
+    assert "1391234" not in reply.text
+    await sim.send(WANG, group, "/sort 21号楼4单元302的火星土")
+    await sim.send(WANG, group, "/sort 我叫王小明的月球砖")
+    await sim.send(WANG, other, "/sort 新华的怪东西")
+    stored = " ".join(
+        r["query"]
+        for r in await sim.rt.db.fetchall("SELECT query FROM sorting_unknown_by_community")
+    )
+    for secret in ("1391234", "302", "王小明", "4单元"):
+        assert secret not in stored, stored
+    mine = (await sim.send(STAFF, sim.private(STAFF), "/sort_unknown")).text
+    assert "火星土" in mine and "新华的怪东西" not in mine
+    theirs = (await sim.send(STRANGER, sim.private(STRANGER), "/sort_unknown")).text
+    assert "新华的怪东西" in theirs and "火星" not in theirs
+    here = (await sim.send(STRANGER, group, "/sort_unknown")).text  # not their group
+    assert "只有社区工作人员" in here
