@@ -157,9 +157,19 @@ def _named(update: Update, args: list[str]) -> tuple[int | None, str | None]:
     message = update.effective_message
     replied = message.reply_to_message if message is not None else None
     if replied is not None:
+        # The reply names the person (by Telegram id); an @name typed as well is dropped.
+        if args and (args[0].startswith("@") or args[0].isdigit()):
+            args.pop(0)
         author = replied.from_user
-        return (author.id if author is not None else None), None
+        return (author.id if author is not None and not author.is_bot else None), None
     return None, (args.pop(0) if args else None)
+
+
+def _ambiguous(_: Translate) -> str:
+    return _(
+        "不止一个人用过这个用户名，我分不清现在是谁。请回复对方发的消息再发送命令，"
+        "或者用对方的数字 ID。"
+    )
 
 
 def _not_found(_: Translate) -> str:
@@ -219,6 +229,9 @@ async def _change_role(update: Update, context: Context, *, grant: bool) -> None
     if out.refused is RoleRefusal.NO_SUCH_PERSON:
         await reply(update, _not_found(_) + "\n" + usage)
         return
+    if out.refused is RoleRefusal.AMBIGUOUS:
+        await reply(update, _ambiguous(_))
+        return
     if out.refused is RoleRefusal.SELF:
         await reply(update, _("不能给自己任命或撤销角色，请让其他工作人员操作。"))
         return
@@ -237,21 +250,36 @@ async def _change_role(update: Update, context: Context, *, grant: bool) -> None
         ).format(name=out.target_name, role=role_name)
         await reply(update, text)
         return
-    text = (
-        _("已任命 {name} 为{community}的{role}。")
-        if out.changed
-        else _("{name} 已经是{community}的{role}。")
-    ).format(name=out.target_name, community=community["name"], role=role_name)
-    if out.skills:
-        text += _("技能：{skills}").format(skills="、".join(_(s) for s in out.skills))
-    await reply(update, text)
+    names = {"name": out.target_name, "community": community["name"], "role": role_name}
+    skills = "、".join(_(s) for s in out.skills)
+    everything = "、".join(_(s) for s in out.all_skills) or _("（无）")
     if out.changed:
+        text = _("已任命 {name} 为{community}的{role}。").format(**names)
+        if out.skills:
+            text += _("技能：{skills}").format(skills=skills)
+    elif out.skills:
+        text = _(
+            "{name} 已经是{community}的{role}，新增技能：{skills}。现在的技能：{all}。"
+        ).format(skills=skills, all=everything, **names)
+    else:
+        text = _("{name} 已经是{community}的{role}，没有变化。").format(**names)
+        if role is rules.Role.VOLUNTEER:
+            text += _("现在的技能：{all}。").format(all=everything)
+    await reply(update, text)
+    if out.changed or out.skills:
         _t = await tr_user(context, out.target_id)
+        told = (
+            _t("您已被任命为{community}的{role}。发送 /help 查看您可以使用的命令。")
+            if out.changed
+            else _t("您在{community}的{role}技能已更新：{skills}。")
+        )
         await send_private(
             context,
             out.target_id,
-            _t("您已被任命为{community}的{role}。发送 /help 查看您可以使用的命令。").format(
-                community=community["name"], role=_t(rules.ROLE_NAMES[role])
+            told.format(
+                community=community["name"],
+                role=_t(rules.ROLE_NAMES[role]),
+                skills="、".join(_t(s) for s in out.all_skills),
             ),
         )
 
@@ -279,6 +307,9 @@ async def grid_assign_command(update: Update, context: Context) -> None:
     )
     if out.refused is RoleRefusal.NO_SUCH_PERSON:
         await reply(update, usage)
+        return
+    if out.refused is RoleRefusal.AMBIGUOUS:
+        await reply(update, _ambiguous(_))
         return
     if out.refused is RoleRefusal.NOT_GRID_WORKER:
         await reply(

@@ -9,8 +9,10 @@ from bot.offline.simulator import Chat, Simulator
 from tests.conftest import (
     ADMIN,
     GRID,
+    LIU,
     STAFF,
     STRANGER,
+    VOLUNTEER,
     WANG,
     WANG_SON,
     register,
@@ -243,3 +245,41 @@ async def test_unknown_look_ups_are_masked_and_per_community(sim: Simulator, gro
     assert "新华的怪东西" in theirs and "火星" not in theirs
     here = (await sim.send(STRANGER, group, "/sort_unknown")).text  # not their group
     assert "只有社区工作人员" in here
+
+
+# ---- /grant names people by their Telegram id ----------------------------------------------------
+async def test_grant_prefers_a_reply_and_refuses_an_ambiguous_username(
+    sim: Simulator, group: Chat
+) -> None:
+    await setup_community(sim, group)
+    await say_hello(sim, WANG, LIU)
+    # LIU once had @wang_ayi; both rows now carry it with the same time: nobody can tell.
+    await sim.rt.db.execute("UPDATE users SET username = 'wang_ayi' WHERE id = ?", (LIU.id,))
+    await sim.rt.db.execute(
+        "UPDATE users SET updated_at = '2026-01-01T00:00:00Z' WHERE id IN (?, ?)", (WANG.id, LIU.id)
+    )
+    roles = "SELECT count(*) FROM roles WHERE user_id IN (?, ?)"
+    reply = await sim.send(STAFF, group, "/grant @wang_ayi 志愿者")
+    assert "不止一个人用过这个用户名" in reply.text
+    assert await sim.rt.db.fetchval(roles, (WANG.id, LIU.id)) == 0
+    # The one seen with it most recently holds it.
+    await sim.rt.db.execute(
+        "UPDATE users SET updated_at = '2026-02-01T00:00:00Z' WHERE id = ?", (WANG.id,)
+    )
+    reply = await sim.send(STAFF, group, "/grant @wang_ayi 志愿者")
+    assert "已任命 王阿姨" in reply.text
+    # A reply names the person by id, whatever @name is typed.
+    payload = sim.message_payload(STAFF, group, "/grant @wang_ayi 志愿者 维修")
+    payload["reply_to_message"] = sim.message_payload(LIU, group, "我也想当志愿者")
+    reply = await sim.feed({"update_id": sim.api.next_update_id(), "message": payload})
+    assert "已任命 刘大爷" in reply.text, reply.text
+
+
+async def test_grant_says_what_changed(sim: Simulator, group: Chat) -> None:
+    await setup_community(sim, group)
+    reply = await sim.send(STAFF, group, "/grant @zhang_vol 志愿者 维修")
+    assert "没有变化" in reply.text and "维修" in reply.text
+    assert not reply.to(VOLUNTEER.id)
+    reply = await sim.send(STAFF, group, "/grant @zhang_vol 志愿者 环境卫生")
+    assert "新增技能：环境卫生" in reply.text and "已经是" not in reply.text.split("，")[1]
+    assert "环境卫生" in reply.to(VOLUNTEER.id)[0].text

@@ -39,15 +39,22 @@ async def roles_anywhere(rt: Runtime, user_id: int) -> set[str]:
     return await store.all_roles_of(rt.db, user_id)
 
 
-async def find_person(rt: Runtime, *, reply_to: int | None, word: str | None) -> Row | None:
+async def find_person(
+    rt: Runtime, *, reply_to: int | None, word: str | None
+) -> Row | RoleRefusal | None:
     """The person a staff command names: the author of the message it replies to, else
-    `@username` or a numeric id. Only people who have talked to the bot are known."""
+    `@username` or a numeric id. Only people who have talked to the bot are known. A username
+    counts for its current holder only: AMBIGUOUS when several people were seen with it and
+    none is the unique most recent one (Telegram lets usernames pass to someone else)."""
     if reply_to is not None:
         return await store.get_user(rt.db, reply_to)
     if not word:
         return None
     if word.startswith("@"):
-        return await store.find_user_by_username(rt.db, word)
+        rows = await store.users_with_username(rt.db, word)
+        if len(rows) > 1 and rows[0]["updated_at"] == rows[1]["updated_at"]:
+            return RoleRefusal.AMBIGUOUS
+        return rows[0] if rows else None
     if word.isdigit():
         return await store.get_user(rt.db, int(word))
     return None
@@ -252,6 +259,7 @@ class RoleRefusal(StrEnum):
     SELF = "self"  # nobody grants or revokes their own roles
     UNKNOWN_SKILLS = "unknown_skills"
     NOT_GRID_WORKER = "not_grid_worker"  # buildings go to grid workers only
+    AMBIGUOUS = "ambiguous"  # several people carried that @username: reply to their message
 
 
 @dataclass(frozen=True)
@@ -260,7 +268,8 @@ class RoleChanged:
     target_id: int = 0
     target_name: str = ""
     changed: bool = False  # newly granted / actually revoked
-    skills: list[str] = field(default_factory=list)
+    skills: list[str] = field(default_factory=list)  # skills newly added by this /grant
+    all_skills: list[str] = field(default_factory=list)  # the volunteer's skills now
     unknown: list[str] = field(default_factory=list)  # words that are not skills
 
 
@@ -268,6 +277,8 @@ async def _target(
     rt: Runtime, actor_id: int, reply_to: int | None, word: str | None
 ) -> Row | RoleChanged:
     target = await find_person(rt, reply_to=reply_to, word=word)
+    if isinstance(target, RoleRefusal):
+        return RoleChanged(target)
     if target is None:
         return RoleChanged(RoleRefusal.NO_SUCH_PERSON)
     if target["id"] == actor_id:
@@ -286,7 +297,7 @@ async def grant_role(
     skills_text: str = "",
 ) -> RoleChanged:
     """/grant: give the person a role (a volunteer also their skills); granting twice is
-    harmless and says so (`changed` False)."""
+    harmless and says what changed (`changed` False, `skills` the newly added ones)."""
     target = await _target(rt, actor_id, reply_to, word)
     if isinstance(target, RoleChanged):
         return target
@@ -295,12 +306,16 @@ async def grant_role(
         return RoleChanged(RoleRefusal.UNKNOWN_SKILLS, unknown=unknown)
     async with rt.db.transaction() as tx:
         new = await store.grant_role(tx, community_id, target["id"], role, actor_id)
-        if role is Role.VOLUNTEER and skills:
-            await store.add_skills(tx, community_id, target["id"], skills)
-        await store.audit(
-            tx, community_id, actor_id, f"grant:{role}", f"{target['id']} {','.join(skills)}"
-        )
-    return RoleChanged(None, target["id"], target["first_name"], new, skills)
+        had = await store.skills_of(tx, community_id, target["id"])
+        added = [s for s in skills if s not in had] if role is Role.VOLUNTEER else []
+        if added:
+            await store.add_skills(tx, community_id, target["id"], added)
+        if new or added:
+            await store.audit(
+                tx, community_id, actor_id, f"grant:{role}", f"{target['id']} {','.join(added)}"
+            )
+    now = had + added if role is Role.VOLUNTEER else []
+    return RoleChanged(None, target["id"], target["first_name"], new, added, now)
 
 
 async def revoke_role(
@@ -333,6 +348,8 @@ async def assign_buildings(
 ) -> RoleChanged:
     """/grid_assign: these buildings now belong to this grid worker (taken from another)."""
     target = await find_person(rt, reply_to=reply_to, word=word)
+    if isinstance(target, RoleRefusal):
+        return RoleChanged(target)
     if target is None:
         return RoleChanged(RoleRefusal.NO_SUCH_PERSON)
     if Role.GRID_WORKER not in await store.roles_of(rt.db, target["id"], community_id):
