@@ -40,6 +40,7 @@ FEATURES = (
     "handlers.care",
     # Last: sorting reads private text no conversation took (see handlers/sorting.py).
     "handlers.sorting",
+    "handlers.sorting_city",
     "handlers.quiz",
 )
 

@@ -1,4 +1,4 @@
-"""Pure rules for repair requests (报修): categories, routing skills, deadlines, statuses, rights.
+"""Pure rules for repair tickets (报修单): categories, routing skills, deadlines, statuses, rights.
 
 No Telegram, no SQL: the handlers and the demo use these, and tests call them directly.
 """

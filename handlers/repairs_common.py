@@ -1,32 +1,39 @@
-"""Shared pieces of the repair handlers: rendering a ticket, rights, notifying, routing."""
+"""Rendering shared by the repair handlers: a ticket's text and buttons, and telling people.
+
+The workflows (`bot/workflows/repairs*.py`) decide what happened and who must hear of it;
+this turns their outcomes into messages, each in its reader's language. Used by handlers
+(with the `Context`) and by the job callbacks (with the Application).
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot import callbacks
 from bot import repairs as rules
 from bot.community import Address
-from bot.i18n import Translate
-from bot.runtime import Runtime
-from handlers.shared import Context, clip, is_staff, tr_user
+from bot.context import App
+from bot.i18n import N_, Translate
+from bot.runtime import Runtime, get_runtime
+from bot.workflows import repairs as wf
+from bot.workflows import repairs_jobs as jobs
+from bot.workflows.outcome import Refused
+from bot.workflows.repairs_access import Viewer
+from handlers.outbox import render
+from handlers.shared import Context, answer_callback, clip, refuse_callback, tr_user
 from storage import community as cstore
-from storage import repairs as store
-from storage.db import Executor, Row
+from storage.db import Row
 
 log = logging.getLogger(__name__)
 
 FEATURE = "rq"  # buttons on tickets, outside any conversation
-JOB_KIND = "repair_escalate"
-ROUTE_KIND = "repair_route"
-
-
-def now_ts(rt: Runtime) -> float:
-    return rt.clock.now().timestamp()
+NOTE_FEATURE = "rn"  # 写进展 / 内部备注: starts the note conversation
 
 
 def when(rt: Runtime, ts: float | None) -> str:
@@ -39,6 +46,11 @@ def button(text: str, action: str, *args: int | str) -> InlineKeyboardButton:
     return InlineKeyboardButton(text, callback_data=callbacks.pack(FEATURE, action, *args))
 
 
+def markup(rows: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup | None:
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+# ---- a ticket as text ------------------------------------------------------------------------
 def place_label(_: Translate, t: Row) -> str:
     """Where the problem is, without the room number: safe for any worker to read."""
     parts = []
@@ -100,11 +112,9 @@ def details(rt: Runtime, _: Translate, t: Row, *, personal: bool) -> str:
     return "\n".join(lines)
 
 
-async def history_lines(
-    rt: Runtime, _: Translate, ticket_id: int, *, include_internal: bool
-) -> list[str]:
+def history_lines(rt: Runtime, _: Translate, history: list[Row]) -> list[str]:
     lines = []
-    for h in await store.history(rt.db, ticket_id, include_internal=include_internal):
+    for h in history:
         who = h["actor_name"] or _("系统")
         if h["to_status"] and h["to_status"] != h["from_status"]:
             what = _(rules.status_name(h["to_status"]))
@@ -117,33 +127,6 @@ async def history_lines(
             line += " " + _("（内部）")
         lines.append(line)
     return lines
-
-
-def grid_building(t: Row) -> str | None:
-    """The building whose grid worker answers for a ticket: the place's, or else (a common
-    area like "小区大门") the reporter's own building, so the ticket still reaches someone."""
-    if t["building"]:
-        return str(t["building"])
-    return t["home_building"] if "home_building" in t.keys() else None
-
-
-# ---- rights ----------------------------------------------------------------------------------
-async def actor_for(rt: Runtime, user_id: int, t: Row) -> rules.Actor:
-    grid = None
-    building = grid_building(t)
-    if building:
-        grid = await cstore.grid_worker_for(rt.db, t["community_id"], building)
-    return rules.Actor(
-        is_reporter=t["reporter_id"] == user_id,
-        is_assignee=t["assignee_id"] == user_id,
-        is_grid=grid is not None and grid["id"] == user_id,
-        is_staff=await is_staff(rt, user_id, t["community_id"]),
-        was_offered=await store.was_offered(rt.db, t["id"], user_id),
-    )
-
-
-def may_see_personal(actor: rules.Actor, t: Row) -> bool:
-    return actor.is_staff or actor.is_reporter or bool(t["show_identity"])
 
 
 def worker_buttons(_: Translate, t: Row, actor: rules.Actor) -> list[list[InlineKeyboardButton]]:
@@ -162,10 +145,10 @@ def worker_buttons(_: Translate, t: Row, actor: rules.Actor) -> list[list[Inline
         rows.append(
             [
                 InlineKeyboardButton(
-                    _("📝 写进展"), callback_data=callbacks.pack("rn", "n", tid, 0)
+                    _("📝 写进展"), callback_data=callbacks.pack(NOTE_FEATURE, "n", tid, 0)
                 ),
                 InlineKeyboardButton(
-                    _("🔒 内部备注"), callback_data=callbacks.pack("rn", "n", tid, 1)
+                    _("🔒 内部备注"), callback_data=callbacks.pack(NOTE_FEATURE, "n", tid, 1)
                 ),
             ]
         )
@@ -176,53 +159,124 @@ def worker_buttons(_: Translate, t: Row, actor: rules.Actor) -> list[list[Inline
     return rows
 
 
+def for_worker(
+    rt: Runtime, _: Translate, t: Row, who: Viewer
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """A ticket as this worker sees it, with the buttons they may press."""
+    text = details(rt, _, t, personal=who.personal)
+    return text, markup(worker_buttons(_, t, who.actor))
+
+
+def confirm_buttons(_: Translate, tid: int) -> list[InlineKeyboardButton]:
+    return [button(_("👍 已解决"), "ok", tid), button(_("👎 没解决"), "no", tid)]
+
+
+# ---- answering the person who pressed ----------------------------------------------------------
+@dataclass(frozen=True)
+class Press:
+    """A ticket button pressed: who, the parsed data, and the ticket number (argument 0)."""
+
+    user: User
+    cb: callbacks.Callback
+    ticket_id: int
+
+    @property
+    def user_id(self) -> int:
+        return self.user.id
+
+
+async def pressed(update: Update, context: Context) -> Press | None:
+    """Parse a ticket button; None (refused when it is not ours) when there is nothing to do."""
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None:
+        return None
+    try:
+        cb = callbacks.unpack(query.data, FEATURE)
+        return Press(user, cb, cb.int_arg(0))
+    except callbacks.BadCallback as exc:
+        await refuse_callback(update, context, exc)
+        return None
+
+
+async def refuse(update: Update, context: Context, refused: Refused | str) -> None:
+    """A clear answer for a button that is not this person's or not current; nothing changed."""
+    user = update.effective_user
+    reason = refused.reason.msgid if isinstance(refused, Refused) else refused
+    log.info(
+        "repairs: refused %r for %s: %s",
+        update.callback_query.data if update.callback_query else None,
+        user.id if user else None,
+        reason,
+    )
+    _ = await tr_user(context, user) if user else (lambda s: s)
+    text = render(_, refused.reason) if isinstance(refused, Refused) else _(refused)
+    await answer_callback(update, text, alert=True)
+
+
+async def edit(update: Update, text: str, reply_markup: InlineKeyboardMarkup | None) -> None:
+    """Replace the message whose button was pressed."""
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        await query.edit_message_text(text, reply_markup=reply_markup)
+    except TelegramError as exc:  # e.g. "message is not modified"
+        log.debug("edit failed: %s", exc)
+
+
 # ---- sending ---------------------------------------------------------------------------------
 async def send(
-    context: Context, user_id: int, text: str, markup: InlineKeyboardMarkup | None = None
+    source: Context | App,
+    user_id: int,
+    text: str,
+    reply_markup: InlineKeyboardMarkup | None = None,
 ) -> Message | None:
     """A private message; None (and the user marked) when they blocked the bot."""
-    rt = context.rt
     try:
-        return await context.bot.send_message(user_id, clip(text), reply_markup=markup)
+        return await source.bot.send_message(user_id, clip(text), reply_markup=reply_markup)
     except Forbidden:
-        await cstore.mark_blocked(rt.db, user_id)
+        await cstore.mark_blocked(get_runtime(source).db, user_id)
         return None
     except BadRequest as exc:
         log.info("could not message %s: %s", user_id, exc)
         return None
 
 
-async def send_photos(context: Context, user_id: int, ticket_id: int) -> None:
-    rt = context.rt
-    for p in await store.photos(rt.db, ticket_id):
+async def send_photos(
+    source: Context | App, user_id: int, ticket_id: int, photos: list[str]
+) -> None:
+    for file_id in photos:
         try:
-            await context.bot.send_photo(user_id, p["file_id"])
+            await source.bot.send_photo(user_id, file_id)
         except TelegramError as exc:
             log.info("could not send photo of #%s to %s: %s", ticket_id, user_id, exc)
 
 
-async def staff_ids(rt: Runtime, community_id: int) -> list[int]:
-    return [r["id"] for r in await cstore.members_with_role(rt.db, community_id, "staff")]
+async def tell_worker(source: Context | App, t: Row, who: Viewer, intro: str = "") -> None:
+    """The ticket, as this worker sees it, with their buttons; `intro` (a msgid) above."""
+    _ = await tr_user(source, who.user_id)
+    text, buttons = for_worker(get_runtime(source), _, t, who)
+    if intro:
+        text = _(intro) + "\n" + text
+    await send(source, who.user_id, text, buttons)
 
 
 async def tell_residents(
-    context: Context, t: Row, build: object, markup_for_reporter: object = None
+    source: Context | App,
+    t: Row,
+    people: list[int],
+    text: Callable[[Translate], str],
+    reporter_buttons: Callable[[Translate], InlineKeyboardMarkup | None] | None = None,
 ) -> None:
-    """The reporter and every follower, each in their own language.
-
-    `build(_)` returns the text; `markup_for_reporter(_)` optional buttons for the reporter.
-    """
-    rt = context.rt
-    people = [t["reporter_id"], *await store.followers(rt.db, t["id"])]
-    for uid in dict.fromkeys(people):
-        _ = await tr_user(context, uid)
-        markup = None
-        if uid == t["reporter_id"] and callable(markup_for_reporter):
-            markup = markup_for_reporter(_)
-        await send(context, uid, build(_), markup)  # type: ignore[operator]
+    """The reporter and every follower, each in their own language; buttons (confirm the
+    fix) only for the reporter."""
+    for uid in people:
+        _ = await tr_user(source, uid)
+        buttons = reporter_buttons(_) if reporter_buttons and uid == t["reporter_id"] else None
+        await send(source, uid, text(_), buttons)
 
 
-async def status_changed(context: Context, t: Row, note: str = "") -> None:
+async def tell_status(source: Context | App, t: Row, people: list[int], note: str = "") -> None:
     """Every change of status reaches the resident (and followers)."""
 
     def text(_: Translate) -> str:
@@ -244,92 +298,48 @@ async def status_changed(context: Context, t: Row, note: str = "") -> None:
     def buttons(_: Translate) -> InlineKeyboardMarkup | None:
         if t["status"] != "resolved":
             return None
-        return InlineKeyboardMarkup(
-            [[button(_("👍 已解决"), "ok", t["id"]), button(_("👎 没解决"), "no", t["id"])]]
+        return InlineKeyboardMarkup([confirm_buttons(_, t["id"])])
+
+    await tell_residents(source, t, people, text, buttons)
+
+
+async def close_offers(source: Context | App, t: Row, offers: list[Row]) -> None:
+    """Everyone else's 接单 button now says it has been taken."""
+    for offer in offers:
+        _ = await tr_user(source, offer["user_id"])
+        try:
+            await source.bot.edit_message_text(
+                _("#{id} 已被接单，谢谢您！").format(id=t["id"]),
+                chat_id=offer["chat_id"],
+                message_id=offer["message_id"],
+            )
+        except TelegramError as exc:
+            log.debug("could not edit offer: %s", exc)
+
+
+async def announce(context: Context, changed: wf.Changed) -> None:
+    """Tell the people who need to know about a change that just happened (the person who
+    acted has been answered already)."""
+    t = changed.ticket
+    if changed.released is not None:
+        _p = await tr_user(context, changed.released)
+        await send(
+            context,
+            changed.released,
+            _p("#{id} 已由社区改派给别人，您不用再处理了。").format(id=t["id"]),
         )
-
-    await tell_residents(context, t, text, buttons)
-
-
-async def route(context: Context, t: Row) -> int:
-    """Offer a new ticket to the building's grid worker and to volunteers whose skill fits.
-
-    Returns how many people got the offer. With nobody to offer it to, staff get it.
-    """
-    rt = context.rt
-    cid = t["community_id"]
-    targets: list[int] = []
-    building = grid_building(t)
-    if building:
-        grid = await cstore.grid_worker_for(rt.db, cid, building)
-        if grid is not None:
-            targets.append(grid["id"])
-    for v in await cstore.volunteers_with_skills(rt.db, cid, rules.skills_for(t["category"])):
-        targets.append(v["id"])
-    if not targets:
-        targets = await staff_ids(rt, cid)
-    # Run again after a crash cut it short: who already has the offer is not asked twice.
-    offered = {o["user_id"] for o in await store.offers(rt.db, t["id"])}
-    targets = [
-        uid for uid in dict.fromkeys(targets) if uid != t["reporter_id"] and uid not in offered
-    ]
-    sent = 0
-    for uid in targets:
-        actor = await actor_for(rt, uid, t)
-        _ = await tr_user(context, uid)
-        text = (
-            _("🔔 新报修，请帮忙处理：")
+    await tell_status(context, t, changed.residents)
+    if changed.reroute:
+        await jobs.route_now(context.rt, t["id"])
+    if changed.assigned is not None:
+        await tell_worker(context, t, changed.assigned, intro=N_("您被指派了一个报修："))
+    for who in changed.reopened:
+        _ = await tr_user(context, who.user_id)
+        await send(
+            context,
+            who.user_id,
+            _("⚠️ 居民说 #{id} 没解决，已重新打开，请再看看。").format(id=t["id"])
             + "\n"
-            + details(rt, _, t, personal=may_see_personal(actor, t))
+            + headline(_, t),
+            markup(worker_buttons(_, t, who.actor)),
         )
-        markup = InlineKeyboardMarkup(
-            [[button(_("✋ 接单"), "acc", t["id"])], [button(_("📄 查看详情和照片"), "v", t["id"])]]
-        )
-        message = await send(context, uid, text, markup)
-        if message is not None:
-            await store.add_offer(rt.db, t["id"], uid, message.chat_id, message.message_id)
-            sent += 1
-    return sent
-
-
-async def plan_route(rt: Runtime, ticket_id: int, tx: Executor) -> None:
-    """Routing as a durable job in the ticket's own transaction: a crash right after the
-    commit cannot leave a request that nobody was offered (and so nobody may accept)."""
-    await rt.scheduler.schedule(
-        ROUTE_KIND, rt.clock.now(), {"ticket": ticket_id}, key=f"repair_route:{ticket_id}", tx=tx
-    )
-
-
-async def route_now(rt: Runtime, ticket_id: int) -> None:
-    """Best effort: the request is saved and its routing job is durable, so a failure here
-    (a locked database) must not tell the reporter "not saved" and invite a duplicate."""
-    try:
-        await rt.scheduler.run_key(f"repair_route:{ticket_id}")
-    except Exception:
-        log.exception("routing #%s failed now; its job will run it again", ticket_id)
-
-
-async def schedule_accept(rt: Runtime, ticket_id: int, created: float, tx: object = None) -> None:
-    when_ = datetime.fromtimestamp(created, UTC) + rules.ACCEPT_REMIND_AFTER
-    await rt.scheduler.schedule(
-        JOB_KIND,
-        when_,
-        {"ticket": ticket_id, "stage": "accept1"},
-        key=f"repair_accept:{ticket_id}",
-        tx=tx,
-    )  # type: ignore[arg-type]
-
-
-async def schedule_resolve(rt: Runtime, ticket_id: int, due: float, tx: object = None) -> None:
-    await rt.scheduler.schedule(
-        JOB_KIND,
-        datetime.fromtimestamp(due, UTC),
-        {"ticket": ticket_id, "stage": "resolve"},
-        key=f"repair_resolve:{ticket_id}",
-        tx=tx,
-    )  # type: ignore[arg-type]
-
-
-async def cancel_jobs(rt: Runtime, ticket_id: int, tx: object = None) -> None:
-    for key in (f"repair_accept:{ticket_id}", f"repair_resolve:{ticket_id}"):
-        await rt.scheduler.cancel(key, tx=tx)  # type: ignore[arg-type]

@@ -20,7 +20,8 @@ from bot.commands import Audience, declare
 from bot.context import App
 from bot.i18n import DEFAULT_LANG, N_, Translate
 from bot.quiz import practice_questions
-from bot.sorting import Category, Item, KnowledgeBase, LookupResult
+from bot.sorting import Category, Item, KnowledgeBase, LookupResult, lookup
+from bot.sorting_city import category_name
 from bot.workflows import sorting as flow
 from handlers.shared import (
     Context,
@@ -65,8 +66,16 @@ def kb_text(lang: str, text: str) -> str:
     return _to_traditional(text) if lang == "zh_Hant" else text
 
 
-def category_label(_: Translate, category: Category) -> str:
-    return _(CATEGORY_LABEL[category])
+def category_label(_: Translate, category: Category, city: str | None = None) -> str:
+    """The category's name; where the community's city calls it otherwise (上海: 湿垃圾),
+    the city's name first and the standard one in brackets."""
+    label = _(CATEGORY_LABEL[category])
+    if city is None:
+        return label
+    local = category_name(KnowledgeBase.get(), category, city)
+    if local == category.zh:
+        return label
+    return _("{local}（{standard}）").format(local=local, standard=label)
 
 
 async def chat_lang(update: Update, context: Context) -> str:
@@ -106,11 +115,13 @@ def _short(query: str, limit: int = 30) -> str:
 
 
 # ---- rendering -----------------------------------------------------------------------------
-def render_item(_: Translate, lang: str, item: Item, advice: str | None = None) -> str:
+def render_item(
+    _: Translate, lang: str, item: Item, advice: str | None = None, city: str | None = None
+) -> str:
     tip = KnowledgeBase.get().categories[item.category].tip
     lines = [
         _("{name} → {category}").format(
-            name=kb_text(lang, item.name), category=category_label(_, item.category)
+            name=kb_text(lang, item.name), category=category_label(_, item.category, city)
         ),
         _("💡 原因：{reason}").format(reason=kb_text(lang, item.reason)),
     ]
@@ -127,9 +138,9 @@ def render(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """Text (and candidate buttons) for one look-up result."""
     if result.status in ("exact", "synonym") and result.item is not None:
-        return render_item(_, lang, result.item), None
+        return render_item(_, lang, result.item, city=result.city), None
     if result.status == "composite" and result.item is not None:
-        return render_item(_, lang, result.item, result.advice), None
+        return render_item(_, lang, result.item, result.advice, result.city), None
     if result.status == "special" and result.special is not None:
         # Name what the person asked about ("沙发"), then the class's advice once.
         text = _("{item}属于{name}。\n👉 {advice}").format(
@@ -167,12 +178,11 @@ async def answer_query(
     _ = await tr_chat(update, context)
     lang = await chat_lang(update, context)
     chat, user = update.effective_chat, update.effective_user
+    chat_id = chat.id if chat is not None else None
+    user_id = user.id if user is not None else None
+    city = await flow.city_for(context.rt, chat_id=chat_id, user_id=user_id)
     result = await flow.look_up(
-        context.rt,
-        query,
-        typed_freely=typed_freely,
-        chat_id=chat.id if chat is not None else None,
-        user_id=user.id if user is not None else None,
+        context.rt, query, typed_freely=typed_freely, city=city, chat_id=chat_id, user_id=user_id
     )
     if result.status == "unknown" and typed_freely:
         # Free text in private might not be a question about rubbish at all.
@@ -223,7 +233,15 @@ async def sort_button(update: Update, context: Context) -> None:
     _ = await tr_chat(update, context)
     lang = await chat_lang(update, context)
     await answer_callback(update)
-    await reply(update, render_item(_, lang, items[index]))
+    chat, user = update.effective_chat, update.effective_user
+    city = await flow.city_for(
+        context.rt, chat_id=chat.id if chat else None, user_id=user.id if user else None
+    )
+    # The picked item under this community's rules (its category and notes may differ).
+    item = items[index]
+    if city is not None:
+        item = lookup(item.name, city).item or item
+    await reply(update, render_item(_, lang, item, city=city))
 
 
 async def sort_unknown(update: Update, context: Context) -> None:

@@ -32,3 +32,20 @@ async def top_unknown(
         "GROUP BY query ORDER BY asked DESC, last_asked DESC LIMIT ?",
         (*params, limit),
     )
+
+
+async def city_of(ex: Executor, community_id: int) -> str | None:
+    """The city code whose sorting rules the community follows (None: national)."""
+    value = await ex.fetchval(
+        "SELECT city FROM sorting_city WHERE community_id = ?", (community_id,)
+    )
+    return None if value is None else str(value)
+
+
+async def set_city(ex: Executor, community_id: int, city: str, now: float) -> None:
+    await ex.execute(
+        "INSERT INTO sorting_city (community_id, city, updated_at) VALUES (?, ?, ?) "
+        "ON CONFLICT(community_id) DO UPDATE SET city = excluded.city, "
+        "updated_at = excluded.updated_at",
+        (community_id, city, now),
+    )

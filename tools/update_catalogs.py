@@ -70,6 +70,13 @@ def _fields(text: str) -> set[str]:
         return set(re.findall(r"{(\w*)}", text))
 
 
+def _content(catalog: Catalog) -> list[tuple[object, object, object]]:
+    """What a catalogue says, without its header: ids, translations, source files."""
+    return sorted(
+        (m.id, m.string, sorted({path for path, _ in m.locations})) for m in catalog if m.id
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--check", action="store_true")
@@ -80,7 +87,14 @@ def main(argv: list[str] | None = None) -> int:
     for lang in TARGET_LANGS:
         for domain, messages in sorted(found.items()):
             old = load(lang, domain)
-            new = Catalog(locale=lang.split("_")[0], domain=domain, project="community-bot")
+            # The old header date is kept: a file changes only when its messages do, so
+            # parallel branches do not conflict on a timestamp.
+            new = Catalog(
+                locale=lang.split("_")[0],
+                domain=domain,
+                project="community-bot",
+                creation_date=old.creation_date,
+            )
             for msgid, places in sorted(messages.items()):
                 previous = old.get(msgid)
                 string = previous.string if previous is not None else ""
@@ -95,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
                 elif _fields(str(string)) != _fields(msgid):
                     missing.append(f"{lang}/{domain}: placeholders differ in {msgid!r}")
                 new.add(msgid, string, locations=places)
-            if not args.check:
+            if not args.check and _content(new) != _content(old):
                 path = po_path(lang, domain)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 with path.open("wb") as fh:

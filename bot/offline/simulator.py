@@ -118,7 +118,7 @@ class Simulator:
         # Tests send many updates per (fake) second as one person: flood control is off
         # unless a test or the benchmark hands one in.
         self.throttle = throttle if throttle is not None else Throttle(enabled=False)
-        self.app: Application | None = None  # type: ignore[type-arg]
+        self.app: Application | None = None
         self._message_ids = itertools.count(1)
         self.listeners: list[Callable[[str, Any], None]] = []
 

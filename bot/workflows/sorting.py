@@ -24,7 +24,7 @@ MAX_LOGGED_CHARS = 12
 
 async def community_of(rt: Runtime, *, chat_id: int | None, user_id: int | None) -> int:
     """Whose residents asked: the group's community, or in private the asker's only one
-    (0: none or several, seen by bot admins only)."""
+    (0: none or several; those look-ups are seen by bot admins only)."""
     if chat_id is not None and chat_id < 0:
         group = await cstore.get_group(rt.db, chat_id)
         return int(group["community_id"]) if group is not None else 0
@@ -34,24 +34,39 @@ async def community_of(rt: Runtime, *, chat_id: int | None, user_id: int | None)
     return 0
 
 
+async def city_for(rt: Runtime, *, chat_id: int | None, user_id: int | None) -> str | None:
+    """Whose rules answer here: the group's community, or in private the asker's only
+    community (several communities, or none: the national standard)."""
+    community_id = await community_of(rt, chat_id=chat_id, user_id=user_id)
+    if not community_id:
+        return None
+    return await store.city_of(rt.db, community_id)
+
+
 async def look_up(
     rt: Runtime,
     query: str,
     *,
     typed_freely: bool = False,
+    city: str | None = None,
     chat_id: int | None = None,
     user_id: int | None = None,
 ) -> LookupResult:
-    """Look an item up; an unknown one is counted for the staff of the asker's community
-    (/sort_unknown).
+    """Look an item up under `city`'s rules; an unknown one is counted for the staff of the
+    asker's community (/sort_unknown).
 
     `typed_freely`: plain private text, not /sort, which may not be about rubbish at all.
     Phone numbers, rooms and names in the question are masked before anything is stored or
     echoed (the result's `query` is masked too: a group sees its answer)."""
-    result = lookup(query)
-    masked = mask_personal(result.query)
+    try:
+        result = lookup(query, city)
+    except ValueError:  # a city code from an older release: national rules, not a failure
+        log.warning("unknown city %r; answering with the national rules", city)
+        result = lookup(query)
     result = dataclasses.replace(
-        result, query=masked, query_normalized=mask_personal(result.query_normalized)
+        result,
+        query=mask_personal(result.query),
+        query_normalized=mask_personal(result.query_normalized),
     )
     if result.status == "unknown":
         key = mask_personal(normalize(query))[: MAX_LOGGED_CHARS * 4]

@@ -1,0 +1,304 @@
+"""The staff console for tickets: /tickets with filters and pages, reassign, close, /merge."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot import callbacks
+from bot import repairs as rules
+from bot.community import BUILDING_SUFFIXES, clean_part
+from bot.context import App
+from bot.i18n import Translate
+from bot.text import normalize
+from bot.workflows import repairs as wf
+from bot.workflows import repairs_access as access
+from bot.workflows.outcome import Refused
+from handlers.outbox import render
+from handlers.repairs_common import (
+    FEATURE,
+    announce,
+    button,
+    category_name,
+    close_offers,
+    edit,
+    headline,
+    markup,
+    pressed,
+    refuse,
+    send,
+    tell_status,
+)
+from handlers.shared import (
+    Context,
+    answer_callback,
+    is_private,
+    refuse_callback,
+    reply,
+    tr_chat,
+    tr_user,
+)
+from storage.repairs import Filter
+
+PAGE = 5
+
+
+# ---- /tickets ----------------------------------------------------------------------------------
+def filter_from_args(args: list[str]) -> tuple[Filter, list[str]]:
+    """`/tickets 待受理 21号楼 水管 超期` → the filter, and the words not understood."""
+    status = building = category = None
+    overdue = False
+    unknown = []
+    names = {normalize(v): k.value for k, v in rules.STATUS_NAMES.items()}
+    cats = {normalize(c.name): c.key for c in rules.CATEGORIES}
+    for word in args:
+        w = normalize(word)
+        if w in ("超期", "逾期", "overdue"):
+            overdue = True
+        elif w in ("未完成", "open"):
+            status = "open"
+        elif w in names or w in {s.value for s in rules.Status}:
+            status = names.get(w, w)
+        elif w in cats or w in rules.BY_KEY:
+            category = cats.get(w, w)
+        elif (b := clean_part(w, BUILDING_SUFFIXES)) is not None:
+            building = b
+        else:
+            unknown.append(word)
+    return Filter(status, building, category, overdue), unknown
+
+
+async def tickets_command(update: Update, context: Context) -> None:
+    _ = await tr_chat(update, context)
+    user = update.effective_user
+    if user is None:
+        return
+    if not is_private(update):
+        await reply(update, _("报修清单含个人信息，请私聊我发送 /tickets。"))
+        return
+    rt = context.rt
+    cid = await access.staff_community(rt, user.id)
+    if cid is None:
+        await reply(update, _(access.STAFF_ONLY_LIST))
+        return
+    f, unknown = filter_from_args(list(context.args or []))
+    if unknown:
+        await reply(
+            update,
+            _("不认识：{words}。例：/tickets 待受理 21号楼 水管 超期").format(
+                words="、".join(unknown)
+            ),
+        )
+        return
+    page = await access.ticket_page(rt, user.id, cid, f, 0, PAGE)
+    if isinstance(page, Refused):
+        await reply(update, render(_, page.reason))
+    elif isinstance(page, access.TicketPage):
+        text, buttons = page_view(_, page)
+        await reply(update, text, reply_markup=buttons)
+
+
+def _tok(value: str | None) -> str:
+    return value or "x"
+
+
+def _untok(value: str) -> str | None:
+    return None if value == "x" else value
+
+
+def page_view(_: Translate, p: access.TicketPage) -> tuple[str, InlineKeyboardMarkup]:
+    f = p.filter
+    bits = []
+    if f.status:
+        bits.append(_("未完成") if f.status == "open" else _(rules.status_name(f.status)))
+    if f.building:
+        bits.append(_("{building}号楼").format(building=f.building))
+    if f.category:
+        bits.append(category_name(_, f.category))
+    if f.overdue:
+        bits.append(_("超期"))
+    lines = [
+        _("报修清单（{filters}）：共 {total} 条，第 {page}/{pages} 页").format(
+            filters="、".join(bits) or _("全部"), total=p.total, page=p.page + 1, pages=p.pages
+        )
+    ]
+    buttons: list[list[InlineKeyboardButton]] = []
+    for t in p.tickets:
+        late = " ⏰" + _("超期") if t["id"] in p.late else ""
+        lines.append(headline(_, t) + late)
+        buttons.append([button(_("📄 #{id} 详情").format(id=t["id"]), "v", t["id"])])
+
+    def pg(
+        status: str | None,
+        overdue: bool,
+        to: int,
+        building: str | None = f.building,
+        cat: str | None = f.category,
+    ) -> str:
+        args = (_tok(status), _tok(building), _tok(cat), int(overdue), to)
+        return callbacks.pack(FEATURE, "pg", p.community_id, *args)
+
+    nav = []
+    if p.page > 0:
+        nav.append(
+            InlineKeyboardButton(_("⬅️ 上一页"), callback_data=pg(f.status, f.overdue, p.page - 1))
+        )
+    if p.page + 1 < p.pages:
+        nav.append(
+            InlineKeyboardButton(_("下一页 ➡️"), callback_data=pg(f.status, f.overdue, p.page + 1))
+        )
+    if nav:
+        buttons.append(nav)
+    buttons.append(
+        [
+            InlineKeyboardButton(_("未完成"), callback_data=pg("open", False, 0)),
+            InlineKeyboardButton(_("待受理"), callback_data=pg("new", False, 0)),
+            InlineKeyboardButton(_("超期"), callback_data=pg(None, True, 0)),
+            InlineKeyboardButton(_("全部"), callback_data=pg(None, False, 0, None, None)),
+        ]
+    )
+    return "\n".join(lines), InlineKeyboardMarkup(buttons)
+
+
+async def page_button(update: Update, context: Context) -> None:
+    user = update.effective_user
+    query = update.callback_query
+    if user is None or query is None:
+        return
+    try:
+        cb = callbacks.unpack(query.data, FEATURE)
+        cid = cb.int_arg(0)
+        status, building, cat = (_untok(cb.str_arg(i)) for i in (1, 2, 3))
+        overdue, page = bool(cb.int_arg(4)), cb.int_arg(5)
+    except callbacks.BadCallback as exc:
+        await refuse_callback(update, context, exc)
+        return
+    found = await access.ticket_page(
+        context.rt, user.id, cid, Filter(status, building, cat, overdue), page, PAGE
+    )
+    if isinstance(found, Refused):
+        await refuse(update, context, found)
+        return
+    if isinstance(found, access.Forged):
+        await refuse_callback(update, context, found.detail)
+        return
+    await answer_callback(update)
+    _ = await tr_user(context, user)
+    text, buttons = page_view(_, found)
+    await edit(update, text, buttons)
+
+
+# ---- close and reassign ------------------------------------------------------------------------
+async def close_button(update: Update, context: Context) -> None:
+    """🚫 关闭 asks for the reason; the reason's button (clr) closes."""
+    press = await pressed(update, context)
+    if press is None:
+        return
+    uid, tid = press.user_id, press.ticket_id
+    try:
+        reason = press.cb.str_arg(1) if press.cb.action == "clr" else None
+    except callbacks.BadCallback as exc:
+        await refuse_callback(update, context, exc)
+        return
+    rt = context.rt
+    _ = await tr_user(context, press.user)
+    if reason is None:
+        checked = await access.may(rt, uid, tid, rules.Action.CLOSE)
+        if isinstance(checked, Refused):
+            await refuse(update, context, checked)
+            return
+        await answer_callback(update)
+        rows = [[button(_(name), "clr", tid, key)] for key, name in rules.CLOSE_REASONS.items()]
+        await send(
+            context, uid, _("关闭 #{id}，原因是：").format(id=tid), InlineKeyboardMarkup(rows)
+        )
+        return
+    changed = await wf.close(rt, uid, tid, reason)
+    if isinstance(changed, access.Forged):
+        await refuse_callback(update, context, changed.detail)
+        return
+    if isinstance(changed, Refused):
+        await refuse(update, context, changed)
+        return
+    await close_offers(context, changed.ticket, changed.taken)
+    await answer_callback(update, _("已关闭"))
+    text = _("#{id} 已关闭：{reason}").format(id=tid, reason=_(rules.CLOSE_REASONS[reason]))
+    await edit(update, text, None)
+    await announce(context, changed)
+
+
+async def reassign_button(update: Update, context: Context) -> None:
+    """👤 改派 lists the grid workers and volunteers; a name's button (asgu) reassigns."""
+    press = await pressed(update, context)
+    if press is None:
+        return
+    uid, tid = press.user_id, press.ticket_id
+    try:
+        target = press.cb.int_arg(1) if press.cb.action == "asgu" else None
+    except callbacks.BadCallback as exc:
+        await refuse_callback(update, context, exc)
+        return
+    rt = context.rt
+    _ = await tr_user(context, press.user)
+    if target is None:
+        choices = await wf.reassign_choices(rt, uid, tid)
+        if isinstance(choices, Refused):
+            await refuse(update, context, choices)
+            return
+        await answer_callback(update)
+        rows = [[button(w.name[:30], "asgu", tid, w.user_id)] for w in choices]
+        await send(context, uid, _("把 #{id} 改派给谁？").format(id=tid), markup(rows))
+        return
+    changed = await wf.reassign(rt, uid, tid, target)
+    if isinstance(changed, access.Forged):
+        await refuse_callback(update, context, changed.detail)
+        return
+    if isinstance(changed, Refused):
+        await refuse(update, context, changed)
+        return
+    await close_offers(context, changed.ticket, changed.taken)
+    await answer_callback(update, _("已改派"))
+    name = changed.ticket["assignee_name"]
+    await edit(update, _("#{id} 已改派给 {name}。").format(id=tid, name=name), None)
+    await announce(context, changed)
+
+
+# ---- /merge ------------------------------------------------------------------------------------
+async def merge_command(update: Update, context: Context) -> None:
+    _ = await tr_chat(update, context)
+    user = update.effective_user
+    if user is None:
+        return
+    args = [a.lstrip("#") for a in (context.args or [])]
+    usage = _("用法：/merge 重复的编号 保留的编号，例如 /merge 12 7")
+    if len(args) != 2 or not all(a.isdigit() for a in args) or args[0] == args[1]:
+        await reply(update, usage)
+        return
+    dup_id, keep_id = int(args[0]), int(args[1])
+    merged = await wf.merge(
+        context.rt,
+        user.id,
+        dup_id,
+        keep_id,
+        dup_note=_("合并到 #{id}").format(id=keep_id),
+        keep_note=_("合并了 #{id}").format(id=dup_id),
+    )
+    if isinstance(merged, Refused):
+        await reply(update, render(_, merged.reason))
+        return
+    await reply(
+        update, _("已把 #{a} 合并到 #{b}，关注的居民也转过去了。").format(a=dup_id, b=keep_id)
+    )
+    note = _("与 #{id} 是同一个问题，之后会通知您 #{id} 的进度。").format(id=keep_id)
+    await tell_status(context, merged.ticket, merged.residents, note)
+
+
+def register(app: App) -> None:
+    for fn, actions in (
+        (page_button, ("pg",)),
+        (close_button, ("cls", "clr")),
+        (reassign_button, ("asg", "asgu")),
+    ):
+        app.add_handler(CallbackQueryHandler(fn, pattern=callbacks.pattern(FEATURE, *actions)))
+    app.add_handler(CommandHandler("tickets", tickets_command))
+    app.add_handler(CommandHandler("merge", merge_command))
