@@ -12,8 +12,9 @@ from bot import callbacks
 from bot import community as rules
 from bot.i18n import Translate
 from bot.workflows import community as flow
+from bot.workflows import community_roles as roles_flow
 from bot.workflows.community import RoleChanged, RoleRefusal, SetupRefusal
-from handlers import outbox
+from handlers import outbox, repairs_common
 from handlers.shared import (
     Context,
     acting_community,
@@ -223,9 +224,10 @@ async def _change_role(update: Update, context: Context, *, grant: bool) -> None
             skills_text=" ".join(args),
         )
     else:
-        out = await flow.revoke_role(
+        revoked = await roles_flow.revoke(
             rt, community["id"], actor.id, role, reply_to=reply_to, word=who
         )
+        out = revoked.change
     if out.refused is RoleRefusal.NO_SUCH_PERSON:
         await reply(update, _not_found(_) + "\n" + usage)
         return
@@ -249,6 +251,8 @@ async def _change_role(update: Update, context: Context, *, grant: bool) -> None
             _("已撤销 {name} 的{role}角色。") if out.changed else _("{name} 本来就不是{role}。")
         ).format(name=out.target_name, role=role_name)
         await reply(update, text)
+        if out.changed:
+            await _tell_revoked(context, revoked, community["name"], role)
         return
     names = {"name": out.target_name, "community": community["name"], "role": role_name}
     skills = "、".join(_(s) for s in out.skills)
@@ -282,6 +286,43 @@ async def _change_role(update: Update, context: Context, *, grant: bool) -> None
                 skills="、".join(_t(s) for s in out.all_skills),
             ),
         )
+
+
+async def _tell_revoked(
+    context: Context, revoked: roles_flow.Revoked, community: str, role: rules.Role
+) -> None:
+    """The person and the community's staff hear of a revoked role and of the work it
+    took along (tickets handed back, care visits that need another volunteer)."""
+    out = revoked.change
+    tickets = "、".join(f"#{c.ticket['id']}" for c in revoked.handed_back)
+    _t = await tr_user(context, out.target_id)
+    text = _t("您在{community}的{role}角色已被撤销。").format(
+        community=community, role=_t(rules.ROLE_NAMES[role])
+    )
+    if tickets:
+        text += "\n" + _t("您手上的报修 {tickets} 已交回社区重新派单，您不用再处理了。").format(
+            tickets=tickets
+        )
+    await send_private(context, out.target_id, text)
+    for staff_id in revoked.staff:
+        _t = await tr_user(context, staff_id)
+        text = _t("{by} 撤销了 {name} 在{community}的{role}角色。").format(
+            by=revoked.actor_name,
+            name=out.target_name,
+            community=community,
+            role=_t(rules.ROLE_NAMES[role]),
+        )
+        if tickets:
+            text += "\n" + _t("TA 手上的报修 {tickets} 已退回，重新派给网格员和志愿者。").format(
+                tickets=tickets
+            )
+        if revoked.cares:
+            text += "\n" + _t(
+                "TA 负责的关爱走访需要另派志愿者：{cares}（发送 /care 查看）。"
+            ).format(cares="、".join(revoked.cares))
+        await send_private(context, staff_id, text)
+    for changed in revoked.handed_back:
+        await repairs_common.announce(context, changed)
 
 
 # ---- /grid_assign -----------------------------------------------------------------------------

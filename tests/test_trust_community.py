@@ -283,3 +283,29 @@ async def test_grant_says_what_changed(sim: Simulator, group: Chat) -> None:
     reply = await sim.send(STAFF, group, "/grant @zhang_vol 志愿者 环境卫生")
     assert "新增技能：环境卫生" in reply.text and "已经是" not in reply.text.split("，")[1]
     assert "环境卫生" in reply.to(VOLUNTEER.id)[0].text
+
+
+# ---- /revoke: the person and staff are told; open tickets go back -------------------------------
+async def test_revoking_a_volunteer_hands_their_tickets_back(sim: Simulator, group: Chat) -> None:
+    from tests.test_repairs import file_repair
+
+    await setup_community(sim, group)
+    await say_hello(sim, WANG)
+    await sim.send(STAFF, group, f"/grant @{WANG.username} 工作人员")
+    await register(sim, LIU, "21-5-101", "刘大爷")
+    ticket, reply = await file_repair(sim, LIU, category="水管", text="水管爆了")
+    offer = reply.to(VOLUNTEER.id)[0]
+    await sim.press(VOLUNTEER, offer, "接单")
+    await sim.send(STAFF, sim.private(STAFF), "/care_add 张奶奶 21-4-302 每周两次 @zhang_vol")
+    status = "SELECT status, assignee_id FROM repair_tickets WHERE id = ?"
+    assert tuple(await sim.rt.db.fetchone(status, (ticket,))) == ("assigned", VOLUNTEER.id)
+    reply = await sim.send(STAFF, group, f"/revoke @{VOLUNTEER.username} 志愿者")
+    assert "已撤销 张志愿 的志愿者角色" in reply.text
+    told = reply.to(VOLUNTEER.id)
+    assert told and "角色已被撤销" in told[0].text and f"#{ticket}" in told[0].text
+    staff = reply.to(WANG.id)
+    assert staff and "孙晓军 撤销了 张志愿" in staff[0].text and f"#{ticket}" in staff[0].text
+    assert "另派志愿者：张奶奶" in staff[0].text
+    assert tuple(await sim.rt.db.fetchone(status, (ticket,))) == ("new", None)
+    assert reply.to(GRID.id), "the grid worker is offered the ticket again"
+    assert reply.to(LIU.id), "the reporter hears of the new status"
