@@ -65,7 +65,13 @@ async def me_command(update: Update, context: Context) -> None:
         )
         if held.skills:
             lines.append(_("技能：{skills}").format(skills="、".join(_(s) for s in held.skills)))
-    if not lines:
+    if me.waiting is not None:
+        lines.append(
+            _("{community}：申请加入 {address}，等这户的家人确认。").format(
+                community=me.waiting.community_name, address=me.waiting.address.label(_)
+            )
+        )
+    if not me.residencies and not me.roles:
         lines.append(_("您还没有登记。发送 /register 登记门牌。"))
     await reply(update, "\n".join(lines))
 

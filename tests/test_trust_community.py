@@ -61,6 +61,7 @@ async def test_newcomer_sees_nothing_until_a_member_approves(sim: Simulator, gro
     assert await _resident(sim, WANG_SON.id) is None  # menu and repairs see no household
     reply = await sim.send(WANG_SON, sim.private(WANG_SON), "/me")
     assert "王阿姨" not in reply.text and "还没有登记" in reply.text
+    assert "申请加入 21号楼4单元302室，等这户的家人确认" in reply.text
     reply = await sim.send(WANG_SON, sim.private(WANG_SON), "/register")
     assert "还在等这户的家人确认" in reply.text
     await sim.send(WANG_SON, sim.private(WANG_SON), "/cancel")
@@ -106,6 +107,20 @@ async def test_no_answer_goes_to_the_grid_worker_after_a_day(sim: Simulator, gro
     told = reply.to(WANG.id)
     assert told and "小明 已加入您家" in told[0].text
     assert request_id
+
+
+async def test_no_grid_worker_and_no_staff_asks_the_bot_admins(sim: Simulator, group: Chat) -> None:
+    await setup_community(sim, group)
+    await say_hello(sim, WANG_SON)
+    await register(sim, WANG, "21-4-302", "王阿姨")
+    await sim.send(ADMIN, group, f"/revoke @{STAFF.username} 工作人员")
+    await sim.send(ADMIN, group, f"/revoke @{GRID.username} 网格员")
+    await register(sim, WANG_SON, "21-4-302", "小明", approve=False)
+    reply = await sim.advance(timedelta(hours=25))
+    asked = reply.to(ADMIN.id)
+    assert asked and "没有回应" in asked[0].text
+    await sim.press(ADMIN, asked[0], "同意")
+    assert await _resident(sim, WANG_SON.id) == await _resident(sim, WANG.id)
 
 
 async def test_members_leaving_hand_the_request_to_the_grid_worker(

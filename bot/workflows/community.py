@@ -227,6 +227,7 @@ class RolesHeld:
 class Profile:
     residencies: list[Residency]
     roles: list[RolesHeld]
+    waiting: Residency | None = None  # a request to join a household, not yet approved
 
 
 async def profile(rt: Runtime, user_id: int) -> Profile:
@@ -250,7 +251,17 @@ async def profile(rt: Runtime, user_id: int) -> Profile:
             else []
         )
         held.append(RolesHeld(community["name"], [Role(r) for r in sorted(roles)], skills))
-    return Profile(residencies, held)
+    request = await store.open_request_of(rt.db, user_id)
+    waiting = (
+        Residency(
+            request["community_name"],
+            Address(request["building"], request["unit"], request["room"]),
+            request["display_name"],
+        )
+        if request is not None
+        else None
+    )
+    return Profile(residencies, held, waiting)
 
 
 # ---- roles and the grid -------------------------------------------------------------------------

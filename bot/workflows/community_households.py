@@ -155,7 +155,7 @@ async def register_household(
 
 async def escalate(rt: Runtime, request_id: int) -> list[Tell]:
     """Nobody of the household answered (or can): ask the building's grid worker, else the
-    community's staff. Nothing when the request was decided meanwhile."""
+    community's staff, else the bot's admins. Nothing when the request was decided meanwhile."""
     async with rt.db.transaction() as tx:
         request = await store.get_request(tx, request_id)
         if request is None or request["status"] != "pending":
@@ -163,10 +163,15 @@ async def escalate(rt: Runtime, request_id: int) -> list[Tell]:
         await store.mark_escalated(tx, request_id)
         worker = await store.grid_worker_for(tx, request["community_id"], request["building"])
         deciders = (
-            [worker]
+            [worker["id"]]
             if worker is not None
-            else await store.members_with_role(tx, request["community_id"], Role.STAFF)
+            else [
+                s["id"]
+                for s in await store.members_with_role(tx, request["community_id"], Role.STAFF)
+            ]
         )
+    # A community without grid worker and staff: the bot's admins, so no request waits forever.
+    deciders = deciders or sorted(rt.config.admins)
     args = {
         "who": request["first_name"],
         "name": request["display_name"],
@@ -174,9 +179,9 @@ async def escalate(rt: Runtime, request_id: int) -> list[Tell]:
         **_where(request),
     }
     return [
-        Tell(d["id"], Text(ASKS_ESCALATED, args), _buttons(request_id))
+        Tell(d, Text(ASKS_ESCALATED, args), _buttons(request_id))
         for d in deciders
-        if d["id"] != request["user_id"]
+        if d != request["user_id"]
     ]
 
 
