@@ -128,6 +128,16 @@ def check_order(picks: Iterable[int], k: int, valid: Iterable[int]) -> PickError
     return None
 
 
+def may_enter_paper(
+    roles: set[str], building: str, my_buildings: Iterable[str], *, admin: bool = False
+) -> bool:
+    """Who may enter a household's paper order: staff (and bot admins) for any building of
+    their community, a grid worker only for the buildings of their grid."""
+    if admin or "staff" in roles:
+        return True
+    return "grid_worker" in roles and building in set(my_buildings)
+
+
 # ---- deadlines --------------------------------------------------------------------------------
 _NO_DEADLINE = {"无", "不设", "不设截止", "没有", "不限", "none", "no", "-"}
 _DATE = re.compile(
@@ -209,6 +219,7 @@ class OrderRecord:
     household_id: int
     building: str
     item_ids: frozenset[int]
+    paper: bool = False  # entered from a paper form by a grid worker or staff
 
 
 @dataclass(frozen=True)
@@ -217,7 +228,10 @@ class Counts:
 
     cells: Mapping[tuple[int, str], int]  # (item, building) → households
     participants: Mapping[str, int]  # building → households that ordered
-    known: Mapping[str, int]  # building → registered households
+    known: Mapping[str, int]  # building → households registered or known from an order
+    registered: int = 0  # households with a registered resident (登记户数)
+    registered_participants: int = 0  # of those, the ones that ordered
+    paper: int = 0  # households that ordered, on paper only
 
 
 @dataclass(frozen=True)
@@ -244,22 +258,35 @@ class BuildingResult:
 @dataclass(frozen=True)
 class Results:
     items: list[ItemResult]
-    participants: int
-    registered: int
+    participants: int  # households that ordered, registered or not
+    registered: int  # households with a registered resident
     buildings: list[BuildingResult]
+    registered_participants: int = 0
+    paper: int = 0  # households whose order is a paper one
 
     @property
     def turnout(self) -> float:
-        return self.participants / self.registered if self.registered else 0.0
+        """Of the registered households, the share that ordered (a paper-only household
+        took part but was never registered, so it cannot push this past 100%)."""
+        return self.registered_participants / self.registered if self.registered else 0.0
+
+    @property
+    def unregistered(self) -> int:
+        """Households that took part without anyone registered there (paper-only homes)."""
+        return self.participants - self.registered_participants
 
 
 def aggregate(orders: Iterable[OrderRecord], known: Mapping[int, str]) -> Counts:
-    """Orders → counts. A household counts once per item even if several members ordered."""
+    """Orders → counts. A household counts once per item even if several members ordered.
+    `known` maps the registered households to their buildings."""
     per_household: dict[int, set[int]] = defaultdict(set)
+    online: set[int] = set()
     building_of: dict[int, str] = dict(known)
     for order in orders:
         per_household[order.household_id] |= order.item_ids
         building_of[order.household_id] = order.building
+        if not order.paper:
+            online.add(order.household_id)
     cells: dict[tuple[int, str], int] = defaultdict(int)
     participants: dict[str, int] = defaultdict(int)
     for hid, picks in per_household.items():
@@ -270,7 +297,14 @@ def aggregate(orders: Iterable[OrderRecord], known: Mapping[int, str]) -> Counts
     registered: dict[str, int] = defaultdict(int)
     for b in building_of.values():
         registered[b] += 1
-    return Counts(dict(cells), dict(participants), dict(registered))
+    return Counts(
+        dict(cells),
+        dict(participants),
+        dict(registered),
+        registered=len(known),
+        registered_participants=len(set(per_household) & set(known)),
+        paper=len(set(per_household) - online),
+    )
 
 
 def building_key(building: str) -> tuple[int, str]:
@@ -303,8 +337,14 @@ def tally(items: Iterable[Item], counts: Counts) -> Results:
                 per,
             )
         )
-    registered = sum(b.registered for b in buildings)
-    return Results(ranked, participants, registered, buildings)
+    return Results(
+        ranked,
+        participants,
+        counts.registered,
+        buildings,
+        registered_participants=counts.registered_participants,
+        paper=counts.paper,
+    )
 
 
 def percent(value: float) -> str:

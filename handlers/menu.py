@@ -22,7 +22,7 @@ from bot.runtime import get_runtime
 from bot.workflows import menu as wf
 from handlers import menu_open, menu_order, menu_paper, menu_progress, menu_results
 from handlers.community import AFTER_REGISTER
-from handlers.menu_common import F
+from handlers.menu_common import FO, F, Place, right_place
 from handlers.shared import Context, refuse_callback
 from storage import menu as store
 from storage.db import Row
@@ -38,34 +38,41 @@ declare("menu_paper", N_("代录纸质点单：/menu_paper 21-4-302"), Audience.
 
 Button = Callable[[Update, Context, callbacks.Callback, Row], Awaitable[None]]
 
-# `mn` buttons: 1|mn|<action>|<round>|…  ("c" and "s" open the 议一议/提建议 conversation).
-BUTTONS: dict[str, Button] = {
-    "t": menu_order.toggle,
-    "ok": menu_order.confirm,
-    "re": menu_order.reopen,
-    "cl": menu_order.comment_list,
-    "pt": menu_paper.paper_toggle,
-    "pok": menu_paper.paper_confirm,
-    "pi": menu_progress.progress_item,
-    "pg": menu_progress.progress_set,
+# `mn` buttons: 1|mn|<action>|<round>|…  ("c" and "s" open the 议一议/提建议 conversation),
+# each with the place its message must be in: the presser's own private chat for every
+# per-person screen (ordering, paper orders), the community's group or private for progress.
+BUTTONS: dict[str, tuple[Button, Place]] = {
+    "t": (menu_order.toggle, Place.OWN_CHAT),
+    "ok": (menu_order.confirm, Place.OWN_CHAT),
+    "re": (menu_order.reopen, Place.OWN_CHAT),
+    "cl": (menu_order.comment_list, Place.OWN_CHAT),
+    "pt": (menu_paper.paper_toggle, Place.OWN_CHAT),
+    "pok": (menu_paper.paper_confirm, Place.OWN_CHAT),
+    "pnew": (menu_paper.paper_create, Place.OWN_CHAT),
+    "pv": (menu_paper.paper_view, Place.OWN_CHAT),
+    "pi": (menu_progress.progress_item, Place.COMMUNITY),
+    "pg": (menu_progress.progress_set, Place.COMMUNITY),
 }
 
 
 async def menu_button(update: Update, context: Context) -> None:
-    """Every `mn` button outside the conversations; each is re-checked against the database."""
+    """Every `mn` button outside the conversations; each is re-checked against the database:
+    the round, where the message is, then (in the handler) who pressed."""
     query = update.callback_query
     if query is None or update.effective_user is None:
         return
     try:
         cb = callbacks.unpack(query.data, F)
         round_id = cb.int_arg(0)
-        handler = BUTTONS[cb.action]
+        handler, place = BUTTONS[cb.action]
     except (callbacks.BadCallback, KeyError) as exc:
         await refuse_callback(update, context, f"menu: {exc}")
         return
     rnd = await store.get_round(context.rt.db, round_id)
     if rnd is None:
         await refuse_callback(update, context, f"menu: no round {round_id}")
+        return
+    if not await right_place(update, context, rnd["community_id"], place):
         return
     await handler(update, context, cb, rnd)
 
@@ -76,10 +83,14 @@ def register(app: App) -> None:
     rt.scheduler.register(wf.REMIND_JOB, menu_results.remind_job, at_least_once=False)
     AFTER_REGISTER["menu"] = menu_order.after_register
     app.add_handler(menu_open.conversation())
+    app.add_handler(CallbackQueryHandler(menu_open.open_elsewhere, pattern=callbacks.pattern(FO)))
     app.add_handler(menu_order.talk_conversation())
     app.add_handler(
         CommandHandler(
-            "start", menu_order.start_menu_link, filters.Regex(r"^/start menu-\d{1,12}$")
+            "start",
+            menu_order.start_menu_link,
+            # The ordering screen is personal: typed in a group, plain /start answers instead.
+            filters.Regex(r"^/start menu-\d{1,12}$") & filters.ChatType.PRIVATE,
         )
     )
     app.add_handler(CommandHandler("menu", menu_order.menu_command))

@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
 
 from bot import callbacks
 from bot import menu as rules
 from bot.context import App
 from bot.i18n import Translate
 from bot.runtime import Runtime
-from handlers.shared import Context, deep_link
+from handlers.shared import (
+    Context,
+    answer_callback,
+    deep_link,
+    group_community,
+    has_any_role,
+    tr_user,
+)
 from storage import community as cstore
 from storage import menu as store
 from storage.db import Row
+
+log = logging.getLogger(__name__)
 
 F = "mn"  # resident and staff buttons outside the /menu_open conversation
 FO = "mo"  # buttons of the /menu_open conversation
@@ -63,6 +75,53 @@ async def home_community(rt: Runtime, user_id: int) -> Row | None:
     return everything[0] if len(everything) == 1 else None
 
 
+# ---- where a button may be pressed ------------------------------------------------------------
+class Place(StrEnum):
+    """Where the message of a button must be, besides who may press it."""
+
+    OWN_CHAT = "own"  # the presser's own private chat with the bot (per-person screens)
+    GROUP = "group"  # a group of the round's community
+    COMMUNITY = "community"  # either of those
+
+
+async def right_place(update: Update, context: Context, community_id: int, place: Place) -> bool:
+    """Refuse (an alert, nothing changed) a button pressed on a message where its action does
+    not belong: data copied from a private screen onto a group post, or from one community's
+    group into another's, must never change anything nor draw a private view into a group."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None:
+        return False
+    if place is not Place.GROUP and chat.type == ChatType.PRIVATE and chat.id == user.id:
+        return True
+    if place is not Place.OWN_CHAT:
+        group = await group_community(update, context)
+        if group is not None and group["community_id"] == community_id:
+            return True
+    _ = await tr_user(context, user)
+    if place is Place.OWN_CHAT or (place is Place.COMMUNITY and chat.type == ChatType.PRIVATE):
+        text = _("这个按钮只能在您和我的私聊里用，这次什么也没有改。")
+    elif place is Place.GROUP and chat.type == ChatType.PRIVATE:
+        text = _("这个按钮只能在本社区的居民群里用，这次什么也没有改。")
+    else:
+        text = _("这个按钮属于别的社区，不能在这个群里用，这次什么也没有改。")
+    log.warning(
+        "menu button %r of user %s refused in chat %s (wants %s)",
+        update.callback_query.data if update.callback_query else None,
+        user.id,
+        chat.id,
+        place.value,
+    )
+    await answer_callback(update, text, alert=True)
+    return False
+
+
+async def may_speak(rt: Runtime, user_id: int, community_id: int) -> bool:
+    """议一议 and 提建议 are for the community's own people: residents and role holders."""
+    if await cstore.get_resident(rt.db, user_id, community_id) is not None:
+        return True
+    return await has_any_role(rt, user_id, community_id, "staff", "grid_worker", "volunteer")
+
+
 # ---- texts -------------------------------------------------------------------------------------
 def items_lines(_: Translate, items: list[Row], *, descriptions: bool = True) -> list[str]:
     lines = []
@@ -106,12 +165,21 @@ def results_text(
     title = (
         _("【{community}改造点单结果】") if final else _("【{community}点单实时统计】")
     ).format(community=community_name)
+    turnout = rules.percent(res.turnout)
     lines = [
         title,
-        _("参与 {p} 户，登记 {r} 户，参与率 {t}").format(
-            p=res.participants, r=res.registered, t=rules.percent(res.turnout)
-        ),
+        (
+            _("参与 {p} 户（其中纸质点单 {n} 户），登记 {r} 户，参与率 {t}")
+            if res.paper
+            else _("参与 {p} 户，登记 {r} 户，参与率 {t}")
+        ).format(p=res.participants, n=res.paper, r=res.registered, t=turnout),
     ]
+    if res.unregistered:
+        lines.append(
+            _("其中 {m} 户没有登记（纸质点单等），计入参与户数，不计入登记户数和参与率。").format(
+                m=res.unregistered
+            )
+        )
     if final and res.participants == 0:  # a closed round nobody ordered in: nothing to rank
         lines.append(_("本轮没有收到点单。"))
         return "\n".join(lines)

@@ -27,18 +27,19 @@ from bot.workflows import menu as wf
 from handlers.menu_common import (
     FO,
     OPENING,
+    Place,
     btn,
     item_name,
     items_lines,
     menu_post,
     order_link,
+    right_place,
     when_text,
 )
 from handlers.shared import (
     Context,
     acting_community,
     answer_callback,
-    group_community,
     is_group,
     is_staff,
     refuse_callback,
@@ -137,19 +138,17 @@ async def menu_open(update: Update, context: Context) -> int:
 
 
 async def _check_opening(update: Update, context: Context, rid: int) -> Row | None:
-    """Server side: still staff, still a draft of this chat's community."""
+    """Server side: a group of the round's community, still staff, still a draft."""
     rt = context.rt
     user = update.effective_user
-    group = await group_community(update, context)
     rnd = await store.get_round(rt.db, rid)
-    if (
-        user is None
-        or group is None
-        or rnd is None
-        or rnd["community_id"] != group["community_id"]
-        or not await is_staff(rt, user.id, rnd["community_id"])
-    ):
-        await refuse_callback(update, context, f"menu_open: not allowed for round {rid}")
+    if user is None or rnd is None:
+        await refuse_callback(update, context, f"menu_open: no round {rid}")
+        return None
+    if not await right_place(update, context, rnd["community_id"], Place.GROUP):
+        return None
+    if not await is_staff(rt, user.id, rnd["community_id"]):
+        await refuse_callback(update, context, f"menu_open: not staff for round {rid}")
         return None
     if not await store.editable(rt.db, rid):
         _ = await tr_user(context, user)
@@ -222,6 +221,21 @@ async def open_button(update: Update, context: Context) -> int | None:
         return ConversationHandler.END
     await refuse_callback(update, context, f"menu_open: unknown action {act}")
     return None
+
+
+async def open_elsewhere(update: Update, context: Context) -> None:
+    """A `mo` button the conversation did not take: pressed in another chat (a private one, or
+    another community's group), by someone not preparing this round, or after it ended."""
+    query = update.callback_query
+    assert query is not None
+    try:
+        rnd = await store.get_round(context.rt.db, callbacks.unpack(query.data, FO).int_arg(0))
+    except callbacks.BadCallback as exc:
+        await refuse_callback(update, context, exc)
+        return
+    if rnd is not None and not await right_place(update, context, rnd["community_id"], Place.GROUP):
+        return
+    await refuse_callback(update, context, "menu_open: button outside its conversation")
 
 
 async def _picked(update: Update, context: Context, cb: callbacks.Callback, rid: int) -> int | None:

@@ -19,18 +19,23 @@ from telegram.ext import (
 
 from bot import callbacks
 from bot import menu as rules
+from bot.i18n import N_
 from bot.runtime import Runtime
 from bot.workflows import menu as wf
+from handlers import outbox
 from handlers.menu_common import (
     TALK,
     F,
+    Place,
     btn,
     drafts,
     home_community,
     item_name,
+    may_speak,
     menu_post_of,
     order_link,
     results_text,
+    right_place,
     when_text,
 )
 from handlers.shared import (
@@ -39,6 +44,7 @@ from handlers.shared import (
     group_community,
     is_group,
     is_private,
+    is_staff,
     refuse_callback,
     reply,
     tr_chat,
@@ -51,6 +57,18 @@ from storage.db import Row
 log = logging.getLogger(__name__)
 
 TALK_TEXT = 10  # the one state of the 议一议/提建议 conversation
+OTHER_HOUSEHOLD = N_(
+    "这一轮您已经为另一户确认过点单（比如您后来换了登记的门牌）。"
+    "一个人一轮只能为一户点单，这次没有保存。您家的点单可以由家里其他登记的人来点。"
+)
+OTHER_HOUSEHOLD_NOTE = N_(
+    "注意：这一轮您已经为另一户确认过点单（比如您后来换了登记的门牌），"
+    "一个人一轮只能为一户点单。您家的点单可以由家里其他登记的人来点。"
+)
+NOT_OURS = N_(
+    "只有本社区登记的居民才能对这一轮提意见和建议，这次什么也没有保存。"
+    "请先发送 /register 登记您家的门牌。"
+)
 
 
 async def _current_order(
@@ -105,6 +123,10 @@ async def order_screen(
         lines.append(_("{scope}：{items}（{who}确认）").format(scope=scope, items=mine, who=who))
     if draft.get("dirty"):
         lines.append(_("已选 {n}/{k} 项，还没有确认。").format(n=len(picks), k=k))
+    if resident is not None:
+        first = await store.confirmed_household(rt.db, round_id, user.id)
+        if first is not None and first != resident["household_id"]:
+            lines.append(_(OTHER_HOUSEHOLD_NOTE))
     rows = [
         [btn(("☑ " if i["id"] in picks else "☐ ") + item_name(_, i), F, "t", round_id, i["id"])]
         for i in items
@@ -153,7 +175,11 @@ async def menu_command(update: Update, context: Context) -> None:
     assert community is not None
     if rnd["status"] == "closed":
         res = await store.results(rt.db, rnd["id"], community["id"])
-        text = results_text(_, community["name"], res, final=True, public=not is_private(update))
+        # Buildings with few households stay hidden from everyone but staff in private.
+        user = update.effective_user
+        staff = user is not None and await is_staff(rt, user.id, community["id"])
+        public = not (is_private(update) and staff)
+        text = results_text(_, community["name"], res, final=True, public=public)
         await reply(update, text)
         return
     if is_private(update):
@@ -183,9 +209,6 @@ async def toggle(update: Update, context: Context, cb: callbacks.Callback, rnd: 
     user = update.effective_user
     assert user is not None
     _ = await tr_user(context, user)
-    if not is_private(update):
-        await refuse_callback(update, context, "order button outside a private chat")
-        return
     if rnd["status"] != "open":
         await answer_callback(update, _("这一轮点单已经结束，不能再改了。"), alert=True)
         return
@@ -218,9 +241,6 @@ async def confirm(update: Update, context: Context, cb: callbacks.Callback, rnd:
     query = update.callback_query
     assert user is not None and query is not None
     _ = await tr_user(context, user)
-    if not is_private(update):
-        await refuse_callback(update, context, "order button outside a private chat")
-        return
     draft = drafts(context).get(str(rnd["id"])) or {"picks": []}
     picks = list(draft["picks"])
     done = await wf.confirm_order(context.rt, rnd["id"], user.id, picks)
@@ -240,6 +260,7 @@ async def confirm(update: Update, context: Context, cb: callbacks.Callback, rnd:
             wf.OrderRefusal.NOTHING_PICKED: _("还没有选项目。请先点选想改造的项目。"),
             wf.OrderRefusal.CLOSED: _("这一轮点单已经结束，不能再改了。"),
             wf.OrderRefusal.TOO_MANY: _("最多只能选 {k} 项。").format(k=rnd["max_picks"]),
+            wf.OrderRefusal.OTHER_HOUSEHOLD: _(OTHER_HOUSEHOLD),
         }.get(done.refused, _("菜单有变化，请重新选择。"))
         await answer_callback(update, text, alert=True)
         return
@@ -257,6 +278,7 @@ async def confirm(update: Update, context: Context, cb: callbacks.Callback, rnd:
         await query.edit_message_text(text, reply_markup=markup)
     except TelegramError as exc:  # a double tap: the first one already edited it
         log.debug("confirm not edited: %s", exc)
+    await outbox.deliver(context, done.tell)
 
 
 async def reopen(update: Update, context: Context, cb: callbacks.Callback, rnd: Row) -> None:
@@ -272,6 +294,9 @@ async def comment_list(update: Update, context: Context, cb: callbacks.Callback,
     _ = await tr_user(context, user)
     if rnd["status"] != "open":
         await answer_callback(update, _("这一轮点单已经结束，不能再改了。"), alert=True)
+        return
+    if not await may_speak(context.rt, user.id, rnd["community_id"]):
+        await answer_callback(update, _(NOT_OURS), alert=True)
         return
     await answer_callback(update)
     items = await store.items(context.rt.db, rnd["id"])
@@ -298,6 +323,11 @@ async def talk_entry(update: Update, context: Context) -> int:
         return ConversationHandler.END
     if rnd is None or (about and item is None):
         await refuse_callback(update, context, "menu talk: unknown round or item")
+        return ConversationHandler.END
+    if not await right_place(update, context, rnd["community_id"], Place.OWN_CHAT):
+        return ConversationHandler.END
+    if not await may_speak(rt, user.id, rnd["community_id"]):
+        await answer_callback(update, _(NOT_OURS), alert=True)
         return ConversationHandler.END
     if rnd["status"] != "open":
         await answer_callback(update, _("这一轮点单已经结束，不能再改了。"), alert=True)

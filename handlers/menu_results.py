@@ -158,10 +158,26 @@ async def menu_results(update: Update, context: Context) -> None:
 
 
 # ---- CSV export -------------------------------------------------------------------------------
+# A cell starting with one of these is a formula to a spreadsheet (CSV injection): residents
+# write suggestions and comments, so every text cell that starts so gets a leading quote.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def _csv(rows: list[list[Any]]) -> bytes:
     buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)
+    csv.writer(buffer).writerows([[_cell(v) for v in row] for row in rows])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: Excel opens UTF-8 Chinese
+
+
+def _csv_files(tables: list[tuple[str, list[list[Any]]]]) -> list[tuple[str, bytes]]:
+    """Runs in a worker thread: a big round's export must not hold up other chats."""
+    return [(name, _csv(rows)) for name, rows in tables]
 
 
 def _stamp(rt: Runtime, epoch: float) -> str:
@@ -202,6 +218,8 @@ async def export_files(rt: Runtime, _: Translate, rnd: Row) -> list[tuple[str, b
             res.registered,
             _("参与率"),
             rules.percent(res.turnout),
+            _("纸质点单户数"),
+            res.paper,
         ]
     )
     orders: list[list[Any]] = [
@@ -228,11 +246,12 @@ async def export_files(rt: Runtime, _: Translate, rnd: Row) -> list[tuple[str, b
                 _stamp(rt, n["at"]),
             ]
         )
-    return [
-        (f"menu_{rnd['id']}_results.csv", _csv(results)),
-        (f"menu_{rnd['id']}_orders.csv", _csv(orders)),
-        (f"menu_{rnd['id']}_suggestions.csv", _csv(notes)),
+    tables = [
+        (f"menu_{rnd['id']}_results.csv", results),
+        (f"menu_{rnd['id']}_orders.csv", orders),
+        (f"menu_{rnd['id']}_suggestions.csv", notes),
     ]
+    return await asyncio.to_thread(_csv_files, tables)
 
 
 async def menu_export(update: Update, context: Context) -> None:

@@ -72,7 +72,8 @@ def _call_texts(call: ApiCall) -> Iterator[str]:
 
 
 async def personal_patterns(sim: Simulator) -> list[tuple[str, re.Pattern[str]]]:
-    """Room numbers of registered residents and names of anonymous repair reporters."""
+    """Room numbers of registered residents and of households that handed in a paper menu
+    order, and names of anonymous repair reporters."""
     db = sim.rt.db
     found: list[tuple[str, re.Pattern[str]]] = [
         ("phone number", PHONE),
@@ -80,7 +81,8 @@ async def personal_patterns(sim: Simulator) -> list[tuple[str, re.Pattern[str]]]
     ]
     rows = await db.fetchall(
         "SELECT DISTINCT h.building, h.unit, h.room FROM households h "
-        "JOIN residents r ON r.household_id = h.id"
+        "WHERE h.id IN (SELECT household_id FROM residents "
+        "UNION SELECT household_id FROM menu_orders)"
     )
     for row in rows:
         b, u, room = (re.escape(str(row[k])) for k in ("building", "unit", "room"))

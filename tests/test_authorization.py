@@ -305,6 +305,7 @@ async def act_menu_progress_forged(w: World, p: Person) -> Reply:
 async def act_menu_paper(w: World, p: Person) -> Reply:
     chat = w.sim.private(p)
     reply = await w.sim.send(p, chat, "/menu_paper 3-1-101")
+    reply = await press_if(w.sim, p, reply, "新建这一户")  # nobody registered 3-1-101
     reply = await press_if(w.sim, p, reply, "车棚改造")
     call = reply.last_with_buttons()
     if call is None:
@@ -314,6 +315,39 @@ async def act_menu_paper(w: World, p: Person) -> Reply:
 
 async def ok_menu_paper(w: World, p: Person, r: Reply) -> bool:
     return bool(await fetch(w, "SELECT count(*) FROM menu_orders WHERE paper = 1"))
+
+
+async def act_menu_paper_far(w: World, p: Person) -> Reply:
+    """A paper order for building 31, outside the grid worker's buildings 1-30."""
+    chat = w.sim.private(p)
+    reply = await w.sim.send(p, chat, "/menu_paper 31-1-101")
+    reply = await press_if(w.sim, p, reply, "新建这一户")
+    reply = await press_if(w.sim, p, reply, "车棚改造")
+    call = reply.last_with_buttons()
+    if call is None:
+        return reply
+    return await press_if(w.sim, p, Reply([w.sim.current(call)]), "确认录入")
+
+
+async def act_menu_group_reopen(w: World, p: Person) -> Reply:
+    """The 修改点单 button's data pressed on a group message: never draws an order there."""
+    with w.sim.quiet():
+        post = await w.sim.send(STAFF, w.group, "/menu")
+    return await w.sim.press(p, post, data=f"1|mn|re|{w.round_id}")
+
+
+async def ok_menu_group_reopen(w: World, p: Person, r: Reply) -> bool:
+    return any(c.method.startswith("edit") and c.chat_id == GROUP_ID for c in r.calls)
+
+
+async def act_menu_suggest(w: World, p: Person) -> Reply:
+    chat = w.sim.private(p)
+    reply = await w.sim.press(p, None, data=f"1|mn|s|{w.round_id}", chat=chat)
+    return Reply(reply.calls + (await w.sim.send(p, chat, "健身器材少")).calls)
+
+
+async def ok_menu_suggest(w: World, p: Person, r: Reply) -> bool:
+    return bool(await fetch(w, "SELECT count(*) FROM menu_comments"))
 
 
 async def act_tickets(w: World, p: Person) -> Reply:
@@ -481,6 +515,14 @@ MATRIX: dict[str, Cell] = {
         act_menu_progress_forged, ok_menu_progress, "admin staff", **CLOSED
     ),
     "menu_paper": cell(act_menu_paper, ok_menu_paper, "staff grid", **MENU),
+    "menu_paper (outside the grid)": cell(act_menu_paper_far, ok_menu_paper, "staff", **MENU),
+    "menu: order button on a group post": cell(
+        act_menu_group_reopen, ok_menu_group_reopen, "", **MENU
+    ),
+    # 提建议 is for the round's community: "other" is staff of another community.
+    "menu: suggestion": cell(
+        act_menu_suggest, ok_menu_suggest, "admin staff grid volunteer resident", **MENU
+    ),
     "tickets": cell(act_tickets, ok_tickets, "admin staff", **REPAIRS),
     "merge": cell(act_merge, ok_merge, "admin staff", **REPAIRS),
     # Buttons on the volunteer's task message, pressed by everyone (the assignee is "volunteer").

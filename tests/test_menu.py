@@ -35,23 +35,27 @@ async def open_round(
     deadline: str | None = None,
     k: int | None = None,
     live: bool = False,
+    per_person: bool = False,
+    staff: Person = STAFF,
 ) -> int:
-    reply = await sim.send(STAFF, group, "/menu_open")
+    reply = await sim.send(staff, group, "/menu_open")
     assert "本轮菜单" in reply.text and "整修围墙和大门" in reply.text
-    reply = await sim.press(STAFF, reply, "下一步")
+    reply = await sim.press(staff, reply, "下一步")
     if k is not None:
-        reply = await sim.press(STAFF, reply, data=sim.find_button(reply, str(k))["callback_data"])
+        reply = await sim.press(staff, reply, data=sim.find_button(reply, str(k))["callback_data"])
+    if per_person:
+        reply = await sim.press(staff, reply, "一户一单")
     if live:
-        reply = await sim.press(STAFF, reply, "截止后公布")
-    reply = await sim.press(STAFF, reply, "截止时间")
+        reply = await sim.press(staff, reply, "截止后公布")
+    reply = await sim.press(staff, reply, "截止时间")
     if deadline is None:
-        reply = await sim.press(STAFF, reply, "不设截止")
+        reply = await sim.press(staff, reply, "不设截止")
     else:
-        reply = await sim.send(STAFF, group, deadline)
+        reply = await sim.send(staff, group, deadline)
     assert "请核对" in reply.text
-    reply = await sim.press(STAFF, reply, "开始点单")
+    reply = await sim.press(staff, reply, "开始点单")
     assert "改造点单" in reply.text
-    return int(await sim.rt.db.fetchval("SELECT id FROM menu_rounds WHERE status = 'open'"))
+    return int(await sim.rt.db.fetchval("SELECT max(id) FROM menu_rounds WHERE status = 'open'"))
 
 
 async def order(sim: Simulator, person: Person, round_id: int, *names: str) -> Reply:
@@ -181,6 +185,9 @@ async def test_paper_order_by_grid_worker(sim: Simulator, group: Chat, ready: in
     assert "私聊" in reply.text and "101" not in reply.text
     chat = sim.private(GRID)
     reply = await sim.send(GRID, chat, "/menu_paper 3-1-101")
+    assert "还没有人登记过" in reply.text  # an address nobody registered: asked first
+    assert await sim.rt.db.fetchval("SELECT count(*) FROM households WHERE building = '3'") == 0
+    reply = await sim.press(GRID, reply, "新建这一户")
     screen = reply.last_with_buttons()
     await sim.press(GRID, screen, "破损路面重新硬化")
     reply = await sim.press(GRID, sim.current(screen), "确认录入")
@@ -258,7 +265,7 @@ async def test_results_csv_and_progress(sim: Simulator, group: Chat, ready: int)
     results = next(t for t in tables if t[0][:3] == ["排名", "项目", "点单户数"])
     assert results[1][:4] == ["1", "车棚改造", "2", "100%"]
     assert results[2][:3] == ["2", "楼梯维修", "1"]
-    assert results[-1] == ["参与户数", "2", "登记户数", "2", "参与率", "100%"]
+    assert results[-1] == ["参与户数", "2", "登记户数", "2", "参与率", "100%", "纸质点单户数", "0"]
     notes = next(t for t in tables if t[0][0] == "类型")
     assert notes[1][:3] == ["建议", "", "健身器材少"]
     orders = next(t for t in tables if t[0][0] == "楼号")

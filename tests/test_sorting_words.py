@@ -48,7 +48,16 @@ def test_short_typos_offer_no_shared_character_guesses() -> None:
 
 
 @pytest.mark.parametrize(
-    ("query", "name"), [("寶特瓶", "塑料瓶"), ("塑膠", "废塑料"), ("膠袋", "塑料袋")]
+    ("query", "name"),
+    [
+        ("寶特瓶", "塑料瓶"),
+        ("塑膠", "废塑料"),
+        ("膠袋", "塑料袋"),
+        ("鋁箔包", "牛奶盒"),
+        ("保麗龍", "泡沫箱"),
+        ("雪櫃", "冰箱"),
+        ("免洗筷", "一次性筷子"),
+    ],
 )
 def test_taiwan_and_hong_kong_words(query: str, name: str) -> None:
     result = lookup(query)

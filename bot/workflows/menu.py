@@ -15,11 +15,12 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from bot import menu as rules
-from bot.community import Address
+from bot.i18n import N_
 from bot.runtime import Runtime
+from bot.workflows.outcome import Tell, Text
 from storage import community as cstore
 from storage import menu as store
-from storage.db import Row
+from storage.db import Executor, Row
 
 CLOSE_JOB = "menu_close"  # at the deadline: close the round and publish the results
 REMIND_JOB = "menu_remind"  # a day before: remind households that have not ordered
@@ -174,6 +175,7 @@ class OrderRefusal(StrEnum):
     CLOSED = "closed"  # closed or past its deadline
     TOO_MANY = "too_many"
     CHANGED = "changed"  # an item left the menu, or the household is not of this community
+    OTHER_HOUSEHOLD = "other_household"  # this person already ordered for another household
 
 
 @dataclass(frozen=True)
@@ -181,16 +183,23 @@ class OrderConfirmed:
     refused: OrderRefusal | None = None
     replaced: bool = False  # an earlier order of this household (or person) was replaced
     chosen: list[str] = field(default_factory=list)  # item names (msgids), in the order picked
+    tell: list[Tell] = field(default_factory=list)  # the household's other members
 
 
 _PLACE_REFUSALS = {"closed": OrderRefusal.CLOSED, "too_many": OrderRefusal.TOO_MANY}
+ORDER_CHANGED = N_("{name}修改了您家的改造点单。发送 /menu 可以查看，截止前还可以再改。")
+ORDER_PLACED = N_("{name}已经为您家点了改造点单。发送 /menu 可以查看，截止前还可以再改。")
 
 
 async def confirm_order(
     rt: Runtime, round_id: int, user_id: int, picks: list[int]
 ) -> OrderConfirmed:
     """确认点单: a resident's picks become their household's order (or their own, in a
-    one-person-one-order round), replacing the earlier one; all checks run in the write."""
+    one-person-one-order round), replacing the earlier one; all checks run in the write.
+
+    One person counts once per round: whoever confirmed for one household cannot confirm
+    for another (after re-registering elsewhere, say), whatever the residents table says
+    now. The household's other members are told when its order changes."""
     rnd = await store.get_round(rt.db, round_id)
     if rnd is None:
         return OrderConfirmed(OrderRefusal.CLOSED)
@@ -199,72 +208,38 @@ async def confirm_order(
         return OrderConfirmed(OrderRefusal.NOT_REGISTERED)
     if not picks:
         return OrderConfirmed(OrderRefusal.NOTHING_PICKED)
+    hid = int(resident["household_id"])
+    per_person = bool(rnd["per_person"])
     async with rt.db.transaction() as tx:
+        first = await store.confirmed_household(tx, round_id, user_id)
+        if first is not None and first != hid:
+            return OrderConfirmed(OrderRefusal.OTHER_HOUSEHOLD)
+        voter = store.voter_key(
+            household_id=hid, user_id=user_id, per_person=per_person, paper=False
+        )
+        before, old = await store.order_of(tx, round_id, voter)
         placed = await store.place_order(
-            tx,
-            round_id,
-            household_id=resident["household_id"],
-            user_id=user_id,
-            picks=picks,
-            now=_now(rt),
+            tx, round_id, household_id=hid, user_id=user_id, picks=picks, now=_now(rt)
         )
         if not placed.ok:
             return OrderConfirmed(_PLACE_REFUSALS.get(placed.reason, OrderRefusal.CHANGED))
+        await store.claim_household(tx, round_id, user_id, hid, _now(rt))
         names = {i["id"]: i["name"] for i in await store.items(tx, round_id)}
-    return OrderConfirmed(replaced=placed.replaced, chosen=[names[i] for i in picks if i in names])
-
-
-@dataclass(frozen=True)
-class PaperOrder:
-    """A paper order being entered: the open round, the household, what it ordered so far."""
-
-    round: Row
-    household_id: int
-    saved: list[int]
-
-
-async def start_paper_order(rt: Runtime, community_id: int, address: Address) -> PaperOrder | None:
-    """/menu_paper 21-4-302: the household (created if the bot did not know it yet) and its
-    current order; None when the community has no open round."""
-    rnd = await store.active_round(rt.db, community_id)
-    if rnd is None or rnd["status"] != "open":
-        return None
-    async with rt.db.transaction() as tx:
-        hid = await cstore.get_or_create_household(
-            tx, community_id, address.building, address.unit, address.room
-        )
-    voter = store.voter_key(
-        household_id=hid, user_id=None, per_person=bool(rnd["per_person"]), paper=True
+        tell: list[Tell] = []
+        if not per_person and (before is None or set(old) != set(picks)):
+            name = resident["display_name"] or await _first_name(tx, user_id)
+            text = Text(ORDER_CHANGED if placed.replaced else ORDER_PLACED, {"name": name})
+            tell = [
+                Tell(m["user_id"], text) for m in await store.members_to_tell(tx, hid, but=user_id)
+            ]
+    return OrderConfirmed(
+        replaced=placed.replaced, chosen=[names[i] for i in picks if i in names], tell=tell
     )
-    _row, saved = await store.order_of(rt.db, rnd["id"], voter)
-    return PaperOrder(rnd, hid, saved)
 
 
-async def record_paper_order(
-    rt: Runtime, round_id: int, household_id: int, picks: list[int], entered_by: int
-) -> OrderConfirmed:
-    """确认录入: a grid worker or staff member enters a household's paper order (audited)."""
-    if not picks:
-        return OrderConfirmed(OrderRefusal.NOTHING_PICKED)
-    async with rt.db.transaction() as tx:
-        rnd = await store.get_round(tx, round_id)
-        household = await cstore.get_household(tx, household_id)
-        if rnd is None or household is None or household["community_id"] != rnd["community_id"]:
-            return OrderConfirmed(OrderRefusal.CHANGED)
-        placed = await store.place_order(
-            tx,
-            round_id,
-            household_id=household_id,
-            user_id=None,
-            picks=picks,
-            now=_now(rt),
-            paper=True,
-            entered_by=entered_by,
-        )
-        if not placed.ok:
-            return OrderConfirmed(_PLACE_REFUSALS.get(placed.reason, OrderRefusal.CHANGED))
-        await cstore.audit(tx, rnd["community_id"], entered_by, "menu_paper", str(household_id))
-    return OrderConfirmed(replaced=placed.replaced)
+async def _first_name(ex: Executor, user_id: int) -> str:
+    user = await cstore.get_user(ex, user_id)
+    return str(user["first_name"]) if user is not None else ""
 
 
 async def add_comment(
