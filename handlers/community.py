@@ -8,15 +8,16 @@ done by `bot/workflows/community.py`.
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import CommandHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
+from bot import callbacks
 from bot import community as rules
 from bot.commands import Audience, declare
 from bot.context import App
 from bot.i18n import N_, Translate
 from bot.workflows import community as flow
 from bot.workflows.community import GridChart
-from handlers import community_register, community_roles
+from handlers import community_households, community_register, community_roles
 from handlers.community_register import AFTER_REGISTER, AfterRegister
 from handlers.shared import Context, deep_link, group_community, is_private, reply, tr_chat
 from storage.db import Row
@@ -64,7 +65,13 @@ async def me_command(update: Update, context: Context) -> None:
         )
         if held.skills:
             lines.append(_("技能：{skills}").format(skills="、".join(_(s) for s in held.skills)))
-    if not lines:
+    if me.waiting is not None:
+        lines.append(
+            _("{community}：申请加入 {address}，等这户的家人确认。").format(
+                community=me.waiting.community_name, address=me.waiting.address.label(_)
+            )
+        )
+    if not me.residencies and not me.roles:
         lines.append(_("您还没有登记。发送 /register 登记门牌。"))
     await reply(update, "\n".join(lines))
 
@@ -147,10 +154,16 @@ async def grid_command(update: Update, context: Context) -> None:
 
 
 def register(app: App) -> None:
+    community_households.register(app)
     app.add_handler(community_register.conversation())
     app.add_handler(CommandHandler("start", grid_command, filters.Regex(r"^/start grid$")))
     app.add_handler(CommandHandler("start", me_command, filters.Regex(r"^/start me$")))
     app.add_handler(CommandHandler("setup", community_roles.setup_command))
+    app.add_handler(
+        CallbackQueryHandler(
+            community_roles.move_button, pattern=callbacks.pattern(community_roles.GM)
+        )
+    )
     app.add_handler(CommandHandler("me", me_command))
     app.add_handler(CommandHandler("grant", community_roles.grant_command))
     app.add_handler(CommandHandler("revoke", community_roles.revoke_command))

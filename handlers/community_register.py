@@ -1,6 +1,7 @@
 """The registration conversation (/register): community → building → unit → room → name →
 confirm. The draft lives in the person's conversation state until they confirm; only then
-`bot.workflows.community.register_household` writes it. States: docs/flows/community.md.
+`bot.workflows.community_households.register_household` writes it (or, for a household
+that has members, asks them to approve: handlers/community_households.py). States: docs/flows/community.md.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from telegram.ext import (
 
 from bot import callbacks
 from bot import community as rules
-from bot.i18n import Translate
+from bot.i18n import N_, Translate
 from bot.workflows import community as flow
+from bot.workflows import community_households as households
 from bot.workflows.community import RegistrationStart
+from handlers.community_households import deliver_and_run
 from handlers.shared import (
     Context,
     answer_callback,
@@ -120,6 +123,13 @@ async def _start_with(
                 address=start.current.label(_)
             ),
         )
+    if start.waiting is not None:
+        await reply(
+            update,
+            _("您申请加入 {address}，还在等这户的家人确认。重新填写会取代这个申请。").format(
+                address=start.waiting.label(_)
+            ),
+        )
     return await _ask_building(update, context, _)
 
 
@@ -150,10 +160,26 @@ async def _text_or_complain(update: Update, _: Translate, example: str) -> str |
     return text
 
 
+async def _phone_refused(update: Update, _: Translate, text: str, example: str) -> bool:
+    """A phone number typed at an address or name question: refused, never stored or shown."""
+    if not rules.looks_like_phone(text):
+        return False
+    await reply(
+        update,
+        _("这看起来像电话号码。这里不需要电话，请只写{what}，例如：{example}").format(
+            what=_(ASKED[example]), example=example if example != "name" else _("王阿姨")
+        ),
+    )
+    return True
+
+
+ASKED = {"21": N_("楼号"), "4": N_("单元号"), "302": N_("门牌号"), "name": N_("称呼")}
+
+
 async def got_building(update: Update, context: Context) -> int:
     _ = await tr_chat(update, context)
     text = await _text_or_complain(update, _, "21")
-    if text is None:
+    if text is None or await _phone_refused(update, _, text, "21"):
         return BUILDING
     draft = _draft(context)
     full = rules.parse_full_address(text)
@@ -162,7 +188,9 @@ async def got_building(update: Update, context: Context) -> int:
         return await _ask_name(update, context, _)
     building = rules.clean_part(text, rules.BUILDING_SUFFIXES, named=True)
     if building is None:
-        await reply(update, _("没看懂这个楼号。请只写数字，例如：21"))
+        await reply(
+            update, _("没看懂这个楼号。楼号是1到999的数字（可以带小区名，如 东区3），例如：21")
+        )
         return BUILDING
     draft["building"] = building
     await reply(
@@ -176,7 +204,7 @@ async def got_building(update: Update, context: Context) -> int:
 async def got_unit(update: Update, context: Context) -> int:
     _ = await tr_chat(update, context)
     text = await _text_or_complain(update, _, "4")
-    if text is None:
+    if text is None or await _phone_refused(update, _, text, "4"):
         return UNIT
     unit = rules.clean_part(text, rules.UNIT_SUFFIXES)
     if unit is None:
@@ -194,7 +222,7 @@ async def got_unit(update: Update, context: Context) -> int:
 async def got_room(update: Update, context: Context) -> int:
     _ = await tr_chat(update, context)
     text = await _text_or_complain(update, _, "302")
-    if text is None:
+    if text is None or await _phone_refused(update, _, text, "302"):
         return ROOM
     room = rules.clean_part(text, rules.ROOM_SUFFIXES)
     if room is None:
@@ -237,7 +265,7 @@ async def got_name(update: Update, context: Context) -> int:
         draft["name"] = user.first_name
     else:
         text = await _text_or_complain(update, _, _("王阿姨"))
-        if text is None:
+        if text is None or await _phone_refused(update, _, text, "name"):
             return NAME
         name = " ".join(text.split())
         if len(name) > 20:
@@ -283,7 +311,7 @@ async def confirm(update: Update, context: Context) -> int:
         await refuse_callback(update, context, "confirm without a complete draft")
         return CONFIRM
     address = rules.Address(draft["building"], draft["unit"], draft["room"])
-    out = await flow.register_household(
+    out = await households.register_household(
         context.rt,
         user.id,
         draft["community_id"],
@@ -291,11 +319,18 @@ async def confirm(update: Update, context: Context) -> int:
         draft.get("name") or user.first_name,
     )
     await answer_callback(update, _("已保存"))
-    await query.edit_message_text(
-        (_("登记已更新：{address}。") if out.updated else _("登记成功：{address}。")).format(
-            address=address.label(_)
+    if out.pending:
+        text = _(
+            "{address} 已经有登记的家人。登记申请已发给他们确认，确认后您会收到通知；"
+            "在此之前看不到这户的点单和报修。"
         )
-    )
+    else:
+        text = _("登记已更新：{address}。") if out.updated else _("登记成功：{address}。")
+    await query.edit_message_text(text.format(address=address.label(_)))
+    await deliver_and_run(context, out.tell, out.run_now)
+    if out.pending:
+        context.state.pop(DRAFT, None)
+        return ConversationHandler.END
     context.state.pop(DRAFT, None)
     after = draft.get("after")
     if after and after[0] in AFTER_REGISTER:

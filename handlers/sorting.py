@@ -32,7 +32,6 @@ from handlers.shared import (
     link_button,
     refuse_callback,
     reply,
-    staff_communities,
     tr_chat,
     tr_user,
     user_lang,
@@ -179,10 +178,12 @@ async def answer_query(
     _ = await tr_chat(update, context)
     lang = await chat_lang(update, context)
     chat, user = update.effective_chat, update.effective_user
-    city = await flow.city_for(
-        context.rt, chat_id=chat.id if chat else None, user_id=user.id if user else None
+    chat_id = chat.id if chat is not None else None
+    user_id = user.id if user is not None else None
+    city = await flow.city_for(context.rt, chat_id=chat_id, user_id=user_id)
+    result = await flow.look_up(
+        context.rt, query, typed_freely=typed_freely, city=city, chat_id=chat_id, user_id=user_id
     )
-    result = await flow.look_up(context.rt, query, typed_freely=typed_freely, city=city)
     if result.status == "unknown" and typed_freely:
         # Free text in private might not be a question about rubbish at all.
         # Not echoed: it may be long, or personal (an address typed after /cancel).
@@ -249,10 +250,11 @@ async def sort_unknown(update: Update, context: Context) -> None:
     if user is None:
         return
     _ = await tr_chat(update, context)
-    if not await staff_communities(rt, user.id):
+    chat = update.effective_chat
+    rows = await flow.unknown_look_ups(rt, user.id, chat_id=chat.id if chat is not None else None)
+    if rows is None:
         await reply(update, _("只有社区工作人员可以查看。"))
         return
-    rows = await flow.unknown_look_ups(rt)
     if not rows:
         await reply(update, _("还没有查不到的物品。"))
         return

@@ -62,6 +62,7 @@ VOLATILE = {
     "audit_log",
     "sqlite_sequence",
     "sorting_unknown",
+    "sorting_unknown_by_community",
 }  # anyone's free text may be logged as an unknown look-up
 
 
@@ -191,12 +192,21 @@ async def ok_setup(w: World, p: Person, r: Reply) -> bool:
 
 
 async def act_setup_relink(w: World, p: Person) -> Reply:
-    """/setup in community 1's own group, re-linking it to another community."""
-    return await w.sim.send(p, w.group, "/setup 另一个社区")
+    """/setup in community 1's own group, re-linking it to another community (and confirming
+    when asked to)."""
+    reply = await w.sim.send(p, w.group, "/setup 另一个社区")
+    if reply.last_with_buttons() is not None and "确定改关联" in str(reply.calls[-1].buttons):
+        return await w.sim.press(p, reply, "确定改关联")
+    return reply
 
 
 async def ok_setup_relink(w: World, p: Person, r: Reply) -> bool:
     return await fetch(w, "SELECT community_id FROM groups WHERE chat_id = ?", GROUP_ID) != w.cid
+
+
+async def act_setup_move_forged(w: World, p: Person) -> Reply:
+    """A ✅ 确定改关联 nobody was asked: the move needs the person's own /setup first."""
+    return await w.sim.press(p, None, data=f"1|gm|ok|{GROUP_ID}", chat=w.group)
 
 
 async def act_grant(w: World, p: Person) -> Reply:
@@ -503,6 +513,7 @@ REPAIRS = {"repairs": True}
 MATRIX: dict[str, Cell] = {
     "setup (new group)": cell(act_setup, ok_setup, "admin"),
     "setup (relink group)": cell(act_setup_relink, ok_setup_relink, "admin"),  # was: other too
+    "setup (forged move button)": cell(act_setup_move_forged, ok_setup_relink, ""),
     "grant volunteer": cell(act_grant, ok_grant, "admin staff"),
     "grant staff": cell(act_grant_staff, ok_grant_staff, "admin staff"),
     "revoke": cell(act_revoke, ok_revoke, "admin staff"),

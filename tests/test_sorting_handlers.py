@@ -57,7 +57,10 @@ async def test_unknown_is_logged_and_listed_for_staff_only(sim: Simulator, group
     await sim.send(WANG, sim.private(WANG), "火星石头是什么垃圾")
     await sim.send(WANG, sim.private(WANG), "请问今天下午社区活动室几点开门呀我想去看看")
     assert (
-        await sim.rt.db.fetchval("SELECT asked FROM sorting_unknown WHERE query = '火星石头'") == 2
+        await sim.rt.db.fetchval(
+            "SELECT asked FROM sorting_unknown_by_community WHERE query = '火星石头'"
+        )
+        == 2
     )
     refused = await sim.send(WANG, sim.private(WANG), "/sort_unknown")
     assert "只有社区工作人员" in refused.text

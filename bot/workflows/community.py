@@ -14,7 +14,9 @@ from enum import StrEnum
 
 from bot import community as rules
 from bot.community import Address, Role
+from bot.i18n import N_
 from bot.runtime import Runtime
+from bot.workflows.outcome import Tell, Text
 from storage import community as store
 from storage.db import Row
 
@@ -37,15 +39,22 @@ async def roles_anywhere(rt: Runtime, user_id: int) -> set[str]:
     return await store.all_roles_of(rt.db, user_id)
 
 
-async def find_person(rt: Runtime, *, reply_to: int | None, word: str | None) -> Row | None:
+async def find_person(
+    rt: Runtime, *, reply_to: int | None, word: str | None
+) -> Row | RoleRefusal | None:
     """The person a staff command names: the author of the message it replies to, else
-    `@username` or a numeric id. Only people who have talked to the bot are known."""
+    `@username` or a numeric id. Only people who have talked to the bot are known. A username
+    counts for its current holder only: AMBIGUOUS when several people were seen with it and
+    none is the unique most recent one (Telegram lets usernames pass to someone else)."""
     if reply_to is not None:
         return await store.get_user(rt.db, reply_to)
     if not word:
         return None
     if word.startswith("@"):
-        return await store.find_user_by_username(rt.db, word)
+        rows = await store.users_with_username(rt.db, word)
+        if len(rows) > 1 and rows[0]["updated_at"] == rows[1]["updated_at"]:
+            return RoleRefusal.AMBIGUOUS
+        return rows[0] if rows else None
     if word.isdigit():
         return await store.get_user(rt.db, int(word))
     return None
@@ -55,6 +64,8 @@ async def find_person(rt: Runtime, *, reply_to: int | None, word: str | None) ->
 class SetupRefusal(StrEnum):
     NOT_ALLOWED = "not_allowed"  # neither a group admin nor staff
     TAKEN = "taken"  # the community exists: only its staff may link groups to it
+    CONFUSABLE = "confusable"  # too like an existing community's name (`similar`)
+    LINKED = "linked"  # the group belongs to a community: only its staff or a bot admin move it
 
 
 @dataclass(frozen=True)
@@ -63,42 +74,85 @@ class GroupLinked:
     needs_name: bool = False  # allowed, but no usable community name was given
     community_id: int = 0
     name: str = ""
+    current_name: str = ""  # the community the group belongs to now
+    similar: str = ""  # the existing name a new one is too like
+    confirm: bool = False  # a move to another community: ask the person to confirm first
+    tell: list[Tell] = field(default_factory=list)
+
+
+MOVED = N_("群“{title}”已由 {who} 从“{old}”改为关联到“{new}”。")
+
+
+async def _similar(rt: Runtime, name: str) -> Row | None:
+    """An existing community whose name a resident would take for `name` (not equal to it)."""
+    key = rules.community_key(name)
+    for community in await store.list_communities(rt.db):
+        if community["name"] != name and rules.community_key(community["name"]) == key:
+            return community
+    return None
 
 
 async def link_group(
-    rt: Runtime, chat_id: int, title: str, user_id: int, name: str | None, *, trusted_here: bool
+    rt: Runtime,
+    chat_id: int,
+    title: str,
+    user_id: int,
+    name: str | None,
+    *,
+    trusted_here: bool,
+    confirmed: bool = False,
 ) -> GroupLinked:
     """Link this group to the community called `name` (created when new).
 
     `trusted_here`: the person is a bot admin or a Telegram admin of this group. Joining an
-    existing community needs that community's staff; moving a group away from its community
-    needs the group's (or its community's) trust, so staff of another community cannot take
-    over someone else's residents' group.
+    existing community needs that community's staff. A group that is linked already changes
+    community only through the staff of its current community (or a bot admin), after they
+    confirm (`confirmed`), and that community's staff are told: a group admin could otherwise
+    hand a community's residents' group to someone else.
     """
     if name is None:
         allowed = trusted_here or bool(await store.communities_with_role(rt.db, user_id, "staff"))
         return GroupLinked(None if allowed else SetupRefusal.NOT_ALLOWED, needs_name=allowed)
     existing = await store.find_community(rt.db, name)
-    if existing is not None:
-        allowed = await is_staff(rt, user_id, existing["id"])
-    else:
-        allowed = trusted_here
+    if existing is None and (similar := await _similar(rt, name)) is not None:
+        return GroupLinked(SetupRefusal.CONFUSABLE, name=name, similar=similar["name"])
     current = await store.get_group(rt.db, chat_id)
-    if (
-        allowed
-        and current is not None
-        and (existing is None or current["community_id"] != existing["id"])
-    ):
-        allowed = trusted_here or await is_staff(rt, user_id, current["community_id"])
-        existing = existing if allowed else None
-    if not allowed:
-        refusal = SetupRefusal.TAKEN if existing is not None else SetupRefusal.NOT_ALLOWED
-        return GroupLinked(refusal, name=name)
+    moving = current is not None and (existing is None or current["community_id"] != existing["id"])
+    if current is not None and moving and not await is_staff(rt, user_id, current["community_id"]):
+        return GroupLinked(SetupRefusal.LINKED, name=name, current_name=current["community_name"])
+    if existing is not None and not await is_staff(rt, user_id, existing["id"]):
+        return GroupLinked(SetupRefusal.TAKEN, name=name)
+    if existing is None and not (trusted_here or moving):
+        return GroupLinked(SetupRefusal.NOT_ALLOWED, name=name)
+    if current is not None and moving and not confirmed:
+        return GroupLinked(name=name, current_name=current["community_name"], confirm=True)
     async with rt.db.transaction() as tx:
         community_id = await store.get_or_create_community(tx, name)
         await store.link_group(tx, chat_id, community_id, title, user_id)
         await store.audit(tx, community_id, user_id, "link_group", str(chat_id))
-    return GroupLinked(community_id=community_id, name=name)
+        tell: list[Tell] = []
+        if current is not None and moving:
+            actor = await store.get_user(tx, user_id)
+            text = Text(
+                MOVED,
+                {
+                    "title": title,
+                    "who": actor["first_name"] if actor is not None else str(user_id),
+                    "old": current["community_name"],
+                    "new": name,
+                },
+            )
+            staff = await store.members_with_role(tx, current["community_id"], Role.STAFF)
+            tell = [Tell(s["id"], text) for s in staff if s["id"] != user_id]
+            await store.audit(
+                tx, current["community_id"], user_id, "group_moved", f"{chat_id} {community_id}"
+            )
+    return GroupLinked(
+        community_id=community_id,
+        name=name,
+        current_name=current["community_name"] if current is not None else "",
+        tell=tell,
+    )
 
 
 async def migrate_group(rt: Runtime, old_chat_id: int, new_chat_id: int) -> None:
@@ -115,12 +169,19 @@ class RegistrationStart:
     community: Row | None = None
     choices: list[Row] = field(default_factory=list)  # empty with no community: none exists yet
     current: Address | None = None  # the person is registered there already
+    waiting: Address | None = None  # the person asked to join this household, not yet approved
 
 
 async def _at(rt: Runtime, user_id: int, community: Row) -> RegistrationStart:
     row = await store.get_resident(rt.db, user_id, community["id"])
     current = Address(row["building"], row["unit"], row["room"]) if row is not None else None
-    return RegistrationStart(community, current=current)
+    request = await store.open_request_of(rt.db, user_id)
+    waiting = (
+        Address(request["building"], request["unit"], request["room"])
+        if request is not None and request["community_id"] == community["id"]
+        else None
+    )
+    return RegistrationStart(community, current=current, waiting=waiting)
 
 
 async def start_registration(
@@ -149,27 +210,6 @@ async def choose_community(rt: Runtime, user_id: int, community_id: int) -> Regi
 
 
 @dataclass(frozen=True)
-class Registered:
-    household_id: int
-    updated: bool  # the person was registered in this community before
-
-
-async def register_household(
-    rt: Runtime, user_id: int, community_id: int, address: Address, name: str
-) -> Registered:
-    """The confirmed draft: one household per address, one per person and community."""
-    async with rt.db.transaction() as tx:
-        household_id = await store.get_or_create_household(
-            tx, community_id, address.building, address.unit, address.room
-        )
-        before = await store.get_resident(tx, user_id, community_id)
-        await store.set_resident(tx, user_id, community_id, household_id, name)
-        action = "register" if before is None else "re-register"
-        await store.audit(tx, community_id, user_id, action, str(household_id))
-    return Registered(household_id, updated=before is not None)
-
-
-@dataclass(frozen=True)
 class Residency:
     community_name: str
     address: Address
@@ -187,6 +227,7 @@ class RolesHeld:
 class Profile:
     residencies: list[Residency]
     roles: list[RolesHeld]
+    waiting: Residency | None = None  # a request to join a household, not yet approved
 
 
 async def profile(rt: Runtime, user_id: int) -> Profile:
@@ -210,7 +251,17 @@ async def profile(rt: Runtime, user_id: int) -> Profile:
             else []
         )
         held.append(RolesHeld(community["name"], [Role(r) for r in sorted(roles)], skills))
-    return Profile(residencies, held)
+    request = await store.open_request_of(rt.db, user_id)
+    waiting = (
+        Residency(
+            request["community_name"],
+            Address(request["building"], request["unit"], request["room"]),
+            request["display_name"],
+        )
+        if request is not None
+        else None
+    )
+    return Profile(residencies, held, waiting)
 
 
 # ---- roles and the grid -------------------------------------------------------------------------
@@ -219,6 +270,7 @@ class RoleRefusal(StrEnum):
     SELF = "self"  # nobody grants or revokes their own roles
     UNKNOWN_SKILLS = "unknown_skills"
     NOT_GRID_WORKER = "not_grid_worker"  # buildings go to grid workers only
+    AMBIGUOUS = "ambiguous"  # several people carried that @username: reply to their message
 
 
 @dataclass(frozen=True)
@@ -227,7 +279,8 @@ class RoleChanged:
     target_id: int = 0
     target_name: str = ""
     changed: bool = False  # newly granted / actually revoked
-    skills: list[str] = field(default_factory=list)
+    skills: list[str] = field(default_factory=list)  # skills newly added by this /grant
+    all_skills: list[str] = field(default_factory=list)  # the volunteer's skills now
     unknown: list[str] = field(default_factory=list)  # words that are not skills
 
 
@@ -235,6 +288,8 @@ async def _target(
     rt: Runtime, actor_id: int, reply_to: int | None, word: str | None
 ) -> Row | RoleChanged:
     target = await find_person(rt, reply_to=reply_to, word=word)
+    if isinstance(target, RoleRefusal):
+        return RoleChanged(target)
     if target is None:
         return RoleChanged(RoleRefusal.NO_SUCH_PERSON)
     if target["id"] == actor_id:
@@ -253,7 +308,7 @@ async def grant_role(
     skills_text: str = "",
 ) -> RoleChanged:
     """/grant: give the person a role (a volunteer also their skills); granting twice is
-    harmless and says so (`changed` False)."""
+    harmless and says what changed (`changed` False, `skills` the newly added ones)."""
     target = await _target(rt, actor_id, reply_to, word)
     if isinstance(target, RoleChanged):
         return target
@@ -262,12 +317,16 @@ async def grant_role(
         return RoleChanged(RoleRefusal.UNKNOWN_SKILLS, unknown=unknown)
     async with rt.db.transaction() as tx:
         new = await store.grant_role(tx, community_id, target["id"], role, actor_id)
-        if role is Role.VOLUNTEER and skills:
-            await store.add_skills(tx, community_id, target["id"], skills)
-        await store.audit(
-            tx, community_id, actor_id, f"grant:{role}", f"{target['id']} {','.join(skills)}"
-        )
-    return RoleChanged(None, target["id"], target["first_name"], new, skills)
+        had = await store.skills_of(tx, community_id, target["id"])
+        added = [s for s in skills if s not in had] if role is Role.VOLUNTEER else []
+        if added:
+            await store.add_skills(tx, community_id, target["id"], added)
+        if new or added:
+            await store.audit(
+                tx, community_id, actor_id, f"grant:{role}", f"{target['id']} {','.join(added)}"
+            )
+    now = had + added if role is Role.VOLUNTEER else []
+    return RoleChanged(None, target["id"], target["first_name"], new, added, now)
 
 
 async def revoke_role(
@@ -300,6 +359,8 @@ async def assign_buildings(
 ) -> RoleChanged:
     """/grid_assign: these buildings now belong to this grid worker (taken from another)."""
     target = await find_person(rt, reply_to=reply_to, word=word)
+    if isinstance(target, RoleRefusal):
+        return RoleChanged(target)
     if target is None:
         return RoleChanged(RoleRefusal.NO_SUCH_PERSON)
     if Role.GRID_WORKER not in await store.roles_of(rt.db, target["id"], community_id):

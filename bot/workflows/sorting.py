@@ -3,12 +3,13 @@ answer so staff can extend the knowledge base. No Telegram here (see handlers/so
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 
 from bot.runtime import Runtime
 from bot.sorting import LookupResult, lookup
-from bot.text import normalize
+from bot.text import mask_personal, normalize
 from storage import community as cstore
 from storage import sorting as store
 from storage.db import Row
@@ -21,41 +22,76 @@ _ASKS_ABOUT_RUBBISH = re.compile(r"垃圾|扔|丢|分类|回收|桶")
 MAX_LOGGED_CHARS = 12
 
 
+async def community_of(rt: Runtime, *, chat_id: int | None, user_id: int | None) -> int:
+    """Whose residents asked: the group's community, or in private the asker's only one
+    (0: none or several; those look-ups are seen by bot admins only)."""
+    if chat_id is not None and chat_id < 0:
+        group = await cstore.get_group(rt.db, chat_id)
+        return int(group["community_id"]) if group is not None else 0
+    if user_id is not None:
+        mine = await cstore.communities_of(rt.db, user_id)
+        return int(mine[0]["id"]) if len(mine) == 1 else 0
+    return 0
+
+
 async def city_for(rt: Runtime, *, chat_id: int | None, user_id: int | None) -> str | None:
     """Whose rules answer here: the group's community, or in private the asker's only
     community (several communities, or none: the national standard)."""
-    community_id: int | None = None
-    if chat_id is not None and chat_id < 0:
-        group = await cstore.get_group(rt.db, chat_id)
-        community_id = group["community_id"] if group is not None else None
-    elif user_id is not None:
-        mine = await cstore.communities_of(rt.db, user_id)
-        community_id = mine[0]["id"] if len(mine) == 1 else None
-    if community_id is None:
+    community_id = await community_of(rt, chat_id=chat_id, user_id=user_id)
+    if not community_id:
         return None
     return await store.city_of(rt.db, community_id)
 
 
 async def look_up(
-    rt: Runtime, query: str, *, typed_freely: bool = False, city: str | None = None
+    rt: Runtime,
+    query: str,
+    *,
+    typed_freely: bool = False,
+    city: str | None = None,
+    chat_id: int | None = None,
+    user_id: int | None = None,
 ) -> LookupResult:
-    """Look an item up under `city`'s rules; an unknown one is counted for staff
-    (/sort_unknown).
+    """Look an item up under `city`'s rules; an unknown one is counted for the staff of the
+    asker's community (/sort_unknown).
 
-    `typed_freely`: plain private text, not /sort, which may not be about rubbish at all."""
+    `typed_freely`: plain private text, not /sort, which may not be about rubbish at all.
+    Phone numbers, rooms and names in the question are masked before anything is stored or
+    echoed (the result's `query` is masked too: a group sees its answer)."""
     try:
         result = lookup(query, city)
     except ValueError:  # a city code from an older release: national rules, not a failure
         log.warning("unknown city %r; answering with the national rules", city)
         result = lookup(query)
+    result = dataclasses.replace(
+        result,
+        query=mask_personal(result.query),
+        query_normalized=mask_personal(result.query_normalized),
+    )
     if result.status == "unknown":
-        key = normalize(query)[: MAX_LOGGED_CHARS * 4]
+        key = mask_personal(normalize(query))[: MAX_LOGGED_CHARS * 4]
         if not typed_freely or len(key) <= MAX_LOGGED_CHARS or _ASKS_ABOUT_RUBBISH.search(key):
-            await store.log_unknown(rt.db, key, rt.clock.now().timestamp())
+            community_id = await community_of(rt, chat_id=chat_id, user_id=user_id)
+            await store.log_unknown(rt.db, community_id, key, rt.clock.now().timestamp())
             log.info("unknown sorting query %r", key)
     return result
 
 
-async def unknown_look_ups(rt: Runtime, limit: int = 20) -> list[Row]:
-    """The look-ups nobody could answer yet, most asked first (`query`, `asked`)."""
-    return await store.top_unknown(rt.db, limit)
+async def unknown_look_ups(
+    rt: Runtime, user_id: int, *, chat_id: int | None = None, limit: int = 20
+) -> list[Row] | None:
+    """The look-ups nobody could answer yet, most asked first (`query`, `asked`), of the
+    communities the person is staff of (in a group: that group's only); None: not staff."""
+    admin = rt.is_admin(user_id)
+    mine = {int(c["id"]) for c in await cstore.communities_with_role(rt.db, user_id, "staff")}
+    if chat_id is not None and chat_id < 0:
+        group = await cstore.get_group(rt.db, chat_id)
+        here = int(group["community_id"]) if group is not None else None
+        if here is None or not (admin or here in mine):
+            return None
+        return await store.top_unknown(rt.db, [here], limit)
+    if admin:
+        return await store.top_unknown(rt.db, None, limit)
+    if not mine:
+        return None
+    return await store.top_unknown(rt.db, sorted(mine), limit)
