@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import callbacks
 from bot.commands import Audience, declare
@@ -19,8 +19,17 @@ from bot.context import App
 from bot.i18n import N_
 from bot.runtime import get_runtime
 from bot.workflows import quiz as flow
+from handlers.quiz_board import F
 from handlers.quiz_lobby import join_pressed, lobby_job, quiz_command, quiz_stop, start_pressed
-from handlers.quiz_turns import F, answer_pressed, reveal_job, roll_pressed, turn_job
+from handlers.quiz_turns import (
+    answer_pressed,
+    leave_command,
+    leave_pressed,
+    leave_typed,
+    reveal_job,
+    roll_pressed,
+    turn_job,
+)
 from handlers.shared import (
     Context,
     can_manage_group,
@@ -37,6 +46,7 @@ from handlers.sorting import category_label, kb_text
 declare("quiz", N_("开一局垃圾分类飞行棋（群里）"), Audience.EVERYONE, order=42)
 declare("quiz_top", N_("飞行棋排行榜"), Audience.EVERYONE, order=43)
 declare("quiz_stop", N_("停止本群的飞行棋"), Audience.EVERYONE, order=44)
+declare("leave", N_("离开本群的飞行棋"), Audience.EVERYONE, order=45)
 declare("quiz_stats", N_("孩子们最容易分错的垃圾"), Audience.VOLUNTEER, order=40)
 declare("quiz_timeout", N_("设置飞行棋每回合的秒数：/quiz_timeout 90"), Audience.STAFF, order=41)
 
@@ -46,6 +56,7 @@ PRESSES: dict[str, Press] = {
     "s": start_pressed,
     "r": roll_pressed,
     "a": answer_pressed,
+    "l": leave_pressed,
 }
 
 
@@ -104,9 +115,11 @@ async def quiz_top(update: Update, context: Context) -> None:
     medals = ("🥇", "🥈", "🥉")
     lines = [_("🏆 本群飞行棋排行榜")]
     for n, r in enumerate(rows):
+        # A medal is for winning: nobody gets 🥇 for 0 wins (rows come best first).
+        won = n < len(medals) and (r["wins"] or 0) > 0
         lines.append(
             _("{medal} {name}：赢 {wins} 局，答对 {right} 题（玩了 {games} 局）").format(
-                medal=medals[n] if n < len(medals) else f"{n + 1}.",
+                medal=medals[n] if won else f"{n + 1}.",
                 name=r["name"],
                 wins=r["wins"],
                 right=r["n_right"],
@@ -162,4 +175,12 @@ def register(app: App) -> None:
     app.add_handler(CommandHandler("quiz_timeout", quiz_timeout))
     app.add_handler(CommandHandler("quiz_top", quiz_top))
     app.add_handler(CommandHandler("quiz_stats", quiz_stats))
+    app.add_handler(CommandHandler("leave", leave_command))
     app.add_handler(CallbackQueryHandler(quiz_button, pattern=callbacks.pattern(F)))
+    # After every conversation (FEATURES order): a player's "不玩了" in the group.
+    app.add_handler(
+        MessageHandler(
+            filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND & filters.Regex("玩|退出"),
+            leave_typed,
+        )
+    )

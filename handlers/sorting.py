@@ -2,17 +2,22 @@
 
 Correctness first: only a confident result (`LookupResult.found`) is shown as an answer; a
 fuzzy result shows its candidates as buttons and never a category.
+
+In a group an answer is one line, and a busy group gets several answers in one message
+(the rule: bot/workflows/sorting.py); the full answer is for private chat.
 """
 
 from __future__ import annotations
 
+import logging
 import random
 import zlib
 from functools import cache, lru_cache
 from typing import Any
 
 import opencc
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters, Update
+from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import callbacks
@@ -36,6 +41,8 @@ from handlers.shared import (
     tr_user,
     user_lang,
 )
+
+log = logging.getLogger(__name__)
 
 declare("sort", N_("查垃圾分类：/sort 电池"), Audience.EVERYONE, order=40)
 declare("practice", N_("垃圾分类小练习（私聊）"), Audience.EVERYONE, order=41)
@@ -172,9 +179,74 @@ def render(
     ).format(query=_short(result.query)), None
 
 
+def _line(lang: str, text: str) -> str:
+    return " ".join(kb_text(lang, text).split())
+
+
+def render_line(_: Translate, lang: str, result: LookupResult) -> str | None:
+    """A look-up answered in one line, for a group; None for candidates (they need buttons)."""
+    if result.item is not None and result.status in ("exact", "synonym", "composite"):
+        item = result.item
+        text = _("{name} → {category}：{why}").format(
+            name=kb_text(lang, item.name),
+            category=category_label(_, item.category, result.city),
+            why=_line(lang, result.advice or item.reason),
+        )
+        return text + (_("（各地规定不同）") if item.note else "")
+    if result.status == "special" and result.special is not None:
+        return _("{item}属于{name}。{advice}").format(
+            item=kb_text(lang, result.matched or result.query_normalized),
+            name=kb_text(lang, result.special.name),
+            advice=_line(lang, result.special.advice),
+        )
+    if result.status == "category" and result.category is not None:
+        return _("{name} 就是 {category}：{explain}").format(
+            name=kb_text(lang, result.query_normalized),
+            category=category_label(_, result.category.code),
+            explain=_line(lang, result.category.explain),
+        )
+    if result.status == "fuzzy" and result.candidates:
+        return None
+    if result.status == "empty":
+        return _("请告诉我要查的东西，例如：/sort 电池")
+    return _("抱歉，没找到「{query}」🙏 已经记下来了，工作人员会补上。").format(
+        query=_short(result.query)
+    )
+
+
+async def answer_in_group(update: Update, context: Context, query: str) -> None:
+    """One line, quoting the question; in a busy group a line added to the latest answer."""
+    rt = context.rt
+    message, user, chat = update.effective_message, update.effective_user, update.effective_chat
+    if message is None or user is None or chat is None:
+        return
+    _ = await tr_chat(update, context)
+    lang = await group_lang(rt, chat.id)
+    out = await flow.look_up_in_group(rt, chat.id, query)
+    line = render_line(_, lang, out.result)
+    if line is None:
+        text, markup = render(_, lang, out.result)
+        await reply(update, text, reply_markup=markup)
+        return
+    if out.digest_id is not None:
+        lines = [*out.lines, _("{name}：{answer}").format(name=user.first_name, answer=line)]
+        try:
+            await context.bot.edit_message_text("\n".join(lines), chat.id, out.digest_id)
+            flow.answered_in_group(rt, chat.id, out.digest_id, lines)
+            return
+        except TelegramError as exc:  # gone, or too fast: a message of its own then
+            log.info("look-up answers %s not extended: %s", out.digest_id, exc)
+    asked = ReplyParameters(message.message_id, allow_sending_without_reply=True)
+    sent = await chat.send_message(line, reply_parameters=asked)
+    flow.answered_in_group(rt, chat.id, sent.message_id, [line])
+
+
 async def answer_query(
     update: Update, context: Context, query: str, *, typed_freely: bool = False
 ) -> None:
+    if not typed_freely and not is_private(update):
+        await answer_in_group(update, context, query)
+        return
     _ = await tr_chat(update, context)
     lang = await chat_lang(update, context)
     chat, user = update.effective_chat, update.effective_user
@@ -241,7 +313,11 @@ async def sort_button(update: Update, context: Context) -> None:
     item = items[index]
     if city is not None:
         item = lookup(item.name, city).item or item
-    await reply(update, render_item(_, lang, item, city=city))
+    if is_private(update):
+        await reply(update, render_item(_, lang, item, city=city))
+        return
+    found = LookupResult("exact", item.name, item.name, item=item, city=city)
+    await reply(update, render_line(_, lang, found) or "")
 
 
 async def sort_unknown(update: Update, context: Context) -> None:

@@ -8,6 +8,11 @@ on later is saved in the same transaction as the job that does so:
   quiz_lobby  — an abandoned lobby is put away after a while.
 A crash between two steps can cost a message, never leave a game nobody can move.
 
+The group sees one message per game, the board (first the lobby), which the handlers edit;
+its message id is kept with the game (`board_id` in the outcomes) and `board_posted` records
+a new one. The only other messages of a turn are Telegram's dice.
+
+The lobby's workflows are in `bot/workflows/quiz_lobby.py`.
 Callers (handlers/quiz*.py, the quiz jobs) hold `serialized(rt, chat_id)` around a workflow
 and the messages it leads to: button presses and timers of one group take turns, and the
 dice message goes out between the turn check and the roll. States: docs/flows/quiz.md.
@@ -17,10 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
 
 from bot import quiz as rules
@@ -37,6 +41,7 @@ LOBBY_WAIT = timedelta(seconds=60)  # after this anyone may press 开始
 LOBBY_EXPIRE = timedelta(minutes=30)
 DEFAULT_TURN_SECONDS = 60
 MIN_TURN_SECONDS, MAX_TURN_SECONDS = 20, 600
+POINTER_GAP = timedelta(seconds=60)  # /quiz again: at most one pointer to the board a minute
 
 
 def serialized(rt: Runtime, chat_id: int) -> asyncio.Lock:
@@ -45,11 +50,11 @@ def serialized(rt: Runtime, chat_id: int) -> asyncio.Lock:
     return locks.setdefault(chat_id, asyncio.Lock())
 
 
-def _now(rt: Runtime) -> float:
+def timestamp(rt: Runtime) -> float:
     return rt.clock.now().timestamp()
 
 
-def _game_of(row: Row) -> Game:
+def game_of(row: Row) -> Game:
     return Game.from_dict(json.loads(row["state"]))
 
 
@@ -65,15 +70,34 @@ async def set_turn_seconds(rt: Runtime, chat_id: int, seconds: int) -> bool:
     return True
 
 
-async def _load(rt: Runtime, game_id: int, chat_id: int) -> tuple[Row, Game] | None:
+async def load(rt: Runtime, game_id: int, chat_id: int) -> tuple[Row, Game] | None:
     """The game if it is still running in this group (a button may be old, or forged)."""
     row = await store.get_game(rt.db, game_id)
     if row is None or row["chat_id"] != chat_id or row["status"] != "active":
         return None
-    return row, _game_of(row)
+    return row, game_of(row)
 
 
-async def _opener_name(rt: Runtime, row: Row, game: Game) -> str:
+def board_of(row: Row) -> int | None:
+    return store.board_message_id(row)
+
+
+async def board_posted(rt: Runtime, game_id: int, message_id: int) -> None:
+    """The board was posted anew (it had scrolled away, or its message was gone): remember
+    it, and when it was moved (`Game.board_turn`), in one write with the game's state."""
+    async with rt.db.transaction() as tx:
+        row = await store.get_game(tx, game_id)
+        if row is None:
+            return
+        if row["status"] != "active":
+            await store.set_board_message(tx, game_id, message_id)
+            return
+        game = game_of(row)
+        game.board_turn = game.turn_no
+        await store.set_board_message(tx, game_id, message_id, game.to_dict())
+
+
+async def opener_name(rt: Runtime, row: Row, game: Game) -> str:
     opener = game.player(game.opener_id) if game.opener_id is not None else None
     if opener is not None:
         return opener.name
@@ -93,7 +117,7 @@ async def _arm_timer(
     )
 
 
-async def _commit_turn(
+async def commit_turn(
     rt: Runtime, chat_id: int, game_id: int, game: Game, *, lobby_done: bool = False
 ) -> int:
     """Save the game and arm the timer of its current turn together; returns its seconds."""
@@ -124,7 +148,7 @@ async def _commit_finish(rt: Runtime, chat_id: int, game_id: int, game: Game) ->
             tx,
             game_id,
             chat_id,
-            _now(rt),
+            timestamp(rt),
             game.to_dict(),
             players,
             dict(Counter(game.missed)),
@@ -149,9 +173,10 @@ class Refusal(StrEnum):
     NOT_YOUR_TURN = "not_your_turn"
     ROLLED = "rolled"  # rolled already: answer now
     ROLLING = "rolling"  # the dice is still rolling: the question comes
+    NOT_A_PLAYER = "not_a_player"  # 离开 by someone who is not in the game
 
 
-# ---- the lobby ----------------------------------------------------------------------------
+# ---- the lobby (its workflows: bot/workflows/quiz_lobby.py) ------------------------------
 @dataclass(frozen=True)
 class Lobby:
     """A game to show: a new or reopened lobby, or (`busy`) the game already going on."""
@@ -160,95 +185,8 @@ class Lobby:
     game: Game | None
     opener: str = ""
     busy: bool = False  # the group has a game that is past its lobby
-
-
-async def open_game(rt: Runtime, chat_id: int, user_id: int, user_name: str) -> Lobby:
-    """/quiz: a new lobby (it expires after LOBBY_EXPIRE), or the group's open one again."""
-    game = Game.new(random.Random(), opener_id=user_id)
-    async with rt.db.transaction() as tx:
-        game_id = await store.create_game(tx, chat_id, user_id, _now(rt), game.to_dict())
-        if game_id is not None:
-            await rt.scheduler.schedule(
-                LOBBY_JOB,
-                rt.clock.now() + LOBBY_EXPIRE,
-                {"game": game_id, "chat": chat_id},
-                key=f"{LOBBY_JOB}:{game_id}",
-                tx=tx,
-            )
-    if game_id is not None:
-        return Lobby(game_id, game, user_name)
-    row = await store.active_game(rt.db, chat_id)
-    current = _game_of(row) if row is not None else None
-    if row is None or current is None or current.phase != rules.LOBBY:
-        return Lobby(row["id"] if row is not None else 0, current, busy=True)
-    # A lobby is open (its message may have scrolled away): show it again.
-    return Lobby(row["id"], current, await _opener_name(rt, row, current))
-
-
-async def lobby_shown(rt: Runtime, game_id: int, message_id: int) -> None:
-    """Remember the lobby's message (the one people press 加入 on)."""
-    await store.set_lobby_message(rt.db, game_id, message_id)
-
-
-@dataclass(frozen=True)
-class Joined:
-    refused: Refusal | None = None
-    player: Player | None = None
-    lobby: Lobby | None = None  # the lobby as it is now
-
-
-async def join(rt: Runtime, game_id: int, chat_id: int, user_id: int, name: str) -> Joined:
-    loaded = await _load(rt, game_id, chat_id)
-    if loaded is None:
-        return Joined(Refusal.NO_GAME)
-    row, game = loaded
-    try:
-        player = game.add_player(user_id, name)
-    except rules.AlreadyJoined:
-        return Joined(Refusal.ALREADY_JOINED)
-    except rules.GameFull:
-        return Joined(Refusal.FULL)
-    except rules.WrongPhase:
-        return Joined(Refusal.JOIN_TOO_LATE)
-    await store.save_state(rt.db, game_id, game.to_dict())
-    return Joined(None, player, Lobby(game_id, game, await _opener_name(rt, row, game)))
-
-
-@dataclass(frozen=True)
-class Started:
-    refused: Refusal | None = None
-    wait_seconds: int = 0  # OPENER_FIRST: when anyone may start
-    game: Game | None = None
-    seconds: int = 0  # the first turn's timer
-
-
-async def start_game(rt: Runtime, game_id: int, chat_id: int, user_id: int) -> Started:
-    """开始: the opener at once, anyone else after LOBBY_WAIT; the first turn's timer starts."""
-    loaded = await _load(rt, game_id, chat_id)
-    if loaded is None:
-        return Started(Refusal.NO_GAME)
-    row, game = loaded
-    if game.phase != rules.LOBBY:
-        return Started(Refusal.STARTED)
-    now = rt.clock.now()
-    waited = now - datetime.fromtimestamp(row["opened_at"], now.tzinfo)
-    if user_id != game.opener_id and waited < LOBBY_WAIT:
-        left = int((LOBBY_WAIT - waited).total_seconds()) + 1
-        return Started(Refusal.OPENER_FIRST, wait_seconds=left)
-    try:
-        game.start()
-    except rules.NotEnoughPlayers:
-        return Started(Refusal.TOO_FEW)
-    seconds = await _commit_turn(rt, chat_id, game_id, game, lobby_done=True)
-    return Started(game=game, seconds=seconds)
-
-
-async def expire_lobby(rt: Runtime, game_id: int, chat_id: int) -> bool:
-    """The lobby job: nobody started the game; True when it was put away now."""
-    loaded = await _load(rt, game_id, chat_id)
-    if loaded is None or loaded[1].phase != rules.LOBBY:
-        return False
-    return await store.discard(rt.db, game_id, _now(rt))
+    again: bool = False  # /quiz again: the group's open game, not a new one
+    board_id: int | None = None  # the message of the open game (lobby or board)
 
 
 # ---- a turn -------------------------------------------------------------------------------
@@ -264,21 +202,33 @@ def _check_turn(game: Game, user_id: int, turn_no: int, phase: str) -> Refusal |
     return None
 
 
-async def may_roll(
-    rt: Runtime, game_id: int, chat_id: int, user_id: int, turn_no: int
-) -> Refusal | None:
+@dataclass(frozen=True)
+class MayRoll:
+    refused: Refusal | None = None
+    board_id: int | None = None  # the dice answers the board, so a tap on it leads there
+
+
+async def may_roll(rt: Runtime, game_id: int, chat_id: int, user_id: int, turn_no: int) -> MayRoll:
     """Before the dice is thrown (Telegram throws it): is it this person's turn to roll?"""
-    loaded = await _load(rt, game_id, chat_id)
+    loaded = await load(rt, game_id, chat_id)
     if loaded is None:
-        return Refusal.NO_GAME
-    return _check_turn(loaded[1], user_id, turn_no, rules.AWAIT_ROLL)
+        return MayRoll(Refusal.NO_GAME)
+    refused = _check_turn(loaded[1], user_id, turn_no, rules.AWAIT_ROLL)
+    return MayRoll(refused, board_of(loaded[0]))
 
 
 async def roll(
-    rt: Runtime, game_id: int, chat_id: int, user_id: int, turn_no: int, value: int
+    rt: Runtime,
+    game_id: int,
+    chat_id: int,
+    user_id: int,
+    turn_no: int,
+    value: int,
+    dice_message_id: int = 0,
 ) -> Refusal | None:
-    """The dice showed `value`: move, and reveal the square after the animation."""
-    loaded = await _load(rt, game_id, chat_id)
+    """The dice showed `value`: move, and reveal the square after the animation (the reveal
+    learns the dice's message id: how far the board has scrolled up)."""
+    loaded = await load(rt, game_id, chat_id)
     if loaded is None:
         return Refusal.NO_GAME
     game = loaded[1]
@@ -291,7 +241,7 @@ async def roll(
         await rt.scheduler.schedule(
             REVEAL_JOB,
             rt.clock.now() + REVEAL_AFTER,
-            {"game": game_id, "chat": chat_id, "turn": game.turn_no},
+            {"game": game_id, "chat": chat_id, "turn": game.turn_no, "below": dice_message_id},
             key=f"{REVEAL_JOB}:{game_id}:{game.turn_no}",
             tx=tx,
         )
@@ -300,42 +250,29 @@ async def roll(
 
 @dataclass(frozen=True)
 class Question:
-    """The reveal: the player's square, its item, the four buttons to show."""
+    """The reveal: the game waiting for the current player's answer to its square's item."""
 
-    game_id: int
-    turn_no: int
-    player: Player
-    roll: int
-    square: int
-    item: Item
-    at_finish: bool
+    game: Game
     seconds: int  # the answer's timer (already armed)
+    board_id: int | None
+    move: bool  # post the board anew below the dice (`Game.board_is_far`)
 
 
-async def reveal(rt: Runtime, game_id: int, chat_id: int, turn_no: int) -> Question | None:
-    """The reveal job; None when the turn moved on meanwhile (timeout, stop)."""
-    loaded = await _load(rt, game_id, chat_id)
+async def reveal(
+    rt: Runtime, game_id: int, chat_id: int, turn_no: int, below: int = 0
+) -> Question | None:
+    """The reveal job; None when the turn moved on meanwhile (timeout, stop, leave)."""
+    loaded = await load(rt, game_id, chat_id)
     if loaded is None:
         return None
-    game = loaded[1]
-    player = game.current_player
-    if game.turn_no != turn_no or game.phase != rules.AWAIT_ANSWER or player is None:
+    row, game = loaded
+    if game.turn_no != turn_no or game.phase != rules.AWAIT_ANSWER:
         return None
-    item = game.item_at(player.position)
-    assert item is not None and game.pending_from is not None
     seconds = await turn_seconds(rt, chat_id)
     # A fresh full turn for reading and answering (same key: replaces the roll timer).
     await _arm_timer(rt, chat_id, game_id, turn_no, seconds, None)
-    return Question(
-        game_id,
-        turn_no,
-        player,
-        player.position - game.pending_from,
-        player.position,
-        item,
-        player.position == game.finish,
-        seconds,
-    )
+    board_id = board_of(row)
+    return Question(game, seconds, board_id, game.board_is_far(board_id, below))
 
 
 @dataclass(frozen=True)
@@ -345,16 +282,20 @@ class Moved:
     game: Game
     seconds: int = 0  # the next turn's timer, when the game goes on
     summary: bool = False  # the game ended just now: show the results
+    board_id: int | None = None
 
     @property
     def finished(self) -> bool:
         return self.game.phase == rules.FINISHED
 
 
-async def _move_on(rt: Runtime, chat_id: int, game_id: int, game: Game) -> Moved:
+async def _move_on(rt: Runtime, chat_id: int, row: Row, game: Game) -> Moved:
+    game_id, board_id = row["id"], board_of(row)
     if game.phase == rules.FINISHED:
-        return Moved(game, summary=await _commit_finish(rt, chat_id, game_id, game))
-    return Moved(game, seconds=await _commit_turn(rt, chat_id, game_id, game))
+        done = await _commit_finish(rt, chat_id, game_id, game)
+        return Moved(game, summary=done, board_id=board_id)
+    seconds = await commit_turn(rt, chat_id, game_id, game)
+    return Moved(game, seconds=seconds, board_id=board_id)
 
 
 @dataclass(frozen=True)
@@ -367,15 +308,15 @@ class Answered:
 async def answer(
     rt: Runtime, game_id: int, chat_id: int, user_id: int, turn_no: int, chosen: Category
 ) -> Answered:
-    loaded = await _load(rt, game_id, chat_id)
+    loaded = await load(rt, game_id, chat_id)
     if loaded is None:
         return Answered(Refusal.NO_GAME)
-    game = loaded[1]
+    row, game = loaded
     refused = _check_turn(game, user_id, turn_no, rules.AWAIT_ANSWER)
     if refused is not None:
         return Answered(refused)
     result = game.answer(user_id, chosen)
-    return Answered(None, result, await _move_on(rt, chat_id, game_id, game))
+    return Answered(None, result, await _move_on(rt, chat_id, row, game))
 
 
 @dataclass(frozen=True)
@@ -385,16 +326,52 @@ class Skipped:
 
 
 async def turn_timeout(rt: Runtime, game_id: int, chat_id: int, turn_no: int) -> Skipped | None:
-    """The turn timer: skip the player who did not act (MAX_SKIPS in a row and they leave);
-    None when the timer is stale."""
-    loaded = await _load(rt, game_id, chat_id)
+    """The turn timer: skip the player who did not act (MAX_SKIPS in a row and they leave;
+    everyone skipped in a row and the game ends); None when the timer is stale."""
+    loaded = await load(rt, game_id, chat_id)
     if loaded is None:
         return None
-    game = loaded[1]
+    row, game = loaded
     result = game.timeout(turn_no)
     if result is None:
         return None
-    return Skipped(result, await _move_on(rt, chat_id, game_id, game))
+    return Skipped(result, await _move_on(rt, chat_id, row, game))
+
+
+# ---- leaving ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Left:
+    refused: Refusal | None = None
+    game_id: int = 0
+    player: Player | None = None
+    lobby: Lobby | None = None  # left a lobby: the lobby as it is now
+    moved: Moved | None = None  # left a game: it goes on (a fresh timer) or it ended
+
+
+async def leave(rt: Runtime, chat_id: int, user_id: int, game_id: int | None = None) -> Left:
+    """离开游戏 (the board's button names its game), "不玩了" or /leave (the group's game)."""
+    if game_id is None:
+        row = await store.active_game(rt.db, chat_id)
+        loaded = (row, game_of(row)) if row is not None else None
+    else:
+        loaded = await load(rt, game_id, chat_id)
+    if loaded is None:
+        return Left(Refusal.NO_GAME)
+    row, game = loaded
+    try:
+        player = game.remove_player(user_id)
+    except rules.NotAPlayer:
+        return Left(Refusal.NOT_A_PLAYER)
+    except rules.WrongPhase:
+        return Left(Refusal.NO_GAME)
+    if game.phase == rules.LOBBY:
+        await store.save_state(rt.db, row["id"], game.to_dict())
+        opener = await opener_name(rt, row, game)
+        lobby = Lobby(row["id"], game, opener, board_id=board_of(row))
+        return Left(game_id=row["id"], player=player, lobby=lobby)
+    # The one on turn gets a fresh timer too: the board shows it again.
+    moved = await _move_on(rt, chat_id, row, game)
+    return Left(game_id=row["id"], player=player, moved=moved)
 
 
 # ---- stopping -----------------------------------------------------------------------------
@@ -407,28 +384,30 @@ class Running:
 async def current_game(rt: Runtime, chat_id: int) -> Running | None:
     """The group's game, in its lobby or being played."""
     row = await store.active_game(rt.db, chat_id)
-    return Running(row["id"], _game_of(row)) if row is not None else None
+    return Running(row["id"], game_of(row)) if row is not None else None
 
 
 @dataclass(frozen=True)
 class Stopped:
     discarded: bool = False  # it was a lobby: put away, nothing to keep
     moved: Moved | None = None  # it was being played: ended, results kept
+    board_id: int | None = None
 
 
 async def stop_game(rt: Runtime, game_id: int, chat_id: int) -> Stopped | None:
     """/quiz_stop (who may stop is the handler's call); None when it ended meanwhile."""
-    loaded = await _load(rt, game_id, chat_id)
+    loaded = await load(rt, game_id, chat_id)
     if loaded is None:
         return None
-    game = loaded[1]
+    row, game = loaded
     if game.phase == rules.LOBBY:
         async with rt.db.transaction() as tx:
-            await store.discard(tx, game_id, _now(rt))
+            await store.discard(tx, game_id, timestamp(rt))
             await rt.scheduler.cancel(f"{LOBBY_JOB}:{game_id}", tx=tx)
-        return Stopped(discarded=True)
+        return Stopped(discarded=True, board_id=board_of(row))
     game.stop()
-    return Stopped(moved=await _move_on(rt, chat_id, game_id, game))
+    moved = await _move_on(rt, chat_id, row, game)
+    return Stopped(moved=moved, board_id=moved.board_id)
 
 
 # ---- results ------------------------------------------------------------------------------
