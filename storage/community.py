@@ -252,7 +252,7 @@ async def remove_resident(ex: Executor, user_id: int, community_id: int) -> None
     )
 
 
-# ---- requests to join a household (household_requests, 0011) -------------------------------
+# ---- requests to join a household (household_requests, 0010) -------------------------------
 async def open_request(
     ex: Executor, user_id: int, community_id: int, household_id: int, display_name: str
 ) -> int:
