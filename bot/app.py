@@ -18,8 +18,10 @@ from bot.clock import Clock
 from bot.commands import Audience, visible_to
 from bot.config import Config
 from bot.context import CONTEXT_TYPES
+from bot.polling import Bot
 from bot.request import DELAYS, RetryingRequest
 from bot.runtime import KEY, Runtime, get_runtime
+from bot.saving import BotApplication
 from bot.scheduler import Scheduler
 from bot.throttle import Throttle
 from storage.db import Database
@@ -55,28 +57,32 @@ def build_application(
     throttle: Throttle | None = None,
     retry_delays: tuple[float, ...] = DELAYS,
 ) -> Application:
+    if request is None:  # PTB's own defaults, wrapped; polling has its own retries
+        api: BaseRequest = RetryingRequest(HTTPXRequest(connection_pool_size=256), retry_delays)
+        polling: BaseRequest = HTTPXRequest(connection_pool_size=1)
+    else:
+        api, polling = RetryingRequest(request, retry_delays), request
+    # Our Bot: unreadable updates are skipped, drafts are saved before every reply.
+    bot = Bot(
+        token=config.token,
+        base_url=config.api_url,
+        base_file_url=config.file_api_url,
+        # Telegram's limits: ~30 msg/s overall, 20/min per group; RetryAfter is honoured.
+        rate_limiter=rate_limiter or AIORateLimiter(max_retries=3),
+        defaults=Defaults(tzinfo=config.tz),
+        request=api,
+        get_updates_request=polling,
+    )
+    db = Database(config.database_path)
     builder = (
         Application.builder()
-        .token(config.token)
-        .base_url(config.api_url)
-        .base_file_url(config.file_api_url)
-        # Telegram's limits: ~30 msg/s overall, 20/min per group; RetryAfter is honoured.
-        .rate_limiter(rate_limiter or AIORateLimiter(max_retries=3))
-        .defaults(Defaults(tzinfo=config.tz))
+        .application_class(BotApplication)
+        .bot(bot)
         .context_types(CONTEXT_TYPES)
         .post_init(start_runtime)
         .post_shutdown(shutdown_runtime)
+        .persistence(SQLitePersistence(db))
     )
-    db = Database(config.database_path)
-    builder = builder.persistence(SQLitePersistence(db))
-    if request is None:  # PTB's own default, wrapped; polling has its own retries
-        builder = builder.request(
-            RetryingRequest(HTTPXRequest(connection_pool_size=256), retry_delays)
-        )
-    else:
-        builder = builder.request(RetryingRequest(request, retry_delays)).get_updates_request(
-            request
-        )
     app = builder.build()
     clock = clock or Clock()
     app.bot_data[FREEZE_GC] = freeze_gc

@@ -56,6 +56,11 @@ def run_child(
     ]
     if kill_after is None:
         args.append("--finish")
+    screen = journal.resume_screen()
+    if screen is not None:
+        resume = plan_path.with_name("resume.json")
+        resume.write_text(json.dumps(screen, ensure_ascii=False), encoding="utf-8")
+        args.append(f"--resume={resume}")
     with log.open("ab") as err:
         proc = subprocess.Popen(
             args,
