@@ -417,6 +417,7 @@ class Journal:
     failures: list[str] = field(default_factory=list)
     # The last screen with buttons each step left its person (resumed after a kill).
     screens: dict[int, dict[str, Any]] = field(default_factory=dict)
+    resumed: int = 0  # lives that began by pressing on a screen from before the kill
     done: bool = False
 
     def read(self, line: str) -> None:

@@ -24,9 +24,7 @@ from tests.test_cli import TOKEN, FakeServer
 
 
 # ---- the classification ------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    "message", ["file is not a database", "database disk image is malformed"]
-)
+@pytest.mark.parametrize("message", ["file is not a database", "database disk image is malformed"])
 def test_only_a_damaged_file_points_to_backup(tmp_path: Path, message: str) -> None:
     reason = startup.explain(str(tmp_path / "c.db"), sqlite3.DatabaseError(message))
     assert reason is not None and "community-bot backup" in reason
@@ -72,7 +70,7 @@ def test_full_disk_and_unknown_causes(tmp_path: Path) -> None:
 async def test_parent_is_a_file(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("x")
     db = Database(tmp_path / "notes.txt" / "community.db")
-    with pytest.raises(DatabaseError, match="notes.txt is a file, not a directory"):
+    with pytest.raises(DatabaseError, match=r"notes\.txt is a file, not a directory"):
         await db.open()
 
 
