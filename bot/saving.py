@@ -24,6 +24,7 @@ from telegram import Update
 from telegram.ext import Application, ExtBot
 
 from bot.context import BotContext, BotData, ChatData, UserData
+from storage.persistence import SQLitePersistence
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +51,12 @@ class BotApplication(Application[ExtBot[None], BotContext, UserData, ChatData, B
         if persistence is None or not persistence.store_data.user_data:
             return
         data = self.user_data.get(user_id)
-        if data is not None:
-            await persistence.update_user_data(user_id, deepcopy(data))
+        if data is None:
+            return
+        # Ours encodes `data` before its first await: no copy needed (PTB's own copies).
+        await persistence.update_user_data(
+            user_id, data if isinstance(persistence, SQLitePersistence) else deepcopy(data)
+        )
 
 
 async def before_reply() -> None:

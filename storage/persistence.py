@@ -28,6 +28,25 @@ _UNKNOWN = object()
 Key = tuple[Any, ...]
 
 
+def _statement(key: Key, value: str | None) -> tuple[str, tuple[Any, ...]]:
+    """The one statement that makes the database hold `value` for `key`."""
+    if key[0] == "d":
+        if value is None:
+            return "DELETE FROM user_drafts WHERE user_id = ?", (key[1],)
+        return (
+            "INSERT INTO user_drafts (user_id, data) VALUES (?, ?) "
+            "ON CONFLICT(user_id) DO UPDATE SET data = excluded.data",
+            (key[1], value),
+        )
+    if value is None:
+        return "DELETE FROM conversations WHERE name = ? AND key = ?", (key[1], key[2])
+    return (
+        "INSERT INTO conversations (name, key, state) VALUES (?, ?, ?) "
+        "ON CONFLICT(name, key) DO UPDATE SET state = excluded.state",
+        (key[1], key[2], value),
+    )
+
+
 class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
     def __init__(self, db: Database, update_interval: float = 60) -> None:
         # The interval is only a safety net: the bot saves after each update (bot/saving.py).
@@ -76,27 +95,17 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
             pending, self._pending = self._pending, {}
             for key in pending:
                 self._writing[key] = batch
-            drafts = [(k[1], v) for k, v in pending.items() if k[0] == "d"]
-            states = [(k[1], k[2], v) for k, v in pending.items() if k[0] == "c"]
-            async with self.db.transaction() as tx:
-                await tx.executemany(
-                    "INSERT INTO user_drafts (user_id, data) VALUES (?, ?) "
-                    "ON CONFLICT(user_id) DO UPDATE SET data = excluded.data",
-                    [(uid, data) for uid, data in drafts if data is not None],
-                )
-                await tx.executemany(
-                    "DELETE FROM user_drafts WHERE user_id = ?",
-                    [(uid,) for uid, data in drafts if data is None],
-                )
-                await tx.executemany(
-                    "INSERT INTO conversations (name, key, state) VALUES (?, ?, ?) "
-                    "ON CONFLICT(name, key) DO UPDATE SET state = excluded.state",
-                    [(n, k, v) for n, k, v in states if v is not None],
-                )
-                await tx.executemany(
-                    "DELETE FROM conversations WHERE name = ? AND key = ?",
-                    [(n, k) for n, k, v in states if v is None],
-                )
+            if len(pending) == 1:  # the usual case: one statement commits by itself
+                [(key, value)] = pending.items()
+                await self.db.execute(*_statement(key, value))
+            elif pending:
+                grouped: dict[str, list[tuple[Any, ...]]] = {}
+                for key, value in pending.items():
+                    sql, params = _statement(key, value)
+                    grouped.setdefault(sql, []).append(params)
+                async with self.db.transaction() as tx:
+                    for sql, rows in grouped.items():
+                        await tx.executemany(sql, rows)
         except BaseException as exc:
             self._batch = None if self._batch is batch else self._batch
             for key, value in pending.items():
