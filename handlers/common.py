@@ -258,6 +258,10 @@ async def unknown_command(update: Update, context: Context) -> None:
 async def on_error(update: object, context: Context) -> None:
     """Log the update and the error with context; tell the user, in their language."""
     err = context.error
+    if isinstance(err, callbacks.BadCallback) and isinstance(update, Update):
+        # A forged or out-of-range button a handler did not catch: a refusal, not a fault.
+        await refuse_callback(update, context, err)
+        return
     tb = "".join(traceback.format_exception(err)) if err else ""
     payload = update.to_dict() if isinstance(update, Update) else repr(update)
     # The error first: a log line cut short still says what went wrong.

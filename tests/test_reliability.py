@@ -204,8 +204,15 @@ async def test_huge_number_in_a_button_is_refused_not_a_traceback(
     sim: Simulator, group: Chat
 ) -> None:
     await setup_community(sim, group)
+    rid = await open_round(sim, group)
+    forged = (
+        "1|rq|acc|99999999999999999999",
+        "1|mn|t|99999999999999999999|1",
+        # A handler that does not catch BadCallback itself: the error handler refuses it.
+        f"1|mn|t|{rid}|{INT64_MAX + 1}",
+    )
     with errors_logged() as errors:
-        for data in ("1|rq|acc|99999999999999999999", "1|mn|t|99999999999999999999|1"):
+        for data in forged:
             reply = await sim.press(WANG, None, data=data, chat=sim.private(WANG))
             assert reply.alerts(), data
     assert errors == []
