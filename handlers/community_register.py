@@ -22,6 +22,7 @@ from telegram.ext import (
 from bot import callbacks
 from bot import community as rules
 from bot.i18n import N_, Translate
+from bot.numbers import parse_id
 from bot.workflows import community as flow
 from bot.workflows import community_households as households
 from bot.workflows.community import RegistrationStart
@@ -91,7 +92,7 @@ async def register_entry(update: Update, context: Context) -> int:
     context.state[DRAFT] = {"after": context.state.pop(AFTER, None)}
     linked = _REG_PAYLOAD.fullmatch(context.args[0]) if context.args else None
     start = await flow.start_registration(
-        context.rt, user.id, int(linked.group(1)) if linked else None
+        context.rt, user.id, parse_id(linked.group(1)) if linked else None
     )
     if start.community is not None:
         return await _start_with(update, context, start, _)

@@ -15,6 +15,7 @@ from enum import StrEnum
 from bot import community as rules
 from bot.community import Address, Role
 from bot.i18n import N_
+from bot.numbers import parse_id
 from bot.runtime import Runtime
 from bot.workflows.outcome import Tell, Text
 from storage import community as store
@@ -55,8 +56,9 @@ async def find_person(
         if len(rows) > 1 and rows[0]["updated_at"] == rows[1]["updated_at"]:
             return RoleRefusal.AMBIGUOUS
         return rows[0] if rows else None
-    if word.isdigit():
-        return await store.get_user(rt.db, int(word))
+    user_id = parse_id(word)
+    if user_id is not None:
+        return await store.get_user(rt.db, user_id)
     return None
 
 
