@@ -8,12 +8,15 @@ this turns their outcomes into messages, each in its reader's language. Used by 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
+from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import CallbackQueryHandler
 
 from bot import callbacks
 from bot import repairs as rules
@@ -34,6 +37,7 @@ log = logging.getLogger(__name__)
 
 FEATURE = "rq"  # buttons on tickets, outside any conversation
 NOTE_FEATURE = "rn"  # 写进展 / 内部备注: starts the note conversation
+WRONG_CHAT = N_("这个按钮只能在您和我的私聊里用，这里不能操作。")
 
 
 def when(rt: Runtime, ts: float | None) -> str:
@@ -169,6 +173,42 @@ def for_worker(
 
 def confirm_buttons(_: Translate, tid: int) -> list[InlineKeyboardButton]:
     return [button(_("👍 已解决"), "ok", tid), button(_("👎 没解决"), "no", tid)]
+
+
+# ---- where a button sits -------------------------------------------------------------------------
+Callback = Callable[[Update, Context], Coroutine[Any, Any, Any]]
+
+
+def in_own_chat(update: Update) -> bool:
+    """The pressed message is in the presser's own private chat with the bot.
+
+    Every repairs button belongs to such a message: answers edit the message in place and may
+    show a ticket's details. Data copied onto a group message (or an inline message, which has
+    no chat we know) is refused whoever presses it, so a group message is never edited."""
+    query, user = update.callback_query, update.effective_user
+    message = query.message if query else None
+    if user is None or message is None:
+        return False
+    chat = message.chat
+    return chat.type == ChatType.PRIVATE and chat.id == user.id
+
+
+def private_button(fn: Callback) -> Callback:
+    """`fn`, run only for a button on the presser's private chat; refused (and nothing
+    changed, the conversation where it was) anywhere else."""
+
+    async def guarded(update: Update, context: Context) -> Any:
+        if not in_own_chat(update):
+            await refuse(update, context, WRONG_CHAT)
+            return None
+        return await fn(update, context)
+
+    return guarded
+
+
+def on_button(fn: Callback, feature: str, *actions: str) -> CallbackQueryHandler[Context, Any]:
+    """The one way the repairs modules register a button: its pattern, and the chat check."""
+    return CallbackQueryHandler(private_button(fn), pattern=callbacks.pattern(feature, *actions))
 
 
 # ---- answering the person who pressed ----------------------------------------------------------

@@ -28,7 +28,7 @@ from bot.i18n import Translate
 from bot.workflows import repairs as wf
 from bot.workflows import repairs_jobs as jobs
 from handlers.community import AFTER_REGISTER
-from handlers.repairs_common import category_name, headline
+from handlers.repairs_common import category_name, headline, on_button
 from handlers.repairs_resident import plus_one
 from handlers.shared import (
     Context,
@@ -461,8 +461,8 @@ def register(app: App) -> None:
     text_only = filters.TEXT & ~filters.COMMAND & private
     other = ~filters.COMMAND & ~filters.StatusUpdate.ALL & private
 
-    def on(fn: Step, *actions: str) -> CallbackQueryHandler[Context, object]:
-        return CallbackQueryHandler(fn, pattern=callbacks.pattern(F, *actions))
+    def on(fn: Step, *actions: str) -> CallbackQueryHandler[Context, Any]:
+        return on_button(fn, F, *actions)
 
     conversation: ConversationHandler[Context] = ConversationHandler(
         entry_points=[

@@ -4,7 +4,7 @@ which workers and staff use too), 我也遇到了, confirming the fix (or not) a
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CommandHandler, filters
 
 from bot import callbacks
 from bot.context import App
@@ -22,6 +22,7 @@ from handlers.repairs_common import (
     headline,
     history_lines,
     markup,
+    on_button,
     pressed,
     refuse,
     send,
@@ -177,11 +178,9 @@ async def plus_button(update: Update, context: Context) -> None:
 
 
 def register(app: App) -> None:
-    app.add_handler(CallbackQueryHandler(view_button, pattern=callbacks.pattern(FEATURE, "v")))
-    app.add_handler(
-        CallbackQueryHandler(confirm_button, pattern=callbacks.pattern(FEATURE, "ok", "no"))
-    )
-    app.add_handler(CallbackQueryHandler(rate_button, pattern=callbacks.pattern(FEATURE, "rate")))
-    app.add_handler(CallbackQueryHandler(plus_button, pattern=callbacks.pattern(FEATURE, "plus")))
+    app.add_handler(on_button(view_button, FEATURE, "v"))
+    app.add_handler(on_button(confirm_button, FEATURE, "ok", "no"))
+    app.add_handler(on_button(rate_button, FEATURE, "rate"))
+    app.add_handler(on_button(plus_button, FEATURE, "plus"))
     app.add_handler(CommandHandler("start", my_command, filters.Regex(r"^/start my$")))
     app.add_handler(CommandHandler("my", my_command))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot import callbacks
 from bot import repairs as rules
@@ -24,6 +24,7 @@ from handlers.repairs_common import (
     edit,
     headline,
     markup,
+    on_button,
     pressed,
     refuse,
     send,
@@ -299,6 +300,6 @@ def register(app: App) -> None:
         (close_button, ("cls", "clr")),
         (reassign_button, ("asg", "asgu")),
     ):
-        app.add_handler(CallbackQueryHandler(fn, pattern=callbacks.pattern(FEATURE, *actions)))
+        app.add_handler(on_button(fn, FEATURE, *actions))
     app.add_handler(CommandHandler("tickets", tickets_command))
     app.add_handler(CommandHandler("merge", merge_command))

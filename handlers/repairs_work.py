@@ -10,7 +10,6 @@ from collections.abc import Awaitable, Callable
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import (
-    CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
@@ -37,6 +36,7 @@ from handlers.repairs_common import (
     edit,
     headline,
     markup,
+    on_button,
     pressed,
     refuse,
     send,
@@ -229,9 +229,7 @@ async def escalate_job(app: App, job: ScheduledJob) -> None:
 def register(app: App) -> None:
     private = filters.ChatType.PRIVATE
     notes = ConversationHandler(
-        entry_points=[
-            CallbackQueryHandler(note_entry, pattern=callbacks.pattern(NOTE_FEATURE, "n"))
-        ],
+        entry_points=[on_button(note_entry, NOTE_FEATURE, "n")],
         states={
             NOTE: [
                 MessageHandler(
@@ -248,5 +246,5 @@ def register(app: App) -> None:
         allow_reentry=True,
     )
     app.add_handler(notes)
-    app.add_handler(CallbackQueryHandler(work_button, pattern=callbacks.pattern(FEATURE, *WORK)))
+    app.add_handler(on_button(work_button, FEATURE, *WORK))
     app.add_handler(CommandHandler("tasks", tasks_command))

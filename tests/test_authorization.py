@@ -358,11 +358,30 @@ async def ok_merge(w: World, p: Person, r: Reply) -> bool:
 
 
 def ticket_button(label: str) -> Act:
+    """The assignee's button, its data pressed by `p` in p's own private chat (nobody can press
+    a message in someone else's private chat)."""
+
     async def act(w: World, p: Person) -> Reply:
         data = own_button(w.offer, label)
-        return await w.sim.press(p, w.offer, data=data)
+        return await w.sim.press(p, None, data=data, chat=w.sim.private(p))
 
     return act
+
+
+def on_group_post(data: Callable[[World], str]) -> Act:
+    """Repairs button data, copied from a private message, pressed on a post in the group."""
+
+    async def act(w: World, p: Person) -> Reply:
+        with w.sim.quiet():
+            post = await w.sim.send(WANG, w.group, "/repair")
+        return await w.sim.press(p, post, data=data(w))
+
+    return act
+
+
+async def ok_group_post(w: World, p: Person, r: Reply) -> bool:
+    """Anything but the refusal's alert reached the group (an edit, a message)."""
+    return any(c.chat_id == GROUP_ID and c.method != "answerCallbackQuery" for c in r.calls)
 
 
 async def ok_started(w: World, p: Person, r: Reply) -> bool:
@@ -523,6 +542,25 @@ MATRIX: dict[str, Cell] = {
     ),
     "ticket: hand back": cell(ticket_button("退回"), ok_handed_back, "volunteer", **REPAIRS),
     "ticket: note": cell(ticket_note(0), ok_noted, "volunteer", **REPAIRS),
+    # Ticket buttons belong to private messages: on a group post nobody may press them.
+    "ticket: start on a group post": cell(
+        on_group_post(lambda w: f"1|rq|go|{w.taken}"), ok_group_post, "", **REPAIRS
+    ),
+    "ticket: accept on a group post": cell(
+        on_group_post(lambda w: f"1|rq|acc|{w.ticket}"), ok_group_post, "", **REPAIRS
+    ),
+    "ticket: details on a group post": cell(
+        on_group_post(lambda w: f"1|rq|v|{w.taken}"), ok_group_post, "", **REPAIRS
+    ),
+    "ticket: close on a group post": cell(
+        on_group_post(lambda w: f"1|rq|clr|{w.ticket}|cannot"), ok_group_post, "", **REPAIRS
+    ),
+    "ticket: note on a group post": cell(
+        on_group_post(lambda w: f"1|rn|n|{w.taken}|0"), ok_group_post, "", **REPAIRS
+    ),
+    "repair filing button on a group post": cell(
+        on_group_post(lambda w: "1|rp|cat|water"), ok_group_post, "", **REPAIRS
+    ),
     "ticket: internal note": cell(ticket_note(1), ok_noted, "volunteer", **REPAIRS),
     "remind": cell(act_remind, ok_remind, "staff"),
     "reminders: pause": cell(notice_button("p"), ok_paused, "admin staff", notice=True),
