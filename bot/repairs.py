@@ -210,8 +210,78 @@ def valid_rating(value: int) -> bool:
     return 1 <= value <= 5
 
 
-def accept_due(created: datetime) -> datetime:
-    return created + ACCEPT_REMIND_AFTER
+# SQLite (and PostgreSQL's bigint) hold 64-bit signed integers: a larger number from a
+# button or a command would raise OverflowError in the driver instead of a polite answer.
+MAX_ID = 2**63 - 1
+MAX_PAGE = 100_000
+
+
+def valid_id(value: int) -> bool:
+    """A ticket, community or user number that can be looked up at all."""
+    return 0 < value <= MAX_ID
+
+
+def parse_id(text: str) -> int | None:
+    """'#12' or '１２' typed by a person → 12; None for anything else or out of range."""
+    value = normalize(text).strip().lstrip("#")
+    if not value.isascii() or not value.isdigit():
+        return None
+    number = int(value)
+    return number if valid_id(number) else None
+
+
+# Where a ticket is, as a kind of place: what another resident may read of it (the typed
+# place itself may hold a room number or a name).
+PLACE_KINDS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("楼顶", "屋顶", "顶楼", "天台", "房顶"), N_("楼顶")),
+    (("楼道", "楼梯", "走廊", "过道", "电梯"), N_("楼道")),
+    (("路", "地面", "停车", "井盖"), N_("路面")),
+    (("大门", "门口", "围墙", "门禁"), N_("门口和围墙")),
+    (("绿", "树", "草", "花"), N_("绿化带")),
+    (("车棚", "车库"), N_("车棚")),
+)
+
+
+def place_kind(place: str) -> str:
+    """msgid of the kind of place; an empty place is the reporter's own unit (本户)."""
+    value = normalize(place or "")
+    if not value:
+        return N_("本户")
+    for words, kind in PLACE_KINDS:
+        if any(w in value for w in words):
+            return kind
+    return N_("公共区域")
+
+
+# Categories where someone may be hurt: the resident is told what to do at once, and the
+# ticket escalates sooner (see URGENT_REMIND_AFTER).
+SAFETY_ADVICE: dict[str, str] = {
+    "gas": N_(
+        "⚠️ 闻到燃气味请马上：不要开关电器、不要点火，打开门窗，关掉燃气总阀，"
+        "到室外再打燃气公司的抢修电话。"
+    ),
+    "power": N_(
+        "⚠️ 电线冒火花、发烫或有焦味：不要用手碰，能的话先拉下电闸，远离积水，起火了马上打119。"
+    ),
+}
+URGENT_REMIND_AFTER = timedelta(minutes=30)
+URGENT_ESCALATE_AFTER = timedelta(hours=2)
+
+
+def is_urgent(key: str) -> bool:
+    return key in SAFETY_ADVICE
+
+
+def accept_remind_after(key: str) -> timedelta:
+    return URGENT_REMIND_AFTER if is_urgent(key) else ACCEPT_REMIND_AFTER
+
+
+def accept_escalate_after(key: str) -> timedelta:
+    return URGENT_ESCALATE_AFTER if is_urgent(key) else ACCEPT_ESCALATE_AFTER
+
+
+def accept_due(created: datetime, key: str = "") -> datetime:
+    return created + accept_remind_after(key)
 
 
 def resolve_due(accepted: datetime, key: str) -> datetime:

@@ -81,6 +81,24 @@ def headline(_: Translate, t: Row) -> str:
     )
 
 
+def summary(rt: Runtime, _: Translate, t: Row, households: int) -> str:
+    """A ticket as another resident sees it before "我也遇到了": its kind, the building, the
+    kind of place and the date — never the reporter's words or typed place (which may hold a
+    name, a room or a phone number)."""
+    day = datetime.fromtimestamp(t["created_at"], UTC).astimezone(rt.config.tz)
+    return _(
+        "#{id} {category} · {building}号楼 · {kind} · {date} 报修 · {status}（{n}户遇到）"
+    ).format(
+        id=t["id"],
+        category=category_name(_, t["category"]),
+        building=t["building"],
+        kind=_(rules.place_kind(t["place"])),
+        date=day.strftime("%m-%d"),
+        status=_(rules.status_name(t["status"])),
+        n=households,
+    )
+
+
 def details(rt: Runtime, _: Translate, t: Row, *, personal: bool) -> str:
     """Full text of a ticket. `personal`: the viewer may see the reporter's name and room."""
     lines = [
@@ -225,6 +243,15 @@ class Press:
         return self.user.id
 
 
+def id_arg(cb: callbacks.Callback, index: int) -> int:
+    """An integer argument that will be looked up: a positive 64-bit number, or BadCallback
+    (a forged 99999999999999999999 must not reach SQLite and raise OverflowError)."""
+    value = cb.int_arg(index)
+    if not rules.valid_id(value):
+        raise callbacks.BadCallback(f"argument {index} out of range")
+    return value
+
+
 async def pressed(update: Update, context: Context) -> Press | None:
     """Parse a ticket button; None (refused when it is not ours) when there is nothing to do."""
     query, user = update.callback_query, update.effective_user
@@ -232,7 +259,7 @@ async def pressed(update: Update, context: Context) -> Press | None:
         return None
     try:
         cb = callbacks.unpack(query.data, FEATURE)
-        return Press(user, cb, cb.int_arg(0))
+        return Press(user, cb, id_arg(cb, 0))
     except callbacks.BadCallback as exc:
         await refuse_callback(update, context, exc)
         return None

@@ -28,7 +28,7 @@ from bot.i18n import Translate
 from bot.workflows import repairs as wf
 from bot.workflows import repairs_jobs as jobs
 from handlers.community import AFTER_REGISTER
-from handlers.repairs_common import category_name, headline, on_button
+from handlers.repairs_common import category_name, id_arg, on_button, summary
 from handlers.repairs_resident import plus_one
 from handlers.shared import (
     Context,
@@ -216,10 +216,8 @@ async def after_place(update: Update, context: Context, _: Translate) -> int:
     lines = [_("这栋楼已经有人报了同样的问题，正在处理：")]
     rows = []
     for s in similar:
-        t, n = s.ticket, s.households
-        lines.append(
-            headline(_, t) + "\n  " + t["description"][:40] + " " + _("（{n}户遇到）").format(n=n)
-        )
+        t = s.ticket
+        lines.append(summary(context.rt, _, t, s.households))
         rows.append([_b(_("🙋 我也遇到了 #{id}").format(id=t["id"]), "plus", t["id"])])
     lines.append(_("如果是同一个问题，点“我也遇到了”，就不用重复报修，进度会告诉您。"))
     rows.append([_b(_("➕ 不是同一个问题，继续报修"), "new")])
@@ -241,7 +239,7 @@ async def duplicate_button(update: Update, context: Context) -> int:
         await answer_callback(update)
         return await ask_description(update, context, _)
     try:
-        tid = cb.int_arg(0)
+        tid = id_arg(cb, 0)
     except callbacks.BadCallback as exc:
         await refuse_callback(update, context, exc)
         return DUPLICATE

@@ -9,7 +9,7 @@ from bot import callbacks
 from bot import repairs as rules
 from bot.community import BUILDING_SUFFIXES, clean_part
 from bot.context import App
-from bot.i18n import Translate
+from bot.i18n import N_, Translate
 from bot.text import normalize
 from bot.workflows import repairs as wf
 from bot.workflows import repairs_access as access
@@ -23,12 +23,14 @@ from handlers.repairs_common import (
     close_offers,
     edit,
     headline,
+    id_arg,
     markup,
     on_button,
     pressed,
     refuse,
     send,
     tell_status,
+    tell_worker,
 )
 from handlers.shared import (
     Context,
@@ -168,9 +170,11 @@ async def page_button(update: Update, context: Context) -> None:
         return
     try:
         cb = callbacks.unpack(query.data, FEATURE)
-        cid = cb.int_arg(0)
+        cid = id_arg(cb, 0)
         status, building, cat = (_untok(cb.str_arg(i)) for i in (1, 2, 3))
         overdue, page = bool(cb.int_arg(4)), cb.int_arg(5)
+        if not 0 <= page <= rules.MAX_PAGE:
+            raise callbacks.BadCallback("page out of range")
     except callbacks.BadCallback as exc:
         await refuse_callback(update, context, exc)
         return
@@ -235,7 +239,7 @@ async def reassign_button(update: Update, context: Context) -> None:
         return
     uid, tid = press.user_id, press.ticket_id
     try:
-        target = press.cb.int_arg(1) if press.cb.action == "asgu" else None
+        target = id_arg(press.cb, 1) if press.cb.action == "asgu" else None
     except callbacks.BadCallback as exc:
         await refuse_callback(update, context, exc)
         return
@@ -270,12 +274,12 @@ async def merge_command(update: Update, context: Context) -> None:
     user = update.effective_user
     if user is None:
         return
-    args = [a.lstrip("#") for a in (context.args or [])]
+    numbers = [rules.parse_id(a) for a in (context.args or [])]
     usage = _("用法：/merge 重复的编号 保留的编号，例如 /merge 12 7")
-    if len(args) != 2 or not all(a.isdigit() for a in args) or args[0] == args[1]:
+    if len(numbers) != 2 or None in numbers or numbers[0] == numbers[1]:
         await reply(update, usage)
         return
-    dup_id, keep_id = int(args[0]), int(args[1])
+    dup_id, keep_id = (n or 0 for n in numbers)
     merged = await wf.merge(
         context.rt,
         user.id,
@@ -290,8 +294,45 @@ async def merge_command(update: Update, context: Context) -> None:
     await reply(
         update, _("已把 #{a} 合并到 #{b}，关注的居民也转过去了。").format(a=dup_id, b=keep_id)
     )
-    note = _("与 #{id} 是同一个问题，之后会通知您 #{id} 的进度。").format(id=keep_id)
-    await tell_status(context, merged.ticket, merged.residents, note)
+    await tell_merged(context, merged)
+
+
+async def tell_merged(context: Context, merged: wf.Merged) -> None:
+    """Everyone a merge concerns: the duplicate's residents, the assignees of both tickets,
+    and the kept ticket's residents when it changed hands."""
+    dup, kept = merged.ticket, merged.kept
+    dup_id, keep_id = dup["id"], kept["id"]
+    for uid in merged.residents:
+        _ = await tr_user(context, uid)
+        note = _("与 #{id} 是同一个问题，之后会通知您 #{id} 的进度。").format(id=keep_id)
+        await tell_status(context, dup, [uid], note)
+    await close_offers(context, kept, merged.taken)
+    others = [u for u in merged.kept_residents if u not in merged.residents]
+    if others:
+        await tell_status(context, kept, others)
+    if merged.handed is not None:
+        intro = N_("重复的报修合并了：您负责的报修并进了下面这个，现在由您处理：")
+        await tell_worker(context, kept, merged.handed, intro=intro)
+    if merged.released is not None:
+        _ = await tr_user(context, merged.released)
+        await send(
+            context,
+            merged.released,
+            _("#{dup} 已合并到 #{keep}（{by}），您不用再处理 #{dup} 了，谢谢！").format(
+                dup=dup_id, keep=keep_id, by=kept["assignee_name"] or _("等待接单")
+            ),
+        )
+    if merged.kept_by is not None:
+        _ = await tr_user(context, merged.kept_by.user_id)
+        await send(
+            context,
+            merged.kept_by.user_id,
+            _("您负责的 #{keep} 合并了重复的 #{dup}，遇到这个问题的居民也会收到进度。").format(
+                keep=keep_id, dup=dup_id
+            )
+            + "\n"
+            + headline(_, kept),
+        )
 
 
 def register(app: App) -> None:

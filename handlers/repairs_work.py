@@ -35,6 +35,7 @@ from handlers.repairs_common import (
     details,
     edit,
     headline,
+    id_arg,
     markup,
     on_button,
     pressed,
@@ -116,7 +117,7 @@ async def note_entry(update: Update, context: Context) -> int:
         return ConversationHandler.END
     try:
         cb = callbacks.unpack(query.data, NOTE_FEATURE)
-        tid, internal = cb.int_arg(0), cb.int_arg(1)
+        tid, internal = id_arg(cb, 0), cb.int_arg(1)
     except callbacks.BadCallback as exc:
         await refuse_callback(update, context, str(exc))
         return ConversationHandler.END

@@ -88,9 +88,9 @@ async def file_ticket(rt: Runtime, ticket: store.NewTicket, photos: Sequence[str
     now = _now(rt)
     async with rt.db.transaction() as tx:
         tid = await store.create_ticket(
-            tx, ticket, photos, now, rules.accept_due(rt.clock.now()).timestamp()
+            tx, ticket, photos, now, rules.accept_due(rt.clock.now(), ticket.category).timestamp()
         )
-        await jobs.schedule_accept(rt, tid, now, tx)
+        await jobs.schedule_accept(rt, tid, now, tx, ticket.category)
         await jobs.plan_route(rt, tid, tx)
     return Filed(tid)
 
@@ -146,7 +146,7 @@ def _fields(
     if action is rules.Action.RESOLVE:
         return {"resolved_at": now}
     if action is rules.Action.HAND_BACK:
-        accept_due = rules.accept_due(rt.clock.now()).timestamp()
+        accept_due = rules.accept_due(rt.clock.now(), t["category"]).timestamp()
         return {"assignee_id": None, "accepted_at": None, "due_at": accept_due}
     if action is rules.Action.REOPEN:
         return {"resolved_at": None, "due_at": resolve_due}
@@ -188,7 +188,7 @@ async def _change(
             await jobs.cancel_jobs(rt, ticket_id, tx)
         elif target is rules.Status.NEW:
             await rt.scheduler.cancel(jobs.resolve_key(ticket_id), tx=tx)
-            await jobs.schedule_accept(rt, ticket_id, now, tx)
+            await jobs.schedule_accept(rt, ticket_id, now, tx, t["category"])
             if action is rules.Action.HAND_BACK:
                 await jobs.plan_route(rt, ticket_id, tx)
         elif isinstance(due := fields.get("due_at"), float):
@@ -306,17 +306,29 @@ async def reassign(
 
 @dataclass(frozen=True)
 class Merged:
+    """A merge that happened; the handler tells, after answering staff:"""
+
     ticket: Row  # the duplicate, closed now
-    keep_id: int
-    residents: list[int]  # the duplicate's reporter: told it was merged
+    kept: Row  # the kept ticket, as it is now
+    residents: list[int]  # the duplicate's reporter and followers: now following `kept`
+    taken: list[Row] = field(default_factory=list)  # the kept ticket's offers: edit to "taken"
+    handed: Viewer | None = None  # the duplicate's assignee, who now holds the kept ticket
+    released: int | None = None  # the duplicate's assignee, no longer needed
+    kept_by: Viewer | None = None  # the kept ticket's assignee: more households now wait
+    kept_residents: list[int] = field(default_factory=list)  # the kept one's status changed
+
+
+class _Raced(Exception):
+    """The kept ticket changed while merging: roll the whole merge back."""
 
 
 async def merge(
     rt: Runtime, user_id: int, dup_id: int, keep_id: int, *, dup_note: str, keep_note: str
 ) -> Merged | Refused:
     """/merge (staff): close the duplicate as merged into the kept ticket, whose followers
-    now include the duplicate's reporter and followers. The notes go into both histories
-    (written in the language of the staff member who merged)."""
+    now include the duplicate's reporter and followers. The kept ticket keeps its assignee;
+    with none, the duplicate's assignee takes it over (it moves to 已派单). The notes go into
+    both histories (written in the language of the staff member who merged)."""
     dup = await store.get_ticket(rt.db, dup_id)
     keep = await store.get_ticket(rt.db, keep_id)
     if dup is None or keep is None or dup["community_id"] != keep["community_id"]:
@@ -325,29 +337,56 @@ async def merge(
         return refuse(N_("只有社区工作人员可以合并报修。"))
     if dup["status"] not in rules.OPEN or keep["status"] in rules.FINAL:
         return refuse(N_("#{a} 必须还没完成，#{b} 不能已关闭或已确认。"), a=dup_id, b=keep_id)
+    moved = await residents(rt, dup)  # before its followers move over
+    heir = dup["assignee_id"]
+    take_over = bool(heir) and keep["assignee_id"] is None and keep["status"] == rules.Status.NEW
     now = _now(rt)
-    closed = rules.Status.CLOSED
-    async with rt.db.transaction() as tx:
-        if not await store.move(
-            tx,
-            dup_id,
-            dup["status"],
-            closed,
-            now,
-            assignee_was=dup["assignee_id"],
-            close_reason="dup",
-            merged_into=keep_id,
-        ):
-            return refuse(STALE)
-        await store.add_history(tx, dup_id, user_id, now, dup["status"], closed, dup_note)
-        await store.add_history(tx, keep_id, user_id, now, None, None, keep_note, internal=True)
-        await store.move_followers(tx, dup_id, keep_id, dup["reporter_id"], now)
-        await store.clear_offers(tx, dup_id)
-        await jobs.cancel_jobs(rt, dup_id, tx)
+    closed, assigned = rules.Status.CLOSED, rules.Status.ASSIGNED
+    offered: list[Row] = []
+    try:
+        async with rt.db.transaction() as tx:
+            if not await store.move(
+                tx,
+                dup_id,
+                dup["status"],
+                closed,
+                now,
+                assignee_was=dup["assignee_id"],
+                close_reason="dup",
+                merged_into=keep_id,
+            ):
+                raise _Raced
+            await store.add_history(tx, dup_id, user_id, now, dup["status"], closed, dup_note)
+            await store.add_history(tx, keep_id, user_id, now, None, None, keep_note, internal=True)
+            await store.move_followers(tx, dup_id, keep_id, dup["reporter_id"], now)
+            await store.clear_offers(tx, dup_id)
+            await jobs.cancel_jobs(rt, dup_id, tx)
+            if take_over:
+                due = rules.resolve_due(rt.clock.now(), keep["category"]).timestamp()
+                fields = {"assignee_id": heir, "accepted_at": now, "due_at": due}
+                if not await store.move(tx, keep_id, keep["status"], assigned, now, **fields):
+                    raise _Raced
+                await store.add_history(tx, keep_id, user_id, now, keep["status"], assigned)
+                await rt.scheduler.cancel(jobs.accept_key(keep_id), tx=tx)
+                await jobs.schedule_resolve(rt, keep_id, due, tx)
+                offered = await store.offers(tx, keep_id)
+                await store.clear_offers(tx, keep_id)
+    except _Raced:
+        return refuse(STALE)
     after = await store.get_ticket(rt.db, dup_id)
-    assert after is not None
-    # The duplicate's followers moved to the kept ticket: only its reporter is left to tell.
-    return Merged(after, keep_id, await residents(rt, after))
+    kept = await store.get_ticket(rt.db, keep_id)
+    assert after is not None and kept is not None  # tickets are never deleted
+    holder = kept["assignee_id"]
+    return Merged(
+        after,
+        kept,
+        moved,
+        taken=[o for o in offered if o["user_id"] != heir],
+        handed=await viewer(rt, heir, kept) if take_over else None,
+        released=heir if heir and heir != holder else None,
+        kept_by=await viewer(rt, holder, kept) if holder and not take_over else None,
+        kept_residents=await residents(rt, kept) if take_over else [],
+    )
 
 
 # ---- notes and ratings -----------------------------------------------------------------------

@@ -52,8 +52,11 @@ async def plan_route(rt: Runtime, ticket_id: int, tx: Executor) -> None:
     )
 
 
-async def schedule_accept(rt: Runtime, ticket_id: int, created: float, tx: Executor) -> None:
-    at = datetime.fromtimestamp(created, UTC) + rules.ACCEPT_REMIND_AFTER
+async def schedule_accept(
+    rt: Runtime, ticket_id: int, created: float, tx: Executor, category: str = ""
+) -> None:
+    """The first "not accepted yet" reminder: sooner for the urgent categories (gas, power)."""
+    at = datetime.fromtimestamp(created, UTC) + rules.accept_remind_after(category)
     payload = {"ticket": ticket_id, "stage": "accept1"}
     await rt.scheduler.schedule(ESCALATE_JOB, at, payload, key=accept_key(ticket_id), tx=tx)
 
@@ -146,7 +149,9 @@ async def escalate(rt: Runtime, ticket_id: int, stage: str) -> Escalation | None
         if stage == "accept1" and grid is not None:
             people = [grid["id"]]
             text = NOT_ACCEPTED
-            at = datetime.fromtimestamp(t["created_at"], UTC) + rules.ACCEPT_ESCALATE_AFTER
+            at = datetime.fromtimestamp(t["created_at"], UTC) + rules.accept_escalate_after(
+                t["category"]
+            )
             later = (max(at, rt.clock.now()), "accept2", accept_key(ticket_id))
         else:
             people = [*await staff_ids(rt, cid)]
