@@ -87,11 +87,13 @@ OPEN = frozenset({Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS})
 WORKING = frozenset({Status.ASSIGNED, Status.IN_PROGRESS})
 FINAL = frozenset({Status.CONFIRMED, Status.CLOSED})
 
-CLOSE_REASONS: dict[str, str] = {
+# What staff may choose when closing; every reason a ticket may carry is in CLOSE_REASONS.
+STAFF_CLOSE_REASONS: dict[str, str] = {
     "dup": N_("重复"),
     "notours": N_("不属于社区处理"),
     "cannot": N_("无法处理"),
 }
+CLOSE_REASONS: dict[str, str] = {**STAFF_CLOSE_REASONS, "withdrawn": N_("居民撤回")}
 
 
 def status_name(value: str) -> str:
@@ -110,6 +112,7 @@ class Actor:
     is_grid: bool = False  # grid worker of the ticket's building
     is_staff: bool = False  # staff of the ticket's community, or a bot admin
     was_offered: bool = False  # a volunteer whose skill fits, who got the offer
+    is_follower: bool = False  # a resident who said 我也遇到了
 
     @property
     def is_worker(self) -> bool:
@@ -125,7 +128,9 @@ class Action(StrEnum):
     REOPEN = "reopen"  # resolved → in_progress (the resident: 没解决)
     CLOSE = "close"  # any open or resolved → closed, with a reason
     REASSIGN = "reassign"  # open → assigned to someone else
+    WITHDRAW = "withdraw"  # open → closed (the reporter: 撤回)
     NOTE = "note"  # no status change
+    REPLY = "reply"  # no status change: a message between the residents and the assignee
 
 
 TRANSITIONS: dict[Action, tuple[frozenset[Status], Status | None]] = {
@@ -137,7 +142,9 @@ TRANSITIONS: dict[Action, tuple[frozenset[Status], Status | None]] = {
     Action.REOPEN: (frozenset({Status.RESOLVED}), Status.IN_PROGRESS),
     Action.CLOSE: (OPEN | {Status.RESOLVED}, Status.CLOSED),
     Action.REASSIGN: (OPEN, Status.ASSIGNED),
+    Action.WITHDRAW: (OPEN, Status.CLOSED),
     Action.NOTE: (OPEN | {Status.RESOLVED}, None),
+    Action.REPLY: (OPEN | {Status.RESOLVED}, None),
 }
 
 
@@ -153,6 +160,10 @@ def allowed(action: Action, actor: Actor) -> bool:
         return actor.is_reporter or actor.is_staff
     if action in (Action.CLOSE, Action.REASSIGN):
         return actor.is_staff
+    if action is Action.WITHDRAW:
+        return actor.is_reporter
+    if action is Action.REPLY:
+        return actor.is_reporter or actor.is_follower or actor.is_worker
     return False
 
 
@@ -168,12 +179,41 @@ def next_status(action: Action, current: str) -> Status | None:
     return target if target is not None else status
 
 
+# What each change is called in a ticket's history, by (from, to) status: the name of what
+# the person did, not only the status it led to ("王阿姨：说没解决，重新打开", not "王阿姨：处理中").
+DONE: dict[tuple[str | None, str], str] = {
+    (None, "new"): N_("提交了报修"),
+    ("new", "assigned"): N_("接单"),
+    ("assigned", "in_progress"): N_("开始处理"),
+    ("assigned", "resolved"): N_("标记已解决"),
+    ("in_progress", "resolved"): N_("标记已解决"),
+    ("assigned", "new"): N_("退回，重新派单"),
+    ("in_progress", "new"): N_("退回，重新派单"),
+    ("resolved", "confirmed"): N_("确认已解决"),
+    ("resolved", "in_progress"): N_("说没解决，重新打开"),
+}
+REASSIGNED = N_("改派给 {name}")
+
+
+def done_name(from_status: str | None, to_status: str) -> str:
+    """msgid of what a status change in the history did (closing and reassigning aside)."""
+    if to_status == Status.CLOSED:
+        return N_("关闭了报修")
+    if to_status == Status.ASSIGNED and from_status != Status.NEW:
+        return N_("改派")
+    return DONE.get((from_status, to_status), STATUS_NAMES.get(Status(to_status), to_status))
+
+
+NOT_YOURS = N_("这不是您的任务，您不能操作。")
+MOVED_ON = N_("这个报修的状态已经变了，按钮已失效。")
+
+
 def check(action: Action, current: str, actor: Actor) -> str | None:
     """None when the change may happen; otherwise a msgid (N_) explaining why not."""
     if not allowed(action, actor):
-        return N_("这不是您的任务，您不能操作。")
+        return NOT_YOURS
     if next_status(action, current) is None:
-        return N_("这个报修的状态已经变了，按钮已失效。")
+        return MOVED_ON
     return None
 
 

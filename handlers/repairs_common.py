@@ -134,17 +134,37 @@ def details(rt: Runtime, _: Translate, t: Row, *, personal: bool) -> str:
     return "\n".join(lines)
 
 
-def history_lines(rt: Runtime, _: Translate, history: list[Row]) -> list[str]:
+def history_lines(
+    rt: Runtime, _: Translate, history: list[Row], t: Row, *, personal: bool
+) -> list[str]:
+    """Who did what and when: the name of each person with what they did ("张志愿：开始处理",
+    "王阿姨：说没解决，重新打开"); the reporter is "报修人" to those who may not know them."""
     lines = []
     for h in history:
-        who = h["actor_name"] or _("系统")
-        if h["to_status"] and h["to_status"] != h["from_status"]:
-            what = _(rules.status_name(h["to_status"]))
+        if h["actor_id"] is None:
+            who = _("系统")
+        elif h["actor_id"] == t["reporter_id"] and not personal:
+            who = _("报修人")
         else:
-            what = _("备注")
+            who = h["actor_name"] or _("居民")
+        note = h["note"] or ""
+        to = h["to_status"]
+        if to and to != h["from_status"]:
+            if to == rules.Status.ASSIGNED and note:  # reassigned: the note is the name
+                what, note = _(rules.REASSIGNED).format(name=note), ""
+            elif to == rules.Status.CLOSED and h["actor_id"] == t["reporter_id"]:
+                what = _("撤回了报修")
+            else:
+                what = _(rules.done_name(h["from_status"], to))
+        elif note == "+1":
+            what, note = _("也遇到了这个问题"), ""
+        elif note.startswith("⏰"):
+            what, note = _("提醒了还没处理的人"), ""
+        else:
+            what, note = note, ""
         line = f"{when(rt, h['at'])} {who}：{what}"
-        if h["note"]:
-            line += f" — {h['note']}"
+        if note:
+            line += f" — {note}"
         if h["internal"]:
             line += " " + _("（内部）")
         lines.append(line)
@@ -187,6 +207,12 @@ def for_worker(
     """A ticket as this worker sees it, with the buttons they may press."""
     text = details(rt, _, t, personal=who.personal)
     return text, markup(worker_buttons(_, t, who.actor))
+
+
+def reply_button(_: Translate, tid: int, to: int = 0) -> list[InlineKeyboardButton]:
+    """💬 回复 under a relayed message or a note: `to` is the resident a worker answers; 0,
+    a resident writing to whoever works on the ticket."""
+    return [button(_("💬 回复"), "re", tid, to)]
 
 
 def confirm_buttons(_: Translate, tid: int) -> list[InlineKeyboardButton]:
@@ -334,12 +360,15 @@ async def tell_residents(
     people: list[int],
     text: Callable[[Translate], str],
     reporter_buttons: Callable[[Translate], InlineKeyboardMarkup | None] | None = None,
+    *,
+    everyone: bool = False,
 ) -> None:
     """The reporter and every follower, each in their own language; buttons (confirm the
-    fix) only for the reporter."""
+    fix) only for the reporter, or for `everyone` (回复)."""
     for uid in people:
         _ = await tr_user(source, uid)
-        buttons = reporter_buttons(_) if reporter_buttons and uid == t["reporter_id"] else None
+        mine = everyone or uid == t["reporter_id"]
+        buttons = reporter_buttons(_) if reporter_buttons and mine else None
         await send(source, uid, text(_), buttons)
 
 
@@ -384,29 +413,47 @@ async def close_offers(source: Context | App, t: Row, offers: list[Row]) -> None
             log.debug("could not edit offer: %s", exc)
 
 
-async def announce(context: Context, changed: wf.Changed) -> None:
+RELEASED = {
+    rules.Action.REASSIGN: N_("#{id} 已由社区改派给别人，您不用再处理了。"),
+    rules.Action.CLOSE: N_("#{id} 已由社区关闭，您不用再处理了，谢谢！"),
+    rules.Action.WITHDRAW: N_("居民撤回了 #{id}，您不用再处理了，谢谢！"),
+}
+
+
+async def announce(source: Context | App, changed: wf.Changed) -> None:
     """Tell the people who need to know about a change that just happened (the person who
-    acted has been answered already)."""
+    acted has been answered already). Works from a handler and from a job alike."""
     t = changed.ticket
     if changed.released is not None:
-        _p = await tr_user(context, changed.released)
-        await send(
-            context,
-            changed.released,
-            _p("#{id} 已由社区改派给别人，您不用再处理了。").format(id=t["id"]),
+        _ = await tr_user(source, changed.released)
+        text = RELEASED.get(changed.action, RELEASED[rules.Action.REASSIGN])
+        await send(source, changed.released, _(text).format(id=t["id"]))
+    await tell_status(source, t, changed.residents, changed.note)
+    for who in changed.handed_back:
+        _ = await tr_user(source, who.user_id)
+        text = _("↩️ {name} 退回了 #{id}，已重新派单。").format(
+            name=changed.gave_up or _("处理人"), id=t["id"]
         )
-    await tell_status(context, t, changed.residents)
+        if changed.reason:
+            text += "\n" + _("退回原因：{reason}").format(reason=changed.reason)
+        await send(source, who.user_id, text + "\n" + headline(_, t), None)
     if changed.reroute:
-        await jobs.route_now(context.rt, t["id"])
+        await jobs.route_now(get_runtime(source), t["id"])
     if changed.assigned is not None:
-        await tell_worker(context, t, changed.assigned, intro=N_("您被指派了一个报修："))
+        await tell_worker(source, t, changed.assigned, intro=N_("您被指派了一个报修："))
     for who in changed.reopened:
-        _ = await tr_user(context, who.user_id)
+        _ = await tr_user(source, who.user_id)
         await send(
-            context,
+            source,
             who.user_id,
             _("⚠️ 居民说 #{id} 没解决，已重新打开，请再看看。").format(id=t["id"])
             + "\n"
             + headline(_, t),
             markup(worker_buttons(_, t, who.actor)),
         )
+
+
+async def announce_all(source: Context | App, changes: list[wf.Changed]) -> None:
+    """Each of several changes (`bot.workflows.repairs.hand_back_all`), told as `announce`."""
+    for changed in changes:
+        await announce(source, changed)

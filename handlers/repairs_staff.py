@@ -13,6 +13,7 @@ from bot.i18n import N_, Translate
 from bot.text import normalize
 from bot.workflows import repairs as wf
 from bot.workflows import repairs_access as access
+from bot.workflows import repairs_merge as merging
 from bot.workflows.outcome import Refused
 from handlers.outbox import render
 from handlers.repairs_common import (
@@ -195,41 +196,20 @@ async def page_button(update: Update, context: Context) -> None:
 
 # ---- close and reassign ------------------------------------------------------------------------
 async def close_button(update: Update, context: Context) -> None:
-    """🚫 关闭 asks for the reason; the reason's button (clr) closes."""
+    """🚫 关闭 asks for the reason; the reason's button (clr) asks for a note to the
+    residents and closes (`repairs_talk`)."""
     press = await pressed(update, context)
     if press is None:
         return
     uid, tid = press.user_id, press.ticket_id
-    try:
-        reason = press.cb.str_arg(1) if press.cb.action == "clr" else None
-    except callbacks.BadCallback as exc:
-        await refuse_callback(update, context, exc)
+    checked = await access.may(context.rt, uid, tid, rules.Action.CLOSE)
+    if isinstance(checked, Refused):
+        await refuse(update, context, checked)
         return
-    rt = context.rt
+    await answer_callback(update)
     _ = await tr_user(context, press.user)
-    if reason is None:
-        checked = await access.may(rt, uid, tid, rules.Action.CLOSE)
-        if isinstance(checked, Refused):
-            await refuse(update, context, checked)
-            return
-        await answer_callback(update)
-        rows = [[button(_(name), "clr", tid, key)] for key, name in rules.CLOSE_REASONS.items()]
-        await send(
-            context, uid, _("关闭 #{id}，原因是：").format(id=tid), InlineKeyboardMarkup(rows)
-        )
-        return
-    changed = await wf.close(rt, uid, tid, reason)
-    if isinstance(changed, access.Forged):
-        await refuse_callback(update, context, changed.detail)
-        return
-    if isinstance(changed, Refused):
-        await refuse(update, context, changed)
-        return
-    await close_offers(context, changed.ticket, changed.taken)
-    await answer_callback(update, _("已关闭"))
-    text = _("#{id} 已关闭：{reason}").format(id=tid, reason=_(rules.CLOSE_REASONS[reason]))
-    await edit(update, text, None)
-    await announce(context, changed)
+    rows = [[button(_(name), "clr", tid, key)] for key, name in rules.STAFF_CLOSE_REASONS.items()]
+    await send(context, uid, _("关闭 #{id}，原因是：").format(id=tid), InlineKeyboardMarkup(rows))
 
 
 async def reassign_button(update: Update, context: Context) -> None:
@@ -280,7 +260,7 @@ async def merge_command(update: Update, context: Context) -> None:
         await reply(update, usage)
         return
     dup_id, keep_id = (n or 0 for n in numbers)
-    merged = await wf.merge(
+    merged = await merging.merge(
         context.rt,
         user.id,
         dup_id,
@@ -297,7 +277,7 @@ async def merge_command(update: Update, context: Context) -> None:
     await tell_merged(context, merged)
 
 
-async def tell_merged(context: Context, merged: wf.Merged) -> None:
+async def tell_merged(context: Context, merged: merging.Merged) -> None:
     """Everyone a merge concerns: the duplicate's residents, the assignees of both tickets,
     and the kept ticket's residents when it changed hands."""
     dup, kept = merged.ticket, merged.kept
@@ -338,7 +318,7 @@ async def tell_merged(context: Context, merged: wf.Merged) -> None:
 def register(app: App) -> None:
     for fn, actions in (
         (page_button, ("pg",)),
-        (close_button, ("cls", "clr")),
+        (close_button, ("cls",)),
         (reassign_button, ("asg", "asgu")),
     ):
         app.add_handler(on_button(fn, FEATURE, *actions))

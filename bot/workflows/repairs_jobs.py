@@ -108,8 +108,13 @@ async def offers_to_make(rt: Runtime, ticket_id: int) -> Offers:
             targets.append(grid["id"])
     for v in await cstore.volunteers_with_skills(rt.db, cid, rules.skills_for(t["category"])):
         targets.append(v["id"])
-    if not targets:
-        targets = await staff_ids(rt, cid)
+    # Whoever handed it back is asked again only when there is nobody else (not even staff).
+    gave_up = await store.handed_back_by(rt.db, ticket_id)
+    fresh = [uid for uid in targets if uid not in gave_up]
+    if not fresh:
+        staff = await staff_ids(rt, cid)
+        fresh = [uid for uid in staff if uid not in gave_up] or targets or staff
+    targets = fresh
     offered = {o["user_id"] for o in await store.offers(rt.db, ticket_id)}
     people = [uid for uid in targets if uid != t["reporter_id"] and uid not in offered]
     return Offers(t, await viewers(rt, t, people))
