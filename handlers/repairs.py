@@ -26,7 +26,10 @@ declare("repair", N_("报修：楼顶漏水、水管、路面……"), Audience.
 declare("my", N_("我的报修和进度"), Audience.RESIDENT, order=31)
 declare("tasks", N_("我的报修任务（志愿者、网格员）"), Audience.VOLUNTEER, order=30)
 declare(
-    "tickets", N_("全部报修：/tickets [待受理] [21号楼] [水管] [超期]"), Audience.STAFF, order=30
+    "tickets",
+    N_("全部报修：/tickets [待受理] [21号楼] [水管] [超期] [关键词] [@处理人]"),
+    Audience.STAFF,
+    order=30,
 )
 declare("merge", N_("合并重复报修：/merge 重复编号 保留编号"), Audience.STAFF, order=31)
 

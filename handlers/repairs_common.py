@@ -55,16 +55,20 @@ def markup(rows: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup | Non
 
 
 # ---- a ticket as text ------------------------------------------------------------------------
-def place_label(_: Translate, t: Row) -> str:
+def place_text(_: Translate, building: str, unit: str, place: str) -> str:
     """Where the problem is, without the room number: safe for any worker to read."""
     parts = []
-    if t["building"]:
-        parts.append(_("{building}号楼").format(building=t["building"]))
-    if t["unit"]:
-        parts.append(_("{unit}单元").format(unit=t["unit"]))
-    if t["place"]:
-        parts.append(t["place"])
+    if building:
+        parts.append(_("{building}号楼").format(building=building))
+    if unit:
+        parts.append(_("{unit}单元").format(unit=unit))
+    if place:
+        parts.append(place)
     return " ".join(parts) if parts else _("小区公共区域")
+
+
+def place_label(_: Translate, t: Row) -> str:
+    return place_text(_, t["building"], t["unit"], t["place"])
 
 
 def category_name(_: Translate, key: str) -> str:

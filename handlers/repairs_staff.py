@@ -48,11 +48,16 @@ PAGE = 5
 
 
 # ---- /tickets ----------------------------------------------------------------------------------
+MAX_WORDS, MAX_WORD = 5, 30
+SEARCH = "repair_search"  # the words of the last /tickets: page buttons cannot carry them
+
+
 def filter_from_args(args: list[str]) -> tuple[Filter, list[str]]:
-    """`/tickets 待受理 21号楼 水管 超期` → the filter, and the words not understood."""
+    """`/tickets 待受理 21号楼 水管 超期 漏水 @张志愿` → the filter, and the words that are
+    none of those: searched in the description, the place and the assignee's name."""
     status = building = category = None
     overdue = False
-    unknown = []
+    unknown: list[str] = []
     names = {normalize(v): k.value for k, v in rules.STATUS_NAMES.items()}
     cats = {normalize(c.name): c.key for c in rules.CATEGORIES}
     for word in args:
@@ -67,9 +72,9 @@ def filter_from_args(args: list[str]) -> tuple[Filter, list[str]]:
             category = cats.get(w, w)
         elif (b := clean_part(w, BUILDING_SUFFIXES)) is not None:
             building = b
-        else:
-            unknown.append(word)
-    return Filter(status, building, category, overdue), unknown
+        elif (term := word.lstrip("@").strip()) and len(unknown) < MAX_WORDS:
+            unknown.append(term[:MAX_WORD])
+    return Filter(status, building, category, overdue, tuple(unknown)), unknown
 
 
 async def tickets_command(update: Update, context: Context) -> None:
@@ -85,15 +90,8 @@ async def tickets_command(update: Update, context: Context) -> None:
     if cid is None:
         await reply(update, _(access.STAFF_ONLY_LIST))
         return
-    f, unknown = filter_from_args(list(context.args or []))
-    if unknown:
-        await reply(
-            update,
-            _("不认识：{words}。例：/tickets 待受理 21号楼 水管 超期").format(
-                words="、".join(unknown)
-            ),
-        )
-        return
+    f, words = filter_from_args(list(context.args or []))
+    context.state[SEARCH] = words
     page = await access.ticket_page(rt, user.id, cid, f, 0, PAGE)
     if isinstance(page, Refused):
         await reply(update, render(_, page.reason))
@@ -121,6 +119,7 @@ def page_view(_: Translate, p: access.TicketPage) -> tuple[str, InlineKeyboardMa
         bits.append(category_name(_, f.category))
     if f.overdue:
         bits.append(_("超期"))
+    bits.extend(f"“{w}”" for w in f.words)
     lines = [
         _("报修清单（{filters}）：共 {total} 条，第 {page}/{pages} 页").format(
             filters="、".join(bits) or _("全部"), total=p.total, page=p.page + 1, pages=p.pages
@@ -138,8 +137,9 @@ def page_view(_: Translate, p: access.TicketPage) -> tuple[str, InlineKeyboardMa
         to: int,
         building: str | None = f.building,
         cat: str | None = f.category,
+        words: bool = bool(f.words),
     ) -> str:
-        args = (_tok(status), _tok(building), _tok(cat), int(overdue), to)
+        args = (_tok(status), _tok(building), _tok(cat), int(overdue), to, int(words))
         return callbacks.pack(FEATURE, "pg", p.community_id, *args)
 
     nav = []
@@ -158,7 +158,7 @@ def page_view(_: Translate, p: access.TicketPage) -> tuple[str, InlineKeyboardMa
             InlineKeyboardButton(_("未完成"), callback_data=pg("open", False, 0)),
             InlineKeyboardButton(_("待受理"), callback_data=pg("new", False, 0)),
             InlineKeyboardButton(_("超期"), callback_data=pg(None, True, 0)),
-            InlineKeyboardButton(_("全部"), callback_data=pg(None, False, 0, None, None)),
+            InlineKeyboardButton(_("全部"), callback_data=pg(None, False, 0, None, None, False)),
         ]
     )
     return "\n".join(lines), InlineKeyboardMarkup(buttons)
@@ -174,14 +174,15 @@ async def page_button(update: Update, context: Context) -> None:
         cid = id_arg(cb, 0)
         status, building, cat = (_untok(cb.str_arg(i)) for i in (1, 2, 3))
         overdue, page = bool(cb.int_arg(4)), cb.int_arg(5)
+        searched = len(cb.args) > 6 and bool(cb.int_arg(6))
         if not 0 <= page <= rules.MAX_PAGE:
             raise callbacks.BadCallback("page out of range")
     except callbacks.BadCallback as exc:
         await refuse_callback(update, context, exc)
         return
-    found = await access.ticket_page(
-        context.rt, user.id, cid, Filter(status, building, cat, overdue), page, PAGE
-    )
+    words = tuple(context.state.get(SEARCH) or ()) if searched else ()
+    f = Filter(status, building, cat, overdue, words)
+    found = await access.ticket_page(context.rt, user.id, cid, f, page, PAGE)
     if isinstance(found, Refused):
         await refuse(update, context, found)
         return

@@ -270,6 +270,7 @@ class Filter:
     building: str | None = None
     category: str | None = None
     overdue: bool = False
+    words: tuple[str, ...] = ()  # each in the description, the place or the assignee's name
 
 
 async def search(
@@ -291,6 +292,14 @@ async def search(
     if f.overdue:
         where.append("due_at < ?")
         params.append(now)
+    for word in f.words:
+        like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where.append(
+            "(description LIKE ? ESCAPE '\\' OR place LIKE ? ESCAPE '\\' OR assignee_id IN "
+            "(SELECT id FROM users WHERE first_name LIKE ? ESCAPE '\\' "
+            "OR username LIKE ? ESCAPE '\\'))"
+        )
+        params.extend([like, like, like, like])
     clause = " AND ".join(where)
     total = int(await ex.fetchval(f"SELECT count(*) FROM repair_tickets WHERE {clause}", params))
     rows = await ex.fetchall(

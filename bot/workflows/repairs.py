@@ -369,19 +369,18 @@ async def hand_back_all(rt: Runtime, community_id: int, user_id: int) -> list[Ch
     """Every open ticket of this community assigned to this person goes back to the pool (a
     role revoked, a household left): new again, offered again to others, its residents told.
     No rights are checked: the caller decided. Render with `handlers.repairs_common.announce`
-    for each change (or `announce_all`); the history names nobody (the system did it)."""
-    mine = [
-        t
-        for t in await store.assigned_to(rt.db, user_id, None)
-        if t["community_id"] == community_id
-    ]
+    for each change (or `announce_all`). The history shows the person as having handed each
+    back, so the new offers go to others first even while they still hold the role."""
+    rows = await store.assigned_to(rt.db, user_id, None)
+    found = [await store.get_ticket(rt.db, r["id"]) for r in rows]
+    mine = [t for t in found if t is not None and t["community_id"] == community_id]
     action, target = rules.Action.HAND_BACK, rules.Status.NEW
     now = _now(rt)
     done: list[int] = []
     async with rt.db.transaction() as tx:
         for t in mine:
             fields = _fields(rt, action, t, now)
-            if await _write_change(rt, tx, t, None, action, target, now, fields, "") is not None:
+            if await _write_change(rt, tx, t, user_id, action, target, now, fields, "") is not None:
                 done.append(t["id"])
     changes = []
     names = {t["id"]: t["assignee_name"] or "" for t in mine}
