@@ -164,3 +164,23 @@ async def test_gas_gives_safety_advice_at_once_and_escalates_sooner(
     assert any("很久没人接单" in c.text for c in reply.to(STAFF.id))
     assert await status(sim, tid) == "new"
     assert last_to(sim, GRID, f"#{tid}")
+
+
+async def test_close_without_a_note_and_a_message_with_nobody_assigned(
+    sim: Simulator, group: Chat
+) -> None:
+    await community(sim, group)
+    tid, _ = await file_repair(sim, WANG, category="水管", text="厨房水管漏水")
+    # Nobody took it yet: the resident's message reaches staff.
+    reply = await sim.press(WANG, None, data=f"1|rq|re|{tid}|0", chat=sim.private(WANG))
+    reply = await sim.send(WANG, sim.private(WANG), "请尽快来看看")
+    assert any("请尽快来看看" in c.text for c in reply.to(STAFF.id))
+    chat = sim.private(STAFF)
+    reply = await sim.press(STAFF, None, data=f"1|rq|cls|{tid}", chat=chat)
+    reply = await sim.press(STAFF, reply, "无法处理")
+    reply = await sim.press(STAFF, reply, "直接关闭")
+    assert await status(sim, tid) == "closed"
+    assert "无法处理" in reply.to(WANG.id)[0].text and "说明" not in reply.to(WANG.id)[0].text
+    # The conversation is over: the next text is not taken as a closing note.
+    reply = await sim.send(STAFF, chat, "/cancel")
+    assert await sim.rt.db.fetchval("SELECT count(*) FROM repair_history WHERE note != ''") == 1
