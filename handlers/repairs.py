@@ -14,13 +14,22 @@ from bot.context import App
 from bot.i18n import N_
 from bot.runtime import get_runtime
 from bot.workflows import repairs_jobs as jobs
-from handlers import repairs_filing, repairs_resident, repairs_staff, repairs_work
+from handlers import (
+    repairs_filing,
+    repairs_resident,
+    repairs_staff,
+    repairs_talk,
+    repairs_work,
+)
 
 declare("repair", N_("报修：楼顶漏水、水管、路面……"), Audience.RESIDENT, order=30)
 declare("my", N_("我的报修和进度"), Audience.RESIDENT, order=31)
 declare("tasks", N_("我的报修任务（志愿者、网格员）"), Audience.VOLUNTEER, order=30)
 declare(
-    "tickets", N_("全部报修：/tickets [待受理] [21号楼] [水管] [超期]"), Audience.STAFF, order=30
+    "tickets",
+    N_("全部报修：/tickets [待受理] [21号楼] [水管] [超期] [关键词] [@处理人]"),
+    Audience.STAFF,
+    order=30,
 )
 declare("merge", N_("合并重复报修：/merge 重复编号 保留编号"), Audience.STAFF, order=31)
 
@@ -31,6 +40,7 @@ def register(app: App) -> None:
     scheduler.register(jobs.ROUTE_JOB, repairs_work.route_job, at_least_once=True)
     # The filing conversation first: while it runs, its own fallbacks see the input first.
     repairs_filing.register(app)
+    repairs_talk.register(app)
     repairs_work.register(app)
     repairs_resident.register(app)
     repairs_staff.register(app)

@@ -8,12 +8,15 @@ this turns their outcomes into messages, each in its reader's language. Used by 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
+from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import CallbackQueryHandler
 
 from bot import callbacks
 from bot import repairs as rules
@@ -34,6 +37,7 @@ log = logging.getLogger(__name__)
 
 FEATURE = "rq"  # buttons on tickets, outside any conversation
 NOTE_FEATURE = "rn"  # 写进展 / 内部备注: starts the note conversation
+WRONG_CHAT = N_("这个按钮只能在您和我的私聊里用，这里不能操作。")
 
 
 def when(rt: Runtime, ts: float | None) -> str:
@@ -51,16 +55,20 @@ def markup(rows: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup | Non
 
 
 # ---- a ticket as text ------------------------------------------------------------------------
-def place_label(_: Translate, t: Row) -> str:
+def place_text(_: Translate, building: str, unit: str, place: str) -> str:
     """Where the problem is, without the room number: safe for any worker to read."""
     parts = []
-    if t["building"]:
-        parts.append(_("{building}号楼").format(building=t["building"]))
-    if t["unit"]:
-        parts.append(_("{unit}单元").format(unit=t["unit"]))
-    if t["place"]:
-        parts.append(t["place"])
+    if building:
+        parts.append(_("{building}号楼").format(building=building))
+    if unit:
+        parts.append(_("{unit}单元").format(unit=unit))
+    if place:
+        parts.append(place)
     return " ".join(parts) if parts else _("小区公共区域")
+
+
+def place_label(_: Translate, t: Row) -> str:
+    return place_text(_, t["building"], t["unit"], t["place"])
 
 
 def category_name(_: Translate, key: str) -> str:
@@ -74,6 +82,24 @@ def headline(_: Translate, t: Row) -> str:
         category=category_name(_, t["category"]),
         place=place_label(_, t),
         status=_(rules.status_name(t["status"])),
+    )
+
+
+def summary(rt: Runtime, _: Translate, t: Row, households: int) -> str:
+    """A ticket as another resident sees it before "我也遇到了": its kind, the building, the
+    kind of place and the date — never the reporter's words or typed place (which may hold a
+    name, a room or a phone number)."""
+    day = datetime.fromtimestamp(t["created_at"], UTC).astimezone(rt.config.tz)
+    return _(
+        "#{id} {category} · {building}号楼 · {kind} · {date} 报修 · {status}（{n}户遇到）"
+    ).format(
+        id=t["id"],
+        category=category_name(_, t["category"]),
+        building=t["building"],
+        kind=_(rules.place_kind(t["place"])),
+        date=day.strftime("%m-%d"),
+        status=_(rules.status_name(t["status"])),
+        n=households,
     )
 
 
@@ -112,17 +138,37 @@ def details(rt: Runtime, _: Translate, t: Row, *, personal: bool) -> str:
     return "\n".join(lines)
 
 
-def history_lines(rt: Runtime, _: Translate, history: list[Row]) -> list[str]:
+def history_lines(
+    rt: Runtime, _: Translate, history: list[Row], t: Row, *, personal: bool
+) -> list[str]:
+    """Who did what and when: the name of each person with what they did ("张志愿：开始处理",
+    "王阿姨：说没解决，重新打开"); the reporter is "报修人" to those who may not know them."""
     lines = []
     for h in history:
-        who = h["actor_name"] or _("系统")
-        if h["to_status"] and h["to_status"] != h["from_status"]:
-            what = _(rules.status_name(h["to_status"]))
+        if h["actor_id"] is None:
+            who = _("系统")
+        elif h["actor_id"] == t["reporter_id"] and not personal:
+            who = _("报修人")
         else:
-            what = _("备注")
+            who = h["actor_name"] or _("居民")
+        note = h["note"] or ""
+        to = h["to_status"]
+        if to and to != h["from_status"]:
+            if to == rules.Status.ASSIGNED and note:  # reassigned: the note is the name
+                what, note = _(rules.REASSIGNED).format(name=note), ""
+            elif to == rules.Status.CLOSED and h["actor_id"] == t["reporter_id"]:
+                what = _("撤回了报修")
+            else:
+                what = _(rules.done_name(h["from_status"], to))
+        elif note == "+1":
+            what, note = _("也遇到了这个问题"), ""
+        elif note.startswith("⏰"):
+            what, note = _("提醒了还没处理的人"), ""
+        else:
+            what, note = note, ""
         line = f"{when(rt, h['at'])} {who}：{what}"
-        if h["note"]:
-            line += f" — {h['note']}"
+        if note:
+            line += f" — {note}"
         if h["internal"]:
             line += " " + _("（内部）")
         lines.append(line)
@@ -167,8 +213,50 @@ def for_worker(
     return text, markup(worker_buttons(_, t, who.actor))
 
 
+def reply_button(_: Translate, tid: int, to: int = 0) -> list[InlineKeyboardButton]:
+    """💬 回复 under a relayed message or a note: `to` is the resident a worker answers; 0,
+    a resident writing to whoever works on the ticket."""
+    return [button(_("💬 回复"), "re", tid, to)]
+
+
 def confirm_buttons(_: Translate, tid: int) -> list[InlineKeyboardButton]:
     return [button(_("👍 已解决"), "ok", tid), button(_("👎 没解决"), "no", tid)]
+
+
+# ---- where a button sits -------------------------------------------------------------------------
+Callback = Callable[[Update, Context], Coroutine[Any, Any, Any]]
+
+
+def in_own_chat(update: Update) -> bool:
+    """The pressed message is in the presser's own private chat with the bot.
+
+    Every repairs button belongs to such a message: answers edit the message in place and may
+    show a ticket's details. Data copied onto a group message (or an inline message, which has
+    no chat we know) is refused whoever presses it, so a group message is never edited."""
+    query, user = update.callback_query, update.effective_user
+    message = query.message if query else None
+    if user is None or message is None:
+        return False
+    chat = message.chat
+    return chat.type == ChatType.PRIVATE and chat.id == user.id
+
+
+def private_button(fn: Callback) -> Callback:
+    """`fn`, run only for a button on the presser's private chat; refused (and nothing
+    changed, the conversation where it was) anywhere else."""
+
+    async def guarded(update: Update, context: Context) -> Any:
+        if not in_own_chat(update):
+            await refuse(update, context, WRONG_CHAT)
+            return None
+        return await fn(update, context)
+
+    return guarded
+
+
+def on_button(fn: Callback, feature: str, *actions: str) -> CallbackQueryHandler[Context, Any]:
+    """The one way the repairs modules register a button: its pattern, and the chat check."""
+    return CallbackQueryHandler(private_button(fn), pattern=callbacks.pattern(feature, *actions))
 
 
 # ---- answering the person who pressed ----------------------------------------------------------
@@ -185,6 +273,15 @@ class Press:
         return self.user.id
 
 
+def id_arg(cb: callbacks.Callback, index: int) -> int:
+    """An integer argument that will be looked up: a positive 64-bit number, or BadCallback
+    (a forged 99999999999999999999 must not reach SQLite and raise OverflowError)."""
+    value = cb.int_arg(index)
+    if not rules.valid_id(value):
+        raise callbacks.BadCallback(f"argument {index} out of range")
+    return value
+
+
 async def pressed(update: Update, context: Context) -> Press | None:
     """Parse a ticket button; None (refused when it is not ours) when there is nothing to do."""
     query, user = update.callback_query, update.effective_user
@@ -192,7 +289,7 @@ async def pressed(update: Update, context: Context) -> Press | None:
         return None
     try:
         cb = callbacks.unpack(query.data, FEATURE)
-        return Press(user, cb, cb.int_arg(0))
+        return Press(user, cb, id_arg(cb, 0))
     except callbacks.BadCallback as exc:
         await refuse_callback(update, context, exc)
         return None
@@ -267,12 +364,15 @@ async def tell_residents(
     people: list[int],
     text: Callable[[Translate], str],
     reporter_buttons: Callable[[Translate], InlineKeyboardMarkup | None] | None = None,
+    *,
+    everyone: bool = False,
 ) -> None:
     """The reporter and every follower, each in their own language; buttons (confirm the
-    fix) only for the reporter."""
+    fix) only for the reporter, or for `everyone` (回复)."""
     for uid in people:
         _ = await tr_user(source, uid)
-        buttons = reporter_buttons(_) if reporter_buttons and uid == t["reporter_id"] else None
+        mine = everyone or uid == t["reporter_id"]
+        buttons = reporter_buttons(_) if reporter_buttons and mine else None
         await send(source, uid, text(_), buttons)
 
 
@@ -317,29 +417,47 @@ async def close_offers(source: Context | App, t: Row, offers: list[Row]) -> None
             log.debug("could not edit offer: %s", exc)
 
 
-async def announce(context: Context, changed: wf.Changed) -> None:
+RELEASED = {
+    rules.Action.REASSIGN: N_("#{id} 已由社区改派给别人，您不用再处理了。"),
+    rules.Action.CLOSE: N_("#{id} 已由社区关闭，您不用再处理了，谢谢！"),
+    rules.Action.WITHDRAW: N_("居民撤回了 #{id}，您不用再处理了，谢谢！"),
+}
+
+
+async def announce(source: Context | App, changed: wf.Changed) -> None:
     """Tell the people who need to know about a change that just happened (the person who
-    acted has been answered already)."""
+    acted has been answered already). Works from a handler and from a job alike."""
     t = changed.ticket
     if changed.released is not None:
-        _p = await tr_user(context, changed.released)
-        await send(
-            context,
-            changed.released,
-            _p("#{id} 已由社区改派给别人，您不用再处理了。").format(id=t["id"]),
+        _ = await tr_user(source, changed.released)
+        text = RELEASED.get(changed.action, RELEASED[rules.Action.REASSIGN])
+        await send(source, changed.released, _(text).format(id=t["id"]))
+    await tell_status(source, t, changed.residents, changed.note)
+    for who in changed.handed_back:
+        _ = await tr_user(source, who.user_id)
+        text = _("↩️ {name} 退回了 #{id}，已重新派单。").format(
+            name=changed.gave_up or _("处理人"), id=t["id"]
         )
-    await tell_status(context, t, changed.residents)
+        if changed.reason:
+            text += "\n" + _("退回原因：{reason}").format(reason=changed.reason)
+        await send(source, who.user_id, text + "\n" + headline(_, t), None)
     if changed.reroute:
-        await jobs.route_now(context.rt, t["id"])
+        await jobs.route_now(get_runtime(source), t["id"])
     if changed.assigned is not None:
-        await tell_worker(context, t, changed.assigned, intro=N_("您被指派了一个报修："))
+        await tell_worker(source, t, changed.assigned, intro=N_("您被指派了一个报修："))
     for who in changed.reopened:
-        _ = await tr_user(context, who.user_id)
+        _ = await tr_user(source, who.user_id)
         await send(
-            context,
+            source,
             who.user_id,
             _("⚠️ 居民说 #{id} 没解决，已重新打开，请再看看。").format(id=t["id"])
             + "\n"
             + headline(_, t),
             markup(worker_buttons(_, t, who.actor)),
         )
+
+
+async def announce_all(source: Context | App, changes: list[wf.Changed]) -> None:
+    """Each of several changes (`bot.workflows.repairs.hand_back_all`), told as `announce`."""
+    for changed in changes:
+        await announce(source, changed)

@@ -28,7 +28,7 @@ from bot.i18n import Translate
 from bot.workflows import repairs as wf
 from bot.workflows import repairs_jobs as jobs
 from handlers.community import AFTER_REGISTER
-from handlers.repairs_common import category_name, headline
+from handlers.repairs_common import category_name, id_arg, on_button, place_text, summary
 from handlers.repairs_resident import plus_one
 from handlers.shared import (
     Context,
@@ -139,12 +139,15 @@ async def ask_category(update: Update, context: Context, _: Translate) -> int:
     return CATEGORY
 
 
+def _unpack(update: Update) -> callbacks.Callback:
+    query = update.callback_query
+    return callbacks.unpack(query.data if query else None, F)
+
+
 async def got_category(update: Update, context: Context) -> int:
     _ = await tr_chat(update, context)
-    query = update.callback_query
     try:
-        cb = callbacks.unpack(query.data if query else None, F)
-        key = cb.str_arg(0)
+        key = _unpack(update).str_arg(0)
     except callbacks.BadCallback as exc:
         await refuse_callback(update, context, exc)
         return CATEGORY
@@ -155,6 +158,8 @@ async def got_category(update: Update, context: Context) -> int:
     if "community_id" not in _draft(context) and not await _start_draft(update, context):
         return ConversationHandler.END
     _draft(context)["category"] = key
+    if key in rules.SAFETY_ADVICE:  # gas, wires: what to do now, before any question
+        await reply(update, _(rules.SAFETY_ADVICE[key]))
     return await ask_place(update, context, _)
 
 
@@ -173,9 +178,8 @@ async def ask_place(update: Update, context: Context, _: Translate) -> int:
 
 async def place_button(update: Update, context: Context) -> int:
     _ = await tr_chat(update, context)
-    query = update.callback_query
     try:
-        cb = callbacks.unpack(query.data if query else None, F)
+        cb = _unpack(update)
     except callbacks.BadCallback as exc:
         await refuse_callback(update, context, exc)
         return PLACE
@@ -216,10 +220,8 @@ async def after_place(update: Update, context: Context, _: Translate) -> int:
     lines = [_("这栋楼已经有人报了同样的问题，正在处理：")]
     rows = []
     for s in similar:
-        t, n = s.ticket, s.households
-        lines.append(
-            headline(_, t) + "\n  " + t["description"][:40] + " " + _("（{n}户遇到）").format(n=n)
-        )
+        t = s.ticket
+        lines.append(summary(context.rt, _, t, s.households))
         rows.append([_b(_("🙋 我也遇到了 #{id}").format(id=t["id"]), "plus", t["id"])])
     lines.append(_("如果是同一个问题，点“我也遇到了”，就不用重复报修，进度会告诉您。"))
     rows.append([_b(_("➕ 不是同一个问题，继续报修"), "new")])
@@ -231,20 +233,15 @@ async def after_place(update: Update, context: Context, _: Translate) -> int:
 
 async def duplicate_button(update: Update, context: Context) -> int:
     _ = await tr_chat(update, context)
-    query = update.callback_query
     try:
-        cb = callbacks.unpack(query.data if query else None, F)
+        cb = _unpack(update)
+        tid = id_arg(cb, 0) if cb.action == "plus" else 0
     except callbacks.BadCallback as exc:
         await refuse_callback(update, context, exc)
         return DUPLICATE
     if cb.action == "new":
         await answer_callback(update)
         return await ask_description(update, context, _)
-    try:
-        tid = cb.int_arg(0)
-    except callbacks.BadCallback as exc:
-        await refuse_callback(update, context, exc)
-        return DUPLICATE
     if await plus_one(update, context, tid):
         context.state.pop(DRAFT, None)
         return ConversationHandler.END
@@ -337,9 +334,8 @@ async def ask_identity(update: Update, context: Context, _: Translate) -> int:
 
 async def got_identity(update: Update, context: Context) -> int:
     _ = await tr_chat(update, context)
-    query = update.callback_query
     try:
-        choice = callbacks.unpack(query.data if query else None, F).int_arg(0)
+        choice = _unpack(update).int_arg(0)
     except callbacks.BadCallback as exc:
         await refuse_callback(update, context, exc)
         return IDENTITY
@@ -354,15 +350,7 @@ async def got_identity(update: Update, context: Context) -> int:
 
 async def ask_confirm(update: Update, context: Context, _: Translate) -> int:
     d = _draft(context)
-    place = " ".join(
-        p
-        for p in (
-            _("{building}号楼").format(building=d["building"]) if d.get("building") else "",
-            _("{unit}单元").format(unit=d["unit"]) if d.get("unit") else "",
-            d.get("place", ""),
-        )
-        if p
-    ) or _("小区公共区域")
+    place = place_text(_, d.get("building", ""), d.get("unit", ""), d.get("place", ""))
     show = {0: _("不公开"), 1: _("公开称呼和门牌"), 2: _("公开称呼、门牌和电话")}[d.get("show", 0)]
     text = _(
         "请核对：\n类别：{category}\n地点：{place}\n问题：{text}\n照片：{n} 张\n给志愿者看：{show}"
@@ -461,8 +449,8 @@ def register(app: App) -> None:
     text_only = filters.TEXT & ~filters.COMMAND & private
     other = ~filters.COMMAND & ~filters.StatusUpdate.ALL & private
 
-    def on(fn: Step, *actions: str) -> CallbackQueryHandler[Context, object]:
-        return CallbackQueryHandler(fn, pattern=callbacks.pattern(F, *actions))
+    def on(fn: Step, *actions: str) -> CallbackQueryHandler[Context, Any]:
+        return on_button(fn, F, *actions)
 
     conversation: ConversationHandler[Context] = ConversationHandler(
         entry_points=[

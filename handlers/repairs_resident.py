@@ -4,26 +4,29 @@ which workers and staff use too), 我也遇到了, confirming the fix (or not) a
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CommandHandler, filters
 
 from bot import callbacks
+from bot import repairs as rules
 from bot.context import App
 from bot.workflows import repairs as wf
 from bot.workflows import repairs_access as access
+from bot.workflows import repairs_talk as talk
 from bot.workflows.outcome import Refused
 from handlers.repairs_common import (
     FEATURE,
     announce,
     button,
-    close_offers,
     confirm_buttons,
     details,
     edit,
     headline,
     history_lines,
     markup,
+    on_button,
     pressed,
     refuse,
+    reply_button,
     send,
     send_photos,
     worker_buttons,
@@ -88,7 +91,7 @@ async def view_button(update: Update, context: Context) -> None:
     _ = await tr_user(context, press.user)
     t, actor = seen.ticket, seen.by.actor
     text = details(rt, _, t, personal=seen.by.personal)
-    hist = history_lines(rt, _, seen.history)
+    hist = history_lines(rt, _, seen.history, t, personal=seen.by.personal)
     if hist:
         text += "\n\n" + _("处理记录：") + "\n" + "\n".join(hist)
     rows = worker_buttons(_, t, actor) if seen.worker else []
@@ -96,33 +99,54 @@ async def view_button(update: Update, context: Context) -> None:
         rows.append(confirm_buttons(_, tid))
     if actor.is_reporter and t["status"] == "confirmed" and not t["rating"]:
         rows.append(stars_row(tid))
+    if (actor.is_reporter or actor.is_follower) and t["status"] in rules.OPEN:
+        rows.append(reply_button(_, tid))
+    if actor.is_reporter and t["status"] in rules.OPEN:
+        rows.append([button(_("↩️ 撤回报修"), "wd", tid)])
     await send(context, uid, text, markup(rows))
     await send_photos(context, uid, tid, seen.photos)
 
 
 async def confirm_button(update: Update, context: Context) -> None:
-    """👍 已解决 / 👎 没解决 on a resolved ticket."""
+    """👍 已解决 on a resolved ticket (👎 没解决 asks what is wrong: `repairs_talk`)."""
     press = await pressed(update, context)
     if press is None:
         return
     uid, tid = press.user_id, press.ticket_id
-    confirmed = press.cb.action == "ok"
-    change = wf.confirm if confirmed else wf.reopen
-    changed = await change(context.rt, uid, tid)
+    changed = await wf.confirm(context.rt, uid, tid)
     if isinstance(changed, Refused):
         await refuse(update, context, changed)
         return
-    await close_offers(context, changed.ticket, changed.taken)
     _ = await tr_user(context, press.user)
     await answer_callback(update, _("好的"))
-    if confirmed:
-        text = _("谢谢确认！#{id} 已完成。请给这次处理打个分：").format(id=tid)
-        stars = stars_row(tid)
-        await edit(update, text, InlineKeyboardMarkup([stars[:3], stars[3:]]))
-    else:
-        await edit(
-            update, _("已重新打开 #{id}，处理人和社区工作人员会再来看。").format(id=tid), None
-        )
+    text = _("谢谢确认！#{id} 已完成。请给这次处理打个分：").format(id=tid)
+    stars = stars_row(tid)
+    await edit(update, text, InlineKeyboardMarkup([stars[:3], stars[3:]]))
+    await announce(context, changed)
+
+
+async def withdraw_button(update: Update, context: Context) -> None:
+    """↩️ 撤回 asks once more (wd); 确定撤回 (wdy) closes the resident's own open ticket."""
+    press = await pressed(update, context)
+    if press is None:
+        return
+    uid, tid = press.user_id, press.ticket_id
+    _ = await tr_user(context, press.user)
+    if press.cb.action == "wd":
+        checked = await access.may(context.rt, uid, tid, rules.Action.WITHDRAW)
+        if isinstance(checked, Refused):
+            await refuse(update, context, checked)
+            return
+        await answer_callback(update)
+        sure = InlineKeyboardMarkup([[button(_("确定撤回"), "wdy", tid)]])
+        await send(context, uid, _("确定撤回 #{id} 吗？撤回后就不再处理了。").format(id=tid), sure)
+        return
+    changed = await wf.withdraw(context.rt, uid, tid)
+    if isinstance(changed, Refused):
+        await refuse(update, context, changed)
+        return
+    await answer_callback(update, _("已撤回"))
+    await edit(update, _("已撤回 #{id}。需要时再发送 /repair。").format(id=tid), None)
     await announce(context, changed)
 
 
@@ -136,7 +160,7 @@ async def rate_button(update: Update, context: Context) -> None:
     except callbacks.BadCallback as exc:
         await refuse_callback(update, context, exc)
         return
-    rated = await wf.rate(context.rt, uid, tid, stars)
+    rated = await talk.rate(context.rt, uid, tid, stars)
     if isinstance(rated, Refused):
         await refuse(update, context, rated)
         return
@@ -177,11 +201,10 @@ async def plus_button(update: Update, context: Context) -> None:
 
 
 def register(app: App) -> None:
-    app.add_handler(CallbackQueryHandler(view_button, pattern=callbacks.pattern(FEATURE, "v")))
-    app.add_handler(
-        CallbackQueryHandler(confirm_button, pattern=callbacks.pattern(FEATURE, "ok", "no"))
-    )
-    app.add_handler(CallbackQueryHandler(rate_button, pattern=callbacks.pattern(FEATURE, "rate")))
-    app.add_handler(CallbackQueryHandler(plus_button, pattern=callbacks.pattern(FEATURE, "plus")))
+    app.add_handler(on_button(view_button, FEATURE, "v"))
+    app.add_handler(on_button(confirm_button, FEATURE, "ok"))
+    app.add_handler(on_button(withdraw_button, FEATURE, "wd", "wdy"))
+    app.add_handler(on_button(rate_button, FEATURE, "rate"))
+    app.add_handler(on_button(plus_button, FEATURE, "plus"))
     app.add_handler(CommandHandler("start", my_command, filters.Regex(r"^/start my$")))
     app.add_handler(CommandHandler("my", my_command))

@@ -8,17 +8,10 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
 from telegram.ext import (
-    CallbackQueryHandler,
     CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
 )
 
-from bot import callbacks
-from bot import repairs as rules
 from bot.context import App
 from bot.runtime import Runtime, get_runtime
 from bot.scheduler import ScheduledJob
@@ -29,7 +22,6 @@ from bot.workflows.outcome import Refused
 from handlers.outbox import render
 from handlers.repairs_common import (
     FEATURE,
-    NOTE_FEATURE,
     announce,
     button,
     close_offers,
@@ -37,10 +29,10 @@ from handlers.repairs_common import (
     edit,
     headline,
     markup,
+    on_button,
     pressed,
     refuse,
     send,
-    tell_residents,
     tell_worker,
     worker_buttons,
 )
@@ -48,7 +40,6 @@ from handlers.shared import (
     Context,
     answer_callback,
     is_private,
-    refuse_callback,
     reply,
     tr_chat,
     tr_user,
@@ -61,12 +52,12 @@ WORK: dict[str, Change] = {
     "acc": wf.accept,
     "go": wf.start_work,
     "done": wf.resolve,
-    "back": wf.hand_back,
 }
 
 
 async def work_button(update: Update, context: Context) -> None:
-    """接单, 开始处理, 已解决, 退回: the status changes a worker makes with one press."""
+    """接单, 开始处理, 已解决: the status changes a worker makes with one press (退回 asks
+    for a reason first: `repairs_talk`)."""
     press = await pressed(update, context)
     if press is None:
         return
@@ -102,93 +93,6 @@ async def tasks_command(update: Update, context: Context) -> None:
     await reply(update, _("您的待办任务：{n} 件").format(n=found.count))
     for t, who in found.tickets:
         await tell_worker(context, t, who)
-
-
-# ---- notes (a small conversation: the text comes in the next message) ------------------------
-NOTE = 0
-NOTE_DRAFT = "repair_note"
-
-
-async def note_entry(update: Update, context: Context) -> int:
-    user = update.effective_user
-    query = update.callback_query
-    if user is None or query is None:
-        return ConversationHandler.END
-    try:
-        cb = callbacks.unpack(query.data, NOTE_FEATURE)
-        tid, internal = cb.int_arg(0), cb.int_arg(1)
-    except callbacks.BadCallback as exc:
-        await refuse_callback(update, context, str(exc))
-        return ConversationHandler.END
-    checked = await access.may(context.rt, user.id, tid, rules.Action.NOTE)
-    if isinstance(checked, Refused):
-        await refuse(update, context, checked)
-        return ConversationHandler.END
-    await answer_callback(update)
-    context.state[NOTE_DRAFT] = {"ticket": tid, "internal": bool(internal)}
-    _ = await tr_user(context, user)
-    text = (
-        _("请写内部备注（居民看不到），也可以发一张照片。/cancel 取消")
-        if internal
-        else _("请写给居民看的进展，也可以发一张照片。/cancel 取消")
-    )
-    await reply(update, text)
-    return NOTE
-
-
-async def note_got(update: Update, context: Context) -> int | None:
-    user = update.effective_user
-    message = update.effective_message
-    if user is None or message is None:
-        return None
-    _ = await tr_chat(update, context)
-    draft = context.state.get(NOTE_DRAFT) or {}
-    photo = message.photo[-1].file_id if message.photo else None
-    noted = await wf.add_note(
-        context.rt,
-        user.id,
-        draft.get("ticket", 0),
-        message.text or message.caption,
-        photo,
-        internal=bool(draft.get("internal")),
-    )
-    if isinstance(noted, Refused):
-        context.state.pop(NOTE_DRAFT, None)
-        await reply(update, render(_, noted.reason))
-        return ConversationHandler.END
-    if noted is None:
-        await reply(update, _("请写一句话（500字以内）或发一张照片，或发送 /cancel 取消。"))
-        return None
-    t = noted.ticket
-    context.state.pop(NOTE_DRAFT, None)
-    await reply(update, _("已记录到 #{id}。").format(id=t["id"]))
-    if noted.residents:
-        note = noted.text or "📷"
-        await tell_residents(
-            context,
-            t,
-            noted.residents,
-            lambda _r: _r("#{id} 有新进展：{note}").format(id=t["id"], note=note),
-        )
-        if photo:
-            for uid in noted.residents:
-                try:
-                    await context.bot.send_photo(uid, photo)
-                except TelegramError as exc:
-                    log.debug("photo not sent: %s", exc)
-    return ConversationHandler.END
-
-
-async def note_cancel(update: Update, context: Context) -> int:
-    _ = await tr_chat(update, context)
-    context.state.pop(NOTE_DRAFT, None)
-    await reply(update, _("已取消。"))
-    return ConversationHandler.END
-
-
-async def note_other(update: Update, context: Context) -> None:
-    _ = await tr_chat(update, context)
-    await reply(update, _("请写一句话或发一张照片，或发送 /cancel 取消。"))
 
 
 # ---- jobs: sent with the Application, no update -----------------------------------------------
@@ -227,26 +131,5 @@ async def escalate_job(app: App, job: ScheduledJob) -> None:
 
 
 def register(app: App) -> None:
-    private = filters.ChatType.PRIVATE
-    notes = ConversationHandler(
-        entry_points=[
-            CallbackQueryHandler(note_entry, pattern=callbacks.pattern(NOTE_FEATURE, "n"))
-        ],
-        states={
-            NOTE: [
-                MessageHandler(
-                    (filters.TEXT | filters.PHOTO) & ~filters.COMMAND & private, note_got
-                )
-            ]
-        },
-        fallbacks=[
-            CommandHandler("cancel", note_cancel),
-            MessageHandler(~filters.COMMAND & ~filters.StatusUpdate.ALL & private, note_other),
-        ],
-        name="repair_note",
-        persistent=True,
-        allow_reentry=True,
-    )
-    app.add_handler(notes)
-    app.add_handler(CallbackQueryHandler(work_button, pattern=callbacks.pattern(FEATURE, *WORK)))
+    app.add_handler(on_button(work_button, FEATURE, *WORK))
     app.add_handler(CommandHandler("tasks", tasks_command))

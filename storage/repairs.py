@@ -234,13 +234,24 @@ async def of_reporter(ex: Executor, user_id: int, limit: int = 20) -> list[Row]:
     )
 
 
-async def assigned_to(ex: Executor, user_id: int, limit: int = 10) -> list[Row]:
-    """The tickets this person accepted (or was given) and has not solved, soonest due first."""
+async def assigned_to(ex: Executor, user_id: int, limit: int | None = 10) -> list[Row]:
+    """The tickets this person accepted (or was given) and has not solved, soonest due first
+    (all of them with `limit=None`)."""
     return await ex.fetchall(
         "SELECT * FROM repair_tickets WHERE assignee_id = ? "
         "AND status IN ('assigned', 'in_progress') ORDER BY due_at, id LIMIT ?",
-        (user_id, limit),
+        (user_id, -1 if limit is None else limit),
     )
+
+
+async def handed_back_by(ex: Executor, ticket_id: int) -> set[int]:
+    """Who gave this ticket back (退回) before: offered it again only when nobody else is."""
+    rows = await ex.fetchall(
+        "SELECT DISTINCT actor_id FROM repair_history WHERE ticket_id = ? AND to_status = 'new' "
+        "AND from_status IN ('assigned', 'in_progress') AND actor_id IS NOT NULL",
+        (ticket_id,),
+    )
+    return {r["actor_id"] for r in rows}
 
 
 async def unaccepted_for_grid(ex: Executor, user_id: int, limit: int = 10) -> list[Row]:
@@ -259,6 +270,7 @@ class Filter:
     building: str | None = None
     category: str | None = None
     overdue: bool = False
+    words: tuple[str, ...] = ()  # each in the description, the place or the assignee's name
 
 
 async def search(
@@ -280,6 +292,14 @@ async def search(
     if f.overdue:
         where.append("due_at < ?")
         params.append(now)
+    for word in f.words:
+        like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where.append(
+            "(description LIKE ? ESCAPE '\\' OR place LIKE ? ESCAPE '\\' OR assignee_id IN "
+            "(SELECT id FROM users WHERE first_name LIKE ? ESCAPE '\\' "
+            "OR username LIKE ? ESCAPE '\\'))"
+        )
+        params.extend([like, like, like, like])
     clause = " AND ".join(where)
     total = int(await ex.fetchval(f"SELECT count(*) FROM repair_tickets WHERE {clause}", params))
     rows = await ex.fetchall(

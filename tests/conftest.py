@@ -115,6 +115,12 @@ async def personal_patterns(sim: Simulator) -> list[tuple[str, re.Pattern[str]]]
             name = str(row["name"] or "").strip()
             if len(name) >= 2:
                 found.append((f"anonymous reporter {name}", re.compile(re.escape(name))))
+        # A ticket's description is the resident's own words (a name, a phone, a room):
+        # it is never written in a group, whoever filed it.
+        for row in await db.fetchall("SELECT id, description FROM repair_tickets"):
+            text = str(row["description"] or "").strip()
+            if len(text) >= 6:
+                found.append((f"description of #{row['id']}", re.compile(re.escape(text[:30]))))
     return found
 
 

@@ -368,15 +368,68 @@ async def ok_merge(w: World, p: Person, r: Reply) -> bool:
 
 
 def ticket_button(label: str) -> Act:
+    """The assignee's button, its data pressed by `p` in p's own private chat (nobody can press
+    a message in someone else's private chat)."""
+
     async def act(w: World, p: Person) -> Reply:
         data = own_button(w.offer, label)
-        return await w.sim.press(p, w.offer, data=data)
+        return await w.sim.press(p, None, data=data, chat=w.sim.private(p))
 
     return act
 
 
+def on_group_post(data: Callable[[World], str]) -> Act:
+    """Repairs button data, copied from a private message, pressed on a post in the group."""
+
+    async def act(w: World, p: Person) -> Reply:
+        with w.sim.quiet():
+            post = await w.sim.send(WANG, w.group, "/repair")
+        return await w.sim.press(p, post, data=data(w))
+
+    return act
+
+
+async def ok_group_post(w: World, p: Person, r: Reply) -> bool:
+    """Anything but the refusal's alert reached the group (an edit, a message)."""
+    return any(c.chat_id == GROUP_ID and c.method != "answerCallbackQuery" for c in r.calls)
+
+
 async def ok_started(w: World, p: Person, r: Reply) -> bool:
     return await fetch(w, "SELECT status FROM repair_tickets WHERE id = ?", w.taken) != "assigned"
+
+
+async def act_hand_back(w: World, p: Person) -> Reply:
+    """退回 asks for a reason; the reason (written only when asked) hands it back."""
+    reply = await ticket_button("退回")(w, p)
+    if reply.alerts():
+        return reply
+    return await w.sim.send(p, w.sim.private(p), "我去外地了")
+
+
+def ticket_text(data: Callable[[World], str], text: str) -> Act:
+    """A ticket button that asks for a line of text, pressed in p's own chat; the text is
+    written only when it was asked for."""
+
+    async def act(w: World, p: Person) -> Reply:
+        chat = w.sim.private(p)
+        reply = await w.sim.press(p, None, data=data(w), chat=chat)
+        if reply.alerts():
+            return reply
+        return await w.sim.send(p, chat, text)
+
+    return act
+
+
+async def ok_closed(w: World, p: Person, r: Reply) -> bool:
+    return await fetch(w, "SELECT status FROM repair_tickets WHERE id = ?", w.ticket) == "closed"
+
+
+async def ok_relayed(w: World, p: Person, r: Reply) -> bool:
+    return bool(await fetch(w, "SELECT count(*) FROM repair_history WHERE note = '明天在家'"))
+
+
+async def act_withdraw(w: World, p: Person) -> Reply:
+    return await w.sim.press(p, None, data=f"1|rq|wdy|{w.ticket}", chat=w.sim.private(p))
 
 
 async def ok_handed_back(w: World, p: Person, r: Reply) -> bool:
@@ -544,8 +597,41 @@ MATRIX: dict[str, Cell] = {
     "ticket: resolve": cell(
         ticket_button("已解决"), ok_started, "volunteer grid staff admin", **REPAIRS
     ),
-    "ticket: hand back": cell(ticket_button("退回"), ok_handed_back, "volunteer", **REPAIRS),
+    "ticket: hand back": cell(act_hand_back, ok_handed_back, "volunteer", **REPAIRS),
     "ticket: note": cell(ticket_note(0), ok_noted, "volunteer", **REPAIRS),
+    "ticket: close with a note": cell(
+        ticket_text(lambda w: f"1|rq|clr|{w.ticket}|notours", "已转交物业"),
+        ok_closed,
+        "admin staff",
+        **REPAIRS,
+    ),
+    "ticket: withdraw": cell(act_withdraw, ok_closed, "resident", **REPAIRS),
+    # 💬 回复 to the reporter (a worker's button) or to the assignee (the reporter's).
+    "ticket: reply": cell(
+        ticket_text(lambda w: f"1|rq|re|{w.taken}|{WANG.id}", "明天在家"),
+        ok_relayed,
+        "admin staff grid volunteer resident",
+        **REPAIRS,
+    ),
+    # Ticket buttons belong to private messages: on a group post nobody may press them.
+    "ticket: start on a group post": cell(
+        on_group_post(lambda w: f"1|rq|go|{w.taken}"), ok_group_post, "", **REPAIRS
+    ),
+    "ticket: accept on a group post": cell(
+        on_group_post(lambda w: f"1|rq|acc|{w.ticket}"), ok_group_post, "", **REPAIRS
+    ),
+    "ticket: details on a group post": cell(
+        on_group_post(lambda w: f"1|rq|v|{w.taken}"), ok_group_post, "", **REPAIRS
+    ),
+    "ticket: close on a group post": cell(
+        on_group_post(lambda w: f"1|rq|clr|{w.ticket}|cannot"), ok_group_post, "", **REPAIRS
+    ),
+    "ticket: note on a group post": cell(
+        on_group_post(lambda w: f"1|rn|n|{w.taken}|0"), ok_group_post, "", **REPAIRS
+    ),
+    "repair filing button on a group post": cell(
+        on_group_post(lambda w: "1|rp|cat|water"), ok_group_post, "", **REPAIRS
+    ),
     "ticket: internal note": cell(ticket_note(1), ok_noted, "volunteer", **REPAIRS),
     "remind": cell(act_remind, ok_remind, "staff"),
     "reminders: pause": cell(notice_button("p"), ok_paused, "admin staff", notice=True),

@@ -22,7 +22,6 @@ from bot.community import Role
 from bot.i18n import N_
 from bot.runtime import Runtime
 from bot.workflows import repairs_jobs as jobs
-from bot.workflows.community import is_staff
 from bot.workflows.outcome import Refused, refuse
 from bot.workflows.repairs_access import (
     NOT_FOUND,
@@ -37,7 +36,7 @@ from bot.workflows.repairs_access import (
 )
 from storage import community as cstore
 from storage import repairs as store
-from storage.db import Row
+from storage.db import Executor, Row
 
 STALE = N_("这个报修的状态已经变了，按钮已失效。")
 TAKEN = N_("已经有人接单了，谢谢您！")
@@ -88,9 +87,9 @@ async def file_ticket(rt: Runtime, ticket: store.NewTicket, photos: Sequence[str
     now = _now(rt)
     async with rt.db.transaction() as tx:
         tid = await store.create_ticket(
-            tx, ticket, photos, now, rules.accept_due(rt.clock.now()).timestamp()
+            tx, ticket, photos, now, rules.accept_due(rt.clock.now(), ticket.category).timestamp()
         )
-        await jobs.schedule_accept(rt, tid, now, tx)
+        await jobs.schedule_accept(rt, tid, now, tx, ticket.category)
         await jobs.plan_route(rt, tid, tx)
     return Filed(tid)
 
@@ -127,11 +126,15 @@ class Changed:
     action: rules.Action
     by: Viewer  # the person who acted, as they see the ticket now
     taken: list[Row] = field(default_factory=list)  # others' offers: edit to "taken"
-    released: int | None = None  # reassign: the previous assignee need not work on it
+    released: int | None = None  # the previous assignee, who need not work on it any more
     residents: list[int] = field(default_factory=list)  # reporter, followers: the new status
+    note: str = ""  # told to the residents with the new status (staff's closing note)
     reroute: bool = False  # hand back: run the routing job again (`route_now`)
     assigned: Viewer | None = None  # reassign: the new assignee gets the ticket
     reopened: list[Viewer] = field(default_factory=list)  # reopen: assignee and staff
+    handed_back: list[Viewer] = field(default_factory=list)  # hand back: staff, with `reason`
+    reason: str = ""  # why the assignee handed it back (staff only)
+    gave_up: str = ""  # hand back: the name of the assignee who did
 
 
 def _fields(
@@ -146,13 +149,52 @@ def _fields(
     if action is rules.Action.RESOLVE:
         return {"resolved_at": now}
     if action is rules.Action.HAND_BACK:
-        accept_due = rules.accept_due(rt.clock.now()).timestamp()
+        accept_due = rules.accept_due(rt.clock.now(), t["category"]).timestamp()
         return {"assignee_id": None, "accepted_at": None, "due_at": accept_due}
     if action is rules.Action.REOPEN:
         return {"resolved_at": None, "due_at": resolve_due}
     if action is rules.Action.CLOSE:
         return {"close_reason": given["reason"]}
+    if action is rules.Action.WITHDRAW:
+        return {"close_reason": "withdrawn"}
     return {}
+
+
+async def _write_change(
+    rt: Runtime,
+    tx: Executor,
+    t: Row,
+    user_id: int | None,
+    action: rules.Action,
+    target: rules.Status,
+    now: float,
+    fields: dict[str, object],
+    note: str,
+) -> list[Row] | None:
+    """One change inside the caller's transaction: compare-and-set, its history row, its
+    jobs. None when the ticket moved on meanwhile; else the offers that are now taken."""
+    ticket_id = t["id"]
+    # `WHERE status = <what we read>`: two presses at once give exactly one change.
+    if not await store.move(
+        tx, ticket_id, t["status"], target, now, assignee_was=t["assignee_id"], **fields
+    ):
+        return None
+    await store.add_history(tx, ticket_id, user_id, now, t["status"], target, note)
+    if target in (rules.Status.RESOLVED, rules.Status.CLOSED, rules.Status.CONFIRMED):
+        await jobs.cancel_jobs(rt, ticket_id, tx)
+    elif target is rules.Status.NEW:
+        await rt.scheduler.cancel(jobs.resolve_key(ticket_id), tx=tx)
+        await jobs.schedule_accept(rt, ticket_id, now, tx, t["category"])
+        if action is rules.Action.HAND_BACK:
+            await jobs.plan_route(rt, ticket_id, tx)
+    elif isinstance(due := fields.get("due_at"), float):
+        await rt.scheduler.cancel(jobs.accept_key(ticket_id), tx=tx)
+        await jobs.schedule_resolve(rt, ticket_id, due, tx)
+    offered: list[Row] = []
+    if action in (rules.Action.ACCEPT, rules.Action.REASSIGN):
+        offered = await store.offers(tx, ticket_id)
+        await store.clear_offers(tx, ticket_id)
+    return offered
 
 
 async def _change(
@@ -163,9 +205,12 @@ async def _change(
     *,
     reason: str | None = None,
     assignee: int | None = None,
+    note: str = "",
+    internal_note: str = "",
 ) -> Changed | Refused:
     """Check rights and status, then compare-and-set in one transaction with its history
-    row and its escalation jobs."""
+    row and its escalation jobs. `note` goes into the history row (the residents see it),
+    `internal_note` into a row of its own that only workers see."""
     t = await store.get_ticket(rt.db, ticket_id)
     if t is None:
         return refuse(NOT_FOUND)
@@ -176,58 +221,62 @@ async def _change(
     assert target is not None  # checked just above
     now = _now(rt)
     fields = _fields(rt, action, t, now, user_id=user_id, assignee=assignee, reason=reason)
-    offered: list[Row] = []
+    if action is rules.Action.REASSIGN and assignee:
+        user = await cstore.get_user(rt.db, assignee)
+        note = user["first_name"] if user else note  # the history says to whom
     async with rt.db.transaction() as tx:
-        # `WHERE status = <what we read>`: two presses at once give exactly one change.
-        if not await store.move(
-            tx, ticket_id, t["status"], target, now, assignee_was=t["assignee_id"], **fields
-        ):
+        offered = await _write_change(rt, tx, t, user_id, action, target, now, fields, note)
+        if offered is None:
             return refuse(STALE)
-        await store.add_history(tx, ticket_id, user_id, now, t["status"], target)
-        if target in (rules.Status.RESOLVED, rules.Status.CLOSED, rules.Status.CONFIRMED):
-            await jobs.cancel_jobs(rt, ticket_id, tx)
-        elif target is rules.Status.NEW:
-            await rt.scheduler.cancel(jobs.resolve_key(ticket_id), tx=tx)
-            await jobs.schedule_accept(rt, ticket_id, now, tx)
-            if action is rules.Action.HAND_BACK:
-                await jobs.plan_route(rt, ticket_id, tx)
-        elif isinstance(due := fields.get("due_at"), float):
-            await rt.scheduler.cancel(jobs.accept_key(ticket_id), tx=tx)
-            await jobs.schedule_resolve(rt, ticket_id, due, tx)
-        if action in (rules.Action.ACCEPT, rules.Action.REASSIGN):
-            offered = await store.offers(tx, ticket_id)
-            await store.clear_offers(tx, ticket_id)
+        if internal_note:
+            await store.add_history(tx, ticket_id, user_id, now, None, None, internal_note, True)
     after = await store.get_ticket(rt.db, ticket_id)
     assert after is not None  # tickets are never deleted
     previous = t["assignee_id"]
+    staff = await staff_ids(rt, after["community_id"])
     reopened: list[Viewer] = []
     if action is rules.Action.REOPEN:
-        people = [after["assignee_id"], *await staff_ids(rt, after["community_id"])]
+        people = [after["assignee_id"], *staff]
         reopened = await viewers(rt, after, (p for p in people if p != user_id))
+    handed_back: list[Viewer] = []
+    if action is rules.Action.HAND_BACK:
+        handed_back = await viewers(rt, after, (p for p in staff if p != user_id))
+    gone = action in (rules.Action.REASSIGN, rules.Action.CLOSE, rules.Action.WITHDRAW)
     return Changed(
         ticket=after,
         action=action,
         by=await viewer(rt, user_id, after),
         taken=[o for o in offered if o["user_id"] != after["assignee_id"]],
-        released=previous
-        if action is rules.Action.REASSIGN and previous and previous != assignee
-        else None,
+        released=previous if gone and previous and previous not in (assignee, user_id) else None,
         residents=await residents(rt, after),
+        note=note if action is rules.Action.CLOSE else "",
         reroute=action is rules.Action.HAND_BACK,
         assigned=await viewer(rt, assignee, after)
         if action is rules.Action.REASSIGN and assignee
         else None,
         reopened=reopened,
+        handed_back=handed_back,
+        reason=internal_note,
+        gave_up=t["assignee_name"] or "" if action is rules.Action.HAND_BACK else "",
     )
 
 
 async def accept(rt: Runtime, user_id: int, ticket_id: int) -> Changed | Refused:
     """接单: new → assigned to this person (compare-and-set: of two at once, one wins); the
-    accept reminders stop, the resolve deadline starts, the other offers are closed."""
+    accept reminders stop, the resolve deadline starts, the other offers are closed. Whoever
+    works tickets and comes too late hears that someone else took it."""
     result = await _change(rt, user_id, ticket_id, rules.Action.ACCEPT)
-    if isinstance(result, Refused) and result.reason.msgid == STALE:
-        return refuse(TAKEN)
+    if isinstance(result, Refused) and result.reason.msgid in (STALE, rules.NOT_YOURS):
+        t = await store.get_ticket(rt.db, ticket_id)
+        late = t is not None and t["status"] != rules.Status.NEW
+        if late and t is not None and await _works_here(rt, user_id, t["community_id"]):
+            return refuse(TAKEN)
     return result
+
+
+async def _works_here(rt: Runtime, user_id: int, community_id: int) -> bool:
+    """Grid worker, volunteer or staff of the community (or a bot admin)."""
+    return rt.is_admin(user_id) or bool(await cstore.roles_of(rt.db, user_id, community_id))
 
 
 async def start_work(rt: Runtime, user_id: int, ticket_id: int) -> Changed | Refused:
@@ -240,9 +289,13 @@ async def resolve(rt: Runtime, user_id: int, ticket_id: int) -> Changed | Refuse
     return await _change(rt, user_id, ticket_id, rules.Action.RESOLVE)
 
 
-async def hand_back(rt: Runtime, user_id: int, ticket_id: int) -> Changed | Refused:
-    """退回: the assignee gives the ticket up; it is new again and offered again."""
-    return await _change(rt, user_id, ticket_id, rules.Action.HAND_BACK)
+async def hand_back(
+    rt: Runtime, user_id: int, ticket_id: int, reason: str | None = None
+) -> Changed | Refused:
+    """退回: the assignee gives the ticket up, saying why (staff read it, residents do not);
+    it is new again and offered again, to others first."""
+    why = rules.clean_note(reason) or ""
+    return await _change(rt, user_id, ticket_id, rules.Action.HAND_BACK, internal_note=why)
 
 
 async def confirm(rt: Runtime, user_id: int, ticket_id: int) -> Changed | Refused:
@@ -252,17 +305,24 @@ async def confirm(rt: Runtime, user_id: int, ticket_id: int) -> Changed | Refuse
 
 async def reopen(rt: Runtime, user_id: int, ticket_id: int) -> Changed | Refused:
     """没解决 (the resident): resolved → in progress, with a new deadline; the assignee and
-    staff are alerted."""
+    staff are alerted (what is still wrong follows as a `relay`)."""
     return await _change(rt, user_id, ticket_id, rules.Action.REOPEN)
 
 
+async def withdraw(rt: Runtime, user_id: int, ticket_id: int) -> Changed | Refused:
+    """撤回 (the reporter): their own open ticket is closed; the assignee is released."""
+    return await _change(rt, user_id, ticket_id, rules.Action.WITHDRAW)
+
+
 async def close(
-    rt: Runtime, user_id: int, ticket_id: int, reason: str
+    rt: Runtime, user_id: int, ticket_id: int, reason: str, note: str | None = None
 ) -> Changed | Forged | Refused:
-    """关闭 (staff), with one of `rules.CLOSE_REASONS`."""
-    if reason not in rules.CLOSE_REASONS:
+    """关闭 (staff), with one of `rules.STAFF_CLOSE_REASONS` and a note for the residents
+    (where to turn instead, say)."""
+    if reason not in rules.STAFF_CLOSE_REASONS:
         return Forged(f"close reason {reason!r}")
-    return await _change(rt, user_id, ticket_id, rules.Action.CLOSE, reason=reason)
+    text = rules.clean_note(note) or ""
+    return await _change(rt, user_id, ticket_id, rules.Action.CLOSE, reason=reason, note=text)
 
 
 @dataclass(frozen=True)
@@ -304,106 +364,39 @@ async def reassign(
     return await _change(rt, user_id, ticket_id, rules.Action.REASSIGN, assignee=assignee)
 
 
-@dataclass(frozen=True)
-class Merged:
-    ticket: Row  # the duplicate, closed now
-    keep_id: int
-    residents: list[int]  # the duplicate's reporter: told it was merged
-
-
-async def merge(
-    rt: Runtime, user_id: int, dup_id: int, keep_id: int, *, dup_note: str, keep_note: str
-) -> Merged | Refused:
-    """/merge (staff): close the duplicate as merged into the kept ticket, whose followers
-    now include the duplicate's reporter and followers. The notes go into both histories
-    (written in the language of the staff member who merged)."""
-    dup = await store.get_ticket(rt.db, dup_id)
-    keep = await store.get_ticket(rt.db, keep_id)
-    if dup is None or keep is None or dup["community_id"] != keep["community_id"]:
-        return refuse(N_("找不到这两个报修，或者它们不在同一个社区。"))
-    if not await is_staff(rt, user_id, dup["community_id"]):
-        return refuse(N_("只有社区工作人员可以合并报修。"))
-    if dup["status"] not in rules.OPEN or keep["status"] in rules.FINAL:
-        return refuse(N_("#{a} 必须还没完成，#{b} 不能已关闭或已确认。"), a=dup_id, b=keep_id)
+# ---- a person stops working tickets ------------------------------------------------------------
+async def hand_back_all(rt: Runtime, community_id: int, user_id: int) -> list[Changed]:
+    """Every open ticket of this community assigned to this person goes back to the pool (a
+    role revoked, a household left): new again, offered again to others, its residents told.
+    No rights are checked: the caller decided. Render with `handlers.repairs_common.announce`
+    for each change (or `announce_all`). The history shows the person as having handed each
+    back, so the new offers go to others first even while they still hold the role."""
+    rows = await store.assigned_to(rt.db, user_id, None)
+    found = [await store.get_ticket(rt.db, r["id"]) for r in rows]
+    mine = [t for t in found if t is not None and t["community_id"] == community_id]
+    action, target = rules.Action.HAND_BACK, rules.Status.NEW
     now = _now(rt)
-    closed = rules.Status.CLOSED
+    done: list[int] = []
     async with rt.db.transaction() as tx:
-        if not await store.move(
-            tx,
-            dup_id,
-            dup["status"],
-            closed,
-            now,
-            assignee_was=dup["assignee_id"],
-            close_reason="dup",
-            merged_into=keep_id,
-        ):
-            return refuse(STALE)
-        await store.add_history(tx, dup_id, user_id, now, dup["status"], closed, dup_note)
-        await store.add_history(tx, keep_id, user_id, now, None, None, keep_note, internal=True)
-        await store.move_followers(tx, dup_id, keep_id, dup["reporter_id"], now)
-        await store.clear_offers(tx, dup_id)
-        await jobs.cancel_jobs(rt, dup_id, tx)
-    after = await store.get_ticket(rt.db, dup_id)
-    assert after is not None
-    # The duplicate's followers moved to the kept ticket: only its reporter is left to tell.
-    return Merged(after, keep_id, await residents(rt, after))
-
-
-# ---- notes and ratings -----------------------------------------------------------------------
-@dataclass(frozen=True)
-class Noted:
-    ticket: Row
-    text: str | None
-    photo: str | None
-    residents: list[int]  # told about a public note (with its photo); none for internal ones
-
-
-async def add_note(
-    rt: Runtime,
-    user_id: int,
-    ticket_id: int,
-    text: str | None,
-    photo: str | None,
-    *,
-    internal: bool,
-) -> Noted | Refused | None:
-    """写进展 / 内部备注: a worker's note (and photo) in the history. None when there is
-    neither a usable text nor a photo (the handler asks again)."""
-    checked = await may(rt, user_id, ticket_id, rules.Action.NOTE)
-    if isinstance(checked, Refused):
-        return checked
-    note = rules.clean_note(text)
-    if photo is None and note is None:
-        return None
-    t = checked.ticket
-    now = _now(rt)
-    async with rt.db.transaction() as tx:
-        if photo:
-            seq = await store.next_photo_seq(tx, ticket_id)
-            await store.add_photo(tx, ticket_id, seq, photo, user_id, now)
-        history_note = (note or "") + (" 📷" if photo else "")
-        await store.add_history(tx, ticket_id, user_id, now, None, None, history_note, internal)
-    return Noted(t, note, photo, [] if internal else await residents(rt, t))
-
-
-@dataclass(frozen=True)
-class Rated:
-    ticket_id: int
-    stars: int
-
-
-async def rate(rt: Runtime, user_id: int, ticket_id: int, stars: int) -> Rated | Forged | Refused:
-    """The reporter rates a confirmed ticket, once."""
-    t = await store.get_ticket(rt.db, ticket_id)
-    if t is None or t["reporter_id"] != user_id:
-        return refuse(N_("只有报修的居民可以评分。"))
-    if not rules.valid_rating(stars):
-        return Forged(f"rating {stars}")
-    async with rt.db.transaction() as tx:
-        ok = await store.set_rating(tx, ticket_id, user_id, stars)
-        if ok:
-            await store.add_history(tx, ticket_id, user_id, _now(rt), None, None, "⭐" * stars)
-    if not ok:
-        return refuse(N_("已经评过分了，或者还不能评分。"))
-    return Rated(ticket_id, stars)
+        for t in mine:
+            fields = _fields(rt, action, t, now)
+            if await _write_change(rt, tx, t, user_id, action, target, now, fields, "") is not None:
+                done.append(t["id"])
+    changes = []
+    names = {t["id"]: t["assignee_name"] or "" for t in mine}
+    for tid in done:
+        after = await store.get_ticket(rt.db, tid)
+        assert after is not None  # tickets are never deleted
+        staff = await staff_ids(rt, community_id)
+        changes.append(
+            Changed(
+                ticket=after,
+                action=action,
+                by=await viewer(rt, user_id, after),
+                residents=await residents(rt, after),
+                reroute=True,
+                handed_back=await viewers(rt, after, staff),
+                gave_up=names[tid],
+            )
+        )
+    return changes

@@ -36,7 +36,8 @@ class Forged:
 @dataclass(frozen=True)
 class Viewer:
     """One person looking at one ticket: their rights, and whether they may see who filed it
-    (name, room, phone) — staff and the reporter always, others when the reporter allowed."""
+    (name, room, phone) — staff and the reporter always, the workers and whoever got the
+    offer when the reporter allowed, other residents (followers) never."""
 
     user_id: int
     actor: rules.Actor
@@ -67,12 +68,15 @@ async def actor(rt: Runtime, user_id: int, t: Row) -> rules.Actor:
         is_grid=grid is not None and grid["id"] == user_id,
         is_staff=await is_staff(rt, user_id, t["community_id"]),
         was_offered=await store.was_offered(rt.db, t["id"], user_id),
+        is_follower=user_id in await store.followers(rt.db, t["id"]),
     )
 
 
 async def viewer(rt: Runtime, user_id: int, t: Row) -> Viewer:
     who = await actor(rt, user_id, t)
-    return Viewer(user_id, who, who.is_staff or who.is_reporter or bool(t["show_identity"]))
+    # The reporter allowed "the volunteer who comes" to see them: not the other residents.
+    shown = bool(t["show_identity"]) and (who.is_worker or not who.is_follower)
+    return Viewer(user_id, who, who.is_staff or who.is_reporter or shown)
 
 
 async def viewers(rt: Runtime, t: Row, people: Iterable[int | None]) -> list[Viewer]:

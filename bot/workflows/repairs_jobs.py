@@ -52,8 +52,11 @@ async def plan_route(rt: Runtime, ticket_id: int, tx: Executor) -> None:
     )
 
 
-async def schedule_accept(rt: Runtime, ticket_id: int, created: float, tx: Executor) -> None:
-    at = datetime.fromtimestamp(created, UTC) + rules.ACCEPT_REMIND_AFTER
+async def schedule_accept(
+    rt: Runtime, ticket_id: int, created: float, tx: Executor, category: str = ""
+) -> None:
+    """The first "not accepted yet" reminder: sooner for the urgent categories (gas, power)."""
+    at = datetime.fromtimestamp(created, UTC) + rules.accept_remind_after(category)
     payload = {"ticket": ticket_id, "stage": "accept1"}
     await rt.scheduler.schedule(ESCALATE_JOB, at, payload, key=accept_key(ticket_id), tx=tx)
 
@@ -105,8 +108,13 @@ async def offers_to_make(rt: Runtime, ticket_id: int) -> Offers:
             targets.append(grid["id"])
     for v in await cstore.volunteers_with_skills(rt.db, cid, rules.skills_for(t["category"])):
         targets.append(v["id"])
-    if not targets:
-        targets = await staff_ids(rt, cid)
+    # Whoever handed it back is asked again only when there is nobody else (not even staff).
+    gave_up = await store.handed_back_by(rt.db, ticket_id)
+    fresh = [uid for uid in targets if uid not in gave_up]
+    if not fresh:
+        staff = await staff_ids(rt, cid)
+        fresh = [uid for uid in staff if uid not in gave_up] or targets or staff
+    targets = fresh
     offered = {o["user_id"] for o in await store.offers(rt.db, ticket_id)}
     people = [uid for uid in targets if uid != t["reporter_id"] and uid not in offered]
     return Offers(t, await viewers(rt, t, people))
@@ -146,7 +154,9 @@ async def escalate(rt: Runtime, ticket_id: int, stage: str) -> Escalation | None
         if stage == "accept1" and grid is not None:
             people = [grid["id"]]
             text = NOT_ACCEPTED
-            at = datetime.fromtimestamp(t["created_at"], UTC) + rules.ACCEPT_ESCALATE_AFTER
+            at = datetime.fromtimestamp(t["created_at"], UTC) + rules.accept_escalate_after(
+                t["category"]
+            )
             later = (max(at, rt.clock.now()), "accept2", accept_key(ticket_id))
         else:
             people = [*await staff_ids(rt, cid)]
