@@ -184,8 +184,7 @@ def _prepare(text: str) -> tuple[str, str]:
         value = _FILLER.sub("", stripped)
     # Chinese numerals become digits (二十一号楼 → 21号楼), the letter o between digits a 0.
     value = _CN_NUMBER.sub(lambda m: cn_number(m.group(0)) or m.group(0), value)
-    while re.search(r"(?<=[0-9])o(?=[0-9])", value):
-        value = re.sub(r"(?<=[0-9])o(?=[0-9])", "0", value)
+    value = re.sub(r"(?<=[0-9])o+(?=[0-9])", lambda m: "0" * len(m.group(0)), value)
     estate = ""
     # "官西4号楼": an estate name that is part of the building's name
     m = re.match(r"^([\u4e00-\u9fff]{1,6})(?=[0-9a-z])", value)

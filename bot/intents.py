@@ -92,7 +92,7 @@ MY_TICKETS = _words(
 )
 # A fault being described, in any words; "修好了", "不漏了" are not faults.
 FAULT = _words(
-    r"漏|渗水|渗漏|滴水|坏|损坏|破了|破损|破洞|不亮|灭了|不动|不转|停了|卡住|卡了|堵|不通"
+    r"漏|渗水|渗漏|滴水|坏|倒了|损坏|破了|破损|破洞|不亮|灭了|不动|不转|停了|卡住|卡了|堵|不通"
     r"|不下水|反水|冒水|积水|淹|裂|塌|脱落|掉下来|掉了|松了|松动|断了|生锈|锈了|没水|停水|没电"
     r"|停电|跳闸|短路|冒烟|着火|打不开|关不上|锁不上|开不了|关不了|不好用|不能用|用不了|不出水"
     r"|水压小|没暖气|暖气不热|不热|燃气味|煤气味|异味|臭|噪音|太吵|乱停|占道|乱搭|私搭|违建"
@@ -100,10 +100,12 @@ FAULT = _words(
     r"|leak|broken|broke|not working|doesn'?t work|does not work|isn'?t working|won'?t (?:open|close"
     r"|start|turn on|work)|can'?t (?:open|close|lock)|stopped|stuck|blocked|clogged|no water"
     r"|no power|power cut|outage|out of order|crack|flood|smell|noisy|burst|damaged|loose|dripping"
+    r"|pothole|hole|fell down|fallen"
     r"|lights? (?:is |are )?out|too dark|dangerous"
 )
 NOT_FAULT = _words(
-    r"修好|已经好|好了|不漏了|不堵了|亮了|通了|来电了|来水了|恢复了|没事了|解决了|fixed|working again"
+    r"修好|已经好|(?<!不)好了|不漏了|不堵了|(?<!不)亮了|(?<!不)通了|来电了|来水了|恢复了|没事了"
+    r"|解决了|fixed|working again"
 )
 REPAIR = _words(
     r"报修|报个修|维修|修理|修一下|修一修|来修|找人修|要修|需要修|请人修|帮我修|修修|报告问题|反映问题"
@@ -189,7 +191,7 @@ def _labels() -> dict[str, Kind]:
 
 
 def _clean(text: str) -> str:
-    text = _EMOJI.sub(" ", normalize(text).lower())
+    text = _EMOJI.sub(" ", normalize(text).lower()).replace("'", "").replace("’", "")
     return " ".join(_PUNCT.sub(" ", text).split())
 
 
@@ -201,7 +203,7 @@ def _strip_lead(text: str) -> tuple[str, bool]:
         if not m or not m.group(0):
             return text, greeted
         greeted = greeted or m.re is GREETING
-        text = text[m.end() :].strip()
+        text = text[m.end() :].strip(" ?？")
 
 
 def category_of(text: str) -> str | None:
@@ -232,8 +234,11 @@ def classify(text: str | None) -> Intent:
     if SORTING.search(clean):
         return Intent(Kind.SORTING)
     rest, greeted = _strip_lead(clean)
+    if greeted and not rest.strip(" ?？"):
+        return Intent(Kind.GREET)
+    rest = rest.strip(" ?？") or rest  # "怎么用？" asks what "怎么用" does; "?" alone asks for help
     if not rest:
-        return Intent(Kind.GREET if greeted else Kind.UNKNOWN, choices=DEFAULT_CHOICES)
+        return Intent(Kind.UNKNOWN, choices=DEFAULT_CHOICES)
     fault = FAULT.search(rest) is not None and NOT_FAULT.search(rest) is None
     if THANKS.search(rest) and not fault:
         return Intent(Kind.THANKS)
