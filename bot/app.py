@@ -40,10 +40,11 @@ FEATURES = (
     "handlers.repairs",
     "handlers.reminders",
     "handlers.care",
-    # Last: sorting reads private text no conversation took (see handlers/sorting.py).
     "handlers.sorting",
     "handlers.sorting_city",
     "handlers.quiz",
+    # Last: private text no conversation took is read as a sentence (handlers/intents.py).
+    "handlers.intents",
 )
 
 

@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot import address
 from bot.i18n import N_, Translate
 from bot.text import normalize
 
@@ -156,8 +157,8 @@ def clean_part(text: str, suffixes: tuple[str, ...], *, named: bool = False) -> 
     `named`: a building, which may carry an estate prefix but whose number is small (it is
     shown in groups, on the grid chart): '13812345678号楼' is a phone number, not a building.
     """
-    if looks_like_phone(text):
-        return None
+    if looks_like_phone(text) or re.search(r"[0-9]\s+[0-9]", normalize(text)):
+        return None  # "21 4" is two numbers, never building 214
     value = normalize(text).replace(" ", "")
     for suffix in suffixes:
         if value.endswith(suffix) and len(value) > len(suffix):
@@ -177,26 +178,14 @@ BUILDING_SUFFIXES = ("号楼", "栋", "幢", "楼", "号", "#")
 UNIT_SUFFIXES = ("单元", "门", "单")
 ROOM_SUFFIXES = ("室", "号", "户")
 
-_FULL_ADDRESS = re.compile(
-    r"^\s*(?P<b>[\u4e00-\u9fff]{0,6}?[0-9A-Za-z一二三四五六七八九十两]+)\s*(?:号楼|栋|幢|号|楼|#|-)\s*"
-    r"(?P<u>[0-9A-Za-z一二三四五六七八九十两]+)\s*(?:单元|门|单|-)\s*"
-    r"(?P<r>[0-9A-Za-z]+)\s*(?:室|号|户)?\s*$"
-)
-
 
 def parse_full_address(text: str) -> Address | None:
-    """Elderly users often type it all at once: '21号楼4单元302' or '21-4-302'."""
-    if looks_like_phone(text):
+    """Elderly users often type it all at once: '21号楼4单元302', '21 4 302', '21/4/302'
+    (the rules: bot/address.py)."""
+    found = address.parse(text)
+    if not found.ok or found.building is None or found.unit is None or found.room is None:
         return None
-    m = _FULL_ADDRESS.match(normalize(text).replace(" ", ""))
-    if not m:
-        return None
-    b = clean_part(m.group("b"), BUILDING_SUFFIXES, named=True)
-    u = clean_part(m.group("u"), UNIT_SUFFIXES)
-    r = clean_part(m.group("r"), ROOM_SUFFIXES)
-    if b is None or u is None or r is None:
-        return None
-    return Address(b, u, r)
+    return Address(found.building, found.unit, found.room)
 
 
 def parse_buildings(text: str) -> list[str] | None:

@@ -22,6 +22,7 @@ from bot.context import App
 from bot.i18n import DEFAULT_LANG, LANG_NAMES, LANGS, N_, translator
 from bot.throttle import Verdict
 from bot.workflows import community as flow
+from handlers import intents
 from handlers.shared import (
     Context,
     answer_callback,
@@ -62,6 +63,8 @@ async def start(update: Update, context: Context) -> None:
         # A link from an old message or typed by hand: we do not know it, but stay helpful.
         log.info("unknown /start payload %r", context.args[0])
     if is_private(update):
+        if await intents.start_resident(update, context):
+            return
         text = _(
             "您好！我是社区助手。\n"
             "我可以帮您：登记住户、给小区改造“点单”、报修、查垃圾分类、接收社区通知。\n"
@@ -102,12 +105,18 @@ async def start(update: Update, context: Context) -> None:
     )
 
 
-async def help_command(update: Update, context: Context) -> None:
+async def help_command(update: Update, context: Context, *, full: bool = False) -> None:
     user = update.effective_user
     if user is None:
         return
     _ = await tr_chat(update, context)
     audiences = await audiences_of(context, user.id)
+    if is_private(update) and not full and audiences <= {Audience.EVERYONE, Audience.RESIDENT}:
+        # Residents get a few lines and a "更多" button; people with a role need the list.
+        if update.callback_query:
+            await answer_callback(update)
+        await intents.short_help(update, context)
+        return
     lines = [_("您可以使用这些命令：")]
     for info in visible_to(audiences):
         lines.append(f"/{info.name} — {_(info.description)}")
@@ -120,11 +129,11 @@ async def help_command(update: Update, context: Context) -> None:
 
 async def help_button(update: Update, context: Context) -> None:
     try:
-        callbacks.unpack(update.callback_query.data if update.callback_query else None, "help")
+        cb = callbacks.unpack(update.callback_query.data if update.callback_query else None, "help")
     except callbacks.BadCallback as exc:
         await refuse_callback(update, context, exc)
         return
-    await help_command(update, context)
+    await help_command(update, context, full=cb.action == "more")
 
 
 def _lang_keyboard() -> InlineKeyboardMarkup:

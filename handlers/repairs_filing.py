@@ -53,6 +53,9 @@ BACK = {
     CONFIRM: IDENTITY,
 }
 DRAFT = "repair_draft"
+# A sentence the resident typed before filing ("厨房水管漏水"): handlers/intents.py keeps it
+# here when it offers to file; the description step takes it instead of asking.
+PREFILL = "repair_prefill"
 Step = Callable[[Update, Context], Coroutine[Any, Any, object]]
 F = "rp"  # buttons inside the filing conversation
 
@@ -89,6 +92,7 @@ async def repair_entry(update: Update, context: Context) -> int:
             ),
         )
         return ConversationHandler.END
+    context.state.pop(PREFILL, None)  # /repair starts afresh
     if not await _start_draft(update, context):
         return ConversationHandler.END
     return await ask_category(update, context, _)
@@ -249,6 +253,11 @@ async def duplicate_button(update: Update, context: Context) -> int:
 
 
 async def ask_description(update: Update, context: Context, _: Translate) -> int:
+    said, _problem = rules.clean_description(context.state.pop(PREFILL, None))
+    if said is not None:
+        _draft(context)["description"] = said
+        await reply(update, _("问题：{text}").format(text=said))
+        return await ask_photos(update, context, _)
     await reply(
         update,
         _("请写一下是什么问题，例如：下雨天楼顶漏水，屋里墙上有水印。"),

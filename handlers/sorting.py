@@ -1,4 +1,5 @@
-"""Garbage-sorting look-up (/sort, plain questions in private) and solo practice (/practice).
+"""Garbage-sorting look-up (/sort; plain questions in private come through handlers/intents.py)
+and solo practice (/practice).
 
 Correctness first: only a confident result (`LookupResult.found`) is shown as an answer; a
 fuzzy result shows its candidates as buttons and never a category.
@@ -18,7 +19,7 @@ from typing import Any
 import opencc
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters, Update
 from telegram.error import TelegramError
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot import callbacks
 from bot.commands import Audience, declare
@@ -241,10 +242,9 @@ async def answer_in_group(update: Update, context: Context, query: str) -> None:
     flow.answered_in_group(rt, chat.id, sent.message_id, [line])
 
 
-async def answer_query(
-    update: Update, context: Context, query: str, *, typed_freely: bool = False
-) -> None:
-    if not typed_freely and not is_private(update):
+async def answer_query(update: Update, context: Context, query: str) -> None:
+    """/sort; private free text is read by handlers/intents.py, which uses `render`."""
+    if not is_private(update):
         await answer_in_group(update, context, query)
         return
     _ = await tr_chat(update, context)
@@ -253,20 +253,7 @@ async def answer_query(
     chat_id = chat.id if chat is not None else None
     user_id = user.id if user is not None else None
     city = await flow.city_for(context.rt, chat_id=chat_id, user_id=user_id)
-    result = await flow.look_up(
-        context.rt, query, typed_freely=typed_freely, city=city, chat_id=chat_id, user_id=user_id
-    )
-    if result.status == "unknown" and typed_freely:
-        # Free text in private might not be a question about rubbish at all.
-        # Not echoed: it may be long, or personal (an address typed after /cancel).
-        await reply(
-            update,
-            _(
-                "抱歉，我没看懂。想查垃圾分类，直接发物品名称就行，"
-                "比如“电池”。其他功能请发送 /help。"
-            ),
-        )
-        return
+    result = await flow.look_up(context.rt, query, city=city, chat_id=chat_id, user_id=user_id)
     text, markup = render(_, lang, result)
     await reply(update, text, reply_markup=markup)
 
@@ -275,14 +262,6 @@ async def answer_query(
 async def sort_command(update: Update, context: Context) -> None:
     query = " ".join(context.args or [])
     await answer_query(update, context, query)
-
-
-async def sort_text(update: Update, context: Context) -> None:
-    """Private text no conversation took: treat it as a question about an item."""
-    message = update.effective_message
-    if message is None or not message.text:
-        return
-    await answer_query(update, context, message.text, typed_freely=True)
 
 
 async def sort_button(update: Update, context: Context) -> None:
@@ -449,8 +428,3 @@ def register(app: App) -> None:
     app.add_handler(CommandHandler("start", practice_command, filters.Regex(r"^/start practice$")))
     app.add_handler(CallbackQueryHandler(sort_button, pattern=callbacks.pattern(F)))
     app.add_handler(CallbackQueryHandler(practice_button, pattern=callbacks.pattern(FP)))
-    # Last in group 0 of the features (see FEATURES in bot/app.py): conversations that are
-    # waiting for text get it first; only text nobody wanted is read as a question.
-    app.add_handler(
-        MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, sort_text)
-    )

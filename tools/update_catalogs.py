@@ -24,7 +24,17 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCES = [ROOT / "bot", ROOT / "handlers"]
 LOCALES = ROOT / "bot" / "locales"
 KEYWORDS = {"_": None, "N_": None, "_t": None, "gettext": (2,)}
-FEATURES = {"community", "menu", "repairs", "sorting", "quiz", "reminders", "care"}
+FEATURES = {
+    "community",
+    "menu",
+    "repairs",
+    "sorting",
+    "quiz",
+    "reminders",
+    "care",
+    "intents",
+    "address",
+}
 TARGET_LANGS = ("zh_Hant", "en")
 
 
