@@ -144,10 +144,13 @@ async def care_add_command(update: Update, context: Context) -> None:
         await reply(update, _("没看懂门牌，请写成 21-4-302 这样。") + "\n" + usage)
         return
     try:
-        rhythm = rules.parse_rhythm(rhythm_raw)
-    except schedules.ScheduleError:
+        rhythm = rules.parse_rhythm(rhythm_raw, context.rt.clock.now(), context.rt.config.tz)
+    except schedules.TimeParseError:
         await reply(
-            update, _("没看懂走访节奏，例如：每周两次、每周二五 10:00、每天 9:00") + "\n" + usage
+            update,
+            _("没看懂走访节奏，例如：每周两次、每周二五 10:00、每天 9:00、每两周一次、每月一次")
+            + "\n"
+            + usage,
         )
         return
     rt = context.rt
@@ -263,7 +266,7 @@ async def _register(update: Update, context: Context, draft: dict[str, Any]) -> 
             id=added.care_id,
             name=draft["name"],
             address=address.label(_),
-            when=schedules.describe(rhythm, added.upcoming, rt.config.tz, _),
+            when=schedules.describe(rhythm, added.upcoming, rt.config.tz, _, rt.clock.now()),
             vols="、".join(names.get(v, str(v)) for v in draft["picked"]),
         ),
     )
@@ -295,16 +298,17 @@ async def care_command(update: Update, context: Context) -> None:
         )
         return
     lines = [_("关爱走访名单：")]
+    now = rt.clock.now()
     for row in cares.values():
         rhythm = schedules.Schedule.from_json(row["rhythm"])
         vols = "、".join(v["first_name"] for v in await store.care_volunteers(rt.db, row["id"]))
         lines.append(
             f"#{row['id']} {row['name']}（{wf.address_of(row).label(_)}）· "
-            f"{schedules.describe_rule(rhythm, rt.config.tz, _)} · {vols}"
+            f"{schedules.describe_rule(rhythm, rt.config.tz, _, now)} · {vols}"
         )
         for visit in await store.last_visits(rt.db, row["id"]):
             when = schedules.format_moment(
-                datetime.fromtimestamp(visit["due_at"], UTC), rt.config.tz, _
+                datetime.fromtimestamp(visit["due_at"], UTC), rt.config.tz, _, now
             )
             note = f"：{visit['note']}" if visit["note"] else ""
             lines.append(f"  {when} {_(STATUS_NAMES[visit['status']])}{note}")

@@ -79,7 +79,7 @@ async def _notice_card(rt: Runtime, notice: Row, _: Translate) -> tuple[str, Inl
     lines = [
         f"#{notice['id']} {state} · {kind} · {target}",
         notice["text"][:80],
-        rules.describe(schedule, upcoming, rt.config.tz, _),
+        rules.describe(schedule, upcoming, rt.config.tz, _, rt.clock.now()),
     ]
     buttons = [
         button(_("⏸ 暂停"), "p", notice["id"])
@@ -179,7 +179,7 @@ async def manage_button(update: Update, context: Context) -> None:
         else:
             schedule = rules.Schedule.from_json(notice["schedule"])
             done = _("已恢复。{when}").format(
-                when=rules.describe(schedule, upcoming, rt.config.tz, _)
+                when=rules.describe(schedule, upcoming, rt.config.tz, _, rt.clock.now())
             )
     elif cb.action == "dd":
         await wf.delete_notice(rt, notice, user.id)
