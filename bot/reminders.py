@@ -24,6 +24,7 @@ MAX_TEXT = 1000  # a notice longer than this is not read by anyone on a phone
 LATE_GRACE = timedelta(hours=1)  # later than this a missed notice is skipped, staff told
 ON_TIME = timedelta(minutes=2)  # JobQueue jitter and short hiccups still count as on time
 MEETING_LEAD = timedelta(hours=1)  # meeting reminder goes out this long before
+MEETING_OVER = timedelta(hours=2)  # answers to a meeting are taken until this long after it starts
 
 WEEKDAY_NAMES = (
     N_("星期一"),
@@ -103,6 +104,19 @@ def next_run(schedule: Schedule, after: datetime, tz: ZoneInfo) -> datetime | No
     else:  # no anchor needed: begin the day before
         start = (after - timedelta(days=1)).replace(second=0, microsecond=0)
     return timeparse.next_run(schedule.rule, start, after, tz)
+
+
+def current_occurrence(schedule: Schedule, now: datetime, tz: ZoneInfo) -> datetime | None:
+    """The meeting occurrence answers are about now: the next one not yet over (a one-off
+    meeting keeps its only one)."""
+    found = next_run(schedule, now - MEETING_OVER, tz)
+    if found is None and schedule.at is not None:
+        return datetime.fromtimestamp(schedule.at, UTC)
+    return found
+
+
+def is_occurrence(schedule: Schedule, occ: datetime, tz: ZoneInfo) -> bool:
+    return next_run(schedule, occ - timedelta(seconds=1), tz) == occ
 
 
 # ---- saying it back ------------------------------------------------------------------------

@@ -366,15 +366,17 @@ async def got_edit_when(update: Update, context: Context) -> int:
     if schedule is None:
         return EDIT_WHEN
     rt = context.rt
-    upcoming = await wf.reschedule(rt, notice, schedule)
+    changed = await wf.reschedule(rt, notice, schedule)
     context.state.pop(DRAFT, None)
     await reply(
         update,
         _("通知 #{id} 的时间已改为：{when}").format(
             id=notice["id"],
-            when=rules.describe(schedule, upcoming, rt.config.tz, _, rt.clock.now()),
+            when=rules.describe(schedule, changed.upcoming, rt.config.tz, _, rt.clock.now()),
         ),
     )
+    for key in changed.tell:
+        await rt.scheduler.run_key(key)
     return ConversationHandler.END
 
 

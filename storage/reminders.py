@@ -42,18 +42,23 @@ async def update_notice(ex: Executor, notice_id: int, **fields: object) -> None:
     await ex.execute(f"UPDATE notices SET {sets} WHERE id = ?", (*fields.values(), notice_id))
 
 
-async def set_rsvp(ex: Executor, notice_id: int, user_id: int, name: str, answer: str) -> None:
+async def set_rsvp(
+    ex: Executor, notice_id: int, occ: float, user_id: int, name: str, answer: str
+) -> None:
+    """One answer per person and occurrence; a second one replaces the first."""
     await ex.execute(
-        "INSERT INTO rsvps (notice_id, user_id, name, answer) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT(notice_id, user_id) DO UPDATE SET answer = excluded.answer, "
+        "INSERT INTO rsvps (notice_id, occ, user_id, name, answer) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT(notice_id, occ, user_id) DO UPDATE SET answer = excluded.answer, "
         "name = excluded.name, at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
-        (notice_id, user_id, name, answer),
+        (notice_id, occ, user_id, name, answer),
     )
 
 
-async def rsvps(ex: Executor, notice_id: int) -> list[Row]:
+async def rsvps(ex: Executor, notice_id: int, occ: float) -> list[Row]:
+    """The answers for one occurrence of a meeting."""
     return await ex.fetchall(
-        "SELECT * FROM rsvps WHERE notice_id = ? ORDER BY at, user_id", (notice_id,)
+        "SELECT * FROM rsvps WHERE notice_id = ? AND occ = ? ORDER BY at, user_id",
+        (notice_id, occ),
     )
 
 

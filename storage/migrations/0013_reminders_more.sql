@@ -1,0 +1,18 @@
+-- Notices, meetings, care visits and announcements, more (#18).
+
+-- A meeting's answers belong to one occurrence (`occ`, UTC epoch): a weekly meeting's 参加 does
+-- not carry over to next week. Old answers are kept for the occurrence that was next.
+CREATE TABLE rsvps_new (
+    notice_id  INTEGER NOT NULL REFERENCES notices(id) ON DELETE CASCADE,
+    occ        REAL NOT NULL,
+    user_id    INTEGER NOT NULL,
+    name       TEXT NOT NULL DEFAULT '',
+    answer     TEXT NOT NULL CHECK (answer IN ('yes', 'no')),
+    at         TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    PRIMARY KEY (notice_id, occ, user_id)
+);
+INSERT INTO rsvps_new (notice_id, occ, user_id, name, answer, at)
+    SELECT r.notice_id, coalesce(n.next_run, 0), r.user_id, r.name, r.answer, r.at
+    FROM rsvps r JOIN notices n ON n.id = r.notice_id;
+DROP TABLE rsvps;
+ALTER TABLE rsvps_new RENAME TO rsvps;
