@@ -38,6 +38,7 @@ FEATURES = (
     "handlers.repairs",
     "handlers.reminders",
     "handlers.care",
+    "handlers.care_manage",
     # Last: sorting reads private text no conversation took (see handlers/sorting.py).
     "handlers.sorting",
     "handlers.sorting_city",

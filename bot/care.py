@@ -17,6 +17,7 @@ from bot.reminders import Schedule
 
 OVERDUE_AFTER = timedelta(days=1)  # a care visit not recorded by then alerts staff
 VISIT_TIME = (9, 0)  # care ping time when the rhythm names none
+HELP_TAKE_WITHIN = timedelta(minutes=30)  # a help alert nobody took by then goes to staff again
 
 
 def parse_rhythm(text: str, now: datetime, tz: ZoneInfo) -> Schedule:

@@ -171,10 +171,39 @@ async def care_add_command(update: Update, context: Context) -> None:
         "rhythm": rhythm.to_json(),
         "picked": visitors,
     }
-    if visitors:
+    same = await store.find_care(
+        rt.db, community["id"], name, address.building, address.unit, address.room
+    )
+    if same is not None:  # the same person again? ask before a second set of visits
+        context.state[CARE_DRAFT] = draft
+        await reply(
+            update,
+            _("{name}（{address}）已经登记过了（#{id}）。还要再登记一次吗？").format(
+                name=name, address=address.label(_), id=same["id"]
+            ),
+            reply_markup=InlineKeyboardMarkup(
+                [
+                    [
+                        InlineKeyboardButton(
+                            _("仍然登记"), callback_data=callbacks.pack(FEATURE, "dup")
+                        ),
+                        InlineKeyboardButton(
+                            _("取消"), callback_data=callbacks.pack(FEATURE, "pkno")
+                        ),
+                    ]
+                ]
+            ),
+        )
+        return
+    await _add_next(update, context, _, draft)
+
+
+async def _add_next(update: Update, context: Context, _: Translate, draft: dict[str, Any]) -> None:
+    """Register at once when the visitors are known, or show the picker."""
+    if draft["picked"]:
         await _register(update, context, draft)
         return
-    people = await store.visitors_of_community(rt.db, community["id"])
+    people = await store.visitors_of_community(context.rt.db, draft["community"])
     if not people:
         await reply(
             update,
@@ -184,7 +213,9 @@ async def care_add_command(update: Update, context: Context) -> None:
     context.state[CARE_DRAFT] = draft
     await reply(
         update,
-        _("谁负责走访 {name}？点名字选上（可以选几位），选好后点“✅ 登记”。").format(name=name),
+        _("谁负责走访 {name}？点名字选上（可以选几位），选好后点“✅ 登记”。").format(
+            name=draft["name"]
+        ),
         reply_markup=_picker(_, people, []),
     )
 
@@ -214,6 +245,12 @@ async def pick_button(update: Update, context: Context) -> None:
         context.state.pop(CARE_DRAFT, None)
         await answer_callback(update)
         await query.edit_message_text(_("已取消，什么都没有登记。"))
+        return
+    if cb.action == "dup":
+        context.state.pop(CARE_DRAFT, None)
+        await answer_callback(update)
+        await query.edit_message_reply_markup(None)
+        await _add_next(update, context, _, draft)
         return
     if cb.action == "pkok":
         if not draft["picked"]:
@@ -287,7 +324,8 @@ async def care_command(update: Update, context: Context) -> None:
         return
     rt = context.rt
     cares: dict[int, Row] = {}
-    for community in await staff_communities(rt, user.id):
+    managed = await staff_communities(rt, user.id)
+    for community in managed:
         for row in await store.cares_of_community(rt.db, community["id"]):
             cares[row["id"]] = row
     for row in await store.cares_of_volunteer(rt.db, user.id):
@@ -312,6 +350,8 @@ async def care_command(update: Update, context: Context) -> None:
             )
             note = f"：{visit['note']}" if visit["note"] else ""
             lines.append(f"  {when} {_(STATUS_NAMES[visit['status']])}{note}")
+    if managed:
+        lines.append(_("发送 /care_list 可以改节奏、暂停或移除。"))
     await reply(update, "\n".join(lines))
 
 
@@ -429,7 +469,9 @@ def register(app: App) -> None:
     app.add_handler(note)
     app.add_handler(CallbackQueryHandler(visit_ok, pattern=callbacks.pattern(FEATURE, "ok")))
     app.add_handler(
-        CallbackQueryHandler(pick_button, pattern=callbacks.pattern(FEATURE, "pk", "pkok", "pkno"))
+        CallbackQueryHandler(
+            pick_button, pattern=callbacks.pattern(FEATURE, "pk", "pkok", "pkno", "dup")
+        )
     )
     app.add_handler(CommandHandler("care_add", care_add_command))
     app.add_handler(CommandHandler("care", care_command))

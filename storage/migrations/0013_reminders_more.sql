@@ -16,3 +16,9 @@ INSERT INTO rsvps_new (notice_id, occ, user_id, name, answer, at)
     FROM rsvps r JOIN notices n ON n.id = r.notice_id;
 DROP TABLE rsvps;
 ALTER TABLE rsvps_new RENAME TO rsvps;
+
+-- Care visits: staff may pause a person's visits; a 需要帮助 alert is taken by one person
+-- (我来处理), and escalated to staff when nobody takes it in time.
+ALTER TABLE care_people ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE care_visits ADD COLUMN taken_by INTEGER;
+ALTER TABLE care_visits ADD COLUMN taken_name TEXT;
