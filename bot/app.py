@@ -39,6 +39,7 @@ FEATURES = (
     "handlers.reminders",
     "handlers.care",
     "handlers.care_manage",
+    "handlers.reminders_announce",
     # Last: sorting reads private text no conversation took (see handlers/sorting.py).
     "handlers.sorting",
     "handlers.sorting_city",

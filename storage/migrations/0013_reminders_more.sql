@@ -22,3 +22,26 @@ ALTER TABLE rsvps_new RENAME TO rsvps;
 ALTER TABLE care_people ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE care_visits ADD COLUMN taken_by INTEGER;
 ALTER TABLE care_visits ADD COLUMN taken_name TEXT;
+
+-- Announcements (公告): staff send a message privately to every registered resident of the
+-- community, or of chosen buildings, now or at a time; through the send ledger (key 'an<id>').
+CREATE TABLE announcements (
+    id            INTEGER PRIMARY KEY,
+    community_id  INTEGER NOT NULL REFERENCES communities(id) ON DELETE CASCADE,
+    text          TEXT NOT NULL,
+    buildings     TEXT,                          -- JSON list of buildings; NULL = all
+    ack           INTEGER NOT NULL DEFAULT 0,    -- carries an 已知晓 button
+    send_at       REAL NOT NULL,                 -- UTC epoch
+    status        TEXT NOT NULL DEFAULT 'scheduled'
+                  CHECK (status IN ('scheduled', 'sent', 'cancelled')),
+    created_by    INTEGER NOT NULL,
+    created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+CREATE INDEX announcements_community ON announcements(community_id, status);
+
+CREATE TABLE announcement_acks (
+    announcement_id INTEGER NOT NULL REFERENCES announcements(id) ON DELETE CASCADE,
+    user_id         INTEGER NOT NULL,
+    at              TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    PRIMARY KEY (announcement_id, user_id)
+);
