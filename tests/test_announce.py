@@ -14,6 +14,7 @@ from tests.conftest import (
     STAFF,
     STRANGER,
     WANG,
+    assert_no_personal_data_in_groups,
     register,
     setup_community,
 )
@@ -88,6 +89,7 @@ async def test_announce_now_to_everyone_with_report_and_acks(sim: Simulator, gro
     assert "已知晓 1 人，送达 2 人" in count.alerts()[0]
     assert (await sim.press(WANG, None, data="1|an|cnt|1", chat=sim.private(WANG))).alerts()
     assert await sim.rt.db.fetchval("SELECT count(*) FROM announcement_acks") == 1
+    await assert_no_personal_data_in_groups(sim)
 
 
 async def test_announce_buildings_later_resumes_without_repeats(

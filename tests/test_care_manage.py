@@ -7,7 +7,15 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.offline.simulator import Chat, Simulator
-from tests.conftest import GRID, STAFF, VOLUNTEER, WANG, say_hello, setup_community
+from tests.conftest import (
+    GRID,
+    STAFF,
+    VOLUNTEER,
+    WANG,
+    assert_no_personal_data_in_groups,
+    say_hello,
+    setup_community,
+)
 from tests.test_care import add_care
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -116,6 +124,20 @@ async def test_first_presser_takes_the_help_alert(sim: Simulator, group: Chat) -
     assert (visit["taken_by"], visit["taken_name"]) == (GRID.id, "李网格")
     reply = await sim.advance(timedelta(hours=2))  # taken: no escalation
     assert not reply.to(STAFF.id)
+    await assert_no_personal_data_in_groups(sim)
+
+
+async def test_monthly_rhythms_through_care_add(sim: Simulator, group: Chat) -> None:
+    await setup_community(sim, group)
+    staff = sim.private(STAFF)
+    reply = await sim.send(
+        STAFF, staff, f"/care_add 李爷爷 21-5-101 每月最后一个周五 @{VOLUNTEER.username}"
+    )
+    assert "每月最后一个星期五 09:00（下次：5月29日 星期五 09:00）" in reply.text
+    reply = await sim.send(
+        STAFF, staff, f"/care_add 赵奶奶 22-1-101 每月一次 @{VOLUNTEER.username}"
+    )
+    assert "每月16日 09:00（下次：5月16日 星期六 09:00）" in reply.text  # from tomorrow
 
 
 async def test_untaken_help_alert_escalates_once(sim: Simulator, group: Chat) -> None:
