@@ -346,3 +346,17 @@ async def test_remind_survives_restart_mid_conversation(sim: Simulator, group: C
     await sim.restart()
     reply = await sim.send(STAFF, chat, "每周二 19:00")
     assert "每周二 19:00（下次：5月19日 星期二 19:00）" in reply.text
+
+
+async def test_rows_from_before_the_rules_keep_working(sim: Simulator, group: Chat) -> None:
+    """A weekly notice saved in the old JSON (kind 'weekly') is read as an RRULE: listed in
+    words and sent on its days."""
+    cid = await setup_community(sim, group)
+    legacy = '{"kind": "weekly", "hour": 19, "minute": 0, "at": null, "weekdays": [1], "day": 0}'
+    async with sim.rt.db.transaction() as tx:
+        nid = await store.create_notice(tx, cid, None, "老格式的通知", legacy, False, STAFF.id)
+        await wf.plan_notice(sim.rt, tx, nid, Schedule.from_json(legacy), False)
+    assert "每周二 19:00（下次：5月19日 星期二 19:00）" in (await card(sim, nid)).text
+    await sim.advance(timedelta(days=4, hours=9, minutes=59))  # Tuesday 18:59
+    reply = await sim.advance(timedelta(minutes=1))
+    assert [c.text for c in reply.to(group.id)] == ["📢 社区通知\n老格式的通知"]
