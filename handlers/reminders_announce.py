@@ -252,7 +252,11 @@ async def confirm(update: Update, context: Context) -> int:
         await rt.scheduler.run_key(wf.job_key(aid))
     else:
         when = rules.format_moment(send_at, rt.config.tz, _, rt.clock.now())
-        await reply(update, _("公告 #{id} 将在 {when} 发出。").format(id=aid, when=when))
+        await reply(
+            update,
+            _("公告 #{id} 将在 {when} 发出。").format(id=aid, when=when),
+            reply_markup=InlineKeyboardMarkup([[_button(_("↩️ 撤回"), "x", aid)]]),
+        )
     return ConversationHandler.END
 
 
@@ -289,10 +293,19 @@ async def ack_button(update: Update, context: Context) -> None:
         return
     rt = context.rt
     _ = await tr_user(context, user)
-    if cb.action == "cnt":  # the staff's report: how many read it
+    if cb.action in ("cnt", "x"):  # staff: how many read it; take it back before it goes
         row = await store.get_announcement(rt.db, aid)
         if row is None or not await is_staff(rt, user.id, row["community_id"]):
-            await refuse_callback(update, context, "ack count of an unknown announcement")
+            await refuse_callback(update, context, "staff button of an unknown announcement")
+            return
+        if cb.action == "x":
+            taken_back = await wf.cancel_announcement(rt, row, user.id)
+            text = (
+                _("公告 #{id} 已撤回，不会发出。")
+                if taken_back
+                else _("公告 #{id} 已经发出，不能撤回。")
+            )
+            await answer_callback(update, text.format(id=aid), alert=not taken_back)
             return
         count = await wf.ack_count(rt, row)
         await answer_callback(
@@ -341,5 +354,5 @@ def register(app: App) -> None:
     )
     app.add_handler(conversation)
     app.add_handler(
-        CallbackQueryHandler(ack_button, pattern=callbacks.pattern(FEATURE, "ack", "cnt"))
+        CallbackQueryHandler(ack_button, pattern=callbacks.pattern(FEATURE, "ack", "cnt", "x"))
     )

@@ -130,3 +130,16 @@ async def test_announce_refuses_a_passed_time_and_non_staff(sim: Simulator, grou
         reply = await sim.send(person, sim.private(person), "/announce")
         assert "只有社区工作人员" in reply.text
     assert await sim.rt.db.fetchval("SELECT count(*) FROM announcements") == 0
+
+
+async def test_scheduled_announcement_can_be_taken_back(sim: Simulator, group: Chat) -> None:
+    await residents(sim, group)
+    reply = await announce(sim, "明天的活动取消", [], "明天 9:00", ack=False)
+    saved = reply.last_with_buttons()
+    assert (await sim.press(WANG, None, data="1|an|x|1", chat=sim.private(WANG))).alerts()
+    assert await sim.rt.db.fetchval("SELECT status FROM announcements") == "scheduled"
+    reply = await sim.press(STAFF, saved, "撤回")
+    assert "已撤回" in reply.alerts()[0]
+    reply = await sim.advance(timedelta(days=2))
+    assert not any(ANNOUNCED in c.text for c in sim.api.sent("sendMessage"))
+    assert await sim.rt.db.fetchval("SELECT status FROM announcements") == "cancelled"

@@ -73,6 +73,17 @@ async def schedule_announcement(rt: Runtime, draft: AnnouncementDraft, user_id: 
     return aid
 
 
+async def cancel_announcement(rt: Runtime, row: Row, user_id: int) -> bool:
+    """撤回 before it went out; False when it is already sent (or cancelled)."""
+    if row["status"] != "scheduled" or when_of(row) <= rt.clock.now():
+        return False
+    async with rt.db.transaction() as tx:
+        await store.set_announcement_status(tx, row["id"], "cancelled")
+        await rt.scheduler.cancel(job_key(row["id"]), tx=tx)
+        await cstore.audit(tx, row["community_id"], user_id, "announce_x", str(row["id"]))
+    return True
+
+
 def ack_buttons(announcement_id: int) -> tuple[tuple[Button, ...], ...]:
     return ((Button(Text(ACK), callbacks.pack(FEATURE, "ack", announcement_id)),),)
 
