@@ -66,6 +66,35 @@ async def set_care_active(ex: Executor, care_id: int, active: bool) -> None:
     await ex.execute("UPDATE care_people SET active = ? WHERE id = ?", (int(active), care_id))
 
 
+async def set_care_paused(ex: Executor, care_id: int, paused: bool) -> None:
+    await ex.execute("UPDATE care_people SET paused = ? WHERE id = ?", (int(paused), care_id))
+
+
+async def set_rhythm(ex: Executor, care_id: int, rhythm: str) -> None:
+    await ex.execute("UPDATE care_people SET rhythm = ? WHERE id = ?", (rhythm, care_id))
+
+
+async def find_care(
+    ex: Executor, community_id: int, name: str, building: str, unit: str, room: str
+) -> Row | None:
+    """The person already registered under this name at this address (a duplicate)."""
+    return await ex.fetchone(
+        "SELECT * FROM care_people WHERE community_id = ? AND active = 1 AND name = ? "
+        "AND building = ? AND unit = ? AND room = ? ORDER BY id LIMIT 1",
+        (community_id, name, building, unit, room),
+    )
+
+
+async def take_help(ex: Executor, visit_id: int, user_id: int, name: str) -> bool:
+    """我来处理: the first presser takes the visit's help alert; False when someone has."""
+    n = await ex.execute(
+        "UPDATE care_visits SET taken_by = ?, taken_name = ? "
+        "WHERE id = ? AND status = 'help' AND taken_by IS NULL",
+        (user_id, name, visit_id),
+    )
+    return n == 1
+
+
 async def open_visit(ex: Executor, care_id: int, due_at: float) -> int:
     await ex.execute(
         "INSERT INTO care_visits (care_id, due_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
