@@ -47,6 +47,12 @@ async def care_volunteers(ex: Executor, care_id: int) -> list[Row]:
     )
 
 
+async def remove_volunteer(ex: Executor, care_id: int, user_id: int) -> None:
+    await ex.execute(
+        "DELETE FROM care_volunteers WHERE care_id = ? AND user_id = ?", (care_id, user_id)
+    )
+
+
 async def cares_of_community(ex: Executor, community_id: int) -> list[Row]:
     return await ex.fetchall(
         "SELECT * FROM care_people WHERE community_id = ? AND active = 1 ORDER BY id",

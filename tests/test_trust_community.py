@@ -324,3 +324,5 @@ async def test_revoking_a_volunteer_hands_their_tickets_back(sim: Simulator, gro
     assert tuple(await sim.rt.db.fetchone(status, (ticket,))) == ("new", None)
     assert reply.to(GRID.id), "the grid worker is offered the ticket again"
     assert reply.to(LIU.id), "the reporter hears of the new status"
+    visitors = "SELECT count(*) FROM care_volunteers WHERE user_id = ?"
+    assert await sim.rt.db.fetchval(visitors, (VOLUNTEER.id,)) == 0, "no more visit pings"
