@@ -44,3 +44,16 @@ def test_traditional_catalogues_use_one_standard() -> None:
     for po in folder.glob("*.po"):
         text = po.read_text(encoding="utf-8")
         assert _taiwan(text) == text, f"{po.name} mixes Traditional variants"
+
+
+def test_english_counts_of_one_are_singular() -> None:
+    from bot.i18n import translator
+
+    _ = translator("en")
+    template = "{p} households took part of {r} registered, turnout {t}"
+    assert _(template) == template or _(template).format(p=1, r=21, t="5%").startswith("1 household ")
+    text = _("{p} households took part of {r} registered, turnout {t}").format(p=1, r=21, t="5%")
+    assert "1 household " in text and "21" in text
+    assert "2 households" in _("{p} households took part of {r} registered, turnout {t}").format(
+        p=2, r=21, t="10%"
+    )
