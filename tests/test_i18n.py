@@ -51,7 +51,9 @@ def test_english_counts_of_one_are_singular() -> None:
 
     _ = translator("en")
     template = "{p} households took part of {r} registered, turnout {t}"
-    assert _(template) == template or _(template).format(p=1, r=21, t="5%").startswith("1 household ")
+    assert _(template) == template or _(template).format(p=1, r=21, t="5%").startswith(
+        "1 household "
+    )
     text = _("{p} households took part of {r} registered, turnout {t}").format(p=1, r=21, t="5%")
     assert "1 household " in text and "21" in text
     assert "2 households" in _("{p} households took part of {r} registered, turnout {t}").format(

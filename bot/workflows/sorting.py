@@ -87,6 +87,10 @@ async def look_up(
         key = mask_personal(normalize(query))[: MAX_LOGGED_CHARS * 4]
         if not typed_freely or len(key) <= MAX_LOGGED_CHARS or _ASKS_ABOUT_RUBBISH.search(key):
             community_id = await community_of(rt, chat_id=chat_id, user_id=user_id)
+            if community_id:  # staff read this list: no neighbour's name in it
+                for name in await cstore.resident_names(rt.db, community_id):
+                    if len(name) >= 2:
+                        key = key.replace(normalize(name), "某人")
             await store.log_unknown(rt.db, community_id, key, rt.clock.now().timestamp())
             log.info("unknown sorting query %r", key)
     return result
