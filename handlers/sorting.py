@@ -224,7 +224,7 @@ async def answer_in_group(update: Update, context: Context, query: str) -> None:
         return
     _ = await tr_chat(update, context)
     lang = await group_lang(rt, chat.id)
-    out = await flow.look_up_in_group(rt, chat.id, query)
+    out = await flow.look_up_in_group(rt, chat.id, query, message.message_id)
     line = render_line(_, lang, out.result)
     if line is None:
         text, markup = render(_, lang, out.result)
