@@ -1,7 +1,7 @@
 """Communities and people: wiring, /me and /grid.
 
 The registration conversation is in `handlers/community_register.py`, the staff commands
-(/setup, /grant, /revoke, /grid_assign) in `handlers/community_roles.py`; what they change is
+(/setup, /grant, /revoke, /grid_assign, /team) in `handlers/community_roles.py`; what they change is
 done by `bot/workflows/community.py`.
 """
 
@@ -34,6 +34,7 @@ declare(
 )
 declare("revoke", N_("撤销角色：/revoke @用户 角色"), Audience.STAFF, order=12)
 declare("grid_assign", N_("分配网格：/grid_assign @用户 21,22,25-27"), Audience.STAFF, order=13)
+declare("team", N_("角色名单：工作人员、网格员、志愿者"), Audience.STAFF, order=14)
 
 
 # ---- /me ------------------------------------------------------------------------------------
@@ -168,4 +169,5 @@ def register(app: App) -> None:
     app.add_handler(CommandHandler("grant", community_roles.grant_command))
     app.add_handler(CommandHandler("revoke", community_roles.revoke_command))
     app.add_handler(CommandHandler("grid_assign", community_roles.grid_assign_command))
+    app.add_handler(CommandHandler("team", community_roles.team_command))
     app.add_handler(CommandHandler("grid", grid_command))

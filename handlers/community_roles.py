@@ -1,4 +1,5 @@
-"""Staff commands: /setup links a group, /grant and /revoke roles, /grid_assign buildings.
+"""Staff commands: /setup links a group, /grant and /revoke roles, /grid_assign buildings,
+/team lists who holds which role.
 
 Telegram glue only: read the command, ask Telegram what only it knows (group admins), call one
 workflow of `bot/workflows/community.py` and render its outcome.
@@ -24,6 +25,7 @@ from handlers.shared import (
     is_group_admin,
     refuse_callback,
     reply,
+    reply_long,
     send_private,
     tr_chat,
     tr_user,
@@ -364,3 +366,37 @@ async def grid_assign_command(update: Update, context: Context) -> None:
             name=out.target_name, buildings=rules.format_buildings(buildings)
         ),
     )
+
+
+# ---- /team ------------------------------------------------------------------------------------
+def _member_line(_: Translate, member: roles_flow.Member) -> str:
+    line = "· " + member.name + (f" @{member.username}" if member.username else "")
+    if member.buildings:
+        line += " — " + _("{buildings}号楼").format(
+            buildings=rules.format_buildings(member.buildings)
+        )
+    if member.skills:
+        line += " — " + "、".join(_(s) for s in member.skills)
+    return line
+
+
+async def team_command(update: Update, context: Context) -> None:
+    """/team: staff, grid workers with their buildings, volunteers with their skills. Names and
+    @usernames only (fine in the group too), split into as many messages as it needs."""
+    _ = await tr_chat(update, context)
+    community = await acting_community(
+        update, context, _, refusal=_("只有社区工作人员可以查看角色名单。")
+    )
+    if community is None:
+        return
+    team = await roles_flow.team(context.rt, community["id"])
+    lines = [_("【{community}角色名单】").format(community=community["name"])]
+    for role, members in (
+        (rules.Role.STAFF, team.staff),
+        (rules.Role.GRID_WORKER, team.grid_workers),
+        (rules.Role.VOLUNTEER, team.volunteers),
+    ):
+        lines.append("")
+        lines.append(_("{role}（{n}人）：").format(role=_(rules.ROLE_NAMES[role]), n=len(members)))
+        lines += [_member_line(_, m) for m in members] or [_("（暂无）")]
+    await reply_long(update, "\n".join(lines))
