@@ -17,7 +17,7 @@ from bot.context import App
 from bot.i18n import N_, Translate
 from bot.workflows import community as flow
 from bot.workflows.community import GridChart
-from handlers import community_households, community_register, community_roles
+from handlers import command_menu, community_households, community_register, community_roles
 from handlers.community_register import AFTER_REGISTER, AfterRegister
 from handlers.shared import Context, deep_link, group_community, is_private, reply, tr_chat
 from storage.db import Row
@@ -155,6 +155,7 @@ async def grid_command(update: Update, context: Context) -> None:
 
 
 def register(app: App) -> None:
+    command_menu.register(app)  # role holders' own menus go with the roles
     community_households.register(app)
     app.add_handler(community_register.conversation())
     app.add_handler(CommandHandler("start", grid_command, filters.Regex(r"^/start grid$")))

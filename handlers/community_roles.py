@@ -15,7 +15,7 @@ from bot.i18n import Translate
 from bot.workflows import community as flow
 from bot.workflows import community_roles as roles_flow
 from bot.workflows.community import RoleChanged, RoleRefusal, SetupRefusal
-from handlers import outbox, repairs_common
+from handlers import command_menu, outbox, repairs_common
 from handlers.shared import (
     Context,
     acting_community,
@@ -254,6 +254,7 @@ async def _change_role(update: Update, context: Context, *, grant: bool) -> None
         ).format(name=out.target_name, role=role_name)
         await reply(update, text)
         if out.changed:
+            await command_menu.refresh_person(context, out.target_id)
             await _tell_revoked(context, revoked, community["name"], role)
         return
     names = {"name": out.target_name, "community": community["name"], "role": role_name}
@@ -272,6 +273,8 @@ async def _change_role(update: Update, context: Context, *, grant: bool) -> None
         if role is rules.Role.VOLUNTEER:
             text += _("现在的技能：{all}。").format(all=everything)
     await reply(update, text)
+    if out.changed:
+        await command_menu.refresh_person(context, out.target_id)
     if out.changed or out.skills:
         _t = await tr_user(context, out.target_id)
         told = (

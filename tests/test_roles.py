@@ -3,8 +3,24 @@ and language, and /suggestions for staff. Driven through the real Application.""
 
 from __future__ import annotations
 
-from bot.offline.simulator import Chat, Simulator
-from tests.conftest import GRID, STAFF, VOLUNTEER, WANG, register, setup_community
+import json
+from typing import Any
+
+from bot.offline.fakeapi import ApiCall
+from bot.offline.simulator import Chat, Person, Simulator
+from tests.conftest import (
+    ALICE,
+    CHEN,
+    GRID,
+    STAFF,
+    VOLUNTEER,
+    WANG,
+    register,
+    say_hello,
+    setup_community,
+)
+
+NEWBIE = Person(41, "吴新人", "wu_new")
 
 
 async def test_team_lists_roles_without_personal_data(sim: Simulator, group: Chat) -> None:
@@ -93,3 +109,91 @@ async def test_grid_assign_rejects_impossible_buildings(sim: Simulator, group: C
     assert "13812345678" not in "".join(c.text for c in sim.api.sent(chat_id=group.id))
     after = await sim.rt.db.fetchall("SELECT * FROM grid_buildings ORDER BY building")
     assert [tuple(r) for r in after] == [tuple(r) for r in before]
+
+
+# ---- Telegram's command menu per role and language -----------------------------------------------
+def _scope(call: ApiCall) -> dict[str, Any]:
+    scope = call.params.get("scope") or {"type": "default"}
+    return json.loads(scope) if isinstance(scope, str) else dict(scope)
+
+
+def _names(call: ApiCall) -> list[str]:
+    commands = call.params["commands"]
+    commands = json.loads(commands) if isinstance(commands, str) else commands
+    return [c["command"] for c in commands]
+
+
+def chat_menus(sim: Simulator, user_id: int) -> list[ApiCall]:
+    """setMyCommands / deleteMyCommands for this person's private chat, oldest first."""
+    return [
+        c
+        for c in sim.api.calls
+        if c.method in ("setMyCommands", "deleteMyCommands")
+        and _scope(c).get("type") == "chat"
+        and int(_scope(c)["chat_id"]) == user_id
+    ]
+
+
+async def test_default_and_group_menus_at_start(sim: Simulator) -> None:
+    calls = sim.api.sent("setMyCommands")
+    by_scope = {(_scope(c)["type"], c.params.get("language_code")): c for c in calls}
+    default = _names(by_scope[("default", None)])
+    assert "menu" in default and "repair" in default and "register" in default
+    assert not {"menu_open", "grant", "team", "tickets", "tasks"} & set(default)
+    assert _names(by_scope[("default", "en")]) == default
+    english = by_scope[("default", "en")].params["commands"]
+    assert "看改造菜单" not in json.dumps(english, ensure_ascii=False)
+    groups = _names(by_scope[("all_group_chats", None)])
+    assert {"menu", "grid", "quiz", "sort"} <= set(groups)
+    assert not {"register", "repair", "me", "menu_open"} & set(groups)
+    assert "setup" in _names(by_scope[("all_chat_administrators", None)])
+
+
+async def test_grant_sets_the_role_menu_and_revoke_resets_it(sim: Simulator, group: Chat) -> None:
+    await setup_community(sim, group)
+    await say_hello(sim, NEWBIE, WANG)
+    await sim.send(STAFF, group, f"/grant @{NEWBIE.username} 工作人员")
+    menu = chat_menus(sim, NEWBIE.id)[-1]
+    assert menu.method == "setMyCommands"
+    names = _names(menu)
+    assert {"menu_open", "grant", "team", "tickets", "tasks"} <= set(names)
+    assert "menu" in names and "repair" in names  # the residents' commands too
+    assert "管理" in json.dumps(menu.params["commands"], ensure_ascii=False)  # zh_Hans
+    await sim.send(STAFF, group, f"/revoke @{NEWBIE.username} 工作人员")
+    assert chat_menus(sim, NEWBIE.id)[-1].method == "deleteMyCommands"
+    # A resident never gets a menu of their own: the default (residents' commands) applies.
+    await register(sim, WANG, "21-4-302", "王阿姨")
+    await sim.send(WANG, sim.private(WANG), "/help")
+    assert chat_menus(sim, WANG.id) == []
+
+
+async def test_grid_worker_menu_in_their_language(sim: Simulator, group: Chat) -> None:
+    await setup_community(sim, group)
+    await say_hello(sim, ALICE, CHEN)
+    await sim.send(STAFF, group, f"/grant @{ALICE.username} 网格员")
+    await sim.send(STAFF, group, f"/grant @{CHEN.username} 志愿者")
+    alice = _names(chat_menus(sim, ALICE.id)[-1])
+    assert "menu_paper" in alice and "tasks" in alice and "menu_open" not in alice
+    text = json.dumps(chat_menus(sim, ALICE.id)[-1].params["commands"], ensure_ascii=False)
+    assert "看改造菜单" not in text  # English
+    chen = chat_menus(sim, CHEN.id)[-1]
+    assert "tasks" in _names(chen) and "menu_paper" not in _names(chen)
+    assert "看改造菜單、點單" in json.dumps(chen.params["commands"], ensure_ascii=False)
+
+
+async def test_role_menus_are_set_again_lazily_after_a_restart(sim: Simulator, group: Chat) -> None:
+    await setup_community(sim, group)
+    await sim.restart()
+    before = len(chat_menus(sim, GRID.id))
+    await sim.send(WANG, sim.private(WANG), "/help")
+    await sim.send(GRID, sim.private(GRID), "/help")
+    assert len(chat_menus(sim, GRID.id)) == before + 1
+    await sim.send(GRID, sim.private(GRID), "/help")  # once per process
+    assert len(chat_menus(sim, GRID.id)) == before + 1
+    assert chat_menus(sim, WANG.id) == []
+    # /lang changes the language: the next private message brings the menu along.
+    reply = await sim.send(GRID, sim.private(GRID), "/lang")
+    await sim.press(GRID, reply, "English")
+    await sim.send(GRID, sim.private(GRID), "/help")
+    last = chat_menus(sim, GRID.id)[-1]
+    assert "看改造菜单" not in json.dumps(last.params["commands"], ensure_ascii=False)
