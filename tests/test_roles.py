@@ -4,23 +4,56 @@ and language, and /suggestions for staff. Driven through the real Application.""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.offline.fakeapi import ApiCall
-from bot.offline.simulator import Chat, Person, Simulator
+from bot.offline.simulator import Chat, Person, Reply, Simulator
 from tests.conftest import (
+    ADMIN,
     ALICE,
     CHEN,
     GRID,
+    LIU,
     STAFF,
     VOLUNTEER,
     WANG,
+    assert_no_personal_data_in_groups,
     register,
     say_hello,
     setup_community,
 )
 
 NEWBIE = Person(41, "吴新人", "wu_new")
+SUGGESTIONS = "handlers.menu_suggestions"
+
+
+def with_suggestions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """/suggestions is wired through FEATURES, which the lead edits (bot/app.py); until then
+    these tests add it themselves, before the last feature (free text)."""
+    import bot.app
+
+    if SUGGESTIONS not in bot.app.FEATURES:
+        features = (*bot.app.FEATURES[:-1], SUGGESTIONS, bot.app.FEATURES[-1])
+        monkeypatch.setattr(bot.app, "FEATURES", features)
+
+
+@pytest.fixture
+async def sim(
+    db_path: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> AsyncIterator[Simulator]:
+    with_suggestions(monkeypatch)
+    simulator = Simulator(db_path, admins=(ADMIN.id,))
+    await simulator.start()
+    try:
+        yield simulator
+        await assert_no_personal_data_in_groups(simulator)
+    finally:
+        await simulator.stop()
 
 
 async def test_team_lists_roles_without_personal_data(sim: Simulator, group: Chat) -> None:
@@ -139,7 +172,7 @@ async def test_default_and_group_menus_at_start(sim: Simulator) -> None:
     by_scope = {(_scope(c)["type"], c.params.get("language_code")): c for c in calls}
     default = _names(by_scope[("default", None)])
     assert "menu" in default and "repair" in default and "register" in default
-    assert not {"menu_open", "grant", "team", "tickets", "tasks"} & set(default)
+    assert not {"menu_open", "grant", "team", "suggestions", "tickets", "tasks"} & set(default)
     assert _names(by_scope[("default", "en")]) == default
     english = by_scope[("default", "en")].params["commands"]
     assert "看改造菜单" not in json.dumps(english, ensure_ascii=False)
@@ -156,7 +189,7 @@ async def test_grant_sets_the_role_menu_and_revoke_resets_it(sim: Simulator, gro
     menu = chat_menus(sim, NEWBIE.id)[-1]
     assert menu.method == "setMyCommands"
     names = _names(menu)
-    assert {"menu_open", "grant", "team", "tickets", "tasks"} <= set(names)
+    assert {"menu_open", "grant", "team", "suggestions", "tickets", "tasks"} <= set(names)
     assert "menu" in names and "repair" in names  # the residents' commands too
     assert "管理" in json.dumps(menu.params["commands"], ensure_ascii=False)  # zh_Hans
     await sim.send(STAFF, group, f"/revoke @{NEWBIE.username} 工作人员")
@@ -197,3 +230,73 @@ async def test_role_menus_are_set_again_lazily_after_a_restart(sim: Simulator, g
     await sim.send(GRID, sim.private(GRID), "/help")
     last = chat_menus(sim, GRID.id)[-1]
     assert "看改造菜单" not in json.dumps(last.params["commands"], ensure_ascii=False)
+
+
+# ---- /suggestions --------------------------------------------------------------------------------
+async def suggest(sim: Simulator, person: Person, round_id: int, text: str) -> None:
+    chat = sim.private(person)
+    await sim.press(person, None, data=f"1|mn|s|{round_id}", chat=chat)
+    reply = await sim.send(person, chat, text)
+    assert "已转给社区工作人员" in reply.text
+
+
+async def test_suggestions_reach_staff_newest_first(sim: Simulator, group: Chat) -> None:
+    from tests.test_menu import open_round
+
+    await setup_community(sim, group)
+    await register(sim, WANG, "21-4-302", "王阿姨")
+    await register(sim, LIU, "22-5-101", "刘大爷")
+    empty = await sim.send(STAFF, sim.private(STAFF), "/suggestions")
+    assert "还没有居民的建议" in empty.text
+    round_id = await open_round(sim, group)
+    await suggest(sim, WANG, round_id, "健身器材少")
+    await sim.advance(timedelta(minutes=5))
+    await suggest(sim, LIU, round_id, "楼道门槛低，雨水流进楼道")
+    reply = await sim.send(STAFF, sim.private(STAFF), "/suggestions")
+    text = reply.text
+    assert "共 2 条" in text
+    assert text.index("楼道门槛低") < text.index("健身器材少")  # newest first
+    assert "22号楼" in text and "21号楼" in text
+    assert "302" not in text and "101" not in text and WANG.first_name not in text
+    # In the group: a pointer to the private chat, never the residents' words.
+    in_group = await sim.send(STAFF, group, "/suggestions")
+    assert "健身器材少" not in in_group.text and "私聊" in in_group.text
+    # Residents and volunteers are refused.
+    for person in (WANG, VOLUNTEER):
+        refused = await sim.send(person, sim.private(person), "/suggestions")
+        assert "健身器材少" not in refused.text
+
+
+async def test_suggestions_split_to_fit(sim: Simulator, group: Chat) -> None:
+    from tests.test_menu import open_round
+
+    await setup_community(sim, group)
+    await register(sim, WANG, "21-4-302", "王阿姨")
+    round_id = await open_round(sim, group)
+    for n in range(60):
+        await sim.rt.db.execute(
+            "INSERT INTO menu_comments (round_id, item_id, user_id, text, at) "
+            "VALUES (?, NULL, ?, ?, ?)",
+            (round_id, WANG.id, f"第{n}条" + "很长的建议" * 30, 1_700_000_000 + n),
+        )
+    reply = await sim.send(STAFF, sim.private(STAFF), "/suggestions")
+    sent = reply.to(STAFF.id)
+    assert len(sent) >= 2 and all(len(c.text) <= 4096 for c in sent)
+    assert "第59条" in sent[0].text and "第0条" in sent[-1].text
+
+
+async def test_suggestions_authorization(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The authorization matrix's row for /suggestions (move it into MATRIX once FEATURES
+    lists handlers.menu_suggestions)."""
+    from tests import test_authorization as auth
+
+    async def act(w: auth.World, p: Person) -> Reply:
+        return await w.sim.send(p, w.sim.private(p), "/suggestions")
+
+    async def ok(w: auth.World, p: Person, r: Reply) -> bool:  # the round has none yet
+        return "锡林社区这一轮还没有居民的建议" in r.text
+
+    with_suggestions(monkeypatch)
+    row = auth.cell(act, ok, "staff", menu=True)
+    monkeypatch.setitem(auth.MATRIX, "suggestions", row)
+    await auth.check_cell(tmp_path, "suggestions")
