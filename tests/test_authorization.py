@@ -245,6 +245,14 @@ async def ok_grid_assign(w: World, p: Person, r: Reply) -> bool:
     return bool(await fetch(w, "SELECT count(*) FROM grid_buildings WHERE building = '31'"))
 
 
+async def act_team(w: World, p: Person) -> Reply:
+    return await w.sim.send(p, w.group, "/team")
+
+
+async def ok_team(w: World, p: Person, r: Reply) -> bool:
+    return f"@{GRID.username}" in r.text
+
+
 async def act_menu_open(w: World, p: Person) -> Reply:
     sim = w.sim
     reply = await sim.send(p, w.group, "/menu_open")
@@ -612,6 +620,7 @@ MATRIX: dict[str, Cell] = {
     "grant staff": cell(act_grant_staff, ok_grant_staff, "admin staff"),
     "revoke": cell(act_revoke, ok_revoke, "admin staff"),
     "grid_assign": cell(act_grid_assign, ok_grid_assign, "admin staff"),
+    "team": cell(act_team, ok_team, "admin staff"),
     "menu_open": cell(act_menu_open, ok_menu_open, "admin staff"),
     "menu_close": cell(act_menu_close, ok_menu_close, "admin staff", **MENU),
     "menu_results": cell(act_menu_results, ok_menu_results, "staff", **MENU),
