@@ -43,6 +43,7 @@ FEATURES = (
     "handlers.sorting",
     "handlers.sorting_city",
     "handlers.quiz",
+    "handlers.menu_suggestions",
     # Last: private text no conversation took is read as a sentence (handlers/intents.py).
     "handlers.intents",
 )

@@ -245,6 +245,14 @@ async def ok_grid_assign(w: World, p: Person, r: Reply) -> bool:
     return bool(await fetch(w, "SELECT count(*) FROM grid_buildings WHERE building = '31'"))
 
 
+async def act_suggestions(w: World, p: Person) -> Reply:
+    return await w.sim.send(p, w.sim.private(p), "/suggestions")
+
+
+async def ok_suggestions(w: World, p: Person, r: Reply) -> bool:  # the round has none yet
+    return "锡林社区这一轮还没有居民的建议" in r.text
+
+
 async def act_team(w: World, p: Person) -> Reply:
     return await w.sim.send(p, w.group, "/team")
 
@@ -624,6 +632,7 @@ MATRIX: dict[str, Cell] = {
     "menu_open": cell(act_menu_open, ok_menu_open, "admin staff"),
     "menu_close": cell(act_menu_close, ok_menu_close, "admin staff", **MENU),
     "menu_results": cell(act_menu_results, ok_menu_results, "staff", **MENU),
+    "suggestions": cell(act_suggestions, ok_suggestions, "staff", **MENU),
     "menu_export": cell(act_menu_export, ok_menu_export, "staff", **MENU),
     "menu_progress": cell(act_menu_progress, ok_menu_progress, "admin staff", **CLOSED),
     "menu_progress button": cell(

@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.offline.fakeapi import ApiCall
-from bot.offline.simulator import Chat, Person, Reply, Simulator
+from bot.offline.simulator import Chat, Person, Simulator
 from tests.conftest import (
     ADMIN,
     ALICE,
@@ -29,24 +28,12 @@ from tests.conftest import (
 )
 
 NEWBIE = Person(41, "吴新人", "wu_new")
-SUGGESTIONS = "handlers.menu_suggestions"
-
-
-def with_suggestions(monkeypatch: pytest.MonkeyPatch) -> None:
-    """/suggestions is wired through FEATURES, which the lead edits (bot/app.py); until then
-    these tests add it themselves, before the last feature (free text)."""
-    import bot.app
-
-    if SUGGESTIONS not in bot.app.FEATURES:
-        features = (*bot.app.FEATURES[:-1], SUGGESTIONS, bot.app.FEATURES[-1])
-        monkeypatch.setattr(bot.app, "FEATURES", features)
 
 
 @pytest.fixture
 async def sim(
     db_path: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> AsyncIterator[Simulator]:
-    with_suggestions(monkeypatch)
     simulator = Simulator(db_path, admins=(ADMIN.id,))
     await simulator.start()
     try:
@@ -283,20 +270,3 @@ async def test_suggestions_split_to_fit(sim: Simulator, group: Chat) -> None:
     sent = reply.to(STAFF.id)
     assert len(sent) >= 2 and all(len(c.text) <= 4096 for c in sent)
     assert "第59条" in sent[0].text and "第0条" in sent[-1].text
-
-
-async def test_suggestions_authorization(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The authorization matrix's row for /suggestions (move it into MATRIX once FEATURES
-    lists handlers.menu_suggestions)."""
-    from tests import test_authorization as auth
-
-    async def act(w: auth.World, p: Person) -> Reply:
-        return await w.sim.send(p, w.sim.private(p), "/suggestions")
-
-    async def ok(w: auth.World, p: Person, r: Reply) -> bool:  # the round has none yet
-        return "锡林社区这一轮还没有居民的建议" in r.text
-
-    with_suggestions(monkeypatch)
-    row = auth.cell(act, ok, "staff", menu=True)
-    monkeypatch.setitem(auth.MATRIX, "suggestions", row)
-    await auth.check_cell(tmp_path, "suggestions")
