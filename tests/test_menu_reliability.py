@@ -246,9 +246,7 @@ async def test_a_menu_post_held_back_by_flood_control_is_posted_later(
 
 
 # ---- stale screens --------------------------------------------------------------------------
-async def test_an_old_order_screen_cannot_confirm_other_ticks(
-    sim: Simulator, group: Chat
-) -> None:
+async def test_an_old_order_screen_cannot_confirm_other_ticks(sim: Simulator, group: Chat) -> None:
     await setup_community(sim, group)
     await register(sim, WANG, "21-4-302", "王阿姨")
     rid = await open_round(sim, group)
@@ -272,9 +270,7 @@ async def test_an_old_order_screen_cannot_confirm_other_ticks(
     assert reply.alerts()
 
 
-async def test_an_old_paper_screen_cannot_confirm_other_ticks(
-    sim: Simulator, group: Chat
-) -> None:
+async def test_an_old_paper_screen_cannot_confirm_other_ticks(sim: Simulator, group: Chat) -> None:
     await setup_community(sim, group)
     await register(sim, WANG, "21-4-302", "王阿姨")
     await open_round(sim, group)

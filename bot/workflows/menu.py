@@ -296,8 +296,9 @@ class RoundClosed:
 async def close_round(rt: Runtime, round_id: int, *, by: int | None = None) -> RoundClosed:
     """Close an open round (staff's /menu_close, or the deadline job) and hand back the results
     to post. Idempotent: a round closed earlier whose results were never marked posted (a
-    crash mid-way) is handed back again, so the results go out at least once. The caller posts
-    them, then calls `results_published`."""
+    crash mid-way) is handed back again, so the results go out at least once; not while a
+    retry of their post is pending. The caller posts them, then calls
+    `menu_posts.after_post`, which marks them posted."""
     async with rt.db.transaction() as tx:
         closed = await store.close_round(tx, round_id, _now(rt))
         rnd = await store.get_round(tx, round_id)
