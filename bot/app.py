@@ -40,6 +40,8 @@ FEATURES = (
     "handlers.repairs",
     "handlers.reminders",
     "handlers.care",
+    "handlers.care_manage",
+    "handlers.reminders_announce",
     "handlers.sorting",
     "handlers.sorting_city",
     "handlers.quiz",

@@ -1,64 +1,32 @@
 """Pure rules for care visits (关爱走访): read the visit rhythm staff type, and say when a
 visit that was not recorded counts as overdue.
 
-No Telegram, no SQL. A rhythm is a repeating `bot.reminders.Schedule`, read with the notices'
-time parser plus the "n times a week" form people use for visits.
+No Telegram, no SQL. A rhythm is a repeating `bot.reminders.Schedule` (an RFC 5545 rule),
+read with the one time parser, `bot/timeparse.py`: "每周两次", "每周二五 10:00", "每两周一次",
+"每月一次", "每月最后一个周五".
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from bot.reminders import (
-    NUM,
-    Schedule,
-    ScheduleError,
-    cn_int,
-    leftover_ok,
-    parse_repeating,
-    take_time,
-)
-from bot.text import normalize
+from bot import timeparse
+from bot.reminders import Schedule
 
 OVERDUE_AFTER = timedelta(days=1)  # a care visit not recorded by then alerts staff
 VISIT_TIME = (9, 0)  # care ping time when the rhythm names none
-
-_TIMES_A_WEEK = re.compile(rf"(?:每周|每星期|一周|每礼拜)\s*({NUM})\s*次")
-
-
-def spread_weekdays(times: int) -> tuple[int, ...]:
-    """n visits a week, evenly spread from Monday: 2 → Mon/Thu, 3 → Mon/Wed/Fri."""
-    return tuple(sorted({int(i * 7 / times) for i in range(times)}))
+HELP_TAKE_WITHIN = timedelta(minutes=30)  # a help alert nobody took by then goes to staff again
 
 
-def parse_rhythm(text: str) -> Schedule:
-    """'每周两次' (Mon/Thu 9:00), '每周二五 10:00', '每天 9:00' → a repeating Schedule."""
-    s = normalize(text).lower()
-    m = _TIMES_A_WEEK.search(s)
-    if m is not None:
-        times = cn_int(m.group(1))
-        if times is None or not 1 <= times <= 7:
-            raise ScheduleError("unclear")
-        rest = s[: m.start()] + " " + s[m.end() :]
-        clock, rest, _p = take_time(rest)
-        if not leftover_ok(rest):
-            raise ScheduleError("unclear")
-        hour, minute = clock or VISIT_TIME
-        days = spread_weekdays(times)
-        if len(days) == 7:
-            return Schedule("daily", hour, minute)
-        return Schedule("weekly", hour, minute, weekdays=days)
-    try:
-        found = parse_repeating(s)
-    except ScheduleError as exc:
-        if exc.reason != "need_time":
-            raise
-        found = parse_repeating(f"{s} {VISIT_TIME[0]}:{VISIT_TIME[1]:02d}")
-    if found is None:
-        raise ScheduleError("unclear")
-    return found
+def parse_rhythm(text: str, now: datetime, tz: ZoneInfo) -> Schedule:
+    """A repeating Schedule; a one-off time is not a rhythm ('unclear'). Raises
+    TimeParseError. Without a time of day the ping goes out at VISIT_TIME."""
+    parsed = timeparse.parse(text, now, tz, default_time=VISIT_TIME)
+    if not parsed.repeating:
+        raise timeparse.TimeParseError("unclear")
+    return Schedule.from_parsed(parsed)
 
 
 def ping_in_time(late_by: timedelta) -> bool:

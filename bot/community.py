@@ -143,6 +143,7 @@ def _cn_number(text: str) -> str | None:
 _PHONE = re.compile(r"(?<![0-9])1[0-9]{2}-?[0-9]{4}-?[0-9]{4}(?![0-9])|[0-9]{7,}")
 # A building is a small number (1–999), maybe with a letter or an estate prefix: 东区3, 12A.
 _LONG_NUMBER = re.compile(r"[0-9]{4,}")
+_ROOM_AFTER_DASH = re.compile(r"-[0-9]{3,}")
 
 
 def looks_like_phone(text: str) -> bool:
@@ -169,12 +170,12 @@ def clean_part(text: str, suffixes: tuple[str, ...], *, named: bool = False) -> 
     shape = _BUILDING_NAME if named else _NUMBERISH
     if not value or len(value) > MAX_ADDRESS_PART or not shape.match(value):
         return None
-    if named and _LONG_NUMBER.search(value):
-        return None
+    if named and (_LONG_NUMBER.search(value) or _ROOM_AFTER_DASH.search(value)):
+        return None  # "21-302" is building and room: asked again, never a building shown in groups
     return value.upper().lstrip("0") or "0"
 
 
-BUILDING_SUFFIXES = ("号楼", "栋", "幢", "楼", "号", "#")
+BUILDING_SUFFIXES = ("号楼", "栋", "幢", "座", "楼", "号", "#")
 UNIT_SUFFIXES = ("单元", "门", "单")
 ROOM_SUFFIXES = ("室", "号", "户")
 

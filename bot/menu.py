@@ -6,11 +6,10 @@ No Telegram, no SQL: handlers and the demo call these; tests call them directly.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.i18n import N_
@@ -148,60 +147,12 @@ def may_enter_paper(
 
 # ---- deadlines --------------------------------------------------------------------------------
 _NO_DEADLINE = {"无", "不设", "不设截止", "没有", "不限", "none", "no", "-"}
-_DATE = re.compile(
-    r"^(?:(?P<y>\d{4})[年/.-])?(?P<m>\d{1,2})[月/.-](?P<d>\d{1,2})[日号]?"
-    r"(?:\s*(?P<h>\d{1,2})(?:[:：点时](?P<min>\d{1,2})?分?)?)?$"
-)
-_RELATIVE = re.compile(r"^(?P<n>\d{1,3})\s*(?P<unit>天|日|小时|个小时|周|星期)(?:以)?后$")
 
 
-class BadDeadline(ValueError):
-    pass
-
-
-def parse_deadline(text: str, now: datetime, tz: tzinfo) -> datetime | None:
-    """'5月31日 18:00', '5/31', '3天后', '12小时后' → aware datetime; '无' → None.
-
-    A date without a time means the end of that day (23:59) in the community's time zone;
-    a date already past this year means next year. Raises BadDeadline when unclear or past.
-    """
-    value = normalize(text).lower().replace("点半", ":30")
-    if value in _NO_DEADLINE:
-        return None
-    local_now = now.astimezone(tz)
-    rel = _RELATIVE.match(value.replace(" ", ""))
-    if rel:
-        n = int(rel.group("n"))
-        unit = rel.group("unit")
-        delta = (
-            timedelta(days=n)
-            if unit in ("天", "日")
-            else timedelta(weeks=n)
-            if unit in ("周", "星期")
-            else timedelta(hours=n)
-        )
-        if delta <= timedelta(0):
-            raise BadDeadline(text)
-        return (now + delta).replace(second=0, microsecond=0)
-    m = _DATE.match(value)
-    if not m:
-        raise BadDeadline(text)
-    try:
-        year = int(m.group("y")) if m.group("y") else local_now.year
-        hour = int(m.group("h")) if m.group("h") is not None else 23
-        minute = int(m.group("min")) if m.group("min") else (59 if m.group("h") is None else 0)
-        when = datetime.combine(
-            datetime(year, int(m.group("m")), int(m.group("d"))).date(),
-            time(hour, minute),
-            tzinfo=tz,
-        )
-        if when <= local_now and not m.group("y"):
-            when = when.replace(year=year + 1)
-    except ValueError as exc:
-        raise BadDeadline(text) from exc
-    if when <= local_now:
-        raise BadDeadline(text)
-    return when
+def no_deadline(text: str) -> bool:
+    """'无', '不设' …: staff close the round by hand. Any other text is a time, read by the one
+    time parser (`bot.timeparse.parse_moment`: a day alone means 23:59 that day)."""
+    return normalize(text).lower().strip() in _NO_DEADLINE
 
 
 def reminder_time(

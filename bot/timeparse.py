@@ -223,7 +223,7 @@ def _repeat(s: str) -> tuple[str, str, bool] | None:
             day = cn_int(g[0] or g[1] or "")
             if day is None or not 1 <= day <= 31:
                 raise TimeParseError("unclear")
-            return _monthday(day), rest, True
+            return monthday_rule(day), rest, True
         if kind == "year":
             month, day = cn_int(g[0]), cn_int(g[1])
             if month is None or day is None or not (1 <= month <= 12 and 1 <= day <= 31):
@@ -261,7 +261,7 @@ def _repeat(s: str) -> tuple[str, str, bool] | None:
     return None
 
 
-def _monthday(day: int) -> str:
+def monthday_rule(day: int) -> str:
     """The day of the month, or the month's last day when it is shorter (31 → 30 in April)."""
     if day <= 28:
         return f"FREQ=MONTHLY;BYMONTHDAY={day}"
@@ -286,7 +286,7 @@ def _repeat_parsed(
     first_day = today if local_at(today, *clock, tz) > now else today + timedelta(days=1)
     if not fixed:  # "每两周一次", "每月一次": from the next day the time comes round
         if rule.startswith("FREQ=MONTHLY"):
-            rule += ";" + _monthday(first_day.day).split(";", 1)[1]
+            rule += ";" + monthday_rule(first_day.day).split(";", 1)[1]
         else:
             rule += f";BYDAY={RRULE_DAYS[first_day.weekday()]}"
     timed = f"{rule};BYHOUR={clock[0]};BYMINUTE={clock[1]};BYSECOND=0"

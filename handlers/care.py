@@ -144,10 +144,13 @@ async def care_add_command(update: Update, context: Context) -> None:
         await reply(update, _("没看懂门牌，请写成 21-4-302 这样。") + "\n" + usage)
         return
     try:
-        rhythm = rules.parse_rhythm(rhythm_raw)
-    except schedules.ScheduleError:
+        rhythm = rules.parse_rhythm(rhythm_raw, context.rt.clock.now(), context.rt.config.tz)
+    except schedules.TimeParseError:
         await reply(
-            update, _("没看懂走访节奏，例如：每周两次、每周二五 10:00、每天 9:00") + "\n" + usage
+            update,
+            _("没看懂走访节奏，例如：每周两次、每周二五 10:00、每天 9:00、每两周一次、每月一次")
+            + "\n"
+            + usage,
         )
         return
     rt = context.rt
@@ -168,10 +171,39 @@ async def care_add_command(update: Update, context: Context) -> None:
         "rhythm": rhythm.to_json(),
         "picked": visitors,
     }
-    if visitors:
+    same = await store.find_care(
+        rt.db, community["id"], name, address.building, address.unit, address.room
+    )
+    if same is not None:  # the same person again? ask before a second set of visits
+        context.state[CARE_DRAFT] = draft
+        await reply(
+            update,
+            _("{name}（{address}）已经登记过了（#{id}）。还要再登记一次吗？").format(
+                name=name, address=address.label(_), id=same["id"]
+            ),
+            reply_markup=InlineKeyboardMarkup(
+                [
+                    [
+                        InlineKeyboardButton(
+                            _("仍然登记"), callback_data=callbacks.pack(FEATURE, "dup")
+                        ),
+                        InlineKeyboardButton(
+                            _("取消"), callback_data=callbacks.pack(FEATURE, "pkno")
+                        ),
+                    ]
+                ]
+            ),
+        )
+        return
+    await _add_next(update, context, _, draft)
+
+
+async def _add_next(update: Update, context: Context, _: Translate, draft: dict[str, Any]) -> None:
+    """Register at once when the visitors are known, or show the picker."""
+    if draft["picked"]:
         await _register(update, context, draft)
         return
-    people = await store.visitors_of_community(rt.db, community["id"])
+    people = await store.visitors_of_community(context.rt.db, draft["community"])
     if not people:
         await reply(
             update,
@@ -181,7 +213,9 @@ async def care_add_command(update: Update, context: Context) -> None:
     context.state[CARE_DRAFT] = draft
     await reply(
         update,
-        _("谁负责走访 {name}？点名字选上（可以选几位），选好后点“✅ 登记”。").format(name=name),
+        _("谁负责走访 {name}？点名字选上（可以选几位），选好后点“✅ 登记”。").format(
+            name=draft["name"]
+        ),
         reply_markup=_picker(_, people, []),
     )
 
@@ -211,6 +245,12 @@ async def pick_button(update: Update, context: Context) -> None:
         context.state.pop(CARE_DRAFT, None)
         await answer_callback(update)
         await query.edit_message_text(_("已取消，什么都没有登记。"))
+        return
+    if cb.action == "dup":
+        context.state.pop(CARE_DRAFT, None)
+        await answer_callback(update)
+        await query.edit_message_reply_markup(None)
+        await _add_next(update, context, _, draft)
         return
     if cb.action == "pkok":
         if not draft["picked"]:
@@ -263,7 +303,7 @@ async def _register(update: Update, context: Context, draft: dict[str, Any]) -> 
             id=added.care_id,
             name=draft["name"],
             address=address.label(_),
-            when=schedules.describe(rhythm, added.upcoming, rt.config.tz, _),
+            when=schedules.describe(rhythm, added.upcoming, rt.config.tz, _, rt.clock.now()),
             vols="、".join(names.get(v, str(v)) for v in draft["picked"]),
         ),
     )
@@ -284,7 +324,8 @@ async def care_command(update: Update, context: Context) -> None:
         return
     rt = context.rt
     cares: dict[int, Row] = {}
-    for community in await staff_communities(rt, user.id):
+    managed = await staff_communities(rt, user.id)
+    for community in managed:
         for row in await store.cares_of_community(rt.db, community["id"]):
             cares[row["id"]] = row
     for row in await store.cares_of_volunteer(rt.db, user.id):
@@ -295,19 +336,22 @@ async def care_command(update: Update, context: Context) -> None:
         )
         return
     lines = [_("关爱走访名单：")]
+    now = rt.clock.now()
     for row in cares.values():
         rhythm = schedules.Schedule.from_json(row["rhythm"])
         vols = "、".join(v["first_name"] for v in await store.care_volunteers(rt.db, row["id"]))
         lines.append(
             f"#{row['id']} {row['name']}（{wf.address_of(row).label(_)}）· "
-            f"{schedules.describe_rule(rhythm, rt.config.tz, _)} · {vols}"
+            f"{schedules.describe_rule(rhythm, rt.config.tz, _, now)} · {vols}"
         )
         for visit in await store.last_visits(rt.db, row["id"]):
             when = schedules.format_moment(
-                datetime.fromtimestamp(visit["due_at"], UTC), rt.config.tz, _
+                datetime.fromtimestamp(visit["due_at"], UTC), rt.config.tz, _, now
             )
             note = f"：{visit['note']}" if visit["note"] else ""
             lines.append(f"  {when} {_(STATUS_NAMES[visit['status']])}{note}")
+    if managed:
+        lines.append(_("发送 /care_list 可以改节奏、暂停或移除。"))
     await reply(update, "\n".join(lines))
 
 
@@ -425,7 +469,9 @@ def register(app: App) -> None:
     app.add_handler(note)
     app.add_handler(CallbackQueryHandler(visit_ok, pattern=callbacks.pattern(FEATURE, "ok")))
     app.add_handler(
-        CallbackQueryHandler(pick_button, pattern=callbacks.pattern(FEATURE, "pk", "pkok", "pkno"))
+        CallbackQueryHandler(
+            pick_button, pattern=callbacks.pattern(FEATURE, "pk", "pkok", "pkno", "dup")
+        )
     )
     app.add_handler(CommandHandler("care_add", care_add_command))
     app.add_handler(CommandHandler("care", care_command))

@@ -41,7 +41,12 @@ def when_text(rt: Runtime, _: Translate, epoch: float | None) -> str:
     if epoch is None:
         return _("不设截止，由工作人员结束")
     d = datetime.fromtimestamp(epoch, UTC).astimezone(rt.config.tz)
-    return _("{month}月{day}日 {hm}").format(month=d.month, day=d.day, hm=d.strftime("%H:%M"))
+    hm = d.strftime("%H:%M")
+    if d.year != rt.clock.now().astimezone(rt.config.tz).year:
+        return _("{year}年{month}月{day}日 {hm}").format(
+            year=d.year, month=d.month, day=d.day, hm=hm
+        )
+    return _("{month}月{day}日 {hm}").format(month=d.month, day=d.day, hm=hm)
 
 
 def item_name(_: Translate, row: Row, key: str = "name") -> str:

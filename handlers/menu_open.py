@@ -18,8 +18,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks
+from bot import callbacks, timeparse
 from bot import menu as rules
+from bot import reminders as schedules
 from bot.context import App
 from bot.workflows import menu as wf
 from handlers.menu_common import (
@@ -205,7 +206,7 @@ async def open_button(update: Update, context: Context) -> int | None:
     if act == "dl":
         await reply(
             update,
-            _("请输入截止时间，例如：5月31日 18:00，或：3天后。"),
+            _("请输入截止时间，例如：5月31日 18:00、下周五晚上8点、3天后。"),
             reply_markup=InlineKeyboardMarkup([[btn(_("不设截止"), FO, "nodl", rid)]]),
         )
         return DEADLINE
@@ -307,13 +308,17 @@ async def deadline_text(update: Update, context: Context) -> int:
     message = update.effective_message
     assert message is not None
     s = _settings(context)
-    try:
-        when = rules.parse_deadline(message.text or "", rt.clock.now(), rt.config.tz)
-    except rules.BadDeadline:
-        await reply(
-            update, _("没看懂这个时间，或者时间已经过去了。请这样写：5月31日 18:00，或：3天后。")
-        )
-        return DEADLINE
+    text, now = message.text or "", rt.clock.now()
+    when = None
+    if not rules.no_deadline(text):
+        try:
+            when = timeparse.parse_moment(text, now, rt.config.tz)
+        except timeparse.TimeParseError as exc:
+            refusal = schedules.time_refusal(exc, rt.config.tz, _, now)
+            await reply(
+                update, refusal + "\n" + _("请这样写：5月31日 18:00、下周五晚上8点、3天后。")
+            )
+            return DEADLINE
     s["deadline"] = when.timestamp() if when else None
     return await _show_confirm(update, context, s["rid"])
 

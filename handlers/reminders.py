@@ -8,7 +8,9 @@ target through the send ledger, in `handlers/reminders_send.py`; what happens in
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
@@ -67,19 +69,15 @@ def _draft(context: Context) -> dict[str, Any]:
     return draft
 
 
-def _when_error(_: Translate, reason: str, meeting: bool) -> str:
+def _when_error(
+    _: Translate, exc: rules.TimeParseError, meeting: bool, tz: ZoneInfo, now: datetime
+) -> str:
     examples = (
         _("例如：明天 19:00、5月20日 9:00、每周二 19:00")
         if meeting
         else _("例如：明天 19:00、3小时后、每天 8:00、每周二 19:00、每月1日 9:00")
     )
-    text = {
-        "past": _("这个时间已经过去了，请写一个以后的时间。"),
-        "need_time": _("请写上几点几分。"),
-        "bad_time": _("没有这个钟点，请检查一下。"),
-        "too_far": _("时间太远了，请设在两年以内。"),
-    }.get(reason, _("没看懂这个时间。"))
-    return text + "\n" + examples
+    return rules.time_refusal(exc, tz, _, now) + "\n" + examples
 
 
 def _ask_when_text(_: Translate, meeting: bool) -> str:
@@ -111,12 +109,11 @@ async def _parse_when(
 ) -> rules.Schedule | None:
     rt = context.rt
     message = update.effective_message
+    now = rt.clock.now()
     try:
-        return rules.parse_schedule(
-            message.text or "" if message else "", rt.clock.now(), rt.config.tz
-        )
-    except rules.ScheduleError as exc:
-        await reply(update, _when_error(_, exc.reason, meeting))
+        return rules.parse_schedule(message.text or "" if message else "", now, rt.config.tz)
+    except rules.TimeParseError as exc:
+        await reply(update, _when_error(_, exc, meeting, rt.config.tz, now))
         return None
 
 
@@ -220,7 +217,8 @@ async def got_when(update: Update, context: Context) -> int:
         return WHEN
     rt = context.rt
     draft["schedule"] = schedule.to_json()
-    upcoming = rules.next_run(schedule, rt.clock.now(), rt.config.tz)
+    now = rt.clock.now()
+    upcoming = rules.next_run(schedule, now, rt.config.tz)
     kind = _("会议通知") if meeting else _("普通通知")
     target = await target_label(rt, draft.get("target"), draft["community"], _)
     lines = [
@@ -228,7 +226,7 @@ async def got_when(update: Update, context: Context) -> int:
         _("发到：{target}").format(target=target),
         _("类型：{kind}").format(kind=kind),
         _("内容：{text}").format(text=draft["text"]),
-        _("时间：{when}").format(when=rules.describe(schedule, upcoming, rt.config.tz, _)),
+        _("时间：{when}").format(when=rules.describe(schedule, upcoming, rt.config.tz, _, now)),
     ]
     if meeting:
         lines.append(_("确认后马上在群里发会议通知，开会前1小时再提醒一次。"))
@@ -276,14 +274,17 @@ async def confirm(update: Update, context: Context) -> int:
     saved = await wf.schedule_notice(rt, notice, user.id)
     if saved.notice_id is None:
         await answer_callback(update)
-        await reply(update, _when_error(_, "past", notice.meeting))
+        now = rt.clock.now()
+        schedule_at = datetime.fromtimestamp(notice.schedule.at or 0, UTC)
+        past = rules.TimeParseError("past", schedule_at)
+        await reply(update, _when_error(_, past, notice.meeting, rt.config.tz, now))
         return WHEN
     context.state.pop(DRAFT, None)
     await answer_callback(update, _("已保存"))
     await query.edit_message_text(
         _("已保存通知 #{id}。{when}\n发送 /reminders 可以查看和修改。").format(
             id=saved.notice_id,
-            when=rules.describe(notice.schedule, saved.upcoming, rt.config.tz, _),
+            when=rules.describe(notice.schedule, saved.upcoming, rt.config.tz, _, rt.clock.now()),
         )
     )
     return ConversationHandler.END
@@ -365,14 +366,17 @@ async def got_edit_when(update: Update, context: Context) -> int:
     if schedule is None:
         return EDIT_WHEN
     rt = context.rt
-    upcoming = await wf.reschedule(rt, notice, schedule)
+    changed = await wf.reschedule(rt, notice, schedule)
     context.state.pop(DRAFT, None)
     await reply(
         update,
         _("通知 #{id} 的时间已改为：{when}").format(
-            id=notice["id"], when=rules.describe(schedule, upcoming, rt.config.tz, _)
+            id=notice["id"],
+            when=rules.describe(schedule, changed.upcoming, rt.config.tz, _, rt.clock.now()),
         ),
     )
+    for key in changed.tell:
+        await rt.scheduler.run_key(key)
     return ConversationHandler.END
 
 

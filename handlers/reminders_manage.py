@@ -79,7 +79,7 @@ async def _notice_card(rt: Runtime, notice: Row, _: Translate) -> tuple[str, Inl
     lines = [
         f"#{notice['id']} {state} · {kind} · {target}",
         notice["text"][:80],
-        rules.describe(schedule, upcoming, rt.config.tz, _),
+        rules.describe(schedule, upcoming, rt.config.tz, _, rt.clock.now()),
     ]
     buttons = [
         button(_("⏸ 暂停"), "p", notice["id"])
@@ -91,10 +91,17 @@ async def _notice_card(rt: Runtime, notice: Row, _: Translate) -> tuple[str, Inl
         buttons,
         [button(_("✏️ 改内容"), "et", notice["id"]), button(_("🕒 改时间"), "ew", notice["id"])],
     ]
-    if notice["is_meeting"]:
-        answers = await store.rsvps(rt.db, notice["id"])
+    occ = wf.occurrence_of(rt, notice) if notice["is_meeting"] else None
+    if occ is not None:
+        answers = await store.rsvps(rt.db, notice["id"], occ.timestamp())
         yes = sum(1 for a in answers if a["answer"] == "yes")
-        lines.append(_("参加 {yes} 人，不参加 {no} 人").format(yes=yes, no=len(answers) - yes))
+        lines.append(
+            _("{when}：参加 {yes} 人，不参加 {no} 人").format(
+                when=rules.format_moment(occ, rt.config.tz, _, rt.clock.now()),
+                yes=yes,
+                no=len(answers) - yes,
+            )
+        )
         rows.append([button(_("👥 看名单（私聊发给您）"), "who", notice["id"])])
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 
@@ -122,12 +129,17 @@ async def reminders_command(update: Update, context: Context) -> None:
 
 async def _send_answers(update: Update, context: Context, notice: Row, user: User) -> None:
     """The names of who answered, privately to the staff member who asked."""
-    answers = await store.rsvps(context.rt.db, notice["id"])
+    rt = context.rt
+    occ = wf.occurrence_of(rt, notice)
+    answers = await store.rsvps(rt.db, notice["id"], occ.timestamp()) if occ else []
     _ = await tr_user(context, user)
     yes = [a["name"] for a in answers if a["answer"] == "yes"]
     no = [a["name"] for a in answers if a["answer"] == "no"]
-    text = _("会议通知 #{id} 的回复：\n参加（{n}人）：{yes}\n不参加（{m}人）：{no}").format(
+    text = _(
+        "会议通知 #{id}（{when}）的回复：\n参加（{n}人）：{yes}\n不参加（{m}人）：{no}"
+    ).format(
         id=notice["id"],
+        when=rules.format_moment(occ, rt.config.tz, _, rt.clock.now()) if occ else "—",
         n=len(yes),
         yes="、".join(yes) or "—",
         m=len(no),
@@ -169,6 +181,7 @@ async def manage_button(update: Update, context: Context) -> None:
         await answer_callback(update)
         await query.edit_message_text(text, reply_markup=markup)
         return
+    pending: tuple[str, ...] = ()
     if cb.action == "p":
         await wf.pause_notice(rt, notice, user.id)
         done = _("已暂停，不会再发。")
@@ -179,16 +192,21 @@ async def manage_button(update: Update, context: Context) -> None:
         else:
             schedule = rules.Schedule.from_json(notice["schedule"])
             done = _("已恢复。{when}").format(
-                when=rules.describe(schedule, upcoming, rt.config.tz, _)
+                when=rules.describe(schedule, upcoming, rt.config.tz, _, rt.clock.now())
             )
     elif cb.action == "dd":
-        await wf.delete_notice(rt, notice, user.id)
+        deleted = await wf.delete_notice(rt, notice, user.id)
         done = _("通知 #{id} 已删除。").format(id=notice["id"])
+        pending = deleted.tell
+        if pending:
+            done += _("已在群里通知会议取消，也私聊告诉了说要参加的人。")
     else:
         await refuse_callback(update, context, f"unknown notice action {cb.action!r}")
         return
     await answer_callback(update, done)
     await query.edit_message_text(f"#{notice['id']} {done}")
+    for key in pending:  # durable jobs due now: the meeting's cancellation
+        await rt.scheduler.run_key(key)
 
 
 # ---- meeting answers -------------------------------------------------------------------------
@@ -199,20 +217,22 @@ async def rsvp_button(update: Update, context: Context) -> None:
     try:
         cb = callbacks.unpack(query.data if query else None, FEATURE)
         notice_id = cb.int_arg(0)
+        occ = cb.int_arg(1) if len(cb.args) > 1 else None  # older buttons have none
     except callbacks.BadCallback as exc:
         await refuse_callback(update, context, exc)
         return
     attending = cb.action == "y"
-    if (
-        user is None
-        or chat is None
-        or not await wf.record_rsvp(
-            context.rt, notice_id, chat.id, user.id, user.first_name or str(user.id), attending
-        )
-    ):
+    if user is None or chat is None:
+        return
+    name = user.first_name or str(user.id)
+    done = await wf.record_rsvp(context.rt, notice_id, occ, chat.id, user.id, name, attending)
+    _ = await tr_user(context, user)
+    if done == "over":
+        await answer_callback(update, _("这次会议已经结束或改了时间，不能再回复了。"), alert=True)
+        return
+    if done != "ok":
         await refuse_callback(update, context, "rsvp for an unknown meeting or chat")
         return
-    _ = await tr_user(context, user)
     await answer_callback(
         update, _("已记录：参加。谢谢！") if attending else _("已记录：不参加。想改可以再点。")
     )

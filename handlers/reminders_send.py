@@ -35,22 +35,22 @@ from handlers.shared import clip, group_lang, send_private, user_lang
 log = logging.getLogger(__name__)
 
 
-def render(_: Translate, text: Text, tz: ZoneInfo) -> str:
+def render(_: Translate, text: Text, tz: ZoneInfo, now: datetime) -> str:
     """Translate a message; moments and addresses among its arguments are worded in the same
     language (a workflow hands them over as values, not as Chinese text)."""
     message = _(text.msgid)
     if not text.args:
         return message
-    return message.format(**{name: _word(_, v, tz) for name, v in text.args.items()})
+    return message.format(**{name: _word(_, v, tz, now) for name, v in text.args.items()})
 
 
-def _word(_: Translate, value: Any, tz: ZoneInfo) -> Any:
+def _word(_: Translate, value: Any, tz: ZoneInfo, now: datetime) -> Any:
     if isinstance(value, datetime):
-        return rules.format_moment(value, tz, _)
+        return rules.format_moment(value, tz, _, now)
     if isinstance(value, Address):
         return value.label(_)
     if isinstance(value, Text):
-        return render(_, value, tz)
+        return render(_, value, tz, now)
     return value
 
 
@@ -73,7 +73,9 @@ async def _send(
     blocked the bot. The error says whether the message may have arrived."""
     rt = get_runtime(source)
     _ = await _translator(rt, claimed.to)
-    text = "\n".join(render(_, line, rt.config.tz) for line in claimed.message.lines)
+    text = "\n".join(
+        render(_, line, rt.config.tz, rt.clock.now()) for line in claimed.message.lines
+    )
     markup = outbox.markup(_, claimed.message.buttons)
     await pacer.wait()
     limit: Any = _RATE_LIMIT_RETRIES  # App's ExtBot is typed without rate-limiter arguments

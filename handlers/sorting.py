@@ -38,6 +38,7 @@ from handlers.shared import (
     link_button,
     refuse_callback,
     reply,
+    send_long,
     tr_chat,
     tr_user,
     user_lang,
@@ -223,7 +224,7 @@ async def answer_in_group(update: Update, context: Context, query: str) -> None:
         return
     _ = await tr_chat(update, context)
     lang = await group_lang(rt, chat.id)
-    out = await flow.look_up_in_group(rt, chat.id, query)
+    out = await flow.look_up_in_group(rt, chat.id, query, message.message_id)
     line = render_line(_, lang, out.result)
     if line is None:
         text, markup = render(_, lang, out.result)
@@ -313,9 +314,18 @@ async def sort_unknown(update: Update, context: Context) -> None:
     if not rows:
         await reply(update, _("还没有查不到的物品。"))
         return
-    lines = [_("大家问过、但知识库里还没有的物品（按次数）：")]
-    lines += [_("{query}：{n}次").format(query=r["query"], n=r["asked"]) for r in rows]
-    await reply(update, "\n".join(lines))
+    # What residents typed is for staff, not for the residents' group: always in private.
+    _t = await tr_user(context, user)  # the reader is the staff member, in private
+    lines = [_t("大家问过、但知识库里还没有的物品（按次数）：")]
+    lines += [_t("{query}：{n}次").format(query=r["query"], n=r["asked"]) for r in rows]
+    try:
+        await send_long(context.bot, user.id, "\n".join(lines))
+    except TelegramError as exc:  # never opened a private chat, or blocked the bot
+        log.info("could not send /sort_unknown to %s privately: %s", user.id, exc)
+        await reply(update, _("请先私聊我一次（点我的头像，发送 /start），我才能把名单发给您。"))
+        return
+    if not is_private(update):
+        await reply(update, _("名单已私聊发给您。"))
 
 
 # ---- practice ------------------------------------------------------------------------------

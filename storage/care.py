@@ -47,6 +47,12 @@ async def care_volunteers(ex: Executor, care_id: int) -> list[Row]:
     )
 
 
+async def remove_volunteer(ex: Executor, care_id: int, user_id: int) -> None:
+    await ex.execute(
+        "DELETE FROM care_volunteers WHERE care_id = ? AND user_id = ?", (care_id, user_id)
+    )
+
+
 async def cares_of_community(ex: Executor, community_id: int) -> list[Row]:
     return await ex.fetchall(
         "SELECT * FROM care_people WHERE community_id = ? AND active = 1 ORDER BY id",
@@ -64,6 +70,35 @@ async def cares_of_volunteer(ex: Executor, user_id: int) -> list[Row]:
 
 async def set_care_active(ex: Executor, care_id: int, active: bool) -> None:
     await ex.execute("UPDATE care_people SET active = ? WHERE id = ?", (int(active), care_id))
+
+
+async def set_care_paused(ex: Executor, care_id: int, paused: bool) -> None:
+    await ex.execute("UPDATE care_people SET paused = ? WHERE id = ?", (int(paused), care_id))
+
+
+async def set_rhythm(ex: Executor, care_id: int, rhythm: str) -> None:
+    await ex.execute("UPDATE care_people SET rhythm = ? WHERE id = ?", (rhythm, care_id))
+
+
+async def find_care(
+    ex: Executor, community_id: int, name: str, building: str, unit: str, room: str
+) -> Row | None:
+    """The person already registered under this name at this address (a duplicate)."""
+    return await ex.fetchone(
+        "SELECT * FROM care_people WHERE community_id = ? AND active = 1 AND name = ? "
+        "AND building = ? AND unit = ? AND room = ? ORDER BY id LIMIT 1",
+        (community_id, name, building, unit, room),
+    )
+
+
+async def take_help(ex: Executor, visit_id: int, user_id: int, name: str) -> bool:
+    """我来处理: the first presser takes the visit's help alert; False when someone has."""
+    n = await ex.execute(
+        "UPDATE care_visits SET taken_by = ?, taken_name = ? "
+        "WHERE id = ? AND status = 'help' AND taken_by IS NULL",
+        (user_id, name, visit_id),
+    )
+    return n == 1
 
 
 async def open_visit(ex: Executor, care_id: int, due_at: float) -> int:

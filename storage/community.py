@@ -196,6 +196,16 @@ async def residencies_of(ex: Executor, user_id: int) -> list[Row]:
     )
 
 
+async def resident_names(ex: Executor, community_id: int) -> list[str]:
+    """The names residents of a community go by (the one they gave us, their Telegram one)."""
+    rows = await ex.fetchall(
+        "SELECT r.display_name AS a, u.first_name AS b FROM residents r "
+        "JOIN users u ON u.id = r.user_id WHERE r.community_id = ?",
+        (community_id,),
+    )
+    return sorted({n for row in rows for n in (row["a"], row["b"]) if n}, key=len, reverse=True)
+
+
 async def residents_of(ex: Executor, community_id: int) -> list[Row]:
     """The users registered in a community's households (one row per person)."""
     return await ex.fetchall(

@@ -42,18 +42,23 @@ async def update_notice(ex: Executor, notice_id: int, **fields: object) -> None:
     await ex.execute(f"UPDATE notices SET {sets} WHERE id = ?", (*fields.values(), notice_id))
 
 
-async def set_rsvp(ex: Executor, notice_id: int, user_id: int, name: str, answer: str) -> None:
+async def set_rsvp(
+    ex: Executor, notice_id: int, occ: float, user_id: int, name: str, answer: str
+) -> None:
+    """One answer per person and occurrence; a second one replaces the first."""
     await ex.execute(
-        "INSERT INTO rsvps (notice_id, user_id, name, answer) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT(notice_id, user_id) DO UPDATE SET answer = excluded.answer, "
+        "INSERT INTO rsvps (notice_id, occ, user_id, name, answer) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT(notice_id, occ, user_id) DO UPDATE SET answer = excluded.answer, "
         "name = excluded.name, at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
-        (notice_id, user_id, name, answer),
+        (notice_id, occ, user_id, name, answer),
     )
 
 
-async def rsvps(ex: Executor, notice_id: int) -> list[Row]:
+async def rsvps(ex: Executor, notice_id: int, occ: float) -> list[Row]:
+    """The answers for one occurrence of a meeting."""
     return await ex.fetchall(
-        "SELECT * FROM rsvps WHERE notice_id = ? ORDER BY at, user_id", (notice_id,)
+        "SELECT * FROM rsvps WHERE notice_id = ? AND occ = ? ORDER BY at, user_id",
+        (notice_id, occ),
     )
 
 
@@ -98,3 +103,72 @@ async def send_status(ex: Executor, send_key: str) -> dict[int, str]:
 
 async def is_blocked(ex: Executor, user_id: int) -> bool:
     return bool(await ex.fetchval("SELECT blocked FROM users WHERE id = ?", (user_id,)))
+
+
+# ---- announcements -------------------------------------------------------------------------
+async def create_announcement(
+    ex: Executor,
+    community_id: int,
+    text: str,
+    buildings: str | None,
+    ack: bool,
+    send_at: float,
+    created_by: int,
+) -> int:
+    return await ex.insert(
+        "INSERT INTO announcements (community_id, text, buildings, ack, send_at, created_by)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (community_id, text, buildings, int(ack), send_at, created_by),
+    )
+
+
+async def get_announcement(ex: Executor, announcement_id: int) -> Row | None:
+    return await ex.fetchone("SELECT * FROM announcements WHERE id = ?", (announcement_id,))
+
+
+async def set_announcement_status(ex: Executor, announcement_id: int, status: str) -> None:
+    await ex.execute("UPDATE announcements SET status = ? WHERE id = ?", (status, announcement_id))
+
+
+async def residents_in(ex: Executor, community_id: int, buildings: list[str] | None) -> list[int]:
+    """Every registered resident of the community, or of these buildings (one id per person)."""
+    if buildings is None:
+        rows = await ex.fetchall(
+            "SELECT DISTINCT user_id FROM residents WHERE community_id = ? ORDER BY user_id",
+            (community_id,),
+        )
+    else:
+        marks = ", ".join("?" for _ in buildings)
+        rows = await ex.fetchall(
+            "SELECT DISTINCT r.user_id FROM residents r JOIN households h ON h.id = r.household_id"
+            f" WHERE r.community_id = ? AND h.building IN ({marks}) ORDER BY r.user_id",
+            (community_id, *buildings),
+        )
+    return [r["user_id"] for r in rows]
+
+
+async def was_sent(ex: Executor, send_key: str, target: int) -> bool:
+    return bool(
+        await ex.fetchval(
+            "SELECT 1 FROM sends WHERE send_key = ? AND target = ? AND status = 'sent'",
+            (send_key, target),
+        )
+    )
+
+
+async def add_ack(ex: Executor, announcement_id: int, user_id: int) -> bool:
+    """已知晓 pressed; False when this person had pressed it before."""
+    n = await ex.execute(
+        "INSERT INTO announcement_acks (announcement_id, user_id) VALUES (?, ?) "
+        "ON CONFLICT DO NOTHING",
+        (announcement_id, user_id),
+    )
+    return n == 1
+
+
+async def count_acks(ex: Executor, announcement_id: int) -> int:
+    return int(
+        await ex.fetchval(
+            "SELECT count(*) FROM announcement_acks WHERE announcement_id = ?", (announcement_id,)
+        )
+    )

@@ -180,3 +180,13 @@ def test_never_garbled() -> None:
 def test_phone_never_a_building() -> None:
     for text in ("13812345678", "13812345678 4 302", "2 13812345678 4", "Building 13812345678"):
         assert parse(text).building is None, text
+
+
+def test_a_room_after_a_dash_is_never_a_building() -> None:
+    """ "21-302" typed at the building step is building and room: asked again, never stored
+    (and later shown in the group's results) as building "21-302"."""
+    from bot.community import BUILDING_SUFFIXES, clean_part
+
+    assert clean_part("21-302", BUILDING_SUFFIXES, named=True) is None
+    assert clean_part("21号楼", BUILDING_SUFFIXES, named=True) == "21"
+    assert clean_part("A座", BUILDING_SUFFIXES, named=True) == "A"

@@ -511,6 +511,47 @@ async def ok_care(w: World, p: Person, r: Reply) -> bool:
     return "张奶奶" in r.text
 
 
+async def act_announce(w: World, p: Person) -> Reply:
+    sim = w.sim
+    chat = sim.private(p)
+    reply = await sim.send(p, chat, "/announce")
+    if reply.last_with_buttons() is None:
+        return reply
+    reply = await sim.send(p, chat, "周六停水")
+    reply = await press_if(sim, p, reply, "全部楼栋")
+    reply = await press_if(sim, p, reply, "现在发送")
+    return await press_if(sim, p, reply, "发送")
+
+
+async def ok_announce(w: World, p: Person, r: Reply) -> bool:
+    return bool(
+        await fetch(
+            w,
+            "SELECT count(*) FROM announcements WHERE text = '周六停水' AND community_id = ?",
+            w.cid,
+        )
+    )
+
+
+async def act_care_list(w: World, p: Person) -> Reply:
+    return await w.sim.send(p, w.sim.private(p), "/care_list")
+
+
+def care_button(action: str) -> Act:
+    async def act(w: World, p: Person) -> Reply:
+        return await w.sim.press(p, None, data=f"1|cm|{action}|{w.care}", chat=w.sim.private(p))
+
+    return act
+
+
+async def ok_care_paused(w: World, p: Person, r: Reply) -> bool:
+    return await fetch(w, "SELECT paused FROM care_people WHERE id = ?", w.care) == 1
+
+
+async def ok_care_removed(w: World, p: Person, r: Reply) -> bool:
+    return await fetch(w, "SELECT active FROM care_people WHERE id = ?", w.care) == 0
+
+
 async def act_quiz_timeout(w: World, p: Person) -> Reply:
     return await w.sim.send(p, w.group, "/quiz_timeout 90")
 
@@ -639,6 +680,10 @@ MATRIX: dict[str, Cell] = {
     "care_add": cell(act_care_add, ok_care_add, "staff", home=True),
     "care_add: visitor picker": cell(act_care_pick, ok_care_add, "staff", home=True),
     "care": cell(act_care, ok_care, "admin staff volunteer", care=True),
+    "announce": cell(act_announce, ok_announce, "staff", home=True),
+    "care_list": cell(act_care_list, ok_care, "admin staff", care=True),
+    "care_list: pause": cell(care_button("p"), ok_care_paused, "admin staff", care=True),
+    "care_list: remove": cell(care_button("dd"), ok_care_removed, "admin staff", care=True),
     "quiz_timeout": cell(act_quiz_timeout, ok_quiz_timeout, "admin staff"),
     "quiz_stop": cell(act_quiz_stop, ok_quiz_stop, "admin staff", quiz=True),
     "quiz_stats": cell(act_quiz_stats, ok_quiz_stats, "admin staff grid volunteer"),

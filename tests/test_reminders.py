@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -21,6 +23,8 @@ from tests.conftest import (
     say_hello,
     setup_community,
 )
+
+TZ = ZoneInfo("Asia/Shanghai")
 
 
 def group_texts(sim: Simulator, chat_id: int) -> list[str]:
@@ -60,6 +64,32 @@ async def test_one_off_notice_fires_once(sim: Simulator, group: Chat) -> None:
     reply = await sim.advance(timedelta(days=3))
     assert not reply.to(group.id)
     assert await sim.rt.db.fetchval("SELECT status FROM notices") == "done"
+
+
+async def test_fortnightly_rule_is_stored_and_exact(sim: Simulator, group: Chat) -> None:
+    """ "每两周周二" is kept as an RRULE with its first run, so the weeks never drift, and it
+    is said back in words (and after a restart the same weeks still hold)."""
+    await setup_community(sim, group)
+    chat = sim.private(STAFF)
+    reply = await sim.send(STAFF, chat, "/remind")
+    reply = await sim.press(STAFF, reply, "锡林社区居民群")
+    reply = await sim.press(STAFF, reply, "普通通知")
+    reply = await sim.send(STAFF, chat, "楼道大扫除")
+    reply = await sim.send(STAFF, chat, "每两周周二 19:00")
+    assert "每两周的周二 19:00（下次：5月19日 星期二 19:00）" in reply.text
+    await sim.press(STAFF, reply, "确认")
+    raw = json.loads(await sim.rt.db.fetchval("SELECT schedule FROM notices"))
+    assert raw["kind"] == "rule" and "INTERVAL=2" in raw["rule"] and raw["start"]
+    sends: list[str] = []
+    await sim.advance(timedelta(hours=9, minutes=59))  # Friday 18:59
+    for day in range(36):
+        if day == 10:
+            await sim.restart()
+        for step in (timedelta(minutes=1), timedelta(hours=23, minutes=59)):
+            reply = await sim.advance(step)
+            when = sim.clock.now().astimezone(TZ).strftime("%m-%d %H:%M")
+            sends += [when for _ in reply.to(group.id)]
+    assert sends == ["05-19 19:00", "06-02 19:00", "06-16 19:00"]
 
 
 async def test_weekly_fires_on_tuesday_in_shanghai(sim: Simulator, group: Chat) -> None:
@@ -298,7 +328,7 @@ async def test_bad_input_is_reasked(sim: Simulator, group: Chat) -> None:
     reply = await sim.send(STAFF, chat, "过几天吧")
     assert "没看懂这个时间" in reply.text
     reply = await sim.send(STAFF, chat, "2020-01-01 9:00")
-    assert "已经过去" in reply.text
+    assert "已经过去" in reply.text and "2020年1月1日 星期三 09:00" in reply.text
     reply = await sim.send(STAFF, chat, "明天")
     assert "几点" in reply.text
     reply = await sim.send(STAFF, chat, "/cancel")
@@ -316,3 +346,17 @@ async def test_remind_survives_restart_mid_conversation(sim: Simulator, group: C
     await sim.restart()
     reply = await sim.send(STAFF, chat, "每周二 19:00")
     assert "每周二 19:00（下次：5月19日 星期二 19:00）" in reply.text
+
+
+async def test_rows_from_before_the_rules_keep_working(sim: Simulator, group: Chat) -> None:
+    """A weekly notice saved in the old JSON (kind 'weekly') is read as an RRULE: listed in
+    words and sent on its days."""
+    cid = await setup_community(sim, group)
+    legacy = '{"kind": "weekly", "hour": 19, "minute": 0, "at": null, "weekdays": [1], "day": 0}'
+    async with sim.rt.db.transaction() as tx:
+        nid = await store.create_notice(tx, cid, None, "老格式的通知", legacy, False, STAFF.id)
+        await wf.plan_notice(sim.rt, tx, nid, Schedule.from_json(legacy), False)
+    assert "每周二 19:00（下次：5月19日 星期二 19:00）" in (await card(sim, nid)).text
+    await sim.advance(timedelta(days=4, hours=9, minutes=59))  # Tuesday 18:59
+    reply = await sim.advance(timedelta(minutes=1))
+    assert [c.text for c in reply.to(group.id)] == ["📢 社区通知\n老格式的通知"]

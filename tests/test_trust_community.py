@@ -236,7 +236,7 @@ async def test_phone_numbers_are_not_buildings(sim: Simulator, group: Chat) -> N
 
 
 async def test_unknown_look_ups_are_masked_and_per_community(sim: Simulator, group: Chat) -> None:
-    await setup_community(sim, group)
+    cid = await setup_community(sim, group)
     other = sim.group(-3001, "新华社区群")
     await say_hello(sim, STRANGER)
     await sim.send(ADMIN, other, "/setup 新华社区")
@@ -260,6 +260,15 @@ async def test_unknown_look_ups_are_masked_and_per_community(sim: Simulator, gro
     assert "新华的怪东西" in theirs and "火星" not in theirs
     here = (await sim.send(STRANGER, group, "/sort_unknown")).text  # not their group
     assert "只有社区工作人员" in here
+    # Staff asking in the group get the list privately; the group sees no resident's words.
+    await register(sim, WANG, "21-4-302", "王阿姨", community_id=cid)
+    await sim.send(WANG, group, "/sort 王阿姨家的怪石头")
+    asked = await sim.send(STAFF, group, "/sort_unknown")
+    in_group = " ".join(m.text for m in asked.to(group.id))
+    assert "私聊" in in_group and "火星土" not in in_group
+    private = asked.to(STAFF.id)
+    assert private and "火星土" in private[0].text
+    assert "王阿姨" not in private[0].text and "某人家的怪石头" in private[0].text
 
 
 # ---- /grant names people by their Telegram id ----------------------------------------------------
@@ -324,3 +333,5 @@ async def test_revoking_a_volunteer_hands_their_tickets_back(sim: Simulator, gro
     assert tuple(await sim.rt.db.fetchone(status, (ticket,))) == ("new", None)
     assert reply.to(GRID.id), "the grid worker is offered the ticket again"
     assert reply.to(LIU.id), "the reporter hears of the new status"
+    visitors = "SELECT count(*) FROM care_volunteers WHERE user_id = ?"
+    assert await sim.rt.db.fetchval(visitors, (VOLUNTEER.id,)) == 0, "no more visit pings"

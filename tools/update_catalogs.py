@@ -15,6 +15,7 @@ import string as stringlib
 import sys
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_file
@@ -80,6 +81,19 @@ def _fields(text: str) -> set[str]:
         return set(re.findall(r"{(\w*)}", text))
 
 
+_T2TW: Any = None
+
+
+def _taiwan(text: str) -> str:
+    """Traditional text in Taiwan's standard characters (OpenCC t2tw)."""
+    global _T2TW
+    if _T2TW is None:
+        import opencc
+
+        _T2TW = opencc.OpenCC("t2tw")
+    return str(_T2TW.convert(text))
+
+
 def _content(catalog: Catalog) -> list[tuple[object, object, object]]:
     """What a catalogue says, without its header: ids, translations, source files."""
     return sorted(
@@ -114,6 +128,13 @@ def main(argv: list[str] | None = None) -> int:
 
                         s2t = opencc.OpenCC("s2tw")
                     string = s2t.convert(msgid)
+                if string and lang == "zh_Hant":
+                    # One standard for Traditional: Taiwan's (OpenCC s2tw). Variant characters
+                    # (羣/群, 裏/裡, 爲/為, 覈/核) are folded on update and flagged by --check.
+                    standard = _taiwan(str(string))
+                    if standard != string and args.check:
+                        missing.append(f"{lang}/{domain}: not Taiwan standard: {string!r}")
+                    string = standard
                 if not string:
                     missing.append(f"{lang}/{domain}: {msgid!r} ({places[0][0]}:{places[0][1]})")
                 elif _fields(str(string)) != _fields(msgid):

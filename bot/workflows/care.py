@@ -33,6 +33,7 @@ from storage.db import Executor, Row
 FEATURE = "cv"  # callback data prefix of the visit buttons
 PING_JOB = "care_ping"  # a visit day: payload care, due
 OVERDUE_JOB = "care_overdue"  # a day later: payload visit
+HELP_JOB = "care_help_open"  # nobody took a help alert in time: payload visit
 
 PING = N_("🤝 关爱走访提醒：今天请去看望 {name}（{address}）。\n走访后请点按钮记录。")
 ALL_WELL = N_("✅ 已走访，一切正常")
@@ -145,8 +146,8 @@ async def visit_due(rt: Runtime, payload: Mapping[str, Any]) -> VisitDue | None:
     """The ping job fired: open the day's visit (once, also when the job runs again after a
     crash) and say what the volunteers get. None when the person is no longer visited."""
     care = await store.get_care(rt.db, int(payload["care"]))
-    if care is None or not care["active"]:
-        return None
+    if care is None or not care["active"] or care["paused"]:
+        return None  # resuming plans the next visit again
     due = datetime.fromtimestamp(float(payload["due"]), UTC)
     visit_id = await store.open_visit(rt.db, care["id"], due.timestamp())
     volunteers = tuple(v["id"] for v in await store.care_volunteers(rt.db, care["id"]))
@@ -215,27 +216,104 @@ async def record_all_well(rt: Runtime, visit_id: int, user_id: int) -> None:
     await store.record_visit(rt.db, visit_id, "ok", user_id)
 
 
-async def report_help(
-    rt: Runtime, visit: Row, user_id: int, reporter: str, note: str | None = None
-) -> Broadcast:
-    """需要帮助 (then, optionally, a note): recorded, and the grid worker of the building and
-    the staff are alerted. Each distinct note is forwarded once (its key carries a checksum
-    that is stable across restarts, unlike hash())."""
-    await store.record_visit(rt.db, visit["id"], "help", user_id, note)
+TAKE = N_("🙋 我来处理")
+
+
+def take_buttons(visit_id: int) -> tuple[tuple[Button, ...], ...]:
+    return ((Button(Text(TAKE), callbacks.pack(FEATURE, "take", visit_id)),),)
+
+
+def help_key(visit: Row) -> str:
+    return f"care:{visit['care_id']}:help:{visit['id']}"
+
+
+async def _alerted(rt: Runtime, visit: Row) -> list[int]:
+    """Who a help alert goes to: the grid worker of the building first, then the staff."""
     people = await staff_ids(rt, visit["community_id"])
     grid = await cstore.grid_worker_for(rt.db, visit["community_id"], visit["building"])
     if grid is not None and grid["id"] not in people:
         people.insert(0, grid["id"])
+    return people
+
+
+async def report_help(
+    rt: Runtime, visit: Row, user_id: int, reporter: str, note: str | None = None
+) -> Broadcast:
+    """需要帮助 (then, optionally, a note): recorded, and the grid worker of the building and
+    the staff are alerted with a 我来处理 button; when nobody takes it within
+    `rules.HELP_TAKE_WITHIN` the staff are alerted again (a durable job). Each distinct note is
+    forwarded once (its key carries a checksum that is stable across restarts, unlike hash())."""
+    people = await _alerted(rt, visit)
+    first = note is None and visit["status"] != "help"
+    async with rt.db.transaction() as tx:
+        await store.record_visit(tx, visit["id"], "help", user_id, note)
+        if first:
+            when = rt.clock.now() + rules.HELP_TAKE_WITHIN
+            payload = {"visit": visit["id"]}
+            await rt.scheduler.schedule(HELP_JOB, when, payload, key=help_key(visit), tx=tx)
     args = {"name": visit["name"], "address": address_of(visit), "who": reporter}
+    buttons: tuple[tuple[Button, ...], ...] = ()
     if note:
         text = Text(HELP_NOTE, {**args, "note": note})
         suffix = f"note{zlib.crc32(note.encode())}"
     else:
-        text, suffix = Text(HELP, args), "help"
+        text, suffix, buttons = Text(HELP, args), "help", take_buttons(visit["id"])
     return Broadcast(
         f"cv{visit['id']}:{suffix}",
         tuple(people),
-        Message((text,)),
+        Message((text,), buttons),
         visit["community_id"],
         Text(HELP_ABOUT, {"name": visit["name"]}),
+    )
+
+
+TAKEN = N_("✅ {who} 已接手处理 {name}（{address}）的求助。")
+UNTAKEN = N_(
+    "⏰ {name}（{address}）需要帮助，{n}分钟了还没有人接手。请工作人员马上安排，或点下面的按钮自己处理。"
+)
+
+
+@dataclass(frozen=True)
+class Taken:
+    """我来处理 pressed: `taken` when this person took it (`tell` the others and the reporter);
+    otherwise `by` is who took it before."""
+
+    taken: bool
+    by: str | None = None
+    tell: Broadcast | None = None
+
+
+async def take_help(rt: Runtime, visit: Row, user_id: int, name: str) -> Taken:
+    if visit["status"] != "help":
+        return Taken(False)
+    async with rt.db.transaction() as tx:
+        took = await store.take_help(tx, visit["id"], user_id, name)
+        if took:
+            await rt.scheduler.cancel(help_key(visit), tx=tx)
+            await cstore.audit(tx, visit["community_id"], user_id, "care_take", str(visit["id"]))
+    if not took:
+        again = await store.get_visit(rt.db, visit["id"])
+        return Taken(False, again["taken_name"] if again is not None else None)
+    others = [p for p in await _alerted(rt, visit) if p != user_id]
+    if visit["recorded_by"] is not None and visit["recorded_by"] not in [*others, user_id]:
+        others.append(visit["recorded_by"])  # the volunteer who asked for help
+    text = Text(TAKEN, {"who": name, "name": visit["name"], "address": address_of(visit)})
+    tell = Broadcast(f"cv{visit['id']}:taken", tuple(others), Message((text,)), repeat_unclear=True)
+    return Taken(True, name, tell)
+
+
+async def help_unclaimed(rt: Runtime, visit_id: int) -> Broadcast | None:
+    """The escalation job: nobody took the help alert in time, so the staff are alerted
+    again, with the button. None when it was taken (or the person is no longer visited)."""
+    visit = await store.get_visit(rt.db, visit_id)
+    if visit is None or not visit["active"] or visit["status"] != "help" or visit["taken_by"]:
+        return None
+    minutes = int(rules.HELP_TAKE_WITHIN.total_seconds() // 60)
+    text = Text(UNTAKEN, {"name": visit["name"], "address": address_of(visit), "n": minutes})
+    staff = await staff_ids(rt, visit["community_id"])
+    return Broadcast(
+        f"cv{visit['id']}:untaken",
+        tuple(staff),
+        Message((text,), take_buttons(visit["id"])),
+        repeat_unclear=True,
     )

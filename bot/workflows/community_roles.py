@@ -60,12 +60,19 @@ async def revoke(
             result = await repairs_flow.hand_back(rt, person, ticket["id"])
             if isinstance(result, repairs_flow.Changed):
                 handed.append(result)
-    if Role.VOLUNTEER not in remaining:
-        cares = [
-            c["name"]
+    if not WORKING_ROLES & remaining:
+        # Visits need a volunteer or grid worker: the person stops being pinged (and their
+        # old buttons refuse); staff get the list to choose another visitor.
+        theirs = [
+            c
             for c in await care_store.cares_of_volunteer(rt.db, person)
             if c["community_id"] == community_id
         ]
+        if theirs:
+            async with rt.db.transaction() as tx:
+                for care in theirs:
+                    await care_store.remove_volunteer(tx, care["id"], person)
+        cares = [c["name"] for c in theirs]
     actor = await store.get_user(rt.db, actor_id)
     staff = [
         s["id"]

@@ -15,14 +15,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from bot import callbacks
 from bot import reminders as rules
 from bot.i18n import N_
 from bot.runtime import Runtime
 from bot.workflows.outcome import Button, Text
-from bot.workflows.reminders_send import Broadcast, Message, staff_ids
+from bot.workflows.reminders_send import (
+    BROADCAST_JOB,
+    Broadcast,
+    Message,
+    broadcast_to_json,
+    staff_ids,
+)
 from storage import community as cstore
 from storage import reminders as store
 from storage.db import Executor, Row
@@ -127,12 +133,25 @@ async def edit_text(rt: Runtime, notice_id: int, text: str) -> None:
     await store.update_notice(rt.db, notice_id, text=text)
 
 
-async def reschedule(rt: Runtime, notice: Row, schedule: rules.Schedule) -> datetime | None:
+@dataclass(frozen=True)
+class Changed:
+    """A notice changed; `tell` are keys of durable jobs due now (a meeting's change announced
+    in its groups and privately to who answered 参加) for the caller to run at once."""
+
+    upcoming: datetime | None = None
+    tell: tuple[str, ...] = ()
+
+
+async def reschedule(rt: Runtime, notice: Row, schedule: rules.Schedule) -> Changed:
     """A new time: the notice is active again and its next job follows the new time; returns
-    the next occurrence (None when a one-off time is already past)."""
+    the next occurrence (None when a one-off time is already past). A meeting that moves is
+    announced in its groups and to everyone who said 参加 to the old time."""
+    change = await _meeting_change(rt, notice, schedule)
     async with rt.db.transaction() as tx:
         await store.update_notice(tx, notice["id"], schedule=schedule.to_json(), status="active")
-        return await plan_notice(rt, tx, notice["id"], schedule, bool(notice["is_meeting"]))
+        upcoming = await plan_notice(rt, tx, notice["id"], schedule, bool(notice["is_meeting"]))
+        keys = await _schedule_tells(rt, tx, change, upcoming)
+    return Changed(upcoming, keys)
 
 
 async def pause_notice(rt: Runtime, notice: Row, user_id: int) -> None:
@@ -155,20 +174,106 @@ async def resume_notice(rt: Runtime, notice: Row, user_id: int) -> datetime | No
     return upcoming
 
 
-async def delete_notice(rt: Runtime, notice: Row, user_id: int) -> None:
-    """Deleted with every job it still has (next run, a pending announcement)."""
+async def delete_notice(rt: Runtime, notice: Row, user_id: int) -> Changed:
+    """Deleted with every job it still has (next run, a pending announcement); a meeting still
+    to come is announced as cancelled."""
+    change = await _meeting_change(rt, notice, None)
     async with rt.db.transaction() as tx:
         await store.update_notice(tx, notice["id"], status="deleted", next_run=None)
         await rt.scheduler.cancel_prefix(f"notice:{notice['id']}:", tx=tx)
         await cstore.audit(tx, notice["community_id"], user_id, "notice_dd", str(notice["id"]))
+        keys = await _schedule_tells(rt, tx, change, None)
+    return Changed(None, keys)
+
+
+# ---- a meeting moves or is cancelled --------------------------------------------------------
+MOVED = N_("📅 会议改时间了\n{text}\n原定：{old}\n改为：{new}\n请重新点按钮告诉我们您参加不参加。")
+MOVED_YOU = N_(
+    "📅 您说要参加的会议改时间了\n{text}\n原定：{old}\n改为：{new}\n请到群里重新回复参加不参加。"
+)
+CANCELLED = N_("❌ 会议取消了\n{text}\n原定：{old}")
+CANCELLED_YOU = N_("❌ 您说要参加的会议取消了\n{text}\n原定：{old}")
+
+
+@dataclass(frozen=True)
+class _MeetingChange:
+    notice: Row
+    old: datetime
+    groups: tuple[int, ...]
+    attending: tuple[int, ...]
+
+
+async def _meeting_change(
+    rt: Runtime, notice: Row, new: rules.Schedule | None
+) -> _MeetingChange | None:
+    """Read (before the transaction) who must hear that a meeting still to come moves or is
+    cancelled; None for notices, paused or past meetings."""
+    if not notice["is_meeting"] or notice["status"] != "active":
+        return None
+    old = occurrence_of(rt, notice)
+    now = rt.clock.now()
+    if old is None or old < now:
+        return None
+    if new is not None and rules.next_run(new, now, rt.config.tz) == old:
+        return None
+    answers = await store.rsvps(rt.db, notice["id"], old.timestamp())
+    attending = tuple(a["user_id"] for a in answers if a["answer"] == "yes")
+    return _MeetingChange(notice, old, tuple(await _group_targets(rt, notice)), attending)
+
+
+async def _schedule_tells(
+    rt: Runtime, tx: Executor, change: _MeetingChange | None, new: datetime | None
+) -> tuple[str, ...]:
+    """The change as broadcasts through the send ledger, kept in jobs due now (so at most once,
+    and not lost if the bot stops before they are sent)."""
+    if change is None:
+        return ()
+    notice = change.notice
+    args: dict[str, Any] = {"text": notice["text"], "old": change.old}
+    if new is not None:
+        args["new"] = new
+        tag = f"n{notice['id']}:moved:{int(change.old.timestamp())}:{int(new.timestamp())}"
+        group = Message((Text(MOVED, args),), rsvp_buttons(notice["id"], new))
+        person = Message((Text(MOVED_YOU, args),))
+    else:
+        tag = f"n{notice['id']}:cancel:{int(change.old.timestamp())}"
+        group, person = Message((Text(CANCELLED, args),)), Message((Text(CANCELLED_YOU, args),))
+    about = Text(ABOUT, {"id": notice["id"]})
+    broadcasts = (
+        Broadcast(tag, change.groups, group, notice["community_id"], about),
+        Broadcast(tag + ":you", change.attending, person, notice["community_id"], about),
+    )
+    keys = []
+    for b in broadcasts:
+        if b.targets:
+            key = f"meeting_tell:{b.key}"  # not under notice:<id>: (deleting cancels those)
+            payload = {"b": broadcast_to_json(b)}
+            await rt.scheduler.schedule(BROADCAST_JOB, rt.clock.now(), payload, key=key, tx=tx)
+            keys.append(key)
+    return tuple(keys)
 
 
 # ---- meeting answers ------------------------------------------------------------------------
+def occurrence_of(rt: Runtime, notice: Row) -> datetime | None:
+    """The occurrence of a meeting whose answers count now (see rules.current_occurrence)."""
+    schedule = rules.Schedule.from_json(notice["schedule"])
+    return rules.current_occurrence(schedule, rt.clock.now(), rt.config.tz)
+
+
 async def record_rsvp(
-    rt: Runtime, notice_id: int, chat_id: int, user_id: int, name: str, attending: bool
-) -> bool:
-    """参加/不参加 pressed in a group; False (nothing recorded) unless the notice is a live
-    meeting of the community this group belongs to. A second answer replaces the first."""
+    rt: Runtime,
+    notice_id: int,
+    occ: float | None,
+    chat_id: int,
+    user_id: int,
+    name: str,
+    attending: bool,
+) -> Literal["ok", "over", "bad"]:
+    """参加/不参加 pressed in a group, for one occurrence (`occ` from the button; None for a
+    button from before occurrences: the current one). 'bad' (nothing recorded) unless the
+    notice is a live meeting of the community this group belongs to; 'over' when that
+    occurrence is past or no longer one (its time was changed). A second answer replaces the
+    first."""
     notice = await store.get_notice(rt.db, notice_id)
     group = await cstore.get_group(rt.db, chat_id)
     if (
@@ -178,9 +283,18 @@ async def record_rsvp(
         or group is None
         or group["community_id"] != notice["community_id"]
     ):
-        return False
-    await store.set_rsvp(rt.db, notice_id, user_id, name, "yes" if attending else "no")
-    return True
+        return "bad"
+    schedule = rules.Schedule.from_json(notice["schedule"])
+    when = datetime.fromtimestamp(occ, UTC) if occ is not None else occurrence_of(rt, notice)
+    if (
+        when is None
+        or when < rt.clock.now() - rules.MEETING_OVER
+        or not rules.is_occurrence(schedule, when, rt.config.tz)
+    ):
+        return "over"
+    answer = "yes" if attending else "no"
+    await store.set_rsvp(rt.db, notice_id, when.timestamp(), user_id, name, answer)
+    return "ok"
 
 
 # ---- a notice comes due ---------------------------------------------------------------------
@@ -194,11 +308,13 @@ ATTEND = N_("✅ 参加")
 DECLINE = N_("❌ 不参加")
 
 
-def rsvp_buttons(notice_id: int) -> tuple[tuple[Button, ...], ...]:
+def rsvp_buttons(notice_id: int, occ: datetime) -> tuple[tuple[Button, ...], ...]:
+    """The answer buttons of one occurrence of a meeting."""
+    at = int(occ.timestamp())
     return (
         (
-            Button(Text(ATTEND), callbacks.pack(FEATURE, "y", notice_id)),
-            Button(Text(DECLINE), callbacks.pack(FEATURE, "n", notice_id)),
+            Button(Text(ATTEND), callbacks.pack(FEATURE, "y", notice_id, at)),
+            Button(Text(DECLINE), callbacks.pack(FEATURE, "n", notice_id, at)),
         ),
     )
 
@@ -255,7 +371,7 @@ async def notice_due(rt: Runtime, payload: Mapping[str, Any]) -> NoticeRun | Non
         lines = (
             (line, Text(LATE, {"n": rules.minutes_late(late_by)})) if action == "late" else (line,)
         )
-        buttons = rsvp_buttons(notice["id"]) if meeting else ()
+        buttons = rsvp_buttons(notice["id"], occurrence) if meeting else ()
         targets = tuple(await _group_targets(rt, notice))
         broadcast = Broadcast(
             key,

@@ -35,6 +35,7 @@ MAX_LOGGED_CHARS = 12
 BUSY_LOOK_UPS = 3
 BUSY_WINDOW = timedelta(seconds=60)
 DIGEST_LINES = 10
+DIGEST_NEAR = 2  # the question may be at most this many messages below the answer message
 
 
 async def community_of(rt: Runtime, *, chat_id: int | None, user_id: int | None) -> int:
@@ -87,6 +88,10 @@ async def look_up(
         key = mask_personal(normalize(query))[: MAX_LOGGED_CHARS * 4]
         if not typed_freely or len(key) <= MAX_LOGGED_CHARS or _ASKS_ABOUT_RUBBISH.search(key):
             community_id = await community_of(rt, chat_id=chat_id, user_id=user_id)
+            if community_id:  # staff read this list: no neighbour's name in it
+                for name in await cstore.resident_names(rt.db, community_id):
+                    if len(name) >= 2:
+                        key = key.replace(normalize(name), "某人")
             await store.log_unknown(rt.db, community_id, key, rt.clock.now().timestamp())
             log.info("unknown sorting query %r", key)
     return result
@@ -114,10 +119,14 @@ class GroupLookUp:
     lines: tuple[str, ...] = ()  # what that message says now
 
 
-async def look_up_in_group(rt: Runtime, chat_id: int, query: str) -> GroupLookUp:
+async def look_up_in_group(
+    rt: Runtime, chat_id: int, query: str, message_id: int | None = None
+) -> GroupLookUp:
     """/sort in a group: the result (under the group's city rules), and whether to add it to
     the latest answer message. Candidates to pick from (a fuzzy result) always come as their
-    own message: buttons."""
+    own message: buttons. An answer is added to the latest answer message only while that
+    message sits right above the question (at most one other message between, by Telegram's
+    sequential message ids): a child must find the answer next to the question."""
     city = await city_for(rt, chat_id=chat_id, user_id=None)
     result = await look_up(rt, query, city=city, chat_id=chat_id)
     pace, now = _pace(rt, chat_id), rt.clock.now().timestamp()
@@ -130,6 +139,7 @@ async def look_up_in_group(rt: Runtime, chat_id: int, query: str) -> GroupLookUp
         pace.digest_id is not None
         and now - pace.digest_at < window
         and len(pace.lines) < DIGEST_LINES
+        and (message_id is None or 0 < message_id - pace.digest_id <= DIGEST_NEAR)
     )
     if busy and open_digest and result.status != "fuzzy":
         return GroupLookUp(result, pace.digest_id, tuple(pace.lines))
