@@ -10,13 +10,7 @@ buttons.
 
 from __future__ import annotations
 
-from telegram import (
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    KeyboardButton,
-    ReplyKeyboardMarkup,
-    Update,
-)
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot import callbacks
@@ -24,17 +18,18 @@ from bot import repairs as repair_rules
 from bot.commands import COMMANDS
 from bot.context import App
 from bot.i18n import LANG_NAMES, LANGS, N_, Translate
-from bot.intents import KEYBOARD, Intent, Kind, classify
+from bot.intents import Intent, Kind, classify
 from bot.text import normalize
 from bot.workflows import community as community_flow
 from bot.workflows import sorting as sorting_flow
-from handlers import community, menu_order, menu_progress, repairs_resident, sorting
+from handlers import community, forms, menu_order, menu_progress, repairs_resident, sorting
 from handlers.repairs_filing import PREFILL, repair_entry
 from handlers.shared import (
     Context,
     answer_callback,
     refuse_callback,
     reply,
+    resident_keyboard,
     tr_chat,
 )
 
@@ -52,15 +47,6 @@ CHOICE_LABELS: dict[Kind, str] = {
 }
 # What the short /help lists for residents, in this order.
 RESIDENT_COMMANDS = ("repair", "my", "menu", "grid", "sort", "register")
-
-
-def keyboard(_: Translate) -> ReplyKeyboardMarkup:
-    """The big buttons under the chat; a press sends its label, routed like the command."""
-    return ReplyKeyboardMarkup(
-        [[KeyboardButton(_(label)) for _kind, label in row] for row in KEYBOARD],
-        resize_keyboard=True,
-        is_persistent=True,
-    )
 
 
 def _button(text: str, action: str, *args: int | str) -> InlineKeyboardButton:
@@ -87,7 +73,7 @@ async def start_resident(update: Update, context: Context) -> bool:
     await reply(
         update,
         _("您好，{name}！点下面的按钮，或直接打字告诉我要办什么事。").format(name=user.first_name),
-        reply_markup=keyboard(_),
+        reply_markup=resident_keyboard(_),
     )
     return True
 
@@ -289,7 +275,13 @@ async def choice(update: Update, context: Context) -> None:
         await run(update, context, Intent(kind))
 
 
+async def answer_freely(update: Update, context: Context, text: str) -> None:
+    """A sentence typed in a form that was then stopped (handlers/forms.py)."""
+    await run(update, context, classify(text), text)
+
+
 def register(app: App) -> None:
+    forms.answer_freely = answer_freely
     # Last of the features (bot/app.py): a form waiting for text gets it first.
     app.add_handler(
         MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, talk)

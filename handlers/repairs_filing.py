@@ -13,22 +13,15 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import ConversationHandler
 
 from bot import callbacks
 from bot import repairs as rules
-from bot.context import App
 from bot.i18n import Translate
 from bot.workflows import repairs as wf
 from bot.workflows import repairs_jobs as jobs
-from handlers.community import AFTER_REGISTER
-from handlers.repairs_common import category_name, id_arg, on_button, place_text, summary
+from handlers import forms
+from handlers.repairs_common import category_name, id_arg, place_text, summary
 from handlers.repairs_resident import plus_one
 from handlers.shared import (
     Context,
@@ -144,8 +137,8 @@ async def ask_category(update: Update, context: Context, _: Translate) -> int:
 
 
 def _unpack(update: Update) -> callbacks.Callback:
-    query = update.callback_query
-    return callbacks.unpack(query.data if query else None, F)
+    """The button pressed, or the one whose words were typed (handlers/forms.py)."""
+    return callbacks.unpack(forms.button_data(update), F)
 
 
 async def got_category(update: Update, context: Context) -> int:
@@ -227,6 +220,7 @@ async def after_place(update: Update, context: Context, _: Translate) -> int:
         t = s.ticket
         lines.append(summary(context.rt, _, t, s.households))
         rows.append([_b(_("🙋 我也遇到了 #{id}").format(id=t["id"]), "plus", t["id"])])
+    d["similar"] = [s.ticket["id"] for s in similar]
     lines.append(_("如果是同一个问题，点“我也遇到了”，就不用重复报修，进度会告诉您。"))
     rows.append([_b(_("➕ 不是同一个问题，继续报修"), "new")])
     rows.append(_nav(_))
@@ -451,53 +445,3 @@ async def not_understood(update: Update, context: Context) -> None:
 
 async def stray_button(update: Update, context: Context) -> None:
     await refuse_callback(update, context, "repair button out of step")
-
-
-def register(app: App) -> None:
-    private = filters.ChatType.PRIVATE
-    text_only = filters.TEXT & ~filters.COMMAND & private
-    other = ~filters.COMMAND & ~filters.StatusUpdate.ALL & private
-
-    def on(fn: Step, *actions: str) -> CallbackQueryHandler[Context, Any]:
-        return on_button(fn, F, *actions)
-
-    conversation: ConversationHandler[Context] = ConversationHandler(
-        entry_points=[
-            CommandHandler("repair", repair_entry),
-            CommandHandler("start", repair_entry, filters.Regex(r"^/start repair(-\d+)?$")),
-            # The category buttons also start it: after registration, or from an old menu.
-            on(got_category, "cat"),
-        ],
-        states={
-            CATEGORY: [on(got_category, "cat")],
-            PLACE: [on(place_button, "home", "type"), MessageHandler(text_only, got_place_text)],
-            PLACE_TEXT: [MessageHandler(text_only, got_place_text)],
-            DUPLICATE: [on(duplicate_button, "plus", "new")],
-            DESCRIPTION: [
-                MessageHandler(text_only, got_description),
-                MessageHandler(filters.PHOTO & private, description_photo),
-            ],
-            PHOTOS: [
-                MessageHandler(filters.PHOTO & private, got_photo),
-                MessageHandler(text_only, photos_text),
-                on(photos_done, "skip"),
-            ],
-            IDENTITY: [on(got_identity, "id")],
-            CONFIRM: [on(submit, "ok")],
-        },
-        fallbacks=[
-            CommandHandler("cancel", cancel),
-            on(cancel, "cancel"),
-            on(go_back, "back"),
-            CommandHandler("repair", repair_entry),
-            MessageHandler(other, not_understood),
-            on(stray_button),
-        ],
-        name="repairs",
-        persistent=True,
-        allow_reentry=True,
-    )
-    app.add_handler(conversation)
-    # A stale 'rp' button outside the conversation (e.g. after /cancel).
-    app.add_handler(on(stray_button))
-    AFTER_REGISTER["repairs"] = after_register

@@ -222,7 +222,7 @@ async def test_polite_reasks_back_cancel_and_restart(sim: Simulator, group: Chat
     await community(sim, group)
     chat = sim.private(WANG)
     reply = await sim.send(WANG, chat, "/repair")
-    reply = await sim.send(WANG, chat, "水管")  # typed where a button is wanted
+    reply = await sim.send(WANG, chat, "好吧")  # typed where a button is wanted
     assert "按上面的提示" in reply.text
     reply = await sim.send(WANG, chat, "/repair")
     reply = await sim.press(WANG, reply, "水管")
