@@ -199,7 +199,7 @@ class Form(ConversationHandler[BotContext]):
         if cb.action == "go":
             context.state[ASIDE] = {"form": name}  # asked once: the next text is the answer
             await answer_callback(update)
-            await reply(update, _("好的，请接着回答上面的问题。"))
+            await reply(update, _("好的，请继续回答上面的问题。"))
             return None
         for draft in self.drafts:
             context.state.pop(draft, None)

@@ -23,7 +23,8 @@ from bot.text import normalize
 from bot.workflows import community as community_flow
 from bot.workflows import sorting as sorting_flow
 from handlers import community, forms, menu_order, menu_progress, repairs_resident, sorting
-from handlers.repairs_filing import PREFILL, repair_entry
+from handlers.repairs_filing import PREFILL, PREFILL_MEDIA, repair_entry
+from handlers.repairs_media import VOICE_KEPT
 from handlers.shared import (
     Context,
     answer_callback,
@@ -242,7 +243,36 @@ async def talk(update: Update, context: Context) -> None:
     if message is None or not message.text:
         return
     context.state.pop(PREFILL, None)  # an offer not taken is forgotten at the next message
+    context.state.pop(PREFILL_MEDIA, None)
     await run(update, context, classify(message.text), message.text)
+
+
+async def media_talk(update: Update, context: Context) -> None:
+    """A photo or voice note no form took: offer a repair with it attached; a photo's
+    caption is the description, a voice note is one (no speech recognition)."""
+    message = update.effective_message
+    if message is None:
+        return
+    _ = await tr_chat(update, context)
+    context.state.pop(PREFILL, None)
+    caption = message.caption or ""
+    if message.voice is not None:
+        context.state[PREFILL_MEDIA] = {"voices": [message.voice.file_id]}
+        context.state[PREFILL] = repair_rules.VOICE
+        text = _(VOICE_KEPT) + "\n" + _("要报修吗？请选是哪一类问题：")
+    elif message.photo:
+        context.state[PREFILL_MEDIA] = {"photos": [message.photo[-1].file_id]}
+        if caption.strip():
+            intent = classify(caption)
+            guess = intent if intent.kind is Kind.FAULT else Intent(Kind.FAULT, "other")
+            await offer_repair(update, context, guess, caption)
+            return
+        text = _("收到照片。要报修吗？照片会附在报修单上。请选是哪一类问题：")
+    else:
+        return
+    rows = _category_rows(_)
+    rows.append([_button(_("✖️ 不用了"), "no")])
+    await reply(update, text, reply_markup=InlineKeyboardMarkup(rows))
 
 
 async def choice(update: Update, context: Context) -> None:
@@ -254,6 +284,7 @@ async def choice(update: Update, context: Context) -> None:
         return
     if cb.action == "no":
         context.state.pop(PREFILL, None)
+        context.state.pop(PREFILL_MEDIA, None)
         _ = await tr_chat(update, context)
         await answer_callback(update, _("好的"))
         return
@@ -285,5 +316,8 @@ def register(app: App) -> None:
     # Last of the features (bot/app.py): a form waiting for text gets it first.
     app.add_handler(
         MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, talk)
+    )
+    app.add_handler(
+        MessageHandler((filters.PHOTO | filters.VOICE) & filters.ChatType.PRIVATE, media_talk)
     )
     app.add_handler(CallbackQueryHandler(choice, pattern=callbacks.pattern(F)))

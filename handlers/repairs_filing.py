@@ -17,7 +17,7 @@ from telegram.ext import ConversationHandler
 
 from bot import callbacks
 from bot import repairs as rules
-from bot.i18n import Translate
+from bot.i18n import N_, Translate
 from bot.workflows import repairs as wf
 from bot.workflows import repairs_jobs as jobs
 from handlers import forms
@@ -49,6 +49,9 @@ DRAFT = "repair_draft"
 # A sentence the resident typed before filing ("厨房水管漏水"): handlers/intents.py keeps it
 # here when it offers to file; the description step takes it instead of asking.
 PREFILL = "repair_prefill"
+# Photos and voice notes sent before filing ({"photos": [...], "voices": [...]}), likewise.
+PREFILL_MEDIA = "repair_prefill_media"
+TOO_MANY_PHOTOS = N_("最多{n}张照片，这张没有收下。")
 Step = Callable[[Update, Context], Coroutine[Any, Any, object]]
 F = "rp"  # buttons inside the filing conversation
 
@@ -86,6 +89,7 @@ async def repair_entry(update: Update, context: Context) -> int:
         )
         return ConversationHandler.END
     context.state.pop(PREFILL, None)  # /repair starts afresh
+    context.state.pop(PREFILL_MEDIA, None)
     if not await _start_draft(update, context):
         return ConversationHandler.END
     return await ask_category(update, context, _)
@@ -110,13 +114,15 @@ async def _start_draft(update: Update, context: Context) -> bool:
             reply_markup=InlineKeyboardMarkup([[go]]),
         )
         return False
+    media: dict[str, list[str]] = context.state.pop(PREFILL_MEDIA, None) or {}
     context.state[DRAFT] = {
         "community_id": home["community_id"],
         "household_id": home["household_id"],
         "home_building": home["building"],
         "home_unit": home["unit"],
         "has_phone": bool(home["phone"]),
-        "photos": [],
+        "photos": list(media.get("photos", []))[: rules.MAX_PHOTOS],
+        "voices": list(media.get("voices", []))[: rules.MAX_VOICES],
     }
     return True
 
@@ -247,7 +253,9 @@ async def duplicate_button(update: Update, context: Context) -> int:
 
 
 async def ask_description(update: Update, context: Context, _: Translate) -> int:
-    said, _problem = rules.clean_description(context.state.pop(PREFILL, None))
+    prefill = context.state.pop(PREFILL, None)
+    # A voice note told it (handlers/repairs_media.py): it stands for the description.
+    said = rules.VOICE if prefill == rules.VOICE else rules.clean_description(prefill)[0]
     if said is not None:
         _draft(context)["description"] = said
         await reply(update, _("问题：{text}").format(text=said))
@@ -273,12 +281,6 @@ async def got_description(update: Update, context: Context) -> int:
     return await ask_photos(update, context, _)
 
 
-async def description_photo(update: Update, context: Context) -> int:
-    _ = await tr_chat(update, context)
-    await reply(update, _("先用文字写一下是什么问题，照片下一步再发。"))
-    return DESCRIPTION
-
-
 async def ask_photos(update: Update, context: Context, _: Translate) -> int:
     d = _draft(context)
     n = len(d.get("photos", []))
@@ -300,7 +302,7 @@ async def got_photo(update: Update, context: Context) -> int:
     d = _draft(context)
     photos = d.setdefault("photos", [])
     if len(photos) >= rules.MAX_PHOTOS:
-        await reply(update, _("最多3张照片，这张没有收下。"))
+        await reply(update, _(TOO_MANY_PHOTOS).format(n=rules.MAX_PHOTOS))
         return await ask_identity(update, context, _)
     photos.append(message.photo[-1].file_id)
     if len(photos) >= rules.MAX_PHOTOS:
@@ -357,7 +359,10 @@ async def ask_confirm(update: Update, context: Context, _: Translate) -> int:
     show = {0: _("不公开"), 1: _("公开称呼和门牌"), 2: _("公开称呼、门牌和电话")}[d.get("show", 0)]
     text = _(
         "请核对：\n类别：{category}\n地点：{place}\n问题：{text}\n照片：{n} 张\n给志愿者看：{show}"
-    ).format(
+    )
+    if d.get("voices"):
+        text += "\n" + _("语音：{n} 条").format(n=len(d["voices"]))
+    text = text.format(
         category=category_name(_, d["category"]),
         place=place,
         text=d["description"],
@@ -392,7 +397,7 @@ async def submit(update: Update, context: Context) -> int:
         show_identity=d.get("show", 0) > 0,
         share_phone=d.get("show", 0) == 2,
     )
-    filed = await wf.file_ticket(rt, ticket, d.get("photos", []))
+    filed = await wf.file_ticket(rt, ticket, d.get("photos", []), d.get("voices", []))
     context.state.pop(DRAFT, None)
     await answer_callback(update, _("已提交"))
     await reply(

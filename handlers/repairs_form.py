@@ -28,11 +28,11 @@ from handlers.repairs_filing import (
     PLACE,
     PLACE_TEXT,
     PREFILL,
+    PREFILL_MEDIA,
     F,
     Step,
     after_register,
     cancel,
-    description_photo,
     duplicate_button,
     go_back,
     got_category,
@@ -48,6 +48,7 @@ from handlers.repairs_filing import (
     stray_button,
     submit,
 )
+from handlers.repairs_media import description_photo, got_voice, photo_elsewhere
 from handlers.shared import Context
 
 NAME = "repairs"
@@ -136,6 +137,8 @@ def register(app: App) -> None:
             on(cancel, "cancel"),
             on(go_back, "back"),
             CommandHandler("repair", repair_entry),
+            MessageHandler(filters.VOICE & private, got_voice),
+            MessageHandler(filters.PHOTO & private, photo_elsewhere),
             MessageHandler(other, not_understood),
             on(stray_button),
         ],
@@ -143,7 +146,7 @@ def register(app: App) -> None:
         allow_reentry=True,
         timed_out=N_("刚才的报修没有填完，已经帮您取消了。需要时再点「报修」。"),
         doing=N_("您在填报修单，要先停下来吗？"),
-        drafts=(DRAFT, PREFILL),
+        drafts=(DRAFT, PREFILL, PREFILL_MEDIA),
     )
     app.add_handler(conversation)
     # A stale 'rp' button outside the conversation (e.g. after /cancel).
