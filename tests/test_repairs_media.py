@@ -91,3 +91,19 @@ async def test_a_voice_note_at_the_description_step_is_the_description(
     reply = await sim.send(WANG, chat, "提交")
     assert "#1" in reply.text
     assert [kind for kind, _file in await media(sim)] == ["voice", "voice"]
+
+
+async def test_demo_scene_one_sentence_and_one_voice_note(sim: Simulator, group: Chat) -> None:
+    from bot.offline.demo import SCENES
+    from bot.offline.demo_talk import scene
+    from bot.offline.transcript import Transcript
+
+    assert "bot.offline.demo_talk" in SCENES
+    await resident(sim, group)
+    lines: list[str] = []
+    Transcript(sim, lines.append)
+    await scene(sim, lines.append)
+    rows = await sim.rt.db.fetchall("SELECT description FROM repair_tickets ORDER BY id")
+    assert [r["description"] for r in rows] == ["厨房水管漏水了，地上都是水", "🎤"]
+    assert any("〔语音〕" in line and "李网格" in line for line in lines), lines
+    assert any("语音已收到，会一起转给处理的人" in line for line in lines)
