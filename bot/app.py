@@ -46,6 +46,8 @@ FEATURES = (
     "handlers.menu_suggestions",
     # Last: private text no conversation took is read as a sentence (handlers/intents.py).
     "handlers.intents",
+    # Forms that let go (time-outs, "stop the form first?"); its catch-all button is last.
+    "handlers.forms",
 )
 
 
