@@ -31,6 +31,7 @@ from bot.i18n import N_, Translate
 from bot.runtime import Runtime, get_runtime
 from bot.scheduler import ScheduledJob
 from bot.workflows import care as wf
+from handlers import forms
 from handlers.reminders_send import deliver
 from handlers.shared import (
     Context,
@@ -458,7 +459,8 @@ def register(app: App) -> None:
     scheduler.register(wf.PING_JOB, care_ping_job, at_least_once=True)
     scheduler.register(wf.OVERDUE_JOB, care_overdue_job, at_least_once=True)
 
-    note = ConversationHandler(
+    note = forms.Form(
+        drafts=(CARE_NOTE,),
         entry_points=[CallbackQueryHandler(visit_help, pattern=callbacks.pattern(FEATURE, "help"))],
         states={NOTE: [MessageHandler(filters.TEXT & ~filters.COMMAND, visit_note)]},
         fallbacks=[CommandHandler("cancel", note_cancel)],

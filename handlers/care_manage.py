@@ -27,6 +27,7 @@ from bot.runtime import Runtime, get_runtime
 from bot.scheduler import ScheduledJob
 from bot.workflows import care as wf
 from bot.workflows import care_manage as manage
+from handlers import forms
 from handlers.reminders_send import deliver
 from handlers.shared import (
     Context,
@@ -277,7 +278,8 @@ async def help_job(app: App, job: ScheduledJob) -> None:
 # ---- wiring ---------------------------------------------------------------------------------
 def register(app: App) -> None:
     get_runtime(app).scheduler.register(wf.HELP_JOB, help_job, at_least_once=True)
-    edit = ConversationHandler(
+    edit = forms.Form(
+        drafts=(EDITING,),
         entry_points=[CallbackQueryHandler(edit_entry, pattern=callbacks.pattern(FEATURE, "e"))],
         states={RHYTHM: [MessageHandler(filters.TEXT & ~filters.COMMAND, got_rhythm)]},
         fallbacks=[CommandHandler("cancel", edit_cancel)],

@@ -136,7 +136,8 @@ class Form(ConversationHandler[BotContext]):
         seen: dict[str, str] = state.setdefault(SEEN, {})
         entry = _entry(self.name or "", key)
         if not self.active(key):
-            seen.pop(entry, None)
+            if seen.pop(entry, None) is not None:  # it just ended: its deadline job goes too
+                await context.rt.scheduler.cancel(f"form:{entry}")
             if (state.get(ASIDE) or {}).get("form") == self.name:
                 state.pop(ASIDE, None)
             if not seen:

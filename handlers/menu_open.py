@@ -23,6 +23,7 @@ from bot import menu as rules
 from bot import reminders as schedules
 from bot.context import App
 from bot.workflows import menu as wf
+from handlers import forms
 from handlers.menu_common import (
     FO,
     OPENING,
@@ -363,7 +364,8 @@ async def open_cancel(update: Update, context: Context) -> int:
 def conversation() -> ConversationHandler[Context]:
     """/menu_open → EDIT (menu, settings) ⇄ TEXT (a name or description) / DEADLINE → open."""
     text_only = filters.TEXT & ~filters.COMMAND
-    return ConversationHandler(
+    return forms.Form(
+        drafts=(OPENING,),
         entry_points=[CommandHandler("menu_open", menu_open)],
         states={
             EDIT: [CallbackQueryHandler(open_button, pattern=callbacks.pattern(FO))],

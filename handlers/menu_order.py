@@ -23,7 +23,7 @@ from bot.i18n import N_
 from bot.numbers import parse_id
 from bot.runtime import Runtime
 from bot.workflows import menu as wf
-from handlers import outbox
+from handlers import forms, outbox
 from handlers.menu_common import (
     TALK,
     F,
@@ -391,7 +391,8 @@ async def talk_cancel(update: Update, context: Context) -> int:
 
 def talk_conversation() -> ConversationHandler[Context]:
     """💬 议一议 (an item, action "c") or 💡 提建议 ("s") → one text → saved."""
-    return ConversationHandler(
+    return forms.Form(
+        drafts=(TALK,),
         entry_points=[CallbackQueryHandler(talk_entry, pattern=callbacks.pattern(F, "c", "s"))],
         states={
             TALK_TEXT: [

@@ -29,6 +29,7 @@ from bot.i18n import N_, Translate
 from bot.runtime import get_runtime
 from bot.workflows import reminders as wf
 from bot.workflows import reminders_send as ledger
+from handlers import forms
 from handlers.reminders_manage import (
     button,
     manage_button,
@@ -390,7 +391,8 @@ def register(app: App) -> None:
 
     text_only = filters.TEXT & ~filters.COMMAND
     other = ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL
-    conversation = ConversationHandler(
+    conversation = forms.Form(
+        drafts=(DRAFT,),
         entry_points=[
             CommandHandler("remind", remind_entry),
             CallbackQueryHandler(edit_entry, pattern=callbacks.pattern(FEATURE, "et", "ew")),

@@ -29,6 +29,7 @@ from bot.i18n import N_, Translate
 from bot.runtime import get_runtime
 from bot.scheduler import ScheduledJob
 from bot.workflows import reminders_announce as wf
+from handlers import forms
 from handlers.reminders_send import deliver
 from handlers.shared import (
     Context,
@@ -326,7 +327,8 @@ async def ack_button(update: Update, context: Context) -> None:
 def register(app: App) -> None:
     get_runtime(app).scheduler.register(wf.ANNOUNCE_JOB, announce_job, at_least_once=True)
     text_only = filters.TEXT & ~filters.COMMAND
-    conversation = ConversationHandler(
+    conversation = forms.Form(
+        drafts=(DRAFT,),
         entry_points=[CommandHandler("announce", announce_entry)],
         states={
             TEXT: [MessageHandler(text_only, got_text)],
