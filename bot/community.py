@@ -113,31 +113,6 @@ class Address:
 _NUMBERISH = re.compile(r"^[0-9A-Za-z\-]+$")
 # Buildings may carry an estate prefix, as in the report's "官西4号楼".
 _BUILDING_NAME = re.compile(r"^[\u4e00-\u9fff]{0,6}[0-9A-Za-z\-]+$")
-_CN_DIGITS = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
-
-
-def _cn_number(text: str) -> str | None:
-    """一 … 九十九 → '1' … '99' (people say 三单元)."""
-    if not text or any(c not in _CN_DIGITS and c != "十" for c in text):
-        return None
-    if "十" in text:
-        tens, _, ones = text.partition("十")
-        value = (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0)
-        return str(value)
-    return "".join(str(_CN_DIGITS[c]) for c in text)
 
 
 _PHONE = re.compile(r"(?<![0-9])1[0-9]{2}-?[0-9]{4}-?[0-9]{4}(?![0-9])|[0-9]{7,}")
@@ -166,7 +141,7 @@ def clean_part(text: str, suffixes: tuple[str, ...], *, named: bool = False) -> 
             value = value[: -len(suffix)]
             break
     value = value.removeprefix("第")
-    value = _cn_number(value) or value
+    value = address.cn_number(value) or value
     shape = _BUILDING_NAME if named else _NUMBERISH
     if not value or len(value) > MAX_ADDRESS_PART or not shape.match(value):
         return None
