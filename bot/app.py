@@ -22,6 +22,7 @@ from bot.request import DELAYS, RetryingRequest
 from bot.runtime import KEY, Runtime, get_runtime
 from bot.scheduler import Scheduler
 from bot.throttle import Throttle
+from bot.updates import OrderedUpdateProcessor
 from storage.db import Database
 from storage.persistence import SQLitePersistence
 
@@ -53,6 +54,8 @@ def build_application(
     throttle: Throttle | None = None,
     retry_delays: tuple[float, ...] = DELAYS,
 ) -> Application:  # type: ignore[type-arg]
+    # Different chats at the same time; one chat's (and one person's) updates in order.
+    processor = OrderedUpdateProcessor(config.concurrency)
     builder = (
         Application.builder()
         .token(config.token)
@@ -64,6 +67,7 @@ def build_application(
         .context_types(CONTEXT_TYPES)
         .post_init(start_runtime)
         .post_shutdown(shutdown_runtime)
+        .concurrent_updates(processor)
     )
     db = Database(config.database_path)
     builder = builder.persistence(SQLitePersistence(db))
@@ -76,6 +80,7 @@ def build_application(
             request
         )
     app = builder.build()
+    processor.bind(app)
     clock = clock or Clock()
     app.bot_data[FREEZE_GC] = freeze_gc
     app.bot_data[KEY] = Runtime(

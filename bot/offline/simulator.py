@@ -3,11 +3,19 @@
 A `Simulator` builds the bot exactly as `community-bot run` does (same handlers, same SQLite
 file, rate limiter on), only with `FakeBotAPI` as its request layer and a clock it can move.
 It turns "this person types this in that chat" and "presses that button" into real Telegram
-updates, feeds them to `Application.process_update`, and returns what the bot sent back.
+updates, feeds them through the Application's update processor (the same concurrent, per-chat
+ordered processing as production, bot/updates.py) and returns what the bot sent back.
+
+`send`/`press` return once their update is handled, so a test reads like a conversation.
+Several at once (`asyncio.gather`, or `submit` without waiting) run as they would in
+production: different chats at the same time, one chat's updates in order; `idle()` waits
+until all are done.
 """
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import itertools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,6 +32,7 @@ from bot.config import Config
 from bot.offline.fakeapi import ApiCall, FakeBotAPI
 from bot.runtime import Runtime, get_runtime
 from bot.throttle import Throttle
+from bot.updates import OrderedUpdateProcessor
 
 FAKE_TOKEN = "123456789:SIMULATED-offline-token-000000000000"
 
@@ -103,16 +112,26 @@ class Simulator:
         timezone: str = "Asia/Shanghai",
         freeze_gc: bool = False,
         throttle: Throttle | None = None,
+        latency: float = 0.0,
+        limits: bool = False,
+        concurrency: int | None = None,
     ) -> None:
+        """`latency` (a Bot API round trip, seconds) and `limits` (Telegram's 30/s and 20/min
+        per group, answered with 429) shape a new fake; `concurrency` sets BOT_CONCURRENCY."""
         self.clock = clock or FakeClock()
-        self.api = api or FakeBotAPI(now=lambda: self.clock.now().timestamp())
-        self.config = Config(
+        self.api = api or FakeBotAPI(
+            now=lambda: self.clock.now().timestamp(), latency=latency, limits=limits
+        )
+        config = Config(
             token=FAKE_TOKEN,
             api_url="http://127.0.0.1:9/bot",  # never contacted: the fake answers in-process
             database_path=database_path,
             timezone=timezone,
             admins=frozenset(admins),
         )
+        if concurrency is not None:
+            config = dataclasses.replace(config, concurrency=concurrency)
+        self.config = config
         self.rate_limited = rate_limited
         self.freeze_gc = freeze_gc  # as `community-bot run` does; the benchmark turns it on
         # Tests send many updates per (fake) second as one person: flood control is off
@@ -158,6 +177,17 @@ class Simulator:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+    @property
+    def processor(self) -> OrderedUpdateProcessor:
+        assert self.app is not None, "simulator not started"
+        processor = self.app.update_processor
+        assert isinstance(processor, OrderedUpdateProcessor)
+        return processor
+
+    async def idle(self) -> None:
+        """Wait until every update handed in (also without waiting for it) is handled."""
+        await self.processor.idle()
 
     @property
     def rt(self) -> Runtime:
@@ -298,11 +328,17 @@ class Simulator:
         }
         return ApiCall("message", params, result=msg)
 
-    async def feed(self, update: dict[str, Any]) -> Reply:
-        """Hand one raw update to the Application and collect what the bot sent meanwhile."""
+    def submit(self, update: dict[str, Any]) -> asyncio.Task[None]:
+        """Hand one raw update in, as PTB's fetcher does, without waiting for it."""
         assert self.app is not None, "simulator not started"
+        parsed = Update.de_json(update, self.app.bot)
+        return self.processor.submit(parsed, self.app.process_update(parsed))
+
+    async def feed(self, update: dict[str, Any]) -> Reply:
+        """Hand one raw update in, wait until it is handled, and collect what the bot sent
+        meanwhile (with several at once: everything sent while this one ran)."""
         start = len(self.api.calls)
-        await self.app.process_update(Update.de_json(update, self.app.bot))
+        await self.submit(update)
         calls = self.api.calls[start:]
         for call in calls:
             self._emit("bot", call)

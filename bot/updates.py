@@ -1,0 +1,168 @@
+"""Concurrent update processing that keeps order where it matters.
+
+Updates of different chats are handled at the same time, so one group waiting for Telegram's
+limit of about 20 messages a minute (or a slow Bot API) delays nobody else. Updates that share
+a chat or a person stay in the order they arrived: an update waits until every earlier update
+with its chat id or its user id is done. That keeps a conversation's steps, a game's moves and
+one person's `user_data` exactly as sequential processing would.
+
+How it fits PTB: `OrderedUpdateProcessor` tells PTB it takes one update at a time
+(`max_concurrent_updates == 1`), so PTB's fetcher hands it the updates one by one in arrival
+order and waits for each `do_process_update` to return. That call only *admits* the update:
+it records the update as the newest one of its chat and of its person (before any `await`, so
+the order is the arrival order), starts a task and returns. The task waits for the updates it
+must follow, then for one of `concurrency` slots, then runs the handlers.
+
+Memory stays bounded under a burst: at most `backlog` updates are admitted (waiting or
+running) at once; while that many are, admission waits and the rest stay in PTB's
+`update_queue`, as plain `Update` objects, exactly as with sequential processing. Per chat and
+person only the newest update's completion (one future) is kept, and dropped when it is done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Coroutine, Hashable
+from typing import TYPE_CHECKING, Any
+
+from telegram import Update
+from telegram.ext import BaseUpdateProcessor
+
+from bot.config import DEFAULT_CONCURRENCY
+
+if TYPE_CHECKING:
+    from telegram.ext import Application
+
+log = logging.getLogger(__name__)
+
+# Admitted (waiting + running) updates per slot before admission waits. An admitted update
+# costs a task and its frames (~2 KB beside the Update itself); 64 per slot is ~2 MB.
+BACKLOG_PER_SLOT = 64
+
+Key = Hashable
+
+
+def order_keys(update: object) -> tuple[Key, ...]:
+    """What an update must stay in order with: its chat and its person.
+
+    Plain ids: a group's id is negative and never a person's; a private chat's id is its
+    person's id, which is the same thing to keep in order anyway.
+    """
+    if not isinstance(update, Update):
+        return ()
+    keys: list[Key] = []
+    chat, user = update.effective_chat, update.effective_user
+    if chat is not None:
+        keys.append(chat.id)
+    if user is not None and user.id not in keys:
+        keys.append(user.id)
+    return tuple(keys)
+
+
+class OrderedUpdateProcessor(BaseUpdateProcessor):
+    def __init__(self, concurrency: int = DEFAULT_CONCURRENCY, *, backlog: int | None = None):
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        # PTB's side: one update at a time into `do_process_update`, in arrival order.
+        super().__init__(1)
+        self.concurrency = concurrency
+        self.backlog = max(backlog or concurrency * BACKLOG_PER_SLOT, concurrency)
+        self._slots = asyncio.Semaphore(concurrency)
+        self._newest: dict[Key, asyncio.Future[None]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._room = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._app: Application | None = None  # type: ignore[type-arg]
+        self.running = 0  # in the handlers right now (tests and the benchmark look)
+        self.peak_admitted = 0
+
+    def bind(self, app: Application) -> None:  # type: ignore[type-arg]
+        """While the Application runs, its `stop()` waits for our tasks (PTB's `create_task`)
+        before the JobQueue and the bot shut down."""
+        self._app = app
+
+    # ---- BaseUpdateProcessor -----------------------------------------------------------------
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        await self.idle()
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        while len(self._tasks) >= self.backlog:
+            self._room.clear()
+            await self._room.wait()
+        self.submit(update, coroutine)
+
+    # ---- ours ----------------------------------------------------------------------------------
+    def submit(self, update: object, coroutine: Awaitable[Any]) -> asyncio.Task[None]:
+        """Admit one update now (no backlog check): it runs after every earlier update of its
+        chat and person. The Simulator calls this and awaits the task."""
+        keys = order_keys(update)
+        after = {self._newest[k] for k in keys if k in self._newest}
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        for key in keys:
+            self._newest[key] = done
+        run = self._run(keys, after, done, coroutine)
+        app = self._app
+        task: asyncio.Task[None]
+        if app is not None and app.running:
+            task = app.create_task(run, update=update, name="update")
+        else:
+            task = asyncio.create_task(run, name="update")
+        self._tasks.add(task)
+        self._idle.clear()
+        self.peak_admitted = max(self.peak_admitted, len(self._tasks))
+        task.add_done_callback(self._finished)
+        return task
+
+    async def _run(
+        self,
+        keys: tuple[Key, ...],
+        after: set[asyncio.Future[None]],
+        done: asyncio.Future[None],
+        coroutine: Awaitable[Any],
+    ) -> None:
+        started = False
+        try:
+            for earlier in after:
+                await earlier  # never raises: set in a finally below
+            async with self._slots:
+                started = True
+                self.running += 1
+                try:
+                    await coroutine
+                finally:
+                    self.running -= 1
+        except Exception:  # PTB's process_update reports handler errors itself; not this
+            log.exception("update processing failed")
+        finally:
+            if not started and isinstance(coroutine, Coroutine):
+                coroutine.close()  # cancelled while waiting: no "never awaited" warning
+            done.set_result(None)
+            for key in keys:
+                if self._newest.get(key) is done:
+                    del self._newest[key]
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if len(self._tasks) < self.backlog:
+            self._room.set()
+        if not self._tasks:
+            self._idle.set()
+
+    async def idle(self) -> None:
+        """Wait until every admitted update is done (tests, the benchmark, shutdown)."""
+        while self._tasks:
+            await self._idle.wait()
+
+    @property
+    def admitted(self) -> int:
+        return len(self._tasks)
+
+    @property
+    def tracked_keys(self) -> int:
+        """Chats and people with an update in flight (0 when idle: nothing is kept)."""
+        return len(self._newest)
