@@ -9,7 +9,7 @@ import warnings
 
 from telegram import BotCommand
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, BaseRateLimiter, Defaults
+from telegram.ext import Application, BaseRateLimiter, Defaults
 from telegram.request import BaseRequest, HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
@@ -18,6 +18,7 @@ from bot.clock import Clock
 from bot.commands import Audience, visible_to
 from bot.config import Config
 from bot.context import CONTEXT_TYPES
+from bot.ratelimit import ChatRateLimiter
 from bot.request import DELAYS, RetryingRequest
 from bot.runtime import KEY, Runtime, get_runtime
 from bot.scheduler import Scheduler
@@ -61,8 +62,9 @@ def build_application(
         .token(config.token)
         .base_url(config.api_url)
         .base_file_url(config.file_api_url)
-        # Telegram's limits: ~30 msg/s overall, 20/min per group; RetryAfter is honoured.
-        .rate_limiter(rate_limiter or AIORateLimiter(max_retries=3))
+        # Telegram's limits: ~30 msg/s overall, 20/min per group; RetryAfter is honoured,
+        # for the chat it concerns only (bot/ratelimit.py).
+        .rate_limiter(rate_limiter or ChatRateLimiter(max_retries=3))
         .defaults(Defaults(tzinfo=config.tz))
         .context_types(CONTEXT_TYPES)
         .post_init(start_runtime)

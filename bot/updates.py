@@ -22,8 +22,10 @@ person only the newest update's completion (one future) is kept, and dropped whe
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
-from collections.abc import Awaitable, Coroutine, Hashable
+from collections.abc import AsyncIterator, Awaitable, Coroutine, Hashable
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from telegram import Update
@@ -41,6 +43,58 @@ log = logging.getLogger(__name__)
 BACKLOG_PER_SLOT = 64
 
 Key = Hashable
+
+
+class _Slot:
+    """The slot one update runs in; it may lend it out while it only waits (`step_aside`)."""
+
+    __slots__ = ("held", "owner", "processor")
+
+    def __init__(self, processor: OrderedUpdateProcessor) -> None:
+        self.processor = processor
+        self.owner = asyncio.current_task()
+        self.held = False
+
+    async def acquire(self) -> None:
+        await self.processor._slots.acquire()
+        self.held = True
+        self.processor.running += 1
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self.processor.running -= 1
+            self.processor._slots.release()
+
+
+_slot: contextvars.ContextVar[_Slot | None] = contextvars.ContextVar("update_slot", default=None)
+
+
+def handling_update() -> bool:
+    """True inside the handling of an update (a reply to someone), False in a job."""
+    slot = _slot.get()
+    return slot is not None and slot.owner is asyncio.current_task()
+
+
+@asynccontextmanager
+async def step_aside() -> AsyncIterator[None]:
+    """Lend this update's slot to others while it only waits (a group's rate limit, a 429's
+    retry_after): a chat that waits for Telegram holds no slot, so any number of busy groups
+    cannot stall the bot. Order is kept: the chat's next update still waits for this one."""
+    slot = _slot.get()
+    if slot is None or not slot.held or slot.owner is not asyncio.current_task():
+        yield  # not in an update (a job), or a task the handler started: nothing to lend
+        return
+    slot.release()
+    cancelled = False
+    try:
+        yield
+    except asyncio.CancelledError:
+        cancelled = True  # the update is being torn down: it needs no slot back
+        raise
+    finally:
+        if not cancelled:
+            await slot.acquire()
 
 
 def order_keys(update: object) -> tuple[Key, ...]:
@@ -75,7 +129,7 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
         self._idle = asyncio.Event()
         self._idle.set()
         self._app: Application | None = None  # type: ignore[type-arg]
-        self.running = 0  # in the handlers right now (tests and the benchmark look)
+        self.running = 0  # holding a slot right now (tests and the benchmark look)
         self.peak_admitted = 0
 
     def bind(self, app: Application) -> None:  # type: ignore[type-arg]
@@ -126,22 +180,23 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
         coroutine: Awaitable[Any],
     ) -> None:
         started = False
+        slot = _Slot(self)
+        _slot.set(slot)  # this task's own context
         try:
             for earlier in after:
-                await earlier  # never raises: set in a finally below
-            async with self._slots:
-                started = True
-                self.running += 1
-                try:
-                    await coroutine
-                finally:
-                    self.running -= 1
+                # Shielded: cancelling this update must not cancel the one it waits for.
+                await asyncio.shield(earlier)
+            await slot.acquire()
+            started = True
+            await coroutine
         except Exception:  # PTB's process_update reports handler errors itself; not this
             log.exception("update processing failed")
         finally:
+            slot.release()
             if not started and isinstance(coroutine, Coroutine):
                 coroutine.close()  # cancelled while waiting: no "never awaited" warning
-            done.set_result(None)
+            if not done.done():
+                done.set_result(None)
             for key in keys:
                 if self._newest.get(key) is done:
                     del self._newest[key]
@@ -152,6 +207,12 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
             self._room.set()
         if not self._tasks:
             self._idle.set()
+
+    def cancel(self) -> int:
+        """Drop every admitted update (the benchmark ends early so; a stop lets them finish)."""
+        for task in self._tasks:
+            task.cancel()
+        return len(self._tasks)
 
     async def idle(self) -> None:
         """Wait until every admitted update is done (tests, the benchmark, shutdown)."""

@@ -32,6 +32,7 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 from bot.request import SEND_METHODS
+from storage.db import holding_database
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +174,9 @@ class FakeBotAPI(BaseRequest):
         self.delivered: Counter[int] = Counter()  # sends that arrived, per chat
         self.first_at: float | None = None  # perf_counter of the first / last arrived send
         self.last_at: float | None = None
+        # Calls made while the caller held a database lock: a transaction open across a
+        # network call (it stalls every other chat for a round trip). Tests assert it is empty.
+        self.in_transaction: list[ApiCall] = []
 
     # ---- BaseRequest ------------------------------------------------------------------------
     @property
@@ -247,6 +251,8 @@ class FakeBotAPI(BaseRequest):
                 content = part[1]
                 files[name] = content if isinstance(content, bytes) else content.read()
         call = ApiCall(api_method, params, files, at=self._now())
+        if holding_database():
+            self.in_transaction.append(call)
         failure = self._take_failure(call)
         if failure is not None and not failure.done_anyway:
             if failure.refuse_connection:

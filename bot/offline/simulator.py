@@ -24,12 +24,13 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application
+from telegram.ext import Application
 
 from bot.app import build_application, shutdown_runtime, start_runtime
 from bot.clock import FakeClock
 from bot.config import Config
 from bot.offline.fakeapi import ApiCall, FakeBotAPI
+from bot.ratelimit import ChatRateLimiter
 from bot.runtime import Runtime, get_runtime
 from bot.throttle import Throttle
 from bot.updates import OrderedUpdateProcessor
@@ -144,9 +145,9 @@ class Simulator:
     # ---- lifecycle -----------------------------------------------------------------------
     async def start(self) -> Simulator:
         limiter = (
-            AIORateLimiter(max_retries=3)
+            ChatRateLimiter(max_retries=3)
             if self.rate_limited
-            else AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=3)
+            else ChatRateLimiter(overall_per_s=0, group_per_min=0, max_retries=3)
         )
         self.app = build_application(
             self.config,
@@ -239,9 +240,7 @@ class Simulator:
         self, person: Person, chat: Chat, text: str | None = None, **extra: Any
     ) -> Reply:
         """`person` sends `text` (or another kind of message via `extra`) in `chat`."""
-        message = self.message_payload(person, chat, text, **extra)
-        self._emit("message", (person, chat, text, extra))
-        return await self.feed({"update_id": self.api.next_update_id(), "message": message})
+        return await self.feed(self.message_update(person, chat, text, **extra))
 
     async def send_photo(self, person: Person, chat: Chat, caption: str | None = None) -> Reply:
         file_id = f"P{next(self._message_ids):06d}"
@@ -265,6 +264,18 @@ class Simulator:
 
         `data` presses a button with arbitrary (possibly forged) callback data instead.
         """
+        return await self.feed(self.press_update(person, source, label, data=data, chat=chat))
+
+    def press_update(
+        self,
+        person: Person,
+        source: ApiCall | Reply | None,
+        label: str | None = None,
+        *,
+        data: str | None = None,
+        chat: Chat | None = None,
+    ) -> dict[str, Any]:
+        """The raw update of a press (see `press`), to `submit` without waiting."""
         call = source.last_with_buttons() if isinstance(source, Reply) else source
         if data is None:
             if call is None:
@@ -277,7 +288,7 @@ class Simulator:
         else:
             self._emit("press", (person, call, f"<data {data!r}>"))
         message = self._message_of(call, chat)
-        update = {
+        return {
             "update_id": self.api.next_update_id(),
             "callback_query": {
                 "id": str(self.api.next_update_id()),
@@ -287,7 +298,14 @@ class Simulator:
                 "data": data,
             },
         }
-        return await self.feed(update)
+
+    def message_update(
+        self, person: Person, chat: Chat, text: str | None = None, **extra: Any
+    ) -> dict[str, Any]:
+        """The raw update of a message (see `send`), to `submit` without waiting."""
+        message = self.message_payload(person, chat, text, **extra)
+        self._emit("message", (person, chat, text, extra))
+        return {"update_id": self.api.next_update_id(), "message": message}
 
     def _message_of(self, call: ApiCall | None, chat: Chat | None) -> dict[str, Any]:
         if call is not None and call.message_id is not None and call.chat_id is not None:
