@@ -14,6 +14,7 @@ import re
 import sqlite3
 import time
 from collections.abc import Iterator
+from typing import Any
 
 CHUNK = 50_000
 
@@ -129,7 +130,7 @@ def generic(conn: sqlite3.Connection, table: str, n: int, seed: int = 3, depth: 
             pool = [r[0] for r in conn.execute(f"SELECT {ref_col} FROM {ref} LIMIT 100000")]
         pools[col] = pool
     columns: list[str] = []
-    makers: list[object] = []
+    makers: list[tuple[str, Any]] = []
     for _cid, name, ctype, notnull, default, pk in info:
         if pk and len(pks) == 1 and "INT" in (ctype or "").upper():
             continue  # rowid alias
@@ -154,9 +155,9 @@ def generic(conn: sqlite3.Connection, table: str, n: int, seed: int = 3, depth: 
         rows = []
         for i in part:
             row: list[object] = []
-            for how, arg in makers:  # type: ignore[misc]
+            for how, arg in makers:
                 if how == "pool":
-                    row.append(rng.choice(arg))  # type: ignore[arg-type]
+                    row.append(rng.choice(arg))
                 elif how == "int":
                     row.append(i + 1)
                 elif how == "real":

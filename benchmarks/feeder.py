@@ -25,6 +25,7 @@ from telegram.ext._baseupdateprocessor import SimpleUpdateProcessor
 from bot.offline.fakeapi import ApiCall, FakeBotAPI
 from bot.updates import OrderedUpdateProcessor
 
+AnyApp = Application[Any, Any, Any, Any, Any, Any]  # the bot's or the echo bot's
 _current: contextvars.ContextVar[Track | None] = contextvars.ContextVar("bench_track", default=None)
 
 
@@ -62,16 +63,16 @@ def percentile(sorted_values: list[float], p: float) -> float:
     return statistics.quantiles(sorted_values, n=1000, method="inclusive")[int(p * 10) - 1]
 
 
-def set_concurrency(app: Application, concurrent: int) -> None:  # type: ignore[type-arg]
+def set_concurrency(app: AnyApp, concurrent: int) -> None:
     """PTB's own processor instead of production's: 1 is the old one-at-a-time wiring, n is
     what `ApplicationBuilder.concurrent_updates(n)` gives, without any order (comparison)."""
-    app._update_processor = SimpleUpdateProcessor(max(1, concurrent))  # type: ignore[attr-defined]
+    app._update_processor = SimpleUpdateProcessor(max(1, concurrent))
 
 
 class Feeder:
     """Attach to a started FakeBotAPI + Application; feed raw update dicts, time replies."""
 
-    def __init__(self, app: Application, api: FakeBotAPI) -> None:  # type: ignore[type-arg]
+    def __init__(self, app: AnyApp, api: FakeBotAPI) -> None:
         self.app = app
         self.api = api
         original = app.process_update

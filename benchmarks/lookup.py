@@ -16,7 +16,7 @@ def queries(per_kind: int, seed: int = 5) -> dict[str, list[str]]:
     from bot.sorting import KnowledgeBase, lookup
 
     rng = random.Random(seed)
-    items = list(KnowledgeBase.get().items)  # type: ignore[attr-defined]
+    items = list(KnowledgeBase.get().items)
     names = [i.name for i in items]
     synonyms = [s for i in items for s in i.synonyms]
     out: dict[str, list[str]] = {k: [] for k in KINDS}

@@ -106,7 +106,7 @@ async def measure(path: str, samples: int) -> tuple[dict[str, float], set[str]]:
     statements: set[str] = set()
     try:
         assert sim.app is not None
-        await sim.rt.db._conn.set_trace_callback(statements.add)  # type: ignore[attr-defined]
+        await sim.rt.db._conn.set_trace_callback(statements.add)
         result: dict[str, float] = {}
         for name, raws in _commands(sim, people).items():
             times = []
@@ -121,7 +121,7 @@ async def measure(path: str, samples: int) -> tuple[dict[str, float], set[str]]:
                         U.message(raw["message"]["from"], U.private_chat(uid), "/cancel")
                     )
             result[name] = round(statistics.median(times[len(times) // 10 :]), 3)
-        await sim.rt.db._conn.set_trace_callback(None)  # type: ignore[attr-defined]
+        await sim.rt.db._conn.set_trace_callback(None)  # type: ignore[arg-type]
     finally:
         await sim.stop()
     return result, statements

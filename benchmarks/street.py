@@ -33,7 +33,7 @@ class Street:
 
 def layout(households_per_community: int) -> list[tuple[str, str, str]]:
     """(building, unit, room) for one community: 4 units, 6 floors, 2 rooms per floor."""
-    out = []
+    out: list[tuple[str, str, str]] = []
     building = 1
     while len(out) < households_per_community:
         for unit in range(1, 5):

@@ -6,6 +6,7 @@ import gc
 import importlib
 import logging
 import warnings
+from typing import Any
 
 from telegram import BotCommand
 from telegram.error import TelegramError
@@ -17,7 +18,7 @@ from bot import i18n
 from bot.clock import Clock
 from bot.commands import Audience, visible_to
 from bot.config import Config
-from bot.context import CONTEXT_TYPES
+from bot.context import CONTEXT_TYPES, App
 from bot.ratelimit import ChatRateLimiter
 from bot.request import DELAYS, RetryingRequest
 from bot.runtime import KEY, Runtime, get_runtime
@@ -50,11 +51,11 @@ def build_application(
     *,
     request: BaseRequest | None = None,
     clock: Clock | None = None,
-    rate_limiter: BaseRateLimiter | None = None,  # type: ignore[type-arg]
+    rate_limiter: BaseRateLimiter[Any] | None = None,
     freeze_gc: bool = False,
     throttle: Throttle | None = None,
     retry_delays: tuple[float, ...] = DELAYS,
-) -> Application:  # type: ignore[type-arg]
+) -> App:
     # Different chats at the same time; one chat's (and one person's) updates in order.
     processor = OrderedUpdateProcessor(config.concurrency)
     builder = (
@@ -114,7 +115,7 @@ def freeze_startup_heap() -> None:
     gc.freeze()
 
 
-async def start_runtime(app: Application) -> None:  # type: ignore[type-arg]
+async def start_runtime(app: App) -> None:
     """Open the database (migrating it), warm caches, re-schedule every pending job."""
     rt = get_runtime(app)
     if rt.cache.get("started"):
@@ -140,7 +141,7 @@ async def start_runtime(app: Application) -> None:  # type: ignore[type-arg]
         log.warning("could not set the command menu: %s", exc)
 
 
-async def shutdown_runtime(app: Application) -> None:  # type: ignore[type-arg]
+async def shutdown_runtime(app: App) -> None:
     rt = get_runtime(app)
     rt.cache.clear()
     await rt.db.close()

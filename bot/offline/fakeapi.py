@@ -130,7 +130,8 @@ class Bucket:
 
 def _chat_id(request_data: RequestData | None) -> int:
     try:
-        return int(request_data.parameters.get("chat_id", 0)) if request_data else 0
+        value: Any = request_data.parameters.get("chat_id", 0) if request_data else 0
+        return int(value)
     except (TypeError, ValueError):  # a @channel username
         return 0
 

@@ -24,11 +24,11 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application
 
 from bot.app import build_application, shutdown_runtime, start_runtime
 from bot.clock import FakeClock
 from bot.config import Config
+from bot.context import App
 from bot.offline.fakeapi import ApiCall, FakeBotAPI
 from bot.ratelimit import ChatRateLimiter
 from bot.runtime import Runtime, get_runtime
@@ -138,7 +138,7 @@ class Simulator:
         # Tests send many updates per (fake) second as one person: flood control is off
         # unless a test or the benchmark hands one in.
         self.throttle = throttle if throttle is not None else Throttle(enabled=False)
-        self.app: Application | None = None  # type: ignore[type-arg]
+        self.app: App | None = None
         self._message_ids = itertools.count(1)
         self.listeners: list[Callable[[str, Any], None]] = []
 
@@ -164,6 +164,7 @@ class Simulator:
 
     async def stop(self) -> None:
         if self.app is not None:
+            await self.idle()  # updates still being handled need the bot, which goes first
             await self.app.shutdown()  # writes conversation state, like a clean stop
             await shutdown_runtime(self.app)
             self.app = None
