@@ -6,9 +6,10 @@ import gc
 import importlib
 import logging
 import warnings
+from collections.abc import Callable
 from typing import Any
 
-from telegram import BotCommand
+from telegram import BotCommand, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, BaseRateLimiter, Defaults
 from telegram.request import BaseRequest, HTTPXRequest
@@ -86,13 +87,14 @@ def build_application(
     processor.bind(app)
     clock = clock or Clock()
     app.bot_data[FREEZE_GC] = freeze_gc
-    app.bot_data[KEY] = Runtime(
+    runtime = app.bot_data[KEY] = Runtime(
         config=config,
         db=db,
         clock=clock,
         scheduler=Scheduler(db, clock),
         throttle=throttle if throttle is not None else Throttle(),
     )
+    processor.screen = not_flooding(runtime)
     for name in FEATURES:
         importlib.import_module(name).register(app)
     importlib.import_module("handlers.common").register_fallbacks(app)
@@ -100,6 +102,20 @@ def build_application(
 
 
 FREEZE_GC = "freeze_gc"
+
+
+def not_flooding(rt: Runtime) -> Callable[[object], bool]:
+    """The processor's screen: an update flood control would drop without a word (the person
+    was told a moment ago) is dropped on arrival; the rest meet the throttle handler as usual
+    (handlers/common.py), which counts, warns and drops."""
+
+    def admit(update: object) -> bool:
+        user = update.effective_user if isinstance(update, Update) else None
+        return (
+            user is None or user.is_bot or not rt.throttle.silent_drop(user.id, rt.clock.seconds())
+        )
+
+    return admit
 
 
 def freeze_startup_heap() -> None:

@@ -16,7 +16,9 @@ must follow, then for one of `concurrency` slots, then runs the handlers.
 Memory stays bounded under a burst: at most `backlog` updates are admitted (waiting or
 running) at once; while that many are, admission waits and the rest stay in PTB's
 `update_queue`, as plain `Update` objects, exactly as with sequential processing. Per chat and
-person only the newest update's completion (one future) is kept, and dropped when it is done.
+person only the newest update's record is kept, and dropped when it is done. Updates flood
+control would drop anyway are dropped on arrival (`screen`), so a flooder's thousands never
+queue up in their chain.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-from collections.abc import AsyncIterator, Awaitable, Coroutine, Hashable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Hashable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +46,31 @@ log = logging.getLogger(__name__)
 BACKLOG_PER_SLOT = 64
 
 Key = Hashable
+
+
+class _Pending:
+    """An admitted update, as the updates after it in its chat or person see it."""
+
+    __slots__ = ("done", "waiters")
+
+    def __init__(self) -> None:
+        self.done = False
+        self.waiters: list[asyncio.Future[None]] = []
+
+    async def wait(self) -> None:
+        if self.done:
+            return
+        # The waiter's own future: cancelling the waiter never touches this update.
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.waiters.append(future)
+        await future
+
+    def finish(self) -> None:
+        self.done = True
+        for future in self.waiters:
+            if not future.done():
+                future.set_result(None)  # one hop to the next update of the chain
+        self.waiters.clear()
 
 
 class _Slot:
@@ -116,7 +143,15 @@ def order_keys(update: object) -> tuple[Key, ...]:
 
 
 class OrderedUpdateProcessor(BaseUpdateProcessor):
-    def __init__(self, concurrency: int = DEFAULT_CONCURRENCY, *, backlog: int | None = None):
+    def __init__(
+        self,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        *,
+        backlog: int | None = None,
+        screen: Callable[[object], bool] | None = None,
+    ):
+        """`screen(update)` False drops an update on arrival, before it costs a task or a place
+        in its chat's order (flood control: a flooder's chain must not fill the backlog)."""
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         # PTB's side: one update at a time into `do_process_update`, in arrival order.
@@ -124,14 +159,16 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
         self.concurrency = concurrency
         self.backlog = max(backlog or concurrency * BACKLOG_PER_SLOT, concurrency)
         self._slots = asyncio.Semaphore(concurrency)
-        self._newest: dict[Key, asyncio.Future[None]] = {}
+        self._newest: dict[Key, _Pending] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._room = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
         self._app: App | None = None
+        self.screen = screen
         self.running = 0  # holding a slot right now (tests and the benchmark look)
         self.peak_admitted = 0
+        self.screened = 0  # dropped on arrival
 
     def bind(self, app: App) -> None:
         """While the Application runs, its `stop()` waits for our tasks (PTB's `create_task`)
@@ -152,15 +189,22 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
         self.submit(update, coroutine)
 
     # ---- ours ----------------------------------------------------------------------------------
-    def submit(self, update: object, coroutine: Awaitable[Any]) -> asyncio.Task[None]:
+    def submit(self, update: object, coroutine: Awaitable[Any]) -> asyncio.Future[None]:
         """Admit one update now (no backlog check): it runs after every earlier update of its
-        chat and person. The Simulator calls this and awaits the task."""
+        chat and person. The Simulator calls this and awaits the result."""
+        if self.screen is not None and not self.screen(update):
+            self.screened += 1
+            if isinstance(coroutine, Coroutine):
+                coroutine.close()
+            dropped: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            dropped.set_result(None)
+            return dropped
         keys = order_keys(update)
-        after = {self._newest[k] for k in keys if k in self._newest}
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        after = [self._newest[k] for k in keys if k in self._newest]
+        me = _Pending()
         for key in keys:
-            self._newest[key] = done
-        run = self._run(keys, after, done, coroutine)
+            self._newest[key] = me
+        run = self._run(keys, after, me, coroutine)
         app = self._app
         task: asyncio.Task[None]
         if app is not None and app.running:
@@ -176,8 +220,8 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
     async def _run(
         self,
         keys: tuple[Key, ...],
-        after: set[asyncio.Future[None]],
-        done: asyncio.Future[None],
+        after: list[_Pending],
+        me: _Pending,
         coroutine: Awaitable[Any],
     ) -> None:
         started = False
@@ -185,8 +229,7 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
         _slot.set(slot)  # this task's own context
         try:
             for earlier in after:
-                # Shielded: cancelling this update must not cancel the one it waits for.
-                await asyncio.shield(earlier)
+                await earlier.wait()
             await slot.acquire()
             started = True
             await coroutine
@@ -196,10 +239,9 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
             slot.release()
             if not started and isinstance(coroutine, Coroutine):
                 coroutine.close()  # cancelled while waiting: no "never awaited" warning
-            if not done.done():
-                done.set_result(None)
+            me.finish()
             for key in keys:
-                if self._newest.get(key) is done:
+                if self._newest.get(key) is me:
                     del self._newest[key]
 
     def _finished(self, task: asyncio.Task[None]) -> None:
