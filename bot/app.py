@@ -7,7 +7,6 @@ import importlib
 import logging
 import warnings
 from collections.abc import Callable
-from typing import Any
 
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
@@ -19,10 +18,12 @@ from bot import i18n
 from bot.clock import Clock
 from bot.commands import Audience, visible_to
 from bot.config import Config
-from bot.context import CONTEXT_TYPES, App
+from bot.context import CONTEXT_TYPES
+from bot.polling import Bot
 from bot.ratelimit import ChatRateLimiter
 from bot.request import DELAYS, RetryingRequest
 from bot.runtime import KEY, Runtime, get_runtime
+from bot.saving import BotApplication
 from bot.scheduler import Scheduler
 from bot.throttle import Throttle
 from bot.updates import OrderedUpdateProcessor
@@ -41,9 +42,14 @@ FEATURES = (
     "handlers.menu",
     "handlers.repairs",
     "handlers.reminders",
-    # Last: sorting reads private text no conversation took (see handlers/sorting.py).
+    "handlers.care",
+    "handlers.care_manage",
+    "handlers.reminders_announce",
     "handlers.sorting",
+    "handlers.sorting_city",
     "handlers.quiz",
+    # Last: private text no conversation took is read as a sentence (handlers/intents.py).
+    "handlers.intents",
 )
 
 
@@ -52,37 +58,41 @@ def build_application(
     *,
     request: BaseRequest | None = None,
     clock: Clock | None = None,
-    rate_limiter: BaseRateLimiter[Any] | None = None,
+    rate_limiter: BaseRateLimiter | None = None,
     freeze_gc: bool = False,
     throttle: Throttle | None = None,
     retry_delays: tuple[float, ...] = DELAYS,
-) -> App:
+) -> Application:
+    if request is None:  # PTB's own defaults, wrapped; polling has its own retries
+        api: BaseRequest = RetryingRequest(HTTPXRequest(connection_pool_size=256), retry_delays)
+        polling: BaseRequest = HTTPXRequest(connection_pool_size=1)
+    else:
+        api, polling = RetryingRequest(request, retry_delays), request
+    # Our Bot: unreadable updates are skipped, drafts are saved before every reply.
+    bot = Bot(
+        token=config.token,
+        base_url=config.api_url,
+        base_file_url=config.file_api_url,
+        # Telegram's limits: ~30 msg/s overall, 20/min per group; RetryAfter is honoured,
+        # for the chat it concerns only (bot/ratelimit.py).
+        rate_limiter=rate_limiter or ChatRateLimiter(max_retries=3),
+        defaults=Defaults(tzinfo=config.tz),
+        request=api,
+        get_updates_request=polling,
+    )
+    db = Database(config.database_path)
     # Different chats at the same time; one chat's (and one person's) updates in order.
     processor = OrderedUpdateProcessor(config.concurrency)
     builder = (
         Application.builder()
-        .token(config.token)
-        .base_url(config.api_url)
-        .base_file_url(config.file_api_url)
-        # Telegram's limits: ~30 msg/s overall, 20/min per group; RetryAfter is honoured,
-        # for the chat it concerns only (bot/ratelimit.py).
-        .rate_limiter(rate_limiter or ChatRateLimiter(max_retries=3))
-        .defaults(Defaults(tzinfo=config.tz))
+        .application_class(BotApplication)
+        .bot(bot)
         .context_types(CONTEXT_TYPES)
         .post_init(start_runtime)
         .post_shutdown(shutdown_runtime)
+        .persistence(SQLitePersistence(db))
         .concurrent_updates(processor)
     )
-    db = Database(config.database_path)
-    builder = builder.persistence(SQLitePersistence(db))
-    if request is None:  # PTB's own default, wrapped; polling has its own retries
-        builder = builder.request(
-            RetryingRequest(HTTPXRequest(connection_pool_size=256), retry_delays)
-        )
-    else:
-        builder = builder.request(RetryingRequest(request, retry_delays)).get_updates_request(
-            request
-        )
     app = builder.build()
     processor.bind(app)
     clock = clock or Clock()
@@ -131,7 +141,7 @@ def freeze_startup_heap() -> None:
     gc.freeze()
 
 
-async def start_runtime(app: App) -> None:
+async def start_runtime(app: Application) -> None:
     """Open the database (migrating it), warm caches, re-schedule every pending job."""
     rt = get_runtime(app)
     if rt.cache.get("started"):
@@ -157,7 +167,7 @@ async def start_runtime(app: App) -> None:
         log.warning("could not set the command menu: %s", exc)
 
 
-async def shutdown_runtime(app: App) -> None:
+async def shutdown_runtime(app: Application) -> None:
     rt = get_runtime(app)
     rt.cache.clear()
     await rt.db.close()

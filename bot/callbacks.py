@@ -10,9 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.numbers import INT64_MAX, INT64_MIN
+
 VERSION = "1"
 MAX_BYTES = 64
 _TOKEN = re.compile(r"^[A-Za-z0-9_\-]{1,24}$")
+_INT = re.compile(r"-?[0-9]{1,19}")
 
 
 class BadCallback(ValueError):
@@ -25,11 +28,20 @@ class Callback:
     action: str
     args: tuple[str, ...]
 
-    def int_arg(self, index: int) -> int:
+    def int_arg(self, index: int, *, lo: int = INT64_MIN, hi: int = INT64_MAX) -> int:
+        """Argument `index` as an int within [lo, hi]; by default what SQLite can store, so a
+        forged `1|rq|acc|99999999999999999999` is refused here, not by an OverflowError in
+        the driver. Ids are positive (`lo=1`); group chat ids are negative."""
         try:
-            return int(self.args[index])
-        except (IndexError, ValueError) as exc:
-            raise BadCallback(f"argument {index} is not an integer") from exc
+            arg = self.args[index]
+        except IndexError as exc:
+            raise BadCallback(f"argument {index} missing") from exc
+        if not _INT.fullmatch(arg):  # int() would also take "1_000"
+            raise BadCallback(f"argument {index} is not an integer: {arg!r}")
+        value = int(arg)
+        if not max(lo, INT64_MIN) <= value <= min(hi, INT64_MAX):
+            raise BadCallback(f"argument {index} out of range [{lo}, {hi}]: {value}")
+        return value
 
     def str_arg(self, index: int) -> str:
         try:

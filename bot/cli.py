@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 
+from bot import logfilter
 from bot.config import ConfigError, load_config
 
 
@@ -30,16 +31,19 @@ def _setup_logging(level: str, token: str = "") -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # No single fault may fill the disk: repeated records are dropped and counted.
+    logfilter.install()
     if token:
         for handler in logging.getLogger().handlers:
             handler.addFilter(_TokenFilter(token))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from telegram import Update
     from telegram.error import InvalidToken, NetworkError
 
     from bot.app import build_application
+    from bot.polling import ALLOWED_UPDATES
+    from storage.db import DatabaseError
 
     try:
         config = load_config()
@@ -49,13 +53,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     _setup_logging(args.log_level, config.token)
     app = build_application(config, freeze_gc=True)
     try:
-        app.run_polling(allowed_updates=Update.ALL_TYPES)
+        app.run_polling(allowed_updates=list(ALLOWED_UPDATES))
     except InvalidToken:
         print(
             f"community-bot: the Bot API at {config.api_url} rejected BOT_TOKEN; "
             "check it with @BotFather",
             file=sys.stderr,
         )
+        return 2
+    except DatabaseError as exc:  # read-only, permission, full, corrupt: one line each
+        print(f"community-bot: {exc}", file=sys.stderr)
         return 2
     except NetworkError as exc:
         message = str(exc).replace(config.token, "<BOT_TOKEN>")

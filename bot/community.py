@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot import address
 from bot.i18n import N_, Translate
 from bot.text import normalize
 
@@ -71,11 +73,25 @@ def parse_skills(text: str) -> tuple[list[str], list[str]]:
     return known, unknown
 
 
+def strip_invisible(text: str) -> str:
+    """Drop format characters (zero-width spaces and joiners, BOM, direction marks): they
+    make two names look the same while comparing different."""
+    return "".join(c for c in text if unicodedata.category(c) != "Cf")
+
+
 def clean_community_name(text: str) -> str | None:
-    name = normalize(text)
+    """The community name as stored: invisible characters stripped, NFKC, Simplified."""
+    name = normalize(strip_invisible(text))
     if not name or len(name) > MAX_COMMUNITY_NAME or any(c in name for c in "<>/\\@#"):
         return None
     return name
+
+
+def community_key(name: str) -> str:
+    """What two names must not share to be told apart: '锡林社区', '锡林 社区', '錫林社區' and
+    '锡林' are the same community to a resident."""
+    key = normalize(strip_invisible(name)).replace(" ", "").lower()
+    return key.removesuffix("社区") or key
 
 
 def gettext_zh(message: str) -> str:
@@ -124,8 +140,26 @@ def _cn_number(text: str) -> str | None:
     return "".join(str(_CN_DIGITS[c]) for c in text)
 
 
+_PHONE = re.compile(r"(?<![0-9])1[0-9]{2}-?[0-9]{4}-?[0-9]{4}(?![0-9])|[0-9]{7,}")
+# A building is a small number (1–999), maybe with a letter or an estate prefix: 东区3, 12A.
+_LONG_NUMBER = re.compile(r"[0-9]{4,}")
+_ROOM_AFTER_DASH = re.compile(r"-[0-9]{3,}")
+
+
+def looks_like_phone(text: str) -> bool:
+    """11 digits starting with 1 (also as 138-1234-5678), or any 7 digits and more: no part
+    of an address is that long, so it is a phone number typed at the wrong question."""
+    return _PHONE.search(normalize(text).replace(" ", "")) is not None
+
+
 def clean_part(text: str, suffixes: tuple[str, ...], *, named: bool = False) -> str | None:
-    """'21号楼' → '21', '四单元' → '4', '302室' → '302'; None when it is not an address part."""
+    """'21号楼' → '21', '四单元' → '4', '302室' → '302'; None when it is not an address part.
+
+    `named`: a building, which may carry an estate prefix but whose number is small (it is
+    shown in groups, on the grid chart): '13812345678号楼' is a phone number, not a building.
+    """
+    if looks_like_phone(text) or re.search(r"[0-9]\s+[0-9]", normalize(text)):
+        return None  # "21 4" is two numbers, never building 214
     value = normalize(text).replace(" ", "")
     for suffix in suffixes:
         if value.endswith(suffix) and len(value) > len(suffix):
@@ -136,31 +170,23 @@ def clean_part(text: str, suffixes: tuple[str, ...], *, named: bool = False) -> 
     shape = _BUILDING_NAME if named else _NUMBERISH
     if not value or len(value) > MAX_ADDRESS_PART or not shape.match(value):
         return None
+    if named and (_LONG_NUMBER.search(value) or _ROOM_AFTER_DASH.search(value)):
+        return None  # "21-302" is building and room: asked again, never a building shown in groups
     return value.upper().lstrip("0") or "0"
 
 
-BUILDING_SUFFIXES = ("号楼", "栋", "幢", "楼", "号", "#")
+BUILDING_SUFFIXES = ("号楼", "栋", "幢", "座", "楼", "号", "#")
 UNIT_SUFFIXES = ("单元", "门", "单")
 ROOM_SUFFIXES = ("室", "号", "户")
 
-_FULL_ADDRESS = re.compile(
-    r"^\s*(?P<b>[\u4e00-\u9fff]{0,6}?[0-9A-Za-z一二三四五六七八九十两]+)\s*(?:号楼|栋|幢|号|楼|#|-)\s*"
-    r"(?P<u>[0-9A-Za-z一二三四五六七八九十两]+)\s*(?:单元|门|单|-)\s*"
-    r"(?P<r>[0-9A-Za-z]+)\s*(?:室|号|户)?\s*$"
-)
-
 
 def parse_full_address(text: str) -> Address | None:
-    """Elderly users often type it all at once: '21号楼4单元302' or '21-4-302'."""
-    m = _FULL_ADDRESS.match(normalize(text).replace(" ", ""))
-    if not m:
+    """Elderly users often type it all at once: '21号楼4单元302', '21 4 302', '21/4/302'
+    (the rules: bot/address.py)."""
+    found = address.parse(text)
+    if not found.ok or found.building is None or found.unit is None or found.room is None:
         return None
-    b = clean_part(m.group("b"), BUILDING_SUFFIXES, named=True)
-    u = clean_part(m.group("u"), UNIT_SUFFIXES)
-    r = clean_part(m.group("r"), ROOM_SUFFIXES)
-    if b is None or u is None or r is None:
-        return None
-    return Address(b, u, r)
+    return Address(found.building, found.unit, found.room)
 
 
 def parse_buildings(text: str) -> list[str] | None:
@@ -172,7 +198,7 @@ def parse_buildings(text: str) -> list[str] | None:
         rng = re.match(r"^(\d+)\s*[-~至到]\s*(\d+)(?:号楼|栋|号|楼)?$", part)
         if rng:
             lo, hi = int(rng.group(1)), int(rng.group(2))
-            if lo > hi or hi - lo > 200:
+            if lo > hi or hi - lo > 200 or hi > 999:
                 return None
             result.extend(str(n) for n in range(lo, hi + 1))
             continue

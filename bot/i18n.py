@@ -8,6 +8,7 @@ code reads naturally. Each feature keeps its own catalogue file
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import cache
 from importlib import resources
@@ -56,7 +57,52 @@ def translator(lang: str | None) -> Translate:
     if lang == DEFAULT_LANG:
         return _identity
     table = _catalogue(lang)
+    if lang == "en":
+        return lambda message: English(table.get(message, message))
     return lambda message: table.get(message, message)
+
+
+# English counts: the catalogues write the plural ("{n} households"); a count of one reads
+# "1 household". Chinese has no plural, so this is the one place English needs it.
+_SINGULAR = {
+    "households": "household",
+    "people": "person",
+    "items": "item",
+    "times": "time",
+    "wins": "win",
+    "games": "game",
+    "minutes": "minute",
+    "hours": "hour",
+    "days": "day",
+    "weeks": "week",
+    "tickets": "ticket",
+    "photos": "photo",
+    "answers": "answer",
+    "right answers": "right answer",
+    "members": "member",
+    "buildings": "building",
+    "visits": "visit",
+    "seconds": "second",
+}
+_ONE_OF = re.compile(
+    r"(?<![\d.,/])\b1 ("
+    + "|".join(sorted(map(re.escape, _SINGULAR), key=len, reverse=True))
+    + r")\b"
+)
+
+
+def singular_counts(text: str) -> str:
+    """'1 households' → '1 household' (but '21 households' and '1/3 households' stay)."""
+    return _ONE_OF.sub(lambda m: "1 " + _SINGULAR[m.group(1)], text)
+
+
+class English(str):
+    """A translated English template whose `.format` also fixes counts of one."""
+
+    __slots__ = ()
+
+    def format(self, *args: object, **kwargs: object) -> str:
+        return singular_counts(str.format(self, *args, **kwargs))
 
 
 def _identity(message: str) -> str:

@@ -5,11 +5,10 @@ No Telegram, no SQL: handlers and the demo call these; tests call them directly.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.i18n import N_
@@ -128,62 +127,24 @@ def check_order(picks: Iterable[int], k: int, valid: Iterable[int]) -> PickError
     return None
 
 
+def may_enter_paper(
+    roles: set[str], building: str, my_buildings: Iterable[str], *, admin: bool = False
+) -> bool:
+    """Who may enter a household's paper order: staff (and bot admins) for any building of
+    their community, a grid worker only for the buildings of their grid."""
+    if admin or "staff" in roles:
+        return True
+    return "grid_worker" in roles and building in set(my_buildings)
+
+
 # ---- deadlines --------------------------------------------------------------------------------
 _NO_DEADLINE = {"无", "不设", "不设截止", "没有", "不限", "none", "no", "-"}
-_DATE = re.compile(
-    r"^(?:(?P<y>\d{4})[年/.-])?(?P<m>\d{1,2})[月/.-](?P<d>\d{1,2})[日号]?"
-    r"(?:\s*(?P<h>\d{1,2})(?:[:：点时](?P<min>\d{1,2})?分?)?)?$"
-)
-_RELATIVE = re.compile(r"^(?P<n>\d{1,3})\s*(?P<unit>天|日|小时|个小时|周|星期)(?:以)?后$")
 
 
-class BadDeadline(ValueError):
-    pass
-
-
-def parse_deadline(text: str, now: datetime, tz: tzinfo) -> datetime | None:
-    """'5月31日 18:00', '5/31', '3天后', '12小时后' → aware datetime; '无' → None.
-
-    A date without a time means the end of that day (23:59) in the community's time zone;
-    a date already past this year means next year. Raises BadDeadline when unclear or past.
-    """
-    value = normalize(text).lower().replace("点半", ":30")
-    if value in _NO_DEADLINE:
-        return None
-    local_now = now.astimezone(tz)
-    rel = _RELATIVE.match(value.replace(" ", ""))
-    if rel:
-        n = int(rel.group("n"))
-        unit = rel.group("unit")
-        delta = (
-            timedelta(days=n)
-            if unit in ("天", "日")
-            else timedelta(weeks=n)
-            if unit in ("周", "星期")
-            else timedelta(hours=n)
-        )
-        if delta <= timedelta(0):
-            raise BadDeadline(text)
-        return (now + delta).replace(second=0, microsecond=0)
-    m = _DATE.match(value)
-    if not m:
-        raise BadDeadline(text)
-    try:
-        year = int(m.group("y")) if m.group("y") else local_now.year
-        hour = int(m.group("h")) if m.group("h") is not None else 23
-        minute = int(m.group("min")) if m.group("min") else (59 if m.group("h") is None else 0)
-        when = datetime.combine(
-            datetime(year, int(m.group("m")), int(m.group("d"))).date(),
-            time(hour, minute),
-            tzinfo=tz,
-        )
-        if when <= local_now and not m.group("y"):
-            when = when.replace(year=year + 1)
-    except ValueError as exc:
-        raise BadDeadline(text) from exc
-    if when <= local_now:
-        raise BadDeadline(text)
-    return when
+def no_deadline(text: str) -> bool:
+    """'无', '不设' …: staff close the round by hand. Any other text is a time, read by the one
+    time parser (`bot.timeparse.parse_moment`: a day alone means 23:59 that day)."""
+    return normalize(text).lower().strip() in _NO_DEADLINE
 
 
 def reminder_time(
@@ -209,6 +170,7 @@ class OrderRecord:
     household_id: int
     building: str
     item_ids: frozenset[int]
+    paper: bool = False  # entered from a paper form by a grid worker or staff
 
 
 @dataclass(frozen=True)
@@ -217,7 +179,10 @@ class Counts:
 
     cells: Mapping[tuple[int, str], int]  # (item, building) → households
     participants: Mapping[str, int]  # building → households that ordered
-    known: Mapping[str, int]  # building → registered households
+    known: Mapping[str, int]  # building → households registered or known from an order
+    registered: int = 0  # households with a registered resident (登记户数)
+    registered_participants: int = 0  # of those, the ones that ordered
+    paper: int = 0  # households that ordered, on paper only
 
 
 @dataclass(frozen=True)
@@ -244,22 +209,35 @@ class BuildingResult:
 @dataclass(frozen=True)
 class Results:
     items: list[ItemResult]
-    participants: int
-    registered: int
+    participants: int  # households that ordered, registered or not
+    registered: int  # households with a registered resident
     buildings: list[BuildingResult]
+    registered_participants: int = 0
+    paper: int = 0  # households whose order is a paper one
 
     @property
     def turnout(self) -> float:
-        return self.participants / self.registered if self.registered else 0.0
+        """Of the registered households, the share that ordered (a paper-only household
+        took part but was never registered, so it cannot push this past 100%)."""
+        return self.registered_participants / self.registered if self.registered else 0.0
+
+    @property
+    def unregistered(self) -> int:
+        """Households that took part without anyone registered there (paper-only homes)."""
+        return self.participants - self.registered_participants
 
 
 def aggregate(orders: Iterable[OrderRecord], known: Mapping[int, str]) -> Counts:
-    """Orders → counts. A household counts once per item even if several members ordered."""
+    """Orders → counts. A household counts once per item even if several members ordered.
+    `known` maps the registered households to their buildings."""
     per_household: dict[int, set[int]] = defaultdict(set)
+    online: set[int] = set()
     building_of: dict[int, str] = dict(known)
     for order in orders:
         per_household[order.household_id] |= order.item_ids
         building_of[order.household_id] = order.building
+        if not order.paper:
+            online.add(order.household_id)
     cells: dict[tuple[int, str], int] = defaultdict(int)
     participants: dict[str, int] = defaultdict(int)
     for hid, picks in per_household.items():
@@ -270,7 +248,14 @@ def aggregate(orders: Iterable[OrderRecord], known: Mapping[int, str]) -> Counts
     registered: dict[str, int] = defaultdict(int)
     for b in building_of.values():
         registered[b] += 1
-    return Counts(dict(cells), dict(participants), dict(registered))
+    return Counts(
+        dict(cells),
+        dict(participants),
+        dict(registered),
+        registered=len(known),
+        registered_participants=len(set(per_household) & set(known)),
+        paper=len(set(per_household) - online),
+    )
 
 
 def building_key(building: str) -> tuple[int, str]:
@@ -281,8 +266,8 @@ def tally(items: Iterable[Item], counts: Counts) -> Results:
     """Rank items by households that ordered them; ties share a rank (1, 1, 3)."""
     menu = sorted(items, key=lambda i: (i.position, i.id))
     total: dict[int, int] = defaultdict(int)
-    for (item, _b), n in counts.cells.items():
-        total[item] += n
+    for (item_id, _b), n in counts.cells.items():
+        total[item_id] += n
     participants = sum(counts.participants.values())
     ordered = sorted(menu, key=lambda i: (-total[i.id], i.position, i.id))
     ranked: list[ItemResult] = []
@@ -291,10 +276,10 @@ def tally(items: Iterable[Item], counts: Counts) -> Results:
         rank = ranked[-1].rank if ranked and ranked[-1].households == n else index + 1
         share = n / participants if participants else 0.0
         ranked.append(ItemResult(item.id, item.name, rank, n, share))
-    names = {i.id for i in menu}
+    on_menu = {i.id for i in menu}
     buildings = []
     for b in sorted(set(counts.known) | set(counts.participants), key=building_key):
-        per = {i: n for (i, bb), n in counts.cells.items() if bb == b and i in names}
+        per = {i: n for (i, bb), n in counts.cells.items() if bb == b and i in on_menu}
         buildings.append(
             BuildingResult(
                 b,
@@ -303,8 +288,14 @@ def tally(items: Iterable[Item], counts: Counts) -> Results:
                 per,
             )
         )
-    registered = sum(b.registered for b in buildings)
-    return Results(ranked, participants, registered, buildings)
+    return Results(
+        ranked,
+        participants,
+        counts.registered,
+        buildings,
+        registered_participants=counts.registered_participants,
+        paper=counts.paper,
+    )
 
 
 def percent(value: float) -> str:

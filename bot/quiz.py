@@ -11,14 +11,21 @@ A turn, for the player whose turn it is:
    roll. Either way the turn passes to the next player still in the game.
 So a child always has to sort the finish square's item correctly to win.
 
-Time-outs (the timer lives in the handlers; `turn_no` tells stale timers apart):
+Time-outs (the timer is a durable job; `turn_no` tells stale timers apart):
 `timeout()` skips the current player (a tentative move is undone). Three skips in a row
-and the player leaves the game. Acting (roll or answer) resets the count.
+and the player leaves the game. Acting (roll or answer) resets the count. When every
+player still in the game has been skipped in a row, nobody is there: the game ends
+("idle") at once instead of going round and round.
 
-Players leaving: when one player is left in a game of several, the game goes on for
-them (a child who stayed deserves to finish; they can still win). When nobody is left,
-the game ends without a winner. `ranking()` puts the winner first, then players still
-in the game by position, then those who left by position.
+Players leaving (`remove_player`: the 离开游戏 button, "不玩了", /leave, or three skips):
+the game goes on while two or more play. When one player is left, the game ends ("last"):
+that child is praised for staying to the end, but it is not a win; a win always means
+sorting the finish square's item correctly, and the leaderboard counts only those.
+`ranking()` puts the winner first, then players still in the game by position, then those
+who left by position.
+
+The board message (one per game, edited as the game goes; see docs/flows/quiz.md) is
+posted anew below the chat only when it has scrolled away: `board_is_far`.
 
 The whole state is a JSON-able dict (`to_dict` / `from_dict`), so a game survives a restart.
 """
@@ -27,7 +34,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 from bot.sorting import Category, Item, KnowledgeBase
 
@@ -37,6 +44,11 @@ BOARD_SIZE = 30
 MAX_SKIPS = 3
 DICE = range(1, 7)
 MARKERS = ("🔴", "🔵", "🟢", "🟡", "🟣", "🟠")
+# The board moves down when more than BOARD_REACH messages are below it (the dice are the
+# game's own), at most once every BOARD_MIN_TURNS turns: with one dice per turn that is at
+# most 1 + 1/BOARD_MIN_TURNS group messages per turn even when the group chats a lot.
+BOARD_REACH = 3
+BOARD_MIN_TURNS = 2
 CHEERS = ("答对了！真棒！", "太厉害了！", "完全正确！", "好样的！", "分类小能手！")
 
 LOBBY = "lobby"
@@ -127,7 +139,8 @@ class TimeoutOutcome:
     skips: int
     left: bool  # True when this was the third skip in a row
     next_player: Player | None
-    finished: bool  # True when nobody is left
+    finished: bool  # the game ended: idle, or one player (or none) left
+    idle: bool = False  # ended because everyone in the game was skipped in a row
 
 
 def _balanced(rng: random.Random, n: int, kb: KnowledgeBase) -> list[Item]:
@@ -167,7 +180,9 @@ class Game:
     winner_id: int | None = None
     missed: list[str] = field(default_factory=list)  # item names answered wrongly
     opener_id: int | None = None
-    end_reason: str | None = None  # "won" | "empty" | "stopped"
+    end_reason: str | None = None  # "won" | "last" | "idle" | "stopped" | "empty"
+    idle_skips: int = 0  # time-outs in a row with nobody acting in between
+    board_turn: int = 0  # turn_no when the board message was last posted anew
 
     @classmethod
     def new(cls, rng: random.Random, opener_id: int | None = None, size: int = BOARD_SIZE) -> Game:
@@ -209,6 +224,23 @@ class Game:
             key=lambda p: (p.user_id != self.winner_id, not p.active, -p.position, p.seat),
         )
 
+    @property
+    def last_player(self) -> Player | None:
+        """The one who stayed to the end of a game that ended with one player left."""
+        if self.end_reason != "last":
+            return None
+        return next(iter(self.active_players), None)
+
+    def board_is_far(self, board_message_id: int | None, latest_message_id: int) -> bool:
+        """Should the board be posted anew below `latest_message_id` (message ids of a chat
+        count up, so their difference is how many messages are below the board)?"""
+        if board_message_id is None:
+            return True
+        return (
+            latest_message_id - board_message_id > BOARD_REACH
+            and self.turn_no - self.board_turn >= BOARD_MIN_TURNS
+        )
+
     def most_missed(self, n: int = 5) -> list[tuple[Item, int]]:
         """The items answered wrongly most often in this game, with counts."""
         kb = KnowledgeBase.get()
@@ -230,7 +262,8 @@ class Game:
         return player
 
     def remove_player(self, user_id: int) -> Player:
-        """Leave the lobby, or leave a running game (the game goes on without them)."""
+        """Leave the lobby, or leave a running game: it goes on while two or more play,
+        and ends ("last") when one is left."""
         player = self.player(user_id)
         if player is None or not player.active:
             raise NotAPlayer(str(user_id))
@@ -243,11 +276,18 @@ class Game:
         if was_current:
             self._undo_tentative_move()
         player.active = False
-        if not self.active_players:
-            self._end("empty")
-        elif was_current:
+        if not self._ended_by_leaving() and was_current:
             self._next_turn()
         return player
+
+    def _ended_by_leaving(self) -> bool:
+        """After a player left: end the game when fewer than two are left."""
+        left = len(self.active_players)
+        if left == 0:
+            self._end("empty")
+        elif left == 1:
+            self._end("last")
+        return self.phase == FINISHED
 
     def start(self) -> Player:
         """Start the game; returns the first player. Who may start is the handler's call."""
@@ -284,6 +324,7 @@ class Game:
             raise InvalidMove(f"dice value {value}")
         player = self._check_turn(user_id, AWAIT_ROLL)
         player.skips = 0
+        self.idle_skips = 0
         self.pending_from = player.position
         player.position = min(player.position + value, self.finish)
         self.phase = AWAIT_ANSWER
@@ -305,6 +346,7 @@ class Game:
             raise InvalidMove(f"category {category!r}") from None
         player = self._check_turn(user_id, AWAIT_ANSWER)
         player.skips = 0
+        self.idle_skips = 0
         item = self.item_at(player.position)
         assert item is not None and self.pending_from is not None
         correct = chosen == item.category
@@ -345,11 +387,15 @@ class Game:
         player = self.players[self.turn]
         self._undo_tentative_move()
         player.skips += 1
-        left = player.skips >= MAX_SKIPS
-        if left:
+        self.idle_skips += 1
+        idle = self.idle_skips >= len(self.active_players)
+        left = not idle and player.skips >= MAX_SKIPS
+        if idle:
+            self._end("idle")
+        elif left:
             player.active = False
-        if not self.active_players:
-            self._end("empty")
+            if not self._ended_by_leaving():
+                self._next_turn()
         else:
             self._next_turn()
         return TimeoutOutcome(
@@ -358,6 +404,7 @@ class Game:
             left=left,
             next_player=self.current_player,
             finished=self.phase == FINISHED,
+            idle=idle,
         )
 
     def _undo_tentative_move(self) -> None:
@@ -385,19 +432,7 @@ class Game:
     # -- persistence ------------------------------------------------------------------
 
     def to_dict(self) -> dict:
-        return {
-            "v": STATE_VERSION,
-            "board": list(self.board),
-            "players": [asdict(p) for p in self.players],
-            "phase": self.phase,
-            "turn": self.turn,
-            "turn_no": self.turn_no,
-            "pending_from": self.pending_from,
-            "winner_id": self.winner_id,
-            "missed": list(self.missed),
-            "opener_id": self.opener_id,
-            "end_reason": self.end_reason,
-        }
+        return {"v": STATE_VERSION, **asdict(self)}
 
     @classmethod
     def from_dict(cls, data: dict) -> Game:
@@ -405,18 +440,10 @@ class Game:
             raise ValueError(f"unsupported game state version {data.get('v')!r}")
         if data["phase"] not in (LOBBY, AWAIT_ROLL, AWAIT_ANSWER, FINISHED):
             raise ValueError(f"bad phase {data['phase']!r}")
-        return cls(
-            board=list(data["board"]),
-            players=[Player(**p) for p in data["players"]],
-            phase=data["phase"],
-            turn=int(data["turn"]),
-            turn_no=int(data["turn_no"]),
-            pending_from=data.get("pending_from"),
-            winner_id=data.get("winner_id"),
-            missed=list(data.get("missed", [])),
-            opener_id=data.get("opener_id"),
-            end_reason=data.get("end_reason"),
-        )
+        known = {f.name for f in fields(cls)}  # fields added later take their defaults
+        values = {k: v for k, v in data.items() if k in known}
+        values["players"] = [Player(**p) for p in data["players"]]
+        return cls(**values)
 
 
 def render_track(game: Game, per_row: int = 10) -> str:
@@ -424,7 +451,7 @@ def render_track(game: Game, per_row: int = 10) -> str:
 
     🏠 start (players not yet moved), rows of squares (⬜ empty, 🏁 finish, a player's
     marker, 👥 when several share a square), then one line per player:
-    marker, name, square; 👉 current player, 🏆 winner, 🚪 left.
+    marker, name, square; 👉 current player, 🏆 winner, 🌟 stayed to the end, 🚪 left.
     """
     at: dict[int, list[Player]] = {}
     for p in game.players:
@@ -442,11 +469,13 @@ def render_track(game: Game, per_row: int = 10) -> str:
             else:
                 row.append("🏁" if square == game.finish else "⬜")
         lines.append("".join(row))
-    current = game.current_player
+    current, stayed = game.current_player, game.last_player
     for p in game.players:
         badge = (
             "🏆"
             if p.user_id == game.winner_id
+            else "🌟"
+            if p is stayed
             else "👉"
             if p is current
             else "🚪"

@@ -1,4 +1,4 @@
-"""Pure rules for repair requests (报修): categories, routing skills, deadlines, statuses, rights.
+"""Pure rules for repair tickets (报修单): categories, routing skills, deadlines, statuses, rights.
 
 No Telegram, no SQL: the handlers and the demo use these, and tests call them directly.
 """
@@ -87,11 +87,13 @@ OPEN = frozenset({Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS})
 WORKING = frozenset({Status.ASSIGNED, Status.IN_PROGRESS})
 FINAL = frozenset({Status.CONFIRMED, Status.CLOSED})
 
-CLOSE_REASONS: dict[str, str] = {
+# What staff may choose when closing; every reason a ticket may carry is in CLOSE_REASONS.
+STAFF_CLOSE_REASONS: dict[str, str] = {
     "dup": N_("重复"),
     "notours": N_("不属于社区处理"),
     "cannot": N_("无法处理"),
 }
+CLOSE_REASONS: dict[str, str] = {**STAFF_CLOSE_REASONS, "withdrawn": N_("居民撤回")}
 
 
 def status_name(value: str) -> str:
@@ -110,6 +112,7 @@ class Actor:
     is_grid: bool = False  # grid worker of the ticket's building
     is_staff: bool = False  # staff of the ticket's community, or a bot admin
     was_offered: bool = False  # a volunteer whose skill fits, who got the offer
+    is_follower: bool = False  # a resident who said 我也遇到了
 
     @property
     def is_worker(self) -> bool:
@@ -125,7 +128,9 @@ class Action(StrEnum):
     REOPEN = "reopen"  # resolved → in_progress (the resident: 没解决)
     CLOSE = "close"  # any open or resolved → closed, with a reason
     REASSIGN = "reassign"  # open → assigned to someone else
+    WITHDRAW = "withdraw"  # open → closed (the reporter: 撤回)
     NOTE = "note"  # no status change
+    REPLY = "reply"  # no status change: a message between the residents and the assignee
 
 
 TRANSITIONS: dict[Action, tuple[frozenset[Status], Status | None]] = {
@@ -137,7 +142,9 @@ TRANSITIONS: dict[Action, tuple[frozenset[Status], Status | None]] = {
     Action.REOPEN: (frozenset({Status.RESOLVED}), Status.IN_PROGRESS),
     Action.CLOSE: (OPEN | {Status.RESOLVED}, Status.CLOSED),
     Action.REASSIGN: (OPEN, Status.ASSIGNED),
+    Action.WITHDRAW: (OPEN, Status.CLOSED),
     Action.NOTE: (OPEN | {Status.RESOLVED}, None),
+    Action.REPLY: (OPEN | {Status.RESOLVED}, None),
 }
 
 
@@ -153,6 +160,10 @@ def allowed(action: Action, actor: Actor) -> bool:
         return actor.is_reporter or actor.is_staff
     if action in (Action.CLOSE, Action.REASSIGN):
         return actor.is_staff
+    if action is Action.WITHDRAW:
+        return actor.is_reporter
+    if action is Action.REPLY:
+        return actor.is_reporter or actor.is_follower or actor.is_worker
     return False
 
 
@@ -168,12 +179,41 @@ def next_status(action: Action, current: str) -> Status | None:
     return target if target is not None else status
 
 
+# What each change is called in a ticket's history, by (from, to) status: the name of what
+# the person did, not only the status it led to ("王阿姨：说没解决，重新打开", not "王阿姨：处理中").
+DONE: dict[tuple[str | None, str], str] = {
+    (None, "new"): N_("提交了报修"),
+    ("new", "assigned"): N_("接单"),
+    ("assigned", "in_progress"): N_("开始处理"),
+    ("assigned", "resolved"): N_("标记已解决"),
+    ("in_progress", "resolved"): N_("标记已解决"),
+    ("assigned", "new"): N_("退回，重新派单"),
+    ("in_progress", "new"): N_("退回，重新派单"),
+    ("resolved", "confirmed"): N_("确认已解决"),
+    ("resolved", "in_progress"): N_("说没解决，重新打开"),
+}
+REASSIGNED = N_("改派给 {name}")
+
+
+def done_name(from_status: str | None, to_status: str) -> str:
+    """msgid of what a status change in the history did (closing and reassigning aside)."""
+    if to_status == Status.CLOSED:
+        return N_("关闭了报修")
+    if to_status == Status.ASSIGNED and from_status != Status.NEW:
+        return N_("改派")
+    return DONE.get((from_status, to_status), STATUS_NAMES.get(Status(to_status), to_status))
+
+
+NOT_YOURS = N_("这不是您的任务，您不能操作。")
+MOVED_ON = N_("这个报修的状态已经变了，按钮已失效。")
+
+
 def check(action: Action, current: str, actor: Actor) -> str | None:
     """None when the change may happen; otherwise a msgid (N_) explaining why not."""
     if not allowed(action, actor):
-        return N_("这不是您的任务，您不能操作。")
+        return NOT_YOURS
     if next_status(action, current) is None:
-        return N_("这个报修的状态已经变了，按钮已失效。")
+        return MOVED_ON
     return None
 
 
@@ -210,8 +250,78 @@ def valid_rating(value: int) -> bool:
     return 1 <= value <= 5
 
 
-def accept_due(created: datetime) -> datetime:
-    return created + ACCEPT_REMIND_AFTER
+# SQLite (and PostgreSQL's bigint) hold 64-bit signed integers: a larger number from a
+# button or a command would raise OverflowError in the driver instead of a polite answer.
+MAX_ID = 2**63 - 1
+MAX_PAGE = 100_000
+
+
+def valid_id(value: int) -> bool:
+    """A ticket, community or user number that can be looked up at all."""
+    return 0 < value <= MAX_ID
+
+
+def parse_id(text: str) -> int | None:
+    """'#12' or '１２' typed by a person → 12; None for anything else or out of range."""
+    value = normalize(text).strip().lstrip("#")
+    if not value.isascii() or not value.isdigit():
+        return None
+    number = int(value)
+    return number if valid_id(number) else None
+
+
+# Where a ticket is, as a kind of place: what another resident may read of it (the typed
+# place itself may hold a room number or a name).
+PLACE_KINDS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("楼顶", "屋顶", "顶楼", "天台", "房顶"), N_("楼顶")),
+    (("楼道", "楼梯", "走廊", "过道", "电梯"), N_("楼道")),
+    (("路", "地面", "停车", "井盖"), N_("路面")),
+    (("大门", "门口", "围墙", "门禁"), N_("门口和围墙")),
+    (("绿", "树", "草", "花"), N_("绿化带")),
+    (("车棚", "车库"), N_("车棚")),
+)
+
+
+def place_kind(place: str) -> str:
+    """msgid of the kind of place; an empty place is the reporter's own unit (本户)."""
+    value = normalize(place or "")
+    if not value:
+        return N_("本户")
+    for words, kind in PLACE_KINDS:
+        if any(w in value for w in words):
+            return kind
+    return N_("公共区域")
+
+
+# Categories where someone may be hurt: the resident is told what to do at once, and the
+# ticket escalates sooner (see URGENT_REMIND_AFTER).
+SAFETY_ADVICE: dict[str, str] = {
+    "gas": N_(
+        "⚠️ 闻到燃气味请马上：不要开关电器、不要点火，打开门窗，关掉燃气总阀，"
+        "到室外再打燃气公司的抢修电话。"
+    ),
+    "power": N_(
+        "⚠️ 电线冒火花、发烫或有焦味：不要用手碰，能的话先拉下电闸，远离积水，起火了马上打119。"
+    ),
+}
+URGENT_REMIND_AFTER = timedelta(minutes=30)
+URGENT_ESCALATE_AFTER = timedelta(hours=2)
+
+
+def is_urgent(key: str) -> bool:
+    return key in SAFETY_ADVICE
+
+
+def accept_remind_after(key: str) -> timedelta:
+    return URGENT_REMIND_AFTER if is_urgent(key) else ACCEPT_REMIND_AFTER
+
+
+def accept_escalate_after(key: str) -> timedelta:
+    return URGENT_ESCALATE_AFTER if is_urgent(key) else ACCEPT_ESCALATE_AFTER
+
+
+def accept_due(created: datetime, key: str = "") -> datetime:
+    return created + accept_remind_after(key)
 
 
 def resolve_due(accepted: datetime, key: str) -> datetime:

@@ -149,8 +149,10 @@ class Scheduler:
     async def _fire(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         job = context.job
         assert job is not None
-        self._queued.pop(int(job.data), None)  # type: ignore[arg-type]
-        await self.run_job(int(job.data))  # type: ignore[arg-type]
+        job_id = job.data
+        assert isinstance(job_id, int)  # set by _enqueue
+        self._queued.pop(job_id, None)
+        await self.run_job(job_id)
 
     async def run_key(self, key: str) -> bool:
         """Run the pending job with this key now (it was just scheduled to make it durable);

@@ -8,22 +8,42 @@ Look-up order, most confident first, so that a wrong guess never beats a right a
 2. the same after peeling question words ("是什么垃圾", "吗") and, one by one,
    quantifiers and modifiers ("一个", "用过的") — checking after every peel, so an item
    whose own name holds a modifier ("用过的卫生纸") is found before it is peeled;
-3. composite phrases ("带汤的外卖盒"): contents first, then the container by material;
+3. compound phrases ("装着药的瓶子", "带电池的玩具", "沾了油的纸"): every part is sorted
+   by its own entry (bot.sorting_compound), and the advice is proved against the entries;
 4. "…的X" where X is known ("我家的奶茶杯");
-5. otherwise fuzzy: keys within one or two edits (bigram index, not a scan) are offered
-   as candidates; nothing close enough means `unknown`, never a random hit.
+5. otherwise candidates, never a confident guess: words with several meanings ("饭盒")
+   list their meanings; pinyin ("dianchi") and homophone typos ("电尺") are matched by
+   sound; keys within one or two edits (bigram index, not a scan) are offered as
+   candidates; nothing close enough means `unknown`, never a random hit.
+
+English names ("banana peel", "is a battery recyclable") are words of the index too.
+With `city`, the answer follows that city's rules (bot.sorting_city).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from importlib import resources
 from typing import ClassVar, Literal
 
-from bot.text import normalize
+from bot.sorting_query import (
+    COLOUR_GUESS,
+    LEADING,
+    MAX_QUERY_CHARS,
+    MODIFIER,
+    QUANTIFIER,
+    SOFT_PREFIX,
+    SOFT_SUFFIX,
+    english_core,
+    english_forms,
+    fold,
+    is_pinyin,
+    sound,
+    strip_question,
+)
 
 Status = Literal[
     "exact", "synonym", "fuzzy", "composite", "special", "category", "unknown", "empty"
@@ -31,8 +51,8 @@ Status = Literal[
 # Statuses where the answer is confident (handlers may present it as the answer).
 FOUND: frozenset[str] = frozenset({"exact", "synonym", "composite", "special", "category"})
 
-MAX_QUERY_CHARS = 200  # longer input is cut: no item name is anywhere near this long
 MAX_CANDIDATES = 4
+__all__ = ["MAX_QUERY_CHARS", "fold"]
 
 
 class Category(StrEnum):
@@ -75,6 +95,24 @@ class Item:
     kid: bool = False
     note: str | None = None
     container: bool = False
+    own_note: str | None = None  # the data's note; `note` adds the cities that differ
+    en: tuple[str, ...] = ()
+    area: str = "home"
+    source: str = ""
+    cities: tuple[tuple[str, Category], ...] = ()  # (city, category) where a city differs
+    liquid: bool = False
+    oil: bool = False
+    paper: bool = False
+    sharp: bool = False
+    mercury: bool = False
+    battery: bool = False
+
+    def category_in(self, city: str | None) -> Category:
+        """This item's category under `city`'s rules (None or "national": the base)."""
+        for code, category in self.cities:
+            if code == city:
+                return category
+        return self.category
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +127,16 @@ class SpecialClass:
 
 
 @dataclass(frozen=True, slots=True)
+class Step:
+    """One part of a compound answer: what to do with it and which bin it goes to."""
+
+    label: str  # what the person called it ("瓶子")
+    item: Item  # the entry it is sorted by
+    action: str  # see bot.sorting_compound.ACTIONS
+    category: Category | None  # the bin (None: poured down the sink)
+
+
+@dataclass(frozen=True, slots=True)
 class LookupResult:
     status: Status
     query: str
@@ -99,6 +147,8 @@ class LookupResult:
     special: SpecialClass | None = None  # status "special"
     advice: str | None = None  # composite / special / category: what to do
     matched: str | None = None  # the word of the knowledge base that matched
+    steps: tuple[Step, ...] = ()  # composite: how each part is sorted
+    city: str | None = None  # whose rules the answer follows (None: national)
 
     @property
     def found(self) -> bool:
@@ -106,68 +156,14 @@ class LookupResult:
         return self.status in FOUND
 
 
-# --- query clean-up -------------------------------------------------------------------
-
-_PUNCT = re.compile(r"[\W_]+")
-_QUESTION_TAIL = re.compile(
-    r"(是什么垃圾|是啥垃圾|属于什么垃圾|属于啥垃圾|属于哪类垃圾|属于哪一类垃圾|属于哪种垃圾"
-    r"|属于哪一类|属于哪类|属于什么|算什么垃圾|算啥垃圾|算哪类垃圾|算哪类|算什么"
-    r"|是哪类垃圾|是哪种垃圾|是哪一类垃圾|是哪一类|是哪类|是什么类|什么垃圾|哪类垃圾"
-    r"|应该怎么扔|应该扔哪里|应该扔哪|应该放哪|要怎么扔|怎么扔|怎么丢|怎么处理|怎么分类"
-    r"|如何分类|如何扔|如何处理|扔哪里|扔哪儿|扔哪|丢哪里|丢哪儿|丢哪|放哪里|放哪儿|放哪"
-    r"|扔到哪里|扔到哪|扔什么桶|扔哪个桶|放什么桶|放哪个桶|扔哪个垃圾桶|放哪个垃圾桶"
-    r"|扔什么垃圾桶|放什么垃圾桶|进哪个桶|是什么意思|是什么|是啥|指什么|包括什么"
-    r"|有哪些|是不是垃圾|垃圾分类|吗|呢|啊|呀|吧|嘛|哦|哇)$"
-)
-_LEADING = re.compile(
-    r"^(请问一下|请问|问一下|问下|我想问一下|我想问|想问一下|想问|请教一下|请教|我想知道"
-    r"|想知道|告诉我|你好|您好|什么是|什么叫|啥是|查一下|查查|查询|这个|那个|这些|那些"
-    r"|这种|那种|这|那)"
-)
-_QUANTIFIER = re.compile(
-    r"^([一两二三四五六七八九十几半数多好]|\d+)"
-    r"(个|只|块|张|瓶|袋|盒|包|条|双|件|根|片|粒|颗|堆|把|支|本|台|部|罐|杯|碗|盘|节|些"
-    r"|点|坨|团|桶|箱|套|份|串|捆|卷|筐|缸|壶|朵|棵|株|盆|副|顶|枚|听|只儿)"
-)
-_MODIFIER = re.compile(
-    r"^(用过了的|用过的|用过|用完了的|用完的|用完|用剩的|用剩|喝完了的|喝完的|喝完|喝剩的"
-    r"|喝剩|喝过的|吃剩下的|吃剩的|吃剩|吃完的|吃完|吃过的|剩下的|剩的|坏掉的|坏了的|坏的"
-    r"|破掉的|破了的|破的|破损的|旧了的|旧的|废旧的|废弃的|废掉的|不要的|不用的|没用的"
-    r"|过期了的|过期的|过了期的|脏了的|脏的|空了的|空的|烂掉的|烂了的|烂的|碎掉的|碎了的"
-    r"|碎的|穿旧的|穿破的|看完的|写完的|吸过的|抽过的|干了的|发霉的|变质的|坏掉了的"
-    r"|小的|大的|一次性的|我的|我家的|家里的|家里|我们家的)"
-)
-# One-character modifiers are peeled only when what remains is a known word.
-_SOFT_PREFIX = frozenset("旧废坏破空脏烂碎小大")
-_SOFT_SUFFIX = frozenset("儿子")
-
-_COMPOSITE_FRONT = re.compile(
-    r"^(带着|带有|带|装着|装有|装了|装满|装|盛着|盛有|还有|有|沾着|沾了|沾满|沾有"
-    r"|残留着|残留|剩着|剩了|剩)(?P<content>.{1,8}?)的(?P<container>.+)$"
-)
-_COMPOSITE_BACK = re.compile(
-    r"^(?P<container>.+?)(里面|里)(还有|有|装着|装了|剩着|剩了|剩|沾着|沾了)(?P<content>.+)$"
-)
-
-
-def fold(text: str) -> str:
-    """Normalise for matching: NFKC, Traditional→Simplified, lower case, no spaces/punctuation."""
-    return _PUNCT.sub("", normalize(text[: MAX_QUERY_CHARS * 2]).lower())[:MAX_QUERY_CHARS]
-
-
-def _strip_question(text: str) -> str:
-    """Peel question tails and polite openers until nothing changes."""
-    while True:
-        new = _LEADING.sub("", _QUESTION_TAIL.sub("", text))
-        if new == text:
-            return text
-        text = new
-
-
 def _edit_distance(a: str, b: str, limit: int) -> int:
     """Levenshtein distance, giving up (returning limit + 1) once it exceeds `limit`."""
     if abs(len(a) - len(b)) > limit:
         return limit + 1
+    if a == b:
+        return 0
+    if limit == 1:  # the common case (short words): linear, no table
+        return 1 if _one_edit(a, b) else 2
     previous = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         current = [i]
@@ -179,6 +175,18 @@ def _edit_distance(a: str, b: str, limit: int) -> int:
     return previous[-1]
 
 
+def _one_edit(a: str, b: str) -> bool:
+    """True if a and b (known to differ, lengths within one) are one edit apart."""
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    if len(a) == len(b):
+        return a[i + 1 :] == b[i + 1 :]  # one substitution
+    return a[i:] == b[i + 1 :]  # one insertion
+
+
 def _bigrams(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(len(text) - 1)}
 
@@ -186,8 +194,9 @@ def _bigrams(text: str) -> set[str]:
 # --- knowledge base --------------------------------------------------------------------
 
 # What a word of the index points to: ("name"|"synonym", Item), ("category", CategoryInfo),
-# or ("special", SpecialClass).
+# ("special", SpecialClass) or ("ambiguous", tuple[Item, ...]).
 _Entry = tuple[str, object]
+_ITEM_FLAGS = ("container", "liquid", "oil", "paper", "sharp", "mercury", "battery")
 
 
 @dataclass
@@ -195,12 +204,12 @@ class KnowledgeBase:
     categories: dict[Category, CategoryInfo]
     items: tuple[Item, ...]
     special: tuple[SpecialClass, ...]
-    composite: dict
+    data: dict  # the rest of the JSON: cities, colours, ambiguous words, pinyin
     _words: dict[str, _Entry] = field(default_factory=dict, repr=False)
     _by_name: dict[str, Item] = field(default_factory=dict, repr=False)
     _bigram_index: dict[str, list[str]] = field(default_factory=dict, repr=False)
     _char_index: dict[str, list[str]] = field(default_factory=dict, repr=False)
-    _liquids: frozenset[str] = frozenset()
+    _sounds: dict[str, list[Item]] = field(default_factory=dict, repr=False)
     _guess: re.Pattern[str] = re.compile(r"(?!)")  # "…是有害垃圾" (built at load time)
 
     _instance: ClassVar[KnowledgeBase | None] = None  # process-wide cache, see get()
@@ -233,7 +242,12 @@ class KnowledgeBase:
                 synonyms=tuple(i.get("synonyms", ())),
                 kid=bool(i.get("kid", False)),
                 note=i.get("note"),
-                container=bool(i.get("container", False)),
+                own_note=i.get("note"),
+                en=tuple(i.get("en", ())),
+                area=i.get("area", "home"),
+                source=i.get("source", ""),
+                cities=tuple((c, Category(v)) for c, v in i.get("cities", {}).items()),
+                **{flag: bool(i.get(flag, False)) for flag in _ITEM_FLAGS},
             )
             for i in data["items"]
         )
@@ -247,7 +261,10 @@ class KnowledgeBase:
             )
             for s in data["special"]
         )
-        kb = cls(categories, items, special, data.get("composite", {}))
+        kb = cls(categories, items, special, data)
+        from bot.sorting_city import differences
+
+        kb.items = tuple(replace(i, note=differences(kb, i, None)) for i in items)
         kb._build()
         return kb
 
@@ -263,7 +280,7 @@ class KnowledgeBase:
             add(item.name, ("name", item))
             self._by_name[fold(item.name)] = item
         for item in self.items:
-            for synonym in item.synonyms:
+            for synonym in (*item.synonyms, *item.en):
                 add(synonym, ("synonym", item))
         for info in self.categories.values():
             for word in (info.name, *info.aliases):
@@ -271,8 +288,10 @@ class KnowledgeBase:
         for special in self.special:
             for word in (special.name, *special.aliases, *special.examples):
                 add(word, ("special", special))
+        for word, names in self.data.get("ambiguous", {}).items():
+            add(word, ("ambiguous", tuple(self._by_name[fold(n)] for n in names)))
         self._words = words
-        for key, (kind, _) in words.items():
+        for key, (kind, target) in words.items():
             if kind not in ("name", "synonym"):
                 continue  # fuzzy candidates are items only
             for gram in _bigrams(key):
@@ -280,15 +299,30 @@ class KnowledgeBase:
             if 2 <= len(key) <= 4:  # one-character words ("花") make poor suggestions
                 for char in set(key):
                     self._char_index.setdefault(char, []).append(key)
-        self._liquids = frozenset(fold(w) for w in self.composite.get("liquids", ()))
+            assert isinstance(target, Item)
+            if not key.isascii():
+                self._add_sound(sound(key), target)
+        for spoken, names in self.data.get("pinyin", {}).items():
+            for name in names:
+                self._add_sound(spoken, self._by_name[fold(name)])
         names = sorted(
             {fold(w) for info in self.categories.values() for w in (info.name, *info.aliases)},
             key=len,
             reverse=True,
         )
         self._guess = re.compile(
-            r"(是不是|算不算|属不属于|属于|应该是|是|算|扔|放|丢)(" + "|".join(names) + r")$"
+            r"(是不是|算不算|属不属于|属于|应该是|应该放|应该扔|是|算|扔|放|丢|进)("
+            + "|".join(names)
+            + "|"
+            + COLOUR_GUESS
+            + r")$"
         )
+
+    def _add_sound(self, spoken: str, item: Item) -> None:
+        if len(spoken) >= 3:
+            bucket = self._sounds.setdefault(spoken, [])
+            if item not in bucket:
+                bucket.append(item)
 
     # -- accessors -----------------------------------------------------------------------
 
@@ -296,29 +330,46 @@ class KnowledgeBase:
         """The item with this exact name (KeyError if there is none)."""
         return self._by_name[fold(name)]
 
+    def word(self, key: str) -> _Entry | None:
+        """What a folded word of the index points to, if anything."""
+        return self._words.get(key)
+
     def kid_items(self, category: Category | None = None) -> list[Item]:
-        """Items suitable for children (no city differences), optionally of one category."""
+        """Items every supported city agrees on, optionally of one category."""
         return [i for i in self.items if i.kid and (category is None or i.category == category)]
 
     # -- look-up -------------------------------------------------------------------------
 
-    def lookup(self, query: str) -> LookupResult:
+    def lookup(self, query: str, city: str | None = None) -> LookupResult:
         """Find what `query` is and how to throw it away (see the module docstring)."""
+        from bot.sorting_city import city_code, localize
+
+        city = city_code(city)
+        result = self._lookup(query, city)
+        return result if city is None else localize(self, result, city)
+
+    def _lookup(self, query: str, city: str | None) -> LookupResult:
         key = fold(query or "")
         if not key:
             return LookupResult("empty", query, key)
         hit = self._resolve(key, query)
         if hit:
             return hit
-        core = self._strip_guess(_strip_question(key))
+        if key.isascii():
+            hit = self._english(query, key)
+            if hit:
+                return hit
+        core = self._strip_guess(strip_question(key))
         if not core:
             return LookupResult("empty", query, key)
         for stage in self._peel(core):
             hit = self._resolve(stage, query, key)
             if hit:
                 return hit
+        from bot.sorting_compound import broken, compound
+
         for stage in self._peel(core):
-            hit = self._composite(stage, query, key)
+            hit = compound(self, stage, query, key, city) or broken(self, stage, query, key, city)
             if hit:
                 return hit
         if "的" in core:  # "我家的奶茶杯": the thing is what follows the last 的
@@ -328,6 +379,13 @@ class KnowledgeBase:
                 return hit
         return self._fuzzy(core, query, key)
 
+    def _english(self, query: str, key: str) -> LookupResult | None:
+        for form in english_forms(english_core(query)):
+            hit = self._resolve(form, query, key) if form else None
+            if hit:
+                return hit
+        return None
+
     def _strip_guess(self, text: str) -> str:
         """ "电池是有害垃圾" → "电池": the user's guess is dropped, the answer corrects it."""
         match = self._guess.search(text)
@@ -335,24 +393,40 @@ class KnowledgeBase:
             return text
         if match.start() == 0:  # "是有害垃圾吗": a question about the category itself
             return match.group(2)
-        return _strip_question(text[: match.start()])
+        return strip_question(text[: match.start()])
 
     def _peel(self, text: str) -> list[str]:
         """`text`, then each shorter form after peeling one quantifier/modifier/opener."""
         stages = [text]
         while True:
-            new = _MODIFIER.sub("", _QUANTIFIER.sub("", _LEADING.sub("", text)))
-            new = _strip_question(new)
+            new = MODIFIER.sub("", QUANTIFIER.sub("", LEADING.sub("", text)))
+            new = strip_question(new)
             if new == text or not new:
                 break
             stages.append(new)
             text = new
         last = stages[-1]
-        if len(last) > 2 and last[0] in _SOFT_PREFIX and last[1:] in self._words:
+        if len(last) > 2 and last[0] in SOFT_PREFIX and last[1:] in self._words:
             stages.append(last[1:])
-        if len(last) > 2 and last[-1] in _SOFT_SUFFIX and last[:-1] in self._words:
+        if len(last) > 2 and last[-1] in SOFT_SUFFIX and last[:-1] in self._words:
             stages.append(last[:-1])
         return stages
+
+    def resolve_items(self, text: str) -> tuple[Item, ...]:
+        """The item(s) a phrase names after peeling (several for an ambiguous word)."""
+        for stage in self._peel(text):
+            entry = self._words.get(stage)
+            if entry is None:
+                continue
+            kind, target = entry
+            if kind in ("name", "synonym"):
+                assert isinstance(target, Item)
+                return (target,)
+            if kind == "ambiguous":
+                assert isinstance(target, tuple)
+                return target
+            return ()
+        return ()
 
     def _resolve(self, key: str, query: str, normalized: str | None = None) -> LookupResult | None:
         entry = self._words.get(key)
@@ -371,6 +445,12 @@ class KnowledgeBase:
                 category=self.categories[target.category],
                 matched=key,
             )
+        if kind == "ambiguous":
+            # Several meanings ("饭盒"): offer them all, answer none.
+            assert isinstance(target, tuple)
+            return LookupResult(
+                "fuzzy", query, normalized, item=target[0], candidates=target, matched=key
+            )
         if kind == "category":
             assert isinstance(target, CategoryInfo)
             return LookupResult(
@@ -386,38 +466,12 @@ class KnowledgeBase:
             "special", query, normalized, special=target, advice=target.advice, matched=key
         )
 
-    def _composite(self, text: str, query: str, normalized: str) -> LookupResult | None:
-        match = _COMPOSITE_FRONT.match(text) or _COMPOSITE_BACK.match(text)
-        if not match:
-            return None
-        content, container_text = match["content"], match["container"]
-        container = None
-        for stage in self._peel(container_text):
-            container = self._resolve(stage, query, normalized)
-            if container:
-                break
-        if container is None or container.item is None:
-            return None
-        item = container.item
-        if not item.container:
-            return container  # "带壳的花生": the thing itself, not a container to empty
-        template = self.composite["liquid_tip" if content in self._liquids else "food_tip"]
-        advice = (
-            template.format(content=content)
-            + "，"
-            + self.composite["then"].format(name=item.name, category=item.category.zh)
-        )
-        return LookupResult(
-            "composite",
-            query,
-            normalized,
-            item=item,
-            category=self.categories[item.category],
-            advice=advice,
-            matched=container.matched,
-        )
-
     def _fuzzy(self, text: str, query: str, normalized: str) -> LookupResult:
+        # By sound first: pinyin typed as letters ("dianchi") or a homophone typo ("电尺").
+        spoken = text if is_pinyin(text) else sound(text)
+        by_sound = list(self._sounds.get(spoken, ())) if spoken else []
+        if text.isascii():
+            return self._candidates(by_sound, query, normalized)
         limit = 1 if len(text) <= 5 else 2
         pool: set[str] = set()
         for gram in _bigrams(text):
@@ -431,8 +485,13 @@ class KnowledgeBase:
                     shared[k] = shared.get(k, 0) + 1
             pool.update(k for k, n in shared.items() if n >= len(text) - 1)
         scored: list[tuple[int, int, int, bool, bool, str]] = []
+        short = len(text) <= 2
         for key in pool:
             inside = text in key or key in text
+            if not inside and (short or abs(len(key) - len(text)) > limit):
+                # Cheap rejections: two characters need containment (see below); otherwise
+                # a length gap beyond the limit cannot be within the edit distance.
+                continue
             distance = _edit_distance(text, key, limit)
             if distance > limit:
                 # "灯泡" → "节能灯泡": the query is a clear part of a longer name.
@@ -457,13 +516,20 @@ class KnowledgeBase:
                     key,
                 )
             )
-        if len(text) <= 2 and any(not s[1] for s in scored):
-            scored = [s for s in scored if not s[1]]  # two characters: one swap is too loose
+        if len(text) <= 2:
+            # Two characters: one swap leaves a single shared character, which is not a
+            # plausible guess ("电尺" is not "电线"); only containment or sound counts.
+            scored = [s for s in scored if not s[1]]
         scored.sort()
-        candidates: list[Item] = []
         for *_, key in scored:
             item = self._words[key][1]
             assert isinstance(item, Item)
+            by_sound.append(item)
+        return self._candidates(by_sound, query, normalized)
+
+    def _candidates(self, found: list[Item], query: str, normalized: str) -> LookupResult:
+        candidates: list[Item] = []
+        for item in found:
             if item not in candidates:
                 candidates.append(item)
             if len(candidates) == MAX_CANDIDATES:
@@ -485,6 +551,6 @@ def _common_prefix(a: str, b: str) -> int:
     return n
 
 
-def lookup(query: str) -> LookupResult:
-    """Look `query` up in the shared knowledge base."""
-    return KnowledgeBase.get().lookup(query)
+def lookup(query: str, city: str | None = None) -> LookupResult:
+    """Look `query` up in the shared knowledge base (under `city`'s rules if given)."""
+    return KnowledgeBase.get().lookup(query, city)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 
@@ -20,3 +21,31 @@ def normalize(text: str) -> str:
     """Fold full-width characters (NFKC), Traditional→Simplified, trim and collapse spaces."""
     folded = unicodedata.normalize("NFKC", text)
     return " ".join(to_simplified(folded).split())
+
+
+# What a person may type that says who or where they are: kept out of logs and group chats.
+_PERSONAL = (
+    # phone numbers, also written in groups (138 1234 5678) or cut short (1391234…)
+    re.compile(r"(?<![0-9])1[0-9](?:[\s-]?[0-9]){5,}|[0-9](?:[\s-]?[0-9]){6,}"),
+    # an address: 21号楼4单元302, 21-4-302, 302室, 4单元
+    re.compile(r"[0-9]+\s*(?:号楼|栋|幢)?\s*[0-9]*\s*单元\s*[0-9]*\s*(?:室|户|号)?"),
+    re.compile(r"[0-9]+\s*(?:号楼|栋|幢)\s*[0-9]*\s*(?:室|户)?"),
+    re.compile(r"(?<![0-9])[0-9]+-[0-9]+-[0-9]+(?![0-9])"),
+    re.compile(r"[0-9]+\s*(?:室|户)"),
+    # a name after 我叫 / 我是 / 我姓 / 名字是
+    re.compile(r"(?:我叫|我是|我姓|名字是|名字叫|叫我)\s*[^\s，,。.！!？?、]{1,4}"),
+)
+_NAME_LEAD = re.compile(r"^(我叫|我是|我姓|名字是|名字叫|叫我)")
+
+
+def _mask(m: re.Match[str]) -> str:
+    lead = _NAME_LEAD.match(m.group(0))
+    return (lead.group(1) if lead else "") + "＊"
+
+
+def mask_personal(text: str) -> str:
+    """Replace phone numbers, room numbers and self-introduced names with ＊ ('5号电池' and
+    '18650电池' stay: a number alone is not personal, seven digits and more are)."""
+    for pattern in _PERSONAL:
+        text = pattern.sub(_mask, text)
+    return text

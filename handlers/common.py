@@ -8,7 +8,6 @@ import traceback
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
-    Application,
     ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
@@ -19,8 +18,11 @@ from telegram.ext import (
 
 from bot import callbacks
 from bot.commands import Audience, declare, visible_to
+from bot.context import App
 from bot.i18n import DEFAULT_LANG, LANG_NAMES, LANGS, N_, translator
 from bot.throttle import Verdict
+from bot.workflows import community as flow
+from handlers import intents
 from handlers.shared import (
     Context,
     answer_callback,
@@ -35,7 +37,6 @@ from handlers.shared import (
     tr_chat,
     tr_user,
 )
-from storage import community as cstore
 from storage.db import is_temporary
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ async def audiences_of(context: Context, user_id: int) -> set[Audience]:
     found: set[Audience] = {Audience.EVERYONE, Audience.RESIDENT}
     if rt.is_admin(user_id):
         found.add(Audience.ADMIN)
-    for role in await cstore.all_roles_of(rt.db, user_id):
+    for role in await flow.roles_anywhere(rt, user_id):
         found.add(Audience(role))
     return found
 
@@ -62,6 +63,8 @@ async def start(update: Update, context: Context) -> None:
         # A link from an old message or typed by hand: we do not know it, but stay helpful.
         log.info("unknown /start payload %r", context.args[0])
     if is_private(update):
+        if await intents.start_resident(update, context):
+            return
         text = _(
             "您好！我是社区助手。\n"
             "我可以帮您：登记住户、给小区改造“点单”、报修、查垃圾分类、接收社区通知。\n"
@@ -102,12 +105,18 @@ async def start(update: Update, context: Context) -> None:
     )
 
 
-async def help_command(update: Update, context: Context) -> None:
+async def help_command(update: Update, context: Context, *, full: bool = False) -> None:
     user = update.effective_user
     if user is None:
         return
     _ = await tr_chat(update, context)
     audiences = await audiences_of(context, user.id)
+    if is_private(update) and not full and audiences <= {Audience.EVERYONE, Audience.RESIDENT}:
+        # Residents get a few lines and a "更多" button; people with a role need the list.
+        if update.callback_query:
+            await answer_callback(update)
+        await intents.short_help(update, context)
+        return
     lines = [_("您可以使用这些命令：")]
     for info in visible_to(audiences):
         lines.append(f"/{info.name} — {_(info.description)}")
@@ -120,11 +129,11 @@ async def help_command(update: Update, context: Context) -> None:
 
 async def help_button(update: Update, context: Context) -> None:
     try:
-        callbacks.unpack(update.callback_query.data if update.callback_query else None, "help")
+        cb = callbacks.unpack(update.callback_query.data if update.callback_query else None, "help")
     except callbacks.BadCallback as exc:
         await refuse_callback(update, context, exc)
         return
-    await help_command(update, context)
+    await help_command(update, context, full=cb.action == "more")
 
 
 def _lang_keyboard() -> InlineKeyboardMarkup:
@@ -157,7 +166,7 @@ async def lang_button(update: Update, context: Context) -> None:
         return
     rt = context.rt
     if is_private(update):
-        await cstore.set_user_lang(rt.db, user.id, code)
+        await flow.set_user_language(rt, user.id, code)
         forget_lang(rt, user_id=user.id)
     else:
         group = await group_community(update, context)
@@ -170,7 +179,7 @@ async def lang_button(update: Update, context: Context) -> None:
                 update, _("只有群管理员或社区工作人员可以设置群的语言。"), alert=True
             )
             return
-        await cstore.set_group_lang(rt.db, chat.id, code)
+        await flow.set_group_language(rt, chat.id, code)
         forget_lang(rt, chat_id=chat.id)
     _ = translator(code)
     await answer_callback(update, _("好的"))
@@ -229,7 +238,7 @@ async def migrate_chat(update: Update, context: Context) -> None:
     if old is None or new is None:
         return
     rt = context.rt
-    await cstore.migrate_group(rt.db, old, new)
+    await flow.migrate_group(rt, old, new)
     forget_lang(rt, chat_id=old)
     log.info("group %s migrated to %s", old, new)
 
@@ -258,6 +267,10 @@ async def unknown_command(update: Update, context: Context) -> None:
 async def on_error(update: object, context: Context) -> None:
     """Log the update and the error with context; tell the user, in their language."""
     err = context.error
+    if isinstance(err, callbacks.BadCallback) and isinstance(update, Update):
+        # A forged or out-of-range button a handler did not catch: a refusal, not a fault.
+        await refuse_callback(update, context, err)
+        return
     tb = "".join(traceback.format_exception(err)) if err else ""
     payload = update.to_dict() if isinstance(update, Update) else repr(update)
     # The error first: a log line cut short still says what went wrong.
@@ -286,7 +299,7 @@ async def on_error(update: object, context: Context) -> None:
         log.exception("could not tell the user about the error")
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: App) -> None:
     app.add_handler(TypeHandler(Update, throttle), group=-30)
     app.add_handler(TypeHandler(Update, ignore_edits), group=-20)
     app.add_handler(TypeHandler(Update, remember_user), group=-10)
@@ -298,7 +311,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_error_handler(on_error)
 
 
-def register_fallbacks(app: Application) -> None:  # type: ignore[type-arg]
+def register_fallbacks(app: App) -> None:
     """Registered after every feature, so only what no feature handled lands here."""
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CallbackQueryHandler(stale_button))

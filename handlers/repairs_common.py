@@ -1,32 +1,43 @@
-"""Shared pieces of the repair handlers: rendering a ticket, rights, notifying, routing."""
+"""Rendering shared by the repair handlers: a ticket's text and buttons, and telling people.
+
+The workflows (`bot/workflows/repairs*.py`) decide what happened and who must hear of it;
+this turns their outcomes into messages, each in its reader's language. Used by handlers
+(with the `Context`) and by the job callbacks (with the Application).
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
+from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import CallbackQueryHandler
 
 from bot import callbacks
 from bot import repairs as rules
 from bot.community import Address
-from bot.i18n import Translate
-from bot.runtime import Runtime
-from handlers.shared import Context, clip, is_staff, tr_user
+from bot.context import App
+from bot.i18n import N_, Translate
+from bot.runtime import Runtime, get_runtime
+from bot.workflows import repairs as wf
+from bot.workflows import repairs_jobs as jobs
+from bot.workflows.outcome import Refused
+from bot.workflows.repairs_access import Viewer
+from handlers.outbox import render
+from handlers.shared import Context, answer_callback, clip, refuse_callback, tr_user
 from storage import community as cstore
-from storage import repairs as store
-from storage.db import Executor, Row
+from storage.db import Row
 
 log = logging.getLogger(__name__)
 
 FEATURE = "rq"  # buttons on tickets, outside any conversation
-JOB_KIND = "repair_escalate"
-ROUTE_KIND = "repair_route"
-
-
-def now_ts(rt: Runtime) -> float:
-    return rt.clock.now().timestamp()
+NOTE_FEATURE = "rn"  # 写进展 / 内部备注: starts the note conversation
+WRONG_CHAT = N_("这个按钮只能在您和我的私聊里用，这里不能操作。")
 
 
 def when(rt: Runtime, ts: float | None) -> str:
@@ -39,16 +50,25 @@ def button(text: str, action: str, *args: int | str) -> InlineKeyboardButton:
     return InlineKeyboardButton(text, callback_data=callbacks.pack(FEATURE, action, *args))
 
 
-def place_label(_: Translate, t: Row) -> str:
+def markup(rows: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup | None:
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+# ---- a ticket as text ------------------------------------------------------------------------
+def place_text(_: Translate, building: str, unit: str, place: str) -> str:
     """Where the problem is, without the room number: safe for any worker to read."""
     parts = []
-    if t["building"]:
-        parts.append(_("{building}号楼").format(building=t["building"]))
-    if t["unit"]:
-        parts.append(_("{unit}单元").format(unit=t["unit"]))
-    if t["place"]:
-        parts.append(t["place"])
+    if building:
+        parts.append(_("{building}号楼").format(building=building))
+    if unit:
+        parts.append(_("{unit}单元").format(unit=unit))
+    if place:
+        parts.append(place)
     return " ".join(parts) if parts else _("小区公共区域")
+
+
+def place_label(_: Translate, t: Row) -> str:
+    return place_text(_, t["building"], t["unit"], t["place"])
 
 
 def category_name(_: Translate, key: str) -> str:
@@ -62,6 +82,24 @@ def headline(_: Translate, t: Row) -> str:
         category=category_name(_, t["category"]),
         place=place_label(_, t),
         status=_(rules.status_name(t["status"])),
+    )
+
+
+def summary(rt: Runtime, _: Translate, t: Row, households: int) -> str:
+    """A ticket as another resident sees it before "我也遇到了": its kind, the building, the
+    kind of place and the date — never the reporter's words or typed place (which may hold a
+    name, a room or a phone number)."""
+    day = datetime.fromtimestamp(t["created_at"], UTC).astimezone(rt.config.tz)
+    return _(
+        "#{id} {category} · {building}号楼 · {kind} · {date} 报修 · {status}（{n}户遇到）"
+    ).format(
+        id=t["id"],
+        category=category_name(_, t["category"]),
+        building=t["building"],
+        kind=_(rules.place_kind(t["place"])),
+        date=day.strftime("%m-%d"),
+        status=_(rules.status_name(t["status"])),
+        n=households,
     )
 
 
@@ -100,50 +138,41 @@ def details(rt: Runtime, _: Translate, t: Row, *, personal: bool) -> str:
     return "\n".join(lines)
 
 
-async def history_lines(
-    rt: Runtime, _: Translate, ticket_id: int, *, include_internal: bool
+def history_lines(
+    rt: Runtime, _: Translate, history: list[Row], t: Row, *, personal: bool
 ) -> list[str]:
+    """Who did what and when: the name of each person with what they did ("张志愿：开始处理",
+    "王阿姨：说没解决，重新打开"); the reporter is "报修人" to those who may not know them."""
     lines = []
-    for h in await store.history(rt.db, ticket_id, include_internal=include_internal):
-        who = h["actor_name"] or _("系统")
-        if h["to_status"] and h["to_status"] != h["from_status"]:
-            what = _(rules.status_name(h["to_status"]))
+    for h in history:
+        if h["actor_id"] is None:
+            who = _("系统")
+        elif h["actor_id"] == t["reporter_id"] and not personal:
+            who = _("报修人")
         else:
-            what = _("备注")
+            who = h["actor_name"] or _("居民")
+        note = h["note"] or ""
+        to = h["to_status"]
+        if to and to != h["from_status"]:
+            if to == rules.Status.ASSIGNED and note:  # reassigned: the note is the name
+                what, note = _(rules.REASSIGNED).format(name=note), ""
+            elif to == rules.Status.CLOSED and h["actor_id"] == t["reporter_id"]:
+                what = _("撤回了报修")
+            else:
+                what = _(rules.done_name(h["from_status"], to))
+        elif note == "+1":
+            what, note = _("也遇到了这个问题"), ""
+        elif note.startswith("⏰"):
+            what, note = _("提醒了还没处理的人"), ""
+        else:
+            what, note = note, ""
         line = f"{when(rt, h['at'])} {who}：{what}"
-        if h["note"]:
-            line += f" — {h['note']}"
+        if note:
+            line += f" — {note}"
         if h["internal"]:
             line += " " + _("（内部）")
         lines.append(line)
     return lines
-
-
-def grid_building(t: Row) -> str | None:
-    """The building whose grid worker answers for a ticket: the place's, or else (a common
-    area like "小区大门") the reporter's own building, so the ticket still reaches someone."""
-    if t["building"]:
-        return str(t["building"])
-    return t["home_building"] if "home_building" in t.keys() else None
-
-
-# ---- rights ----------------------------------------------------------------------------------
-async def actor_for(rt: Runtime, user_id: int, t: Row) -> rules.Actor:
-    grid = None
-    building = grid_building(t)
-    if building:
-        grid = await cstore.grid_worker_for(rt.db, t["community_id"], building)
-    return rules.Actor(
-        is_reporter=t["reporter_id"] == user_id,
-        is_assignee=t["assignee_id"] == user_id,
-        is_grid=grid is not None and grid["id"] == user_id,
-        is_staff=await is_staff(rt, user_id, t["community_id"]),
-        was_offered=await store.was_offered(rt.db, t["id"], user_id),
-    )
-
-
-def may_see_personal(actor: rules.Actor, t: Row) -> bool:
-    return actor.is_staff or actor.is_reporter or bool(t["show_identity"])
 
 
 def worker_buttons(_: Translate, t: Row, actor: rules.Actor) -> list[list[InlineKeyboardButton]]:
@@ -162,10 +191,10 @@ def worker_buttons(_: Translate, t: Row, actor: rules.Actor) -> list[list[Inline
         rows.append(
             [
                 InlineKeyboardButton(
-                    _("📝 写进展"), callback_data=callbacks.pack("rn", "n", tid, 0)
+                    _("📝 写进展"), callback_data=callbacks.pack(NOTE_FEATURE, "n", tid, 0)
                 ),
                 InlineKeyboardButton(
-                    _("🔒 内部备注"), callback_data=callbacks.pack("rn", "n", tid, 1)
+                    _("🔒 内部备注"), callback_data=callbacks.pack(NOTE_FEATURE, "n", tid, 1)
                 ),
             ]
         )
@@ -176,53 +205,178 @@ def worker_buttons(_: Translate, t: Row, actor: rules.Actor) -> list[list[Inline
     return rows
 
 
+def for_worker(
+    rt: Runtime, _: Translate, t: Row, who: Viewer
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """A ticket as this worker sees it, with the buttons they may press."""
+    text = details(rt, _, t, personal=who.personal)
+    return text, markup(worker_buttons(_, t, who.actor))
+
+
+def reply_button(_: Translate, tid: int, to: int = 0) -> list[InlineKeyboardButton]:
+    """💬 回复 under a relayed message or a note: `to` is the resident a worker answers; 0,
+    a resident writing to whoever works on the ticket."""
+    return [button(_("💬 回复"), "re", tid, to)]
+
+
+def confirm_buttons(_: Translate, tid: int) -> list[InlineKeyboardButton]:
+    return [button(_("👍 已解决"), "ok", tid), button(_("👎 没解决"), "no", tid)]
+
+
+# ---- where a button sits -------------------------------------------------------------------------
+Callback = Callable[[Update, Context], Coroutine[Any, Any, Any]]
+
+
+def in_own_chat(update: Update) -> bool:
+    """The pressed message is in the presser's own private chat with the bot.
+
+    Every repairs button belongs to such a message: answers edit the message in place and may
+    show a ticket's details. Data copied onto a group message (or an inline message, which has
+    no chat we know) is refused whoever presses it, so a group message is never edited."""
+    query, user = update.callback_query, update.effective_user
+    message = query.message if query else None
+    if user is None or message is None:
+        return False
+    chat = message.chat
+    return chat.type == ChatType.PRIVATE and chat.id == user.id
+
+
+def private_button(fn: Callback) -> Callback:
+    """`fn`, run only for a button on the presser's private chat; refused (and nothing
+    changed, the conversation where it was) anywhere else."""
+
+    async def guarded(update: Update, context: Context) -> Any:
+        if not in_own_chat(update):
+            await refuse(update, context, WRONG_CHAT)
+            return None
+        return await fn(update, context)
+
+    return guarded
+
+
+def on_button(fn: Callback, feature: str, *actions: str) -> CallbackQueryHandler[Context, Any]:
+    """The one way the repairs modules register a button: its pattern, and the chat check."""
+    return CallbackQueryHandler(private_button(fn), pattern=callbacks.pattern(feature, *actions))
+
+
+# ---- answering the person who pressed ----------------------------------------------------------
+@dataclass(frozen=True)
+class Press:
+    """A ticket button pressed: who, the parsed data, and the ticket number (argument 0)."""
+
+    user: User
+    cb: callbacks.Callback
+    ticket_id: int
+
+    @property
+    def user_id(self) -> int:
+        return self.user.id
+
+
+def id_arg(cb: callbacks.Callback, index: int) -> int:
+    """An integer argument that will be looked up: a positive 64-bit number, or BadCallback
+    (a forged 99999999999999999999 must not reach SQLite and raise OverflowError)."""
+    value = cb.int_arg(index)
+    if not rules.valid_id(value):
+        raise callbacks.BadCallback(f"argument {index} out of range")
+    return value
+
+
+async def pressed(update: Update, context: Context) -> Press | None:
+    """Parse a ticket button; None (refused when it is not ours) when there is nothing to do."""
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None:
+        return None
+    try:
+        cb = callbacks.unpack(query.data, FEATURE)
+        return Press(user, cb, id_arg(cb, 0))
+    except callbacks.BadCallback as exc:
+        await refuse_callback(update, context, exc)
+        return None
+
+
+async def refuse(update: Update, context: Context, refused: Refused | str) -> None:
+    """A clear answer for a button that is not this person's or not current; nothing changed."""
+    user = update.effective_user
+    reason = refused.reason.msgid if isinstance(refused, Refused) else refused
+    log.info(
+        "repairs: refused %r for %s: %s",
+        update.callback_query.data if update.callback_query else None,
+        user.id if user else None,
+        reason,
+    )
+    _ = await tr_user(context, user) if user else (lambda s: s)
+    text = render(_, refused.reason) if isinstance(refused, Refused) else _(refused)
+    await answer_callback(update, text, alert=True)
+
+
+async def edit(update: Update, text: str, reply_markup: InlineKeyboardMarkup | None) -> None:
+    """Replace the message whose button was pressed."""
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        await query.edit_message_text(text, reply_markup=reply_markup)
+    except TelegramError as exc:  # e.g. "message is not modified"
+        log.debug("edit failed: %s", exc)
+
+
 # ---- sending ---------------------------------------------------------------------------------
 async def send(
-    context: Context, user_id: int, text: str, markup: InlineKeyboardMarkup | None = None
+    source: Context | App,
+    user_id: int,
+    text: str,
+    reply_markup: InlineKeyboardMarkup | None = None,
 ) -> Message | None:
     """A private message; None (and the user marked) when they blocked the bot."""
-    rt = context.rt
     try:
-        return await context.bot.send_message(user_id, clip(text), reply_markup=markup)
+        return await source.bot.send_message(user_id, clip(text), reply_markup=reply_markup)
     except Forbidden:
-        await cstore.mark_blocked(rt.db, user_id)
+        await cstore.mark_blocked(get_runtime(source).db, user_id)
         return None
     except BadRequest as exc:
         log.info("could not message %s: %s", user_id, exc)
         return None
 
 
-async def send_photos(context: Context, user_id: int, ticket_id: int) -> None:
-    rt = context.rt
-    for p in await store.photos(rt.db, ticket_id):
+async def send_photos(
+    source: Context | App, user_id: int, ticket_id: int, photos: list[str]
+) -> None:
+    for file_id in photos:
         try:
-            await context.bot.send_photo(user_id, p["file_id"])
+            await source.bot.send_photo(user_id, file_id)
         except TelegramError as exc:
             log.info("could not send photo of #%s to %s: %s", ticket_id, user_id, exc)
 
 
-async def staff_ids(rt: Runtime, community_id: int) -> list[int]:
-    return [r["id"] for r in await cstore.members_with_role(rt.db, community_id, "staff")]
+async def tell_worker(source: Context | App, t: Row, who: Viewer, intro: str = "") -> None:
+    """The ticket, as this worker sees it, with their buttons; `intro` (a msgid) above."""
+    _ = await tr_user(source, who.user_id)
+    text, buttons = for_worker(get_runtime(source), _, t, who)
+    if intro:
+        text = _(intro) + "\n" + text
+    await send(source, who.user_id, text, buttons)
 
 
 async def tell_residents(
-    context: Context, t: Row, build: object, markup_for_reporter: object = None
+    source: Context | App,
+    t: Row,
+    people: list[int],
+    text: Callable[[Translate], str],
+    reporter_buttons: Callable[[Translate], InlineKeyboardMarkup | None] | None = None,
+    *,
+    everyone: bool = False,
 ) -> None:
-    """The reporter and every follower, each in their own language.
-
-    `build(_)` returns the text; `markup_for_reporter(_)` optional buttons for the reporter.
-    """
-    rt = context.rt
-    people = [t["reporter_id"], *await store.followers(rt.db, t["id"])]
-    for uid in dict.fromkeys(people):
-        _ = await tr_user(context, uid)
-        markup = None
-        if uid == t["reporter_id"] and callable(markup_for_reporter):
-            markup = markup_for_reporter(_)
-        await send(context, uid, build(_), markup)  # type: ignore[operator]
+    """The reporter and every follower, each in their own language; buttons (confirm the
+    fix) only for the reporter, or for `everyone` (回复)."""
+    for uid in people:
+        _ = await tr_user(source, uid)
+        mine = everyone or uid == t["reporter_id"]
+        buttons = reporter_buttons(_) if reporter_buttons and mine else None
+        await send(source, uid, text(_), buttons)
 
 
-async def status_changed(context: Context, t: Row, note: str = "") -> None:
+async def tell_status(source: Context | App, t: Row, people: list[int], note: str = "") -> None:
     """Every change of status reaches the resident (and followers)."""
 
     def text(_: Translate) -> str:
@@ -244,92 +398,66 @@ async def status_changed(context: Context, t: Row, note: str = "") -> None:
     def buttons(_: Translate) -> InlineKeyboardMarkup | None:
         if t["status"] != "resolved":
             return None
-        return InlineKeyboardMarkup(
-            [[button(_("👍 已解决"), "ok", t["id"]), button(_("👎 没解决"), "no", t["id"])]]
+        return InlineKeyboardMarkup([confirm_buttons(_, t["id"])])
+
+    await tell_residents(source, t, people, text, buttons)
+
+
+async def close_offers(source: Context | App, t: Row, offers: list[Row]) -> None:
+    """Everyone else's 接单 button now says it has been taken."""
+    for offer in offers:
+        _ = await tr_user(source, offer["user_id"])
+        try:
+            await source.bot.edit_message_text(
+                _("#{id} 已被接单，谢谢您！").format(id=t["id"]),
+                chat_id=offer["chat_id"],
+                message_id=offer["message_id"],
+            )
+        except TelegramError as exc:
+            log.debug("could not edit offer: %s", exc)
+
+
+RELEASED = {
+    rules.Action.REASSIGN: N_("#{id} 已由社区改派给别人，您不用再处理了。"),
+    rules.Action.CLOSE: N_("#{id} 已由社区关闭，您不用再处理了，谢谢！"),
+    rules.Action.WITHDRAW: N_("居民撤回了 #{id}，您不用再处理了，谢谢！"),
+}
+
+
+async def announce(source: Context | App, changed: wf.Changed) -> None:
+    """Tell the people who need to know about a change that just happened (the person who
+    acted has been answered already). Works from a handler and from a job alike."""
+    t = changed.ticket
+    if changed.released is not None:
+        _ = await tr_user(source, changed.released)
+        text = RELEASED.get(changed.action, RELEASED[rules.Action.REASSIGN])
+        await send(source, changed.released, _(text).format(id=t["id"]))
+    await tell_status(source, t, changed.residents, changed.note)
+    for who in changed.handed_back:
+        _ = await tr_user(source, who.user_id)
+        text = _("↩️ {name} 退回了 #{id}，已重新派单。").format(
+            name=changed.gave_up or _("处理人"), id=t["id"]
         )
-
-    await tell_residents(context, t, text, buttons)
-
-
-async def route(context: Context, t: Row) -> int:
-    """Offer a new ticket to the building's grid worker and to volunteers whose skill fits.
-
-    Returns how many people got the offer. With nobody to offer it to, staff get it.
-    """
-    rt = context.rt
-    cid = t["community_id"]
-    targets: list[int] = []
-    building = grid_building(t)
-    if building:
-        grid = await cstore.grid_worker_for(rt.db, cid, building)
-        if grid is not None:
-            targets.append(grid["id"])
-    for v in await cstore.volunteers_with_skills(rt.db, cid, rules.skills_for(t["category"])):
-        targets.append(v["id"])
-    if not targets:
-        targets = await staff_ids(rt, cid)
-    # Run again after a crash cut it short: who already has the offer is not asked twice.
-    offered = {o["user_id"] for o in await store.offers(rt.db, t["id"])}
-    targets = [
-        uid for uid in dict.fromkeys(targets) if uid != t["reporter_id"] and uid not in offered
-    ]
-    sent = 0
-    for uid in targets:
-        actor = await actor_for(rt, uid, t)
-        _ = await tr_user(context, uid)
-        text = (
-            _("🔔 新报修，请帮忙处理：")
+        if changed.reason:
+            text += "\n" + _("退回原因：{reason}").format(reason=changed.reason)
+        await send(source, who.user_id, text + "\n" + headline(_, t), None)
+    if changed.reroute:
+        await jobs.route_now(get_runtime(source), t["id"])
+    if changed.assigned is not None:
+        await tell_worker(source, t, changed.assigned, intro=N_("您被指派了一个报修："))
+    for who in changed.reopened:
+        _ = await tr_user(source, who.user_id)
+        await send(
+            source,
+            who.user_id,
+            _("⚠️ 居民说 #{id} 没解决，已重新打开，请再看看。").format(id=t["id"])
             + "\n"
-            + details(rt, _, t, personal=may_see_personal(actor, t))
+            + headline(_, t),
+            markup(worker_buttons(_, t, who.actor)),
         )
-        markup = InlineKeyboardMarkup(
-            [[button(_("✋ 接单"), "acc", t["id"])], [button(_("📄 查看详情和照片"), "v", t["id"])]]
-        )
-        message = await send(context, uid, text, markup)
-        if message is not None:
-            await store.add_offer(rt.db, t["id"], uid, message.chat_id, message.message_id)
-            sent += 1
-    return sent
 
 
-async def plan_route(rt: Runtime, ticket_id: int, tx: Executor) -> None:
-    """Routing as a durable job in the ticket's own transaction: a crash right after the
-    commit cannot leave a request that nobody was offered (and so nobody may accept)."""
-    await rt.scheduler.schedule(
-        ROUTE_KIND, rt.clock.now(), {"ticket": ticket_id}, key=f"repair_route:{ticket_id}", tx=tx
-    )
-
-
-async def route_now(rt: Runtime, ticket_id: int) -> None:
-    """Best effort: the request is saved and its routing job is durable, so a failure here
-    (a locked database) must not tell the reporter "not saved" and invite a duplicate."""
-    try:
-        await rt.scheduler.run_key(f"repair_route:{ticket_id}")
-    except Exception:
-        log.exception("routing #%s failed now; its job will run it again", ticket_id)
-
-
-async def schedule_accept(rt: Runtime, ticket_id: int, created: float, tx: object = None) -> None:
-    when_ = datetime.fromtimestamp(created, UTC) + rules.ACCEPT_REMIND_AFTER
-    await rt.scheduler.schedule(
-        JOB_KIND,
-        when_,
-        {"ticket": ticket_id, "stage": "accept1"},
-        key=f"repair_accept:{ticket_id}",
-        tx=tx,
-    )  # type: ignore[arg-type]
-
-
-async def schedule_resolve(rt: Runtime, ticket_id: int, due: float, tx: object = None) -> None:
-    await rt.scheduler.schedule(
-        JOB_KIND,
-        datetime.fromtimestamp(due, UTC),
-        {"ticket": ticket_id, "stage": "resolve"},
-        key=f"repair_resolve:{ticket_id}",
-        tx=tx,
-    )  # type: ignore[arg-type]
-
-
-async def cancel_jobs(rt: Runtime, ticket_id: int, tx: object = None) -> None:
-    for key in (f"repair_accept:{ticket_id}", f"repair_resolve:{ticket_id}"):
-        await rt.scheduler.cancel(key, tx=tx)  # type: ignore[arg-type]
+async def announce_all(source: Context | App, changes: list[wf.Changed]) -> None:
+    """Each of several changes (`bot.workflows.repairs.hand_back_all`), told as `announce`."""
+    for changed in changes:
+        await announce(source, changed)

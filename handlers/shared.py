@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update, User
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.helpers import create_deep_linked_url
@@ -14,6 +14,10 @@ from bot.callbacks import BadCallback
 from bot.context import App, BotContext
 from bot.i18n import DEFAULT_LANG, LANGS, Translate, lang_from_telegram, translator
 from bot.runtime import Runtime, get_runtime
+
+# Who is staff is a question the workflows ask too; answered in one place.
+from bot.workflows.community import is_staff as is_staff
+from bot.workflows.community import staff_communities as staff_communities
 from storage import community as cstore
 from storage.db import Row, is_temporary
 
@@ -130,12 +134,6 @@ async def group_community(update: Update, context: Context) -> Row | None:
     return await cstore.get_group(context.rt.db, chat.id)
 
 
-async def is_staff(rt: Runtime, user_id: int, community_id: int) -> bool:
-    if rt.is_admin(user_id):
-        return True
-    return "staff" in await cstore.roles_of(rt.db, user_id, community_id)
-
-
 async def has_any_role(rt: Runtime, user_id: int, community_id: int, *roles: str) -> bool:
     if rt.is_admin(user_id):
         return True
@@ -162,12 +160,6 @@ async def can_manage_group(rt: Runtime, bot: Bot, chat_id: int, user_id: int) ->
     ):
         return True
     return await is_group_admin(bot, chat_id, user_id)
-
-
-async def staff_communities(rt: Runtime, user_id: int) -> list[Row]:
-    if rt.is_admin(user_id):
-        return await cstore.list_communities(rt.db)
-    return await cstore.communities_with_role(rt.db, user_id, "staff")
 
 
 async def acting_community(
@@ -218,6 +210,86 @@ def link_button(text: str, url: str) -> InlineKeyboardMarkup:
 
 def clip(text: str, limit: int = MAX_TEXT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# Where a line too long for one message is best cut: after a sentence, a clause, a space.
+_BREAKS = ("。", "！", "？", "；", "!", "?", ";", "，", "、", ",", " ")
+
+
+def _units(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units: an emoji may count two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _cut(line: str, limit: int) -> tuple[str, str]:
+    """The longest head of `line` within `limit`, ending at a good break if there is one."""
+    # Whole characters only: find how many fit, counting UTF-16 units.
+    size, fit = 0, 0
+    for fit, char in enumerate(line):  # noqa: B007 - `fit` is used after the loop
+        size += 2 if ord(char) > 0xFFFF else 1
+        if size > limit:
+            break
+    else:
+        return line, ""
+    head = line[:fit]
+    for mark in _BREAKS:
+        at = head.rfind(mark)
+        if at >= len(head) // 2:  # a break in the second half; else a hard cut is better
+            return head[: at + 1], line[at + 1 :]
+    return head, line[fit:]
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Cut a long text into messages Telegram accepts (≤ `limit` each), at line breaks where
+    possible, never inside a character. Plain text only (no parse_mode markup).
+
+    The line break where a cut falls is dropped (the next message starts the next line);
+    parts that would be blank are left out.
+    """
+    if _units(text) <= limit:
+        return [text] if text.strip() else []
+    parts: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in text.split("\n"):
+        n = _units(line)
+        if current and size + 1 + n <= limit:
+            current.append(line)
+            size += 1 + n
+            continue
+        if current:
+            parts.append("\n".join(current))
+        current, size = [], 0
+        while n > limit:
+            head, line = _cut(line, limit)
+            parts.append(head)
+            n = _units(line)
+        current, size = [line], n
+    if current:
+        parts.append("\n".join(current))
+    return [p for p in parts if p.strip()]
+
+
+async def send_long(bot: Bot, chat_id: int, text: str, **kwargs: Any) -> Message | None:
+    """Send `text` in as many messages as it needs; buttons go under the last one.
+
+    Returns the last message sent (the one with the buttons), None if there was nothing."""
+    markup = kwargs.pop("reply_markup", None)
+    parts = split_text(text)
+    last: Message | None = None
+    for n, part in enumerate(parts):
+        last = await bot.send_message(
+            chat_id, part, reply_markup=markup if n == len(parts) - 1 else None, **kwargs
+        )
+    return last
+
+
+async def reply_long(update: Update, text: str, **kwargs: Any) -> Message | None:
+    """`reply` for texts that may pass 4,096 characters (menus, results): nothing is cut."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    return await send_long(chat.get_bot(), chat.id, text, **kwargs)
 
 
 async def reply(update: Update, text: str, **kwargs: Any) -> None:

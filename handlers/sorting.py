@@ -1,27 +1,34 @@
-"""Garbage-sorting look-up (/sort, plain questions in private) and solo practice (/practice).
+"""Garbage-sorting look-up (/sort; plain questions in private come through handlers/intents.py)
+and solo practice (/practice).
 
 Correctness first: only a confident result (`LookupResult.found`) is shown as an answer; a
 fuzzy result shows its candidates as buttons and never a category.
+
+In a group an answer is one line, and a busy group gets several answers in one message
+(the rule: bot/workflows/sorting.py); the full answer is for private chat.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-import re
 import zlib
 from functools import cache, lru_cache
+from typing import Any
 
 import opencc
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters, Update
+from telegram.error import TelegramError
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot import callbacks
 from bot.commands import Audience, declare
+from bot.context import App
 from bot.i18n import DEFAULT_LANG, N_, Translate
 from bot.quiz import practice_questions
 from bot.sorting import Category, Item, KnowledgeBase, LookupResult, lookup
-from bot.text import normalize
+from bot.sorting_city import category_name
+from bot.workflows import sorting as flow
 from handlers.shared import (
     Context,
     answer_callback,
@@ -31,12 +38,11 @@ from handlers.shared import (
     link_button,
     refuse_callback,
     reply,
-    staff_communities,
+    send_long,
     tr_chat,
     tr_user,
     user_lang,
 )
-from storage import sorting as store
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +61,6 @@ CATEGORY_LABEL: dict[Category, str] = {
     Category.KITCHEN: N_("🟢厨余垃圾"),
     Category.OTHER: N_("⚫其他垃圾"),
 }
-# Plain private text is logged as an unknown item only when it plausibly asks about rubbish:
-# "你好" or a long chat message should not flood the staff's list.
-_ASKS_ABOUT_RUBBISH = re.compile(r"垃圾|扔|丢|分类|回收|桶")
-MAX_LOGGED_CHARS = 12
-
 _S2TW = opencc.OpenCC("s2tw")
 
 
@@ -74,8 +75,16 @@ def kb_text(lang: str, text: str) -> str:
     return _to_traditional(text) if lang == "zh_Hant" else text
 
 
-def category_label(_: Translate, category: Category) -> str:
-    return _(CATEGORY_LABEL[category])
+def category_label(_: Translate, category: Category, city: str | None = None) -> str:
+    """The category's name; where the community's city calls it otherwise (上海: 湿垃圾),
+    the city's name first and the standard one in brackets."""
+    label = _(CATEGORY_LABEL[category])
+    if city is None:
+        return label
+    local = category_name(KnowledgeBase.get(), category, city)
+    if local == category.zh:
+        return label
+    return _("{local}（{standard}）").format(local=local, standard=label)
 
 
 async def chat_lang(update: Update, context: Context) -> str:
@@ -115,11 +124,13 @@ def _short(query: str, limit: int = 30) -> str:
 
 
 # ---- rendering -----------------------------------------------------------------------------
-def render_item(_: Translate, lang: str, item: Item, advice: str | None = None) -> str:
+def render_item(
+    _: Translate, lang: str, item: Item, advice: str | None = None, city: str | None = None
+) -> str:
     tip = KnowledgeBase.get().categories[item.category].tip
     lines = [
         _("{name} → {category}").format(
-            name=kb_text(lang, item.name), category=category_label(_, item.category)
+            name=kb_text(lang, item.name), category=category_label(_, item.category, city)
         ),
         _("💡 原因：{reason}").format(reason=kb_text(lang, item.reason)),
     ]
@@ -136,9 +147,9 @@ def render(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """Text (and candidate buttons) for one look-up result."""
     if result.status in ("exact", "synonym") and result.item is not None:
-        return render_item(_, lang, result.item), None
+        return render_item(_, lang, result.item, city=result.city), None
     if result.status == "composite" and result.item is not None:
-        return render_item(_, lang, result.item, result.advice), None
+        return render_item(_, lang, result.item, result.advice, result.city), None
     if result.status == "special" and result.special is not None:
         # Name what the person asked about ("沙发"), then the class's advice once.
         text = _("{item}属于{name}。\n👉 {advice}").format(
@@ -170,29 +181,80 @@ def render(
     ).format(query=_short(result.query)), None
 
 
-async def answer_query(
-    update: Update, context: Context, query: str, *, typed_freely: bool = False
-) -> None:
+def _line(lang: str, text: str) -> str:
+    return " ".join(kb_text(lang, text).split())
+
+
+def render_line(_: Translate, lang: str, result: LookupResult) -> str | None:
+    """A look-up answered in one line, for a group; None for candidates (they need buttons)."""
+    if result.item is not None and result.status in ("exact", "synonym", "composite"):
+        item = result.item
+        text = _("{name} → {category}：{why}").format(
+            name=kb_text(lang, item.name),
+            category=category_label(_, item.category, result.city),
+            why=_line(lang, result.advice or item.reason),
+        )
+        return text + (_("（各地规定不同）") if item.note else "")
+    if result.status == "special" and result.special is not None:
+        return _("{item}属于{name}。{advice}").format(
+            item=kb_text(lang, result.matched or result.query_normalized),
+            name=kb_text(lang, result.special.name),
+            advice=_line(lang, result.special.advice),
+        )
+    if result.status == "category" and result.category is not None:
+        return _("{name} 就是 {category}：{explain}").format(
+            name=kb_text(lang, result.query_normalized),
+            category=category_label(_, result.category.code),
+            explain=_line(lang, result.category.explain),
+        )
+    if result.status == "fuzzy" and result.candidates:
+        return None
+    if result.status == "empty":
+        return _("请告诉我要查的东西，例如：/sort 电池")
+    return _("抱歉，没找到「{query}」🙏 已经记下来了，工作人员会补上。").format(
+        query=_short(result.query)
+    )
+
+
+async def answer_in_group(update: Update, context: Context, query: str) -> None:
+    """One line, quoting the question; in a busy group a line added to the latest answer."""
     rt = context.rt
+    message, user, chat = update.effective_message, update.effective_user, update.effective_chat
+    if message is None or user is None or chat is None:
+        return
+    _ = await tr_chat(update, context)
+    lang = await group_lang(rt, chat.id)
+    out = await flow.look_up_in_group(rt, chat.id, query, message.message_id)
+    line = render_line(_, lang, out.result)
+    if line is None:
+        text, markup = render(_, lang, out.result)
+        await reply(update, text, reply_markup=markup)
+        return
+    if out.digest_id is not None:
+        lines = [*out.lines, _("{name}：{answer}").format(name=user.first_name, answer=line)]
+        try:
+            await context.bot.edit_message_text("\n".join(lines), chat.id, out.digest_id)
+            flow.answered_in_group(rt, chat.id, out.digest_id, lines)
+            return
+        except TelegramError as exc:  # gone, or too fast: a message of its own then
+            log.info("look-up answers %s not extended: %s", out.digest_id, exc)
+    asked = ReplyParameters(message.message_id, allow_sending_without_reply=True)
+    sent = await chat.send_message(line, reply_parameters=asked)
+    flow.answered_in_group(rt, chat.id, sent.message_id, [line])
+
+
+async def answer_query(update: Update, context: Context, query: str) -> None:
+    """/sort; private free text is read by handlers/intents.py, which uses `render`."""
+    if not is_private(update):
+        await answer_in_group(update, context, query)
+        return
     _ = await tr_chat(update, context)
     lang = await chat_lang(update, context)
-    result = lookup(query)
-    if result.status == "unknown":
-        key = normalize(query)[: MAX_LOGGED_CHARS * 4]
-        if not typed_freely or len(key) <= MAX_LOGGED_CHARS or _ASKS_ABOUT_RUBBISH.search(key):
-            await store.log_unknown(rt.db, key, rt.clock.now().timestamp())
-            log.info("unknown sorting query %r", key)
-        if typed_freely:
-            # Free text in private might not be a question about rubbish at all.
-            # Not echoed: it may be long, or personal (an address typed after /cancel).
-            await reply(
-                update,
-                _(
-                    "抱歉，我没看懂。想查垃圾分类，直接发物品名称就行，"
-                    "比如“电池”。其他功能请发送 /help。"
-                ),
-            )
-            return
+    chat, user = update.effective_chat, update.effective_user
+    chat_id = chat.id if chat is not None else None
+    user_id = user.id if user is not None else None
+    city = await flow.city_for(context.rt, chat_id=chat_id, user_id=user_id)
+    result = await flow.look_up(context.rt, query, city=city, chat_id=chat_id, user_id=user_id)
     text, markup = render(_, lang, result)
     await reply(update, text, reply_markup=markup)
 
@@ -201,14 +263,6 @@ async def answer_query(
 async def sort_command(update: Update, context: Context) -> None:
     query = " ".join(context.args or [])
     await answer_query(update, context, query)
-
-
-async def sort_text(update: Update, context: Context) -> None:
-    """Private text no conversation took: treat it as a question about an item."""
-    message = update.effective_message
-    if message is None or not message.text:
-        return
-    await answer_query(update, context, message.text, typed_freely=True)
 
 
 async def sort_button(update: Update, context: Context) -> None:
@@ -231,7 +285,19 @@ async def sort_button(update: Update, context: Context) -> None:
     _ = await tr_chat(update, context)
     lang = await chat_lang(update, context)
     await answer_callback(update)
-    await reply(update, render_item(_, lang, items[index]))
+    chat, user = update.effective_chat, update.effective_user
+    city = await flow.city_for(
+        context.rt, chat_id=chat.id if chat else None, user_id=user.id if user else None
+    )
+    # The picked item under this community's rules (its category and notes may differ).
+    item = items[index]
+    if city is not None:
+        item = lookup(item.name, city).item or item
+    if is_private(update):
+        await reply(update, render_item(_, lang, item, city=city))
+        return
+    found = LookupResult("exact", item.name, item.name, item=item, city=city)
+    await reply(update, render_line(_, lang, found) or "")
 
 
 async def sort_unknown(update: Update, context: Context) -> None:
@@ -240,16 +306,26 @@ async def sort_unknown(update: Update, context: Context) -> None:
     if user is None:
         return
     _ = await tr_chat(update, context)
-    if not await staff_communities(rt, user.id):
+    chat = update.effective_chat
+    rows = await flow.unknown_look_ups(rt, user.id, chat_id=chat.id if chat is not None else None)
+    if rows is None:
         await reply(update, _("只有社区工作人员可以查看。"))
         return
-    rows = await store.top_unknown(rt.db)
     if not rows:
         await reply(update, _("还没有查不到的物品。"))
         return
-    lines = [_("大家问过、但知识库里还没有的物品（按次数）：")]
-    lines += [_("{query}：{n}次").format(query=r["query"], n=r["asked"]) for r in rows]
-    await reply(update, "\n".join(lines))
+    # What residents typed is for staff, not for the residents' group: always in private.
+    _t = await tr_user(context, user)  # the reader is the staff member, in private
+    lines = [_t("大家问过、但知识库里还没有的物品（按次数）：")]
+    lines += [_t("{query}：{n}次").format(query=r["query"], n=r["asked"]) for r in rows]
+    try:
+        await send_long(context.bot, user.id, "\n".join(lines))
+    except TelegramError as exc:  # never opened a private chat, or blocked the bot
+        log.info("could not send /sort_unknown to %s privately: %s", user.id, exc)
+        await reply(update, _("请先私聊我一次（点我的头像，发送 /start），我才能把名单发给您。"))
+        return
+    if not is_private(update):
+        await reply(update, _("名单已私聊发给您。"))
 
 
 # ---- practice ------------------------------------------------------------------------------
@@ -264,7 +340,7 @@ def category_keyboard(_: Translate, feature: str, *head: int | str) -> InlineKey
     return InlineKeyboardMarkup([buttons[:2], buttons[2:]])
 
 
-async def _ask(update: Update, context: Context, state: dict) -> None:
+async def _ask(update: Update, context: Context, state: dict[str, Any]) -> None:
     user = update.effective_user
     assert user is not None
     _ = await tr_user(context, user)
@@ -295,7 +371,7 @@ async def practice_command(update: Update, context: Context) -> None:
         "i": 0,
         "score": 0,
     }
-    context.user_data[PRACTICE] = state  # type: ignore[index]
+    context.state[PRACTICE] = state
     await reply(update, _("✏️ 垃圾分类小练习：{n} 道题，选出正确的垃圾桶！").format(n=PRACTICE_LEN))
     await _ask(update, context, state)
 
@@ -305,7 +381,7 @@ async def practice_button(update: Update, context: Context) -> None:
     user = update.effective_user
     if query is None or user is None:
         return
-    state = (context.user_data or {}).get(PRACTICE)
+    state = context.state.get(PRACTICE)
     try:
         cb = callbacks.unpack(query.data, FP)
         round_id, n, code = cb.int_arg(0), cb.int_arg(1), cb.str_arg(2)
@@ -337,7 +413,7 @@ async def practice_button(update: Update, context: Context) -> None:
         await _ask(update, context, state)
         return
     score, total = state["score"], len(state["q"])
-    context.user_data.pop(PRACTICE, None)  # type: ignore[union-attr]
+    context.state.pop(PRACTICE, None)
     cheer = (
         _("🏆 满分！你是垃圾分类小专家！")
         if score == total
@@ -355,15 +431,10 @@ async def practice_button(update: Update, context: Context) -> None:
     )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: App) -> None:
     app.add_handler(CommandHandler("sort", sort_command))
     app.add_handler(CommandHandler("sort_unknown", sort_unknown))
     app.add_handler(CommandHandler("practice", practice_command))
     app.add_handler(CommandHandler("start", practice_command, filters.Regex(r"^/start practice$")))
     app.add_handler(CallbackQueryHandler(sort_button, pattern=callbacks.pattern(F)))
     app.add_handler(CallbackQueryHandler(practice_button, pattern=callbacks.pattern(FP)))
-    # Last in group 0 of the features (see FEATURES in bot/app.py): conversations that are
-    # waiting for text get it first; only text nobody wanted is read as a question.
-    app.add_handler(
-        MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, sort_text)
-    )

@@ -40,10 +40,22 @@ async def get_user(ex: Executor, user_id: int) -> Row | None:
     return await ex.fetchone("SELECT * FROM users WHERE id = ?", (user_id,))
 
 
-async def find_user_by_username(ex: Executor, username: str) -> Row | None:
-    return await ex.fetchone(
-        "SELECT * FROM users WHERE username = ? COLLATE NOCASE", (username.lstrip("@"),)
+async def users_with_username(ex: Executor, username: str) -> list[Row]:
+    """Every users row carrying this username, most recently changed first: Telegram lets a
+    username pass to another person, and a row keeps the old one until we see its owner."""
+    return await ex.fetchall(
+        "SELECT * FROM users WHERE username = ? COLLATE NOCASE ORDER BY updated_at DESC, id",
+        (username.lstrip("@"),),
     )
+
+
+async def find_user_by_username(ex: Executor, username: str) -> Row | None:
+    """The person who holds the username now: the unique most recently changed row carrying
+    it; None when nobody does or two rows tie (see `users_with_username`)."""
+    rows = await users_with_username(ex, username)
+    if not rows or (len(rows) > 1 and rows[1]["updated_at"] == rows[0]["updated_at"]):
+        return None
+    return rows[0]
 
 
 async def set_user_lang(ex: Executor, user_id: int, lang: str) -> None:
@@ -102,6 +114,11 @@ async def groups_of(ex: Executor, community_id: int) -> list[Row]:
     return await ex.fetchall(
         "SELECT * FROM groups WHERE community_id = ? ORDER BY chat_id", (community_id,)
     )
+
+
+async def list_groups(ex: Executor) -> list[Row]:
+    """Every linked group, oldest chat id first."""
+    return await ex.fetchall("SELECT * FROM groups ORDER BY chat_id")
 
 
 async def set_group_lang(ex: Executor, chat_id: int, lang: str) -> None:
@@ -179,6 +196,25 @@ async def residencies_of(ex: Executor, user_id: int) -> list[Row]:
     )
 
 
+async def resident_names(ex: Executor, community_id: int) -> list[str]:
+    """The names residents of a community go by (the one they gave us, their Telegram one)."""
+    rows = await ex.fetchall(
+        "SELECT r.display_name AS a, u.first_name AS b FROM residents r "
+        "JOIN users u ON u.id = r.user_id WHERE r.community_id = ?",
+        (community_id,),
+    )
+    return sorted({n for row in rows for n in (row["a"], row["b"]) if n}, key=len, reverse=True)
+
+
+async def residents_of(ex: Executor, community_id: int) -> list[Row]:
+    """The users registered in a community's households (one row per person)."""
+    return await ex.fetchall(
+        "SELECT u.* FROM residents r JOIN users u ON u.id = r.user_id "
+        "WHERE r.community_id = ? ORDER BY u.id",
+        (community_id,),
+    )
+
+
 async def get_household(ex: Executor, household_id: int) -> Row | None:
     return await ex.fetchone("SELECT * FROM households WHERE id = ?", (household_id,))
 
@@ -218,6 +254,73 @@ async def count_households(ex: Executor, community_id: int) -> int:
             (community_id,),
         )
     )
+
+
+async def remove_resident(ex: Executor, user_id: int, community_id: int) -> None:
+    await ex.execute(
+        "DELETE FROM residents WHERE user_id = ? AND community_id = ?", (user_id, community_id)
+    )
+
+
+# ---- requests to join a household (household_requests, 0010) -------------------------------
+async def open_request(
+    ex: Executor, user_id: int, community_id: int, household_id: int, display_name: str
+) -> int:
+    """A new request to join; the person's earlier open request is withdrawn."""
+    await withdraw_request(ex, user_id)
+    return int(
+        await ex.fetchval(
+            "INSERT INTO household_requests (user_id, community_id, household_id, display_name) "
+            "VALUES (?, ?, ?, ?) RETURNING id",
+            (user_id, community_id, household_id, display_name),
+        )
+    )
+
+
+async def withdraw_request(ex: Executor, user_id: int) -> None:
+    await ex.execute(
+        "UPDATE household_requests SET status = 'withdrawn', "
+        "decided_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') "
+        "WHERE user_id = ? AND status = 'pending'",
+        (user_id,),
+    )
+
+
+_REQUEST = (
+    "SELECT q.*, h.building, h.unit, h.room, u.first_name, c.name AS community_name "
+    "FROM household_requests q JOIN households h ON h.id = q.household_id "
+    "JOIN users u ON u.id = q.user_id JOIN communities c ON c.id = q.community_id "
+)
+
+
+async def get_request(ex: Executor, request_id: int) -> Row | None:
+    return await ex.fetchone(_REQUEST + "WHERE q.id = ?", (request_id,))
+
+
+async def open_request_of(ex: Executor, user_id: int) -> Row | None:
+    return await ex.fetchone(_REQUEST + "WHERE q.user_id = ? AND q.status = 'pending'", (user_id,))
+
+
+async def open_requests_for(ex: Executor, household_id: int) -> list[Row]:
+    return await ex.fetchall(
+        "SELECT id FROM household_requests WHERE household_id = ? AND status = 'pending' "
+        "ORDER BY id",
+        (household_id,),
+    )
+
+
+async def decide_request(ex: Executor, request_id: int, status: str, decided_by: int) -> bool:
+    """Close an open request; False when it was decided (or withdrawn) already."""
+    n = await ex.execute(
+        "UPDATE household_requests SET status = ?, decided_by = ?, "
+        "decided_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ? AND status = 'pending'",
+        (status, decided_by, request_id),
+    )
+    return n == 1
+
+
+async def mark_escalated(ex: Executor, request_id: int) -> None:
+    await ex.execute("UPDATE household_requests SET escalated = 1 WHERE id = ?", (request_id,))
 
 
 # ---- roles, skills and grid ----------------------------------------------------------------

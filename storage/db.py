@@ -27,6 +27,8 @@ from typing import Any, Protocol
 
 import aiosqlite
 
+from storage import startup
+
 log = logging.getLogger(__name__)
 
 Row = sqlite3.Row
@@ -111,8 +113,7 @@ class _Statements:
     # a queue hand-off and a wake-up of the event loop, a large part of a short handler.
     async def _fetchone(self, sql: str, params: Params) -> Row | None:
         conn = self._conn
-        row: Row | None = await conn._execute(_fetch_one, conn._conn, sql, params)
-        return row
+        return await conn._execute(_fetch_one, conn._conn, sql, params)
 
     async def _fetchall(self, sql: str, params: Params) -> list[Row]:
         return list(await self._conn.execute_fetchall(sql, params))
@@ -168,10 +169,28 @@ class Database(_Statements):
     async def open(self) -> None:
         if self._conn_ is not None:
             return
+        try:
+            await self._open()
+        except (OSError, sqlite3.Error) as exc:
+            # One line that names the real cause (read-only, permission, full, corrupt).
+            reason = startup.explain(self.path, exc)
+            if reason is None:
+                raise
+            raise DatabaseError(reason) from exc
+
+    async def _open(self) -> None:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, so nothing is left open.
-        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        connecting = aiosqlite.connect(self.path, isolation_level=None)
+        try:
+            conn = await connecting
+        except BaseException:
+            # aiosqlite's thread stops by itself; wait, or it reports to a closed event loop.
+            thread = getattr(connecting, "_thread", None)
+            if thread is not None and thread.is_alive():
+                await asyncio.to_thread(thread.join, 5)
+            raise
         conn.row_factory = sqlite3.Row
         self._conn_ = conn
         try:
@@ -187,17 +206,13 @@ class Database(_Statements):
             raise
 
     async def _check_integrity(self) -> None:
-        try:
-            row = await (await self._conn.execute("PRAGMA quick_check")).fetchone()
-        except sqlite3.DatabaseError as exc:
-            raise DatabaseError(
-                f"{self.path} is not a readable SQLite database ({exc}); "
-                "restore it from a backup (see `community-bot backup`)"
-            ) from exc
+        # Only a file SQLite cannot read as a database is "corrupt"; a read-only file system
+        # or a missing permission fails here too and is explained by `open`.
+        row = await (await self._conn.execute("PRAGMA quick_check")).fetchone()
         if row is None or row[0] != "ok":
             raise DatabaseError(
                 f"{self.path} failed its integrity check ({row[0] if row else '?'}); "
-                "restore it from a backup (see `community-bot backup`)"
+                + startup.BACKUP_HINT
             )
 
     async def close(self) -> None:
@@ -296,7 +311,8 @@ async def migrate(conn: aiosqlite.Connection, *, target: int | None = None) -> i
     migrations = migration_files()
     known = len(migrations)
     version_row = await (await conn.execute("PRAGMA user_version")).fetchone()
-    current = version_row[0] if version_row is not None else 0
+    assert version_row is not None
+    current = version_row[0]
     if current > known:
         raise DatabaseError(
             f"database schema version {current} is newer than this bot knows ({known}); "

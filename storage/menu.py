@@ -257,8 +257,77 @@ async def order_of(ex: Executor, round_id: int, voter: str) -> tuple[Row | None,
     return row, [p["item_id"] for p in picks]
 
 
+async def confirmed_household(ex: Executor, round_id: int, user_id: int) -> int | None:
+    """The household this person confirmed an order for in this round, if any."""
+    value = await ex.fetchval(
+        "SELECT household_id FROM menu_confirmers WHERE round_id = ? AND user_id = ?",
+        (round_id, user_id),
+    )
+    return None if value is None else int(value)
+
+
+async def claim_household(
+    ex: Executor, round_id: int, user_id: int, household_id: int, now: float
+) -> None:
+    """Remember the first household a person confirmed for (later calls change nothing)."""
+    await ex.execute(
+        "INSERT INTO menu_confirmers (round_id, user_id, household_id, at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (round_id, user_id) DO NOTHING",
+        (round_id, user_id, household_id, now),
+    )
+
+
+@dataclass(frozen=True)
+class Online:
+    """A household's orders confirmed online in a round. `token` grows with every change (a
+    new order, or a new version of one), so a confirmation can name the state it saw."""
+
+    token: int
+    item_ids: list[int]
+
+
+async def online_orders(ex: Executor, round_id: int, household_id: int) -> Online:
+    token = await ex.fetchval(
+        "SELECT coalesce(sum(version), 0) FROM menu_orders "
+        "WHERE round_id = ? AND household_id = ? AND paper = 0",
+        (round_id, household_id),
+    )
+    picks = await ex.fetchall(
+        "SELECT DISTINCT p.item_id, i.position FROM menu_orders o "
+        "JOIN menu_picks p ON p.order_id = o.id JOIN menu_items i ON i.id = p.item_id "
+        "WHERE o.round_id = ? AND o.household_id = ? AND o.paper = 0 ORDER BY i.position",
+        (round_id, household_id),
+    )
+    return Online(int(token), [r["item_id"] for r in picks])
+
+
+async def household_at(
+    ex: Executor, community_id: int, round_id: int, building: str, unit: str, room: str
+) -> Row | None:
+    """The household at an address, whether anyone is registered there (`registered`) and
+    whether it already ordered in this round (`ordered`); None when the bot never saw it."""
+    return await ex.fetchone(
+        "SELECT h.*, EXISTS (SELECT 1 FROM residents r WHERE r.household_id = h.id) "
+        "AS registered, EXISTS (SELECT 1 FROM menu_orders o WHERE o.household_id = h.id "
+        "AND o.round_id = ?) AS ordered FROM households h "
+        "WHERE h.community_id = ? AND h.building = ? AND h.unit = ? AND h.room = ?",
+        (round_id, community_id, building, unit, room),
+    )
+
+
+async def members_to_tell(ex: Executor, household_id: int, *, but: int | None = None) -> list[Row]:
+    """A household's residents who can be messaged privately, except `but`."""
+    return await ex.fetchall(
+        "SELECT r.user_id FROM residents r JOIN users u ON u.id = r.user_id "
+        "WHERE r.household_id = ? AND u.started = 1 AND u.blocked = 0 AND r.user_id != ? "
+        "ORDER BY r.user_id",
+        (household_id, 0 if but is None else but),
+    )
+
+
 async def counts(ex: Executor, round_id: int, community_id: int) -> rules.Counts:
-    """Aggregates for bot.menu.tally, computed in SQL so a big round stays cheap."""
+    """Aggregates for bot.menu.tally, computed in SQL so a big round stays cheap. Everything
+    counts households: several members, or a member and a paper order, count once."""
     cells = await ex.fetchall(
         "SELECT p.item_id, h.building, count(DISTINCT o.household_id) AS n "
         "FROM menu_orders o JOIN menu_picks p ON p.order_id = o.id "
@@ -270,17 +339,33 @@ async def counts(ex: Executor, round_id: int, community_id: int) -> rules.Counts
         "JOIN households h ON h.id = o.household_id WHERE o.round_id = ? GROUP BY 1",
         (round_id,),
     )
-    # Registered households, plus households known only from a paper order.
+    # Per building: registered households, plus households known only from an order.
     known = await ex.fetchall(
         "SELECT h.building, count(*) AS n FROM households h WHERE h.id IN ("
         " SELECT household_id FROM residents WHERE community_id = ?"
         " UNION SELECT household_id FROM menu_orders WHERE round_id = ?) GROUP BY 1",
         (community_id, round_id),
     )
+    # 登记户数 counts homes with a registered resident only; a paper-only household took
+    # part but is not registered.
+    totals = await ex.fetchone(
+        "WITH registered AS (SELECT DISTINCT household_id AS id FROM residents "
+        " WHERE community_id = ?), "
+        "took_part AS (SELECT household_id AS id, min(paper) AS paper FROM menu_orders "
+        " WHERE round_id = ? GROUP BY household_id) "
+        "SELECT (SELECT count(*) FROM registered) AS registered, "
+        "(SELECT count(*) FROM took_part WHERE id IN (SELECT id FROM registered)) AS reg_part, "
+        "(SELECT count(*) FROM took_part WHERE paper = 1) AS paper",
+        (community_id, round_id),
+    )
+    assert totals is not None
     return rules.Counts(
         {(r["item_id"], r["building"]): r["n"] for r in cells},
         {r["building"]: r["n"] for r in participants},
         {r["building"]: r["n"] for r in known},
+        registered=int(totals["registered"]),
+        registered_participants=int(totals["reg_part"]),
+        paper=int(totals["paper"]),
     )
 
 

@@ -2,6 +2,10 @@
 
 Only conversations and user_data are stored (bot_data holds live objects; chat_data is unused).
 Values must be JSON-serialisable: drafts are plain dicts, lists, strings and numbers.
+
+Write-through: the bot saves after every update and before every reply (`bot/saving.py`), so
+this class is asked to save often. It remembers what the database holds and writes only what
+changed; an unchanged draft costs one `json.dumps` and no statement.
 """
 
 from __future__ import annotations
@@ -18,9 +22,34 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 
+# A key whose last write failed: the database may hold anything, so the next save writes.
+_UNKNOWN = object()
+# ("d", user_id) for a draft, ("c", name, encoded key) for a conversation state.
+Key = tuple[Any, ...]
+
+
+def _statement(key: Key, value: str | None) -> tuple[str, tuple[Any, ...]]:
+    """The one statement that makes the database hold `value` for `key`."""
+    if key[0] == "d":
+        if value is None:
+            return "DELETE FROM user_drafts WHERE user_id = ?", (key[1],)
+        return (
+            "INSERT INTO user_drafts (user_id, data) VALUES (?, ?) "
+            "ON CONFLICT(user_id) DO UPDATE SET data = excluded.data",
+            (key[1], value),
+        )
+    if value is None:
+        return "DELETE FROM conversations WHERE name = ? AND key = ?", (key[1], key[2])
+    return (
+        "INSERT INTO conversations (name, key, state) VALUES (?, ?, ?) "
+        "ON CONFLICT(name, key) DO UPDATE SET state = excluded.state",
+        (key[1], key[2], value),
+    )
+
 
 class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
-    def __init__(self, db: Database, update_interval: float = 5) -> None:
+    def __init__(self, db: Database, update_interval: float = 60) -> None:
+        # The interval is only a safety net: the bot saves after each update (bot/saving.py).
         super().__init__(
             store_data=PersistenceInput(
                 bot_data=False, chat_data=False, user_data=True, callback_data=False
@@ -28,52 +57,67 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
             update_interval=update_interval,
         )
         self.db = db
-        # Writes of one persistence round, committed together (see `_write`).
-        self._pending_drafts: dict[int, str | None] = {}
-        self._pending_states: dict[tuple[str, str], str | None] = {}
+        # Writes of one round, committed together (see `_write`).
+        self._pending: dict[Key, str | None] = {}
         self._batch: asyncio.Future[None] | None = None
+        # What the database holds, or will once the batch writing it commits (None: no row).
+        # Loaded at start; a key never seen has no row.
+        self._known: dict[Key, object] = {}
+        # The batch under way that writes a key: an unchanged save still waits for it.
+        self._writing: dict[Key, asyncio.Future[None]] = {}
+
+    async def _put(self, key: Key, value: str | None) -> None:
+        """Save one value; returns once the database holds it (committed)."""
+        if key not in self._pending and self._known.get(key) == value:
+            writing = self._writing.get(key)
+            if writing is not None:
+                await asyncio.shield(writing)
+            return
+        self._pending[key] = value
+        self._known[key] = value
+        await self._write()
 
     async def _write(self) -> None:
         """Join the current batch of writes; the first caller commits it in one transaction.
 
-        PTB's persistence round calls `update_*` for every user and conversation touched in
-        the last interval, all at once; one statement each (lock, thread hop, commit) kept the
-        database busy for tens of milliseconds and every update waiting behind it. Now the
-        round is one transaction; each caller still returns only once its write is committed.
+        Saves that arrive together (a persistence round, concurrent updates finishing at
+        once) become one transaction instead of one lock, thread hop and commit each; each
+        caller still returns only once its write is committed.
         """
         if self._batch is not None:
             await asyncio.shield(self._batch)
             return
         batch = self._batch = asyncio.get_running_loop().create_future()
+        pending: dict[Key, str | None] = {}
         try:
             await asyncio.sleep(0)  # let the rest of this round add its writes
             self._batch = None
-            drafts, self._pending_drafts = self._pending_drafts, {}
-            states, self._pending_states = self._pending_states, {}
-            async with self.db.transaction() as tx:
-                await tx.executemany(
-                    "INSERT INTO user_drafts (user_id, data) VALUES (?, ?) "
-                    "ON CONFLICT(user_id) DO UPDATE SET data = excluded.data",
-                    [(uid, data) for uid, data in drafts.items() if data is not None],
-                )
-                await tx.executemany(
-                    "DELETE FROM user_drafts WHERE user_id = ?",
-                    [(uid,) for uid, data in drafts.items() if data is None],
-                )
-                await tx.executemany(
-                    "INSERT INTO conversations (name, key, state) VALUES (?, ?, ?) "
-                    "ON CONFLICT(name, key) DO UPDATE SET state = excluded.state",
-                    [(n, k, v) for (n, k), v in states.items() if v is not None],
-                )
-                await tx.executemany(
-                    "DELETE FROM conversations WHERE name = ? AND key = ?",
-                    [(n, k) for (n, k), v in states.items() if v is None],
-                )
+            pending, self._pending = self._pending, {}
+            for key in pending:
+                self._writing[key] = batch
+            if len(pending) == 1:  # the usual case: one statement commits by itself
+                [(key, value)] = pending.items()
+                await self.db.execute(*_statement(key, value))
+            elif pending:
+                grouped: dict[str, list[tuple[Any, ...]]] = {}
+                for key, value in pending.items():
+                    sql, params = _statement(key, value)
+                    grouped.setdefault(sql, []).append(params)
+                async with self.db.transaction() as tx:
+                    for sql, rows in grouped.items():
+                        await tx.executemany(sql, rows)
         except BaseException as exc:
             self._batch = None if self._batch is batch else self._batch
+            for key, value in pending.items():
+                if self._known.get(key) == value:  # not superseded by a newer save
+                    self._known[key] = _UNKNOWN
             batch.set_exception(exc)
             batch.exception()  # retrieved: the waiters re-raise it, nobody else must
             raise
+        finally:
+            for key in pending:
+                if self._writing.get(key) is batch:
+                    del self._writing[key]
         batch.set_result(None)
 
     async def get_user_data(self) -> dict[int, dict[Any, Any]]:
@@ -81,6 +125,7 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
         rows = await self.db.fetchall("SELECT user_id, data FROM user_drafts")
         out: dict[int, dict[Any, Any]] = {}
         for row in rows:
+            self._known[("d", row["user_id"])] = row["data"]
             try:
                 out[row["user_id"]] = json.loads(row["data"])
             except ValueError:
@@ -88,20 +133,19 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
         return out
 
     async def update_user_data(self, user_id: int, data: dict[Any, Any]) -> None:
+        # Encoded before the first await: the caller may go on changing `data`.
         if not data:
-            await self.drop_user_data(user_id)
+            await self._put(("d", user_id), None)
             return
         try:
             encoded = json.dumps(data, ensure_ascii=False)
         except (TypeError, ValueError):
             log.warning("draft of user %s is not JSON-serialisable; not persisted", user_id)
             return
-        self._pending_drafts[user_id] = encoded
-        await self._write()
+        await self._put(("d", user_id), encoded)
 
     async def drop_user_data(self, user_id: int) -> None:
-        self._pending_drafts[user_id] = None
-        await self._write()
+        await self._put(("d", user_id), None)
 
     async def refresh_user_data(self, user_id: int, user_data: dict[Any, Any]) -> None:
         return None
@@ -111,16 +155,15 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
         rows = await self.db.fetchall(
             "SELECT key, state FROM conversations WHERE name = ?", (name,)
         )
+        for r in rows:
+            self._known[("c", name, r["key"])] = r["state"]
         return {tuple(json.loads(r["key"])): json.loads(r["state"]) for r in rows}
 
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
-        encoded_key = json.dumps(list(key))
-        self._pending_states[(name, encoded_key)] = (
-            None if new_state is None else json.dumps(new_state)
-        )
-        await self._write()
+        encoded = None if new_state is None else json.dumps(new_state)
+        await self._put(("c", name, json.dumps(list(key))), encoded)
 
     # Not stored: bot_data, chat_data, callback_data.
     async def get_chat_data(self) -> dict[int, dict[Any, Any]]:

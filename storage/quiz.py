@@ -39,9 +39,25 @@ async def save_state(ex: Executor, game_id: int, state: dict[str, Any]) -> None:
     )
 
 
-async def set_lobby_message(ex: Executor, game_id: int, message_id: int) -> None:
+# The game's one group message, the lobby and then the board, is kept in the column
+# `lobby_message_id` (its name is from before the lobby became the board).
+def board_message_id(row: Row) -> int | None:
+    value = row["lobby_message_id"]
+    return int(value) if value is not None else None
+
+
+async def set_board_message(
+    ex: Executor, game_id: int, message_id: int, state: dict[str, Any] | None = None
+) -> None:
+    """Remember the board's message, with the game's state in the same statement."""
+    if state is None:
+        await ex.execute(
+            "UPDATE quiz_games SET lobby_message_id = ? WHERE id = ?", (message_id, game_id)
+        )
+        return
     await ex.execute(
-        "UPDATE quiz_games SET lobby_message_id = ? WHERE id = ?", (message_id, game_id)
+        "UPDATE quiz_games SET lobby_message_id = ?, state = ? WHERE id = ? AND status = 'active'",
+        (message_id, json.dumps(state, ensure_ascii=False), game_id),
     )
 
 

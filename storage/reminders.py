@@ -1,8 +1,6 @@
-"""SQL for notices, meeting answers, care visits and the at-most-once send ledger."""
+"""SQL for notices, meeting answers and the at-most-once send ledger (used by care visits too)."""
 
 from __future__ import annotations
-
-from collections.abc import Iterable
 
 from storage.db import Executor, Row
 
@@ -44,30 +42,49 @@ async def update_notice(ex: Executor, notice_id: int, **fields: object) -> None:
     await ex.execute(f"UPDATE notices SET {sets} WHERE id = ?", (*fields.values(), notice_id))
 
 
-async def set_rsvp(ex: Executor, notice_id: int, user_id: int, name: str, answer: str) -> None:
+async def set_rsvp(
+    ex: Executor, notice_id: int, occ: float, user_id: int, name: str, answer: str
+) -> None:
+    """One answer per person and occurrence; a second one replaces the first."""
     await ex.execute(
-        "INSERT INTO rsvps (notice_id, user_id, name, answer) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT(notice_id, user_id) DO UPDATE SET answer = excluded.answer, "
+        "INSERT INTO rsvps (notice_id, occ, user_id, name, answer) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT(notice_id, occ, user_id) DO UPDATE SET answer = excluded.answer, "
         "name = excluded.name, at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
-        (notice_id, user_id, name, answer),
+        (notice_id, occ, user_id, name, answer),
     )
 
 
-async def rsvps(ex: Executor, notice_id: int) -> list[Row]:
+async def rsvps(ex: Executor, notice_id: int, occ: float) -> list[Row]:
+    """The answers for one occurrence of a meeting."""
     return await ex.fetchall(
-        "SELECT * FROM rsvps WHERE notice_id = ? ORDER BY at, user_id", (notice_id,)
+        "SELECT * FROM rsvps WHERE notice_id = ? AND occ = ? ORDER BY at, user_id",
+        (notice_id, occ),
     )
 
 
 # ---- the send ledger -----------------------------------------------------------------------
 async def claim_send(ex: Executor, send_key: str, target: int) -> bool:
     """Record the intent to send before sending; False when this target was already claimed
-    (sent, or interrupted mid-send by a crash: then it is not sent again)."""
+    (sent, or interrupted mid-send by a crash: then it is not sent again). A row waiting for a
+    retry (provably not sent) is claimed again."""
     n = await ex.execute(
-        "INSERT INTO sends (send_key, target) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        "INSERT INTO sends (send_key, target) VALUES (?, ?) "
+        "ON CONFLICT (send_key, target) DO UPDATE SET status = 'claimed', "
+        "attempts = sends.attempts + 1 WHERE sends.status = 'retry'",
         (send_key, target),
     )
     return n == 1
+
+
+async def retry_send(ex: Executor, send_key: str, target: int) -> int:
+    """Mark a claimed send as provably not sent; returns how many times it was tried."""
+    return int(
+        await ex.fetchval(
+            "UPDATE sends SET status = 'retry' WHERE send_key = ? AND target = ? "
+            "RETURNING attempts",
+            (send_key, target),
+        )
+    )
 
 
 async def finish_send(
@@ -88,99 +105,70 @@ async def is_blocked(ex: Executor, user_id: int) -> bool:
     return bool(await ex.fetchval("SELECT blocked FROM users WHERE id = ?", (user_id,)))
 
 
-# ---- care visits ---------------------------------------------------------------------------
-async def create_care(
+# ---- announcements -------------------------------------------------------------------------
+async def create_announcement(
     ex: Executor,
     community_id: int,
-    name: str,
-    building: str,
-    unit: str,
-    room: str,
-    rhythm: str,
+    text: str,
+    buildings: str | None,
+    ack: bool,
+    send_at: float,
     created_by: int,
-    volunteers: Iterable[int],
 ) -> int:
-    care_id = await ex.insert(
-        "INSERT INTO care_people (community_id, name, building, unit, room, rhythm, created_by)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (community_id, name, building, unit, room, rhythm, created_by),
+    return await ex.insert(
+        "INSERT INTO announcements (community_id, text, buildings, ack, send_at, created_by)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (community_id, text, buildings, int(ack), send_at, created_by),
     )
-    for user_id in volunteers:
-        await ex.execute(
-            "INSERT OR IGNORE INTO care_volunteers (care_id, user_id) VALUES (?, ?)",
-            (care_id, user_id),
+
+
+async def get_announcement(ex: Executor, announcement_id: int) -> Row | None:
+    return await ex.fetchone("SELECT * FROM announcements WHERE id = ?", (announcement_id,))
+
+
+async def set_announcement_status(ex: Executor, announcement_id: int, status: str) -> None:
+    await ex.execute("UPDATE announcements SET status = ? WHERE id = ?", (status, announcement_id))
+
+
+async def residents_in(ex: Executor, community_id: int, buildings: list[str] | None) -> list[int]:
+    """Every registered resident of the community, or of these buildings (one id per person)."""
+    if buildings is None:
+        rows = await ex.fetchall(
+            "SELECT DISTINCT user_id FROM residents WHERE community_id = ? ORDER BY user_id",
+            (community_id,),
         )
-    return care_id
+    else:
+        marks = ", ".join("?" for _ in buildings)
+        rows = await ex.fetchall(
+            "SELECT DISTINCT r.user_id FROM residents r JOIN households h ON h.id = r.household_id"
+            f" WHERE r.community_id = ? AND h.building IN ({marks}) ORDER BY r.user_id",
+            (community_id, *buildings),
+        )
+    return [r["user_id"] for r in rows]
 
 
-async def get_care(ex: Executor, care_id: int) -> Row | None:
-    return await ex.fetchone("SELECT * FROM care_people WHERE id = ?", (care_id,))
-
-
-async def care_volunteers(ex: Executor, care_id: int) -> list[Row]:
-    return await ex.fetchall(
-        "SELECT u.* FROM care_volunteers v JOIN users u ON u.id = v.user_id "
-        "WHERE v.care_id = ? ORDER BY u.id",
-        (care_id,),
-    )
-
-
-async def cares_of_community(ex: Executor, community_id: int) -> list[Row]:
-    return await ex.fetchall(
-        "SELECT * FROM care_people WHERE community_id = ? AND active = 1 ORDER BY id",
-        (community_id,),
-    )
-
-
-async def cares_of_volunteer(ex: Executor, user_id: int) -> list[Row]:
-    return await ex.fetchall(
-        "SELECT p.* FROM care_people p JOIN care_volunteers v ON v.care_id = p.id "
-        "WHERE v.user_id = ? AND p.active = 1 ORDER BY p.id",
-        (user_id,),
-    )
-
-
-async def set_care_active(ex: Executor, care_id: int, active: bool) -> None:
-    await ex.execute("UPDATE care_people SET active = ? WHERE id = ?", (int(active), care_id))
-
-
-async def open_visit(ex: Executor, care_id: int, due_at: float) -> int:
-    await ex.execute(
-        "INSERT OR IGNORE INTO care_visits (care_id, due_at) VALUES (?, ?)", (care_id, due_at)
-    )
-    return int(
+async def was_sent(ex: Executor, send_key: str, target: int) -> bool:
+    return bool(
         await ex.fetchval(
-            "SELECT id FROM care_visits WHERE care_id = ? AND due_at = ?", (care_id, due_at)
+            "SELECT 1 FROM sends WHERE send_key = ? AND target = ? AND status = 'sent'",
+            (send_key, target),
         )
     )
 
 
-async def get_visit(ex: Executor, visit_id: int) -> Row | None:
-    return await ex.fetchone(
-        "SELECT v.*, p.community_id, p.name, p.building, p.unit, p.room, p.active "
-        "FROM care_visits v JOIN care_people p ON p.id = v.care_id WHERE v.id = ?",
-        (visit_id,),
-    )
-
-
-async def record_visit(
-    ex: Executor, visit_id: int, status: str, user_id: int, note: str | None = None
-) -> None:
-    await ex.execute(
-        "UPDATE care_visits SET status = ?, note = coalesce(?, note), recorded_by = ?, "
-        "recorded_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?",
-        (status, note, user_id, visit_id),
-    )
-
-
-async def mark_overdue(ex: Executor, visit_id: int) -> bool:
+async def add_ack(ex: Executor, announcement_id: int, user_id: int) -> bool:
+    """已知晓 pressed; False when this person had pressed it before."""
     n = await ex.execute(
-        "UPDATE care_visits SET status = 'overdue' WHERE id = ? AND status = 'pending'", (visit_id,)
+        "INSERT INTO announcement_acks (announcement_id, user_id) VALUES (?, ?) "
+        "ON CONFLICT DO NOTHING",
+        (announcement_id, user_id),
     )
     return n == 1
 
 
-async def last_visits(ex: Executor, care_id: int, limit: int = 3) -> list[Row]:
-    return await ex.fetchall(
-        "SELECT * FROM care_visits WHERE care_id = ? ORDER BY due_at DESC LIMIT ?", (care_id, limit)
+async def count_acks(ex: Executor, announcement_id: int) -> int:
+    return int(
+        await ex.fetchval(
+            "SELECT count(*) FROM announcement_acks WHERE announcement_id = ?", (announcement_id,)
+        )
     )

@@ -1,4 +1,4 @@
-"""SQL for repair requests: tickets, photos, history, followers, ratings, volunteer offers."""
+"""SQL for repair tickets: the tickets, photos, history, followers, ratings, volunteer offers."""
 
 from __future__ import annotations
 
@@ -194,7 +194,7 @@ async def count_followers(ex: Executor, ticket_id: int) -> int:
 async def move_followers(
     ex: Executor, from_id: int, into_id: int, reporter_of_from: int, now: float
 ) -> None:
-    """Merge: the duplicate's followers, and its reporter, now follow the kept request."""
+    """Merge: the duplicate's followers, and its reporter, now follow the kept ticket."""
     await ex.execute(
         "INSERT INTO repair_followers (ticket_id, user_id, at) "
         "SELECT ?, user_id, at FROM repair_followers WHERE ticket_id = ? "
@@ -203,7 +203,7 @@ async def move_followers(
     )
     await ex.execute("DELETE FROM repair_followers WHERE ticket_id = ?", (from_id,))
     await follow(ex, into_id, reporter_of_from, now)
-    # The kept request's own reporter never needs to follow it.
+    # The kept ticket's own reporter never needs to follow it.
     await ex.execute(
         "DELETE FROM repair_followers WHERE ticket_id = ? AND user_id = "
         "(SELECT reporter_id FROM repair_tickets WHERE id = ?)",
@@ -223,7 +223,7 @@ async def open_similar(
 
 
 async def of_reporter(ex: Executor, user_id: int, limit: int = 20) -> list[Row]:
-    """The user's own requests and the ones they follow, newest first."""
+    """The user's own tickets and the ones they follow, newest first."""
     return await ex.fetchall(
         # A UNION of two indexed look-ups: an OR here would scan every ticket.
         "SELECT t.*, (t.reporter_id = ?) AS mine FROM repair_tickets t WHERE t.id IN ("
@@ -234,16 +234,28 @@ async def of_reporter(ex: Executor, user_id: int, limit: int = 20) -> list[Row]:
     )
 
 
-async def tasks_of(ex: Executor, user_id: int, limit: int = 10) -> list[Row]:
+async def assigned_to(ex: Executor, user_id: int, limit: int | None = 10) -> list[Row]:
+    """The tickets this person accepted (or was given) and has not solved, soonest due first
+    (all of them with `limit=None`)."""
     return await ex.fetchall(
         "SELECT * FROM repair_tickets WHERE assignee_id = ? "
         "AND status IN ('assigned', 'in_progress') ORDER BY due_at, id LIMIT ?",
-        (user_id, limit),
+        (user_id, -1 if limit is None else limit),
     )
 
 
+async def handed_back_by(ex: Executor, ticket_id: int) -> set[int]:
+    """Who gave this ticket back (退回) before: offered it again only when nobody else is."""
+    rows = await ex.fetchall(
+        "SELECT DISTINCT actor_id FROM repair_history WHERE ticket_id = ? AND to_status = 'new' "
+        "AND from_status IN ('assigned', 'in_progress') AND actor_id IS NOT NULL",
+        (ticket_id,),
+    )
+    return {r["actor_id"] for r in rows}
+
+
 async def unaccepted_for_grid(ex: Executor, user_id: int, limit: int = 10) -> list[Row]:
-    """New requests in the buildings this grid worker answers for."""
+    """New tickets in the buildings this grid worker answers for."""
     return await ex.fetchall(
         "SELECT t.* FROM repair_tickets t JOIN grid_buildings g "
         "ON g.community_id = t.community_id AND g.building = t.building "
@@ -258,6 +270,7 @@ class Filter:
     building: str | None = None
     category: str | None = None
     overdue: bool = False
+    words: tuple[str, ...] = ()  # each in the description, the place or the assignee's name
 
 
 async def search(
@@ -279,6 +292,14 @@ async def search(
     if f.overdue:
         where.append("due_at < ?")
         params.append(now)
+    for word in f.words:
+        like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where.append(
+            "(description LIKE ? ESCAPE '\\' OR place LIKE ? ESCAPE '\\' OR assignee_id IN "
+            "(SELECT id FROM users WHERE first_name LIKE ? ESCAPE '\\' "
+            "OR username LIKE ? ESCAPE '\\'))"
+        )
+        params.extend([like, like, like, like])
     clause = " AND ".join(where)
     total = int(await ex.fetchval(f"SELECT count(*) FROM repair_tickets WHERE {clause}", params))
     rows = await ex.fetchall(

@@ -24,6 +24,7 @@ WANG_SON = Person(103, "王小明", "wang_xm")
 CHEN = Person(104, "陳先生", "chen_hk", language_code="zh-hant")
 ALICE = Person(105, "Alice", "alice", language_code="en")
 STRANGER = Person(999, "路人", "passerby")
+PEOPLE = (ADMIN, STAFF, GRID, VOLUNTEER, WANG, LIU, WANG_SON, CHEN, ALICE, STRANGER)
 GROUP_ID = -1001
 OTHER_GROUP_ID = -1002
 
@@ -35,6 +36,8 @@ def db_path(tmp_path: Path) -> str:
 
 # ---- privacy guard: nothing personal is ever sent to a group -------------------------------------
 PHONE = re.compile(r"(?<!\d)1\d{10}(?!\d)")
+# Seven digits and more: a phone number cut short or with an area code ("1391234…").
+LONG_NUMBER = re.compile(r"(?<![\d#])\d{7,}(?!\d)")
 
 
 def _call_texts(call: ApiCall) -> Iterator[str]:
@@ -69,12 +72,17 @@ def _call_texts(call: ApiCall) -> Iterator[str]:
 
 
 async def personal_patterns(sim: Simulator) -> list[tuple[str, re.Pattern[str]]]:
-    """Room numbers of registered residents and names of anonymous repair reporters."""
+    """Room numbers of registered residents and of households that handed in a paper menu
+    order, and names of anonymous repair reporters."""
     db = sim.rt.db
-    found: list[tuple[str, re.Pattern[str]]] = [("phone number", PHONE)]
+    found: list[tuple[str, re.Pattern[str]]] = [
+        ("phone number", PHONE),
+        ("long number (a phone?)", LONG_NUMBER),
+    ]
     rows = await db.fetchall(
         "SELECT DISTINCT h.building, h.unit, h.room FROM households h "
-        "JOIN residents r ON r.household_id = h.id"
+        "WHERE h.id IN (SELECT household_id FROM residents "
+        "UNION SELECT household_id FROM menu_orders)"
     )
     for row in rows:
         b, u, room = (re.escape(str(row[k])) for k in ("building", "unit", "room"))
@@ -107,6 +115,12 @@ async def personal_patterns(sim: Simulator) -> list[tuple[str, re.Pattern[str]]]
             name = str(row["name"] or "").strip()
             if len(name) >= 2:
                 found.append((f"anonymous reporter {name}", re.compile(re.escape(name))))
+        # A ticket's description is the resident's own words (a name, a phone, a room):
+        # it is never written in a group, whoever filed it.
+        for row in await db.fetchall("SELECT id, description FROM repair_tickets"):
+            text = str(row["description"] or "").strip()
+            if len(text) >= 6:
+                found.append((f"description of #{row['id']}", re.compile(re.escape(text[:30]))))
     return found
 
 
@@ -194,8 +208,11 @@ async def register(
     address: str,
     name: str | None = None,
     community_id: int | None = None,
+    *,
+    approve: bool = True,
 ) -> None:
-    """Full registration through the private conversation."""
+    """Full registration through the private conversation. Joining a household that has
+    members waits for a member's 同意; with `approve` the first member asked presses it."""
     chat = sim.private(person)
     start = f"/start reg-{community_id}" if community_id else "/register"
     await sim.send(person, chat, start)
@@ -206,3 +223,8 @@ async def register(
         reply = await sim.press(person, reply, None, data="1|reg|samename")
     reply = await sim.press(person, reply, "✅")  # the confirm button, in any language
     assert "登记" in reply.text or "Regist" in reply.text or "登記" in reply.text, reply.text
+    asks = [c for c in reply.calls if c.chat_id != person.id and c.buttons]
+    if approve and asks:
+        member = next(p for p in PEOPLE if p.id == asks[0].chat_id)
+        answer = await sim.press(member, asks[0], None, data=asks[0].buttons[0][0]["callback_data"])
+        assert answer.to(person.id), answer.texts

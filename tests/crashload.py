@@ -31,7 +31,7 @@ from typing import Any
 from bot import quiz as quiz_rules
 from bot.clock import FakeClock
 from bot.offline.fakeapi import ApiCall
-from bot.offline.simulator import Person, Simulator
+from bot.offline.simulator import Person, Reply, Simulator
 from bot.sorting import Category
 
 GROUP_ID = -1001
@@ -141,9 +141,13 @@ class StepFailed(AssertionError):
 
 
 class Child:
-    def __init__(self, sim: Simulator, plan: dict[str, Any]) -> None:
+    def __init__(
+        self, sim: Simulator, plan: dict[str, Any], resume: dict[str, Any] | None = None
+    ) -> None:
         self.sim = sim
         self.plan = plan
+        self.resume = resume  # the screen the first step's person still has from before
+        self.step_no = -1
         self.group = sim.group(GROUP_ID, "锡林社区居民群")
         self.quiz_group = sim.group(QUIZ_GROUP_ID, "小小分类员")
         self.items: list[str] = plan["items"]
@@ -152,15 +156,38 @@ class Child:
         emit("clock", t=(self.sim.clock.now() + delta).timestamp())
         await self.sim.advance(delta)
 
+    def show(self, call: ApiCall | None) -> None:
+        """Tell the parent which screen this person now has (the next life may resume it)."""
+        if call is None or call.chat_id is None or call.message_id is None:
+            return
+        message = self.sim.api.messages.get((call.chat_id, call.message_id))
+        if message is not None and message.get("reply_markup"):
+            emit("screen", i=self.step_no, message=message)
+
+    def resumed(self) -> ApiCall | None:
+        """The screen a person still has from before the crash, shown in this life's Telegram."""
+        if self.resume is None:
+            return None
+        message, self.resume = dict(self.resume), None
+        # A fresh id in this life's fake Telegram, so no new message overwrites it.
+        message["message_id"] = self.sim.api.new_message_id()
+        key = (message["chat"]["id"], message["message_id"])
+        self.sim.api.messages[key] = message
+        return self.sim.current(ApiCall("message", {"chat_id": key[0], "message_id": key[1]}))
+
     async def order(self, step: dict[str, Any]) -> dict[str, Any]:
         person = VOTERS[step["who"]]
         wanted = {self.items[n] for n in step["picks"]}
-        reply = await self.sim.send(
-            person, self.sim.private(person), f"/start menu-{self.plan['round']}"
-        )
-        screen = reply.last_with_buttons()
+        # After a crash the person goes on with the screen they have, as people do.
+        screen = self.resumed()
         if screen is None:
-            raise StepFailed(f"no order screen: {reply.text!r}")
+            reply = await self.sim.send(
+                person, self.sim.private(person), f"/start menu-{self.plan['round']}"
+            )
+            screen = reply.last_with_buttons()
+            if screen is None:
+                raise StepFailed(f"no order screen: {reply.text!r}")
+            self.show(screen)
         for _ in range(2 * len(self.items)):
             buttons = [b for row in self.sim.current(screen).buttons for b in row]
             # Look at the screen like a person: un-pick first, so the K limit never bites.
@@ -176,28 +203,80 @@ class Child:
             if not wrong:
                 break
             await self.sim.press(person, screen, data=wrong[0]["callback_data"])
-        reply = await self.sim.press(person, self.sim.current(screen), "确认点单")
+            self.show(screen)
+        confirmed = self.sim.current(screen)
+        ticks = sorted(
+            b["text"][2:] for row in confirmed.buttons for b in row if b["text"].startswith("☑")
+        )
+        reply = await self.sim.press(person, confirmed, "确认点单")
         if not any(w in reply.text for w in ("点单成功", "点单已更新")):
             raise StepFailed(f"order not confirmed: {reply.text!r} {reply.alerts()}")
-        return {"who": person.id, "picks": sorted(wanted)}
+        saved = await self.sim.rt.db.fetchall(
+            "SELECT i.name FROM menu_orders o JOIN menu_picks p ON p.order_id = o.id "
+            "JOIN menu_items i ON i.id = p.item_id WHERE o.round_id = ? AND o.voter = "
+            "(SELECT 'h' || household_id FROM residents WHERE user_id = ?)",
+            (self.plan["round"], person.id),
+        )
+        return {
+            "who": person.id,
+            "picks": sorted(wanted),
+            "ticks": ticks,
+            "saved": sorted(r["name"] for r in saved),
+        }
 
     async def file(self, step: dict[str, Any]) -> dict[str, Any]:
         person = VOTERS[step["who"]]
         chat = self.sim.private(person)
-        await self.sim.send(person, chat, "/cancel")  # whatever was half done before a crash
-        reply = await self.sim.send(person, chat, "/repair")
-        reply = await self.sim.press(person, reply, step["kind"])
-        reply = await self.sim.press(person, reply, "我家这个单元")
-        if "我也遇到了" in reply.text:
-            reply = await self.sim.press(person, reply, "继续报修")
-        reply = await self.sim.send(person, chat, f"楼里有问题，请来看看 [{step['tag']}]")
-        reply = await self.sim.press(person, reply, "跳过")
-        reply = await self.sim.press(person, reply, "不可以")
-        reply = await self.sim.press(person, reply, "提交报修")
+        text = f"楼里有问题，请来看看 [{step['tag']}]"
+        # After a crash the person first goes on with the buttons they have; a screen the bot
+        # no longer holds is refused and they start again.
+        reply = await self.resume_filing(person)
+        if reply is None:
+            await self.sim.send(person, chat, "/cancel")  # whatever was half done before
+            reply = await self.sim.send(person, chat, "/repair")
+            reply = await self.sim.press(person, reply, step["kind"])
+            reply = await self.sim.press(person, reply, "我家这个单元")
+            if "我也遇到了" in reply.text:
+                reply = await self.sim.press(person, reply, "继续报修")
+            reply = await self.sim.send(person, chat, text)
+            self.show(reply.last_with_buttons())
+            for label in ("跳过", "不可以", "提交报修"):
+                reply = await self.sim.press(person, reply, label)
+                self.show(reply.last_with_buttons())
         found = re.search(r"#(\d+)", reply.text)
         if found is None or "已提交" not in reply.text:
             raise StepFailed(f"filing not confirmed: {reply.text!r}")
-        return {"tag": step["tag"], "ticket": int(found.group(1))}
+        return {"tag": step["tag"], "ticket": int(found.group(1)), "who": person.id, "text": text}
+
+    async def resume_filing(self, person: Person) -> Reply | None:
+        screen = self.resumed()
+        if screen is None:
+            return None
+        labels = ("跳过", "不可以", "提交报修")
+        texts = [b.get("text", "") for row in screen.buttons for b in row]
+        start = next((n for n, label in enumerate(labels) if any(label in t for t in texts)), None)
+        if start is None:
+            return None
+        source: ApiCall | Reply = screen
+        for n, label in enumerate(labels[start:], start=start):
+            try:
+                reply = await self.sim.press(person, source, label)
+            except AssertionError:  # the screen had moved on without this button
+                return None
+            self.show(reply.last_with_buttons())
+            following = labels[n + 1] if n + 1 < len(labels) else None
+            if following is None:
+                # Refused ("这个按钮已失效"): not the bot's screen any more; start again.
+                return reply if "已提交" in reply.text else None
+            if not any(following in b.get("text", "") for b in self.buttons(reply)):
+                return None
+            source = reply
+        return None
+
+    @staticmethod
+    def buttons(reply: Reply) -> list[dict[str, Any]]:
+        call = reply.last_with_buttons()
+        return [b for row in call.buttons for b in row] if call is not None else []
 
     async def take(self, step: dict[str, Any]) -> dict[str, Any]:
         # The volunteers press 接单 on the offer they were sent (rebuilt after a restart).
@@ -268,11 +347,12 @@ class Child:
         steps = self.plan["steps"]
         for i in range(start, min(stop, len(steps))):
             step = steps[i]
+            self.step_no = i
             emit("begin", i=i, do=step["do"])
             result = await getattr(self, step["do"])(step)
             emit("ack", i=i, do=step["do"], **result)
-            if i % 5 == 4:  # `run` writes conversation state every few seconds, not per update
-                await self.sim.app.update_persistence()  # type: ignore[union-attr]
+            # No explicit save: the bot writes conversation state and drafts itself, before
+            # it replies and after each update (bot/saving.py).
 
 
 async def pending_not_queued(sim: Simulator) -> list[int]:
@@ -288,7 +368,13 @@ async def pending_not_queued(sim: Simulator) -> list[int]:
 
 
 async def child_main(
-    db_path: str, plan: dict[str, Any], start: int, now: float, stop: int, finish: bool
+    db_path: str,
+    plan: dict[str, Any],
+    start: int,
+    now: float,
+    stop: int,
+    finish: bool,
+    resume: dict[str, Any] | None = None,
 ) -> int:
     sim = Simulator(db_path, admins=(ADMIN_ID,), clock=FakeClock(datetime.fromtimestamp(now, UTC)))
 
@@ -301,7 +387,7 @@ async def child_main(
     await sim.start()
     emit("ready", missing=await pending_not_queued(sim))
     await sim.rt.scheduler.run_due()  # what the JobQueue does first: run what is overdue
-    child = Child(sim, plan)
+    child = Child(sim, plan, resume)
     try:
         await child.run(start, stop)
         if finish:  # time passes: every notice, deadline and escalation comes due
@@ -329,6 +415,9 @@ class Journal:
     clock: float = 0.0
     missing: list[list[int]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    # The last screen with buttons each step left its person (resumed after a kill).
+    screens: dict[int, dict[str, Any]] = field(default_factory=dict)
+    resumed: int = 0  # lives that began by pressing on a screen from before the kill
     done: bool = False
 
     def read(self, line: str) -> None:
@@ -341,6 +430,8 @@ class Journal:
             self.begins[event["i"]] += 1
         elif kind == "ack":
             self.acks[event["i"]] = event
+        elif kind == "screen":
+            self.screens[event["i"]] = event["message"]
         elif kind == "try":
             self.tries.add((event["game"], event["turn"], event["player"]))
         elif kind == "sent":
@@ -357,6 +448,11 @@ class Journal:
 
     def next_step(self) -> int:
         return max(self.acks, default=-1) + 1
+
+    def resume_screen(self) -> dict[str, Any] | None:
+        """The screen of the step a kill cut short, which its person would press on."""
+        step = self.next_step()
+        return self.screens.get(step) if self.begins[step] else None
 
 
 def check(
@@ -416,15 +512,39 @@ def check(
                     f"{sorted(allowed[0])} (step {last})"
                 )
 
-        # Repairs: every acknowledged request is there; one attempt files at most one.
+        # Every confirmed order is what the confirmed screen showed ticked, and those ticks are
+        # what the database saved at that moment (not an older draft's).
+        for i, ack in sorted(journal.acks.items()):
+            if ack["do"] != "order" or "ticks" not in ack:
+                continue
+            if ack["ticks"] != ack["picks"]:
+                problems.append(f"step {i}: confirmed a screen showing {ack['ticks']}")
+            if ack["saved"] != ack["ticks"]:
+                problems.append(
+                    f"step {i}: confirmed the ticks {ack['ticks']} but {ack['saved']} were saved"
+                )
+
+        # Repairs: every acknowledged request is there; one attempt files at most one; every
+        # "已提交 #N" names the request holding the text the resident sent in that form.
         for ack in journal.acks.values():
             if ack["do"] != "file":
                 continue
             row = q(
-                "SELECT description FROM repair_tickets WHERE id = ?", (ack["ticket"],)
+                "SELECT reporter_id, description FROM repair_tickets WHERE id = ?",
+                (ack["ticket"],),
             ).fetchone()
             if row is None or f"[{ack['tag']}]" not in row["description"]:
-                problems.append(f"acknowledged request #{ack['ticket']} ({ack['tag']}) lost")
+                problems.append(
+                    f"acknowledged request #{ack['ticket']} ({ack['tag']}) lost; "
+                    f"#{ack['ticket']} is {row and tuple(row)}"
+                )
+            elif "text" in ack and (
+                row["description"] != ack["text"] or row["reporter_id"] != ack["who"]
+            ):
+                problems.append(
+                    f"'已提交 #{ack['ticket']}' for {ack['text']!r} by {ack['who']}, "
+                    f"but #{ack['ticket']} holds {row['description']!r} by {row['reporter_id']}"
+                )
         for i, step in enumerate(steps):
             if step["do"] == "file" and journal.begins[i]:
                 n = q(
@@ -534,8 +654,12 @@ def check(
 def main(argv: list[str]) -> int:
     db_path, plan_path, start, now, stop = argv[:5]
     plan = json.loads(Path(plan_path).read_text(encoding="utf-8"))
+    resume = None
+    for arg in argv[5:]:
+        if arg.startswith("--resume="):
+            resume = json.loads(Path(arg.split("=", 1)[1]).read_text(encoding="utf-8"))
     return asyncio.run(
-        child_main(db_path, plan, int(start), float(now), int(stop), "--finish" in argv)
+        child_main(db_path, plan, int(start), float(now), int(stop), "--finish" in argv, resume)
     )
 
 

@@ -62,6 +62,7 @@ VOLATILE = {
     "audit_log",
     "sqlite_sequence",
     "sorting_unknown",
+    "sorting_unknown_by_community",
 }  # anyone's free text may be logged as an unknown look-up
 
 
@@ -191,12 +192,21 @@ async def ok_setup(w: World, p: Person, r: Reply) -> bool:
 
 
 async def act_setup_relink(w: World, p: Person) -> Reply:
-    """/setup in community 1's own group, re-linking it to another community."""
-    return await w.sim.send(p, w.group, "/setup 另一个社区")
+    """/setup in community 1's own group, re-linking it to another community (and confirming
+    when asked to)."""
+    reply = await w.sim.send(p, w.group, "/setup 另一个社区")
+    if reply.last_with_buttons() is not None and "确定改关联" in str(reply.calls[-1].buttons):
+        return await w.sim.press(p, reply, "确定改关联")
+    return reply
 
 
 async def ok_setup_relink(w: World, p: Person, r: Reply) -> bool:
     return await fetch(w, "SELECT community_id FROM groups WHERE chat_id = ?", GROUP_ID) != w.cid
+
+
+async def act_setup_move_forged(w: World, p: Person) -> Reply:
+    """A ✅ 确定改关联 nobody was asked: the move needs the person's own /setup first."""
+    return await w.sim.press(p, None, data=f"1|gm|ok|{GROUP_ID}", chat=w.group)
 
 
 async def act_grant(w: World, p: Person) -> Reply:
@@ -295,6 +305,7 @@ async def act_menu_progress_forged(w: World, p: Person) -> Reply:
 async def act_menu_paper(w: World, p: Person) -> Reply:
     chat = w.sim.private(p)
     reply = await w.sim.send(p, chat, "/menu_paper 3-1-101")
+    reply = await press_if(w.sim, p, reply, "新建这一户")  # nobody registered 3-1-101
     reply = await press_if(w.sim, p, reply, "车棚改造")
     call = reply.last_with_buttons()
     if call is None:
@@ -304,6 +315,39 @@ async def act_menu_paper(w: World, p: Person) -> Reply:
 
 async def ok_menu_paper(w: World, p: Person, r: Reply) -> bool:
     return bool(await fetch(w, "SELECT count(*) FROM menu_orders WHERE paper = 1"))
+
+
+async def act_menu_paper_far(w: World, p: Person) -> Reply:
+    """A paper order for building 31, outside the grid worker's buildings 1-30."""
+    chat = w.sim.private(p)
+    reply = await w.sim.send(p, chat, "/menu_paper 31-1-101")
+    reply = await press_if(w.sim, p, reply, "新建这一户")
+    reply = await press_if(w.sim, p, reply, "车棚改造")
+    call = reply.last_with_buttons()
+    if call is None:
+        return reply
+    return await press_if(w.sim, p, Reply([w.sim.current(call)]), "确认录入")
+
+
+async def act_menu_group_reopen(w: World, p: Person) -> Reply:
+    """The 修改点单 button's data pressed on a group message: never draws an order there."""
+    with w.sim.quiet():
+        post = await w.sim.send(STAFF, w.group, "/menu")
+    return await w.sim.press(p, post, data=f"1|mn|re|{w.round_id}")
+
+
+async def ok_menu_group_reopen(w: World, p: Person, r: Reply) -> bool:
+    return any(c.method.startswith("edit") and c.chat_id == GROUP_ID for c in r.calls)
+
+
+async def act_menu_suggest(w: World, p: Person) -> Reply:
+    chat = w.sim.private(p)
+    reply = await w.sim.press(p, None, data=f"1|mn|s|{w.round_id}", chat=chat)
+    return Reply(reply.calls + (await w.sim.send(p, chat, "健身器材少")).calls)
+
+
+async def ok_menu_suggest(w: World, p: Person, r: Reply) -> bool:
+    return bool(await fetch(w, "SELECT count(*) FROM menu_comments"))
 
 
 async def act_tickets(w: World, p: Person) -> Reply:
@@ -324,15 +368,68 @@ async def ok_merge(w: World, p: Person, r: Reply) -> bool:
 
 
 def ticket_button(label: str) -> Act:
+    """The assignee's button, its data pressed by `p` in p's own private chat (nobody can press
+    a message in someone else's private chat)."""
+
     async def act(w: World, p: Person) -> Reply:
         data = own_button(w.offer, label)
-        return await w.sim.press(p, w.offer, data=data)
+        return await w.sim.press(p, None, data=data, chat=w.sim.private(p))
 
     return act
 
 
+def on_group_post(data: Callable[[World], str]) -> Act:
+    """Repairs button data, copied from a private message, pressed on a post in the group."""
+
+    async def act(w: World, p: Person) -> Reply:
+        with w.sim.quiet():
+            post = await w.sim.send(WANG, w.group, "/repair")
+        return await w.sim.press(p, post, data=data(w))
+
+    return act
+
+
+async def ok_group_post(w: World, p: Person, r: Reply) -> bool:
+    """Anything but the refusal's alert reached the group (an edit, a message)."""
+    return any(c.chat_id == GROUP_ID and c.method != "answerCallbackQuery" for c in r.calls)
+
+
 async def ok_started(w: World, p: Person, r: Reply) -> bool:
     return await fetch(w, "SELECT status FROM repair_tickets WHERE id = ?", w.taken) != "assigned"
+
+
+async def act_hand_back(w: World, p: Person) -> Reply:
+    """退回 asks for a reason; the reason (written only when asked) hands it back."""
+    reply = await ticket_button("退回")(w, p)
+    if reply.alerts():
+        return reply
+    return await w.sim.send(p, w.sim.private(p), "我去外地了")
+
+
+def ticket_text(data: Callable[[World], str], text: str) -> Act:
+    """A ticket button that asks for a line of text, pressed in p's own chat; the text is
+    written only when it was asked for."""
+
+    async def act(w: World, p: Person) -> Reply:
+        chat = w.sim.private(p)
+        reply = await w.sim.press(p, None, data=data(w), chat=chat)
+        if reply.alerts():
+            return reply
+        return await w.sim.send(p, chat, text)
+
+    return act
+
+
+async def ok_closed(w: World, p: Person, r: Reply) -> bool:
+    return await fetch(w, "SELECT status FROM repair_tickets WHERE id = ?", w.ticket) == "closed"
+
+
+async def ok_relayed(w: World, p: Person, r: Reply) -> bool:
+    return bool(await fetch(w, "SELECT count(*) FROM repair_history WHERE note = '明天在家'"))
+
+
+async def act_withdraw(w: World, p: Person) -> Reply:
+    return await w.sim.press(p, None, data=f"1|rq|wdy|{w.ticket}", chat=w.sim.private(p))
 
 
 async def ok_handed_back(w: World, p: Person, r: Reply) -> bool:
@@ -394,12 +491,65 @@ async def ok_care_add(w: World, p: Person, r: Reply) -> bool:
     )
 
 
+async def act_care_pick(w: World, p: Person) -> Reply:
+    """/care_add without a username, then the visitor picker (forged when there is none)."""
+    chat = w.sim.private(p)
+    reply = await w.sim.send(p, chat, "/care_add 李爷爷 21-5-101 每周一次")
+    picker = reply.last_with_buttons()
+    if picker is None:
+        await w.sim.press(p, None, data=f"1|cv|pk|{VOLUNTEER.id}", chat=chat)
+        return await w.sim.press(p, None, data="1|cv|pkok", chat=chat)
+    await w.sim.press(p, picker, VOLUNTEER.first_name)
+    return await w.sim.press(p, w.sim.current(picker), "登记")
+
+
 async def act_care(w: World, p: Person) -> Reply:
     return await w.sim.send(p, w.sim.private(p), "/care")
 
 
 async def ok_care(w: World, p: Person, r: Reply) -> bool:
     return "张奶奶" in r.text
+
+
+async def act_announce(w: World, p: Person) -> Reply:
+    sim = w.sim
+    chat = sim.private(p)
+    reply = await sim.send(p, chat, "/announce")
+    if reply.last_with_buttons() is None:
+        return reply
+    reply = await sim.send(p, chat, "周六停水")
+    reply = await press_if(sim, p, reply, "全部楼栋")
+    reply = await press_if(sim, p, reply, "现在发送")
+    return await press_if(sim, p, reply, "发送")
+
+
+async def ok_announce(w: World, p: Person, r: Reply) -> bool:
+    return bool(
+        await fetch(
+            w,
+            "SELECT count(*) FROM announcements WHERE text = '周六停水' AND community_id = ?",
+            w.cid,
+        )
+    )
+
+
+async def act_care_list(w: World, p: Person) -> Reply:
+    return await w.sim.send(p, w.sim.private(p), "/care_list")
+
+
+def care_button(action: str) -> Act:
+    async def act(w: World, p: Person) -> Reply:
+        return await w.sim.press(p, None, data=f"1|cm|{action}|{w.care}", chat=w.sim.private(p))
+
+    return act
+
+
+async def ok_care_paused(w: World, p: Person, r: Reply) -> bool:
+    return await fetch(w, "SELECT paused FROM care_people WHERE id = ?", w.care) == 1
+
+
+async def ok_care_removed(w: World, p: Person, r: Reply) -> bool:
+    return await fetch(w, "SELECT active FROM care_people WHERE id = ?", w.care) == 0
 
 
 async def act_quiz_timeout(w: World, p: Person) -> Reply:
@@ -457,6 +607,7 @@ REPAIRS = {"repairs": True}
 MATRIX: dict[str, Cell] = {
     "setup (new group)": cell(act_setup, ok_setup, "admin"),
     "setup (relink group)": cell(act_setup_relink, ok_setup_relink, "admin"),  # was: other too
+    "setup (forged move button)": cell(act_setup_move_forged, ok_setup_relink, ""),
     "grant volunteer": cell(act_grant, ok_grant, "admin staff"),
     "grant staff": cell(act_grant_staff, ok_grant_staff, "admin staff"),
     "revoke": cell(act_revoke, ok_revoke, "admin staff"),
@@ -470,6 +621,14 @@ MATRIX: dict[str, Cell] = {
         act_menu_progress_forged, ok_menu_progress, "admin staff", **CLOSED
     ),
     "menu_paper": cell(act_menu_paper, ok_menu_paper, "staff grid", **MENU),
+    "menu_paper (outside the grid)": cell(act_menu_paper_far, ok_menu_paper, "staff", **MENU),
+    "menu: order button on a group post": cell(
+        act_menu_group_reopen, ok_menu_group_reopen, "", **MENU
+    ),
+    # 提建议 is for the round's community: "other" is staff of another community.
+    "menu: suggestion": cell(
+        act_menu_suggest, ok_menu_suggest, "admin staff grid volunteer resident", **MENU
+    ),
     "tickets": cell(act_tickets, ok_tickets, "admin staff", **REPAIRS),
     "merge": cell(act_merge, ok_merge, "admin staff", **REPAIRS),
     # Buttons on the volunteer's task message, pressed by everyone (the assignee is "volunteer").
@@ -479,14 +638,52 @@ MATRIX: dict[str, Cell] = {
     "ticket: resolve": cell(
         ticket_button("已解决"), ok_started, "volunteer grid staff admin", **REPAIRS
     ),
-    "ticket: hand back": cell(ticket_button("退回"), ok_handed_back, "volunteer", **REPAIRS),
+    "ticket: hand back": cell(act_hand_back, ok_handed_back, "volunteer", **REPAIRS),
     "ticket: note": cell(ticket_note(0), ok_noted, "volunteer", **REPAIRS),
+    "ticket: close with a note": cell(
+        ticket_text(lambda w: f"1|rq|clr|{w.ticket}|notours", "已转交物业"),
+        ok_closed,
+        "admin staff",
+        **REPAIRS,
+    ),
+    "ticket: withdraw": cell(act_withdraw, ok_closed, "resident", **REPAIRS),
+    # 💬 回复 to the reporter (a worker's button) or to the assignee (the reporter's).
+    "ticket: reply": cell(
+        ticket_text(lambda w: f"1|rq|re|{w.taken}|{WANG.id}", "明天在家"),
+        ok_relayed,
+        "admin staff grid volunteer resident",
+        **REPAIRS,
+    ),
+    # Ticket buttons belong to private messages: on a group post nobody may press them.
+    "ticket: start on a group post": cell(
+        on_group_post(lambda w: f"1|rq|go|{w.taken}"), ok_group_post, "", **REPAIRS
+    ),
+    "ticket: accept on a group post": cell(
+        on_group_post(lambda w: f"1|rq|acc|{w.ticket}"), ok_group_post, "", **REPAIRS
+    ),
+    "ticket: details on a group post": cell(
+        on_group_post(lambda w: f"1|rq|v|{w.taken}"), ok_group_post, "", **REPAIRS
+    ),
+    "ticket: close on a group post": cell(
+        on_group_post(lambda w: f"1|rq|clr|{w.ticket}|cannot"), ok_group_post, "", **REPAIRS
+    ),
+    "ticket: note on a group post": cell(
+        on_group_post(lambda w: f"1|rn|n|{w.taken}|0"), ok_group_post, "", **REPAIRS
+    ),
+    "repair filing button on a group post": cell(
+        on_group_post(lambda w: "1|rp|cat|water"), ok_group_post, "", **REPAIRS
+    ),
     "ticket: internal note": cell(ticket_note(1), ok_noted, "volunteer", **REPAIRS),
     "remind": cell(act_remind, ok_remind, "staff"),
     "reminders: pause": cell(notice_button("p"), ok_paused, "admin staff", notice=True),
     "reminders: delete": cell(notice_button("dd"), ok_paused, "admin staff", notice=True),
     "care_add": cell(act_care_add, ok_care_add, "staff", home=True),
+    "care_add: visitor picker": cell(act_care_pick, ok_care_add, "staff", home=True),
     "care": cell(act_care, ok_care, "admin staff volunteer", care=True),
+    "announce": cell(act_announce, ok_announce, "staff", home=True),
+    "care_list": cell(act_care_list, ok_care, "admin staff", care=True),
+    "care_list: pause": cell(care_button("p"), ok_care_paused, "admin staff", care=True),
+    "care_list: remove": cell(care_button("dd"), ok_care_removed, "admin staff", care=True),
     "quiz_timeout": cell(act_quiz_timeout, ok_quiz_timeout, "admin staff"),
     "quiz_stop": cell(act_quiz_stop, ok_quiz_stop, "admin staff", quiz=True),
     "quiz_stats": cell(act_quiz_stats, ok_quiz_stats, "admin staff grid volunteer"),

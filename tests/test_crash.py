@@ -56,6 +56,12 @@ def run_child(
     ]
     if kill_after is None:
         args.append("--finish")
+    screen = journal.resume_screen()
+    if screen is not None:
+        resume = plan_path.with_name("resume.json")
+        resume.write_text(json.dumps(screen, ensure_ascii=False), encoding="utf-8")
+        args.append(f"--resume={resume}")
+        journal.resumed += 1
     with log.open("ab") as err:
         proc = subprocess.Popen(
             args,
@@ -133,3 +139,6 @@ def test_kill_sixty_times_at_random_points(tmp_path: Path) -> None:
     assert {"order", "file", "take", "game", "tick"} <= kinds, kinds
     sent = sum(n for (_chat, text), n in journal.sent.items() if text.startswith("📢"))
     assert sent >= 20, sent
+    # People went on with the screens they had when the bot died (the checks above cover it).
+    assert journal.resumed >= 1, journal.resumed
+    print(f"{journal.resumed} of 60 restarts began on a screen from before the kill")

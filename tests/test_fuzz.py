@@ -12,9 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot import community as addr
-from bot.menu import BadDeadline, parse_deadline
+from bot.care import parse_rhythm
 from bot.offline.simulator import Simulator
-from bot.reminders import ScheduleError, parse_rhythm, parse_schedule
+from bot.reminders import TimeParseError, parse_schedule
+from bot.timeparse import parse_moment
 from tests.conftest import ADMIN, STRANGER, WANG, errors_logged, say_hello
 from tests.test_authorization import OTHER, build_world, snapshot
 
@@ -197,16 +198,16 @@ def test_address_parsing_total(text: str) -> None:
 def test_time_parsing_total(text: str) -> None:
     try:
         schedule = parse_schedule(text, NOW, TZ)
-    except ScheduleError:
+    except TimeParseError:
         schedule = None
     assert schedule is None or schedule is not None  # parsed or refused, never another error
     try:
-        parse_rhythm(text)
-    except ScheduleError:
+        parse_rhythm(text, NOW, TZ)
+    except TimeParseError:
         pass
     try:
-        when = parse_deadline(text, NOW, TZ)
-    except BadDeadline:
+        when = parse_moment(text, NOW, TZ)
+    except TimeParseError:
         when = None
     if when is not None:
         assert when.tzinfo is not None and when > NOW

@@ -33,3 +33,29 @@ def test_translation_lookup() -> None:
     assert translator("zh_Hant")("取消") == "取消"
     assert translator("xx")("好的") == "好的"
     assert gettext("en", "never-seen message") == "never-seen message"
+
+
+def test_traditional_catalogues_use_one_standard() -> None:
+    """Taiwan's characters throughout (群裡, 核對, 為), never mixed with variants."""
+    from tools.update_catalogs import _taiwan
+
+    assert _taiwan("羣裏") == "群裡" and _taiwan("覈對") == "核對" and _taiwan("爲") == "為"
+    folder = Path(__file__).resolve().parent.parent / "bot" / "locales" / "zh_Hant" / "LC_MESSAGES"
+    for po in folder.glob("*.po"):
+        text = po.read_text(encoding="utf-8")
+        assert _taiwan(text) == text, f"{po.name} mixes Traditional variants"
+
+
+def test_english_counts_of_one_are_singular() -> None:
+    from bot.i18n import translator
+
+    _ = translator("en")
+    template = "{p} households took part of {r} registered, turnout {t}"
+    assert _(template) == template or _(template).format(p=1, r=21, t="5%").startswith(
+        "1 household "
+    )
+    text = _("{p} households took part of {r} registered, turnout {t}").format(p=1, r=21, t="5%")
+    assert "1 household " in text and "21" in text
+    assert "2 households" in _("{p} households took part of {r} registered, turnout {t}").format(
+        p=2, r=21, t="10%"
+    )

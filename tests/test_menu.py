@@ -35,23 +35,27 @@ async def open_round(
     deadline: str | None = None,
     k: int | None = None,
     live: bool = False,
+    per_person: bool = False,
+    staff: Person = STAFF,
 ) -> int:
-    reply = await sim.send(STAFF, group, "/menu_open")
+    reply = await sim.send(staff, group, "/menu_open")
     assert "本轮菜单" in reply.text and "整修围墙和大门" in reply.text
-    reply = await sim.press(STAFF, reply, "下一步")
+    reply = await sim.press(staff, reply, "下一步")
     if k is not None:
-        reply = await sim.press(STAFF, reply, data=sim.find_button(reply, str(k))["callback_data"])
+        reply = await sim.press(staff, reply, data=sim.find_button(reply, str(k))["callback_data"])
+    if per_person:
+        reply = await sim.press(staff, reply, "一户一单")
     if live:
-        reply = await sim.press(STAFF, reply, "截止后公布")
-    reply = await sim.press(STAFF, reply, "截止时间")
+        reply = await sim.press(staff, reply, "截止后公布")
+    reply = await sim.press(staff, reply, "截止时间")
     if deadline is None:
-        reply = await sim.press(STAFF, reply, "不设截止")
+        reply = await sim.press(staff, reply, "不设截止")
     else:
-        reply = await sim.send(STAFF, group, deadline)
+        reply = await sim.send(staff, group, deadline)
     assert "请核对" in reply.text
-    reply = await sim.press(STAFF, reply, "开始点单")
+    reply = await sim.press(staff, reply, "开始点单")
     assert "改造点单" in reply.text
-    return int(await sim.rt.db.fetchval("SELECT id FROM menu_rounds WHERE status = 'open'"))
+    return int(await sim.rt.db.fetchval("SELECT max(id) FROM menu_rounds WHERE status = 'open'"))
 
 
 async def order(sim: Simulator, person: Person, round_id: int, *names: str) -> Reply:
@@ -181,6 +185,9 @@ async def test_paper_order_by_grid_worker(sim: Simulator, group: Chat, ready: in
     assert "私聊" in reply.text and "101" not in reply.text
     chat = sim.private(GRID)
     reply = await sim.send(GRID, chat, "/menu_paper 3-1-101")
+    assert "还没有人登记过" in reply.text  # an address nobody registered: asked first
+    assert await sim.rt.db.fetchval("SELECT count(*) FROM households WHERE building = '3'") == 0
+    reply = await sim.press(GRID, reply, "新建这一户")
     screen = reply.last_with_buttons()
     await sim.press(GRID, screen, "破损路面重新硬化")
     reply = await sim.press(GRID, sim.current(screen), "确认录入")
@@ -258,7 +265,7 @@ async def test_results_csv_and_progress(sim: Simulator, group: Chat, ready: int)
     results = next(t for t in tables if t[0][:3] == ["排名", "项目", "点单户数"])
     assert results[1][:4] == ["1", "车棚改造", "2", "100%"]
     assert results[2][:3] == ["2", "楼梯维修", "1"]
-    assert results[-1] == ["参与户数", "2", "登记户数", "2", "参与率", "100%"]
+    assert results[-1] == ["参与户数", "2", "登记户数", "2", "参与率", "100%", "纸质点单户数", "0"]
     notes = next(t for t in tables if t[0][0] == "类型")
     assert notes[1][:3] == ["建议", "", "健身器材少"]
     orders = next(t for t in tables if t[0][0] == "楼号")
@@ -324,16 +331,42 @@ def test_toggle_and_check() -> None:
     assert not rules.can_move("closed", rules.Status.OPEN)
 
 
-def test_parse_deadline() -> None:
-    now = datetime(2026, 5, 15, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
-    assert rules.parse_deadline("5月31日 18:00", now, TZ) == datetime(2026, 5, 31, 18, 0, tzinfo=TZ)
-    assert rules.parse_deadline("5月31日", now, TZ) == datetime(2026, 5, 31, 23, 59, tzinfo=TZ)
-    assert rules.parse_deadline("３天后", now, TZ) == now + timedelta(days=3)
-    assert rules.parse_deadline("1月2日 8点", now, TZ) == datetime(2027, 1, 2, 8, 0, tzinfo=TZ)
-    assert rules.parse_deadline("不设", now, TZ) is None
-    for bad in ("明年吧", "13月1日", "2020年1月1日"):
-        with pytest.raises(rules.BadDeadline):
-            rules.parse_deadline(bad, now, TZ)
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("下周五晚上8点", "2026-05-22 20:00"),
+        ("周五晚上8点", "2026-05-15 20:00"),  # today is Friday, 09:00
+        ("明天", "2026-05-16 23:59"),
+        ("明天18:00", "2026-05-16 18:00"),
+        ("12月5日 晚上8点", "2026-12-05 20:00"),
+        ("三天后", "2026-05-18 09:00"),
+        ("一周后", "2026-05-22 09:00"),
+        ("5月31日", "2026-05-31 23:59"),
+        ("下週五晚上8點", "2026-05-22 20:00"),
+        ("next friday 8pm", "2026-05-22 20:00"),
+    ],
+)
+async def test_deadline_understands_natural_times(
+    sim: Simulator, group: Chat, ready: int, typed: str, expected: str
+) -> None:
+    rid = await open_round(sim, group, deadline=typed)
+    deadline = await sim.rt.db.fetchval("SELECT deadline FROM menu_rounds WHERE id = ?", (rid,))
+    local = datetime.fromtimestamp(deadline, UTC).astimezone(TZ)
+    assert local.strftime("%Y-%m-%d %H:%M") == expected
+
+
+async def test_deadline_passed_or_next_year(sim: Simulator, group: Chat, ready: int) -> None:
+    reply = await sim.send(STAFF, group, "/menu_open")
+    reply = await sim.press(STAFF, reply, "下一步")
+    reply = await sim.press(STAFF, reply, "截止时间")
+    reply = await sim.send(STAFF, group, "5月1日 18:00")
+    assert "5月1日 星期五 18:00" in reply.text and "已经过去了" in reply.text
+    reply = await sim.send(STAFF, group, "随便")
+    assert "没看懂这个时间" in reply.text
+    reply = await sim.send(STAFF, group, "2027年1月5日")
+    assert "请核对" in reply.text and "2027年1月5日 23:59" in reply.text
+    reply = await sim.press(STAFF, reply, "开始点单")
+    assert "2027年1月5日 23:59" in reply.to(group.id)[-1].text
 
 
 def test_chart_is_png_with_item_labels() -> None:

@@ -75,3 +75,33 @@ async def test_personal_commands_typed_in_a_group_stay_private(sim: Simulator, g
         await sim.send(person, group, text)
     await assert_no_personal_data_in_groups(sim)
     assert tid
+
+
+async def test_ticket_buttons_on_a_group_post_never_show_the_ticket(
+    sim: Simulator, group: Chat
+) -> None:
+    """Data of 开始处理 / 接单 / 📄 / 关闭 copied onto a group message: refused with a clear
+    alert, the group message untouched, the ticket unchanged (an anonymous ticket too)."""
+    await setup_community(sim, group)
+    await register(sim, WANG, "21-4-302", "王阿姨")
+    tid, reply = await file_repair(sim, WANG, category="水管", text="水管爆了，电话13812345678")
+    await sim.press(VOLUNTEER, reply.to(VOLUNTEER.id)[0], "接单")
+    before = [tuple(r) for r in await sim.rt.db.fetchall("SELECT * FROM repair_tickets")]
+    post = await sim.send(WANG, group, "/repair")
+    for person, data in [
+        (VOLUNTEER, f"1|rq|go|{tid}"),
+        (STAFF, f"1|rq|go|{tid}"),
+        (STAFF, f"1|rq|acc|{tid}"),
+        (STAFF, f"1|rq|v|{tid}"),
+        (STAFF, f"1|rq|clr|{tid}|cannot"),
+        (GRID, f"1|rn|n|{tid}|0"),
+        (WANG, f"1|rq|no|{tid}"),
+        (WANG, "1|rp|cat|water"),
+    ]:
+        pressed = await sim.press(person, post, data=data)
+        assert any("私聊" in a for a in pressed.alerts()), data
+        assert not [c for c in pressed.calls if c.method.startswith("edit")], data
+        assert not [c for c in pressed.calls if c.method == "sendMessage"], data
+    after = [tuple(r) for r in await sim.rt.db.fetchall("SELECT * FROM repair_tickets")]
+    assert after == before
+    await assert_no_personal_data_in_groups(sim)

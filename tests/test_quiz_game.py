@@ -31,6 +31,30 @@ async def game_state(sim: Simulator, chat: Chat, status: str = "active") -> dict
     return json.loads(row["state"])
 
 
+async def board_id(sim: Simulator, chat: Chat) -> int:
+    """The message id of the group's game's board, as the database keeps it."""
+    value = await sim.rt.db.fetchval(
+        "SELECT lobby_message_id FROM quiz_games WHERE chat_id = ? ORDER BY id DESC", (chat.id,)
+    )
+    assert value is not None
+    return int(value)
+
+
+def quoted(call: ApiCall) -> int | None:
+    """The message a sent message replies to (quotes)."""
+    raw = call.params.get("reply_parameters")
+    if raw is None:
+        return None
+    params = json.loads(raw) if isinstance(raw, str) else raw
+    return int(params["message_id"])
+
+
+def group_posts(calls: list[ApiCall], chat: Chat) -> list[ApiCall]:
+    """New messages in the group (edits, reactions and deletions are not messages)."""
+    posts = ("sendMessage", "sendDice", "sendPhoto")
+    return [c for c in calls if c.method in posts and c.chat_id == chat.id]
+
+
 def last_prompt(sim: Simulator, chat: Chat, label: str = "掷骰子") -> ApiCall:
     for call in reversed(sim.api.calls):
         if call.chat_id == chat.id and any(
@@ -110,8 +134,11 @@ async def test_whole_game_three_players_to_a_winner(sim: Simulator, group: Chat)
 
 async def test_lobby_rules(sim: Simulator, group: Chat) -> None:
     lobby = await sim.send(KID_A, group, "/quiz")
-    again = await sim.send(KID_B, group, "/quiz")  # one game per group: its lobby again
-    assert "报名" in again.text and sim.find_button(again, "加入")
+    # One game per group: /quiz again points to the lobby (a short reply quoting it), it
+    # does not post the lobby again.
+    again = await sim.send(KID_B, group, "/quiz")
+    assert "已经开好一局" in again.text and again.last_with_buttons() is None
+    assert quoted(again.calls[0]) == lobby.calls[0].message_id
     assert await sim.rt.db.fetchval("SELECT count(*) FROM quiz_games") == 1
     await sim.press(KID_A, lobby, "加入")
     twice = await sim.press(KID_A, lobby, "加入")
@@ -129,11 +156,13 @@ async def test_lobby_rules(sim: Simulator, group: Chat) -> None:
 
 
 async def test_timeout_skips_and_three_skips_leave(sim: Simulator, group: Chat) -> None:
-    await open_game(sim, group, KID_A, KID_B)
+    await open_game(sim, group, KID_A, KID_B, KID_C)
     skipped = await sim.advance(timedelta(seconds=61))
     assert "小明 超时了" in skipped.text and "(1/3)" not in skipped.text
     assert "（1/3）" in skipped.text and "轮到 🔵小红" in skipped.text
+    assert not group_posts(skipped.calls, group)  # a time-out only changes the board
     await play_turn(sim, group, KID_B, 2)
+    await play_turn(sim, group, KID_C, 1)
     # A timer that fires late for an old turn is ignored (Game.timeout(turn_no)).
     assert (await sim.advance(timedelta(seconds=1))).texts == []
     # A roll without an answer also times out; the tentative move is undone. Rolling was
@@ -145,17 +174,19 @@ async def test_timeout_skips_and_three_skips_leave(sim: Simulator, group: Chat) 
     assert "（1/3）" in skipped.text
     assert (await game_state(sim, group))["players"][0]["position"] == 0
     await play_turn(sim, group, KID_B, 2)
+    await play_turn(sim, group, KID_C, 1)
     assert "（2/3）" in (await sim.advance(timedelta(seconds=61))).text
     await play_turn(sim, group, KID_B, 2)
+    await play_turn(sim, group, KID_C, 1)
     left = await sim.advance(timedelta(seconds=61))
     assert "小明 连续 3 次没有动" in left.text and "轮到 🔵小红" in left.text
     state = await game_state(sim, group)
-    assert [p["active"] for p in state["players"]] == [False, True]
-    # 小红 plays on alone; when she stops too, the empty game ends.
-    for _ in range(3):
-        out = await sim.advance(timedelta(seconds=61))
-    assert "大家都离开了" in out.text
-    await game_state(sim, group, "finished")
+    assert [p["active"] for p in state["players"]] == [False, True, True]
+    # The two others play on; 小明 is never asked again.
+    result = await play_turn(sim, group, KID_B, 1)
+    assert "轮到 🟢小刚" in result.text
+    result = await play_turn(sim, group, KID_C, 1)
+    assert "轮到 🔵小红" in result.text
 
 
 async def test_turn_timeout_is_settable_by_staff(sim: Simulator, group: Chat) -> None:
@@ -180,10 +211,14 @@ async def test_restart_in_the_middle_keeps_board_turn_and_timer(
     sim.api.dice_values.append(3)
     await sim.press(KID_B, last_prompt(sim, group), "掷骰子")
     before = await game_state(sim, group)
+    board = await board_id(sim, group)
     await sim.restart()  # between the dice and the reveal
     assert await game_state(sim, group) == before
     revealed = await sim.advance(timedelta(seconds=4))
     assert "🔵小红 掷出 3 点，走到第 3 格" in revealed.text
+    # The same board message is edited after the restart.
+    assert [c.method for c in revealed.calls] == ["editMessageText"]
+    assert revealed.calls[0].message_id == board == await board_id(sim, group)
     result = await sim.press(KID_B, revealed, await right_label(sim, group))
     assert "✅" in result.text and "轮到 🟢小刚" in result.text
     await sim.restart()  # the turn timer survives too
@@ -248,6 +283,8 @@ async def test_forged_callback_data_is_refused(sim: Simulator, group: Chat) -> N
         "1|qz|r|99999|1",
         "1|qz|r|x|1",
         f"1|qz|r|{gid}|{state['turn_no'] + 5}",
+        "1|qz|l|99999",
+        "1|qz|l",
     ):
         reply = await sim.press(KID_A, None, data=data, chat=group)
         assert reply.alerts(), data

@@ -177,26 +177,67 @@ def test_timeout_skips_and_three_skips_leave() -> None:
 def test_acting_resets_the_skip_count() -> None:
     game = three_player_game()
     game.timeout()
-    game.timeout()
-    game.timeout()  # 1, 2, 3 skipped once each
+    game.timeout()  # 1 and 2 skipped once each
+    play_right(game, 3, 1)
+    game.timeout()  # 1 again: two in a row for them, but 3 acted in between
+    assert game.phase == AWAIT_ROLL and game.player(1).skips == 2
+    play_right(game, 2, 2)
+    play_right(game, 3, 1)
     play_right(game, 1, 2)
-    assert game.player(1).skips == 0
+    assert game.player(1).skips == 0 and game.idle_skips == 0
 
 
-def test_last_player_plays_on_then_empty_game_ends() -> None:
+def test_idle_game_ends_when_everyone_was_skipped_in_a_row() -> None:
+    game = three_player_game()
+    play_right(game, 1, 2)
+    first = game.timeout()  # 2
+    assert not first.finished and not first.idle
+    game.roll(3, 4)  # rolling is acting: the count starts again
+    game.timeout()  # 3
+    game.timeout()  # 1
+    out = game.timeout()  # 2: everyone in a row
+    assert out.idle and out.finished and not out.left and out.next_player is None
+    assert game.phase == FINISHED and game.end_reason == "idle" and game.winner is None
+    assert game.timeout() is None
+
+
+def test_the_last_player_left_ends_the_game_without_a_win() -> None:
+    game = three_player_game()
+    game.remove_player(1)  # leaves during their own turn: the next one plays
+    assert game.phase == AWAIT_ROLL and game.current_player.user_id == 2
+    play_right(game, 2, 3)
+    rolled = game.roll(3, 2)
+    game.remove_player(3)  # leaves with a question open: the move is undone
+    assert game.phase == FINISHED and game.end_reason == "last" and game.winner is None
+    assert game.player(3).position == 0 and rolled.square == 2
+    assert game.last_player is game.player(2)
+    assert [p.user_id for p in game.ranking()] == [2, 1, 3]
+    assert "🌟" + MARKERS[1] in render_track(game) and "👉" not in render_track(game)
+    with pytest.raises(WrongPhase):
+        game.remove_player(2)
+
+
+def test_three_skips_leave_and_the_last_one_ends_the_game() -> None:
     game = Game.new(random.Random(5))
     game.add_player(1, "a")
     game.add_player(2, "b")
     game.start()
-    game.remove_player(1)  # leaves during their own turn
-    assert game.phase == AWAIT_ROLL and game.current_player.user_id == 2
-    play_right(game, 2, 3)
-    assert game.current_player.user_id == 2  # plays on alone
-    for _ in range(3):
-        out = game.timeout()
-    assert out.left and out.finished and out.next_player is None
-    assert game.phase == FINISHED and game.end_reason == "empty" and game.winner is None
-    assert game.timeout() is None
+    for _ in range(2):
+        game.timeout()  # 1
+        play_right(game, 2, 1)
+    out = game.timeout()  # 1, the third in a row
+    assert out.left and out.finished and not out.idle and out.next_player is None
+    assert game.end_reason == "last" and game.last_player.user_id == 2
+
+
+def test_the_board_moves_when_it_has_scrolled_away() -> None:
+    game = three_player_game()
+    assert game.board_is_far(None, 10)  # no board message at all
+    assert not game.board_is_far(100, 103)  # three messages below: still in sight
+    game.turn_no = game.board_turn + 1
+    assert not game.board_is_far(100, 110)  # moved a turn ago: not again so soon
+    game.turn_no = game.board_turn + 2
+    assert game.board_is_far(100, 104)
 
 
 def test_stop() -> None:

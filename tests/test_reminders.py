@@ -1,28 +1,30 @@
-"""Notices, meetings and care visits through the real Application and the fake Bot API."""
+"""Notices and meetings through the real Application and the fake Bot API."""
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.offline.fakeapi import FakeBotAPI
 from bot.offline.simulator import Chat, Simulator
 from bot.reminders import Schedule
-from handlers import reminders as hr
+from bot.workflows import reminders as wf
 from storage import community as cstore
 from storage import reminders as store
 from tests.conftest import (
-    GRID,
     LIU,
     OTHER_GROUP_ID,
     STAFF,
-    VOLUNTEER,
     WANG,
     say_hello,
     setup_community,
 )
+
+TZ = ZoneInfo("Asia/Shanghai")
 
 
 def group_texts(sim: Simulator, chat_id: int) -> list[str]:
@@ -62,6 +64,32 @@ async def test_one_off_notice_fires_once(sim: Simulator, group: Chat) -> None:
     reply = await sim.advance(timedelta(days=3))
     assert not reply.to(group.id)
     assert await sim.rt.db.fetchval("SELECT status FROM notices") == "done"
+
+
+async def test_fortnightly_rule_is_stored_and_exact(sim: Simulator, group: Chat) -> None:
+    """ "每两周周二" is kept as an RRULE with its first run, so the weeks never drift, and it
+    is said back in words (and after a restart the same weeks still hold)."""
+    await setup_community(sim, group)
+    chat = sim.private(STAFF)
+    reply = await sim.send(STAFF, chat, "/remind")
+    reply = await sim.press(STAFF, reply, "锡林社区居民群")
+    reply = await sim.press(STAFF, reply, "普通通知")
+    reply = await sim.send(STAFF, chat, "楼道大扫除")
+    reply = await sim.send(STAFF, chat, "每两周周二 19:00")
+    assert "每两周的周二 19:00（下次：5月19日 星期二 19:00）" in reply.text
+    await sim.press(STAFF, reply, "确认")
+    raw = json.loads(await sim.rt.db.fetchval("SELECT schedule FROM notices"))
+    assert raw["kind"] == "rule" and "INTERVAL=2" in raw["rule"] and raw["start"]
+    sends: list[str] = []
+    await sim.advance(timedelta(hours=9, minutes=59))  # Friday 18:59
+    for day in range(36):
+        if day == 10:
+            await sim.restart()
+        for step in (timedelta(minutes=1), timedelta(hours=23, minutes=59)):
+            reply = await sim.advance(step)
+            when = sim.clock.now().astimezone(TZ).strftime("%m-%d %H:%M")
+            sends += [when for _ in reply.to(group.id)]
+    assert sends == ["05-19 19:00", "06-02 19:00", "06-16 19:00"]
 
 
 async def test_weekly_fires_on_tuesday_in_shanghai(sim: Simulator, group: Chat) -> None:
@@ -199,7 +227,7 @@ async def test_broadcast_to_35_groups_respects_limits(db_path: str) -> None:
             nid = await store.create_notice(
                 tx, cid, None, "全社区通知", schedule.to_json(), False, STAFF.id
             )
-            await hr.plan_notice(sim.rt, tx, nid, schedule, False)
+            await wf.plan_notice(sim.rt, tx, nid, schedule, False)
         started = time.monotonic()
         await sim.advance(timedelta(hours=1))
         assert time.monotonic() - started < 5
@@ -300,7 +328,7 @@ async def test_bad_input_is_reasked(sim: Simulator, group: Chat) -> None:
     reply = await sim.send(STAFF, chat, "过几天吧")
     assert "没看懂这个时间" in reply.text
     reply = await sim.send(STAFF, chat, "2020-01-01 9:00")
-    assert "已经过去" in reply.text
+    assert "已经过去" in reply.text and "2020年1月1日 星期三 09:00" in reply.text
     reply = await sim.send(STAFF, chat, "明天")
     assert "几点" in reply.text
     reply = await sim.send(STAFF, chat, "/cancel")
@@ -320,76 +348,15 @@ async def test_remind_survives_restart_mid_conversation(sim: Simulator, group: C
     assert "每周二 19:00（下次：5月19日 星期二 19:00）" in reply.text
 
 
-async def add_care(sim: Simulator) -> int:
-    reply = await sim.send(
-        STAFF, sim.private(STAFF), f"/care_add 张奶奶 21-4-302 每周两次 @{VOLUNTEER.username}"
-    )
-    assert "已登记关爱对象" in reply.text and "每周一、周四 09:00" in reply.text, reply.text
-    return int(await sim.rt.db.fetchval("SELECT max(id) FROM care_people"))
-
-
-async def test_care_visit_ping_then_needs_help(sim: Simulator, group: Chat) -> None:
-    await setup_community(sim, group)
-    reply = await sim.send(STAFF, group, "/care_add 张奶奶 21-4-302 每周两次 @zhang_vol")
-    assert (
-        "私聊" in reply.text and await sim.rt.db.fetchval("SELECT count(*) FROM care_people") == 0
-    )
-    await add_care(sim)
-    reply = await sim.advance(timedelta(days=3))  # Monday 09:00 local
-    ping = reply.to(VOLUNTEER.id)
-    assert ping and "张奶奶" in ping[0].text and "21号楼4单元302室" in ping[0].text
-    assert not reply.to(group.id)  # never in the group
-    reply = await sim.press(WANG, ping[0], "需要帮助")  # not assigned: refused
-    assert reply.alerts()
-    reply = await sim.press(VOLUNTEER, ping[0], "需要帮助")
-    assert reply.to(GRID.id) and "需要帮助" in reply.to(GRID.id)[0].text
-    assert reply.to(STAFF.id) and "张奶奶" in reply.to(STAFF.id)[0].text
-    reply = await sim.send(VOLUNTEER, sim.private(VOLUNTEER), "老人摔了一跤，腿疼")
-    assert "已转给" in reply.text
-    assert "腿疼" in reply.to(GRID.id)[0].text and "腿疼" in reply.to(STAFF.id)[0].text
-    visit = await sim.rt.db.fetchone("SELECT * FROM care_visits")
-    assert (visit["status"], visit["note"]) == ("help", "老人摔了一跤，腿疼")
-    reply = await sim.send(VOLUNTEER, sim.private(VOLUNTEER), "/care")
-    assert "需要帮助：老人摔了一跤" in reply.text
-    reply = await sim.send(WANG, sim.private(WANG), "/care")
-    assert "张奶奶" not in reply.text
-    # Recorded: no overdue alert the next day.
-    reply = await sim.advance(timedelta(days=1, minutes=1))
-    assert not any("还没有记录" in c.text for c in reply.to(STAFF.id))
-
-
-async def test_care_visit_overdue_alert_and_ok(sim: Simulator, group: Chat) -> None:
-    await setup_community(sim, group)
-    await add_care(sim)
-    reply = await sim.advance(timedelta(days=3))  # Monday ping
-    ping = reply.to(VOLUNTEER.id)[0]
-    reply = await sim.press(VOLUNTEER, ping, "一切正常")
-    assert "一切正常" in reply.text
-    reply = await sim.advance(timedelta(days=3))  # Thursday ping, not recorded
-    assert reply.to(VOLUNTEER.id)
-    reply = await sim.advance(timedelta(hours=23, minutes=59))
-    assert not reply.to(STAFF.id)
+async def test_rows_from_before_the_rules_keep_working(sim: Simulator, group: Chat) -> None:
+    """A weekly notice saved in the old JSON (kind 'weekly') is read as an RRULE: listed in
+    words and sent on its days."""
+    cid = await setup_community(sim, group)
+    legacy = '{"kind": "weekly", "hour": 19, "minute": 0, "at": null, "weekdays": [1], "day": 0}'
+    async with sim.rt.db.transaction() as tx:
+        nid = await store.create_notice(tx, cid, None, "老格式的通知", legacy, False, STAFF.id)
+        await wf.plan_notice(sim.rt, tx, nid, Schedule.from_json(legacy), False)
+    assert "每周二 19:00（下次：5月19日 星期二 19:00）" in (await card(sim, nid)).text
+    await sim.advance(timedelta(days=4, hours=9, minutes=59))  # Tuesday 18:59
     reply = await sim.advance(timedelta(minutes=1))
-    alert = reply.to(STAFF.id)
-    assert alert and "还没有记录" in alert[0].text and "张志愿" in alert[0].text
-    statuses = [
-        r["status"]
-        for r in await sim.rt.db.fetchall("SELECT status FROM care_visits ORDER BY due_at")
-    ]
-    assert statuses == ["ok", "overdue"]
-
-
-async def test_blocked_volunteer_is_marked_and_skipped(sim: Simulator, group: Chat) -> None:
-    await setup_community(sim, group)
-    await add_care(sim)
-    sim.api.blocked.add(VOLUNTEER.id)
-    await sim.advance(timedelta(days=3))
-    assert await sim.rt.db.fetchval("SELECT blocked FROM users WHERE id = ?", (VOLUNTEER.id,)) == 1
-    tries = len(sim.api.calls)
-    await sim.advance(timedelta(days=3))  # next ping: skipped without even trying
-    assert not [c for c in sim.api.calls[tries:] if c.chat_id == VOLUNTEER.id]
-    statuses = [
-        r["status"]
-        for r in await sim.rt.db.fetchall("SELECT status FROM sends WHERE send_key LIKE 'cv%:ping'")
-    ]
-    assert statuses == ["blocked", "blocked"]
+    assert [c.text for c in reply.to(group.id)] == ["📢 社区通知\n老格式的通知"]

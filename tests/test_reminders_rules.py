@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot import care
 from bot import reminders as r
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -37,7 +39,7 @@ def local(text: str) -> str:
         ("周五 8:00", "2026-05-22 08:00 Fri"),  # today's 8:00 is past: next week
         ("七点", "2026-05-16 07:00 Sat"),
         ("十二月三十一日 八点", "2026-12-31 08:00 Thu"),
-        ("4月1日 9:00", "2027-04-01 09:00 Thu"),  # already past this year
+        ("2027年4月1日 9:00", "2027-04-01 09:00 Thu"),  # next year: written out
         ("１２月１日　９：００", "2026-12-01 09:00 Tue"),  # full-width digits
         # Traditional Chinese
         ("明天晚上8點", "2026-05-16 20:00 Sat"),
@@ -58,20 +60,22 @@ def test_one_off(text: str, expected: str) -> None:
 @pytest.mark.parametrize(
     ("text", "kind", "expected"),
     [
-        ("每天 8:00", "daily", "2026-05-16 08:00 Sat"),
-        ("每日早上7点", "daily", "2026-05-16 07:00 Sat"),
-        ("每周二 19:00", "weekly", "2026-05-19 19:00 Tue"),
-        ("每星期二 晚上7点", "weekly", "2026-05-19 19:00 Tue"),
-        ("每週二 19:00", "weekly", "2026-05-19 19:00 Tue"),
-        ("每周一三五 7:30", "weekly", "2026-05-18 07:30 Mon"),
-        ("每周一、三、五 7:30", "weekly", "2026-05-18 07:30 Mon"),
-        ("每周一至五 8:00", "weekly", "2026-05-18 08:00 Mon"),
-        ("每月1日 9:00", "monthly", "2026-06-01 09:00 Mon"),
-        ("每月15號 10点", "monthly", "2026-05-15 10:00 Fri"),
-        ("every day 8:00", "daily", "2026-05-16 08:00 Sat"),
-        ("every tuesday 7pm", "weekly", "2026-05-19 19:00 Tue"),
-        ("every monday, wednesday and friday 7:30", "weekly", "2026-05-18 07:30 Mon"),
-        ("every month on the 1st 9:00", "monthly", "2026-06-01 09:00 Mon"),
+        ("每天 8:00", "rule", "2026-05-16 08:00 Sat"),
+        ("每日早上7点", "rule", "2026-05-16 07:00 Sat"),
+        ("每周二 19:00", "rule", "2026-05-19 19:00 Tue"),
+        ("每星期二 晚上7点", "rule", "2026-05-19 19:00 Tue"),
+        ("每週二 19:00", "rule", "2026-05-19 19:00 Tue"),
+        ("每周一三五 7:30", "rule", "2026-05-18 07:30 Mon"),
+        ("每周一、三、五 7:30", "rule", "2026-05-18 07:30 Mon"),
+        ("每周一至五 8:00", "rule", "2026-05-18 08:00 Mon"),
+        ("每月1日 9:00", "rule", "2026-06-01 09:00 Mon"),
+        ("每月15號 10点", "rule", "2026-05-15 10:00 Fri"),
+        ("every day 8:00", "rule", "2026-05-16 08:00 Sat"),
+        ("every tuesday 7pm", "rule", "2026-05-19 19:00 Tue"),
+        ("every monday, wednesday and friday 7:30", "rule", "2026-05-18 07:30 Mon"),
+        ("every month on the 1st 9:00", "rule", "2026-06-01 09:00 Mon"),
+        ("每两周周二 19:00", "rule", "2026-05-19 19:00 Tue"),
+        ("每月最后一个周五 19:00", "rule", "2026-05-29 19:00 Fri"),
     ],
 )
 def test_repeating(text: str, kind: str, expected: str) -> None:
@@ -93,17 +97,17 @@ def test_repeating(text: str, kind: str, expected: str) -> None:
         ("25:00", "bad_time"),
         ("明天 9:75", "bad_time"),
         ("2020-01-01 9:00", "past"),
-        ("昨天 9:00", "past"),
+        ("4月1日 9:00", "past"),  # passed this year: the year must be written
         ("今天 8:00", "past"),
         ("2030-01-01 9:00", "too_far"),
         ("2月30日 9:00", "unclear"),
-        ("明天 19:00 开会", "unclear"),
+        ("明天 19:00 聚餐", "unclear"),
         ("每月40日 9:00", "unclear"),
         ("x" * 300, "unclear"),
     ],
 )
 def test_bad_input(text: str, reason: str) -> None:
-    with pytest.raises(r.ScheduleError) as info:
+    with pytest.raises(r.TimeParseError) as info:
         r.parse_schedule(text, NOW, TZ)
     assert info.value.reason == reason
 
@@ -133,14 +137,51 @@ def test_dst_keeps_the_wall_time() -> None:
 
 def test_describe_in_plain_chinese_and_english() -> None:
     schedule = r.parse_schedule("每周二 19:00", NOW, TZ)
-    text = r.describe(schedule, r.next_run(schedule, NOW, TZ), TZ, lambda s: s)
+    text = r.describe(schedule, r.next_run(schedule, NOW, TZ), TZ, lambda s: s, NOW)
     assert text == "每周二 19:00（下次：5月19日 星期二 19:00）"
     once = r.parse_schedule("5月20日 9:00", NOW, TZ)
-    assert r.describe(once, None, TZ, lambda s: s) == "5月20日 星期三 09:00（只发一次）"
+    assert r.describe(once, None, TZ, lambda s: s, NOW) == "5月20日 星期三 09:00（只发一次）"
+    later = r.parse_schedule("2027年1月5日 9:00", NOW, TZ)
+    assert r.describe_rule(later, TZ, lambda s: s, NOW) == "2027年1月5日 星期二 09:00"
     from bot.i18n import translator
 
-    en = r.describe(schedule, r.next_run(schedule, NOW, TZ), TZ, translator("en"))
+    en = r.describe(schedule, r.next_run(schedule, NOW, TZ), TZ, translator("en"), NOW)
     assert "Tue" in en and "19:00" in en
+    words = {
+        "每两周周二 19:00": ("每两周的周二 19:00", "Every other week on Tue at 19:00"),
+        "每3周周一 9:00": ("每3周的周一 09:00", "Every 3 weeks on Mon at 09:00"),
+        "每月最后一个周五 19:00": (
+            "每月最后一个星期五 19:00",
+            "Every month on the last Friday at 19:00",
+        ),
+        "每月第二个周三 9:00": (
+            "每月第二个星期三 09:00",
+            "Every month on the second Wednesday at 09:00",
+        ),
+        "每月最后一天 9:00": ("每月最后一天 09:00", "Every month on its last day at 09:00"),
+        "每年12月5日 9:00": ("每年12月5日 09:00", "Every year on 12/5 at 09:00"),
+        "每周一至五 8:00": ("每个工作日 08:00", "Every weekday 08:00"),
+    }
+    for typed, (zh, english) in words.items():
+        rule = r.parse_schedule(typed, NOW, TZ)
+        assert r.describe_rule(rule, TZ, lambda s: s, NOW) == zh
+        assert r.describe_rule(rule, TZ, translator("en"), NOW) == english
+        hant = r.describe_rule(rule, TZ, translator("zh_Hant"), NOW)
+        assert hant and hant != "" and "{" not in hant
+
+
+def test_old_rows_keep_working() -> None:
+    """Schedules saved before the rules (kind daily/weekly/monthly) are read as RRULEs."""
+    old = r.Schedule.from_json(
+        '{"kind": "weekly", "hour": 19, "minute": 0, "at": null, "weekdays": [1], "day": 0}'
+    )
+    nxt = r.next_run(old, NOW, TZ)
+    assert nxt is not None and nxt.astimezone(TZ).strftime("%m-%d %H:%M %a") == "05-19 19:00 Tue"
+    monthly = r.Schedule.from_json('{"kind": "monthly", "hour": 9, "minute": 0, "day": 31}')
+    june = r.next_run(monthly, datetime(2026, 6, 1, tzinfo=UTC), TZ)
+    assert june is not None and june.astimezone(TZ).day == 30
+    once = r.Schedule.from_json('{"kind": "once", "hour": 1, "minute": 0, "at": 1779000000.0}')
+    assert r.next_run(once, NOW, TZ) == datetime.fromtimestamp(1779000000.0, UTC)
 
 
 def test_missed_policy() -> None:
@@ -152,24 +193,38 @@ def test_missed_policy() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "days", "hour"),
+    ("text", "rule"),
     [
-        ("每周两次", (0, 3), 9),
-        ("每周一次", (0,), 9),
-        ("每周三次 10:00", (0, 2, 4), 10),
-        ("每週兩次", (0, 3), 9),
-        ("每周二五", (1, 4), 9),
-        ("每周二五 下午3点", (1, 4), 15),
+        ("每周两次", "FREQ=WEEKLY;BYDAY=MO,TH;BYHOUR=9;"),
+        ("每周一次", "FREQ=WEEKLY;BYDAY=MO;BYHOUR=9;"),
+        ("每周三次 10:00", "FREQ=WEEKLY;BYDAY=MO,WE,FR;BYHOUR=10;"),
+        ("每週兩次", "FREQ=WEEKLY;BYDAY=MO,TH;BYHOUR=9;"),
+        ("每周二五", "FREQ=WEEKLY;BYDAY=TU,FR;BYHOUR=9;"),
+        ("每周二五 下午3点", "FREQ=WEEKLY;BYDAY=TU,FR;BYHOUR=15;"),
+        ("每天", "FREQ=DAILY;BYHOUR=9;"),
+        ("每两周一次", "FREQ=WEEKLY;INTERVAL=2;BYDAY=SA;BYHOUR=9;"),  # from tomorrow, Saturday
+        ("每月一次", "FREQ=MONTHLY;BYMONTHDAY=16;BYHOUR=9;"),
+        ("每月最后一个周五", "FREQ=MONTHLY;BYDAY=-1FR;BYHOUR=9;"),
     ],
 )
-def test_care_rhythm(text: str, days: tuple[int, ...], hour: int) -> None:
-    schedule = r.parse_rhythm(text)
-    assert schedule.weekdays == days and schedule.hour == hour
+def test_care_rhythm(text: str, rule: str) -> None:
+    schedule = care.parse_rhythm(text, NOW, TZ)
+    assert schedule.rule is not None and schedule.rule.startswith(rule)
 
 
-def test_care_rhythm_daily_and_bad() -> None:
-    assert r.parse_rhythm("每天").kind == "daily"
-    assert r.parse_rhythm("每周七次").kind == "daily"
+def test_care_rhythm_fortnightly_keeps_its_weeks() -> None:
+    schedule = care.parse_rhythm("每两周一次", NOW, TZ)
+    runs: list[datetime] = []
+    after = NOW
+    for _ in range(4):
+        found = r.next_run(schedule, after, TZ)
+        assert found is not None
+        runs.append(found)
+        after = found
+    assert [(b - a).days for a, b in itertools.pairwise(runs)] == [14, 14, 14]
+
+
+def test_care_rhythm_bad() -> None:
     for bad in ("乱写", "每周十次", "明天 9:00"):
-        with pytest.raises(r.ScheduleError):
-            r.parse_rhythm(bad)
+        with pytest.raises(r.TimeParseError):
+            care.parse_rhythm(bad, NOW, TZ)

@@ -427,9 +427,14 @@ async def test_hand_back_reassign_and_close(sim: Simulator, group: Chat) -> None
     reply = await sim.send(VOLUNTEER, sim.private(VOLUNTEER), "/tasks")
     assert f"#{tid}" in reply.text
     reply = await sim.press(VOLUNTEER, reply, "退回")
+    assert "为什么退回" in reply.text and await status(sim, tid) == "assigned"
+    reply = await sim.send(VOLUNTEER, sim.private(VOLUNTEER), "门禁是物业管的，我修不了")
     assert await status(sim, tid) == "new"
-    assert reply.to(GRID.id) and reply.to(V2.id)  # offered again
+    assert reply.to(GRID.id) and reply.to(V2.id)  # offered again, to others first
+    assert not [c for c in reply.to(VOLUNTEER.id) if "接单" in str(c.buttons)]
     assert "待受理" in reply.to(WANG.id)[0].text
+    assert "门禁是物业管的" not in str(reply.to(WANG.id))  # the reason is for staff
+    assert any("门禁是物业管的" in c.text and "张志愿" in c.text for c in reply.to(STAFF.id))
     reply = await sim.send(GRID, sim.private(GRID), "/tasks")
     assert f"#{tid}" in reply.text  # unaccepted in the grid worker's building
     # Staff reassign to V2.
@@ -441,8 +446,12 @@ async def test_hand_back_reassign_and_close(sim: Simulator, group: Chat) -> None
     # Staff close with a reason; the resident hears the reason.
     reply = await sim.press(STAFF, None, data=f"1|rq|cls|{tid}", chat=sim.private(STAFF))
     reply = await sim.press(STAFF, reply, "不属于社区处理")
+    assert "说明" in reply.text and await status(sim, tid) == "assigned"
+    reply = await sim.send(STAFF, sim.private(STAFF), "已转交城管执法大队，电话12345")
     assert await status(sim, tid) == "closed"
-    assert "不属于社区处理" in reply.to(WANG.id)[0].text
+    to_wang = reply.to(WANG.id)[0].text
+    assert "不属于社区处理" in to_wang and "已转交城管执法大队，电话12345" in to_wang
+    assert any("不用再处理" in c.text for c in reply.to(V2.id))  # the assignee is released
     reply = await sim.press(V2, None, data=f"1|rq|done|{tid}", chat=sim.private(V2))
     assert reply.alerts()
     assert "没有待办" in (await sim.send(V2, sim.private(V2), "/tasks")).text
@@ -474,7 +483,7 @@ async def test_tickets_filters_and_paging(sim: Simulator, group: Chat) -> None:
     reply = await sim.send(STAFF, chat, "/tickets 超期")
     assert "共 7 条" in reply.text
     reply = await sim.send(STAFF, chat, "/tickets 胡说")
-    assert "不认识" in reply.text
+    assert "共 0 条" in reply.text and "“胡说”" in reply.text
 
 
 # ---- escalation ------------------------------------------------------------------------------

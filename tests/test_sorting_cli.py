@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from bot.sorting import lookup
 from bot.sorting_cli import main
 
 
@@ -16,7 +17,7 @@ def test_text_output_one_line_per_item(capsys: pytest.CaptureFixture[str]) -> No
     rows = [line.split("\t") for line in lines]
     assert all(len(row) == 3 for row in rows)
     assert rows[0][:2] == ["电池", "有害垃圾"] and "废电池" in rows[0][2] and "注" in rows[0][2]
-    assert rows[1] == ["香蕉皮", "厨余垃圾", "果皮容易腐烂，可以堆肥"]
+    assert rows[1] == ["香蕉皮", "厨余垃圾", lookup("香蕉皮").item.reason]
     assert rows[2][:2] == ["沙发", "大件垃圾"] and "预约" in rows[2][2]
     assert rows[3][:2] == ["带汤的外卖盒", "其他垃圾"] and "厨余垃圾" in rows[3][2]
 

@@ -2,19 +2,63 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.offline.simulator import Chat, Simulator
 from bot.sorting import KnowledgeBase
 from tests.conftest import ADMIN, CHEN, STAFF, WANG, setup_community
 
 
-async def test_sort_in_group_answers_with_category_reason_and_tip(
-    sim: Simulator, group: Chat
-) -> None:
+async def test_sort_in_group_answers_in_one_line(sim: Simulator, group: Chat) -> None:
     reply = await sim.send(WANG, group, "/sort 电池")
     text = reply.text
-    assert "🔴有害垃圾" in text and "原因" in text and "投放提示" in text
+    assert "\n" not in text and "电池 → 🔴有害垃圾：" in text
     assert "各地规定不同" in text  # 电池: cities differ, the bot says so
-    assert reply.to(group.id)
+    assert reply.to(group.id) and reply.calls[0].params.get("reply_parameters")
+    # The full answer (reason, tip) is for private chat.
+    full = await sim.send(WANG, sim.private(WANG), "/sort 电池")
+    assert "原因" in full.text and "投放提示" in full.text
+
+
+async def test_a_busy_group_gets_several_answers_in_one_message(
+    sim: Simulator, group: Chat
+) -> None:
+    asked = [
+        (WANG, "电池"),
+        (CHEN, "奶茶杯"),
+        (STAFF, "香蕉皮"),  # three in a minute: each its own line and message
+        (WANG, "沙发"),  # the fourth: the group is busy now
+        (CHEN, "湿垃圾"),
+        (STAFF, "火星石头"),
+    ]
+    replies = [await sim.send(who, group, f"/sort {what}") for who, what in asked]
+    posts = sim.api.sent("sendMessage", group.id)
+    assert len(posts) == 4
+    digest = posts[2].message_id
+    # Added to the answer message only while it sits right above the question (at most one
+    # message between): the sixth question is three messages below it, so it gets its own.
+    for reply in replies[3:5]:
+        assert [c.method for c in reply.calls] == ["editMessageText"]
+        assert reply.calls[0].message_id == digest
+    assert [c.method for c in replies[5].calls] == ["sendMessage"]
+    assert "没找到「火星石头」" in replies[5].text
+    lines = sim.api.messages[(group.id, digest)]["text"].splitlines()
+    assert "香蕉皮 → 🟢厨余垃圾" in lines[0]
+    assert lines[1].startswith("王阿姨：沙发属于大件垃圾。")
+    assert "厨余垃圾" in lines[2] and len(lines) == 3
+    # A candidate list needs its buttons: its own message even when busy.
+    fuzzy = await sim.send(WANG, group, "/sort 奶茶被")
+    assert fuzzy.calls[0].method == "sendMessage" and fuzzy.last_with_buttons()
+    # A minute later the group is quiet again: a message of its own.
+    sim.clock.advance(timedelta(seconds=61))
+    quiet = await sim.send(WANG, group, "/sort 电池")
+    assert quiet.calls[0].method == "sendMessage"
+    # A digest that was deleted meanwhile: the answer comes as a message of its own.
+    for _ in range(3):
+        await sim.send(CHEN, group, "/sort 纸巾")
+    sim.api.fail("editMessageText", 400, "Bad Request: message to edit not found")
+    lost = await sim.send(WANG, group, "/sort 电池")
+    assert [c.method for c in lost.calls][-1] == "sendMessage" and "电池" in lost.text
 
 
 async def test_private_plain_questions(sim: Simulator) -> None:
@@ -57,7 +101,10 @@ async def test_unknown_is_logged_and_listed_for_staff_only(sim: Simulator, group
     await sim.send(WANG, sim.private(WANG), "火星石头是什么垃圾")
     await sim.send(WANG, sim.private(WANG), "请问今天下午社区活动室几点开门呀我想去看看")
     assert (
-        await sim.rt.db.fetchval("SELECT asked FROM sorting_unknown WHERE query = '火星石头'") == 2
+        await sim.rt.db.fetchval(
+            "SELECT asked FROM sorting_unknown_by_community WHERE query = '火星石头'"
+        )
+        == 2
     )
     refused = await sim.send(WANG, sim.private(WANG), "/sort_unknown")
     assert "只有社区工作人员" in refused.text

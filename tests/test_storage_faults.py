@@ -63,10 +63,10 @@ async def test_locked_database_for_a_text_message_gets_a_message(
     with write_lock_held(db_path), errors_logged():
         reply = await sim.send(WANG, chat, "火星陨石碎片")
     assert [c.text for c in reply.calls] == [TRY_AGAIN + "。请过几分钟再试一次。"]
-    assert await sim.rt.db.fetchval("SELECT count(*) FROM sorting_unknown") == 0
+    assert await sim.rt.db.fetchval("SELECT count(*) FROM sorting_unknown_by_community") == 0
     reply = await sim.send(WANG, chat, "火星陨石碎片")
     assert TRY_AGAIN not in reply.text
-    assert await sim.rt.db.fetchval("SELECT count(*) FROM sorting_unknown") == 1
+    assert await sim.rt.db.fetchval("SELECT count(*) FROM sorting_unknown_by_community") == 1
 
 
 async def test_full_disk_repair_is_not_half_filed_and_goes_through_later(

@@ -15,6 +15,7 @@ import string as stringlib
 import sys
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_file
@@ -24,7 +25,17 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCES = [ROOT / "bot", ROOT / "handlers"]
 LOCALES = ROOT / "bot" / "locales"
 KEYWORDS = {"_": None, "N_": None, "_t": None, "gettext": (2,)}
-FEATURES = {"community", "menu", "repairs", "sorting", "quiz", "reminders"}
+FEATURES = {
+    "community",
+    "menu",
+    "repairs",
+    "sorting",
+    "quiz",
+    "reminders",
+    "care",
+    "intents",
+    "address",
+}
 TARGET_LANGS = ("zh_Hant", "en")
 
 
@@ -70,6 +81,26 @@ def _fields(text: str) -> set[str]:
         return set(re.findall(r"{(\w*)}", text))
 
 
+_T2TW: Any = None
+
+
+def _taiwan(text: str) -> str:
+    """Traditional text in Taiwan's standard characters (OpenCC t2tw)."""
+    global _T2TW
+    if _T2TW is None:
+        import opencc
+
+        _T2TW = opencc.OpenCC("t2tw")
+    return str(_T2TW.convert(text))
+
+
+def _content(catalog: Catalog) -> list[tuple[object, object, object]]:
+    """What a catalogue says, without its header: ids, translations, source files."""
+    return sorted(
+        (m.id, m.string, sorted({path for path, _ in m.locations})) for m in catalog if m.id
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--check", action="store_true")
@@ -80,7 +111,14 @@ def main(argv: list[str] | None = None) -> int:
     for lang in TARGET_LANGS:
         for domain, messages in sorted(found.items()):
             old = load(lang, domain)
-            new = Catalog(locale=lang.split("_")[0], domain=domain, project="community-bot")
+            # The old header date is kept: a file changes only when its messages do, so
+            # parallel branches do not conflict on a timestamp.
+            new = Catalog(
+                locale=lang.split("_")[0],
+                domain=domain,
+                project="community-bot",
+                creation_date=old.creation_date,
+            )
             for msgid, places in sorted(messages.items()):
                 previous = old.get(msgid)
                 string = previous.string if previous is not None else ""
@@ -90,12 +128,19 @@ def main(argv: list[str] | None = None) -> int:
 
                         s2t = opencc.OpenCC("s2tw")
                     string = s2t.convert(msgid)
+                if string and lang == "zh_Hant":
+                    # One standard for Traditional: Taiwan's (OpenCC s2tw). Variant characters
+                    # (羣/群, 裏/裡, 爲/為, 覈/核) are folded on update and flagged by --check.
+                    standard = _taiwan(str(string))
+                    if standard != string and args.check:
+                        missing.append(f"{lang}/{domain}: not Taiwan standard: {string!r}")
+                    string = standard
                 if not string:
                     missing.append(f"{lang}/{domain}: {msgid!r} ({places[0][0]}:{places[0][1]})")
-                elif _fields(string) != _fields(msgid):
+                elif _fields(str(string)) != _fields(msgid):
                     missing.append(f"{lang}/{domain}: placeholders differ in {msgid!r}")
                 new.add(msgid, string, locations=places)
-            if not args.check:
+            if not args.check and _content(new) != _content(old):
                 path = po_path(lang, domain)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 with path.open("wb") as fh:

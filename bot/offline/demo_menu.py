@@ -17,6 +17,8 @@ from typing import Any
 from bot.i18n import translator
 from bot.offline.simulator import Chat, Person, Simulator
 from handlers.shared import user_lang
+from storage import community as cstore
+from storage import menu as store
 
 
 def _say(out: Any, line: str) -> None:
@@ -30,24 +32,15 @@ def _say(out: Any, line: str) -> None:
 
 async def scene(sim: Simulator, out: Any) -> None:
     db = sim.rt.db
-    group_row = await db.fetchone("SELECT * FROM groups ORDER BY chat_id LIMIT 1")
-    assert group_row is not None, "the demo needs a linked group (run /setup first)"
-    cid = group_row["community_id"]
-    group = sim.group(group_row["chat_id"], group_row["title"] or "居民群")
-    staff_row = await db.fetchone(
-        "SELECT u.* FROM roles r JOIN users u ON u.id = r.user_id "
-        "WHERE r.community_id = ? AND r.role = 'staff' ORDER BY u.id LIMIT 1",
-        (cid,),
-    )
-    if staff_row is None:
-        staff_row = await db.fetchone("SELECT * FROM users WHERE id = ?", (min(sim.config.admins),))
+    linked = await cstore.list_groups(db)
+    assert linked, "the demo needs a linked group (run /setup first)"
+    cid = linked[0]["community_id"]
+    group = sim.group(linked[0]["chat_id"], linked[0]["title"] or "居民群")
+    staff_rows = await cstore.members_with_role(db, cid, "staff")
+    staff_row = staff_rows[0] if staff_rows else await cstore.get_user(db, min(sim.config.admins))
     assert staff_row is not None, "the demo needs a staff member"
     staff = Person(staff_row["id"], staff_row["first_name"], staff_row["username"])
-    residents = await db.fetchall(
-        "SELECT u.* FROM residents r JOIN users u ON u.id = r.user_id "
-        "WHERE r.community_id = ? ORDER BY u.id",
-        (cid,),
-    )
+    residents = await cstore.residents_of(db, cid)
 
     _say(out, "\n=== 当天 · 社区工作人员开一轮改造“点单”，居民在私聊里点菜 ===")
     reply = await sim.send(staff, group, "/menu_open")
@@ -55,23 +48,16 @@ async def scene(sim: Simulator, out: Any) -> None:
     reply = await sim.press(staff, reply, "截止时间")
     reply = await sim.send(staff, group, "3天后")
     reply = await sim.press(staff, reply, "开始点单")
-    round_id = int(
-        await db.fetchval(
-            "SELECT id FROM menu_rounds WHERE community_id = ? AND status = 'open'", (cid,)
-        )
-    )
-    items = [
-        r["name"]
-        for r in await db.fetchall(
-            "SELECT name FROM menu_items WHERE round_id = ? AND removed = 0 ORDER BY position",
-            (round_id,),
-        )
-    ]
+    rnd = await store.active_round(db, cid)
+    assert rnd is not None and rnd["status"] == "open", "the round did not open"
+    round_id = int(rnd["id"])
+    items = [r["name"] for r in await store.items(db, round_id)]
 
     for n, row in enumerate(residents):
         person = Person(row["id"], row["first_name"], row["username"])
         chat: Chat = sim.private(person)
         screen = (await sim.send(person, chat, f"/start menu-{round_id}")).last_with_buttons()
+        assert screen is not None, "no ordering keyboard"
         wanted = [items[(n + step * 3) % len(items)] for step in range(1 + n % 3)]
         _ = translator(await user_lang(sim.rt, person.id))  # buttons are in their language
         for name in wanted:

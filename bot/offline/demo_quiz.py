@@ -7,7 +7,6 @@ the finish while 小红 makes one mistake on the way, so the game ends in a few 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -15,6 +14,8 @@ from bot import quiz as rules
 from bot.offline.fakeapi import ApiCall
 from bot.offline.simulator import Chat, Person, Simulator
 from bot.sorting import Category
+from bot.workflows import quiz as quiz_flow
+from storage import community as cstore
 
 KID_A = Person(201, "小明", "xiaoming")
 KID_B = Person(202, "小红", "xiaohong")
@@ -36,10 +37,9 @@ def _dice_prompt(sim: Simulator, chat: Chat) -> ApiCall:
 
 
 async def _game(sim: Simulator, chat: Chat) -> rules.Game:
-    state = await sim.rt.db.fetchval(
-        "SELECT state FROM quiz_games WHERE chat_id = ? ORDER BY id DESC LIMIT 1", (chat.id,)
-    )
-    return rules.Game.from_dict(json.loads(state))
+    running = await quiz_flow.current_game(sim.rt, chat.id)
+    assert running is not None, "no game in the group"
+    return running.game
 
 
 async def _turn(sim: Simulator, chat: Chat, kid: Person, dice: int, right: bool) -> None:
@@ -58,8 +58,9 @@ async def _turn(sim: Simulator, chat: Chat, kid: Person, dice: int, right: bool)
 
 
 async def scene(sim: Simulator, out: Callable[[str], None]) -> None:
-    row = await sim.rt.db.fetchone("SELECT * FROM groups ORDER BY chat_id LIMIT 1")
-    assert row is not None, "the demo needs a linked group (run /setup first)"
+    groups = await cstore.list_groups(sim.rt.db)
+    assert groups, "the demo needs a linked group (run /setup first)"
+    row = groups[0]
     group = sim.group(row["chat_id"], row["title"] or "居民群")
 
     out("\n=== 16:00 · 孩子们在群里玩垃圾分类飞行棋 ===")
@@ -86,10 +87,8 @@ async def scene(sim: Simulator, out: Callable[[str], None]) -> None:
 
     out("\n=== 17:00 · 大人们查一查垃圾怎么分 ===")
     await sim.send(KID_A, group, "/sort 电池")
-    wang = await sim.rt.db.fetchone(
-        "SELECT * FROM users WHERE id NOT IN (?, ?) AND id > 100 ORDER BY id LIMIT 1",
-        (KID_A.id, KID_B.id),
-    )
+    residents = await cstore.residents_of(sim.rt.db, row["community_id"])
+    wang = next((r for r in residents if r["id"] not in (KID_A.id, KID_B.id)), None)
     adult = Person(wang["id"], wang["first_name"], wang["username"]) if wang else KID_B
     chat = sim.private(adult)
     await sim.send(adult, chat, "奶茶杯是什么垃圾")

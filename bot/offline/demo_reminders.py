@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.offline.simulator import Person, Simulator
+from storage import community as cstore
 
 STAFF = Person(10, "孙晓军", "sun_staff")
 VOLUNTEER = Person(30, "张志愿", "zhang_vol")
@@ -22,8 +23,12 @@ LIU = Person(102, "刘大爷", "liu_dy")
 
 
 async def scene(sim: Simulator, out: Callable[[str], Any]) -> None:
-    row = await sim.rt.db.fetchone("SELECT chat_id, title FROM groups ORDER BY chat_id LIMIT 1")
-    assert row is not None, "the scene needs a linked group"
+    db = sim.rt.db
+    groups = [
+        g for c in await cstore.list_communities(db) for g in await cstore.groups_of(db, c["id"])
+    ]
+    assert groups, "the scene needs a linked group"
+    row = min(groups, key=lambda g: g["chat_id"])
     group = sim.group(row["chat_id"], row["title"] or "居民群")
     staff_chat = sim.private(STAFF)
     out("\n=== 工作人员发会议通知，居民报名，会前一小时自动提醒 ===")

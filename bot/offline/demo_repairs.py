@@ -1,10 +1,10 @@
-"""Demo scene: one repair request from filing to the resident's rating, through the simulator.
+"""Demo scene: one repair ticket from filing to the resident's rating, through the simulator.
 
 Assumptions (as `tests/conftest.setup_community` and `register` leave things):
 * a community whose staff member is user 10 (孙晓军), whose grid worker is user 20 (李网格)
   for buildings 1–30, and a volunteer, user 30 (张志愿), with the skill 维修;
 * resident 王阿姨 (user 101) is registered at 21号楼4单元302室;
-* no other open 屋顶漏水 request in building 21 (else the scene files a new one anyway).
+* no other open 屋顶漏水 ticket in building 21 (else the scene files a new one anyway).
 
 `out` is where the narration goes: a callable taking one line (e.g. `print`) or a text
 stream with `.write`.
@@ -25,7 +25,7 @@ VOLUNTEER = Person(30, "张志愿", "zhang_vol")
 def _printer(out: Any) -> Callable[[str], None]:
     if hasattr(out, "write"):
         return lambda line: out.write(line + "\n")
-    return out  # type: ignore[no-any-return]
+    return out
 
 
 async def scene(sim: Simulator, out: Any) -> None:

@@ -382,7 +382,10 @@ class FakeBotAPI(BaseRequest):
         }
         if params.get("reply_markup"):
             markup = params["reply_markup"]
-            msg["reply_markup"] = json.loads(markup) if isinstance(markup, str) else markup
+            markup = json.loads(markup) if isinstance(markup, str) else markup
+            # As Telegram: a message carries its inline keyboard only, never a reply keyboard.
+            if isinstance(markup, dict) and "inline_keyboard" in markup:
+                msg["reply_markup"] = markup
         self.messages[(chat["id"], msg["message_id"])] = msg
         return msg
 

@@ -15,6 +15,7 @@ until all are done.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import dataclasses
 import itertools
 from collections.abc import Callable, Iterator
@@ -34,6 +35,18 @@ from bot.ratelimit import ChatRateLimiter
 from bot.runtime import Runtime, get_runtime
 from bot.throttle import Throttle
 from bot.updates import OrderedUpdateProcessor
+
+# Where the Bot API calls made while handling an update go (see `feed`).
+_collecting: contextvars.ContextVar[list[ApiCall] | None] = contextvars.ContextVar(
+    "sim_collecting", default=None
+)
+
+
+def _collect(call: ApiCall) -> None:
+    calls = _collecting.get()
+    if calls is not None:
+        calls.append(call)
+
 
 FAKE_TOKEN = "123456789:SIMULATED-offline-token-000000000000"
 
@@ -133,6 +146,8 @@ class Simulator:
         if concurrency is not None:
             config = dataclasses.replace(config, concurrency=concurrency)
         self.config = config
+        if _collect not in self.api.listeners:
+            self.api.listeners.append(_collect)
         self.rate_limited = rate_limited
         self.freeze_gc = freeze_gc  # as `community-bot run` does; the benchmark turns it on
         # Tests send many updates per (fake) second as one person: flood control is off
@@ -358,10 +373,14 @@ class Simulator:
 
     async def feed(self, update: dict[str, Any]) -> Reply:
         """Hand one raw update in, wait until it is handled, and collect what the bot sent
-        meanwhile (with several at once: everything sent while this one ran)."""
-        start = len(self.api.calls)
-        await self.submit(update)
-        calls = self.api.calls[start:]
+        while handling it (its own calls only, also when others run at the same time)."""
+        calls: list[ApiCall] = []
+        token = _collecting.set(calls)  # the update's task copies this context
+        try:
+            handled = self.submit(update)
+        finally:
+            _collecting.reset(token)
+        await handled
         for call in calls:
             self._emit("bot", call)
         return Reply(calls)

@@ -1,0 +1,109 @@
+"""The bot's ExtBot: long polling that one unreadable update cannot jam, and saving before
+every reply (`bot/saving.py`).
+
+PTB parses a getUpdates batch in one go. One update it cannot parse (a `poll_answer` without
+`option_persistent_ids`, as older Bot API servers send) fails the whole batch; the Updater
+logs a traceback and asks again with the same offset, for ever: nothing else is answered, even
+after a restart, and the log grows by megabytes a second. Here every update is parsed on its
+own; one that fails is logged in one line with its update_id and skipped, and the next
+getUpdates starts after it.
+"""
+
+from __future__ import annotations
+
+import datetime as dtm
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from telegram import Update
+from telegram._utils.defaultvalue import DEFAULT_NONE, DefaultValue
+from telegram._utils.types import JSONDict, ODVInput, TimePeriod
+from telegram.ext import ExtBot
+
+from bot import saving
+
+log = logging.getLogger(__name__)
+
+# The update types the handlers read (MessageHandler, CommandHandler, CallbackQueryHandler;
+# edits are answered with "send it again"). Telegram sends nothing else, so nothing else can
+# jam polling or cost a round trip. Service messages (new members, migration) are messages.
+ALLOWED_UPDATES: tuple[str, ...] = (
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,
+    Update.CALLBACK_QUERY,
+)
+
+
+class Bot(ExtBot[None]):
+    __slots__ = ("_resume_at",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        with self._unfrozen():
+            # The first update_id not yet skipped over: getUpdates never asks for less.
+            self._resume_at = 0
+
+    async def _do_post(self, endpoint: str, data: JSONDict, **kwargs: Any) -> Any:
+        if not endpoint.startswith("get"):  # something a person will see or that changes state
+            await saving.before_reply()
+        return await super()._do_post(endpoint, data, **kwargs)
+
+    async def get_updates(
+        self,
+        offset: int | None = None,
+        limit: int | None = None,
+        timeout: TimePeriod | None = None,  # noqa: ASYNC109 - PTB's signature
+        allowed_updates: Sequence[str] | None = None,
+        *,
+        read_timeout: ODVInput[float] = DEFAULT_NONE,
+        write_timeout: ODVInput[float] = DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = DEFAULT_NONE,
+        api_kwargs: JSONDict | None = None,
+    ) -> tuple[Update, ...]:
+        if self._resume_at and (offset is None or 0 <= offset < self._resume_at):
+            offset = self._resume_at  # past an update we skipped: Telegram forgets it
+        data: JSONDict = {
+            "timeout": timeout,
+            "offset": offset,
+            "limit": limit,
+            "allowed_updates": allowed_updates,
+        }
+        # As PTB's Bot.get_updates: a long poll may take `timeout` longer than a request.
+        if isinstance(read_timeout, DefaultValue):
+            base = self._request[0].read_timeout or 0
+        else:
+            base = read_timeout or 0
+        extra = timeout.total_seconds() if isinstance(timeout, dtm.timedelta) else (timeout or 0)
+        raw: list[JSONDict] = await self._post(
+            "getUpdates",
+            data,
+            read_timeout=base + extra,
+            write_timeout=write_timeout,
+            connect_timeout=connect_timeout,
+            pool_timeout=pool_timeout,
+            api_kwargs=api_kwargs,
+        )
+        return tuple(self._parse(raw or []))
+
+    def _parse(self, raw: list[JSONDict]) -> list[Update]:
+        updates: list[Update] = []
+        for item in raw:
+            update_id = item.get("update_id") if isinstance(item, dict) else None
+            try:
+                update = Update.de_json(item, self)
+            except Exception as exc:
+                # One line, no traceback, no payload (it may hold personal data).
+                log.error(
+                    "skipped update %s that could not be read: %s: %s",
+                    update_id,
+                    type(exc).__name__,
+                    exc,
+                )
+                if isinstance(update_id, int):
+                    self._resume_at = max(self._resume_at, update_id + 1)
+                continue
+            self.insert_callback_data(update)
+            updates.append(update)
+        return updates

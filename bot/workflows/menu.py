@@ -1,0 +1,348 @@
+"""Workflows of the renovation menu (菜单服务): one function per thing that happens.
+
+Each takes the Runtime and plain values, owns its transaction (and the jobs that follow the
+change, scheduled in that transaction) and returns an outcome saying what happened. Nothing
+here sends or knows Telegram: `handlers/menu_*.py` and the menu jobs render the outcomes.
+Who may act (staff, grid worker, this chat's community) is checked by the handlers before they
+call; what the database must agree to (still a draft, still open, items still on the menu) is
+checked here, inside the transaction. See docs/flows/menu.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from bot import menu as rules
+from bot.i18n import N_
+from bot.runtime import Runtime
+from bot.workflows.outcome import Tell, Text
+from storage import community as cstore
+from storage import menu as store
+from storage.db import Executor, Row
+
+CLOSE_JOB = "menu_close"  # at the deadline: close the round and publish the results
+REMIND_JOB = "menu_remind"  # a day before: remind households that have not ordered
+REMIND_BEFORE = timedelta(hours=24)
+REMIND_CUTOFF = timedelta(minutes=30)  # a reminder later than this before the deadline misleads
+
+
+def close_key(round_id: int) -> str:
+    return f"{CLOSE_JOB}:{round_id}"
+
+
+def remind_key(round_id: int) -> str:
+    return f"{REMIND_JOB}:{round_id}"
+
+
+def _now(rt: Runtime) -> float:
+    return rt.clock.now().timestamp()
+
+
+# ---- staff prepare and open a round -----------------------------------------------------------
+@dataclass(frozen=True)
+class DraftStarted:
+    """`round_id` is the draft to edit (new or resumed); None when a round is already open."""
+
+    round_id: int | None
+    created: bool = False
+
+
+async def start_draft(rt: Runtime, community_id: int, user_id: int) -> DraftStarted:
+    """/menu_open: resume the community's draft, or create one with the default items."""
+    active = await store.active_round(rt.db, community_id)
+    if active is not None:
+        return DraftStarted(None if active["status"] == "open" else active["id"])
+    async with rt.db.transaction() as tx:
+        rid = await store.create_draft(tx, community_id, user_id, _now(rt), rules.DEFAULT_ITEMS)
+        if rid is not None:
+            await cstore.audit(tx, community_id, user_id, "menu_draft", str(rid))
+    return DraftStarted(rid, created=rid is not None)
+
+
+class ItemEdit(StrEnum):
+    """The edits of a draft menu; the values are also the callback actions of their buttons."""
+
+    ADD = "add"
+    RENAME = "ren"
+    DESCRIBE = "desc"
+    REMOVE = "del"
+
+
+async def edit_item(
+    rt: Runtime, round_id: int, edit: ItemEdit, *, item_id: int | None = None, value: str = ""
+) -> bool:
+    """Add, rename, describe or remove an item; False when the menu cannot change any more
+    (the round opened meanwhile) or the item is gone."""
+    async with rt.db.transaction() as tx:
+        if not await store.editable(tx, round_id):
+            return False
+        if edit is ItemEdit.ADD:
+            await store.add_item(tx, round_id, value)
+            return True
+        if item_id is None:
+            return False
+        if edit is ItemEdit.RENAME:
+            return await store.rename_item(tx, round_id, item_id, value)
+        if edit is ItemEdit.DESCRIBE:
+            return await store.describe_item(tx, round_id, item_id, value)
+        return await store.remove_item(tx, round_id, item_id)
+
+
+async def cancel_draft(rt: Runtime, round_id: int) -> bool:
+    """取消本轮: the draft is deleted; False when it was not a draft any more."""
+    async with rt.db.transaction() as tx:
+        return await store.discard_draft(tx, round_id)
+
+
+@dataclass(frozen=True)
+class RoundSettings:
+    max_picks: int = rules.DEFAULT_K
+    per_person: bool = False
+    live: bool = False
+    deadline: float | None = None  # epoch seconds; None: staff close it by hand
+
+
+@dataclass(frozen=True)
+class MenuPost:
+    """What the community's groups are shown when a round opens."""
+
+    round: Row
+    community_name: str
+    items: list[Row]
+    groups: list[int]
+
+
+class OpenRefusal(StrEnum):
+    DEADLINE_PASSED = "deadline_passed"  # the settings stay; staff pick another deadline
+    NOT_DRAFT = "not_draft"  # opened or cancelled meanwhile
+
+
+@dataclass(frozen=True)
+class RoundOpened:
+    refused: OpenRefusal | None = None
+    post: MenuPost | None = None
+
+
+async def open_round(
+    rt: Runtime, round_id: int, user_id: int, settings: RoundSettings
+) -> RoundOpened:
+    """开始点单: settle the settings, open the round, and schedule its closing (and the
+    reminder a day before) in the same transaction, so an open round never lacks them."""
+    deadline = settings.deadline
+    if deadline is not None and deadline <= _now(rt):
+        return RoundOpened(OpenRefusal.DEADLINE_PASSED)
+    async with rt.db.transaction() as tx:
+        ok = await store.settle(
+            tx,
+            round_id,
+            max_picks=settings.max_picks,
+            per_person=settings.per_person,
+            live=settings.live,
+            deadline=deadline,
+        ) and await store.open_round(tx, round_id, _now(rt))
+        if not ok:
+            return RoundOpened(OpenRefusal.NOT_DRAFT)
+        if deadline is not None:
+            at = datetime.fromtimestamp(deadline, UTC)
+            payload = {"round": round_id}
+            await rt.scheduler.schedule(CLOSE_JOB, at, payload, key=close_key(round_id), tx=tx)
+            remind = rules.reminder_time(at, rt.clock.now(), REMIND_BEFORE)
+            if remind is not None:
+                await rt.scheduler.schedule(
+                    REMIND_JOB, remind, payload, key=remind_key(round_id), tx=tx
+                )
+        rnd = await store.get_round(tx, round_id)
+        assert rnd is not None
+        await cstore.audit(tx, rnd["community_id"], user_id, "menu_open", str(round_id))
+    community = await cstore.get_community(rt.db, rnd["community_id"])
+    assert community is not None
+    return RoundOpened(
+        post=MenuPost(
+            rnd,
+            community["name"],
+            await store.items(rt.db, round_id),
+            [g["chat_id"] for g in await cstore.groups_of(rt.db, rnd["community_id"])],
+        )
+    )
+
+
+# ---- households order -------------------------------------------------------------------------
+class OrderRefusal(StrEnum):
+    NOT_REGISTERED = "not_registered"  # the person has no household here yet
+    NOTHING_PICKED = "nothing_picked"
+    CLOSED = "closed"  # closed or past its deadline
+    TOO_MANY = "too_many"
+    CHANGED = "changed"  # an item left the menu, or the household is not of this community
+    OTHER_HOUSEHOLD = "other_household"  # this person already ordered for another household
+
+
+@dataclass(frozen=True)
+class OrderConfirmed:
+    refused: OrderRefusal | None = None
+    replaced: bool = False  # an earlier order of this household (or person) was replaced
+    chosen: list[str] = field(default_factory=list)  # item names (msgids), in the order picked
+    tell: list[Tell] = field(default_factory=list)  # the household's other members
+
+
+_PLACE_REFUSALS = {"closed": OrderRefusal.CLOSED, "too_many": OrderRefusal.TOO_MANY}
+ORDER_CHANGED = N_("{name}修改了您家的改造点单。发送 /menu 可以查看，截止前还可以再改。")
+ORDER_PLACED = N_("{name}已经为您家点了改造点单。发送 /menu 可以查看，截止前还可以再改。")
+
+
+async def confirm_order(
+    rt: Runtime, round_id: int, user_id: int, picks: list[int]
+) -> OrderConfirmed:
+    """确认点单: a resident's picks become their household's order (or their own, in a
+    one-person-one-order round), replacing the earlier one; all checks run in the write.
+
+    One person counts once per round: whoever confirmed for one household cannot confirm
+    for another (after re-registering elsewhere, say), whatever the residents table says
+    now. The household's other members are told when its order changes."""
+    rnd = await store.get_round(rt.db, round_id)
+    if rnd is None:
+        return OrderConfirmed(OrderRefusal.CLOSED)
+    resident = await cstore.get_resident(rt.db, user_id, rnd["community_id"])
+    if resident is None:
+        return OrderConfirmed(OrderRefusal.NOT_REGISTERED)
+    if not picks:
+        return OrderConfirmed(OrderRefusal.NOTHING_PICKED)
+    hid = int(resident["household_id"])
+    per_person = bool(rnd["per_person"])
+    async with rt.db.transaction() as tx:
+        first = await store.confirmed_household(tx, round_id, user_id)
+        if first is not None and first != hid:
+            return OrderConfirmed(OrderRefusal.OTHER_HOUSEHOLD)
+        voter = store.voter_key(
+            household_id=hid, user_id=user_id, per_person=per_person, paper=False
+        )
+        before, old = await store.order_of(tx, round_id, voter)
+        placed = await store.place_order(
+            tx, round_id, household_id=hid, user_id=user_id, picks=picks, now=_now(rt)
+        )
+        if not placed.ok:
+            return OrderConfirmed(_PLACE_REFUSALS.get(placed.reason, OrderRefusal.CHANGED))
+        await store.claim_household(tx, round_id, user_id, hid, _now(rt))
+        names = {i["id"]: i["name"] for i in await store.items(tx, round_id)}
+        tell: list[Tell] = []
+        if not per_person and (before is None or set(old) != set(picks)):
+            name = resident["display_name"] or await _first_name(tx, user_id)
+            text = Text(ORDER_CHANGED if placed.replaced else ORDER_PLACED, {"name": name})
+            tell = [
+                Tell(m["user_id"], text) for m in await store.members_to_tell(tx, hid, but=user_id)
+            ]
+    return OrderConfirmed(
+        replaced=placed.replaced, chosen=[names[i] for i in picks if i in names], tell=tell
+    )
+
+
+async def _first_name(ex: Executor, user_id: int) -> str:
+    user = await cstore.get_user(ex, user_id)
+    return str(user["first_name"]) if user is not None else ""
+
+
+async def add_comment(
+    rt: Runtime, round_id: int, item_id: int | None, user_id: int, text: str
+) -> bool:
+    """议一议 (about an item) or 提建议 (`item_id` None): kept for the staff while the round is
+    open; False when it closed meanwhile."""
+    async with rt.db.transaction() as tx:
+        rnd = await store.get_round(tx, round_id)
+        if rnd is None or rnd["status"] != "open":
+            return False
+        await store.add_comment(tx, round_id, item_id, user_id, text, _now(rt))
+    return True
+
+
+# ---- closing, reminding, progress -------------------------------------------------------------
+@dataclass(frozen=True)
+class Publication:
+    """Results still to be posted in the community's groups."""
+
+    round: Row
+    community_name: str
+    results: rules.Results
+    groups: list[int]
+
+
+@dataclass(frozen=True)
+class RoundClosed:
+    closed: bool  # this call moved the round from open to closed
+    publish: Publication | None = None  # None: nothing to post (not closed, or posted already)
+
+
+async def close_round(rt: Runtime, round_id: int, *, by: int | None = None) -> RoundClosed:
+    """Close an open round (staff's /menu_close, or the deadline job) and hand back the results
+    to post. Idempotent: a round closed earlier whose results were never marked posted (a
+    crash mid-way) is handed back again, so the results go out at least once. The caller posts
+    them, then calls `results_published`."""
+    async with rt.db.transaction() as tx:
+        closed = await store.close_round(tx, round_id, _now(rt))
+        rnd = await store.get_round(tx, round_id)
+        if closed and by is not None and rnd is not None:
+            await cstore.audit(tx, rnd["community_id"], by, "menu_close", str(round_id))
+    if rnd is None or rnd["status"] != "closed" or rnd["results_posted"]:
+        return RoundClosed(closed)
+    await rt.scheduler.cancel(close_key(round_id))
+    await rt.scheduler.cancel(remind_key(round_id))
+    community = await cstore.get_community(rt.db, rnd["community_id"])
+    assert community is not None
+    return RoundClosed(
+        closed,
+        Publication(
+            rnd,
+            community["name"],
+            await store.results(rt.db, round_id, community["id"]),
+            [g["chat_id"] for g in await cstore.groups_of(rt.db, community["id"])],
+        ),
+    )
+
+
+async def results_published(rt: Runtime, round_id: int) -> None:
+    """After the results were posted: a later `close_round` hands nothing back."""
+    await store.mark_posted(rt.db, round_id)
+
+
+@dataclass(frozen=True)
+class Reminder:
+    round: Row
+    community_name: str
+    residents: list[int]  # people whose household (or who, per person) has not ordered
+    groups: list[int]
+
+
+async def remind_round(rt: Runtime, round_id: int, now: datetime) -> Reminder | None:
+    """The reminder job, a day before the deadline: who still has to order. None when the
+    round is not open, or the bot was down until (nearly) the deadline."""
+    rnd = await store.get_round(rt.db, round_id)
+    if rnd is None or rnd["status"] != "open":
+        return None
+    if (
+        rnd["deadline"] is not None
+        and now.timestamp() >= float(rnd["deadline"]) - REMIND_CUTOFF.total_seconds()
+    ):
+        return None
+    community = await cstore.get_community(rt.db, rnd["community_id"])
+    assert community is not None
+    missing = await store.members_without_order(
+        rt.db, round_id, rnd["community_id"], bool(rnd["per_person"])
+    )
+    return Reminder(
+        rnd,
+        community["name"],
+        [r["user_id"] for r in missing],
+        [g["chat_id"] for g in await cstore.groups_of(rt.db, rnd["community_id"])],
+    )
+
+
+async def set_progress(
+    rt: Runtime, round_id: int, item_id: int, state: rules.Progress, by: int
+) -> bool:
+    """Staff set an item's progress (计划中/施工中/已完成), audited; False for an unknown item."""
+    async with rt.db.transaction() as tx:
+        rnd = await store.get_round(tx, round_id)
+        if rnd is None or not await store.set_progress(tx, round_id, item_id, state.value):
+            return False
+        await cstore.audit(tx, rnd["community_id"], by, "menu_progress", f"{item_id} {state.value}")
+    return True

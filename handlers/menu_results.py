@@ -1,0 +1,278 @@
+"""Closing a round and its results: /menu_close, the deadline and reminder jobs, /menu_results,
+the chart and the CSV export.
+
+The jobs get the Application (no CallbackContext): they call the workflow with its Runtime and
+send with the Application.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.error import Forbidden, TelegramError
+
+from bot import menu as rules
+from bot.context import App
+from bot.i18n import Translate
+from bot.menu_chart import Chart, render_ranking
+from bot.runtime import Runtime, get_runtime
+from bot.scheduler import ScheduledJob
+from bot.workflows import menu as wf
+from handlers.menu_common import F, btn, item_name, order_link, results_text, when_text
+from handlers.shared import (
+    Context,
+    acting_community,
+    is_group,
+    is_private,
+    reply,
+    send_private,
+    tr_chat,
+    tr_group,
+    tr_user,
+)
+from storage import menu as store
+from storage.db import Row
+
+log = logging.getLogger(__name__)
+
+
+def _chart(_: Translate, community_name: str, res: rules.Results) -> Chart:
+    return render_ranking(
+        _("{community}改造点单结果").format(community=community_name),
+        [_(i.name) for i in res.items],
+        [i.households for i in res.items],
+        [rules.percent(i.share) for i in res.items],
+        _("点单户数"),
+    )
+
+
+async def publish_results(source: Context | App, publication: wf.Publication) -> None:
+    """The final results and their chart in every group, then marked as posted."""
+    res, name = publication.results, publication.community_name
+    charts: dict[int, Chart] = {}  # one drawing per language
+    for chat_id in publication.groups:
+        _ = await tr_group(source, chat_id)
+        try:
+            await source.bot.send_message(chat_id, results_text(_, name, res, final=True))
+            if res.participants == 0:
+                continue  # nothing to chart
+            key = id(_)
+            if key not in charts:
+                charts[key] = await asyncio.to_thread(_chart, _, name, res)
+            await source.bot.send_photo(chat_id, charts[key].png, caption=_("点单结果图"))
+        except TelegramError as exc:
+            log.warning("could not post menu results in %s: %s", chat_id, exc)
+    await wf.results_published(get_runtime(source), publication.round["id"])
+
+
+async def close_job(app: App, job: ScheduledJob) -> None:
+    """At the deadline (at least once: a crash before the results were marked re-posts)."""
+    round_id = int(job.payload["round"])
+    closed = await wf.close_round(get_runtime(app), round_id)
+    if closed.publish is not None:
+        await publish_results(app, closed.publish)
+
+
+async def remind_job(app: App, job: ScheduledJob) -> None:
+    """A day before the deadline: privately to households without an order, once per group."""
+    rt = get_runtime(app)
+    due = await wf.remind_round(rt, int(job.payload["round"]), job.now)
+    if due is None:
+        return
+    rnd = due.round
+    for user_id in due.residents:
+        _ = await tr_user(app, user_id)
+        await send_private(
+            app,
+            user_id,
+            _("【{community}】改造点单 {when} 截止，您家还没有点单。点下面的按钮就能点单。").format(
+                community=due.community_name, when=when_text(rt, _, rnd["deadline"])
+            ),
+            reply_markup=InlineKeyboardMarkup([[btn(_("🛒 现在点单"), F, "re", rnd["id"])]]),
+        )
+    for chat_id in due.groups:
+        _ = await tr_group(app, chat_id)
+        try:
+            await app.bot.send_message(
+                chat_id,
+                _("提醒：改造点单 {when} 截止，还没点单的居民请抓紧。").format(
+                    when=when_text(rt, _, rnd["deadline"])
+                ),
+                reply_markup=order_link(_, app, rnd["id"]),
+            )
+        except TelegramError as exc:
+            log.warning("could not remind group %s: %s", chat_id, exc)
+
+
+async def menu_close(update: Update, context: Context) -> None:
+    _ = await tr_chat(update, context)
+    rt = context.rt
+    user = update.effective_user
+    assert user is not None
+    community = await acting_community(update, context, _)
+    if community is None:
+        return
+    active = await store.active_round(rt.db, community["id"])
+    if active is None or active["status"] != "open":
+        await reply(update, _("现在没有进行中的改造点单。"))
+        return
+    closed = await wf.close_round(rt, active["id"], by=user.id)
+    if closed.publish is not None:
+        await publish_results(context, closed.publish)
+    if not is_group(update):
+        await reply(update, _("本轮点单已结束，结果已发到居民群。"))
+
+
+async def menu_results(update: Update, context: Context) -> None:
+    _ = await tr_chat(update, context)
+    rt = context.rt
+    community = await acting_community(update, context, _)
+    if community is None:
+        return
+    rnd = await store.current_round(rt.db, community["id"])
+    if rnd is None:
+        await reply(update, _("还没有点单结果。"))
+        return
+    res = await store.results(rt.db, rnd["id"], community["id"])
+    final = rnd["status"] == "closed"
+    text = results_text(_, community["name"], res, final=final, public=not is_private(update))
+    if is_private(update):  # comments stay out of the group
+        notes = await store.comments(rt.db, rnd["id"])
+        if notes:
+            text += (
+                "\n\n"
+                + _("居民意见和建议：")
+                + "\n"
+                + "\n".join(
+                    f"· {item_name(_, n, 'item_name') if n['item_name'] else _('建议')}：{n['text']}"
+                    for n in notes
+                )
+            )
+    await reply(update, text)
+
+
+# ---- CSV export -------------------------------------------------------------------------------
+# A cell starting with one of these is a formula to a spreadsheet (CSV injection): residents
+# write suggestions and comments, so every text cell that starts so gets a leading quote.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _csv(rows: list[list[Any]]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([[_cell(v) for v in row] for row in rows])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: Excel opens UTF-8 Chinese
+
+
+def _csv_files(tables: list[tuple[str, list[list[Any]]]]) -> list[tuple[str, bytes]]:
+    """Runs in a worker thread: a big round's export must not hold up other chats."""
+    return [(name, _csv(rows)) for name, rows in tables]
+
+
+def _stamp(rt: Runtime, epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).astimezone(rt.config.tz).strftime("%Y-%m-%d %H:%M")
+
+
+async def export_files(rt: Runtime, _: Translate, rnd: Row) -> list[tuple[str, bytes]]:
+    """Results (with the breakdown by building), orders (with rooms) and comments, as CSV."""
+    res = await store.results(rt.db, rnd["id"], rnd["community_id"])
+    progress = {r["id"]: rules.Progress(r["progress"]) for r in await store.items(rt.db, rnd["id"])}
+    buildings = [b.building for b in res.buildings]
+    results: list[list[Any]] = [
+        [
+            _("排名"),
+            _("项目"),
+            _("点单户数"),
+            _("占参与户比例"),
+            _("进度"),
+            *[_("{building}号楼").format(building=b) for b in buildings],
+        ]
+    ]
+    for item in res.items:
+        results.append(
+            [
+                item.rank,
+                _(item.name),
+                item.households,
+                rules.percent(item.share),
+                _(rules.PROGRESS_NAMES[progress[item.item_id]]),
+                *[b.counts.get(item.item_id, 0) for b in res.buildings],
+            ]
+        )
+    results.append(
+        [
+            _("参与户数"),
+            res.participants,
+            _("登记户数"),
+            res.registered,
+            _("参与率"),
+            rules.percent(res.turnout),
+            _("纸质点单户数"),
+            res.paper,
+        ]
+    )
+    orders: list[list[Any]] = [
+        [_("楼号"), _("单元"), _("门牌"), _("点单项目"), _("纸质录入"), _("时间")]
+    ]
+    for row in await store.orders_for_export(rt.db, rnd["id"]):
+        orders.append(
+            [
+                row["building"],
+                row["unit"],
+                row["room"],
+                "、".join(_(n) for n in (row["items"] or "").split("、") if n),
+                _("是") if row["paper"] else "",
+                _stamp(rt, row["updated_at"]),
+            ]
+        )
+    notes: list[list[Any]] = [[_("类型"), _("项目"), _("内容"), _("时间")]]
+    for n in await store.comments(rt.db, rnd["id"]):
+        notes.append(
+            [
+                _("议一议") if n["item_id"] else _("建议"),
+                item_name(_, n, "item_name") if n["item_name"] else "",
+                n["text"],
+                _stamp(rt, n["at"]),
+            ]
+        )
+    tables = [
+        (f"menu_{rnd['id']}_results.csv", results),
+        (f"menu_{rnd['id']}_orders.csv", orders),
+        (f"menu_{rnd['id']}_suggestions.csv", notes),
+    ]
+    return await asyncio.to_thread(_csv_files, tables)
+
+
+async def menu_export(update: Update, context: Context) -> None:
+    """Results, orders and suggestions as CSV, always sent privately (orders have rooms)."""
+    _ = await tr_chat(update, context)
+    rt = context.rt
+    user = update.effective_user
+    assert user is not None
+    community = await acting_community(update, context, _)
+    if community is None:
+        return
+    rnd = await store.current_round(rt.db, community["id"])
+    if rnd is None:
+        await reply(update, _("还没有点单结果。"))
+        return
+    try:
+        for name, data in await export_files(rt, _, rnd):
+            await context.bot.send_document(user.id, data, filename=name)
+    except (Forbidden, TelegramError) as exc:
+        log.info("export to %s failed: %s", user.id, exc)
+        await reply(update, _("请先私聊我一次（点我的头像，发送 /start），我才能把文件发给您。"))
+        return
+    if is_group(update):
+        await reply(update, _("导出文件已私聊发给您。"))
