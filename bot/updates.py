@@ -36,7 +36,9 @@ from telegram.ext import BaseUpdateProcessor
 from bot.config import DEFAULT_CONCURRENCY
 
 if TYPE_CHECKING:
-    from bot.context import App
+    from telegram.ext import Application
+
+    App = Application[Any, Any, Any, Any, Any, Any]
 
 log = logging.getLogger(__name__)
 
