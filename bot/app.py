@@ -8,15 +8,13 @@ import logging
 import warnings
 from collections.abc import Callable
 
-from telegram import BotCommand, Update
-from telegram.error import TelegramError
+from telegram import Update
 from telegram.ext import Application, BaseRateLimiter, Defaults
 from telegram.request import BaseRequest, HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
 from bot import i18n
 from bot.clock import Clock
-from bot.commands import Audience, visible_to
 from bot.config import Config
 from bot.context import CONTEXT_TYPES
 from bot.polling import Bot
@@ -27,6 +25,7 @@ from bot.saving import BotApplication
 from bot.scheduler import Scheduler
 from bot.throttle import Throttle
 from bot.updates import OrderedUpdateProcessor
+from handlers.command_menu import set_default_menus
 from storage.db import Database
 from storage.persistence import SQLitePersistence
 
@@ -48,8 +47,11 @@ FEATURES = (
     "handlers.sorting",
     "handlers.sorting_city",
     "handlers.quiz",
+    "handlers.menu_suggestions",
     # Last: private text no conversation took is read as a sentence (handlers/intents.py).
     "handlers.intents",
+    # Forms that let go (time-outs, "stop the form first?"); its catch-all button is last.
+    "handlers.forms",
 )
 
 
@@ -154,17 +156,7 @@ async def start_runtime(app: Application) -> None:
     if app.bot_data.get(FREEZE_GC):
         freeze_startup_heap()
     log.info("ready as @%s, %d scheduled jobs pending", rt.bot_username, pending)
-    try:
-        everyone = visible_to({Audience.EVERYONE, Audience.RESIDENT})
-        await app.bot.set_my_commands(
-            [BotCommand(c.name, i18n.gettext("zh_Hans", c.description)) for c in everyone]
-        )
-        await app.bot.set_my_commands(
-            [BotCommand(c.name, i18n.gettext("en", c.description)) for c in everyone],
-            language_code="en",
-        )
-    except TelegramError as exc:  # cosmetic: the bot works without the command menu
-        log.warning("could not set the command menu: %s", exc)
+    await set_default_menus(app)  # Telegram's command menu: handlers/command_menu.py
 
 
 async def shutdown_runtime(app: Application) -> None:

@@ -1,7 +1,9 @@
-"""The command list per role, declared by each feature, used by /help and setMyCommands."""
+"""The command list per role, declared by each feature, used by /help and Telegram's command
+menu (handlers/command_menu.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -49,3 +51,23 @@ def visible_to(audiences: set[Audience]) -> list[CommandInfo]:
         (c for c in COMMANDS.values() if c.audience in wanted),
         key=lambda c: (rank[c.audience], c.order, c.name),
     )
+
+
+def audiences(roles: Iterable[str], *, admin: bool = False) -> set[Audience]:
+    """Who someone is for the command lists: everyone (a resident, maybe), plus their roles."""
+    found = {Audience.EVERYONE, Audience.RESIDENT} | {Audience(r) for r in roles}
+    if admin:
+        found.add(Audience.ADMIN)
+    return found
+
+
+# What a group's "/" menu offers: the commands people use in the group itself (the rest work in
+# private chat or are for staff, who have their own menu in private).
+GROUP_COMMANDS = ("menu", "progress", "grid", "sort", "quiz", "quiz_top", "leave", "help", "lang")
+# Group admins also link the group (/setup).
+GROUP_ADMIN_COMMANDS = (*GROUP_COMMANDS, "setup")
+
+
+def named(names: Iterable[str]) -> list[CommandInfo]:
+    """The declared commands among `names`, in that order."""
+    return [COMMANDS[n] for n in names if n in COMMANDS]

@@ -210,6 +210,73 @@ def parse_buildings(text: str) -> list[str] | None:
     return deduped or None
 
 
+class BuildingProblem(StrEnum):
+    ZERO = "zero"  # 0号楼: buildings count from 1
+    NEGATIVE = "negative"  # -3 inside a list
+    TOO_BIG = "too_big"  # above MAX_BUILDING
+    PHONE = "phone"  # a phone number typed where buildings go
+    UNCLEAR = "unclear"
+
+
+MAX_BUILDING = 999
+# Words (or a leading "-") that turn /grid_assign's list into buildings to take away.
+REMOVE_WORDS = ("删除", "去掉", "移除", "取消", "remove", "delete", "del")
+
+
+@dataclass(frozen=True)
+class GridChange:
+    """What /grid_assign's list asks: give these buildings, or take them away (`remove`)."""
+
+    buildings: list[str]
+    remove: bool = False
+    problem: BuildingProblem | None = None
+    word: str = ""  # the part that is wrong (never echoed for PHONE)
+
+
+_PLAIN = re.compile(r"^第?(\d+)(?:号楼|栋|幢|楼|号|#)?$")
+_RANGE = re.compile(r"^(\d+)\s*[-~至到]\s*(\d+)(?:号楼|栋|号|楼)?$")
+
+
+def _building_problem(part: str) -> BuildingProblem | None:
+    if looks_like_phone(part):
+        return BuildingProblem.PHONE
+    if part.startswith(("-", "负")):
+        return BuildingProblem.NEGATIVE
+    numbers: list[int] = []
+    if m := _PLAIN.match(part):
+        numbers = [int(m.group(1))]
+    elif m := _RANGE.match(part):
+        numbers = [int(m.group(1)), int(m.group(2))]
+    elif clean_part(part, BUILDING_SUFFIXES, named=True) == "0":  # 零号楼
+        return BuildingProblem.ZERO
+    if any(n > MAX_BUILDING for n in numbers):
+        return BuildingProblem.TOO_BIG
+    if any(n == 0 for n in numbers):
+        return BuildingProblem.ZERO
+    return None
+
+
+def parse_grid_change(text: str) -> GridChange:
+    """'21,22,25-27' gives buildings; '-21,22' or '删除 21' takes them away. Impossible
+    buildings (0, negative, above 999, a phone number) are named, not silently dropped."""
+    rest = normalize(text).strip()
+    remove = False
+    for word in REMOVE_WORDS:
+        if rest.lower().startswith(word):
+            rest, remove = rest[len(word) :].strip(" :："), True
+            break
+    else:
+        if rest.startswith("-"):
+            rest, remove = rest[1:].strip(), True
+    for part in re.split(r"[,，、;；\s]+", rest):
+        if part and (problem := _building_problem(part)) is not None:
+            return GridChange([], remove, problem, part[:20])
+    buildings = parse_buildings(rest)
+    if buildings is None:
+        return GridChange([], remove, BuildingProblem.UNCLEAR, rest[:20])
+    return GridChange(buildings, remove)
+
+
 def building_sort_key(building: str) -> tuple[int, str]:
     return (int(building), "") if building.isdigit() else (10**9, building)
 

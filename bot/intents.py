@@ -190,6 +190,11 @@ def _labels() -> dict[str, Kind]:
     return table
 
 
+def keyboard_kind(text: str | None) -> Kind | None:
+    """What a press of the persistent keyboard means (its label as sent), else None."""
+    return _labels().get(_clean(text or ""))
+
+
 def _clean(text: str) -> str:
     text = _EMOJI.sub(" ", normalize(text).lower()).replace("'", "").replace("’", "")
     return " ".join(_PUNCT.sub(" ", text).split())

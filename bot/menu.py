@@ -5,6 +5,7 @@ No Telegram, no SQL: handlers and the demo call these; tests call them directly.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -115,6 +116,13 @@ def toggle(
     if len(current) >= k:
         return current, PickError.TOO_MANY
     return [*current, item_id], None
+
+
+def picks_mark(picks: Iterable[int]) -> str:
+    """A short fingerprint of a set of ticks, carried by a confirm button: 确认 saves only the
+    ticks the screen showed (a screen older than the draft, after a crash say, is refused)."""
+    text = ",".join(str(p) for p in sorted(set(picks)))
+    return hashlib.blake2s(text.encode(), digest_size=4).hexdigest()
 
 
 def check_order(picks: Iterable[int], k: int, valid: Iterable[int]) -> PickError | None:

@@ -18,6 +18,8 @@ MAX_DESCRIPTION = 1000
 MAX_PLACE = 60
 MAX_NOTE = 500
 MAX_PHOTOS = 3
+MAX_VOICES = 3  # voice notes on one ticket (kept by file_id, like photos)
+VOICE = "🎤"  # the description of a ticket told by voice note only (no speech recognition)
 
 # Not accepted after this long → remind the grid worker; after the second → tell staff.
 ACCEPT_REMIND_AFTER = timedelta(hours=4)

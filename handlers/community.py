@@ -1,7 +1,7 @@
 """Communities and people: wiring, /me and /grid.
 
 The registration conversation is in `handlers/community_register.py`, the staff commands
-(/setup, /grant, /revoke, /grid_assign) in `handlers/community_roles.py`; what they change is
+(/setup, /grant, /revoke, /grid_assign, /team) in `handlers/community_roles.py`; what they change is
 done by `bot/workflows/community.py`.
 """
 
@@ -17,7 +17,7 @@ from bot.context import App
 from bot.i18n import N_, Translate
 from bot.workflows import community as flow
 from bot.workflows.community import GridChart
-from handlers import community_households, community_register, community_roles
+from handlers import command_menu, community_households, community_register, community_roles
 from handlers.community_register import AFTER_REGISTER, AfterRegister
 from handlers.shared import Context, deep_link, group_community, is_private, reply, tr_chat
 from storage.db import Row
@@ -34,6 +34,7 @@ declare(
 )
 declare("revoke", N_("撤销角色：/revoke @用户 角色"), Audience.STAFF, order=12)
 declare("grid_assign", N_("分配网格：/grid_assign @用户 21,22,25-27"), Audience.STAFF, order=13)
+declare("team", N_("角色名单：工作人员、网格员、志愿者"), Audience.STAFF, order=14)
 
 
 # ---- /me ------------------------------------------------------------------------------------
@@ -154,6 +155,7 @@ async def grid_command(update: Update, context: Context) -> None:
 
 
 def register(app: App) -> None:
+    command_menu.register(app)  # role holders' own menus go with the roles
     community_households.register(app)
     app.add_handler(community_register.conversation())
     app.add_handler(CommandHandler("start", grid_command, filters.Regex(r"^/start grid$")))
@@ -168,4 +170,5 @@ def register(app: App) -> None:
     app.add_handler(CommandHandler("grant", community_roles.grant_command))
     app.add_handler(CommandHandler("revoke", community_roles.revoke_command))
     app.add_handler(CommandHandler("grid_assign", community_roles.grid_assign_command))
+    app.add_handler(CommandHandler("team", community_roles.team_command))
     app.add_handler(CommandHandler("grid", grid_command))

@@ -19,13 +19,15 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks
+from bot import address, callbacks
 from bot import community as rules
+from bot.address import ASK_BACK, Problem
 from bot.i18n import N_, Translate
 from bot.numbers import parse_id
 from bot.workflows import community as flow
 from bot.workflows import community_households as households
 from bot.workflows.community import RegistrationStart
+from handlers import forms
 from handlers.community_households import deliver_and_run
 from handlers.shared import (
     Context,
@@ -35,6 +37,7 @@ from handlers.shared import (
     is_private,
     refuse_callback,
     reply,
+    resident_keyboard,
     tr_chat,
 )
 
@@ -46,6 +49,7 @@ AFTER = "after_register"
 
 COMMUNITY, BUILDING, UNIT, ROOM, NAME, CONFIRM = range(6)
 DRAFT = "register_draft"
+NAME_ = "register"  # the conversation's name (its persisted state)
 F = "reg"  # 1|reg|go start, c|<community> pick, samename, ok, redo, cancel
 _REG_PAYLOAD = re.compile(r"reg-([0-9]+)")
 
@@ -183,23 +187,34 @@ async def got_building(update: Update, context: Context) -> int:
     if text is None or await _phone_refused(update, _, text, "21"):
         return BUILDING
     draft = _draft(context)
-    full = rules.parse_full_address(text)
-    if full is not None:
-        draft.update(building=full.building, unit=full.unit, room=full.room)
-        return await _ask_name(update, context, _)
-    building = rules.clean_part(text, rules.BUILDING_SUFFIXES, named=True)
-    if building is None:
-        await reply(
-            update, _("没看懂这个楼号。楼号是1到999的数字（可以带小区名，如 东区3），例如：21")
-        )
+    found = address.parse(text)
+    if found.building is None or found.problem not in (
+        None,
+        Problem.MISSING_UNIT,
+        Problem.MISSING_ROOM,
+    ):
+        # Say what is missing or unclear ("还缺楼号…"), never guess.
+        problem = found.problem or Problem.UNCLEAR
+        await reply(update, _(ASK_BACK[problem]).format(part=found.part))
         return BUILDING
-    draft["building"] = building
-    await reply(
-        update,
-        _("{building}号楼。请输入单元号，例如：4").format(building=building),
-        reply_markup=InlineKeyboardMarkup([_cancel_row(_)]),
-    )
-    return UNIT
+    draft.update(building=found.building, unit=found.unit, room=found.room)
+    if found.ok:
+        return await _ask_name(update, context, _)
+    if found.unit is None and found.room is None:  # one part at a time, as asked
+        ask = _("{building}号楼。请输入单元号，例如：4").format(building=found.building)
+    else:
+        ask = _(ASK_BACK[found.problem or Problem.UNCLEAR])
+    await reply(update, ask, reply_markup=InlineKeyboardMarkup([_cancel_row(_)]))
+    return UNIT if found.unit is None else ROOM
+
+
+def _full(context: Context, text: str) -> bool:
+    """The whole address typed at the unit or room question: take it all."""
+    full = rules.parse_full_address(text)
+    if full is None:
+        return False
+    _draft(context).update(building=full.building, unit=full.unit, room=full.room)
+    return True
 
 
 async def got_unit(update: Update, context: Context) -> int:
@@ -207,11 +222,15 @@ async def got_unit(update: Update, context: Context) -> int:
     text = await _text_or_complain(update, _, "4")
     if text is None or await _phone_refused(update, _, text, "4"):
         return UNIT
+    if _full(context, text):
+        return await _ask_name(update, context, _)
     unit = rules.clean_part(text, rules.UNIT_SUFFIXES)
     if unit is None:
         await reply(update, _("没看懂这个单元号。请只写数字，例如：4"))
         return UNIT
     _draft(context)["unit"] = unit
+    if _draft(context).get("room"):  # "21号楼302" gave the room already
+        return await _ask_name(update, context, _)
     await reply(
         update,
         _("请输入门牌号（房间号），例如：302"),
@@ -225,6 +244,8 @@ async def got_room(update: Update, context: Context) -> int:
     text = await _text_or_complain(update, _, "302")
     if text is None or await _phone_refused(update, _, text, "302"):
         return ROOM
+    if _full(context, text):
+        return await _ask_name(update, context, _)
     room = rules.clean_part(text, rules.ROOM_SUFFIXES)
     if room is None:
         await reply(update, _("没看懂这个门牌号。请只写数字，例如：302"))
@@ -296,9 +317,9 @@ async def confirm(update: Update, context: Context) -> int:
     _ = await tr_chat(update, context)
     query = update.callback_query
     user = update.effective_user
-    assert query is not None and user is not None
+    assert user is not None
     try:
-        cb = callbacks.unpack(query.data, F)
+        cb = callbacks.unpack(forms.button_data(update), F)
     except callbacks.BadCallback as exc:
         await refuse_callback(update, context, exc)
         return CONFIRM
@@ -327,7 +348,10 @@ async def confirm(update: Update, context: Context) -> int:
         )
     else:
         text = _("登记已更新：{address}。") if out.updated else _("登记成功：{address}。")
-    await query.edit_message_text(text.format(address=address.label(_)))
+    if query is not None:
+        await query.edit_message_text(text.format(address=address.label(_)))
+    else:
+        await reply(update, text.format(address=address.label(_)))
     await deliver_and_run(context, out.tell, out.run_now)
     if out.pending:
         context.state.pop(DRAFT, None)
@@ -337,7 +361,11 @@ async def confirm(update: Update, context: Context) -> int:
     if after and after[0] in AFTER_REGISTER:
         await AFTER_REGISTER[after[0]](update, context, after[1])
     else:
-        await reply(update, _("接下来可以：/menu 给小区改造点单，/repair 报修，/grid 查网格员。"))
+        await reply(
+            update,
+            _("接下来可以：/menu 给小区改造点单，/repair 报修，/grid 查网格员。"),
+            reply_markup=resident_keyboard(_),
+        )
     return ConversationHandler.END
 
 
@@ -362,11 +390,28 @@ async def stray_button(update: Update, context: Context) -> int | None:
     return None
 
 
+def _confirms() -> tuple[forms.Choice, ...]:
+    yes = ("确认", "确定", "对", "对的", "没错", "是", "是的", "好", "好的", "可以", "ok", "yes")
+    redo = ("重新填写", "重填", "不对", "不是", "错了", "改一下", "no")
+    return (
+        forms.Choice(confirm, callbacks.pack(F, "ok"), (N_("✅ 确认"), *yes)),
+        forms.Choice(confirm, callbacks.pack(F, "redo"), (N_("✏️ 重新填写"), *redo)),
+        *CANCEL,
+    )
+
+
+CANCEL = (forms.Choice(cancel, callbacks.pack(F, "cancel"), (N_("取消"), "cancel")),)
+
+
 def conversation() -> ConversationHandler[Context]:
-    """The persistent per-person conversation (its states survive a restart)."""
-    text_only = filters.TEXT & ~filters.COMMAND
+    """The persistent per-person conversation (its states survive a restart); typed words
+    press the buttons, and it lets go after a while (handlers/forms.py)."""
     other = ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL
-    return ConversationHandler(
+
+    def typed(step: forms.Step, choices: forms.Choices = CANCEL) -> MessageHandler[Context, Any]:
+        return forms.typed(NAME_, step, choices)
+
+    return forms.Form(
         entry_points=[
             CommandHandler("register", register_entry),
             CommandHandler("start", register_entry, filters.Regex(r"^/start reg(-\d+)?$")),
@@ -374,11 +419,11 @@ def conversation() -> ConversationHandler[Context]:
         ],
         states={
             COMMUNITY: [CallbackQueryHandler(pick_community, pattern=callbacks.pattern(F, "c"))],
-            BUILDING: [MessageHandler(text_only, got_building)],
-            UNIT: [MessageHandler(text_only, got_unit)],
-            ROOM: [MessageHandler(text_only, got_room)],
+            BUILDING: [typed(got_building)],
+            UNIT: [typed(got_unit)],
+            ROOM: [typed(got_room)],
             NAME: [
-                MessageHandler(text_only, got_name),
+                typed(got_name),
                 CallbackQueryHandler(
                     got_name, pattern=callbacks.pattern(F, "samename", exact=True)
                 ),
@@ -386,7 +431,8 @@ def conversation() -> ConversationHandler[Context]:
             CONFIRM: [
                 CallbackQueryHandler(
                     confirm, pattern=callbacks.pattern(F, "ok", "redo", exact=True)
-                )
+                ),
+                typed(not_text, _confirms()),
             ],
         },
         fallbacks=[
@@ -396,7 +442,9 @@ def conversation() -> ConversationHandler[Context]:
             MessageHandler(other, not_text),
             CallbackQueryHandler(stray_button, pattern=callbacks.pattern(F)),
         ],
-        name="register",
-        persistent=True,
+        name=NAME_,
         allow_reentry=True,
+        timed_out=N_("刚才的登记没有填完，已经帮您取消了。需要时再发送 /register。"),
+        doing=N_("您在登记门牌，要先停下来吗？"),
+        drafts=(DRAFT,),
     )

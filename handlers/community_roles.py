@@ -1,4 +1,5 @@
-"""Staff commands: /setup links a group, /grant and /revoke roles, /grid_assign buildings.
+"""Staff commands: /setup links a group, /grant and /revoke roles, /grid_assign buildings,
+/team lists who holds which role.
 
 Telegram glue only: read the command, ask Telegram what only it knows (group admins), call one
 workflow of `bot/workflows/community.py` and render its outcome.
@@ -14,7 +15,7 @@ from bot.i18n import Translate
 from bot.workflows import community as flow
 from bot.workflows import community_roles as roles_flow
 from bot.workflows.community import RoleChanged, RoleRefusal, SetupRefusal
-from handlers import outbox, repairs_common
+from handlers import command_menu, outbox, repairs_common
 from handlers.shared import (
     Context,
     acting_community,
@@ -24,6 +25,7 @@ from handlers.shared import (
     is_group_admin,
     refuse_callback,
     reply,
+    reply_long,
     send_private,
     tr_chat,
     tr_user,
@@ -252,6 +254,7 @@ async def _change_role(update: Update, context: Context, *, grant: bool) -> None
         ).format(name=out.target_name, role=role_name)
         await reply(update, text)
         if out.changed:
+            await command_menu.refresh_person(context, out.target_id)
             await _tell_revoked(context, revoked, community["name"], role)
         return
     names = {"name": out.target_name, "community": community["name"], "role": role_name}
@@ -270,6 +273,8 @@ async def _change_role(update: Update, context: Context, *, grant: bool) -> None
         if role is rules.Role.VOLUNTEER:
             text += _("现在的技能：{all}。").format(all=everything)
     await reply(update, text)
+    if out.changed:
+        await command_menu.refresh_person(context, out.target_id)
     if out.changed or out.skills:
         _t = await tr_user(context, out.target_id)
         told = (
@@ -338,16 +343,31 @@ async def grid_assign_command(update: Update, context: Context) -> None:
         return
     args = list(context.args or [])
     reply_to, who = _named(update, args)
-    buildings = rules.parse_buildings(" ".join(args)) if args else None
-    usage = _("用法：/grid_assign @用户名 楼号，例如：/grid_assign @wang 21,22,25-27")
-    if buildings is None:
+    usage = _(
+        "用法：/grid_assign @用户名 楼号，例如：/grid_assign @wang 21,22,25-27；"
+        "去掉楼：/grid_assign @wang -21,22 或 /grid_assign @wang 删除 21"
+    )
+    if not args:
         await reply(update, usage)
         return
+    change = rules.parse_grid_change(" ".join(args))
+    if change.problem is rules.BuildingProblem.UNCLEAR and not change.word:
+        await reply(update, usage)  # only 删除 / -, no buildings
+        return
+    if change.problem is not None:
+        await reply(update, _building_problem(_, change) + "\n" + usage)
+        return
     out = await flow.assign_buildings(
-        context.rt, community["id"], actor.id, buildings, reply_to=reply_to, word=who
+        context.rt,
+        community["id"],
+        actor.id,
+        change.buildings,
+        reply_to=reply_to,
+        word=who,
+        remove=change.remove,
     )
     if out.refused is RoleRefusal.NO_SUCH_PERSON:
-        await reply(update, usage)
+        await reply(update, _not_found(_) + "\n" + usage)
         return
     if out.refused is RoleRefusal.AMBIGUOUS:
         await reply(update, _ambiguous(_))
@@ -358,9 +378,90 @@ async def grid_assign_command(update: Update, context: Context) -> None:
             _("{name} 还不是网格员，请先发送 /grant @用户名 网格员。").format(name=out.target_name),
         )
         return
-    await reply(
-        update,
-        _("{name} 现在负责：{buildings}号楼。").format(
-            name=out.target_name, buildings=rules.format_buildings(buildings)
-        ),
+    await reply(update, _grid_changed(_, out))
+
+
+def _building_problem(_: Translate, change: rules.GridChange) -> str:
+    problem = rules.BuildingProblem
+    if change.problem is problem.PHONE:  # never echoed: it may be someone's phone number
+        return _("这像是电话号码，不是楼号。")
+    if change.problem is problem.ZERO:
+        return _("没有“{word}”：楼号从 1 开始。").format(word=change.word)
+    if change.problem is problem.NEGATIVE:
+        return _("楼号不能是负数（“{word}”）。要去掉楼，请把“-”或“删除”写在最前面。").format(
+            word=change.word
+        )
+    if change.problem is problem.TOO_BIG:
+        return _("“{word}”不是楼号：楼号最大是 {max}。").format(
+            word=change.word, max=rules.MAX_BUILDING
+        )
+    return _("看不懂“{word}”，请写楼号。").format(word=change.word)
+
+
+def _grid_changed(_: Translate, out: flow.GridChanged) -> str:
+    """What changed, then what the grid worker looks after now."""
+    name, fmt = out.target_name, rules.format_buildings
+    lines: list[str] = []
+    if out.added:
+        lines.append(
+            _("{name} 新增负责：{buildings}号楼。").format(name=name, buildings=fmt(out.added))
+        )
+    for previous, buildings in out.taken:
+        lines.append(
+            _("（{buildings}号楼原来由 {previous} 负责，已改为 {name}。）").format(
+                buildings=fmt(buildings), previous=previous, name=name
+            )
+        )
+    if out.removed:
+        lines.append(
+            _("{name} 不再负责：{buildings}号楼（这些楼暂时没有网格员）。").format(
+                name=name, buildings=fmt(out.removed)
+            )
+        )
+    if out.unchanged:
+        text = (
+            _("{buildings}号楼本来就不归 {name} 负责。")
+            if out.remove
+            else _("{buildings}号楼本来就归 {name} 负责。")
+        )
+        lines.append(text.format(buildings=fmt(out.unchanged), name=name))
+    lines.append(
+        _("{name} 现在负责：{buildings}号楼。").format(name=name, buildings=fmt(out.now))
+        if out.now
+        else _("{name} 现在没有负责的楼。").format(name=name)
     )
+    return "\n".join(lines)
+
+
+# ---- /team ------------------------------------------------------------------------------------
+def _member_line(_: Translate, member: roles_flow.Member) -> str:
+    line = "· " + member.name + (f" @{member.username}" if member.username else "")
+    if member.buildings:
+        line += " — " + _("{buildings}号楼").format(
+            buildings=rules.format_buildings(member.buildings)
+        )
+    if member.skills:
+        line += " — " + "、".join(_(s) for s in member.skills)
+    return line
+
+
+async def team_command(update: Update, context: Context) -> None:
+    """/team: staff, grid workers with their buildings, volunteers with their skills. Names and
+    @usernames only (fine in the group too), split into as many messages as it needs."""
+    _ = await tr_chat(update, context)
+    community = await acting_community(
+        update, context, _, refusal=_("只有社区工作人员可以查看角色名单。")
+    )
+    if community is None:
+        return
+    team = await roles_flow.team(context.rt, community["id"])
+    lines = [_("【{community}角色名单】").format(community=community["name"])]
+    for role, members in (
+        (rules.Role.STAFF, team.staff),
+        (rules.Role.GRID_WORKER, team.grid_workers),
+        (rules.Role.VOLUNTEER, team.volunteers),
+    ):
+        lines.append("")
+        lines.append(_("{role}（{n}人）：").format(role=_(rules.ROLE_NAMES[role]), n=len(members)))
+        lines += [_member_line(_, m) for m in members] or [_("（暂无）")]
+    await reply_long(update, "\n".join(lines))

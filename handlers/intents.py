@@ -10,13 +10,7 @@ buttons.
 
 from __future__ import annotations
 
-from telegram import (
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    KeyboardButton,
-    ReplyKeyboardMarkup,
-    Update,
-)
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot import callbacks
@@ -24,17 +18,19 @@ from bot import repairs as repair_rules
 from bot.commands import COMMANDS
 from bot.context import App
 from bot.i18n import LANG_NAMES, LANGS, N_, Translate
-from bot.intents import KEYBOARD, Intent, Kind, classify
+from bot.intents import Intent, Kind, classify
 from bot.text import normalize
 from bot.workflows import community as community_flow
 from bot.workflows import sorting as sorting_flow
-from handlers import community, menu_order, menu_progress, repairs_resident, sorting
-from handlers.repairs_filing import PREFILL, repair_entry
+from handlers import community, forms, menu_order, menu_progress, repairs_resident, sorting
+from handlers.repairs_filing import PREFILL, PREFILL_MEDIA, repair_entry
+from handlers.repairs_media import VOICE_KEPT
 from handlers.shared import (
     Context,
     answer_callback,
     refuse_callback,
     reply,
+    resident_keyboard,
     tr_chat,
 )
 
@@ -52,15 +48,6 @@ CHOICE_LABELS: dict[Kind, str] = {
 }
 # What the short /help lists for residents, in this order.
 RESIDENT_COMMANDS = ("repair", "my", "menu", "grid", "sort", "register")
-
-
-def keyboard(_: Translate) -> ReplyKeyboardMarkup:
-    """The big buttons under the chat; a press sends its label, routed like the command."""
-    return ReplyKeyboardMarkup(
-        [[KeyboardButton(_(label)) for _kind, label in row] for row in KEYBOARD],
-        resize_keyboard=True,
-        is_persistent=True,
-    )
 
 
 def _button(text: str, action: str, *args: int | str) -> InlineKeyboardButton:
@@ -87,7 +74,7 @@ async def start_resident(update: Update, context: Context) -> bool:
     await reply(
         update,
         _("您好，{name}！点下面的按钮，或直接打字告诉我要办什么事。").format(name=user.first_name),
-        reply_markup=keyboard(_),
+        reply_markup=resident_keyboard(_),
     )
     return True
 
@@ -256,7 +243,36 @@ async def talk(update: Update, context: Context) -> None:
     if message is None or not message.text:
         return
     context.state.pop(PREFILL, None)  # an offer not taken is forgotten at the next message
+    context.state.pop(PREFILL_MEDIA, None)
     await run(update, context, classify(message.text), message.text)
+
+
+async def media_talk(update: Update, context: Context) -> None:
+    """A photo or voice note no form took: offer a repair with it attached; a photo's
+    caption is the description, a voice note is one (no speech recognition)."""
+    message = update.effective_message
+    if message is None:
+        return
+    _ = await tr_chat(update, context)
+    context.state.pop(PREFILL, None)
+    caption = message.caption or ""
+    if message.voice is not None:
+        context.state[PREFILL_MEDIA] = {"voices": [message.voice.file_id]}
+        context.state[PREFILL] = repair_rules.VOICE
+        text = _(VOICE_KEPT) + "\n" + _("要报修吗？请选是哪一类问题：")
+    elif message.photo:
+        context.state[PREFILL_MEDIA] = {"photos": [message.photo[-1].file_id]}
+        if caption.strip():
+            intent = classify(caption)
+            guess = intent if intent.kind is Kind.FAULT else Intent(Kind.FAULT, "other")
+            await offer_repair(update, context, guess, caption)
+            return
+        text = _("收到照片。要报修吗？照片会附在报修单上。请选是哪一类问题：")
+    else:
+        return
+    rows = _category_rows(_)
+    rows.append([_button(_("✖️ 不用了"), "no")])
+    await reply(update, text, reply_markup=InlineKeyboardMarkup(rows))
 
 
 async def choice(update: Update, context: Context) -> None:
@@ -268,6 +284,7 @@ async def choice(update: Update, context: Context) -> None:
         return
     if cb.action == "no":
         context.state.pop(PREFILL, None)
+        context.state.pop(PREFILL_MEDIA, None)
         _ = await tr_chat(update, context)
         await answer_callback(update, _("好的"))
         return
@@ -289,9 +306,18 @@ async def choice(update: Update, context: Context) -> None:
         await run(update, context, Intent(kind))
 
 
+async def answer_freely(update: Update, context: Context, text: str) -> None:
+    """A sentence typed in a form that was then stopped (handlers/forms.py)."""
+    await run(update, context, classify(text), text)
+
+
 def register(app: App) -> None:
+    forms.answer_freely = answer_freely
     # Last of the features (bot/app.py): a form waiting for text gets it first.
     app.add_handler(
         MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, talk)
+    )
+    app.add_handler(
+        MessageHandler((filters.PHOTO | filters.VOICE) & filters.ChatType.PRIVATE, media_talk)
     )
     app.add_handler(CallbackQueryHandler(choice, pattern=callbacks.pattern(F)))

@@ -20,7 +20,7 @@ from bot.context import App
 from bot.i18n import N_
 from bot.runtime import get_runtime
 from bot.workflows import menu as wf
-from handlers import menu_open, menu_order, menu_paper, menu_progress, menu_results
+from handlers import menu_delivery, menu_open, menu_order, menu_paper, menu_progress, menu_results
 from handlers.community import AFTER_REGISTER
 from handlers.menu_common import FO, F, Place, right_place
 from handlers.shared import Context, refuse_callback
@@ -63,7 +63,7 @@ async def menu_button(update: Update, context: Context) -> None:
         return
     try:
         cb = callbacks.unpack(query.data, F)
-        round_id = cb.int_arg(0)
+        round_id = cb.int_arg(0, lo=1)
         handler, place = BUTTONS[cb.action]
     except (callbacks.BadCallback, KeyError) as exc:
         await refuse_callback(update, context, f"menu: {exc}")
@@ -74,13 +74,17 @@ async def menu_button(update: Update, context: Context) -> None:
         return
     if not await right_place(update, context, rnd["community_id"], place):
         return
-    await handler(update, context, cb, rnd)
+    try:
+        await handler(update, context, cb, rnd)
+    except callbacks.BadCallback as exc:  # a later argument missing, malformed or out of range
+        await refuse_callback(update, context, f"menu: {exc}")
 
 
 def register(app: App) -> None:
     rt = get_runtime(app)
     rt.scheduler.register(wf.CLOSE_JOB, menu_results.close_job, at_least_once=True)
     rt.scheduler.register(wf.REMIND_JOB, menu_results.remind_job, at_least_once=False)
+    rt.scheduler.register(wf.POST_JOB, menu_delivery.post_job, at_least_once=True)
     AFTER_REGISTER["menu"] = menu_order.after_register
     app.add_handler(menu_open.conversation())
     app.add_handler(CallbackQueryHandler(menu_open.open_elsewhere, pattern=callbacks.pattern(FO)))

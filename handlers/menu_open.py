@@ -10,7 +10,6 @@ import logging
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -23,7 +22,6 @@ from bot import callbacks, timeparse
 from bot import menu as rules
 from bot import reminders as schedules
 from bot.context import App
-from bot.runtime import get_runtime
 from bot.workflows import menu as wf
 from handlers.menu_common import (
     FO,
@@ -32,11 +30,10 @@ from handlers.menu_common import (
     btn,
     item_name,
     items_lines,
-    menu_post,
-    order_link,
     right_place,
     when_text,
 )
+from handlers.menu_delivery import publish
 from handlers.shared import (
     Context,
     acting_community,
@@ -45,8 +42,8 @@ from handlers.shared import (
     is_staff,
     refuse_callback,
     reply,
+    reply_long,
     tr_chat,
-    tr_group,
     tr_user,
 )
 from storage import menu as store
@@ -74,7 +71,7 @@ async def _show_draft(update: Update, context: Context, rid: int, note: str = ""
         [btn(_("下一步：设置 ▶"), FO, "next", rid)],
         [btn(_("取消本轮"), FO, "x", rid)],
     ]
-    await reply(update, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows))
+    await reply_long(update, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows))
     return EDIT
 
 
@@ -112,7 +109,7 @@ async def _show_confirm(update: Update, context: Context, rid: int) -> int:
         _("统计：随时公布") if s.get("live") else _("统计：截止后公布"),
     ]
     rows = [[btn(_("🚀 开始点单"), FO, "go", rid)], [btn(_("◀ 改设置"), FO, "next", rid)]]
-    await reply(update, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows))
+    await reply_long(update, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows))
     return EDIT
 
 
@@ -164,7 +161,7 @@ async def open_button(update: Update, context: Context) -> int | None:
     assert query is not None
     try:
         cb = callbacks.unpack(query.data, FO)
-        rid = cb.int_arg(0)
+        rid = cb.int_arg(0, lo=1)
     except callbacks.BadCallback as exc:
         await refuse_callback(update, context, exc)
         return None
@@ -184,6 +181,9 @@ async def open_button(update: Update, context: Context) -> int | None:
         return EDIT
     if act == "pk":
         return await _picked(update, context, cb, rid)
+    if act == "add" and len(await store.items(context.rt.db, rid)) >= rules.MAX_ITEMS:
+        await reply(update, _("菜单最多 {n} 项，请先删掉一项再添加。").format(n=rules.MAX_ITEMS))
+        return EDIT
     if act == "add":
         s["wait"] = [wf.ItemEdit.ADD.value, None]
         await reply(update, _("请输入新项目的名称，例如：增设健身器材"))
@@ -193,11 +193,11 @@ async def open_button(update: Update, context: Context) -> int | None:
     if act == "next":
         return await _show_settings(update, context, rid)
     if act == "k":
-        k = cb.int_arg(1)
-        if not 1 <= k <= rules.MAX_K:
-            await refuse_callback(update, context, f"menu_open: k={k}")
+        try:
+            s["k"] = cb.int_arg(1, lo=1, hi=rules.MAX_K)
+        except callbacks.BadCallback as exc:
+            await refuse_callback(update, context, exc)
             return None
-        s["k"] = k
         return await _show_settings(update, context, rid)
     if act in ("mode", "live"):
         key = "per_person" if act == "mode" else "live"
@@ -230,7 +230,9 @@ async def open_elsewhere(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None
     try:
-        rnd = await store.get_round(context.rt.db, callbacks.unpack(query.data, FO).int_arg(0))
+        rnd = await store.get_round(
+            context.rt.db, callbacks.unpack(query.data, FO).int_arg(0, lo=1)
+        )
     except callbacks.BadCallback as exc:
         await refuse_callback(update, context, exc)
         return
@@ -242,8 +244,12 @@ async def open_elsewhere(update: Update, context: Context) -> None:
 async def _picked(update: Update, context: Context, cb: callbacks.Callback, rid: int) -> int | None:
     """An item picked for 改名 / 加说明 (then a text) or 删除 (at once)."""
     _ = await tr_chat(update, context)
-    item = await store.get_item(context.rt.db, rid, cb.int_arg(1))
-    edit = _EDITS.get(cb.str_arg(2))
+    try:
+        item = await store.get_item(context.rt.db, rid, cb.int_arg(1, lo=1))
+        edit = _EDITS.get(cb.str_arg(2))
+    except callbacks.BadCallback as exc:
+        await refuse_callback(update, context, exc)
+        return None
     if item is None or edit is None:
         await refuse_callback(update, context, "menu_open: unknown item or op")
         return None
@@ -337,22 +343,14 @@ async def _go(update: Update, context: Context, rnd: Row) -> int:
     if opened.post is None:
         await reply(update, _("这一轮已经开始点单，菜单不能再改。"))
         return ConversationHandler.END
-    await post_menu(context, opened.post)
+    await post_menu(context, opened.post, by=user.id)
     return ConversationHandler.END
 
 
-async def post_menu(source: Context | App, post: wf.MenuPost) -> None:
-    """The menu in every group of the community, with the button to order privately."""
-    rt = get_runtime(source)
-    for chat_id in post.groups:
-        _ = await tr_group(source, chat_id)
-        text = menu_post(rt, _, post.round, post.community_name, post.items)
-        try:
-            await source.bot.send_message(
-                chat_id, text, reply_markup=order_link(_, source, post.round["id"])
-            )
-        except TelegramError as exc:
-            log.warning("could not post the menu in %s: %s", chat_id, exc)
+async def post_menu(source: Context | App, post: wf.MenuPost, by: int | None = None) -> None:
+    """The menu in every group of the community, with the button to order privately; a
+    failed post is retried or told to `by` (handlers/menu_delivery.py)."""
+    await publish(source, post, by=by)
 
 
 async def open_cancel(update: Update, context: Context) -> int:

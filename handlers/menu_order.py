@@ -20,6 +20,7 @@ from telegram.ext import (
 from bot import callbacks
 from bot import menu as rules
 from bot.i18n import N_
+from bot.numbers import parse_id
 from bot.runtime import Runtime
 from bot.workflows import menu as wf
 from handlers import outbox
@@ -47,6 +48,7 @@ from handlers.shared import (
     is_staff,
     refuse_callback,
     reply,
+    reply_long,
     tr_chat,
     tr_user,
 )
@@ -65,6 +67,7 @@ OTHER_HOUSEHOLD_NOTE = N_(
     "注意：这一轮您已经为另一户确认过点单（比如您后来换了登记的门牌），"
     "一个人一轮只能为一户点单。您家的点单可以由家里其他登记的人来点。"
 )
+STALE = N_("这个页面已经过期了，请重新打开 /menu，核对后再确认。这次什么也没有保存。")
 NOT_OURS = N_(
     "只有本社区登记的居民才能对这一轮提意见和建议，这次什么也没有保存。"
     "请先发送 /register 登记您家的门牌。"
@@ -131,7 +134,8 @@ async def order_screen(
         [btn(("☑ " if i["id"] in picks else "☐ ") + item_name(_, i), F, "t", round_id, i["id"])]
         for i in items
     ]
-    rows.append([btn(_("✅ 确认点单（{n}/{k}）").format(n=len(picks), k=k), F, "ok", round_id)])
+    confirm = _("✅ 确认点单（{n}/{k}）").format(n=len(picks), k=k)
+    rows.append([btn(confirm, F, "ok", round_id, rules.picks_mark(picks))])
     rows.append([btn(_("💬 议一议"), F, "cl", round_id), btn(_("💡 提建议"), F, "s", round_id)])
     text, markup = "\n".join(lines), InlineKeyboardMarkup(rows)
     query = update.callback_query
@@ -180,7 +184,7 @@ async def menu_command(update: Update, context: Context) -> None:
         staff = user is not None and await is_staff(rt, user.id, community["id"])
         public = not (is_private(update) and staff)
         text = results_text(_, community["name"], res, final=True, public=public)
-        await reply(update, text)
+        await reply_long(update, text)
         return
     if is_private(update):
         await order_screen(update, context, rnd["id"], reload=True, edit=False)
@@ -189,19 +193,22 @@ async def menu_command(update: Update, context: Context) -> None:
     if rnd["live"]:
         res = await store.results(rt.db, rnd["id"], community["id"])
         text += "\n\n" + results_text(_, community["name"], res, final=False)
-    await reply(update, text, reply_markup=order_link(_, context, rnd["id"]))
+    await reply_long(update, text, reply_markup=order_link(_, context, rnd["id"]))
 
 
 async def start_menu_link(update: Update, context: Context) -> None:
     """/start menu-<round>: the button under the menu post (the filter guarantees the form)."""
     payload = (context.args or [""])[0]
-    _prefix, _dash, round_id = payload.partition("-")
-    await order_screen(update, context, int(round_id), reload=True, edit=False)
+    _prefix, _dash, number = payload.partition("-")
+    round_id = parse_id(number)
+    if round_id is not None:
+        await order_screen(update, context, round_id, reload=True, edit=False)
 
 
 async def after_register(update: Update, context: Context, arg: str) -> None:
-    if arg.isdigit():
-        await order_screen(update, context, int(arg), reload=False, edit=False)
+    round_id = parse_id(arg)
+    if round_id is not None:
+        await order_screen(update, context, round_id, reload=False, edit=False)
 
 
 async def toggle(update: Update, context: Context, cb: callbacks.Callback, rnd: Row) -> None:
@@ -212,7 +219,7 @@ async def toggle(update: Update, context: Context, cb: callbacks.Callback, rnd: 
     if rnd["status"] != "open":
         await answer_callback(update, _("这一轮点单已经结束，不能再改了。"), alert=True)
         return
-    item_id = cb.int_arg(1)
+    item_id = cb.int_arg(1, lo=1)
     valid = [i["id"] for i in await store.items(context.rt.db, rnd["id"])]
     if item_id not in valid:
         await answer_callback(update, _("这个项目已经从菜单上撤下了，请重新选择。"), alert=True)
@@ -243,6 +250,12 @@ async def confirm(update: Update, context: Context, cb: callbacks.Callback, rnd:
     _ = await tr_user(context, user)
     draft = drafts(context).get(str(rnd["id"])) or {"picks": []}
     picks = list(draft["picks"])
+    if cb.str_arg(1) != rules.picks_mark(picks):
+        # The screen shows other ticks than the draft (an old screen, a crash in between):
+        # saving either would not be what the person saw.
+        log.info("menu %s: stale order screen of %s refused", rnd["id"], user.id)
+        await answer_callback(update, _(STALE), alert=True)
+        return
     done = await wf.confirm_order(context.rt, rnd["id"], user.id, picks)
     if done.refused is wf.OrderRefusal.NOT_REGISTERED:
         # Keep the draft; registration comes back here through AFTER_REGISTER.
@@ -315,9 +328,9 @@ async def talk_entry(update: Update, context: Context) -> int:
     rt = context.rt
     try:
         cb = callbacks.unpack(query.data, F)
-        rnd = await store.get_round(rt.db, cb.int_arg(0))
+        rnd = await store.get_round(rt.db, cb.int_arg(0, lo=1))
         about = cb.action == "c"  # 议一议 names an item; 提建议 ("s") does not
-        item = await store.get_item(rt.db, cb.int_arg(0), cb.int_arg(1)) if about else None
+        item = await store.get_item(rt.db, cb.int_arg(0), cb.int_arg(1, lo=1)) if about else None
     except callbacks.BadCallback as exc:
         await refuse_callback(update, context, exc)
         return ConversationHandler.END

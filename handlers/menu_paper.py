@@ -16,7 +16,7 @@ from telegram.error import TelegramError
 from bot import callbacks
 from bot import menu as rules
 from bot.community import Address, parse_full_address
-from bot.i18n import Translate
+from bot.i18n import N_, Translate
 from bot.workflows import menu_paper as pwf
 from handlers import outbox
 from handlers.menu_common import PAPER, F, btn, item_name
@@ -34,6 +34,7 @@ from storage.db import Row
 
 log = logging.getLogger(__name__)
 
+STALE = N_("这个页面已经过期了，请重新发送 /menu_paper 门牌，核对后再确认。这次什么也没有保存。")
 NEW = "menu_paper_new"  # state: the unregistered address waiting for 确认新建: [round, b, u, r]
 
 
@@ -146,9 +147,8 @@ async def _paper_screen(
         ]
         for i in items
     ]
-    rows.append(
-        [btn(_("✅ 确认录入（{n}/{k}）").format(n=len(picks), k=k), F, "pok", rnd["id"], hid)]
-    )
+    confirm = _("✅ 确认录入（{n}/{k}）").format(n=len(picks), k=k)
+    rows.append([btn(confirm, F, "pok", rnd["id"], hid, rules.picks_mark(picks))])
     await _put(update, "\n".join(lines), InlineKeyboardMarkup(rows), edit=edit)
 
 
@@ -203,7 +203,7 @@ async def paper_create(update: Update, context: Context, cb: callbacks.Callback,
 
 
 async def paper_toggle(update: Update, context: Context, cb: callbacks.Callback, rnd: Row) -> None:
-    hid, item_id = cb.int_arg(1), cb.int_arg(2)
+    hid, item_id = cb.int_arg(1, lo=1), cb.int_arg(2, lo=1)
     paper = await _household(update, context, rnd, hid)
     if paper is None:
         return
@@ -228,7 +228,7 @@ async def paper_toggle(update: Update, context: Context, cb: callbacks.Callback,
 
 async def paper_view(update: Update, context: Context, cb: callbacks.Callback, rnd: Row) -> None:
     """◀ 返回修改: the paper keyboard again, with the picks so far."""
-    paper = await _household(update, context, rnd, cb.int_arg(1))
+    paper = await _household(update, context, rnd, cb.int_arg(1, lo=1))
     if paper is None:
         return
     await answer_callback(update)
@@ -236,16 +236,22 @@ async def paper_view(update: Update, context: Context, cb: callbacks.Callback, r
 
 
 async def paper_confirm(update: Update, context: Context, cb: callbacks.Callback, rnd: Row) -> None:
-    """确认录入 (and 确认替换, which names the online order it was shown: a third argument)."""
-    hid = cb.int_arg(1)
-    seen = cb.int_arg(2) if len(cb.args) > 2 else None
-    paper = await _household(update, context, rnd, hid)
+    """确认录入: `pok <round> <household> <ticks>`, and 确认替换, which also names the online
+    order it was shown (a fourth argument). The ticks are those the screen showed."""
+    hid = cb.int_arg(1, lo=1)
+    paper = await _household(update, context, rnd, hid)  # who may enter comes first
     if paper is None or paper.address is None:
         return
+    shown = cb.str_arg(2)
+    seen = cb.int_arg(3, lo=0) if len(cb.args) > 3 else None
     _ = await tr_chat(update, context)
     user = update.effective_user
     assert user is not None
     picks = _drafts(context).get(_key(rnd["id"], hid), [])
+    if shown != rules.picks_mark(picks):  # an old screen: its ticks are not the draft's
+        log.info("menu paper %s/%s: stale screen of %s refused", rnd["id"], hid, user.id)
+        await answer_callback(update, _(STALE), alert=True)
+        return
     done = await pwf.record_paper_order(context.rt, rnd["id"], hid, picks, user.id, seen=seen)
     if done.refused is pwf.PaperRefusal.GONE:
         await refuse_callback(update, context, f"menu paper: household {hid} gone")
@@ -274,7 +280,7 @@ async def paper_confirm(update: Update, context: Context, cb: callbacks.Callback
         )
         markup = InlineKeyboardMarkup(
             [
-                [btn(_("✅ 确认录入"), F, "pok", rnd["id"], hid, done.ask.token)],
+                [btn(_("✅ 确认录入"), F, "pok", rnd["id"], hid, shown, done.ask.token)],
                 [btn(_("◀ 返回修改"), F, "pv", rnd["id"], hid)],
             ]
         )

@@ -17,6 +17,7 @@ from handlers.shared import (
     is_staff,
     refuse_callback,
     reply,
+    reply_long,
     tr_chat,
 )
 from storage import community as cstore
@@ -52,7 +53,7 @@ async def progress_command(update: Update, context: Context) -> None:
                 n=item.households,
             )
         )
-    await reply(update, "\n".join(lines))
+    await reply_long(update, "\n".join(lines))
 
 
 async def menu_progress(update: Update, context: Context) -> None:
@@ -98,7 +99,7 @@ async def progress_item(update: Update, context: Context, cb: callbacks.Callback
     """An item picked: its possible states as buttons."""
     if not await _progress_staff(update, context, rnd):
         return
-    item = await store.get_item(context.rt.db, rnd["id"], cb.int_arg(1))
+    item = await store.get_item(context.rt.db, rnd["id"], cb.int_arg(1, lo=1))
     if item is None:
         await refuse_callback(update, context, "menu progress: unknown item")
         return
@@ -137,7 +138,7 @@ async def progress_set(update: Update, context: Context, cb: callbacks.Callback,
         return
     user = update.effective_user
     assert user is not None
-    if not await wf.set_progress(context.rt, rnd["id"], cb.int_arg(1), state, user.id):
+    if not await wf.set_progress(context.rt, rnd["id"], cb.int_arg(1, lo=1), state, user.id):
         await refuse_callback(update, context, "menu progress: unknown item")
         return
     _ = await tr_chat(update, context)

@@ -20,17 +20,18 @@ from telegram.error import Forbidden, TelegramError
 from bot import menu as rules
 from bot.context import App
 from bot.i18n import Translate
-from bot.menu_chart import Chart, render_ranking
 from bot.runtime import Runtime, get_runtime
 from bot.scheduler import ScheduledJob
 from bot.workflows import menu as wf
 from handlers.menu_common import F, btn, item_name, order_link, results_text, when_text
+from handlers.menu_delivery import publish
 from handlers.shared import (
     Context,
     acting_community,
     is_group,
     is_private,
     reply,
+    reply_long,
     send_private,
     tr_chat,
     tr_group,
@@ -42,41 +43,12 @@ from storage.db import Row
 log = logging.getLogger(__name__)
 
 
-def _chart(_: Translate, community_name: str, res: rules.Results) -> Chart:
-    return render_ranking(
-        _("{community}改造点单结果").format(community=community_name),
-        [_(i.name) for i in res.items],
-        [i.households for i in res.items],
-        [rules.percent(i.share) for i in res.items],
-        _("点单户数"),
-    )
-
-
-async def publish_results(source: Context | App, publication: wf.Publication) -> None:
-    """The final results and their chart in every group, then marked as posted."""
-    res, name = publication.results, publication.community_name
-    charts: dict[int, Chart] = {}  # one drawing per language
-    for chat_id in publication.groups:
-        _ = await tr_group(source, chat_id)
-        try:
-            await source.bot.send_message(chat_id, results_text(_, name, res, final=True))
-            if res.participants == 0:
-                continue  # nothing to chart
-            key = id(_)
-            if key not in charts:
-                charts[key] = await asyncio.to_thread(_chart, _, name, res)
-            await source.bot.send_photo(chat_id, charts[key].png, caption=_("点单结果图"))
-        except TelegramError as exc:
-            log.warning("could not post menu results in %s: %s", chat_id, exc)
-    await wf.results_published(get_runtime(source), publication.round["id"])
-
-
 async def close_job(app: App, job: ScheduledJob) -> None:
     """At the deadline (at least once: a crash before the results were marked re-posts)."""
     round_id = int(job.payload["round"])
     closed = await wf.close_round(get_runtime(app), round_id)
     if closed.publish is not None:
-        await publish_results(app, closed.publish)
+        await publish(app, closed.publish)
 
 
 async def remind_job(app: App, job: ScheduledJob) -> None:
@@ -123,10 +95,13 @@ async def menu_close(update: Update, context: Context) -> None:
         await reply(update, _("现在没有进行中的改造点单。"))
         return
     closed = await wf.close_round(rt, active["id"], by=user.id)
-    if closed.publish is not None:
-        await publish_results(context, closed.publish)
-    if not is_group(update):
+    report = await publish(context, closed.publish, by=user.id) if closed.publish else None
+    if is_group(update):
+        return  # the results are the answer; anything that failed was told privately
+    if report is not None and report.delivered:
         await reply(update, _("本轮点单已结束，结果已发到居民群。"))
+    else:  # the private messages of `publish` say what failed and what to do
+        await reply(update, _("本轮点单已结束。"))
 
 
 async def menu_results(update: Update, context: Context) -> None:
@@ -154,7 +129,7 @@ async def menu_results(update: Update, context: Context) -> None:
                     for n in notes
                 )
             )
-    await reply(update, text)
+    await reply_long(update, text)
 
 
 # ---- CSV export -------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from bot.i18n import N_
 from bot.runtime import get_runtime
 from bot.workflows import repairs_jobs as jobs
 from handlers import (
-    repairs_filing,
+    repairs_form,
     repairs_resident,
     repairs_staff,
     repairs_talk,
@@ -39,7 +39,7 @@ def register(app: App) -> None:
     scheduler.register(jobs.ESCALATE_JOB, repairs_work.escalate_job, at_least_once=True)
     scheduler.register(jobs.ROUTE_JOB, repairs_work.route_job, at_least_once=True)
     # The filing conversation first: while it runs, its own fallbacks see the input first.
-    repairs_filing.register(app)
+    repairs_form.register(app)
     repairs_talk.register(app)
     repairs_work.register(app)
     repairs_resident.register(app)

@@ -340,13 +340,23 @@ async def send(
 
 
 async def send_photos(
-    source: Context | App, user_id: int, ticket_id: int, photos: list[str]
+    source: Context | App,
+    user_id: int,
+    ticket_id: int,
+    photos: list[str],
+    voices: list[str] | None = None,
 ) -> None:
+    """A ticket's photos, then its voice notes (sendVoice), to one person."""
     for file_id in photos:
         try:
             await source.bot.send_photo(user_id, file_id)
         except TelegramError as exc:
             log.info("could not send photo of #%s to %s: %s", ticket_id, user_id, exc)
+    for file_id in voices or []:
+        try:
+            await source.bot.send_voice(user_id, file_id)
+        except TelegramError as exc:
+            log.info("could not send voice note of #%s to %s: %s", ticket_id, user_id, exc)
 
 
 async def tell_worker(source: Context | App, t: Row, who: Viewer, intro: str = "") -> None:

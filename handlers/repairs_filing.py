@@ -13,22 +13,15 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import ConversationHandler
 
 from bot import callbacks
 from bot import repairs as rules
-from bot.context import App
-from bot.i18n import Translate
+from bot.i18n import N_, Translate
 from bot.workflows import repairs as wf
 from bot.workflows import repairs_jobs as jobs
-from handlers.community import AFTER_REGISTER
-from handlers.repairs_common import category_name, id_arg, on_button, place_text, summary
+from handlers import forms
+from handlers.repairs_common import category_name, id_arg, place_text, summary
 from handlers.repairs_resident import plus_one
 from handlers.shared import (
     Context,
@@ -56,6 +49,9 @@ DRAFT = "repair_draft"
 # A sentence the resident typed before filing ("厨房水管漏水"): handlers/intents.py keeps it
 # here when it offers to file; the description step takes it instead of asking.
 PREFILL = "repair_prefill"
+# Photos and voice notes sent before filing ({"photos": [...], "voices": [...]}), likewise.
+PREFILL_MEDIA = "repair_prefill_media"
+TOO_MANY_PHOTOS = N_("最多{n}张照片，这张没有收下。")
 Step = Callable[[Update, Context], Coroutine[Any, Any, object]]
 F = "rp"  # buttons inside the filing conversation
 
@@ -93,6 +89,7 @@ async def repair_entry(update: Update, context: Context) -> int:
         )
         return ConversationHandler.END
     context.state.pop(PREFILL, None)  # /repair starts afresh
+    context.state.pop(PREFILL_MEDIA, None)
     if not await _start_draft(update, context):
         return ConversationHandler.END
     return await ask_category(update, context, _)
@@ -117,13 +114,15 @@ async def _start_draft(update: Update, context: Context) -> bool:
             reply_markup=InlineKeyboardMarkup([[go]]),
         )
         return False
+    media: dict[str, list[str]] = context.state.pop(PREFILL_MEDIA, None) or {}
     context.state[DRAFT] = {
         "community_id": home["community_id"],
         "household_id": home["household_id"],
         "home_building": home["building"],
         "home_unit": home["unit"],
         "has_phone": bool(home["phone"]),
-        "photos": [],
+        "photos": list(media.get("photos", []))[: rules.MAX_PHOTOS],
+        "voices": list(media.get("voices", []))[: rules.MAX_VOICES],
     }
     return True
 
@@ -144,8 +143,8 @@ async def ask_category(update: Update, context: Context, _: Translate) -> int:
 
 
 def _unpack(update: Update) -> callbacks.Callback:
-    query = update.callback_query
-    return callbacks.unpack(query.data if query else None, F)
+    """The button pressed, or the one whose words were typed (handlers/forms.py)."""
+    return callbacks.unpack(forms.button_data(update), F)
 
 
 async def got_category(update: Update, context: Context) -> int:
@@ -227,6 +226,7 @@ async def after_place(update: Update, context: Context, _: Translate) -> int:
         t = s.ticket
         lines.append(summary(context.rt, _, t, s.households))
         rows.append([_b(_("🙋 我也遇到了 #{id}").format(id=t["id"]), "plus", t["id"])])
+    d["similar"] = [s.ticket["id"] for s in similar]
     lines.append(_("如果是同一个问题，点“我也遇到了”，就不用重复报修，进度会告诉您。"))
     rows.append([_b(_("➕ 不是同一个问题，继续报修"), "new")])
     rows.append(_nav(_))
@@ -253,7 +253,9 @@ async def duplicate_button(update: Update, context: Context) -> int:
 
 
 async def ask_description(update: Update, context: Context, _: Translate) -> int:
-    said, _problem = rules.clean_description(context.state.pop(PREFILL, None))
+    prefill = context.state.pop(PREFILL, None)
+    # A voice note told it (handlers/repairs_media.py): it stands for the description.
+    said = rules.VOICE if prefill == rules.VOICE else rules.clean_description(prefill)[0]
     if said is not None:
         _draft(context)["description"] = said
         await reply(update, _("问题：{text}").format(text=said))
@@ -279,12 +281,6 @@ async def got_description(update: Update, context: Context) -> int:
     return await ask_photos(update, context, _)
 
 
-async def description_photo(update: Update, context: Context) -> int:
-    _ = await tr_chat(update, context)
-    await reply(update, _("先用文字写一下是什么问题，照片下一步再发。"))
-    return DESCRIPTION
-
-
 async def ask_photos(update: Update, context: Context, _: Translate) -> int:
     d = _draft(context)
     n = len(d.get("photos", []))
@@ -306,7 +302,7 @@ async def got_photo(update: Update, context: Context) -> int:
     d = _draft(context)
     photos = d.setdefault("photos", [])
     if len(photos) >= rules.MAX_PHOTOS:
-        await reply(update, _("最多3张照片，这张没有收下。"))
+        await reply(update, _(TOO_MANY_PHOTOS).format(n=rules.MAX_PHOTOS))
         return await ask_identity(update, context, _)
     photos.append(message.photo[-1].file_id)
     if len(photos) >= rules.MAX_PHOTOS:
@@ -363,7 +359,10 @@ async def ask_confirm(update: Update, context: Context, _: Translate) -> int:
     show = {0: _("不公开"), 1: _("公开称呼和门牌"), 2: _("公开称呼、门牌和电话")}[d.get("show", 0)]
     text = _(
         "请核对：\n类别：{category}\n地点：{place}\n问题：{text}\n照片：{n} 张\n给志愿者看：{show}"
-    ).format(
+    )
+    if d.get("voices"):
+        text += "\n" + _("语音：{n} 条").format(n=len(d["voices"]))
+    text = text.format(
         category=category_name(_, d["category"]),
         place=place,
         text=d["description"],
@@ -398,7 +397,7 @@ async def submit(update: Update, context: Context) -> int:
         show_identity=d.get("show", 0) > 0,
         share_phone=d.get("show", 0) == 2,
     )
-    filed = await wf.file_ticket(rt, ticket, d.get("photos", []))
+    filed = await wf.file_ticket(rt, ticket, d.get("photos", []), d.get("voices", []))
     context.state.pop(DRAFT, None)
     await answer_callback(update, _("已提交"))
     await reply(
@@ -451,53 +450,3 @@ async def not_understood(update: Update, context: Context) -> None:
 
 async def stray_button(update: Update, context: Context) -> None:
     await refuse_callback(update, context, "repair button out of step")
-
-
-def register(app: App) -> None:
-    private = filters.ChatType.PRIVATE
-    text_only = filters.TEXT & ~filters.COMMAND & private
-    other = ~filters.COMMAND & ~filters.StatusUpdate.ALL & private
-
-    def on(fn: Step, *actions: str) -> CallbackQueryHandler[Context, Any]:
-        return on_button(fn, F, *actions)
-
-    conversation: ConversationHandler[Context] = ConversationHandler(
-        entry_points=[
-            CommandHandler("repair", repair_entry),
-            CommandHandler("start", repair_entry, filters.Regex(r"^/start repair(-\d+)?$")),
-            # The category buttons also start it: after registration, or from an old menu.
-            on(got_category, "cat"),
-        ],
-        states={
-            CATEGORY: [on(got_category, "cat")],
-            PLACE: [on(place_button, "home", "type"), MessageHandler(text_only, got_place_text)],
-            PLACE_TEXT: [MessageHandler(text_only, got_place_text)],
-            DUPLICATE: [on(duplicate_button, "plus", "new")],
-            DESCRIPTION: [
-                MessageHandler(text_only, got_description),
-                MessageHandler(filters.PHOTO & private, description_photo),
-            ],
-            PHOTOS: [
-                MessageHandler(filters.PHOTO & private, got_photo),
-                MessageHandler(text_only, photos_text),
-                on(photos_done, "skip"),
-            ],
-            IDENTITY: [on(got_identity, "id")],
-            CONFIRM: [on(submit, "ok")],
-        },
-        fallbacks=[
-            CommandHandler("cancel", cancel),
-            on(cancel, "cancel"),
-            on(go_back, "back"),
-            CommandHandler("repair", repair_entry),
-            MessageHandler(other, not_understood),
-            on(stray_button),
-        ],
-        name="repairs",
-        persistent=True,
-        allow_reentry=True,
-    )
-    app.add_handler(conversation)
-    # A stale 'rp' button outside the conversation (e.g. after /cancel).
-    app.add_handler(on(stray_button))
-    AFTER_REGISTER["repairs"] = after_register

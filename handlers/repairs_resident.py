@@ -104,7 +104,7 @@ async def view_button(update: Update, context: Context) -> None:
     if actor.is_reporter and t["status"] in rules.OPEN:
         rows.append([button(_("↩️ 撤回报修"), "wd", tid)])
     await send(context, uid, text, markup(rows))
-    await send_photos(context, uid, tid, seen.photos)
+    await send_photos(context, uid, tid, seen.photos, seen.voices)
 
 
 async def confirm_button(update: Update, context: Context) -> None:

@@ -20,6 +20,7 @@ from bot.workflows import repairs as wf
 from bot.workflows import repairs_access as access
 from bot.workflows import repairs_talk as talk
 from bot.workflows.outcome import Refused
+from handlers import forms
 from handlers.outbox import render
 from handlers.repairs_common import (
     FEATURE,
@@ -335,7 +336,9 @@ async def other(update: Update, context: Context) -> None:
 def register(app: App) -> None:
     private = filters.ChatType.PRIVATE
     text = filters.TEXT & ~filters.COMMAND & private
-    conversation: ConversationHandler[Context] = ConversationHandler(
+    # A Form (handlers/forms.py): it lets go after a while; no "stop first?" question, since
+    # what is typed here is a message for a person, whatever it sounds like.
+    conversation = forms.Form(
         entry_points=[
             on_button(note_entry, NOTE_FEATURE, "n"),
             on_button(reply_entry, FEATURE, "re"),
@@ -358,7 +361,8 @@ def register(app: App) -> None:
             MessageHandler(~filters.COMMAND & ~filters.StatusUpdate.ALL & private, other),
         ],
         name="repair_note",  # the notes' conversation of old: its state carries on
-        persistent=True,
         allow_reentry=True,
+        timed_out=N_("刚才要写的话没有写完，已经帮您取消了。需要时再点一次按钮。"),
+        drafts=(DRAFT,),
     )
     app.add_handler(conversation)

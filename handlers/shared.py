@@ -5,7 +5,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    Update,
+    User,
+)
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.helpers import create_deep_linked_url
@@ -13,6 +22,7 @@ from telegram.helpers import create_deep_linked_url
 from bot.callbacks import BadCallback
 from bot.context import App, BotContext
 from bot.i18n import DEFAULT_LANG, LANGS, Translate, lang_from_telegram, translator
+from bot.intents import KEYBOARD
 from bot.runtime import Runtime, get_runtime
 
 # Who is staff is a question the workflows ask too; answered in one place.
@@ -202,6 +212,16 @@ async def acting_community(
 # ---- sending ------------------------------------------------------------------------------
 def deep_link(context: Context | App, payload: str) -> str:
     return create_deep_linked_url(context.bot.username, payload)
+
+
+def resident_keyboard(_: Translate) -> ReplyKeyboardMarkup:
+    """The big buttons under the private chat; a press sends its label, routed like the
+    command (handlers/intents.py)."""
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(_(label)) for _kind, label in row] for row in KEYBOARD],
+        resize_keyboard=True,
+        is_persistent=True,
+    )
 
 
 def link_button(text: str, url: str) -> InlineKeyboardMarkup:

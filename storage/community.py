@@ -450,6 +450,40 @@ async def grid_chart(ex: Executor, community_id: int) -> list[Row]:
     )
 
 
+async def team(ex: Executor, community_id: int) -> list[Row]:
+    """Everyone holding a role here (role, user id, name, @username), by role then name."""
+    return await ex.fetchall(
+        "SELECT r.role, u.id AS user_id, u.first_name, u.username FROM roles r "
+        "JOIN users u ON u.id = r.user_id WHERE r.community_id = ? "
+        "ORDER BY r.role, u.first_name, u.id",
+        (community_id,),
+    )
+
+
+async def all_skills(ex: Executor, community_id: int) -> list[Row]:
+    return await ex.fetchall(
+        "SELECT user_id, skill FROM volunteer_skills WHERE community_id = ? ORDER BY skill",
+        (community_id,),
+    )
+
+
+async def buildings_of(ex: Executor, community_id: int, user_id: int) -> list[str]:
+    rows = await ex.fetchall(
+        "SELECT building FROM grid_buildings WHERE community_id = ? AND user_id = ?",
+        (community_id, user_id),
+    )
+    return [r["building"] for r in rows]
+
+
+async def unassign_buildings(
+    ex: Executor, community_id: int, user_id: int, buildings: Iterable[str]
+) -> None:
+    await ex.executemany(
+        "DELETE FROM grid_buildings WHERE community_id = ? AND user_id = ? AND building = ?",
+        [(community_id, user_id, b) for b in buildings],
+    )
+
+
 async def audit(
     ex: Executor, community_id: int | None, actor_id: int | None, action: str, detail: str = ""
 ) -> None:

@@ -98,8 +98,9 @@ async def discard_draft(ex: Executor, round_id: int) -> bool:
     return n == 1
 
 
-async def mark_posted(ex: Executor, round_id: int) -> None:
-    await ex.execute("UPDATE menu_rounds SET results_posted = 1 WHERE id = ?", (round_id,))
+async def mark_posted(ex: Executor, round_id: int, value: int = 1) -> None:
+    """1: every group has the results; 2: a group did not, and staff were told."""
+    await ex.execute("UPDATE menu_rounds SET results_posted = ? WHERE id = ?", (value, round_id))
 
 
 # ---- items ------------------------------------------------------------------------------------

@@ -25,7 +25,12 @@ class NewTicket:
 
 
 async def create_ticket(
-    ex: Executor, t: NewTicket, photos: Iterable[str], now: float, due_at: float
+    ex: Executor,
+    t: NewTicket,
+    photos: Iterable[str],
+    now: float,
+    due_at: float,
+    voices: Iterable[str] = (),
 ) -> int:
     ticket_id = await ex.insert(
         "INSERT INTO repair_tickets (community_id, reporter_id, household_id, category, "
@@ -47,18 +52,27 @@ async def create_ticket(
             due_at,
         ),
     )
-    for seq, file_id in enumerate(photos, start=1):
-        await add_photo(ex, ticket_id, seq, file_id, t.reporter_id, now)
+    media = [(f, "photo") for f in photos] + [(f, "voice") for f in voices]
+    for seq, (file_id, kind) in enumerate(media, start=1):
+        await add_photo(ex, ticket_id, seq, file_id, t.reporter_id, now, kind)
     await add_history(ex, ticket_id, t.reporter_id, now, None, "new")
     return ticket_id
 
 
 async def add_photo(
-    ex: Executor, ticket_id: int, seq: int, file_id: str, user_id: int, now: float
+    ex: Executor,
+    ticket_id: int,
+    seq: int,
+    file_id: str,
+    user_id: int,
+    now: float,
+    kind: str = "photo",
 ) -> None:
+    """A photo, or a voice note (`kind` "voice"), by its Telegram file_id."""
     await ex.execute(
-        "INSERT INTO repair_photos (ticket_id, seq, file_id, added_by, at) VALUES (?, ?, ?, ?, ?)",
-        (ticket_id, seq, file_id, user_id, now),
+        "INSERT INTO repair_photos (ticket_id, seq, file_id, added_by, at, kind) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (ticket_id, seq, file_id, user_id, now, kind),
     )
 
 

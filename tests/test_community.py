@@ -54,7 +54,7 @@ async def test_register_step_by_step_and_reregister(sim: Simulator, group) -> No
     reply = await sim.send(WANG, chat, f"/start reg-{cid}")
     assert "请输入您家的楼号" in reply.text
     reply = await sim.send(WANG, chat, "楼号不知道")
-    assert "没看懂这个楼号" in reply.text
+    assert "没看懂这个门牌" in reply.text
     reply = await sim.send(WANG, chat, "21号楼")
     assert "单元号" in reply.text
     reply = await sim.send_photo(WANG, chat)

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bot.offline.simulator import Chat, Reply, Simulator
-from handlers import menu_results
+from handlers import menu_delivery, menu_results
 from tests.conftest import (
     ADMIN,
     ALICE,
@@ -366,7 +366,7 @@ async def test_chart_and_export_are_built_in_a_worker_thread(
 
         return wrapper
 
-    monkeypatch.setattr(menu_results, "render_ranking", spy("chart", menu_results.render_ranking))
+    monkeypatch.setattr(menu_delivery, "render_ranking", spy("chart", menu_delivery.render_ranking))
     monkeypatch.setattr(menu_results, "_csv_files", spy("csv", menu_results._csv_files))
     rid = await open_round(sim, group)
     await order(sim, WANG, rid, "车棚改造")

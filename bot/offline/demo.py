@@ -36,6 +36,7 @@ Scene = Callable[[Simulator, Out], Awaitable[None]]
 SCENES: tuple[str, ...] = (
     "bot.offline.demo_menu",
     "bot.offline.demo_repairs",
+    "bot.offline.demo_talk",
     "bot.offline.demo_reminders",
     "bot.offline.demo_quiz",
 )

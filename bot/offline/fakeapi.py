@@ -435,6 +435,12 @@ class FakeBotAPI(BaseRequest):
         ]
         return self._new_message(params, photo=photo, caption=str(params.get("caption", "")))
 
+    def _api_sendVoice(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
+        content = next(iter(files.values()), b"")
+        file_id = self._store_file(content, params.get("voice"))
+        voice = {"file_id": file_id, "file_unique_id": f"u{file_id}", "duration": 5}
+        return self._new_message(params, voice=voice)
+
     def _api_sendDocument(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
         content = next(iter(files.values()), b"")
         file_id = self._store_file(content, params.get("document"))

@@ -270,6 +270,12 @@ class Simulator:
             extra["caption"] = caption
         return await self.send(person, chat, None, **extra)
 
+    async def send_voice(self, person: Person, chat: Chat, seconds: int = 5) -> Reply:
+        file_id = f"V{next(self._message_ids):06d}"
+        self.api.files[file_id] = b"OggS fake-voice"
+        voice = {"file_id": file_id, "file_unique_id": "u" + file_id, "duration": seconds}
+        return await self.send(person, chat, None, voice=voice)
+
     async def press(
         self,
         person: Person,

@@ -11,6 +11,7 @@ from bot.offline.simulator import Chat, Person, Simulator
 SHOWN = {
     "sendMessage",
     "sendPhoto",
+    "sendVoice",
     "sendDocument",
     "sendDice",
     "editMessageText",
@@ -60,9 +61,8 @@ class Transcript:
     ) -> None:
         where = self.chat_label(chat.id)
         if text is None:
-            what = (
-                "〔图片〕" if "photo" in extra else "〔贴纸〕" if "sticker" in extra else "〔消息〕"
-            )
+            kinds = {"photo": "〔图片〕", "voice": "〔语音〕", "sticker": "〔贴纸〕"}
+            what = next((v for k, v in kinds.items() if k in extra), "〔消息〕")
             text = what + (" " + extra["caption"] if extra.get("caption") else "")
         self.write(f"[{where}] {person.first_name}: {text}")
 
@@ -77,6 +77,8 @@ class Transcript:
         body = call.text
         if call.method == "sendPhoto":
             body = f"〔图片 {len(next(iter(call.files.values()), b''))} 字节〕 {body}"
+        elif call.method == "sendVoice":
+            body = "〔语音〕"
         elif call.method == "sendDocument":
             body = f"〔文件 {len(next(iter(call.files.values()), b''))} 字节〕 {body}"
         elif call.method == "sendDice":

@@ -350,6 +350,21 @@ async def revoke_role(
     return RoleChanged(None, target["id"], target["first_name"], removed)
 
 
+@dataclass(frozen=True)
+class GridChanged:
+    """What /grid_assign changed, for the reply."""
+
+    refused: RoleRefusal | None = None
+    target_id: int = 0
+    target_name: str = ""
+    remove: bool = False  # buildings were taken away (else given)
+    added: list[str] = field(default_factory=list)  # buildings newly theirs
+    taken: list[tuple[str, list[str]]] = field(default_factory=list)  # (previous worker, those)
+    removed: list[str] = field(default_factory=list)  # buildings no longer theirs
+    unchanged: list[str] = field(default_factory=list)  # theirs already / not theirs to remove
+    now: list[str] = field(default_factory=list)  # all their buildings afterwards
+
+
 async def assign_buildings(
     rt: Runtime,
     community_id: int,
@@ -358,21 +373,49 @@ async def assign_buildings(
     *,
     reply_to: int | None,
     word: str | None,
-) -> RoleChanged:
-    """/grid_assign: these buildings now belong to this grid worker (taken from another)."""
+    remove: bool = False,
+) -> GridChanged:
+    """/grid_assign: these buildings now belong to this grid worker (taken from another), or
+    with `remove` no longer do (they are left without a grid worker)."""
     target = await find_person(rt, reply_to=reply_to, word=word)
     if isinstance(target, RoleRefusal):
-        return RoleChanged(target)
+        return GridChanged(target)
     if target is None:
-        return RoleChanged(RoleRefusal.NO_SUCH_PERSON)
-    if Role.GRID_WORKER not in await store.roles_of(rt.db, target["id"], community_id):
-        return RoleChanged(RoleRefusal.NOT_GRID_WORKER, target["id"], target["first_name"])
+        return GridChanged(RoleRefusal.NO_SUCH_PERSON)
+    person = target["id"]
+    if not remove and Role.GRID_WORKER not in await store.roles_of(rt.db, person, community_id):
+        return GridChanged(RoleRefusal.NOT_GRID_WORKER, person, target["first_name"])
     async with rt.db.transaction() as tx:
-        await store.assign_buildings(tx, community_id, target["id"], buildings)
-        await store.audit(
-            tx, community_id, actor_id, "grid_assign", f"{target['id']} {','.join(buildings)}"
+        had = set(await store.buildings_of(tx, community_id, person))
+        owners = {r["building"]: r for r in await store.grid_chart(tx, community_id)}
+        taken: dict[int, tuple[str, list[str]]] = {}
+        if remove:
+            changed = [b for b in buildings if b in had]
+            await store.unassign_buildings(tx, community_id, person, changed)
+        else:
+            changed = [b for b in buildings if b not in had]
+            for b in changed:
+                if (owner := owners.get(b)) is not None:
+                    taken.setdefault(owner["user_id"], (owner["first_name"], []))[1].append(b)
+            await store.assign_buildings(tx, community_id, person, changed)
+        if changed:
+            action = "grid_unassign" if remove else "grid_assign"
+            await store.audit(tx, community_id, actor_id, action, f"{person} {','.join(changed)}")
+        now = sorted(
+            await store.buildings_of(tx, community_id, person), key=rules.building_sort_key
         )
-    return RoleChanged(None, target["id"], target["first_name"], True)
+    unchanged = [b for b in buildings if b not in changed]
+    return GridChanged(
+        None,
+        person,
+        target["first_name"],
+        remove,
+        added=[] if remove else changed,
+        taken=list(taken.values()),
+        removed=changed if remove else [],
+        unchanged=unchanged,
+        now=now,
+    )
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""Workflow of /revoke with its consequences: the role goes, and so does the work that came
-with it. No Telegram here (see handlers/community_roles.py).
+"""Workflows of roles: /revoke with its consequences (the role goes, and so does the work that
+came with it) and /team (who holds which role). No Telegram here (see
+handlers/community_roles.py).
 
 A person who is no longer a grid worker or volunteer of a community must not keep its repair
 tickets: each open ticket they hold is handed back through the repairs workflow (new again,
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot import community as rules
 from bot.community import Role
 from bot.runtime import Runtime
 from bot.workflows import community as flow
@@ -86,3 +88,46 @@ async def revoke(
         handed,
         cares,
     )
+
+
+# ---- /team ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Member:
+    """One role holder as /team shows them: no rooms, no phones."""
+
+    name: str
+    username: str | None
+    buildings: list[str] = field(default_factory=list)  # a grid worker's, in building order
+    skills: list[str] = field(default_factory=list)  # a volunteer's (msgids)
+
+
+@dataclass(frozen=True)
+class Team:
+    staff: list[Member]
+    grid_workers: list[Member]
+    volunteers: list[Member]
+
+
+async def team(rt: Runtime, community_id: int) -> Team:
+    """/team: who holds which role in the community (the caller checked it is staff)."""
+    rows = await store.team(rt.db, community_id)
+    buildings: dict[int, list[str]] = {}
+    for row in await store.grid_chart(rt.db, community_id):
+        buildings.setdefault(row["user_id"], []).append(row["building"])
+    skills: dict[int, list[str]] = {}
+    for row in await store.all_skills(rt.db, community_id):
+        skills.setdefault(row["user_id"], []).append(row["skill"])
+    by_role: dict[str, list[Member]] = {r: [] for r in Role}
+    for row in rows:
+        person = row["user_id"]
+        by_role[row["role"]].append(
+            Member(
+                row["first_name"],
+                row["username"],
+                sorted(buildings.get(person, []), key=rules.building_sort_key)
+                if row["role"] == Role.GRID_WORKER
+                else [],
+                skills.get(person, []) if row["role"] == Role.VOLUNTEER else [],
+            )
+        )
+    return Team(by_role[Role.STAFF], by_role[Role.GRID_WORKER], by_role[Role.VOLUNTEER])

@@ -19,6 +19,7 @@ from bot.i18n import N_
 from bot.runtime import Runtime
 from bot.workflows.outcome import Tell, Text
 from storage import community as cstore
+from storage import jobs
 from storage import menu as store
 from storage.db import Executor, Row
 
@@ -26,6 +27,14 @@ CLOSE_JOB = "menu_close"  # at the deadline: close the round and publish the res
 REMIND_JOB = "menu_remind"  # a day before: remind households that have not ordered
 REMIND_BEFORE = timedelta(hours=24)
 REMIND_CUTOFF = timedelta(minutes=30)  # a reminder later than this before the deadline misleads
+POST_JOB = "menu_post"  # a group post (the menu, the results) that provably did not leave
+
+
+class Post(StrEnum):
+    """What is posted in a community's groups."""
+
+    MENU = "menu"
+    RESULTS = "results"
 
 
 def close_key(round_id: int) -> str:
@@ -34,6 +43,10 @@ def close_key(round_id: int) -> str:
 
 def remind_key(round_id: int) -> str:
     return f"{REMIND_JOB}:{round_id}"
+
+
+def post_key(what: Post, round_id: int) -> str:
+    return f"{POST_JOB}:{what.value}:{round_id}"
 
 
 def _now(rt: Runtime) -> float:
@@ -79,6 +92,8 @@ async def edit_item(
         if not await store.editable(tx, round_id):
             return False
         if edit is ItemEdit.ADD:
+            if len(await store.items(tx, round_id)) >= rules.MAX_ITEMS:
+                return False  # the handler says so before asking for a name
             await store.add_item(tx, round_id, value)
             return True
         if item_id is None:
@@ -156,15 +171,21 @@ async def open_round(
         rnd = await store.get_round(tx, round_id)
         assert rnd is not None
         await cstore.audit(tx, rnd["community_id"], user_id, "menu_open", str(round_id))
+    return RoundOpened(post=await menu_post(rt, round_id))
+
+
+async def menu_post(rt: Runtime, round_id: int) -> MenuPost | None:
+    """The menu of an open round, to post (again) in its community's groups."""
+    rnd = await store.get_round(rt.db, round_id)
+    if rnd is None or rnd["status"] != "open":
+        return None
     community = await cstore.get_community(rt.db, rnd["community_id"])
     assert community is not None
-    return RoundOpened(
-        post=MenuPost(
-            rnd,
-            community["name"],
-            await store.items(rt.db, round_id),
-            [g["chat_id"] for g in await cstore.groups_of(rt.db, rnd["community_id"])],
-        )
+    return MenuPost(
+        rnd,
+        community["name"],
+        await store.items(rt.db, round_id),
+        [g["chat_id"] for g in await cstore.groups_of(rt.db, rnd["community_id"])],
     )
 
 
@@ -275,8 +296,9 @@ class RoundClosed:
 async def close_round(rt: Runtime, round_id: int, *, by: int | None = None) -> RoundClosed:
     """Close an open round (staff's /menu_close, or the deadline job) and hand back the results
     to post. Idempotent: a round closed earlier whose results were never marked posted (a
-    crash mid-way) is handed back again, so the results go out at least once. The caller posts
-    them, then calls `results_published`."""
+    crash mid-way) is handed back again, so the results go out at least once; not while a
+    retry of their post is pending. The caller posts them, then calls
+    `menu_posts.after_post`, which marks them posted."""
     async with rt.db.transaction() as tx:
         closed = await store.close_round(tx, round_id, _now(rt))
         rnd = await store.get_round(tx, round_id)
@@ -286,22 +308,25 @@ async def close_round(rt: Runtime, round_id: int, *, by: int | None = None) -> R
         return RoundClosed(closed)
     await rt.scheduler.cancel(close_key(round_id))
     await rt.scheduler.cancel(remind_key(round_id))
+    retry = await jobs.get_by_key(rt.db, post_key(Post.RESULTS, round_id))
+    if retry is not None and retry["status"] in ("pending", "running"):
+        return RoundClosed(closed)  # a failed post is being retried: that job finishes it
+    return RoundClosed(closed, await publication(rt, round_id))
+
+
+async def publication(rt: Runtime, round_id: int) -> Publication | None:
+    """The final results of a closed round, to post (again) in its community's groups."""
+    rnd = await store.get_round(rt.db, round_id)
+    if rnd is None or rnd["status"] != "closed":
+        return None
     community = await cstore.get_community(rt.db, rnd["community_id"])
     assert community is not None
-    return RoundClosed(
-        closed,
-        Publication(
-            rnd,
-            community["name"],
-            await store.results(rt.db, round_id, community["id"]),
-            [g["chat_id"] for g in await cstore.groups_of(rt.db, community["id"])],
-        ),
+    return Publication(
+        rnd,
+        community["name"],
+        await store.results(rt.db, round_id, community["id"]),
+        [g["chat_id"] for g in await cstore.groups_of(rt.db, community["id"])],
     )
-
-
-async def results_published(rt: Runtime, round_id: int) -> None:
-    """After the results were posted: a later `close_round` hands nothing back."""
-    await store.mark_posted(rt.db, round_id)
 
 
 @dataclass(frozen=True)

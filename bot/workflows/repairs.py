@@ -81,13 +81,20 @@ class Filed:
     ticket_id: int
 
 
-async def file_ticket(rt: Runtime, ticket: store.NewTicket, photos: Sequence[str]) -> Filed:
-    """提交报修: the ticket, its photos and first history row, the accept reminder and the
-    routing job, in one transaction."""
+async def file_ticket(
+    rt: Runtime, ticket: store.NewTicket, photos: Sequence[str], voices: Sequence[str] = ()
+) -> Filed:
+    """提交报修: the ticket, its photos and voice notes and first history row, the accept
+    reminder and the routing job, in one transaction."""
     now = _now(rt)
     async with rt.db.transaction() as tx:
         tid = await store.create_ticket(
-            tx, ticket, photos, now, rules.accept_due(rt.clock.now(), ticket.category).timestamp()
+            tx,
+            ticket,
+            photos,
+            now,
+            rules.accept_due(rt.clock.now(), ticket.category).timestamp(),
+            voices,
         )
         await jobs.schedule_accept(rt, tid, now, tx, ticket.category)
         await jobs.plan_route(rt, tid, tx)

@@ -9,7 +9,7 @@ plain rows for the handlers to render. Things that change a ticket are in
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bot import repairs as rules
@@ -114,6 +114,7 @@ class TicketView:
     history: list[Row]  # internal notes only for workers
     worker: bool  # gets the worker buttons (whoever got the offer counts)
     photos: list[str]  # file ids, for workers and the reporter
+    voices: list[str] = field(default_factory=list)  # voice notes' file ids, likewise
 
 
 async def view(rt: Runtime, user_id: int, ticket_id: int) -> TicketView | Refused:
@@ -127,11 +128,11 @@ async def view(rt: Runtime, user_id: int, ticket_id: int) -> TicketView | Refuse
     if not (who.is_worker or who.is_reporter or who.was_offered or follower):
         return refuse(N_("您不能查看这个报修。"))
     worker = who.is_worker or who.was_offered
-    photos: list[str] = []
-    if worker or who.is_reporter:
-        photos = [p["file_id"] for p in await store.photos(rt.db, ticket_id)]
+    media = await store.photos(rt.db, ticket_id) if worker or who.is_reporter else []
+    photos = [p["file_id"] for p in media if p["kind"] != "voice"]
+    voices = [p["file_id"] for p in media if p["kind"] == "voice"]
     history = await store.history(rt.db, ticket_id, include_internal=who.is_worker)
-    return TicketView(t, by, history, worker, photos)
+    return TicketView(t, by, history, worker, photos, voices)
 
 
 async def my_tickets(rt: Runtime, user_id: int) -> list[Row]:
