@@ -41,6 +41,13 @@ SIZES: dict[str, dict[str, tuple[Any, ...]]] = {
         "quick": (300, 50, (500, 2_000)),
         "smoke": (40, 40, (200,)),
     },
+    # round trips (ms), burst residents, busy groups K, children per group, private questions
+    # during it, street updates and their rate/s at 50 ms, round trips with the busy groups
+    "network": {
+        "full": ((0, 50, 200), 300, 10, 30, 100, 600, 20.0, (0, 50, 200)),
+        "quick": ((0, 50, 200), 120, 10, 30, 50, 200, 20.0, (50,)),
+        "smoke": ((0, 50), 40, 2, 22, 10, 60, 20.0, (50,)),
+    },
 }
 PARTS = list(SIZES)
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -67,7 +74,7 @@ def run_part(name: str, size: tuple[Any, ...]) -> dict[str, Any]:
         from benchmarks import mixed
 
         sat, lat, rate = size
-        production = asyncio.run(mixed.run(sat, lat, rate, concurrent=1))
+        production = asyncio.run(mixed.run(sat, lat, rate))
         concurrent = asyncio.run(mixed.run(sat, lat, rate, concurrent=32))
         return {
             **production,
@@ -103,6 +110,11 @@ def run_part(name: str, size: tuple[Any, ...]) -> dict[str, Any]:
         from benchmarks import flood
 
         return asyncio.run(flood.run(*size))
+    if name == "network":
+        from benchmarks import network
+
+        *args, busy_rtts = size
+        return asyncio.run(network.run(*args, busy_rtts_ms=busy_rtts))
     raise KeyError(name)
 
 

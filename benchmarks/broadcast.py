@@ -1,6 +1,6 @@
 """Part 3: one notice to every group and a ping to many users, through the real rate limiter.
 
-The bot is built exactly as in production (`AIORateLimiter(max_retries=3)` with Telegram's
+The bot is built exactly as in production (`ChatRateLimiter(max_retries=3)` with Telegram's
 default limits) against `FloodLimitedBotAPI`, which answers 429 when a limit is exceeded.
 """
 

@@ -1,8 +1,9 @@
 """The one update feeder every throughput part uses: real `Application` update fetcher.
 
 Updates go into `app.update_queue`, exactly where the `Updater` puts what `getUpdates`
-returned in production; `app.start()` runs PTB's own fetcher, which processes them one by one
-(the production wiring: `concurrent_updates` is off) or concurrently when asked. The time from
+returned in production; `app.start()` runs PTB's own fetcher, which hands them to the
+production processor (bot/updates.py: chats at the same time, each chat in order) or, when
+a part asks for it, to PTB's plain processor (`set_concurrency`: one by one, or n at once). The time from
 an update's (scheduled) arrival to the bot's first Bot API call while handling it is taken
 with a context variable set around `process_update`, which every API call of that update sees.
 """
@@ -13,6 +14,7 @@ import asyncio
 import contextvars
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +23,9 @@ from telegram.ext import Application
 from telegram.ext._baseupdateprocessor import SimpleUpdateProcessor
 
 from bot.offline.fakeapi import ApiCall, FakeBotAPI
+from bot.updates import OrderedUpdateProcessor
 
+AnyApp = Application[Any, Any, Any, Any, Any, Any]  # the bot's or the echo bot's
 _current: contextvars.ContextVar[Track | None] = contextvars.ContextVar("bench_track", default=None)
 
 
@@ -59,15 +63,16 @@ def percentile(sorted_values: list[float], p: float) -> float:
     return statistics.quantiles(sorted_values, n=1000, method="inclusive")[int(p * 10) - 1]
 
 
-def set_concurrency(app: Application, concurrent: int) -> None:
-    """What `ApplicationBuilder.concurrent_updates(n)` would give (benchmark-only switch)."""
+def set_concurrency(app: AnyApp, concurrent: int) -> None:
+    """PTB's own processor instead of production's: 1 is the old one-at-a-time wiring, n is
+    what `ApplicationBuilder.concurrent_updates(n)` gives, without any order (comparison)."""
     app._update_processor = SimpleUpdateProcessor(max(1, concurrent))
 
 
 class Feeder:
     """Attach to a started FakeBotAPI + Application; feed raw update dicts, time replies."""
 
-    def __init__(self, app: Application, api: FakeBotAPI) -> None:
+    def __init__(self, app: AnyApp, api: FakeBotAPI) -> None:
         self.app = app
         self.api = api
         original = app.process_update
@@ -117,9 +122,15 @@ class Feeder:
         omission: latency counts from the scheduled arrival, queueing included)."""
         return await self.open_loop_timed([(i / rate, raw) for i, raw in enumerate(raws)])
 
-    async def open_loop_timed(self, timed: list[tuple[float, dict[str, Any]]]) -> Run:
+    async def open_loop_timed(
+        self,
+        timed: list[tuple[float, dict[str, Any]]],
+        *,
+        until: Callable[[Run], bool] | None = None,
+    ) -> Run:
         """Open loop with an arrival offset (seconds from the start) per update, e.g. several
-        streams at different rates merged."""
+        streams at different rates merged. With `until`, returns as soon as it holds once
+        everything arrived (the rest may still be waiting: the caller decides)."""
         run = Run()
         start = time.perf_counter()
         for offset, raw in sorted(timed, key=lambda pair: pair[0]):
@@ -128,13 +139,21 @@ class Feeder:
             if delay > 0:
                 await asyncio.sleep(delay)
             self._put(raw, due, run)
-        await self.app.update_queue.join()
-        await self._drain_tasks()
+        if until is not None:
+            while not until(run):  # noqa: ASYNC110 - a condition on the replies, polled
+                await asyncio.sleep(0.01)
+        else:
+            await self.app.update_queue.join()
+            await self._drain_tasks()
         run.elapsed = time.perf_counter() - start
         return run
 
     async def _drain_tasks(self) -> None:
-        # Concurrent processing: update_queue.join() returns once all were *handled*.
+        # The production processor admits an update (task_done) before it is handled.
+        processor = self.app.update_processor
+        if isinstance(processor, OrderedUpdateProcessor):
+            await processor.idle()
+        # PTB's concurrent processing: update_queue.join() returns once all were *handled*.
         for _ in range(1000):
             if not self._pending:
                 break

@@ -253,8 +253,9 @@ async def run(
     *,
     communities: int = 20,
     households: int = 10_000,
-    concurrent: int = 1,
+    concurrent: int | None = None,
 ) -> dict[str, Any]:
+    """`concurrent` None: the production processor (bot/updates.py); n: PTB's plain one."""
     with tempfile.TemporaryDirectory() as tmp:
         path = str(Path(tmp) / "street.db")
         sim, street = await street_simulator(path, communities, households)
@@ -263,7 +264,8 @@ async def run(
             await discover(sim, street, mix)
             app = sim.app
             assert app is not None
-            set_concurrency(app, concurrent)
+            if concurrent is not None:
+                set_concurrency(app, concurrent)
             await app.start()
             try:
                 feeder = Feeder(app, sim.api)
@@ -299,7 +301,8 @@ async def run(
         finally:
             await sim.stop()
     return {
-        "concurrent_updates": concurrent,
+        "concurrent_updates": concurrent or sim.config.concurrency,
+        "processor": "PTB plain" if concurrent else "production (ordered)",
         "saturation_updates_per_s": sat["updates_per_s"],
         "saturation_runs": sat["runs"],
         "paired_ratio_to_echo": sat["ratio"],

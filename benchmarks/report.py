@@ -40,6 +40,16 @@ def targets(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "startup_s": (_get(results, "footprint.startup_s"), "<", 3),
         "scale_worst_ratio": (_get(results, "scale.worst_ratio"), "<", 1.5),
         "lookup_p99_ms": (_get(results, "lookup.worst_p99_ms"), "<", 0.5),
+        "network_burst_share_of_30_at_50ms": (
+            _get(results, "network.burst_share_of_30_at_50ms"),
+            ">=",
+            0.9,
+        ),
+        "network_busy_private_p99_ms_at_50ms": (
+            _get(results, "network.busy_private_p99_ms_at_50ms"),
+            "<=",
+            1000,
+        ),
     }
     out = {}
     for name, (value, op, goal) in checks.items():
@@ -49,6 +59,8 @@ def targets(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
             met = value >= goal
         elif op == "<":
             met = value < goal
+        elif op == "<=":
+            met = value <= goal
         else:
             met = value == goal
         out[name] = {"value": value, "target": f"{op} {goal}", "met": met}
@@ -88,6 +100,24 @@ def table(results: dict[str, Any]) -> str:
         ("  flood 2000/s, throttled", "flood.flood_2000_throttled.neighbours_p95_ms", None),
         ("  flood 2000/s, unthrottled", "flood.flood_2000_unthrottled.neighbours_p95_ms", None),
         ("  flood 2000/s dropped", "flood.flood_2000_throttled.flood_dropped", None),
+    ]
+    for ms in _get(results, "network.rtts_ms") or []:
+        at = f"network.rtt_{ms}ms"
+        k = _get(results, f"{at}.busy_groups.busy_groups")
+        burst_goal = "network_burst_share_of_30_at_50ms" if ms == 50 else None
+        rows.append((f"burst share of 30/s @{ms} ms", f"{at}.burst.share_of_30_per_s", burst_goal))
+        busy_goal = "network_busy_private_p99_ms_at_50ms" if ms == 50 else None
+        rows.append(
+            (f"  {k} busy groups: private p50 ms", f"{at}.busy_groups.private_p50_ms", None)
+        )
+        rows.append(
+            (f"  {k} busy groups: private p99 ms", f"{at}.busy_groups.private_p99_ms", busy_goal)
+        )
+    rows += [
+        ("  one at a time @50 ms (old)", "network.sequential_burst_50ms.share_of_30_per_s", None),
+        ("street @50 ms p50 ms", "network.street_50ms.p50_ms", None),
+        ("street @50 ms p99 ms", "network.street_50ms.p99_ms", None),
+        ("network 429s (all runs)", "network.http_429", None),
     ]
     tg = results.get("targets", {})
     for label, path, target in rows:

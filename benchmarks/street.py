@@ -8,6 +8,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 
+from bot.offline.fakeapi import FakeBotAPI
 from bot.offline.simulator import Simulator
 
 ADMIN_ID = 1
@@ -125,10 +126,15 @@ def seed(path: str, communities: int, households: int) -> Street:
 
 
 async def street_simulator(
-    path: str, communities: int, households: int, *, rate_limited: bool = False
+    path: str,
+    communities: int,
+    households: int,
+    *,
+    rate_limited: bool = False,
+    api: FakeBotAPI | None = None,
 ) -> tuple[Simulator, Street]:
     """Migrate, seed, and start a Simulator (real Application, FakeBotAPI) on `path`."""
-    sim = Simulator(path, admins=(ADMIN_ID,), rate_limited=rate_limited, freeze_gc=True)
+    sim = Simulator(path, admins=(ADMIN_ID,), rate_limited=rate_limited, freeze_gc=True, api=api)
     await sim.start()
     await sim.stop()  # the schema exists now; seed with plain sqlite3, then start for real
     street = seed(path, communities, households)

@@ -6,8 +6,10 @@ import gc
 import importlib
 import logging
 import warnings
+from collections.abc import Callable
 
-from telegram.ext import AIORateLimiter, Application, BaseRateLimiter, Defaults
+from telegram import Update
+from telegram.ext import Application, BaseRateLimiter, Defaults
 from telegram.request import BaseRequest, HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
@@ -16,11 +18,13 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.context import CONTEXT_TYPES
 from bot.polling import Bot
+from bot.ratelimit import ChatRateLimiter
 from bot.request import DELAYS, RetryingRequest
 from bot.runtime import KEY, Runtime, get_runtime
 from bot.saving import BotApplication
 from bot.scheduler import Scheduler
 from bot.throttle import Throttle
+from bot.updates import OrderedUpdateProcessor
 from handlers.command_menu import set_default_menus
 from storage.db import Database
 from storage.persistence import SQLitePersistence
@@ -71,13 +75,16 @@ def build_application(
         token=config.token,
         base_url=config.api_url,
         base_file_url=config.file_api_url,
-        # Telegram's limits: ~30 msg/s overall, 20/min per group; RetryAfter is honoured.
-        rate_limiter=rate_limiter or AIORateLimiter(max_retries=3),
+        # Telegram's limits: ~30 msg/s overall, 20/min per group; RetryAfter is honoured,
+        # for the chat it concerns only (bot/ratelimit.py).
+        rate_limiter=rate_limiter or ChatRateLimiter(max_retries=3),
         defaults=Defaults(tzinfo=config.tz),
         request=api,
         get_updates_request=polling,
     )
     db = Database(config.database_path)
+    # Different chats at the same time; one chat's (and one person's) updates in order.
+    processor = OrderedUpdateProcessor(config.concurrency)
     builder = (
         Application.builder()
         .application_class(BotApplication)
@@ -86,17 +93,20 @@ def build_application(
         .post_init(start_runtime)
         .post_shutdown(shutdown_runtime)
         .persistence(SQLitePersistence(db))
+        .concurrent_updates(processor)
     )
     app = builder.build()
+    processor.bind(app)
     clock = clock or Clock()
     app.bot_data[FREEZE_GC] = freeze_gc
-    app.bot_data[KEY] = Runtime(
+    runtime = app.bot_data[KEY] = Runtime(
         config=config,
         db=db,
         clock=clock,
         scheduler=Scheduler(db, clock),
         throttle=throttle if throttle is not None else Throttle(),
     )
+    processor.screen = not_flooding(runtime)
     for name in FEATURES:
         importlib.import_module(name).register(app)
     importlib.import_module("handlers.common").register_fallbacks(app)
@@ -104,6 +114,20 @@ def build_application(
 
 
 FREEZE_GC = "freeze_gc"
+
+
+def not_flooding(rt: Runtime) -> Callable[[object], bool]:
+    """The processor's screen: an update flood control would drop without a word (the person
+    was told a moment ago) is dropped on arrival; the rest meet the throttle handler as usual
+    (handlers/common.py), which counts, warns and drops."""
+
+    def admit(update: object) -> bool:
+        user = update.effective_user if isinstance(update, Update) else None
+        return (
+            user is None or user.is_bot or not rt.throttle.silent_drop(user.id, rt.clock.seconds())
+        )
+
+    return admit
 
 
 def freeze_startup_heap() -> None:

@@ -11,6 +11,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 # BotFather tokens look like 123456789:AA... (id, colon, 30+ url-safe characters).
 TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,}$")
+# Updates handled at the same time (bot/updates.py). Little's law for Telegram's own ceiling:
+# 30 messages/s × ~0.25 s an update spends on the network (one or two Bot API calls at
+# 50-200 ms, plus a few ms of database and Python) ≈ 8-15 updates in flight; 16 reaches 30/s
+# with room to spare. Per-chat order means a chat never holds more than one slot, so a group
+# waiting for its limit takes one slot, not all of them. More slots add no throughput (one
+# event loop, one database writer), only memory and longer queues at the database lock.
+DEFAULT_CONCURRENCY = 16
+MAX_CONCURRENCY = 1024
 
 
 class ConfigError(ValueError):
@@ -24,6 +32,7 @@ class Config:
     database_path: str = "community.db"
     timezone: str = "Asia/Shanghai"
     admins: frozenset[int] = field(default_factory=frozenset)
+    concurrency: int = DEFAULT_CONCURRENCY
 
     @property
     def tz(self) -> ZoneInfo:
@@ -46,6 +55,17 @@ def parse_admins(raw: str) -> frozenset[int]:
             raise ConfigError(f"BOT_ADMINS must be comma-separated Telegram user ids, got {part!r}")
         ids.add(int(part))
     return frozenset(ids)
+
+
+def parse_concurrency(raw: str) -> int:
+    raw = raw.strip()
+    if not raw:
+        return DEFAULT_CONCURRENCY
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_CONCURRENCY:
+        raise ConfigError(
+            f"BOT_CONCURRENCY must be a whole number from 1 to {MAX_CONCURRENCY}, got {raw!r}"
+        )
+    return int(raw)
 
 
 def load_config(env: Mapping[str, str] | None = None, *, require_token: bool = True) -> Config:
@@ -72,4 +92,5 @@ def load_config(env: Mapping[str, str] | None = None, *, require_token: bool = T
         database_path=env.get("DATABASE_PATH", "").strip() or "community.db",
         timezone=timezone,
         admins=parse_admins(env.get("BOT_ADMINS", "")),
+        concurrency=parse_concurrency(env.get("BOT_CONCURRENCY", "")),
     )

@@ -2,17 +2,25 @@
 
 A CJK font is looked up, never assumed (CI installs `fonts-wqy-microhei`). Without one we log a
 warning and still render (labels may show boxes): the text results go out either way.
+
+Drawing takes tens to hundreds of milliseconds of CPU (more the first time, loading
+matplotlib): handlers and jobs call `await render_ranking_async(...)`, which draws on a worker
+thread so every other chat is answered meanwhile. One chart at a time: matplotlib's settings
+(`rc_context`) and font cache are process-wide.
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
+import threading
 from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
 
 log = logging.getLogger(__name__)
+_drawing = threading.Lock()
 
 
 @cache
@@ -97,7 +105,31 @@ def render_ranking(
     annotations: list[str] | None = None,
     xlabel: str = "",
 ) -> Chart:
-    """Bars top-to-bottom in the given order (the ranking); values at the bar ends."""
+    """Bars top-to-bottom in the given order (the ranking); values at the bar ends.
+
+    Blocks for the drawing: from async code use `render_ranking_async`."""
+    with _drawing:
+        return _draw(title, labels, values, annotations, xlabel)
+
+
+async def render_ranking_async(
+    title: str,
+    labels: list[str],
+    values: list[int],
+    annotations: list[str] | None = None,
+    xlabel: str = "",
+) -> Chart:
+    """`render_ranking` on a worker thread: the event loop goes on answering other chats."""
+    return await asyncio.to_thread(render_ranking, title, labels, values, annotations, xlabel)
+
+
+def _draw(
+    title: str,
+    labels: list[str],
+    values: list[int],
+    annotations: list[str] | None,
+    xlabel: str,
+) -> Chart:
     matplotlib = _matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure

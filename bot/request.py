@@ -5,7 +5,7 @@ Safe to repeat:
 * a method that is harmless twice (edits, answers, look-ups) after a timeout or a 5xx.
 Not safe: a send after a timeout or a 5xx (a 502/504 comes from Telegram's front proxy and
 does not prove the message was not delivered). A notice must never come twice, so that error
-goes up to the caller, which records the send as failed. 429 RetryAfter is AIORateLimiter's
+goes up to the caller, which records the send as failed. 429 RetryAfter is the rate limiter's
 to handle (it waits and retries).
 """
 

@@ -56,6 +56,17 @@ class Throttle:
             return Verdict.WARN
         return Verdict.DROP
 
+    def silent_drop(self, user_id: int, now: float) -> bool:
+        """Would `check` drop this update without a word? Then it is counted as dropped and
+        the bucket is left as it is (the processor asks on arrival, before any handler)."""
+        bucket = self._buckets.get(user_id) if self.enabled else None
+        if bucket is None or bucket.warned_at is None or now - bucket.warned_at >= self.warn_every:
+            return False
+        if bucket.tokens + max(0.0, now - bucket.at) * self.rate >= 1.0:
+            return False
+        self.dropped += 1
+        return True
+
     def _prune(self, now: float) -> None:
         """Forget people whose bucket has refilled: they would start full anyway."""
         full = [

@@ -3,6 +3,13 @@
 One aiosqlite connection is shared by the whole bot. aiosqlite already runs every statement
 on one thread; the asyncio lock on top makes a transaction (BEGIN … COMMIT) exclusive, so a
 statement of another coroutine can never slip into the middle of it.
+
+Under concurrent update processing (bot/updates.py) that lock is what keeps transactions of
+different chats apart: every statement takes it, plain reads too, so a read never sees another
+chat's transaction half done (on one connection it would: SQLite isolates connections, not
+coroutines sharing one). A transaction holds the lock from BEGIN to COMMIT, so it must never
+wait for the network (workflows never send); `holding_database()` lets the offline fake Bot
+API notice when one does.
 """
 
 from __future__ import annotations
@@ -28,8 +35,27 @@ Row = sqlite3.Row
 Params = Sequence[Any] | dict[str, Any]
 
 _MIGRATION_RE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
-# Which Database the running task holds the lock of, to catch self-deadlocks early.
-_holding: contextvars.ContextVar[Database | None] = contextvars.ContextVar("_holding", default=None)
+
+
+class _Hold:
+    """One holding of a Database's lock (a statement or a whole transaction)."""
+
+    __slots__ = ("db",)
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+
+# The lock this task holds, to catch self-deadlocks early. A task started inside a transaction
+# inherits the value; it counts only while that very holding lasts (`Database._holder`), so the
+# task may use the database normally once the transaction is over.
+_holding: contextvars.ContextVar[_Hold | None] = contextvars.ContextVar("_holding", default=None)
+
+
+def holding_database() -> bool:
+    """True while the running task (or the one it was started from) holds a database lock."""
+    hold = _holding.get()
+    return hold is not None and hold.db._holder is hold
 
 
 class DatabaseError(RuntimeError):
@@ -132,6 +158,7 @@ class Database(_Statements):
         self.busy_timeout_ms = busy_timeout_ms
         self._conn_: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
+        self._holder: _Hold | None = None
 
     @property
     def _conn(self) -> aiosqlite.Connection:  # type: ignore[override]
@@ -196,14 +223,18 @@ class Database(_Statements):
 
     @asynccontextmanager
     async def _locked(self) -> AsyncIterator[None]:
-        if _holding.get() is self:
+        held = _holding.get()
+        if held is not None and held is self._holder:
+            # Waiting for the lock this task (or the one that started it) holds: a deadlock.
             raise RuntimeError("statement on Database inside its own transaction: use the tx")
         async with self._lock:
-            token = _holding.set(self)
+            hold = self._holder = _Hold(self)
+            token = _holding.set(hold)
             try:
                 yield
             finally:
                 _holding.reset(token)
+                self._holder = None
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         async with self._locked():

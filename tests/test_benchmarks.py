@@ -44,6 +44,15 @@ FIGURES = {
     ],
     "scale": ["small_ms", "big_ms", "ratio", "worst_ratio", "full_scans"],
     "lookup": ["worst_p99_ms"],
+    "network": [
+        "rtts_ms",
+        "rtt_50ms",
+        "sequential_burst_50ms",
+        "street_50ms",
+        "burst_share_of_30_at_50ms",
+        "busy_private_p99_ms_at_50ms",
+        "http_429",
+    ],
 }
 
 
@@ -76,4 +85,6 @@ def test_smoke_run_produces_every_figure(tmp_path: Path) -> None:
         "startup_s",
         "scale_worst_ratio",
         "lookup_p99_ms",
+        "network_burst_share_of_30_at_50ms",
+        "network_busy_private_p99_ms_at_50ms",
     }

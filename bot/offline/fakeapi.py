@@ -4,6 +4,13 @@
 exactly as they would to Telegram, and it answers the methods the bot uses, keeps the messages
 it "sent" (so edits apply), hands out queued updates to getUpdates, and records every call.
 It can also inject failures (blocked users, 429 RetryAfter, 5xx, timeouts).
+
+Real network conditions, both off by default (tests stay instant): `latency` is a round trip
+in seconds (half on the way there, the call takes effect, half on the way back), and
+`limits=True` enforces Telegram's flood limits in real time as token buckets, the shape
+Telegram documents: about 30 messages a second overall (a burst of 30, refilled at 30/s) and
+20 a minute per group (a burst of 20, refilled at 20/60 s). A send over a limit is answered as
+Telegram does, HTTP 429 with `parameters.retry_after`, and is not delivered.
 """
 
 from __future__ import annotations
@@ -12,9 +19,10 @@ import asyncio
 import itertools
 import json
 import logging
+import math
 import random
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +32,7 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 from bot.request import SEND_METHODS
+from storage.db import holding_database
 
 log = logging.getLogger(__name__)
 
@@ -93,12 +102,55 @@ class _ApiError(Exception):
         self.description = description
 
 
+class Bucket:
+    """A token bucket in real (monotonic) time."""
+
+    def __init__(
+        self, capacity: float, per_second: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.capacity = capacity
+        self.rate = per_second
+        self.tokens = capacity
+        self.clock = clock
+        self.at = clock()
+
+    def take(self) -> float:
+        """0 when a token was taken, else seconds until one is available."""
+        now = self.clock()
+        self.tokens = min(self.capacity, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+    def give_back(self) -> None:
+        self.tokens = min(self.capacity, self.tokens + 1)
+
+
+def _chat_id(request_data: RequestData | None) -> int:
+    try:
+        value: Any = request_data.parameters.get("chat_id", 0) if request_data else 0
+        return int(value)
+    except (TypeError, ValueError):  # a @channel username
+        return 0
+
+
 def _markup(raw: Any) -> Any:
     return (json.loads(raw) if isinstance(raw, str) else raw) or None
 
 
 class FakeBotAPI(BaseRequest):
-    def __init__(self, *, seed: int = 0, now: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        now: Callable[[], float] = time.time,
+        latency: float = 0.0,
+        limits: bool = False,
+        overall_per_s: float = 30,
+        group_per_min: float = 20,
+    ) -> None:
         self.calls: list[ApiCall] = []
         self.chats: dict[int, dict[str, Any]] = {}
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
@@ -114,6 +166,18 @@ class FakeBotAPI(BaseRequest):
         self._update_ids = itertools.count(1)
         self._rng = random.Random(seed)
         self._now = now
+        self.latency = latency
+        self.limits = limits
+        self.overall = Bucket(overall_per_s, overall_per_s)
+        self.group_per_min = group_per_min
+        self.groups: dict[int, Bucket] = {}
+        self.too_many = 0  # sends answered 429
+        self.delivered: Counter[int] = Counter()  # sends that arrived, per chat
+        self.first_at: float | None = None  # perf_counter of the first / last arrived send
+        self.last_at: float | None = None
+        # Calls made while the caller held a database lock: a transaction open across a
+        # network call (it stalls every other chat for a round trip). Tests assert it is empty.
+        self.in_transaction: list[ApiCall] = []
 
     # ---- BaseRequest ------------------------------------------------------------------------
     @property
@@ -142,6 +206,45 @@ class FakeBotAPI(BaseRequest):
                 return 200, self.files[file_id]
             return 404, b'{"ok":false,"error_code":404,"description":"Not Found"}'
         api_method = url.rsplit("/", 1)[-1]
+        if not self.latency or api_method == "getUpdates":
+            return await self._arrive(api_method, request_data)
+        await asyncio.sleep(self.latency / 2)  # on the way to Telegram
+        try:
+            return await self._arrive(api_method, request_data)
+        finally:
+            await asyncio.sleep(self.latency / 2)  # and the answer on its way back
+
+    async def _arrive(self, api_method: str, request_data: RequestData | None) -> tuple[int, bytes]:
+        """The request reaches Telegram: check the limits, then do it."""
+        sends = api_method in SEND_METHODS and request_data is not None
+        chat_id = _chat_id(request_data) if sends else 0
+        if self.limits and sends:
+            wait = self.overall.take()
+            if wait == 0 and chat_id < 0:
+                bucket = self.groups.setdefault(
+                    chat_id, Bucket(self.group_per_min, self.group_per_min / 60)
+                )
+                wait = bucket.take()
+                if wait:
+                    self.overall.give_back()  # not delivered: the overall token is not used
+            if wait:
+                self.too_many += 1
+                body = {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": f"Too Many Requests: retry after {math.ceil(wait)}",
+                    "parameters": {"retry_after": math.ceil(wait)},
+                }
+                return 429, json.dumps(body).encode()
+        status, payload = await self._answer(api_method, request_data)
+        if status == 200 and sends:
+            self.delivered[chat_id] += 1
+            now = time.perf_counter()
+            self.first_at = self.first_at or now
+            self.last_at = now
+        return status, payload
+
+    async def _answer(self, api_method: str, request_data: RequestData | None) -> tuple[int, bytes]:
         params = dict(request_data.parameters) if request_data else {}
         files: dict[str, bytes] = {}
         if request_data is not None and request_data.contains_files:
@@ -149,6 +252,8 @@ class FakeBotAPI(BaseRequest):
                 content = part[1]
                 files[name] = content if isinstance(content, bytes) else content.read()
         call = ApiCall(api_method, params, files, at=self._now())
+        if holding_database():
+            self.in_transaction.append(call)
         failure = self._take_failure(call)
         if failure is not None and not failure.done_anyway:
             if failure.refuse_connection:

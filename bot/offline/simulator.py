@@ -3,11 +3,20 @@
 A `Simulator` builds the bot exactly as `community-bot run` does (same handlers, same SQLite
 file, rate limiter on), only with `FakeBotAPI` as its request layer and a clock it can move.
 It turns "this person types this in that chat" and "presses that button" into real Telegram
-updates, feeds them to `Application.process_update`, and returns what the bot sent back.
+updates, feeds them through the Application's update processor (the same concurrent, per-chat
+ordered processing as production, bot/updates.py) and returns what the bot sent back.
+
+`send`/`press` return once their update is handled, so a test reads like a conversation.
+Several at once (`asyncio.gather`, or `submit` without waiting) run as they would in
+production: different chats at the same time, one chat's updates in order; `idle()` waits
+until all are done.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import dataclasses
 import itertools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,14 +25,28 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application
 
 from bot.app import build_application, shutdown_runtime, start_runtime
 from bot.clock import FakeClock
 from bot.config import Config
+from bot.context import App
 from bot.offline.fakeapi import ApiCall, FakeBotAPI
+from bot.ratelimit import ChatRateLimiter
 from bot.runtime import Runtime, get_runtime
 from bot.throttle import Throttle
+from bot.updates import OrderedUpdateProcessor
+
+# Where the Bot API calls made while handling an update go (see `feed`).
+_collecting: contextvars.ContextVar[list[ApiCall] | None] = contextvars.ContextVar(
+    "sim_collecting", default=None
+)
+
+
+def _collect(call: ApiCall) -> None:
+    calls = _collecting.get()
+    if calls is not None:
+        calls.append(call)
+
 
 FAKE_TOKEN = "123456789:SIMULATED-offline-token-000000000000"
 
@@ -103,31 +126,43 @@ class Simulator:
         timezone: str = "Asia/Shanghai",
         freeze_gc: bool = False,
         throttle: Throttle | None = None,
+        latency: float = 0.0,
+        limits: bool = False,
+        concurrency: int | None = None,
     ) -> None:
+        """`latency` (a Bot API round trip, seconds) and `limits` (Telegram's 30/s and 20/min
+        per group, answered with 429) shape a new fake; `concurrency` sets BOT_CONCURRENCY."""
         self.clock = clock or FakeClock()
-        self.api = api or FakeBotAPI(now=lambda: self.clock.now().timestamp())
-        self.config = Config(
+        self.api = api or FakeBotAPI(
+            now=lambda: self.clock.now().timestamp(), latency=latency, limits=limits
+        )
+        config = Config(
             token=FAKE_TOKEN,
             api_url="http://127.0.0.1:9/bot",  # never contacted: the fake answers in-process
             database_path=database_path,
             timezone=timezone,
             admins=frozenset(admins),
         )
+        if concurrency is not None:
+            config = dataclasses.replace(config, concurrency=concurrency)
+        self.config = config
+        if _collect not in self.api.listeners:
+            self.api.listeners.append(_collect)
         self.rate_limited = rate_limited
         self.freeze_gc = freeze_gc  # as `community-bot run` does; the benchmark turns it on
         # Tests send many updates per (fake) second as one person: flood control is off
         # unless a test or the benchmark hands one in.
         self.throttle = throttle if throttle is not None else Throttle(enabled=False)
-        self.app: Application | None = None
+        self.app: App | None = None
         self._message_ids = itertools.count(1)
         self.listeners: list[Callable[[str, Any], None]] = []
 
     # ---- lifecycle -----------------------------------------------------------------------
     async def start(self) -> Simulator:
         limiter = (
-            AIORateLimiter(max_retries=3)
+            ChatRateLimiter(max_retries=3)
             if self.rate_limited
-            else AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=3)
+            else ChatRateLimiter(overall_per_s=0, group_per_min=0, max_retries=3)
         )
         self.app = build_application(
             self.config,
@@ -144,6 +179,7 @@ class Simulator:
 
     async def stop(self) -> None:
         if self.app is not None:
+            await self.idle()  # updates still being handled need the bot, which goes first
             await self.app.shutdown()  # writes conversation state, like a clean stop
             await shutdown_runtime(self.app)
             self.app = None
@@ -158,6 +194,20 @@ class Simulator:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+    @property
+    def processor(self) -> OrderedUpdateProcessor:
+        assert self.app is not None, "simulator not started"
+        processor = self.app.update_processor
+        assert isinstance(processor, OrderedUpdateProcessor)
+        return processor
+
+    async def idle(self) -> None:
+        """Wait until every update handed in (also without waiting for it) is handled."""
+        assert self.app is not None, "simulator not started"
+        processor = self.app.update_processor
+        if isinstance(processor, OrderedUpdateProcessor):  # the benchmark may swap it
+            await processor.idle()
 
     @property
     def rt(self) -> Runtime:
@@ -209,9 +259,7 @@ class Simulator:
         self, person: Person, chat: Chat, text: str | None = None, **extra: Any
     ) -> Reply:
         """`person` sends `text` (or another kind of message via `extra`) in `chat`."""
-        message = self.message_payload(person, chat, text, **extra)
-        self._emit("message", (person, chat, text, extra))
-        return await self.feed({"update_id": self.api.next_update_id(), "message": message})
+        return await self.feed(self.message_update(person, chat, text, **extra))
 
     async def send_photo(self, person: Person, chat: Chat, caption: str | None = None) -> Reply:
         file_id = f"P{next(self._message_ids):06d}"
@@ -241,6 +289,18 @@ class Simulator:
 
         `data` presses a button with arbitrary (possibly forged) callback data instead.
         """
+        return await self.feed(self.press_update(person, source, label, data=data, chat=chat))
+
+    def press_update(
+        self,
+        person: Person,
+        source: ApiCall | Reply | None,
+        label: str | None = None,
+        *,
+        data: str | None = None,
+        chat: Chat | None = None,
+    ) -> dict[str, Any]:
+        """The raw update of a press (see `press`), to `submit` without waiting."""
         call = source.last_with_buttons() if isinstance(source, Reply) else source
         if data is None:
             if call is None:
@@ -253,7 +313,7 @@ class Simulator:
         else:
             self._emit("press", (person, call, f"<data {data!r}>"))
         message = self._message_of(call, chat)
-        update = {
+        return {
             "update_id": self.api.next_update_id(),
             "callback_query": {
                 "id": str(self.api.next_update_id()),
@@ -263,7 +323,14 @@ class Simulator:
                 "data": data,
             },
         }
-        return await self.feed(update)
+
+    def message_update(
+        self, person: Person, chat: Chat, text: str | None = None, **extra: Any
+    ) -> dict[str, Any]:
+        """The raw update of a message (see `send`), to `submit` without waiting."""
+        message = self.message_payload(person, chat, text, **extra)
+        self._emit("message", (person, chat, text, extra))
+        return {"update_id": self.api.next_update_id(), "message": message}
 
     def _message_of(self, call: ApiCall | None, chat: Chat | None) -> dict[str, Any]:
         if call is not None and call.message_id is not None and call.chat_id is not None:
@@ -304,12 +371,22 @@ class Simulator:
         }
         return ApiCall("message", params, result=msg)
 
-    async def feed(self, update: dict[str, Any]) -> Reply:
-        """Hand one raw update to the Application and collect what the bot sent meanwhile."""
+    def submit(self, update: dict[str, Any]) -> asyncio.Future[None]:
+        """Hand one raw update in, as PTB's fetcher does, without waiting for it."""
         assert self.app is not None, "simulator not started"
-        start = len(self.api.calls)
-        await self.app.process_update(Update.de_json(update, self.app.bot))
-        calls = self.api.calls[start:]
+        parsed = Update.de_json(update, self.app.bot)
+        return self.processor.submit(parsed, self.app.process_update(parsed))
+
+    async def feed(self, update: dict[str, Any]) -> Reply:
+        """Hand one raw update in, wait until it is handled, and collect what the bot sent
+        while handling it (its own calls only, also when others run at the same time)."""
+        calls: list[ApiCall] = []
+        token = _collecting.set(calls)  # the update's task copies this context
+        try:
+            handled = self.submit(update)
+        finally:
+            _collecting.reset(token)
+        await handled
         for call in calls:
             self._emit("bot", call)
         return Reply(calls)
