@@ -19,6 +19,8 @@ import httpx
 from telegram.error import NetworkError
 from telegram.request import BaseRequest, RequestData
 
+from bot.updates import step_aside
+
 log = logging.getLogger(__name__)
 
 # Methods that post something new: repeating them after an unclear failure could post twice.
@@ -114,5 +116,6 @@ class RetryingRequest(BaseRequest):
             repeated = True
             self.retries += 1
             log.warning("%s failed (%s); trying again in %.1f s", api_method, why, delay)
-            await asyncio.sleep(delay)
+            async with step_aside():  # waiting holds no update slot: other chats go on
+                await asyncio.sleep(delay)
         raise AssertionError("unreachable")  # the last round returns or raises

@@ -172,6 +172,8 @@ async def sim(db_path: str, request: pytest.FixtureRequest) -> AsyncIterator[Sim
     await simulator.start()
     try:
         yield simulator
+        # Workflows never hold a transaction across a Bot API call (the fake notes any).
+        assert not simulator.api.in_transaction, "a Bot API call inside a database transaction"
         if "allow_group_pii" not in request.keywords:
             await assert_no_personal_data_in_groups(simulator)
     finally:
