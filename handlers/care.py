@@ -401,8 +401,12 @@ async def visit_ok(update: Update, context: Context) -> None:
     user = update.effective_user
     query = update.callback_query
     assert user is not None and query is not None
-    await wf.record_all_well(context.rt, visit["id"], user.id)
     _ = await tr_user(context, user)
+    if not await wf.record_all_well(context.rt, visit["id"], user.id):
+        await answer_callback(
+            update, _("这次走访已经记录为“需要帮助”，不能改成一切正常。"), alert=True
+        )
+        return
     await answer_callback(update, _("已记录，谢谢您！"))
     await query.edit_message_text(
         _("✅ 已记录：{name} 一切正常。谢谢您！").format(name=visit["name"])

@@ -35,6 +35,7 @@ from handlers.shared import (
     Context,
     acting_community,
     answer_callback,
+    is_private,
     is_staff,
     refuse_callback,
     reply,
@@ -63,6 +64,9 @@ def _draft(context: Context) -> dict[str, Any]:
 
 async def announce_entry(update: Update, context: Context) -> int:
     _ = await tr_chat(update, context)
+    if not is_private(update):  # the draft and the recipient count are not for the group
+        await reply(update, _("公告请在私聊里起草：请私聊我发送 /announce。"))
+        return ConversationHandler.END
     community = await acting_community(
         update, context, _, refusal=_("只有社区工作人员可以发公告。")
     )

@@ -131,6 +131,17 @@ async def record_visit(
     )
 
 
+async def record_all_well(ex: Executor, visit_id: int, user_id: int) -> bool:
+    """一切正常, unless someone already asked for help on this visit (a stale button or a
+    second volunteer must never erase a 需要帮助)."""
+    n = await ex.execute(
+        "UPDATE care_visits SET status = 'ok', recorded_by = ?, "
+        "recorded_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ? AND status <> 'help'",
+        (user_id, visit_id),
+    )
+    return n > 0
+
+
 async def mark_overdue(ex: Executor, visit_id: int) -> bool:
     n = await ex.execute(
         "UPDATE care_visits SET status = 'overdue' WHERE id = ? AND status = 'pending'", (visit_id,)

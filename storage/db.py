@@ -105,9 +105,11 @@ class _Statements:
         cur = await self._execute(sql, params)
         return cur.rowcount
 
-    async def _lastrowid(self, sql: str, params: Params) -> int:
-        cur = await self._execute(sql, params)
-        return int(cur.lastrowid or 0)
+    async def _inserted_id(self, sql: str, params: Params) -> int:
+        """The new row's id by RETURNING (PostgreSQL has no lastrowid): every table we
+        insert into through `insert` has an `id` key."""
+        rows = await self._fetchall(sql.rstrip().rstrip(";") + " RETURNING id", params)
+        return int(rows[0][0]) if rows else 0
 
     # Reads make one trip to aiosqlite's thread, not two (execute, then fetch): each trip is
     # a queue hand-off and a wake-up of the event loop, a large part of a short handler.
@@ -134,7 +136,7 @@ class Transaction(_Statements):
         return await self._rowcount(sql, params)
 
     async def insert(self, sql: str, params: Params = ()) -> int:
-        return await self._lastrowid(sql, params)
+        return await self._inserted_id(sql, params)
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         await self._conn.executemany(sql, rows)
@@ -242,7 +244,7 @@ class Database(_Statements):
 
     async def insert(self, sql: str, params: Params = ()) -> int:
         async with self._locked():
-            return await self._lastrowid(sql, params)
+            return await self._inserted_id(sql, params)
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         async with self.transaction() as tx:

@@ -130,6 +130,15 @@ async def set_announcement_status(ex: Executor, announcement_id: int, status: st
     await ex.execute("UPDATE announcements SET status = ? WHERE id = ?", (status, announcement_id))
 
 
+async def cancel_scheduled_announcement(ex: Executor, announcement_id: int) -> bool:
+    """Compare-and-set: only an announcement still waiting can be taken back."""
+    n = await ex.execute(
+        "UPDATE announcements SET status = 'cancelled' WHERE id = ? AND status = 'scheduled'",
+        (announcement_id,),
+    )
+    return n > 0
+
+
 async def residents_in(ex: Executor, community_id: int, buildings: list[str] | None) -> list[int]:
     """Every registered resident of the community, or of these buildings (one id per person)."""
     if buildings is None:

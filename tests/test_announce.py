@@ -143,3 +143,10 @@ async def test_scheduled_announcement_can_be_taken_back(sim: Simulator, group: C
     reply = await sim.advance(timedelta(days=2))
     assert not any(ANNOUNCED in c.text for c in sim.api.sent("sendMessage"))
     assert await sim.rt.db.fetchval("SELECT status FROM announcements") == "cancelled"
+
+
+async def test_announce_is_drafted_in_private_only(sim: Simulator, group: Chat) -> None:
+    await setup_community(sim, group)
+    reply = await sim.send(STAFF, group, "/announce")
+    assert "私聊" in reply.text and not reply.last_with_buttons()
+    assert await sim.rt.db.fetchval("SELECT count(*) FROM announcements") == 0

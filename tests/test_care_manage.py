@@ -153,3 +153,20 @@ async def test_untaken_help_alert_escalates_once(sim: Simulator, group: Chat) ->
     assert "由您处理" in reply.alerts()[0]
     reply = await sim.advance(timedelta(days=1))
     assert not any("没有人接手" in c.text for c in reply.to(STAFF.id))
+
+
+async def test_all_well_never_erases_a_help_request(sim: Simulator, group: Chat) -> None:
+    """A stale 一切正常 button (or a second volunteer) cannot turn 需要帮助 into all well."""
+    from bot.workflows import care as wf
+    from storage import care as store
+
+    cid = await setup_community(sim, group)
+    care_id = await store.create_care(
+        sim.rt.db, cid, "张奶奶", "21", "4", "302", "每周两次", STAFF.id, [VOLUNTEER.id]
+    )
+    visit = await store.open_visit(sim.rt.db, care_id, sim.clock.now().timestamp())
+    await store.record_visit(sim.rt.db, visit, "help", STAFF.id, "腿疼")
+    assert not await wf.record_all_well(sim.rt, visit, STAFF.id)
+    assert (
+        await sim.rt.db.fetchval("SELECT status FROM care_visits WHERE id = ?", (visit,)) == "help"
+    )

@@ -212,8 +212,9 @@ async def is_volunteer_of(rt: Runtime, visit: Row, user_id: int) -> bool:
     return user_id in {v["id"] for v in await store.care_volunteers(rt.db, visit["care_id"])}
 
 
-async def record_all_well(rt: Runtime, visit_id: int, user_id: int) -> None:
-    await store.record_visit(rt.db, visit_id, "ok", user_id)
+async def record_all_well(rt: Runtime, visit_id: int, user_id: int) -> bool:
+    """False when the visit already asks for help: that stays until someone takes it."""
+    return await store.record_all_well(rt.db, visit_id, user_id)
 
 
 TAKE = N_("🙋 我来处理")

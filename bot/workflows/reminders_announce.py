@@ -78,7 +78,9 @@ async def cancel_announcement(rt: Runtime, row: Row, user_id: int) -> bool:
     if row["status"] != "scheduled" or when_of(row) <= rt.clock.now():
         return False
     async with rt.db.transaction() as tx:
-        await store.set_announcement_status(tx, row["id"], "cancelled")
+        # Checked again inside the transaction: it may have started going out meanwhile.
+        if not await store.cancel_scheduled_announcement(tx, row["id"]):
+            return False
         await rt.scheduler.cancel(job_key(row["id"]), tx=tx)
         await cstore.audit(tx, row["community_id"], user_id, "announce_x", str(row["id"]))
     return True
