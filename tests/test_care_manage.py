@@ -170,3 +170,19 @@ async def test_all_well_never_erases_a_help_request(sim: Simulator, group: Chat)
     assert (
         await sim.rt.db.fetchval("SELECT status FROM care_visits WHERE id = ?", (visit,)) == "help"
     )
+
+
+async def test_overdue_alert_survives_a_crash_after_marking(sim: Simulator, group: Chat) -> None:
+    """Marked overdue, then killed before staff were alerted: the re-run still alerts (the
+    send ledger keeps it to once per person)."""
+    from bot.workflows import care as wf
+    from storage import care as store
+
+    cid = await setup_community(sim, group)
+    care_id = await store.create_care(
+        sim.rt.db, cid, "张奶奶", "21", "4", "302", "每周两次", STAFF.id, [VOLUNTEER.id]
+    )
+    visit = await store.open_visit(sim.rt.db, care_id, sim.clock.now().timestamp())
+    assert await store.mark_overdue(sim.rt.db, visit)  # the first run got this far
+    again = await wf.visit_overdue(sim.rt, visit)
+    assert again is not None and again.key == f"cv{visit}:overdue"

@@ -189,7 +189,9 @@ async def visit_overdue(rt: Runtime, visit_id: int) -> Broadcast | None:
     visit = await store.get_visit(rt.db, visit_id)
     if visit is None or not visit["active"]:
         return None
-    if not await store.mark_overdue(rt.db, visit["id"]):
+    # Already overdue: a crash came between marking it and alerting staff, so alert now; the
+    # send ledger's key (cv<id>:overdue) skips the staff who already had it.
+    if visit["status"] != "overdue" and not await store.mark_overdue(rt.db, visit["id"]):
         return None  # recorded in time
     text = Text(
         OVERDUE,
