@@ -360,3 +360,21 @@ async def test_rows_from_before_the_rules_keep_working(sim: Simulator, group: Ch
     await sim.advance(timedelta(days=4, hours=9, minutes=59))  # Tuesday 18:59
     reply = await sim.advance(timedelta(minutes=1))
     assert [c.text for c in reply.to(group.id)] == ["📢 社区通知\n老格式的通知"]
+
+
+async def test_a_notice_cut_short_by_a_crash_is_finished_not_skipped(
+    sim: Simulator, group: Chat
+) -> None:
+    """Some groups had it when the bot died; it came back past the grace time: the rest get it
+    (marked late) instead of staff hearing it was skipped."""
+    from bot.workflows.reminders import notice_due
+    from storage import reminders as store
+
+    await setup_community(sim, group)
+    notice_id = await make_notice(sim, "停水通知", "2小时后")
+    due = (sim.clock.now() + timedelta(hours=2)).timestamp()
+    key = f"n{notice_id}:main:{int(due)}"
+    assert await store.claim_send(sim.rt.db, key, -9999)  # one group was reached
+    sim.clock.advance(timedelta(hours=2 + 3))  # back three hours late: past any grace
+    run = await notice_due(sim.rt, {"notice": notice_id, "due": due})
+    assert run is not None and run.broadcast.key == key  # not the ":skip" note to staff

@@ -355,6 +355,10 @@ async def notice_due(rt: Runtime, payload: Mapping[str, Any]) -> NoticeRun | Non
     meeting = bool(notice["is_meeting"])
     key = f"n{notice['id']}:{'announce' if announce else 'main'}:{int(due.timestamp())}"
     action = rules.missed_action(late_by, timedelta(minutes=notice["grace_minutes"]))
+    if action == "skip" and await store.send_status(rt.db, key):
+        # It had started going out before a crash: the groups not reached yet get it too
+        # (marked late), rather than some groups having it and staff hearing "skipped".
+        action = "late"
     if announce and action != "skip":
         action = "send"  # a fresh announcement is not "late"
     if action == "skip":
