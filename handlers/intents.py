@@ -18,7 +18,7 @@ from bot import repairs as repair_rules
 from bot.commands import COMMANDS
 from bot.context import App
 from bot.i18n import LANG_NAMES, LANGS, N_, Translate
-from bot.intents import Intent, Kind, classify
+from bot.intents import Intent, Kind, category_of, classify
 from bot.text import normalize
 from bot.workflows import community as community_flow
 from bot.workflows import sorting as sorting_flow
@@ -242,9 +242,40 @@ async def talk(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None or not message.text:
         return
+    pending = context.state.get(PREFILL)
+    if pending and _answers_offer(message.text):
+        # "是的" or "水管" typed under 要报修吗？: the offer again, her sentence kept, and the
+        # category she named as the one big button (user test: it was thrown away).
+        key = category_of(normalize(message.text))
+        await offer_repair(update, context, Intent(Kind.FAULT, key), str(pending))
+        return
     context.state.pop(PREFILL, None)  # an offer not taken is forgotten at the next message
     context.state.pop(PREFILL_MEDIA, None)
     await run(update, context, classify(message.text), message.text)
+
+
+_YES = {
+    "是",
+    "是的",
+    "对",
+    "对的",
+    "好",
+    "好的",
+    "要",
+    "要报修",
+    "报修",
+    "嗯",
+    "yes",
+    "y",
+    "ok",
+    "sure",
+}
+
+
+def _answers_offer(text: str) -> bool:
+    """A short reply to 要报修吗？: yes, or the name of a repair category."""
+    clean = normalize(text).strip(" 。.!！?？").lower()
+    return len(clean) <= 8 and (clean in _YES or category_of(clean) is not None)
 
 
 async def media_talk(update: Update, context: Context) -> None:

@@ -446,3 +446,19 @@ async def test_a_form_keeps_its_text(sim: Simulator, group: Chat) -> None:
     reply = await sim.press(WANG, reply, "别的地方")
     reply = await sim.send(WANG, chat, "谢谢")  # inside the form: the place, not thanks
     assert "不客气" not in reply.text
+
+
+async def test_typed_yes_or_category_under_an_offer_keeps_the_sentence(
+    sim: Simulator, group: Chat
+) -> None:
+    """User test: "是的" or "水管" typed under 要报修吗？ threw her sentence away."""
+    await _resident(sim, group)
+    chat = sim.private(WANG)
+    await sim.send(WANG, chat, "厨房里的管子一直滴水好几天了")
+    again = await sim.send(WANG, chat, "是的")
+    assert "厨房里的管子一直滴水好几天了" in again.text and again.last_with_buttons()
+    named = await sim.send(WANG, chat, "水管")
+    assert "厨房里的管子一直滴水好几天了" in named.text
+    reply = await sim.press(WANG, named, "报修：水管")
+    reply = await sim.press(WANG, reply, "我家这个单元")
+    assert "问题：厨房里的管子一直滴水好几天了" in reply.text
