@@ -206,7 +206,7 @@ async def export_files(rt: Runtime, _: Translate, rnd: Row) -> list[tuple[str, b
                 row["building"],
                 row["unit"],
                 row["room"],
-                "、".join(_(n) for n in (row["items"] or "").split("、") if n),
+                "、".join(_(n) for n in row["items"]),
                 _("是") if row["paper"] else "",
                 _stamp(rt, row["updated_at"]),
             ]

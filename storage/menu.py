@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from bot import menu as rules
 from storage.db import Executor, Row
@@ -375,15 +376,23 @@ async def results(ex: Executor, round_id: int, community_id: int) -> rules.Resul
     return rules.tally(menu, await counts(ex, round_id, community_id))
 
 
-async def orders_for_export(ex: Executor, round_id: int) -> list[Row]:
-    return await ex.fetchall(
-        "SELECT h.building, h.unit, h.room, o.paper, o.updated_at, o.voter, "
-        "group_concat(i.name, '、') AS items FROM menu_orders o "
-        "JOIN households h ON h.id = o.household_id "
-        "LEFT JOIN menu_picks p ON p.order_id = o.id LEFT JOIN menu_items i ON i.id = p.item_id "
-        "WHERE o.round_id = ? GROUP BY o.id ORDER BY h.building, h.unit, h.room",
+async def orders_for_export(ex: Executor, round_id: int) -> list[dict[str, Any]]:
+    """Each order with its household and `items` (the picked names, in menu order). Two plain
+    queries joined here: group_concat is SQLite's, PostgreSQL spells it string_agg."""
+    orders = await ex.fetchall(
+        "SELECT o.id, h.building, h.unit, h.room, o.paper, o.updated_at, o.voter "
+        "FROM menu_orders o JOIN households h ON h.id = o.household_id "
+        "WHERE o.round_id = ? ORDER BY h.building, h.unit, h.room, o.id",
         (round_id,),
     )
+    picked: dict[int, list[str]] = {}
+    for pick in await ex.fetchall(
+        "SELECT p.order_id, i.name FROM menu_picks p JOIN menu_orders o ON o.id = p.order_id "
+        "JOIN menu_items i ON i.id = p.item_id WHERE o.round_id = ? ORDER BY i.position, i.id",
+        (round_id,),
+    ):
+        picked.setdefault(pick["order_id"], []).append(pick["name"])
+    return [{**dict(o), "items": picked.get(o["id"], [])} for o in orders]
 
 
 async def members_without_order(
