@@ -491,3 +491,31 @@ async def audit(
         "INSERT INTO audit_log (community_id, actor_id, action, detail) VALUES (?, ?, ?, ?)",
         (community_id, actor_id, action, detail),
     )
+
+
+async def set_building_households(
+    ex: Executor, community_id: int, building: str, households: int, set_by: int, at: float
+) -> None:
+    """Staff's real household count for one building; 0 removes the figure."""
+    if households <= 0:
+        await ex.execute(
+            "DELETE FROM building_households WHERE community_id = ? AND building = ?",
+            (community_id, building),
+        )
+        return
+    await ex.execute(
+        "INSERT INTO building_households (community_id, building, households, set_by, set_at)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (community_id, building) DO UPDATE SET"
+        " households = excluded.households, set_by = excluded.set_by, set_at = excluded.set_at",
+        (community_id, building, households, set_by, at),
+    )
+
+
+async def building_households(ex: Executor, community_id: int) -> dict[str, int]:
+    """building -> real number of households, for the buildings staff have set."""
+    rows = await ex.fetchall(
+        "SELECT building, households FROM building_households WHERE community_id = ?"
+        " ORDER BY building",
+        (community_id,),
+    )
+    return {row["building"]: int(row["households"]) for row in rows}
