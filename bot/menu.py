@@ -6,6 +6,7 @@ No Telegram, no SQL: handlers and the demo call these; tests call them directly.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -48,7 +49,7 @@ class Status(StrEnum):
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.DRAFT: frozenset({Status.OPEN, Status.CLOSED}),  # draft → closed = cancelled
     Status.OPEN: frozenset({Status.CLOSED}),
-    Status.CLOSED: frozenset(),
+    Status.CLOSED: frozenset({Status.OPEN}),  # reopened by staff (/menu_extend)
 }
 
 
@@ -64,6 +65,7 @@ class Progress(StrEnum):
     PLANNED = "planned"
     BUILDING = "building"
     DONE = "done"
+    PAUSED = "paused"  # 暂不实施: needs a reason
 
 
 # A building's picks are shown in a group only when at least this many households took part,
@@ -75,13 +77,16 @@ PROGRESS_NAMES: dict[Progress, str] = {
     Progress.PLANNED: N_("计划中"),
     Progress.BUILDING: N_("施工中"),
     Progress.DONE: N_("已完成"),
+    Progress.PAUSED: N_("暂不实施"),
 }
 PROGRESS_ICONS: dict[Progress, str] = {
     Progress.NONE: "⚪",
     Progress.PLANNED: "📝",
     Progress.BUILDING: "🚧",
     Progress.DONE: "✅",
+    Progress.PAUSED: "⏸",
 }
+MAX_PROGRESS_NOTE = 200
 
 
 # ---- items and picks --------------------------------------------------------------------------
@@ -90,6 +95,52 @@ def clean_item_name(text: str) -> str | None:
     if not name or len(name) > MAX_NAME or name.startswith("/"):
         return None
     return name
+
+
+# Separators of a pasted list: 、 ， , ； ; and line breaks; "1." "2、" "(3)" numbering too.
+_SPLIT = re.compile(r"[、,;\n]+")
+_NUMBERED = re.compile(
+    r"(?:^|(?<=[\s、,，;；]))[(]?(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*[.、):](?!\d)\s*"
+)
+
+
+@dataclass(frozen=True)
+class Pasted:
+    """Items read from one pasted text, and what was left out (to tell staff why)."""
+
+    names: list[str]
+    duplicates: list[str] = field(default_factory=list)
+    too_long: list[str] = field(default_factory=list)
+    over_limit: list[str] = field(default_factory=list)  # beyond MAX_ITEMS
+
+
+def split_items(text: str, existing: Iterable[str] = (), room: int = MAX_ITEMS) -> Pasted:
+    """ "加装电梯、充电桩、增设停车位", commas, lines or a numbered list ("1. 加装电梯 2. 充电桩")
+    → one name each. Empty pieces are ignored; a name already on the menu (or twice in the
+    text) is left out once; at most `room` new names are taken."""
+    lines = [normalize(line) for line in text.splitlines()]  # normalize joins lines
+    folded = _NUMBERED.sub("\n", "\n".join(lines)).replace("，", ",").replace("；", ";")
+    seen = {normalize(n) for n in existing}
+    out = Pasted([])
+    for raw in _SPLIT.split(folded):
+        name = " ".join(raw.split()).strip(" 。.")
+        if not name:
+            continue
+        if len(name) > MAX_NAME or name.startswith("/"):
+            out.too_long.append(name)
+        elif name in seen:
+            out.duplicates.append(name)
+        elif len(out.names) >= room:
+            out.over_limit.append(name)
+        else:
+            seen.add(name)
+            out.names.append(name)
+    return out
+
+
+def k_choices(n_items: int) -> range:
+    """K can be 1 … min(MAX_K, number of items)."""
+    return range(1, min(MAX_K, n_items) + 1)
 
 
 def clean_text(text: str, limit: int) -> str | None:
@@ -153,6 +204,33 @@ def no_deadline(text: str) -> bool:
     """'无', '不设' …: staff close the round by hand. Any other text is a time, read by the one
     time parser (`bot.timeparse.parse_moment`: a day alone means 23:59 that day)."""
     return normalize(text).lower().strip() in _NO_DEADLINE
+
+
+_EXTEND_LEAD = re.compile(
+    r"^(?:再延长|再延|再推迟|延长到|延到|推迟到|改到|延长|推迟|extend to|extend by|extend)\s*"
+)
+_DURATION = re.compile(
+    r"^(?:再)?(?P<n>\d{1,3}|[一二两三四五六七八九十]{1,3}|半)\s*个?\s*"
+    r"(?P<unit>天|日|周|星期|礼拜|小时|钟头|月)$"
+)
+_DURATION_EN = re.compile(r"^(?:by\s+)?(?P<n>\d{1,3})\s+(?:more\s+)?(?P<unit>day|week|hour)s?$")
+_EN_UNITS = {"day": "天", "week": "周", "hour": "小时"}
+
+
+def extension(text: str) -> tuple[str, bool]:
+    """What to read from "/menu_extend …": "延长到周五晚上8点" → ("周五晚上8点", False), a time
+    from now; "再延长三天" → ("三天后", True), three days after the current deadline."""
+    s = normalize(text).lower()
+    relative_lead = s.startswith(("再", "extend by", "by "))
+    rest = _EXTEND_LEAD.sub("", s).strip()
+    m = _DURATION.match(rest)
+    if m is not None:
+        unit = "个月" if m.group("unit") == "月" else m.group("unit")
+        return m.group("n") + unit + "后", True
+    m = _DURATION_EN.match(rest)
+    if m is not None:
+        return m.group("n") + _EN_UNITS[m.group("unit")] + "后", True
+    return rest, relative_lead and rest.endswith("后")
 
 
 def reminder_time(

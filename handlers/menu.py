@@ -3,7 +3,7 @@
 This module only wires the feature: the commands, the two conversations, the `mn` buttons and
 the jobs. The flows are in handlers/menu_order.py (residents order, 议一议/提建议),
 menu_open.py (staff open a round), menu_results.py (close, results, export, the jobs),
-menu_paper.py (paper orders) and menu_progress.py; what they do to the database is in
+menu_paper.py (paper orders), menu_extend.py and menu_progress.py; what they do to the database is in
 bot/workflows/menu.py. Diagrams: docs/flows/menu.md.
 """
 
@@ -20,7 +20,16 @@ from bot.context import App
 from bot.i18n import N_
 from bot.runtime import get_runtime
 from bot.workflows import menu as wf
-from handlers import menu_delivery, menu_open, menu_order, menu_paper, menu_progress, menu_results
+from bot.workflows import menu_staff as sw
+from handlers import (
+    menu_delivery,
+    menu_extend,
+    menu_open,
+    menu_order,
+    menu_paper,
+    menu_progress,
+    menu_results,
+)
 from handlers.community import AFTER_REGISTER
 from handlers.menu_common import FO, F, Place, right_place
 from handlers.shared import Context, refuse_callback
@@ -31,6 +40,7 @@ declare("menu", N_("看改造菜单、点单"), Audience.RESIDENT, order=20)
 declare("progress", N_("看改造项目的进度"), Audience.EVERYONE, order=21)
 declare("menu_open", N_("开一轮改造点单"), Audience.STAFF, order=20)
 declare("menu_close", N_("结束本轮点单并公布结果"), Audience.STAFF, order=21)
+declare("menu_extend", N_("延长截止或重新开放点单"), Audience.STAFF, order=21)
 declare("menu_results", N_("查看点单结果"), Audience.STAFF, order=22)
 declare("menu_export", N_("导出点单结果（CSV）"), Audience.STAFF, order=23)
 declare("menu_progress", N_("更新改造项目进度"), Audience.STAFF, order=24)
@@ -51,7 +61,8 @@ BUTTONS: dict[str, tuple[Button, Place]] = {
     "pnew": (menu_paper.paper_create, Place.OWN_CHAT),
     "pv": (menu_paper.paper_view, Place.OWN_CHAT),
     "pi": (menu_progress.progress_item, Place.COMMUNITY),
-    "pg": (menu_progress.progress_set, Place.COMMUNITY),
+    "cx": (menu_results.close_press, Place.COMMUNITY),
+    "cq": (menu_results.keep_press, Place.COMMUNITY),
 }
 
 
@@ -85,8 +96,10 @@ def register(app: App) -> None:
     rt.scheduler.register(wf.CLOSE_JOB, menu_results.close_job, at_least_once=True)
     rt.scheduler.register(wf.REMIND_JOB, menu_results.remind_job, at_least_once=False)
     rt.scheduler.register(wf.POST_JOB, menu_delivery.post_job, at_least_once=True)
+    rt.scheduler.register(sw.PROGRESS_JOB, menu_progress.news_job, at_least_once=True)
     AFTER_REGISTER["menu"] = menu_order.after_register
     app.add_handler(menu_open.conversation())
+    app.add_handler(menu_progress.conversation())
     app.add_handler(CallbackQueryHandler(menu_open.open_elsewhere, pattern=callbacks.pattern(FO)))
     app.add_handler(menu_order.talk_conversation())
     app.add_handler(
@@ -99,6 +112,7 @@ def register(app: App) -> None:
     )
     app.add_handler(CommandHandler("menu", menu_order.menu_command))
     app.add_handler(CommandHandler("menu_close", menu_results.menu_close))
+    app.add_handler(CommandHandler("menu_extend", menu_extend.menu_extend))
     app.add_handler(CommandHandler("menu_results", menu_results.menu_results))
     app.add_handler(CommandHandler("menu_export", menu_results.menu_export))
     app.add_handler(CommandHandler("menu_paper", menu_paper.menu_paper))

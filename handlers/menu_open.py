@@ -1,15 +1,21 @@
-"""/menu_open: staff prepare a round in the group (edit the menu, settings, deadline) and open it.
+"""/menu_open: staff prepare a round in private (edit the menu, settings, deadline), preview
+it, and post it to the community's groups (发布到群).
 
-A ConversationHandler (diagram in docs/flows/menu.md). The settings live in the person's state
-until 开始点单; every change of the menu and the opening itself are workflow calls.
+A ConversationHandler (diagram in docs/flows/menu.md). The draft lives in the database: the
+items and every setting (K, 一户一单/一人一单, 公布方式, the deadline) are saved on the draft
+round as they are chosen, so a form that timed out or a restart loses nothing and /menu_open
+resumes it. The person's state only says which draft they are on and what text is awaited.
+In a group /menu_open answers with a button to the private chat: residents never see a menu
+half-made.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -22,7 +28,11 @@ from bot import callbacks, timeparse
 from bot import menu as rules
 from bot import reminders as schedules
 from bot.context import App
+from bot.i18n import N_, Translate
+from bot.numbers import parse_id
 from bot.workflows import menu as wf
+from bot.workflows import menu_staff as sw
+from bot.workflows.community import staff_communities
 from handlers import forms
 from handlers.menu_common import (
     FO,
@@ -31,14 +41,15 @@ from handlers.menu_common import (
     btn,
     item_name,
     items_lines,
+    menu_post,
     right_place,
-    when_text,
 )
 from handlers.menu_delivery import publish
 from handlers.shared import (
     Context,
     acting_community,
     answer_callback,
+    deep_link,
     is_group,
     is_staff,
     refuse_callback,
@@ -47,6 +58,7 @@ from handlers.shared import (
     tr_chat,
     tr_user,
 )
+from storage import community as cstore
 from storage import menu as store
 from storage.db import Row
 
@@ -54,18 +66,21 @@ log = logging.getLogger(__name__)
 
 EDIT, TEXT, DEADLINE = range(3)  # the conversation's states
 _EDITS = {e.value: e for e in wf.ItemEdit if e is not wf.ItemEdit.ADD}  # picked from a list
+LINK = "menuopen"  # /start menuopen-<community>: the group's button into the private chat
+SAVED = N_("菜单草稿已经保存。再发送 /menu_open 可以接着准备。")
 
 
-def _settings(context: Context) -> dict[str, Any]:
-    settings: dict[str, Any] = context.state.setdefault(OPENING, {})
-    return settings
+def _state(context: Context) -> dict[str, Any]:
+    state: dict[str, Any] = context.state.setdefault(OPENING, {})
+    return state
 
 
 async def _show_draft(update: Update, context: Context, rid: int, note: str = "") -> int:
     _ = await tr_chat(update, context)
     items = await store.items(context.rt.db, rid)
-    lines = ([note] if note else []) + [_("本轮菜单（可以添加、改名、加说明、删除）：")]
-    lines += items_lines(_, items)
+    lines = ([note] if note else []) + [_("本轮菜单草稿（居民还看不到）：")]
+    lines += items_lines(_, items) or [_("（还没有项目）")]
+    lines.append(_("可以一次添加多项：用顿号、逗号或换行隔开，例如：加装电梯、充电桩、增设停车位"))
     rows = [
         [btn(_("➕ 添加"), FO, "add", rid), btn(_("✏️ 改名"), FO, "ren", rid)],
         [btn(_("📝 加说明"), FO, "desc", rid), btn(_("🗑 删除"), FO, "del", rid)],
@@ -76,18 +91,24 @@ async def _show_draft(update: Update, context: Context, rid: int, note: str = ""
     return EDIT
 
 
-async def _show_settings(update: Update, context: Context, rid: int) -> int:
+async def _show_settings(update: Update, context: Context, rnd: Row) -> int:
     _ = await tr_chat(update, context)
-    s = _settings(context)
-    k = s.get("k", rules.DEFAULT_K)
+    rid = rnd["id"]
+    n_items = len(await store.items(context.rt.db, rid))
+    s = wf.settings_of(rnd)
+    k = s.max_picks
     lines = [_("每户最多选几项？现在是 {k} 项。").format(k=k)]
-    rows = [
-        [
-            btn(("● " if n == k else "") + str(n), FO, "k", rid, n)
-            for n in range(1, rules.MAX_K + 1)
-        ],
-        [btn(_("一人一单") if s.get("per_person") else _("一户一单"), FO, "mode", rid)],
-        [btn(_("随时公布统计") if s.get("live") else _("截止后公布统计"), FO, "live", rid)],
+    choices = rules.k_choices(n_items)
+    rows = []
+    if choices:
+        rows.append([btn(("● " if n == k else "") + str(n), FO, "k", rid, n) for n in choices])
+    else:
+        lines.append(_("菜单还是空的，请先添加项目。"))
+    if n_items and n_items < rules.MAX_K:
+        lines.append(_("菜单只有 {n} 项，所以最多能选 {n} 项。").format(n=n_items))
+    rows += [
+        [btn(_("一人一单") if s.per_person else _("一户一单"), FO, "mode", rid)],
+        [btn(_("随时公布统计") if s.live else _("截止后公布统计"), FO, "live", rid)],
         [btn(_("◀ 改菜单"), FO, "back", rid), btn(_("下一步：截止时间 ▶"), FO, "dl", rid)],
     ]
     lines.append(_("点按钮可以切换：一户一单/一人一单，截止后公布/随时公布。"))
@@ -95,56 +116,98 @@ async def _show_settings(update: Update, context: Context, rid: int) -> int:
     return EDIT
 
 
-async def _show_confirm(update: Update, context: Context, rid: int) -> int:
+async def _show_confirm(update: Update, context: Context, rnd: Row) -> int:
+    """The preview: the post exactly as the group will see it, then the settings."""
     _ = await tr_chat(update, context)
     rt = context.rt
-    s = _settings(context)
-    items = await store.items(rt.db, rid)
+    s = wf.settings_of(rnd)
+    community = await cstore.get_community(rt.db, rnd["community_id"])
+    groups = await cstore.groups_of(rt.db, rnd["community_id"])
+    items = await store.items(rt.db, rnd["id"])
     lines = [
-        _("请核对："),
-        *items_lines(_, items, descriptions=False),
-        _("每{who}最多选 {k} 项").format(
-            who=_("人") if s.get("per_person") else _("户"), k=s.get("k", rules.DEFAULT_K)
-        ),
-        _("截止时间：{when}").format(when=when_text(rt, _, s.get("deadline"))),
-        _("统计：随时公布") if s.get("live") else _("统计：截止后公布"),
+        _("请核对，居民群里会看到："),
+        "",
+        menu_post(rt, _, rnd, community["name"] if community else "", items),
+        "",
+        _("统计：随时公布") if s.live else _("统计：截止后公布"),
+        _("将发布到 {n} 个居民群。").format(n=len(groups)),
     ]
-    rows = [[btn(_("🚀 开始点单"), FO, "go", rid)], [btn(_("◀ 改设置"), FO, "next", rid)]]
+    rid = rnd["id"]
+    rows = [[btn(_("📣 发布到群"), FO, "go", rid)], [btn(_("◀ 改设置"), FO, "next", rid)]]
     await reply_long(update, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows))
     return EDIT
 
 
 async def menu_open(update: Update, context: Context) -> int:
-    """/menu_open in the group: resume or start the community's draft."""
+    """/menu_open: in private, resume or start a draft (choosing the community if the person
+    is staff of several); in a group, a button to the private chat."""
     _ = await tr_chat(update, context)
     user = update.effective_user
     assert user is not None
-    if not is_group(update):
-        await reply(update, _("请在社区居民群里发送 /menu_open。"))
+    if is_group(update):
+        community = await acting_community(update, context, _)
+        if community is not None:
+            url = deep_link(context, f"{LINK}-{community['id']}")
+            button = InlineKeyboardButton(_("📝 去私聊准备菜单"), url=url)
+            await reply(
+                update,
+                _("菜单请在私聊里准备，准备好后点「发布到群」，居民才会看到。"),
+                reply_markup=InlineKeyboardMarkup([[button]]),
+            )
         return ConversationHandler.END
+    mine = await staff_communities(context.rt, user.id)
+    if len(mine) > 1:
+        rows = [[btn(c["name"], FO, "cm", c["id"])] for c in mine]
+        await reply(update, _("为哪个社区准备菜单？"), reply_markup=InlineKeyboardMarkup(rows))
+        return EDIT
     community = await acting_community(update, context, _)
     if community is None:
         return ConversationHandler.END
-    draft = await wf.start_draft(context.rt, community["id"], user.id)
+    return await _begin(update, context, community["id"])
+
+
+async def start_link(update: Update, context: Context) -> int:
+    """/start menuopen-<community>, from the button the group's /menu_open showed."""
+    message = update.effective_message
+    user = update.effective_user
+    assert message is not None and user is not None
+    cid = parse_id((message.text or "").rsplit("-", 1)[-1])
+    if cid is None or not await is_staff(context.rt, user.id, cid):
+        _ = await tr_chat(update, context)
+        await reply(update, _("只有社区工作人员可以这样做。"))
+        return ConversationHandler.END
+    return await _begin(update, context, cid)
+
+
+async def _begin(update: Update, context: Context, community_id: int) -> int:
+    _ = await tr_chat(update, context)
+    user = update.effective_user
+    assert user is not None
+    draft = await wf.start_draft(context.rt, community_id, user.id)
     if draft.round_id is None:
         await reply(
             update,
-            _("本轮点单正在进行，居民已经可以点单，菜单不能再改。要结束请发送 /menu_close。"),
+            _(
+                "本轮点单正在进行，居民已经可以点单，菜单不能再改。"
+                "要延长请发送 /menu_extend，要结束请发送 /menu_close。"
+            ),
         )
         return ConversationHandler.END
-    context.state[OPENING] = {"rid": draft.round_id, "k": rules.DEFAULT_K}
-    return await _show_draft(update, context, draft.round_id)
+    context.state[OPENING] = {"rid": draft.round_id}
+    note = "" if draft.created else _("继续上次保存的草稿。")
+    return await _show_draft(update, context, draft.round_id, note)
 
 
 async def _check_opening(update: Update, context: Context, rid: int) -> Row | None:
-    """Server side: a group of the round's community, still staff, still a draft."""
+    """Server side: the presser's private chat, still staff of the round's community, still a
+    draft."""
     rt = context.rt
     user = update.effective_user
     rnd = await store.get_round(rt.db, rid)
     if user is None or rnd is None:
         await refuse_callback(update, context, f"menu_open: no round {rid}")
         return None
-    if not await right_place(update, context, rnd["community_id"], Place.GROUP):
+    if not await right_place(update, context, rnd["community_id"], Place.OWN_CHAT):
         return None
     if not await is_staff(rt, user.id, rnd["community_id"]):
         await refuse_callback(update, context, f"menu_open: not staff for round {rid}")
@@ -156,12 +219,30 @@ async def _check_opening(update: Update, context: Context, rid: int) -> Row | No
     return rnd
 
 
+async def _community_picked(update: Update, context: Context, cb: callbacks.Callback) -> int | None:
+    user = update.effective_user
+    chat = update.effective_chat
+    cid = cb.int_arg(0, lo=1)
+    if (
+        user is None
+        or chat is None
+        or chat.id != user.id
+        or not await is_staff(context.rt, user.id, cid)
+    ):
+        await refuse_callback(update, context, f"menu_open: community {cid} refused")
+        return None
+    await answer_callback(update)
+    return await _begin(update, context, cid)
+
+
 async def open_button(update: Update, context: Context) -> int | None:
     """Every button of the conversation (`mo`); None keeps the state (a refused button)."""
     query = update.callback_query
     assert query is not None
     try:
         cb = callbacks.unpack(query.data, FO)
+        if cb.action == "cm":
+            return await _community_picked(update, context, cb)
         rid = cb.int_arg(0, lo=1)
     except callbacks.BadCallback as exc:
         await refuse_callback(update, context, exc)
@@ -169,11 +250,22 @@ async def open_button(update: Update, context: Context) -> int | None:
     rnd = await _check_opening(update, context, rid)
     if rnd is None:
         return None
-    _ = await tr_chat(update, context)
-    s = _settings(context)
-    s["rid"] = rid
-    act = cb.action
+    _state(context)["rid"] = rid
     await answer_callback(update)
+    try:
+        return await _dispatch(update, context, cb, rnd)
+    except callbacks.BadCallback as exc:  # a later argument missing, malformed or out of range
+        await refuse_callback(update, context, exc)
+        return None
+
+
+async def _dispatch(
+    update: Update, context: Context, cb: callbacks.Callback, rnd: Row
+) -> int | None:
+    _ = await tr_chat(update, context)
+    s = _state(context)
+    rid = int(rnd["id"])
+    act = cb.action
     if act in _EDITS:  # 改名 / 加说明 / 删除: which item?
         items = await store.items(context.rt.db, rid)
         rows = [[btn(item_name(_, i), FO, "pk", rid, i["id"], act)] for i in items]
@@ -187,23 +279,17 @@ async def open_button(update: Update, context: Context) -> int | None:
         return EDIT
     if act == "add":
         s["wait"] = [wf.ItemEdit.ADD.value, None]
-        await reply(update, _("请输入新项目的名称，例如：增设健身器材"))
+        await reply(
+            update,
+            _("请输入新项目的名称，可以一次写多项，用顿号、逗号或换行隔开，例如：{example}").format(
+                example=_("加装电梯、充电桩、增设停车位")
+            ),
+        )
         return TEXT
     if act == "back":
         return await _show_draft(update, context, rid)
-    if act == "next":
-        return await _show_settings(update, context, rid)
-    if act == "k":
-        try:
-            s["k"] = cb.int_arg(1, lo=1, hi=rules.MAX_K)
-        except callbacks.BadCallback as exc:
-            await refuse_callback(update, context, exc)
-            return None
-        return await _show_settings(update, context, rid)
-    if act in ("mode", "live"):
-        key = "per_person" if act == "mode" else "live"
-        s[key] = not s.get(key)
-        return await _show_settings(update, context, rid)
+    if act in ("next", "k", "mode", "live"):
+        return await _setting(update, context, cb, rnd)
     if act == "dl":
         await reply(
             update,
@@ -212,8 +298,7 @@ async def open_button(update: Update, context: Context) -> int | None:
         )
         return DEADLINE
     if act == "nodl":
-        s["deadline"] = None
-        return await _show_confirm(update, context, rid)
+        return await _deadline_set(update, context, rnd, None)
     if act == "go":
         return await _go(update, context, rnd)
     if act == "x":
@@ -225,19 +310,44 @@ async def open_button(update: Update, context: Context) -> int | None:
     return None
 
 
+async def _setting(update: Update, context: Context, cb: callbacks.Callback, rnd: Row) -> int:
+    """下一步 (show), K, 一户一单/一人一单, 公布方式: each saved on the draft at once."""
+    s = wf.settings_of(rnd)
+    if cb.action == "k":
+        s = replace(s, max_picks=cb.int_arg(1, lo=1, hi=rules.MAX_K))
+    elif cb.action == "mode":
+        s = replace(s, per_person=not s.per_person)
+    elif cb.action == "live":
+        s = replace(s, live=not s.live)
+    await sw.save_settings(context.rt, rnd["id"], s)
+    fresh = await store.get_round(context.rt.db, rnd["id"])
+    assert fresh is not None
+    return await _show_settings(update, context, fresh)
+
+
+async def _deadline_set(update: Update, context: Context, rnd: Row, when: float | None) -> int:
+    await sw.save_settings(context.rt, rnd["id"], replace(wf.settings_of(rnd), deadline=when))
+    fresh = await store.get_round(context.rt.db, rnd["id"])
+    assert fresh is not None
+    return await _show_confirm(update, context, fresh)
+
+
 async def open_elsewhere(update: Update, context: Context) -> None:
-    """A `mo` button the conversation did not take: pressed in another chat (a private one, or
-    another community's group), by someone not preparing this round, or after it ended."""
+    """A `mo` button the conversation did not take: pressed in another chat (a group, another
+    person's chat), by someone not preparing this round, or after it ended."""
     query = update.callback_query
     assert query is not None
     try:
-        rnd = await store.get_round(
-            context.rt.db, callbacks.unpack(query.data, FO).int_arg(0, lo=1)
+        cb = callbacks.unpack(query.data, FO)
+        rnd = (
+            None if cb.action == "cm" else await store.get_round(context.rt.db, cb.int_arg(0, lo=1))
         )
     except callbacks.BadCallback as exc:
         await refuse_callback(update, context, exc)
         return
-    if rnd is not None and not await right_place(update, context, rnd["community_id"], Place.GROUP):
+    if rnd is not None and not await right_place(
+        update, context, rnd["community_id"], Place.OWN_CHAT
+    ):
         return
     await refuse_callback(update, context, "menu_open: button outside its conversation")
 
@@ -245,12 +355,8 @@ async def open_elsewhere(update: Update, context: Context) -> None:
 async def _picked(update: Update, context: Context, cb: callbacks.Callback, rid: int) -> int | None:
     """An item picked for 改名 / 加说明 (then a text) or 删除 (at once)."""
     _ = await tr_chat(update, context)
-    try:
-        item = await store.get_item(context.rt.db, rid, cb.int_arg(1, lo=1))
-        edit = _EDITS.get(cb.str_arg(2))
-    except callbacks.BadCallback as exc:
-        await refuse_callback(update, context, exc)
-        return None
+    item = await store.get_item(context.rt.db, rid, cb.int_arg(1, lo=1))
+    edit = _EDITS.get(cb.str_arg(2))
     if item is None or edit is None:
         await refuse_callback(update, context, "menu_open: unknown item or op")
         return None
@@ -259,7 +365,7 @@ async def _picked(update: Update, context: Context, cb: callbacks.Callback, rid:
         return await _show_draft(
             update, context, rid, _("已删除：{item}").format(item=item_name(_, item))
         )
-    _settings(context)["wait"] = [edit.value, item["id"]]
+    _state(context)["wait"] = [edit.value, item["id"]]
     await reply(
         update,
         (
@@ -271,11 +377,32 @@ async def _picked(update: Update, context: Context, cb: callbacks.Callback, rid:
     return TEXT
 
 
+def _pasted_note(_: Translate, added: list[str], pasted: rules.Pasted) -> str:
+    lines = [_("已添加 {n} 项：{items}").format(n=len(added), items="、".join(added))]
+    if pasted.duplicates:
+        lines.append(
+            _("重复的没有再加：{items}").format(items="、".join(dict.fromkeys(pasted.duplicates)))
+        )
+    if pasted.too_long:
+        lines.append(
+            _("名称太长（{n}字以内），没有添加：{items}").format(
+                n=rules.MAX_NAME, items="、".join(pasted.too_long)
+            )
+        )
+    if pasted.over_limit:
+        lines.append(
+            _("菜单最多 {n} 项，这些没有添加：{items}").format(
+                n=rules.MAX_ITEMS, items="、".join(pasted.over_limit)
+            )
+        )
+    return "\n".join(lines)
+
+
 async def open_text(update: Update, context: Context) -> int:
-    """The name of a new item, a new name, or a description."""
+    """The names of new items (one or a pasted list), a new name, or a description."""
     _ = await tr_chat(update, context)
     rt = context.rt
-    s = _settings(context)
+    s = _state(context)
     rid: int | None = s.get("rid")
     wait = s.get("wait") or [wf.ItemEdit.ADD.value, None]
     user = update.effective_user
@@ -285,6 +412,8 @@ async def open_text(update: Update, context: Context) -> int:
     if rid is None or rnd is None or not await is_staff(rt, user.id, rnd["community_id"]):
         return ConversationHandler.END
     edit, item_id = wf.ItemEdit(wait[0]), wait[1]
+    if edit is wf.ItemEdit.ADD:
+        return await _add_items(update, context, rid, message.text or "")
     value = (
         rules.clean_text(message.text or "", rules.MAX_DESCRIPTION)
         if edit is wf.ItemEdit.DESCRIBE
@@ -303,12 +432,32 @@ async def open_text(update: Update, context: Context) -> int:
     return await _show_draft(update, context, rid, _("已保存。"))
 
 
+async def _add_items(update: Update, context: Context, rid: int, text: str) -> int:
+    _ = await tr_chat(update, context)
+    existing = [r["name"] for r in await store.items(context.rt.db, rid)]
+    pasted = rules.split_items(text, existing, room=rules.MAX_ITEMS - len(existing))
+    if not pasted.names and not pasted.duplicates and not pasted.over_limit:
+        await reply(
+            update, _("太长或看不懂，请重新输入（名称{n}字以内）。").format(n=rules.MAX_NAME)
+        )
+        return TEXT
+    added = await sw.add_items(context.rt, rid, pasted.names)
+    _state(context).pop("wait", None)
+    if added is None:
+        await reply(update, _("这一轮已经开始点单，菜单不能再改。"))
+        return ConversationHandler.END
+    return await _show_draft(update, context, rid, _pasted_note(_, added, pasted))
+
+
 async def deadline_text(update: Update, context: Context) -> int:
     _ = await tr_chat(update, context)
     rt = context.rt
     message = update.effective_message
     assert message is not None
-    s = _settings(context)
+    rid = _state(context).get("rid")
+    rnd = await store.get_round(rt.db, rid) if rid else None
+    if rnd is None or not await store.editable(rt.db, rnd["id"]):
+        return ConversationHandler.END
     text, now = message.text or "", rt.clock.now()
     when = None
     if not rules.no_deadline(text):
@@ -320,53 +469,63 @@ async def deadline_text(update: Update, context: Context) -> int:
                 update, refusal + "\n" + _("请这样写：5月31日 18:00、下周五晚上8点、3天后。")
             )
             return DEADLINE
-    s["deadline"] = when.timestamp() if when else None
-    return await _show_confirm(update, context, s["rid"])
+    return await _deadline_set(update, context, rnd, when.timestamp() if when else None)
 
 
 async def _go(update: Update, context: Context, rnd: Row) -> int:
-    """🚀 开始点单: open the round and post the menu in the community's groups."""
+    """📣 发布到群: open the round and post the menu in the community's groups."""
     _ = await tr_chat(update, context)
     user = update.effective_user
     assert user is not None
-    s = _settings(context)
-    settings = wf.RoundSettings(
-        max_picks=s.get("k", rules.DEFAULT_K),
-        per_person=bool(s.get("per_person")),
-        live=bool(s.get("live")),
-        deadline=s.get("deadline"),
-    )
-    opened = await wf.open_round(context.rt, rnd["id"], user.id, settings)
+    opened = await wf.open_round(context.rt, rnd["id"], user.id, wf.settings_of(rnd))
     if opened.refused is wf.OpenRefusal.DEADLINE_PASSED:
         await reply(update, _("截止时间已经过去了，请重新设置。"))
         return EDIT
+    if opened.refused is wf.OpenRefusal.NO_ITEMS:
+        await reply(update, _("菜单还是空的，请先添加项目。"))
+        return await _show_draft(update, context, rnd["id"])
+    if opened.refused is wf.OpenRefusal.TOO_MANY_PICKS:
+        await reply(update, _("每户能选的项数不能比菜单项目多，请重新设置。"))
+        return await _show_settings(update, context, rnd)
     context.state.pop(OPENING, None)
     if opened.post is None:
         await reply(update, _("这一轮已经开始点单，菜单不能再改。"))
         return ConversationHandler.END
-    await post_menu(context, opened.post, by=user.id)
+    report = await post_menu(context, opened.post, by=user.id)
+    if report.delivered:
+        await reply(
+            update,
+            _("已发布到 {n} 个居民群，居民现在可以点单了。").format(n=len(opened.post.groups)),
+        )
     return ConversationHandler.END
 
 
-async def post_menu(source: Context | App, post: wf.MenuPost, by: int | None = None) -> None:
+async def post_menu(source: Context | App, post: wf.MenuPost, by: int | None = None) -> Any:
     """The menu in every group of the community, with the button to order privately; a
     failed post is retried or told to `by` (handlers/menu_delivery.py)."""
-    await publish(source, post, by=by)
+    return await publish(source, post, by=by)
 
 
 async def open_cancel(update: Update, context: Context) -> int:
     _ = await tr_chat(update, context)
     context.state.pop(OPENING, None)
-    await reply(update, _("已退出设置。菜单草稿已保存，再发送 /menu_open 可以继续。"))
+    await reply(update, _(SAVED))
     return ConversationHandler.END
 
 
 def conversation() -> ConversationHandler[Context]:
-    """/menu_open → EDIT (menu, settings) ⇄ TEXT (a name or description) / DEADLINE → open."""
+    """/menu_open → EDIT (menu, settings) ⇄ TEXT (names or a description) / DEADLINE →
+    preview → 发布到群."""
     text_only = filters.TEXT & ~filters.COMMAND
+    link = CommandHandler(
+        "start",
+        start_link,
+        filters.Regex(rf"^/start {LINK}-\d{{1,12}}$") & filters.ChatType.PRIVATE,
+    )
     return forms.Form(
         drafts=(OPENING,),
-        entry_points=[CommandHandler("menu_open", menu_open)],
+        timed_out=SAVED,
+        entry_points=[CommandHandler("menu_open", menu_open), link],
         states={
             EDIT: [CallbackQueryHandler(open_button, pattern=callbacks.pattern(FO))],
             TEXT: [
@@ -378,7 +537,11 @@ def conversation() -> ConversationHandler[Context]:
                 CallbackQueryHandler(open_button, pattern=callbacks.pattern(FO)),
             ],
         },
-        fallbacks=[CommandHandler("cancel", open_cancel), CommandHandler("menu_open", menu_open)],
+        fallbacks=[
+            CommandHandler("cancel", open_cancel),
+            CommandHandler("menu_open", menu_open),
+            link,
+        ],
         name="menu_open",
         persistent=True,
         allow_reentry=True,

@@ -1,13 +1,27 @@
-"""Progress of the renovation items: /progress for everyone, /menu_progress for staff to set it."""
+"""Progress of the renovation items: /progress for everyone, /menu_progress for staff to set it.
+
+Staff pick an item, then a state (计划中, 施工中, 已完成, 暂不实施), then write a note (for 暂不实施
+the reason, which is required); the note is dated and announced in the community's groups and
+privately to the residents of the households that ordered the item (paced, each at most once:
+the send ledger of announcements), never saying to anyone who else ordered it.
+"""
 
 from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
+from telegram.ext import filters as tg_filters
 
 from bot import callbacks
 from bot import menu as rules
-from bot.workflows import menu as wf
-from handlers.menu_common import F, btn, home_community, item_name
+from bot.context import App
+from bot.i18n import N_, Translate
+from bot.runtime import Runtime, get_runtime
+from bot.scheduler import ScheduledJob
+from bot.workflows import menu_staff as sw
+from handlers import forms
+from handlers.menu_common import F, Place, btn, home_community, item_name, right_place, when_text
+from handlers.reminders_send import deliver
 from handlers.shared import (
     Context,
     acting_community,
@@ -24,9 +38,25 @@ from storage import community as cstore
 from storage import menu as store
 from storage.db import Row
 
+NOTE = "menu_progress_note"  # state: {"rid", "item", "state"} while staff write the note
+WRITE = 0  # the conversation's one state
+
+
+def _note_line(rt: Runtime, _: Translate, item: Row) -> str:
+    if item["progress_at"] is None:
+        return ""
+    line = "    " + when_text(rt, _, float(item["progress_at"]))
+    if item["progress_note"]:
+        label = (
+            _("原因：{note}") if item["progress"] == rules.Progress.PAUSED else _("说明：{note}")
+        )
+        line += " · " + label.format(note=item["progress_note"])
+    return line
+
 
 async def progress_command(update: Update, context: Context) -> None:
-    """/progress: each item of the last closed round, its progress and how many ordered it."""
+    """/progress: each item of the last closed round, its progress (with the latest note and
+    its date) and how many ordered it."""
     _ = await tr_chat(update, context)
     rt = context.rt
     user = update.effective_user
@@ -41,18 +71,22 @@ async def progress_command(update: Update, context: Context) -> None:
         await reply(update, _("还没有结束的点单，暂时没有进度可看。"))
         return
     res = await store.results(rt.db, rnd["id"], community["id"])
-    progress = {r["id"]: rules.Progress(r["progress"]) for r in await store.items(rt.db, rnd["id"])}
+    items = {r["id"]: r for r in await store.items(rt.db, rnd["id"])}
     lines = [_("【{community}改造进度】").format(community=community["name"])]
-    for item in res.items:
-        state = progress[item.item_id]
+    for result in res.items:
+        item = items[result.item_id]
+        state = rules.Progress(item["progress"])
         lines.append(
             _("{icon} {name}：{state}（{n}户点单）").format(
                 icon=rules.PROGRESS_ICONS[state],
-                name=_(item.name),
+                name=_(result.name),
                 state=_(rules.PROGRESS_NAMES[state]),
-                n=item.households,
+                n=result.households,
             )
         )
+        note = _note_line(rt, _, item)
+        if note:
+            lines.append(note)
     await reply_long(update, "\n".join(lines))
 
 
@@ -127,20 +161,129 @@ async def progress_item(update: Update, context: Context, cb: callbacks.Callback
     )
 
 
-async def progress_set(update: Update, context: Context, cb: callbacks.Callback, rnd: Row) -> None:
-    """A state picked: saved (audited), and the list shown again."""
-    if not await _progress_staff(update, context, rnd):
-        return
+# ---- the note: a small form after the state is picked -----------------------------------------
+async def progress_pick(update: Update, context: Context) -> int | None:
+    """A state picked (`mn pg <round> <item> <state>`): ask for the note (the reason, for
+    暂不实施). Checked like every `mn` button: the round, the place, still staff."""
+    query = update.callback_query
+    assert query is not None
     try:
+        cb = callbacks.unpack(query.data, F)
+        rnd = await store.get_round(context.rt.db, cb.int_arg(0, lo=1))
+        item_id = cb.int_arg(1, lo=1)
         state = rules.Progress(cb.str_arg(2))
-    except ValueError:
-        await refuse_callback(update, context, "menu progress: unknown state")
-        return
+    except (callbacks.BadCallback, ValueError) as exc:
+        await refuse_callback(update, context, f"menu progress: {exc}")
+        return ConversationHandler.END
+    if rnd is None or state is rules.Progress.NONE:
+        await refuse_callback(update, context, "menu progress: no round or state")
+        return ConversationHandler.END
+    if not await right_place(update, context, rnd["community_id"], Place.COMMUNITY):
+        return ConversationHandler.END
+    if not await _progress_staff(update, context, rnd):
+        return ConversationHandler.END
+    item = await store.get_item(context.rt.db, rnd["id"], item_id)
+    if item is None:
+        await refuse_callback(update, context, "menu progress: unknown item")
+        return ConversationHandler.END
+    _ = await tr_chat(update, context)
+    await answer_callback(update)
+    context.state[NOTE] = {"rid": rnd["id"], "item": item_id, "state": state.value}
+    name, label = item_name(_, item), _(rules.PROGRESS_NAMES[state])
+    if state is rules.Progress.PAUSED:
+        await query.edit_message_text(
+            _("“{item}”设为{state}。请写一句原因，会通知居民群和点过这一项的住户：").format(
+                item=name, state=label
+            )
+        )
+    else:
+        await query.edit_message_text(
+            _(
+                "“{item}”设为{state}。请写一句说明（例如：预计12月开工），会通知居民群和点过这一项的住户；"
+                "不需要说明请点下面的按钮。"
+            ).format(item=name, state=label),
+            reply_markup=InlineKeyboardMarkup(
+                [[btn(_("不写说明，直接保存"), F, "pn", rnd["id"], item_id)]]
+            ),
+        )
+    return WRITE
+
+
+async def note_text(update: Update, context: Context) -> int:
+    message = update.effective_message
+    assert message is not None
+    _ = await tr_chat(update, context)
+    note = rules.clean_text(message.text or "", rules.MAX_PROGRESS_NOTE)
+    if note is None:
+        await reply(
+            update, _("太长或看不懂，请重新输入（{n}字以内）。").format(n=rules.MAX_PROGRESS_NOTE)
+        )
+        return WRITE
+    return await _save(update, context, note)
+
+
+async def no_note(update: Update, context: Context) -> int | None:
+    """不写说明 (not offered for 暂不实施, whose reason is required)."""
+    pending = context.state.get(NOTE) or {}
+    _ = await tr_chat(update, context)
+    if pending.get("state") == rules.Progress.PAUSED:
+        await answer_callback(update, _("暂不实施需要写一句原因。"), alert=True)
+        return WRITE
+    await answer_callback(update)
+    return await _save(update, context, "")
+
+
+async def _save(update: Update, context: Context, note: str) -> int:
+    _ = await tr_chat(update, context)
+    rt = context.rt
     user = update.effective_user
     assert user is not None
-    if not await wf.set_progress(context.rt, rnd["id"], cb.int_arg(1, lo=1), state, user.id):
-        await refuse_callback(update, context, "menu progress: unknown item")
-        return
+    pending = context.state.pop(NOTE, None) or {}
+    rnd = await store.get_round(rt.db, int(pending.get("rid", 0)))
+    if rnd is None or not await is_staff(rt, user.id, rnd["community_id"]):
+        return ConversationHandler.END
+    state = rules.Progress(pending["state"])
+    nid = await sw.set_progress(rt, rnd["id"], int(pending["item"]), state, user.id, note)
+    if nid is None:
+        await reply(update, _("这个项目已经不在菜单上了。"))
+        return ConversationHandler.END
+    await rt.scheduler.run_key(sw.news_key(nid))
+    await reply(update, _("已保存，并通知了居民群和点过这一项的住户。"))
+    await _progress_list(update, context, rnd, edit=False)
+    return ConversationHandler.END
+
+
+async def note_cancel(update: Update, context: Context) -> int:
     _ = await tr_chat(update, context)
-    await answer_callback(update, _("已保存"))
-    await _progress_list(update, context, rnd, edit=True)
+    context.state.pop(NOTE, None)
+    await reply(update, _("没有保存，进度没有改。"))
+    return ConversationHandler.END
+
+
+def conversation() -> ConversationHandler[Context]:
+    text_only = tg_filters.TEXT & ~tg_filters.COMMAND
+    return forms.Form(
+        drafts=(NOTE,),
+        timed_out=N_("刚才的进度说明没有写完，进度没有改。"),
+        entry_points=[CallbackQueryHandler(progress_pick, pattern=callbacks.pattern(F, "pg"))],
+        states={
+            WRITE: [
+                MessageHandler(text_only, note_text),
+                CallbackQueryHandler(no_note, pattern=callbacks.pattern(F, "pn")),
+            ]
+        },
+        fallbacks=[CommandHandler("cancel", note_cancel)],
+        name="menu_progress_note",
+        persistent=True,
+        allow_reentry=True,
+    )
+
+
+async def news_job(app: App, job: ScheduledJob) -> None:
+    """A progress note's news: the groups, then the households that ordered the item, each
+    at most once (a re-run after a crash skips whoever was sent already)."""
+    news = await sw.progress_news(get_runtime(app), int(job.payload["n"]))
+    if news is None:
+        return
+    await deliver(app, news.groups)
+    await deliver(app, news.households)

@@ -17,6 +17,7 @@ from typing import Any
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import Forbidden, TelegramError
 
+from bot import callbacks
 from bot import menu as rules
 from bot.context import App
 from bot.i18n import Translate
@@ -28,8 +29,11 @@ from handlers.menu_delivery import publish
 from handlers.shared import (
     Context,
     acting_community,
+    answer_callback,
     is_group,
     is_private,
+    is_staff,
+    refuse_callback,
     reply,
     reply_long,
     send_private,
@@ -83,10 +87,10 @@ async def remind_job(app: App, job: ScheduledJob) -> None:
 
 
 async def menu_close(update: Update, context: Context) -> None:
+    """/menu_close: before the deadline (or with none) it asks first, with how many households
+    ordered so far; after the deadline (the job has not run yet) it closes at once."""
     _ = await tr_chat(update, context)
     rt = context.rt
-    user = update.effective_user
-    assert user is not None
     community = await acting_community(update, context, _)
     if community is None:
         return
@@ -94,7 +98,62 @@ async def menu_close(update: Update, context: Context) -> None:
     if active is None or active["status"] != "open":
         await reply(update, _("现在没有进行中的改造点单。"))
         return
-    closed = await wf.close_round(rt, active["id"], by=user.id)
+    deadline = active["deadline"]
+    if deadline is not None and float(deadline) <= rt.clock.now().timestamp():
+        await _close(update, context, active["id"])
+        return
+    n = await store.households_ordered(rt.db, active["id"])
+    rid = active["id"]
+    await reply(
+        update,
+        _("截止时间：{when}。现在提前结束吗？目前已有 {n} 户点单，结束后结果会发到居民群。").format(
+            when=when_text(rt, _, deadline), n=n
+        ),
+        reply_markup=InlineKeyboardMarkup(
+            [[btn(_("✅ 现在结束"), F, "cx", rid), btn(_("先不结束"), F, "cq", rid)]]
+        ),
+    )
+
+
+async def _staff_only(update: Update, context: Context, rnd: Row) -> bool:
+    user = update.effective_user
+    if user is None or not await is_staff(context.rt, user.id, rnd["community_id"]):
+        await refuse_callback(update, context, "menu close: not staff")
+        return False
+    return True
+
+
+async def close_press(update: Update, context: Context, cb: callbacks.Callback, rnd: Row) -> None:
+    """✅ 现在结束 under /menu_close's question."""
+    if not await _staff_only(update, context, rnd):
+        return
+    _ = await tr_chat(update, context)
+    query = update.callback_query
+    assert query is not None
+    if rnd["status"] != "open":
+        await answer_callback(update, _("这一轮已经结束了。"), alert=True)
+        return
+    await answer_callback(update)
+    await query.edit_message_text(_("好的，现在结束本轮点单。"))
+    await _close(update, context, rnd["id"])
+
+
+async def keep_press(update: Update, context: Context, cb: callbacks.Callback, rnd: Row) -> None:
+    """先不结束."""
+    if not await _staff_only(update, context, rnd):
+        return
+    _ = await tr_chat(update, context)
+    query = update.callback_query
+    assert query is not None
+    await answer_callback(update)
+    await query.edit_message_text(_("好的，本轮点单继续进行。"))
+
+
+async def _close(update: Update, context: Context, round_id: int) -> None:
+    _ = await tr_chat(update, context)
+    user = update.effective_user
+    assert user is not None
+    closed = await wf.close_round(context.rt, round_id, by=user.id)
     report = await publish(context, closed.publish, by=user.id) if closed.publish else None
     if is_group(update):
         return  # the results are the answer; anything that failed was told privately
@@ -105,6 +164,9 @@ async def menu_close(update: Update, context: Context) -> None:
 
 
 async def menu_results(update: Update, context: Context) -> None:
+    """/menu_results: in a group only what the round lets the group see (with 截止后公布,
+    nothing before the close, staff included); privately to staff everything, marked 未公布
+    while the group cannot see it yet."""
     _ = await tr_chat(update, context)
     rt = context.rt
     community = await acting_community(update, context, _)
@@ -114,9 +176,20 @@ async def menu_results(update: Update, context: Context) -> None:
     if rnd is None:
         await reply(update, _("还没有点单结果。"))
         return
-    res = await store.results(rt.db, rnd["id"], community["id"])
     final = rnd["status"] == "closed"
+    hidden = not final and not rnd["live"]
+    if hidden and not is_private(update):
+        await reply(
+            update,
+            _(
+                "本轮设置为截止后公布统计，截止前群里不显示。工作人员可以私聊我发送 /menu_results 查看。"
+            ),
+        )
+        return
+    res = await store.results(rt.db, rnd["id"], community["id"])
     text = results_text(_, community["name"], res, final=final, public=not is_private(update))
+    if hidden:
+        text = _("（未公布：居民在截止前看不到这些统计）") + "\n" + text
     if is_private(update):  # comments stay out of the group
         notes = await store.comments(rt.db, rnd["id"])
         if notes:

@@ -94,6 +94,28 @@ async def close_round(ex: Executor, round_id: int, now: float) -> bool:
     return n == 1
 
 
+async def reopen_round(ex: Executor, round_id: int, deadline: float | None) -> bool:
+    """closed → open again with a new deadline; False when it was not closed or the
+    community has another round in preparation or open (one active round per community)."""
+    try:
+        n = await ex.execute(
+            "UPDATE menu_rounds SET status = 'open', closed_at = NULL, results_posted = 0, "
+            "deadline = ? WHERE id = ? AND status = 'closed'",
+            (deadline, round_id),
+        )
+    except sqlite3.IntegrityError:
+        return False
+    return n == 1
+
+
+async def set_deadline(ex: Executor, round_id: int, deadline: float | None) -> bool:
+    n = await ex.execute(
+        "UPDATE menu_rounds SET deadline = ? WHERE id = ? AND status = 'open'",
+        (deadline, round_id),
+    )
+    return n == 1
+
+
 async def discard_draft(ex: Executor, round_id: int) -> bool:
     n = await ex.execute("DELETE FROM menu_rounds WHERE id = ? AND status = 'draft'", (round_id,))
     return n == 1
@@ -105,16 +127,33 @@ async def mark_posted(ex: Executor, round_id: int, value: int = 1) -> None:
 
 
 # ---- items ------------------------------------------------------------------------------------
+# An item's progress is its latest note (menu_progress_notes, which knows 暂不实施), else the
+# older column; the note and its date come along for the views.
+def _latest(column: str) -> str:
+    return (
+        f"(SELECT n.{column} FROM menu_progress_notes n WHERE n.item_id = i.id "
+        "ORDER BY n.id DESC LIMIT 1)"
+    )
+
+
+_ITEM = (
+    "SELECT i.id, i.round_id, i.position, i.name, i.description, i.removed, "
+    f"coalesce({_latest('state')}, i.progress) AS progress, "
+    f"coalesce({_latest('note')}, '') AS progress_note, {_latest('at')} AS progress_at "
+    "FROM menu_items i "
+)
+
+
 async def items(ex: Executor, round_id: int) -> list[Row]:
     return await ex.fetchall(
-        "SELECT * FROM menu_items WHERE round_id = ? AND removed = 0 ORDER BY position, id",
+        _ITEM + "WHERE i.round_id = ? AND i.removed = 0 ORDER BY i.position, i.id",
         (round_id,),
     )
 
 
 async def get_item(ex: Executor, round_id: int, item_id: int) -> Row | None:
     return await ex.fetchone(
-        "SELECT * FROM menu_items WHERE id = ? AND round_id = ? AND removed = 0",
+        _ITEM + "WHERE i.id = ? AND i.round_id = ? AND i.removed = 0",
         (item_id, round_id),
     )
 
@@ -168,13 +207,51 @@ async def remove_item(ex: Executor, round_id: int, item_id: int) -> bool:
     )
 
 
-async def set_progress(ex: Executor, round_id: int, item_id: int, progress: str) -> bool:
-    return (
+async def set_progress(
+    ex: Executor, round_id: int, item_id: int, progress: str, *, note: str, at: float, by: int
+) -> int | None:
+    """A new progress note (the item's progress from now on); None for an unknown item."""
+    if await get_item(ex, round_id, item_id) is None:
+        return None
+    if progress != rules.Progress.PAUSED:  # the column's CHECK predates 暂不实施
         await ex.execute(
-            "UPDATE menu_items SET progress = ? WHERE id = ? AND round_id = ? AND removed = 0",
+            "UPDATE menu_items SET progress = ? WHERE id = ? AND round_id = ?",
             (progress, item_id, round_id),
         )
-        == 1
+    return await ex.insert(
+        "INSERT INTO menu_progress_notes (round_id, item_id, state, note, at, set_by) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (round_id, item_id, progress, note, at, by),
+    )
+
+
+async def progress_note(ex: Executor, note_id: int) -> Row | None:
+    return await ex.fetchone(
+        "SELECT n.*, i.name AS item_name FROM menu_progress_notes n "
+        "JOIN menu_items i ON i.id = n.item_id WHERE n.id = ?",
+        (note_id,),
+    )
+
+
+async def residents_who_ordered(ex: Executor, round_id: int, item_id: int) -> list[int]:
+    """The registered residents of every household that ordered the item (online or on
+    paper): they are told privately when its progress changes."""
+    rows = await ex.fetchall(
+        "SELECT DISTINCT r.user_id FROM menu_orders o "
+        "JOIN menu_picks p ON p.order_id = o.id "
+        "JOIN residents r ON r.household_id = o.household_id "
+        "WHERE o.round_id = ? AND p.item_id = ? ORDER BY r.user_id",
+        (round_id, item_id),
+    )
+    return [r["user_id"] for r in rows]
+
+
+async def households_ordered(ex: Executor, round_id: int) -> int:
+    return int(
+        await ex.fetchval(
+            "SELECT count(DISTINCT household_id) FROM menu_orders WHERE round_id = ?", (round_id,)
+        )
+        or 0
     )
 
 

@@ -115,11 +115,11 @@ async def build_world(
             await sim.press(VOLUNTEER, offer, "接单")
             w.offer = sim.current(offer)
         if menu:
-            from tests.test_menu import open_round
+            from tests.test_menu import close_now, open_round
 
             w.round_id = await open_round(sim, group)
             if closed:
-                await sim.send(STAFF, group, "/menu_close")
+                await close_now(sim, group)
         if notice:
             w.notice = await make_notice(sim, "周六大扫除", "明天 9:00")
         if care:

@@ -8,7 +8,7 @@ import pytest
 
 from bot.offline.simulator import FAKE_TOKEN, Chat, Simulator
 from tests.conftest import LIU, STAFF, VOLUNTEER, WANG, errors_logged, register, setup_community
-from tests.test_menu import open_round, order
+from tests.test_menu import close_now, open_round, order
 from tests.test_reminders import make_notice
 from tests.test_repairs import file_repair
 
@@ -59,9 +59,10 @@ async def test_menu_close_kept_when_result_post_fails(
     await register(sim, WANG, "21-4-302", "王阿姨")
     rid = await open_round(sim, group)
     await order(sim, WANG, rid, "车棚改造")
+    question = await sim.send(STAFF, group, "/menu_close")  # 提前结束吗？
     for method in ("sendMessage", "sendPhoto"):
         sim.api.fail(method, chat_id=group.id, times=10, **failure)
-    await sim.send(STAFF, group, "/menu_close")
+    await sim.press(STAFF, question, "现在结束")
     assert (
         await sim.rt.db.fetchval("SELECT status FROM menu_rounds WHERE id = ?", (rid,)) == "closed"
     )

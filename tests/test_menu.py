@@ -38,7 +38,8 @@ async def open_round(
     per_person: bool = False,
     staff: Person = STAFF,
 ) -> int:
-    reply = await sim.send(staff, group, "/menu_open")
+    chat = sim.private(staff)
+    reply = await sim.send(staff, chat, "/menu_open")
     assert "本轮菜单" in reply.text and "整修围墙和大门" in reply.text
     reply = await sim.press(staff, reply, "下一步")
     if k is not None:
@@ -51,11 +52,18 @@ async def open_round(
     if deadline is None:
         reply = await sim.press(staff, reply, "不设截止")
     else:
-        reply = await sim.send(staff, group, deadline)
+        reply = await sim.send(staff, chat, deadline)
     assert "请核对" in reply.text
-    reply = await sim.press(staff, reply, "开始点单")
-    assert "改造点单" in reply.text
+    reply = await sim.press(staff, reply, "发布到群")
+    assert "改造点单" in reply.to(group.id)[-1].text
     return int(await sim.rt.db.fetchval("SELECT max(id) FROM menu_rounds WHERE status = 'open'"))
+
+
+async def close_now(sim: Simulator, chat: Chat, staff: Person = STAFF) -> Reply:
+    """/menu_close before the deadline asks first: answer 现在结束."""
+    reply = await sim.send(staff, chat, "/menu_close")
+    assert "提前结束" in reply.text, reply.text
+    return await sim.press(staff, reply, "现在结束")
 
 
 async def order(sim: Simulator, person: Person, round_id: int, *names: str) -> Reply:
@@ -90,28 +98,37 @@ async def ready(sim: Simulator, group: Chat) -> int:
 
 
 async def test_open_round_edit_items_and_post(sim: Simulator, group: Chat, ready: int) -> None:
+    # In the group, /menu_open only points to the private chat: no half-made menu in public.
     reply = await sim.send(STAFF, group, "/menu_open")
+    assert "私聊" in reply.text and "整修围墙" not in reply.text
+    assert sim.find_button(reply, "去私聊准备菜单")["url"].endswith("?start=menuopen-1")
+    in_group = len(sim.api.sent(chat_id=group.id))
+    pm = sim.private(STAFF)
+    reply = await sim.send(STAFF, pm, "/start menuopen-1")
+    assert "居民还看不到" in reply.text
     reply = await sim.press(STAFF, reply, "添加")
-    reply = await sim.send(STAFF, group, "增设健身器材")
+    reply = await sim.send(STAFF, pm, "增设健身器材")
     assert "增设健身器材" in reply.text
     reply = await sim.press(STAFF, reply, "删除")
     reply = await sim.press(STAFF, reply, "车棚改造")
     assert "已删除：车棚改造" in reply.text and ". 车棚改造" not in reply.text
     reply = await sim.press(STAFF, reply, "改名")
     reply = await sim.press(STAFF, reply, "楼梯维修")
-    reply = await sim.send(STAFF, group, "楼梯扶手维修")
+    reply = await sim.send(STAFF, pm, "楼梯扶手维修")
     reply = await sim.press(STAFF, reply, "加说明")
     reply = await sim.press(STAFF, reply, "小区楼顶防水")
-    reply = await sim.send(STAFF, group, "21号楼先做")
+    reply = await sim.send(STAFF, pm, "21号楼先做")
     assert "小区楼顶防水（21号楼先做）" in reply.text
     reply = await sim.press(STAFF, reply, "下一步")
     reply = await sim.press(STAFF, reply, "截止时间")
-    reply = await sim.send(STAFF, group, "5月31日 18:00")
-    assert "5月31日 18:00" in reply.text
-    reply = await sim.press(STAFF, reply, "开始点单")
+    reply = await sim.send(STAFF, pm, "5月31日 18:00")
+    assert "5月31日 18:00" in reply.text and "居民群里会看到" in reply.text
+    assert len(sim.api.sent(chat_id=group.id)) == in_group  # nothing in the group until 发布
+    reply = await sim.press(STAFF, reply, "发布到群")
     post = reply.to(group.id)[-1]
     assert "楼梯扶手维修" in post.text and "增设健身器材" in post.text
     assert "车棚改造" not in post.text
+    assert "已发布到 1 个居民群" in reply.to(pm.id)[-1].text
     button = sim.find_button(post, "去私聊点单")
     assert button["url"].endswith("?start=menu-1")
     # The closing job is durable; /menu shows the round to anyone.
@@ -123,7 +140,7 @@ async def test_open_round_edit_items_and_post(sim: Simulator, group: Chat, ready
     )
     assert "楼梯扶手维修" in (await sim.send(STRANGER, group, "/menu")).text
     # Once open, the menu cannot be edited.
-    assert "不能再改" in (await sim.send(STAFF, group, "/menu_open")).text
+    assert "不能再改" in (await sim.send(STAFF, pm, "/menu_open")).text
 
 
 async def test_orders_change_of_mind_k_limit_and_shared_household(
@@ -222,7 +239,7 @@ async def test_stale_and_forged_buttons(
         reply = await sim.press(WANG, screen, data=data)
         assert reply.alerts(), data
     assert "refused callback" in caplog.text
-    await sim.send(STAFF, group, "/menu_close")
+    await close_now(sim, group)
     reply = await sim.press(WANG, screen, "车棚改造")
     assert any("已经结束" in a for a in reply.alerts())
     assert await sim.rt.db.fetchval("SELECT count(*) FROM menu_orders") == 0
@@ -256,7 +273,7 @@ async def test_results_csv_and_progress(sim: Simulator, group: Chat, ready: int)
     assert "谢谢" in reply.text
     reply = await sim.send(WANG, group, "/menu")
     assert "车棚改造：" not in reply.text  # hidden until close
-    await sim.send(STAFF, group, "/menu_close")
+    await close_now(sim, group)
     reply = await sim.send(STAFF, group, "/menu_export")
     assert "私聊" in reply.text
     docs = [data for c in sim.api.sent("sendDocument", STAFF.id) for data in c.files.values()]
@@ -274,6 +291,7 @@ async def test_results_csv_and_progress(sim: Simulator, group: Chat, ready: int)
     reply = await sim.send(STAFF, group, "/menu_progress")
     reply = await sim.press(STAFF, reply, "车棚改造")
     reply = await sim.press(STAFF, reply, "施工中")
+    reply = await sim.press(STAFF, reply, "不写说明")
     assert "施工中" in str(reply.last_with_buttons().buttons)
     assert "车棚改造：施工中" in (await sim.send(WANG, group, "/progress")).text
 
@@ -288,8 +306,8 @@ async def test_every_staff_command_refused_for_resident(
     assert "只有社区工作人员" in reply.text
     assert await sim.rt.db.fetchval("SELECT count(*) FROM menu_rounds") == 0
     # A resident pressing the staff's draft buttons changes nothing.
-    reply = await sim.send(STAFF, group, "/menu_open")
-    reply = await sim.press(WANG, reply, "开始", data="1|mo|go|1")
+    reply = await sim.send(STAFF, sim.private(STAFF), "/menu_open")
+    reply = await sim.press(WANG, reply, "发布", data="1|mo|go|1", chat=sim.private(WANG))
     assert reply.alerts()
     assert await sim.rt.db.fetchval("SELECT status FROM menu_rounds") == "draft"
 
@@ -328,7 +346,8 @@ def test_toggle_and_check() -> None:
     assert rules.check_order([1, 1], 3, [1]) is rules.PickError.UNKNOWN_ITEM
     assert rules.check_order([1, 2, 3], 2, [1, 2, 3]) is rules.PickError.TOO_MANY
     assert rules.can_move("open", rules.Status.CLOSED)
-    assert not rules.can_move("closed", rules.Status.OPEN)
+    assert rules.can_move("closed", rules.Status.OPEN)  # reopened by /menu_extend
+    assert not rules.can_move("closed", rules.Status.DRAFT)
 
 
 @pytest.mark.parametrize(
@@ -356,16 +375,17 @@ async def test_deadline_understands_natural_times(
 
 
 async def test_deadline_passed_or_next_year(sim: Simulator, group: Chat, ready: int) -> None:
-    reply = await sim.send(STAFF, group, "/menu_open")
+    pm = sim.private(STAFF)
+    reply = await sim.send(STAFF, pm, "/menu_open")
     reply = await sim.press(STAFF, reply, "下一步")
     reply = await sim.press(STAFF, reply, "截止时间")
-    reply = await sim.send(STAFF, group, "5月1日 18:00")
+    reply = await sim.send(STAFF, pm, "5月1日 18:00")
     assert "5月1日 星期五 18:00" in reply.text and "已经过去了" in reply.text
-    reply = await sim.send(STAFF, group, "随便")
+    reply = await sim.send(STAFF, pm, "随便")
     assert "没看懂这个时间" in reply.text
-    reply = await sim.send(STAFF, group, "2027年1月5日")
+    reply = await sim.send(STAFF, pm, "2027年1月5日")
     assert "请核对" in reply.text and "2027年1月5日 23:59" in reply.text
-    reply = await sim.press(STAFF, reply, "开始点单")
+    reply = await sim.press(STAFF, reply, "发布到群")
     assert "2027年1月5日 23:59" in reply.to(group.id)[-1].text
 
 
@@ -411,7 +431,7 @@ async def test_group_results_hide_small_buildings_and_empty_rounds(
 ) -> None:
     rid = await open_round(sim, group)
     await order(sim, WANG, rid, "车棚改造")
-    reply = await sim.send(STAFF, group, "/menu_close")
+    reply = await close_now(sim, group)
     posted = "\n".join(c.text for c in sim.api.sent("sendMessage", group.id))
     assert "21号楼：参与1/1户（户数少，不公布明细）" in posted
     assert "21号楼：参与1/1户；" not in posted
@@ -420,7 +440,7 @@ async def test_group_results_hide_small_buildings_and_empty_rounds(
     # A round nobody ordered in: no ranking, no chart.
     rid = await open_round(sim, group)
     photos = len(sim.api.sent("sendPhoto"))
-    reply = await sim.send(STAFF, group, "/menu_close")
+    reply = await close_now(sim, group)
     assert "本轮没有收到点单" in sim.api.sent("sendMessage", group.id)[-1].text
     assert "第1名" not in sim.api.sent("sendMessage", group.id)[-1].text
     assert len(sim.api.sent("sendPhoto")) == photos

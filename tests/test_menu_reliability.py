@@ -18,7 +18,7 @@ from bot.workflows import menu_posts as pwf
 from storage import community as cstore
 from storage import menu as store
 from tests.conftest import GRID, STAFF, WANG, register, setup_community
-from tests.test_menu import open_round, order
+from tests.test_menu import close_now, open_round, order
 
 LIMIT = 4096
 NAMES = [f"第{n:02d}项" + "改" * (rules.MAX_NAME - 4) for n in range(1, rules.MAX_ITEMS + 1)]
@@ -46,7 +46,7 @@ def assert_parts(parts: list[ApiCall], *, buttons_on_last: bool) -> str:
 async def full_menu(sim: Simulator, group: Chat) -> tuple[int, Reply]:
     """/menu_open with the documented maximum: 20 items, 30-character names, 200-character
     descriptions (the 21st is refused); returns the draft's round and its screen."""
-    reply = await sim.send(STAFF, group, "/menu_open")
+    reply = await sim.send(STAFF, sim.private(STAFF), "/menu_open")
     rid = int(await sim.rt.db.fetchval("SELECT id FROM menu_rounds WHERE status = 'draft'"))
     for item in await store.items(sim.rt.db, rid):
         assert await wf.edit_item(sim.rt, rid, wf.ItemEdit.REMOVE, item_id=item["id"])
@@ -59,20 +59,20 @@ async def full_menu(sim: Simulator, group: Chat) -> tuple[int, Reply]:
     reply = await sim.press(STAFF, reply, "添加")
     assert "菜单最多 20 项" in reply.text
     assert not await wf.edit_item(sim.rt, rid, wf.ItemEdit.ADD, value="多一项")
-    reply = await sim.send(STAFF, group, "/menu_open")
+    reply = await sim.send(STAFF, sim.private(STAFF), "/menu_open")
     return rid, reply
 
 
 async def test_a_full_menu_reaches_the_group_whole(sim: Simulator, group: Chat) -> None:
     await setup_community(sim, group)
     rid, reply = await full_menu(sim, group)
-    draft = assert_parts(reply.to(group.id), buttons_on_last=True)
+    draft = assert_parts(reply.to(STAFF.id), buttons_on_last=True)
     assert all(name in draft for name in NAMES) and draft.count("完）") == rules.MAX_ITEMS
     reply = await sim.press(STAFF, reply, "下一步")
     reply = await sim.press(STAFF, reply, data=sim.find_button(reply, "6")["callback_data"])
     reply = await sim.press(STAFF, reply, "截止时间")
     reply = await sim.press(STAFF, reply, "不设截止")
-    reply = await sim.press(STAFF, reply, "开始点单")
+    reply = await sim.press(STAFF, reply, "发布到群")
     post = assert_parts(texts_to(reply.calls, group.id), buttons_on_last=True)
     assert all(name in post for name in NAMES) and post.count("完）") == rules.MAX_ITEMS
     assert "请点下面的按钮" in post  # the tail of the post
@@ -118,7 +118,7 @@ async def test_results_of_160_buildings_arrive_whole(sim: Simulator, group: Chat
     await crowd(sim, cid, rid)
     for n in range(30):  # many long comments for staff's private /menu_results
         await wf.add_comment(sim.rt, rid, None, STAFF.id, f"意见{n:02d}" + "长" * 290)
-    reply = await sim.send(STAFF, sim.private(STAFF), "/menu_close")
+    reply = await close_now(sim, sim.private(STAFF))
     post = assert_parts(texts_to(reply.calls, group.id), buttons_on_last=False)
     missing = [b for b in range(1, 161) if f"\n{b}号楼：参与3/3户；" not in post]
     assert not missing, (missing, post[:600])
@@ -153,7 +153,7 @@ async def test_a_500_on_the_results_post_is_told_to_staff_not_repeated(
 ) -> None:
     rid = await closed_with_order(sim, group)
     sim.api.fail("sendMessage", 500, "Internal Server Error", chat_id=group.id)
-    reply = await sim.send(STAFF, sim.private(STAFF), "/menu_close")
+    reply = await close_now(sim, sim.private(STAFF))
     assert texts_to(reply.calls, group.id) == []  # one try: it may have arrived
     told = reply.to(STAFF.id)
     assert [c.text for c in told][-1] == "本轮点单已结束。"
@@ -189,7 +189,7 @@ async def test_a_refused_connection_is_retried_from_the_message_that_failed(
     rid = await closed_with_order(sim, group)
     # The text goes; the chart's connection is refused (bot/request.py's own tries too).
     sim.api.fail("sendPhoto", chat_id=group.id, refuse_connection=True, times=4)
-    reply = await sim.send(STAFF, group, "/menu_close")
+    reply = await close_now(sim, group)
     assert len(texts_to(reply.calls, group.id)) == 1
     assert not sim.api.sent("sendPhoto", group.id)
     assert any("我会自动再发" in c.text for c in reply.to(STAFF.id))
@@ -209,7 +209,7 @@ async def test_retries_that_never_get_through_end_with_staff_told(
 ) -> None:
     rid = await closed_with_order(sim, group)
     sim.api.fail("sendMessage", chat_id=group.id, refuse_connection=True, times=1000)
-    await sim.send(STAFF, sim.private(STAFF), "/menu_close")
+    await close_now(sim, sim.private(STAFF))
     for wait in pwf.BACKOFF[:-1]:
         reply = await sim.advance(wait)
         assert reply.to(STAFF.id) == [] and await posted(sim, rid) == 0
@@ -224,7 +224,7 @@ async def test_a_menu_post_held_back_by_flood_control_is_posted_later(
     sim: Simulator, group: Chat
 ) -> None:
     await setup_community(sim, group)
-    reply = await sim.send(STAFF, group, "/menu_open")
+    reply = await sim.send(STAFF, sim.private(STAFF), "/menu_open")
     reply = await sim.press(STAFF, reply, "下一步")
     reply = await sim.press(STAFF, reply, "截止时间")
     reply = await sim.press(STAFF, reply, "不设截止")
@@ -236,7 +236,7 @@ async def test_a_menu_post_held_back_by_flood_control_is_posted_later(
         retry_after=1,
         times=4,  # the rate limiter's own three tries too
     )
-    reply = await sim.press(STAFF, reply, "开始点单")
+    reply = await sim.press(STAFF, reply, "发布到群")
     assert texts_to(reply.calls, group.id) == []
     assert any("改造菜单暂时没能发到居民群" in c.text for c in reply.to(STAFF.id))
     reply = await sim.advance(timedelta(minutes=1))

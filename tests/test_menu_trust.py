@@ -32,7 +32,7 @@ from tests.conftest import (
     setup_community,
 )
 from tests.test_authorization import snapshot
-from tests.test_menu import ZHAO, open_round, order, picks_of
+from tests.test_menu import ZHAO, close_now, open_round, order, picks_of
 
 OTHER_STAFF = Person(40, "周其它", "zhou_other")
 PRIVATE_ONLY = "只能在您和我的私聊里用"
@@ -154,7 +154,7 @@ async def test_progress_and_opening_buttons_stay_in_their_community(
     other_group = sim.group(OTHER_GROUP_ID, "别的社区群")
     await sim.send(ADMIN, other_group, "/setup 另一个社区")
     rid = await open_round(sim, group)
-    await sim.send(STAFF, group, "/menu_close")
+    await close_now(sim, group)
     item = int(await sim.rt.db.fetchval("SELECT min(id) FROM menu_items"))
     other_post = await sim.send(ADMIN, other_group, "/menu")
     before = await snapshot(sim)
@@ -162,11 +162,13 @@ async def test_progress_and_opening_buttons_stay_in_their_community(
         reply = await sim.press(STAFF, other_post.calls[-1], data=data)
         assert any("属于别的社区" in a for a in reply.alerts()), data
         assert not _edits_in(reply, other_group.id)
-    # Staff's draft buttons belong in the group, not in a private chat.
-    draft = await sim.send(STAFF, group, "/menu_open")
+    # Staff's draft buttons belong in their own private chat, not in a group.
+    draft = await sim.send(STAFF, sim.private(STAFF), "/menu_open")
     draft_id = int(await sim.rt.db.fetchval("SELECT max(id) FROM menu_rounds"))
-    reply = await sim.press(STAFF, None, data=f"1|mo|go|{draft_id}", chat=sim.private(STAFF))
-    assert any("只能在本社区的居民群里用" in a for a in reply.alerts())
+    reply = await sim.press(STAFF, other_post.calls[-1], data=f"1|mo|go|{draft_id}")
+    assert any("只能在您和我的私聊里用" in a for a in reply.alerts())
+    reply = await sim.press(STAFF, None, data=f"1|mo|go|{draft_id}", chat=group)
+    assert any("只能在您和我的私聊里用" in a for a in reply.alerts())
     assert draft.calls
     assert (
         await sim.rt.db.fetchval("SELECT status FROM menu_rounds WHERE id = ?", (draft_id,))
@@ -183,7 +185,7 @@ async def test_small_buildings_hidden_from_residents_after_close(
 ) -> None:
     rid = await open_round(sim, group)
     await order(sim, LIU, rid, "整修围墙和大门")  # the only household of building 5
-    await sim.send(STAFF, group, "/menu_close")
+    await close_now(sim, group)
     hidden = "5号楼：参与1/1户（户数少，不公布明细）"
     for person in (WANG, LIU, GRID, STRANGER):
         text = (await sim.send(person, sim.private(person), "/menu")).text
@@ -204,7 +206,7 @@ async def test_csv_neutralises_formulas(sim: Simulator, group: Chat, home: int) 
     for text in evil:
         await sim.press(LIU, None, data=f"1|mn|s|{rid}", chat=chat)
         assert "谢谢" in (await sim.send(LIU, chat, text)).text
-    await sim.send(STAFF, group, "/menu_close")
+    await close_now(sim, group)
     await sim.send(STAFF, sim.private(STAFF), "/menu_export")
     docs = [data for c in sim.api.sent("sendDocument", STAFF.id) for data in c.files.values()]
     notes = next(
@@ -295,7 +297,7 @@ async def test_paper_only_household_took_part_but_is_not_registered(
     assert "已录入 3号楼1单元101室" in reply.text and "告诉" not in reply.text
     # Editing it again needs no new confirmation: it is a household of this round now.
     assert "还没有人登记过" not in (await paper_screen(sim, GRID, "3-1-101")).text
-    await sim.send(STAFF, group, "/menu_close")
+    await close_now(sim, group)
     posted = sim.api.sent("sendMessage", group.id)[-1].text
     assert "参与 2 户（其中纸质点单 1 户），登记 2 户，参与率 50%" in posted
     assert "其中 1 户没有登记" in posted
@@ -329,7 +331,7 @@ async def test_one_person_orders_for_one_household_per_round(
         assert "点单成功" not in reply.text
         assert await snapshot(sim) == before
     await order(sim, WANG, rid, "车棚改造")
-    await sim.send(STAFF, group, "/menu_close")
+    await close_now(sim, group)
     posted = sim.api.sent("sendMessage", group.id)[-1].text
     # LIU's first household and WANG's: two households from two people.
     assert "参与 2 户" in posted and "第1名 车棚改造：2户" in posted
@@ -370,7 +372,7 @@ async def test_chart_and_export_are_built_in_a_worker_thread(
     monkeypatch.setattr(menu_results, "_csv_files", spy("csv", menu_results._csv_files))
     rid = await open_round(sim, group)
     await order(sim, WANG, rid, "车棚改造")
-    await sim.send(STAFF, group, "/menu_close")
+    await close_now(sim, group)
     photo = sim.api.sent("sendPhoto", group.id)[-1]
     assert next(iter(photo.files.values())).startswith(b"\x89PNG\r\n\x1a\n")
     await sim.send(STAFF, sim.private(STAFF), "/menu_export")
@@ -395,6 +397,6 @@ async def test_per_person_round_paper_joins_online_orders(
     assert "已录入" in reply.text and "替换" not in reply.text
     assert await picks_of(sim, rid) == {"u101": {"车棚改造"}, "p1": {"楼梯维修"}}
     assert "李网格替您家录入了一份纸质点单。" in reply.to(WANG.id)[0].text
-    await sim.send(STAFF, group, "/menu_close")
+    await close_now(sim, group)
     posted = sim.api.sent("sendMessage", group.id)[-1].text
     assert "参与 1 户，登记 2 户" in posted  # one household, whatever the number of orders

@@ -119,6 +119,17 @@ class RoundSettings:
     deadline: float | None = None  # epoch seconds; None: staff close it by hand
 
 
+def settings_of(rnd: Row) -> RoundSettings:
+    """The settings kept on a round's row (a draft keeps each choice as it is made)."""
+    deadline = rnd["deadline"]
+    return RoundSettings(
+        max_picks=int(rnd["max_picks"]),
+        per_person=bool(rnd["per_person"]),
+        live=bool(rnd["live"]),
+        deadline=float(deadline) if deadline is not None else None,
+    )
+
+
 @dataclass(frozen=True)
 class MenuPost:
     """What the community's groups are shown when a round opens."""
@@ -131,6 +142,8 @@ class MenuPost:
 
 class OpenRefusal(StrEnum):
     DEADLINE_PASSED = "deadline_passed"  # the settings stay; staff pick another deadline
+    NO_ITEMS = "no_items"  # a round with nothing to order cannot start
+    TOO_MANY_PICKS = "too_many_picks"  # K above the number of items
     NOT_DRAFT = "not_draft"  # opened or cancelled meanwhile
 
 
@@ -149,6 +162,11 @@ async def open_round(
     if deadline is not None and deadline <= _now(rt):
         return RoundOpened(OpenRefusal.DEADLINE_PASSED)
     async with rt.db.transaction() as tx:
+        n_items = len(await store.items(tx, round_id))
+        if n_items == 0:
+            return RoundOpened(OpenRefusal.NO_ITEMS)
+        if settings.max_picks > n_items:
+            return RoundOpened(OpenRefusal.TOO_MANY_PICKS)
         ok = await store.settle(
             tx,
             round_id,
@@ -276,7 +294,7 @@ async def add_comment(
     return True
 
 
-# ---- closing, reminding, progress -------------------------------------------------------------
+# ---- closing, reminding --------------------------------------------------------------------
 @dataclass(frozen=True)
 class Publication:
     """Results still to be posted in the community's groups."""
@@ -359,15 +377,3 @@ async def remind_round(rt: Runtime, round_id: int, now: datetime) -> Reminder | 
         [r["user_id"] for r in missing],
         [g["chat_id"] for g in await cstore.groups_of(rt.db, rnd["community_id"])],
     )
-
-
-async def set_progress(
-    rt: Runtime, round_id: int, item_id: int, state: rules.Progress, by: int
-) -> bool:
-    """Staff set an item's progress (计划中/施工中/已完成), audited; False for an unknown item."""
-    async with rt.db.transaction() as tx:
-        rnd = await store.get_round(tx, round_id)
-        if rnd is None or not await store.set_progress(tx, round_id, item_id, state.value):
-            return False
-        await cstore.audit(tx, rnd["community_id"], by, "menu_progress", f"{item_id} {state.value}")
-    return True

@@ -1,0 +1,109 @@
+"""/menu_extend: staff give the open round a later deadline, or reopen the last closed one
+("/menu_extend 延长到周五晚上8点", "/menu_extend 再延长三天"); the groups are told.
+
+The time is read by the one time parser (bot/timeparse.py); "再延长三天" counts from the
+current deadline. The workflow (bot/workflows/menu_staff.py) moves the durable close job.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from telegram import Update
+from telegram.error import TelegramError
+
+from bot import menu as rules
+from bot import reminders as schedules
+from bot import timeparse
+from bot.workflows import menu_staff as sw
+from handlers.menu_common import order_link, when_text
+from handlers.shared import Context, acting_community, reply, tr_chat, tr_group
+from storage import menu as store
+
+log = logging.getLogger(__name__)
+
+
+async def menu_extend(update: Update, context: Context) -> None:
+    _ = await tr_chat(update, context)
+    rt = context.rt
+    user = update.effective_user
+    assert user is not None
+    community = await acting_community(update, context, _)
+    if community is None:
+        return
+    rid = await sw.extendable(rt, community["id"])
+    rnd = await store.get_round(rt.db, rid) if rid is not None else None
+    if rnd is None:
+        await reply(update, _("还没有可以延长的改造点单。"))
+        return
+    text = " ".join(context.args or [])
+    example = _("例如：/menu_extend 延长到周五晚上8点，或 /menu_extend 再延长三天")
+    if not text:
+        state = (
+            _("现在截止时间：{when}").format(when=when_text(rt, _, rnd["deadline"]))
+            if rnd["status"] == "open"
+            else _("上一轮点单已经结束，可以重新开放。")
+        )
+        await reply(update, state + "\n" + example)
+        return
+    phrase, from_deadline = rules.extension(text)
+    now = rt.clock.now()
+    base = now
+    if from_deadline and rnd["status"] == "open" and rnd["deadline"] is not None:
+        base = max(now, datetime.fromtimestamp(float(rnd["deadline"]), UTC))
+    try:
+        when = timeparse.parse_moment(phrase, base, rt.config.tz)
+    except timeparse.TimeParseError as exc:
+        await reply(update, schedules.time_refusal(exc, rt.config.tz, _, now) + "\n" + example)
+        return
+    done = await sw.extend_round(rt, rnd["id"], when.timestamp(), user.id)
+    if done.refused is sw.ExtendRefusal.PASSED:
+        await reply(update, _("截止时间已经过去了，请重新设置。"))
+        return
+    if done.refused is sw.ExtendRefusal.NOT_LATER:
+        await reply(
+            update,
+            _("新的截止时间要晚于现在的截止时间（{when}）。").format(
+                when=when_text(rt, _, rnd["deadline"])
+            ),
+        )
+        return
+    if done.refused is sw.ExtendRefusal.OTHER_ACTIVE:
+        await reply(update, _("社区已经有一轮正在准备或进行的点单，不能重新开放上一轮。"))
+        return
+    if done.refused is not None:
+        await reply(update, _("还没有可以延长的改造点单。"))
+        return
+    await _announce(context, done)
+    if done.reopened:
+        await reply(
+            update,
+            _("已重新开放，{when} 截止，已通知居民群。").format(
+                when=when_text(rt, _, done.deadline)
+            ),
+        )
+    else:
+        await reply(
+            update,
+            _("截止时间已延长到 {when}，已通知居民群。").format(
+                when=when_text(rt, _, done.deadline)
+            ),
+        )
+
+
+async def _announce(context: Context, done: sw.Extended) -> None:
+    rt = context.rt
+    for chat_id in done.groups:
+        _ = await tr_group(context, chat_id)
+        text = (
+            _("【{community}】改造点单重新开放，{when} 截止。还没点单的居民可以点单了。")
+            if done.reopened
+            else _("【{community}】改造点单延长到 {when} 截止，还没点单的居民请抓紧。")
+        ).format(community=done.community_name, when=when_text(rt, _, done.deadline))
+        try:
+            await context.bot.send_message(
+                chat_id, text, reply_markup=order_link(_, context, done.round_id)
+            )
+        except TelegramError as exc:
+            log.warning("could not announce the extension in %s: %s", chat_id, exc)
