@@ -93,6 +93,7 @@ async def build_world(
     notice: bool = False,
     care: bool = False,
     quiz: bool = False,
+    draft: bool = False,
 ) -> World:
     group = sim.group(GROUP_ID, "锡林社区居民群")
     other_group = sim.group(OTHER_GROUP_ID, "别的社区群")
@@ -120,6 +121,11 @@ async def build_world(
             w.round_id = await open_round(sim, group)
             if closed:
                 await close_now(sim, group)
+        if draft:  # STAFF's draft, at its preview in their private chat
+            reply = await sim.send(STAFF, sim.private(STAFF), "/menu_open")
+            for label in ("下一步", "截止时间", "不设截止"):
+                reply = await sim.press(STAFF, reply, label)
+            w.extra["draft"] = reply.last_with_buttons()
         if notice:
             w.notice = await make_notice(sim, "周六大扫除", "明天 9:00")
         if care:
@@ -264,21 +270,49 @@ async def ok_team(w: World, p: Person, r: Reply) -> bool:
 
 
 async def act_menu_open(w: World, p: Person) -> Reply:
+    """The group's /menu_open button leads to the private chat: the draft is made there."""
     sim = w.sim
-    reply = await sim.send(p, w.group, "/menu_open")
+    chat = sim.private(p)
+    reply = await sim.send(p, chat, f"/start menuopen-{w.cid}")
     reply = await press_if(sim, p, reply, "下一步")
     reply = await press_if(sim, p, reply, "截止时间")
     reply = await press_if(sim, p, reply, "不设截止")
-    return await press_if(sim, p, reply, "开始点单")
+    return await press_if(sim, p, reply, "发布到群")
 
 
 async def ok_menu_open(w: World, p: Person, r: Reply) -> bool:
-    return bool(await fetch(w, "SELECT count(*) FROM menu_rounds WHERE status = 'open'"))
+    return bool(
+        await fetch(
+            w, "SELECT count(*) FROM menu_rounds WHERE status = 'open' AND community_id = ?", w.cid
+        )
+    )
+
+
+async def act_menu_draft_button(w: World, p: Person) -> Reply:
+    """STAFF's draft (in their private chat): `p` presses its 发布到群 with the same data in
+    their own private chat."""
+    call = w.extra["draft"]
+    return await w.sim.press(p, call, data=own_button(call, "发布到群"), chat=w.sim.private(p))
 
 
 async def act_menu_close(w: World, p: Person) -> Reply:
     reply = await w.sim.send(p, w.group, "/menu_close")
-    return await press_if(w.sim, p, reply, "确认")
+    return await press_if(w.sim, p, reply, "现在结束")
+
+
+async def act_menu_close_button(w: World, p: Person) -> Reply:
+    """STAFF's /menu_close question in the group; `p` answers 现在结束."""
+    with w.sim.quiet():
+        question = await w.sim.send(STAFF, w.group, "/menu_close")
+    return await w.sim.press(p, question, "现在结束")
+
+
+async def act_menu_extend(w: World, p: Person) -> Reply:
+    return await w.sim.send(p, w.group, "/menu_extend 再延长三天")
+
+
+async def ok_menu_extend(w: World, p: Person, r: Reply) -> bool:
+    return await fetch(w, "SELECT status FROM menu_rounds WHERE id = ?", w.round_id) == "open"
 
 
 async def ok_menu_close(w: World, p: Person, r: Reply) -> bool:
@@ -304,7 +338,8 @@ async def ok_menu_export(w: World, p: Person, r: Reply) -> bool:
 async def act_menu_progress(w: World, p: Person) -> Reply:
     reply = await w.sim.send(p, w.group, "/menu_progress")
     reply = await press_if(w.sim, p, reply, "车棚改造")
-    return await press_if(w.sim, p, reply, "施工中")
+    reply = await press_if(w.sim, p, reply, "施工中")
+    return await press_if(w.sim, p, reply, "不写说明")
 
 
 async def ok_menu_progress(w: World, p: Person, r: Reply) -> bool:
@@ -317,7 +352,8 @@ async def act_menu_progress_forged(w: World, p: Person) -> Reply:
         reply = await w.sim.send(STAFF, w.group, "/menu_progress")
         reply = await w.sim.press(STAFF, reply, "车棚改造")
     call = reply.last_with_buttons()
-    return await w.sim.press(p, call, data=own_button(call, "施工中"))
+    reply = await w.sim.press(p, call, data=own_button(call, "施工中"))
+    return await press_if(w.sim, p, reply, "不写说明")
 
 
 async def act_menu_paper(w: World, p: Person) -> Reply:
@@ -632,7 +668,10 @@ MATRIX: dict[str, Cell] = {
     "grid_assign": cell(act_grid_assign, ok_grid_assign, "admin staff"),
     "team": cell(act_team, ok_team, "admin staff"),
     "menu_open": cell(act_menu_open, ok_menu_open, "admin staff"),
+    "menu_open: draft button": cell(act_menu_draft_button, ok_menu_open, "staff", draft=True),
     "menu_close": cell(act_menu_close, ok_menu_close, "admin staff", **MENU),
+    "menu_close: confirm button": cell(act_menu_close_button, ok_menu_close, "admin staff", **MENU),
+    "menu_extend (reopen)": cell(act_menu_extend, ok_menu_extend, "admin staff", **CLOSED),
     "menu_results": cell(act_menu_results, ok_menu_results, "staff", **MENU),
     "suggestions": cell(act_suggestions, ok_suggestions, "staff", **MENU),
     "menu_export": cell(act_menu_export, ok_menu_export, "staff", **MENU),
