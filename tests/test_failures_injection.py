@@ -8,7 +8,7 @@ import pytest
 
 from bot.offline.simulator import FAKE_TOKEN, Chat, Simulator
 from tests.conftest import LIU, STAFF, VOLUNTEER, WANG, errors_logged, register, setup_community
-from tests.test_menu import close_now, open_round, order
+from tests.test_menu import open_round, order
 from tests.test_reminders import make_notice
 from tests.test_repairs import file_repair
 

@@ -105,3 +105,33 @@ async def test_ticket_buttons_on_a_group_post_never_show_the_ticket(
     after = [tuple(r) for r in await sim.rt.db.fetchall("SELECT * FROM repair_tickets")]
     assert after == before
     await assert_no_personal_data_in_groups(sim)
+
+
+async def test_staff_menu_round_messages_in_the_group_name_nobody(
+    sim: Simulator, group: Chat
+) -> None:
+    """The staff's round in the group (#18): the pointer to the private draft, the close
+    question with its count, the extension, the reopening and the progress news (told
+    privately to the households that ordered, never who they are in the group)."""
+    from tests.test_menu import close_now, open_round, order
+
+    await setup_community(sim, group)
+    await register(sim, WANG, "21-4-302", "王阿姨")
+    await register(sim, LIU, "21-5-101", "刘大爷")
+    await sim.send(STAFF, group, "/menu_open")
+    rid = await open_round(sim, group, deadline="3天后")
+    await order(sim, WANG, rid, "车棚改造")
+    await order(sim, LIU, rid, "楼梯维修")
+    await sim.send(STAFF, group, "/menu_results")
+    await sim.send(STAFF, group, "/menu_extend 再延长三天")
+    await close_now(sim, group)
+    await sim.send(STAFF, group, "/menu_extend 延长到3天后")
+    await close_now(sim, group)
+    reply = await sim.send(STAFF, group, "/menu_progress")
+    reply = await sim.press(STAFF, reply, "车棚改造")
+    reply = await sim.press(STAFF, reply, "暂不实施")
+    reply = await sim.send(STAFF, group, "资金未落实")
+    assert any("车棚改造：暂不实施" in c.text for c in reply.to(group.id))
+    assert any("车棚改造" in c.text for c in reply.to(WANG.id))
+    await sim.send(LIU, group, "/progress")
+    await assert_no_personal_data_in_groups(sim)
