@@ -1,4 +1,4 @@
-"""The demo scene plays a whole round and publishes the chart."""
+"""The demo scene plays a whole round: the staff's private draft, orders, the chart, progress."""
 
 from __future__ import annotations
 
@@ -18,3 +18,10 @@ async def test_demo_scene_publishes_chart(sim: Simulator, group: Chat) -> None:
     text = "\n".join(lines)
     assert "点单成功" in text and "改造点单结果" in text and "〔图片" in text
     assert sim.api.sent("sendPhoto")
+    # #18: the draft is made in private (the group only gets a pointer), a pasted list of
+    # items, a preview, then 发布到群; progress news reaches the group and the households.
+    assert "菜单请在私聊里准备" in text and "居民还看不到" in text
+    assert "已添加 2 项：加装电梯、充电桩" in text and "重复的没有再加：车棚改造" in text
+    assert "请核对，居民群里会看到" in text and "按下 ⟦📣 发布到群⟧" in text
+    assert "已发布到 1 个居民群" in text
+    assert "说明：已报街道审批，预计下月开工" in text and "您家点过的改造项目" in text

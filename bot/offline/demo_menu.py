@@ -1,4 +1,5 @@
-"""Demo scene: one renovation-menu round from opening to the published chart.
+"""Demo scene: one renovation-menu round, from the staff's private draft to the published
+chart and the first progress news.
 
 `scene(sim, out)` assumes a started Simulator whose database already holds (as after
 tests/conftest.setup_community plus a few registrations):
@@ -42,12 +43,18 @@ async def scene(sim: Simulator, out: Any) -> None:
     staff = Person(staff_row["id"], staff_row["first_name"], staff_row["username"])
     residents = await cstore.residents_of(db, cid)
 
-    _say(out, "\n=== 当天 · 社区工作人员开一轮改造“点单”，居民在私聊里点菜 ===")
-    reply = await sim.send(staff, group, "/menu_open")
+    _say(out, "\n=== 当天 · 社区工作人员在私聊里准备一轮改造“点单”，准备好再发布到群 ===")
+    reply = await sim.send(staff, group, "/menu_open")  # the group only gets a pointer
+    pm = sim.private(staff)
+    reply = await sim.send(staff, pm, f"/start menuopen-{cid}")
+    reply = await sim.press(staff, reply, "添加")
+    reply = await sim.send(staff, pm, "加装电梯、充电桩、车棚改造")  # a pasted list
     reply = await sim.press(staff, reply, "下一步")
     reply = await sim.press(staff, reply, "截止时间")
-    reply = await sim.send(staff, group, "3天后")
-    reply = await sim.press(staff, reply, "开始点单")
+    reply = await sim.send(staff, pm, "3天后")
+    reply = await sim.press(staff, reply, "发布到群")
+
+    _say(out, "\n=== 接着 · 居民点群里的按钮，在私聊里点菜 ===")
     rnd = await store.active_round(db, cid)
     assert rnd is not None and rnd["status"] == "open", "the round did not open"
     round_id = int(rnd["id"])
@@ -67,3 +74,10 @@ async def scene(sim: Simulator, out: Any) -> None:
 
     _say(out, "\n=== 三天后 · 截止时间到，结果和图表自动发到群里 ===")
     await sim.advance(timedelta(days=3, minutes=1))
+
+    _say(out, "\n=== 之后 · 工作人员更新进度，群里和点过这一项的住户都收到通知 ===")
+    _ = translator(await user_lang(sim.rt, staff.id))
+    reply = await sim.send(staff, pm, "/menu_progress")
+    reply = await sim.press(staff, reply, _(items[0]))
+    reply = await sim.press(staff, reply, "计划中")
+    await sim.send(staff, pm, "已报街道审批，预计下月开工")
