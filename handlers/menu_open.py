@@ -67,7 +67,7 @@ log = logging.getLogger(__name__)
 EDIT, TEXT, DEADLINE = range(3)  # the conversation's states
 _EDITS = {e.value: e for e in wf.ItemEdit if e is not wf.ItemEdit.ADD}  # picked from a list
 LINK = "menuopen"  # /start menuopen-<community>: the group's button into the private chat
-SAVED = N_("菜单草稿已经保存。再发送 /menu_open 可以接着准备。")
+SAVED = N_("菜单草稿已经保存。再发送 /menu_open 可以继续准备。")
 
 
 def _state(context: Context) -> dict[str, Any]:

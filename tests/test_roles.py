@@ -159,7 +159,15 @@ async def test_default_and_group_menus_at_start(sim: Simulator) -> None:
     by_scope = {(_scope(c)["type"], c.params.get("language_code")): c for c in calls}
     default = _names(by_scope[("default", None)])
     assert "menu" in default and "repair" in default and "register" in default
-    assert not {"menu_open", "grant", "team", "suggestions", "tickets", "tasks"} & set(default)
+    assert not {
+        "menu_open",
+        "menu_extend",
+        "grant",
+        "team",
+        "suggestions",
+        "tickets",
+        "tasks",
+    } & set(default)
     assert _names(by_scope[("default", "en")]) == default
     english = by_scope[("default", "en")].params["commands"]
     assert "看改造菜单" not in json.dumps(english, ensure_ascii=False)
@@ -176,7 +184,9 @@ async def test_grant_sets_the_role_menu_and_revoke_resets_it(sim: Simulator, gro
     menu = chat_menus(sim, NEWBIE.id)[-1]
     assert menu.method == "setMyCommands"
     names = _names(menu)
-    assert {"menu_open", "grant", "team", "suggestions", "tickets", "tasks"} <= set(names)
+    assert {"menu_open", "menu_extend", "grant", "team", "suggestions", "tickets", "tasks"} <= set(
+        names
+    )
     assert "menu" in names and "repair" in names  # the residents' commands too
     assert "管理" in json.dumps(menu.params["commands"], ensure_ascii=False)  # zh_Hans
     await sim.send(STAFF, group, f"/revoke @{NEWBIE.username} 工作人员")
