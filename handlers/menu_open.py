@@ -28,7 +28,7 @@ from bot import callbacks, timeparse
 from bot import menu as rules
 from bot import reminders as schedules
 from bot.context import App
-from bot.i18n import N_, Translate
+from bot.i18n import N_
 from bot.numbers import parse_id
 from bot.workflows import menu as wf
 from bot.workflows import menu_staff as sw
@@ -40,11 +40,18 @@ from handlers.menu_common import (
     Place,
     btn,
     item_name,
-    items_lines,
-    menu_post,
     right_place,
 )
 from handlers.menu_delivery import publish
+from handlers.menu_draft import (
+    DEADLINE,
+    EDIT,
+    TEXT,
+    pasted_note,
+    show_confirm,
+    show_draft,
+    show_settings,
+)
 from handlers.shared import (
     Context,
     acting_community,
@@ -54,17 +61,14 @@ from handlers.shared import (
     is_staff,
     refuse_callback,
     reply,
-    reply_long,
     tr_chat,
     tr_user,
 )
-from storage import community as cstore
 from storage import menu as store
 from storage.db import Row
 
 log = logging.getLogger(__name__)
 
-EDIT, TEXT, DEADLINE = range(3)  # the conversation's states
 _EDITS = {e.value: e for e in wf.ItemEdit if e is not wf.ItemEdit.ADD}  # picked from a list
 LINK = "menuopen"  # /start menuopen-<community>: the group's button into the private chat
 SAVED = N_("菜单草稿已经保存。再发送 /menu_open 可以继续准备。")
@@ -73,69 +77,6 @@ SAVED = N_("菜单草稿已经保存。再发送 /menu_open 可以继续准备�
 def _state(context: Context) -> dict[str, Any]:
     state: dict[str, Any] = context.state.setdefault(OPENING, {})
     return state
-
-
-async def _show_draft(update: Update, context: Context, rid: int, note: str = "") -> int:
-    _ = await tr_chat(update, context)
-    items = await store.items(context.rt.db, rid)
-    lines = ([note] if note else []) + [_("本轮菜单草稿（居民还看不到）：")]
-    lines += items_lines(_, items) or [_("（还没有项目）")]
-    lines.append(_("可以一次添加多项：用顿号、逗号或换行隔开，例如：加装电梯、充电桩、增设停车位"))
-    rows = [
-        [btn(_("➕ 添加"), FO, "add", rid), btn(_("✏️ 改名"), FO, "ren", rid)],
-        [btn(_("📝 加说明"), FO, "desc", rid), btn(_("🗑 删除"), FO, "del", rid)],
-        [btn(_("下一步：设置 ▶"), FO, "next", rid)],
-        [btn(_("取消本轮"), FO, "x", rid)],
-    ]
-    await reply_long(update, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows))
-    return EDIT
-
-
-async def _show_settings(update: Update, context: Context, rnd: Row) -> int:
-    _ = await tr_chat(update, context)
-    rid = rnd["id"]
-    n_items = len(await store.items(context.rt.db, rid))
-    s = wf.settings_of(rnd)
-    k = s.max_picks
-    lines = [_("每户最多选几项？现在是 {k} 项。").format(k=k)]
-    choices = rules.k_choices(n_items)
-    rows = []
-    if choices:
-        rows.append([btn(("● " if n == k else "") + str(n), FO, "k", rid, n) for n in choices])
-    else:
-        lines.append(_("菜单还是空的，请先添加项目。"))
-    if n_items and n_items < rules.MAX_K:
-        lines.append(_("菜单只有 {n} 项，所以最多能选 {n} 项。").format(n=n_items))
-    rows += [
-        [btn(_("一人一单") if s.per_person else _("一户一单"), FO, "mode", rid)],
-        [btn(_("随时公布统计") if s.live else _("截止后公布统计"), FO, "live", rid)],
-        [btn(_("◀ 改菜单"), FO, "back", rid), btn(_("下一步：截止时间 ▶"), FO, "dl", rid)],
-    ]
-    lines.append(_("点按钮可以切换：一户一单/一人一单，截止后公布/随时公布。"))
-    await reply(update, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows))
-    return EDIT
-
-
-async def _show_confirm(update: Update, context: Context, rnd: Row) -> int:
-    """The preview: the post exactly as the group will see it, then the settings."""
-    _ = await tr_chat(update, context)
-    rt = context.rt
-    s = wf.settings_of(rnd)
-    community = await cstore.get_community(rt.db, rnd["community_id"])
-    groups = await cstore.groups_of(rt.db, rnd["community_id"])
-    items = await store.items(rt.db, rnd["id"])
-    lines = [
-        _("请核对，居民群里会看到："),
-        "",
-        menu_post(rt, _, rnd, community["name"] if community else "", items),
-        "",
-        _("统计：随时公布") if s.live else _("统计：截止后公布"),
-        _("将发布到 {n} 个居民群。").format(n=len(groups)),
-    ]
-    rid = rnd["id"]
-    rows = [[btn(_("📣 发布到群"), FO, "go", rid)], [btn(_("◀ 改设置"), FO, "next", rid)]]
-    await reply_long(update, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows))
-    return EDIT
 
 
 async def menu_open(update: Update, context: Context) -> int:
@@ -195,7 +136,7 @@ async def _begin(update: Update, context: Context, community_id: int) -> int:
         return ConversationHandler.END
     context.state[OPENING] = {"rid": draft.round_id}
     note = "" if draft.created else _("继续上次保存的草稿。")
-    return await _show_draft(update, context, draft.round_id, note)
+    return await show_draft(update, context, draft.round_id, note)
 
 
 async def _check_opening(update: Update, context: Context, rid: int) -> Row | None:
@@ -287,7 +228,7 @@ async def _dispatch(
         )
         return TEXT
     if act == "back":
-        return await _show_draft(update, context, rid)
+        return await show_draft(update, context, rid)
     if act in ("next", "k", "mode", "live"):
         return await _setting(update, context, cb, rnd)
     if act == "dl":
@@ -322,14 +263,14 @@ async def _setting(update: Update, context: Context, cb: callbacks.Callback, rnd
     await sw.save_settings(context.rt, rnd["id"], s)
     fresh = await store.get_round(context.rt.db, rnd["id"])
     assert fresh is not None
-    return await _show_settings(update, context, fresh)
+    return await show_settings(update, context, fresh)
 
 
 async def _deadline_set(update: Update, context: Context, rnd: Row, when: float | None) -> int:
     await sw.save_settings(context.rt, rnd["id"], replace(wf.settings_of(rnd), deadline=when))
     fresh = await store.get_round(context.rt.db, rnd["id"])
     assert fresh is not None
-    return await _show_confirm(update, context, fresh)
+    return await show_confirm(update, context, fresh)
 
 
 async def open_elsewhere(update: Update, context: Context) -> None:
@@ -362,7 +303,7 @@ async def _picked(update: Update, context: Context, cb: callbacks.Callback, rid:
         return None
     if edit is wf.ItemEdit.REMOVE:
         await wf.edit_item(context.rt, rid, edit, item_id=item["id"])
-        return await _show_draft(
+        return await show_draft(
             update, context, rid, _("已删除：{item}").format(item=item_name(_, item))
         )
     _state(context)["wait"] = [edit.value, item["id"]]
@@ -375,27 +316,6 @@ async def _picked(update: Update, context: Context, cb: callbacks.Callback, rid:
         ).format(item=item_name(_, item), n=rules.MAX_DESCRIPTION),
     )
     return TEXT
-
-
-def _pasted_note(_: Translate, added: list[str], pasted: rules.Pasted) -> str:
-    lines = [_("已添加 {n} 项：{items}").format(n=len(added), items="、".join(added))]
-    if pasted.duplicates:
-        lines.append(
-            _("重复的没有再加：{items}").format(items="、".join(dict.fromkeys(pasted.duplicates)))
-        )
-    if pasted.too_long:
-        lines.append(
-            _("名称太长（{n}字以内），没有添加：{items}").format(
-                n=rules.MAX_NAME, items="、".join(pasted.too_long)
-            )
-        )
-    if pasted.over_limit:
-        lines.append(
-            _("菜单最多 {n} 项，这些没有添加：{items}").format(
-                n=rules.MAX_ITEMS, items="、".join(pasted.over_limit)
-            )
-        )
-    return "\n".join(lines)
 
 
 async def open_text(update: Update, context: Context) -> int:
@@ -429,7 +349,7 @@ async def open_text(update: Update, context: Context) -> int:
     if not done:
         await reply(update, _("这一轮已经开始点单，菜单不能再改。"))
         return ConversationHandler.END
-    return await _show_draft(update, context, rid, _("已保存。"))
+    return await show_draft(update, context, rid, _("已保存。"))
 
 
 async def _add_items(update: Update, context: Context, rid: int, text: str) -> int:
@@ -446,7 +366,7 @@ async def _add_items(update: Update, context: Context, rid: int, text: str) -> i
     if added is None:
         await reply(update, _("这一轮已经开始点单，菜单不能再改。"))
         return ConversationHandler.END
-    return await _show_draft(update, context, rid, _pasted_note(_, added, pasted))
+    return await show_draft(update, context, rid, pasted_note(_, added, pasted))
 
 
 async def deadline_text(update: Update, context: Context) -> int:
@@ -483,10 +403,10 @@ async def _go(update: Update, context: Context, rnd: Row) -> int:
         return EDIT
     if opened.refused is wf.OpenRefusal.NO_ITEMS:
         await reply(update, _("菜单还是空的，请先添加项目。"))
-        return await _show_draft(update, context, rnd["id"])
+        return await show_draft(update, context, rnd["id"])
     if opened.refused is wf.OpenRefusal.TOO_MANY_PICKS:
         await reply(update, _("每户能选的项数不能比菜单项目多，请重新设置。"))
-        return await _show_settings(update, context, rnd)
+        return await show_settings(update, context, rnd)
     context.state.pop(OPENING, None)
     if opened.post is None:
         await reply(update, _("这一轮已经开始点单，菜单不能再改。"))

@@ -65,11 +65,12 @@ async def prepare(db_path: str, seed: int, n_steps: int) -> dict[str, Any]:
         await sim.send(STAFF, group, f"/grant @{VOLUNTEERS[1].username} 志愿者 维修")
         for n, person in enumerate(VOTERS):
             await register(sim, person, f"{1 + n % 3}-{1 + n % 2}-{101 + n}", person.first_name)
-        reply = await sim.send(STAFF, group, "/menu_open")
+        pm = sim.private(STAFF)
+        reply = await sim.send(STAFF, pm, "/menu_open")
         reply = await sim.press(STAFF, reply, "下一步")
         reply = await sim.press(STAFF, reply, "截止时间")
-        reply = await sim.send(STAFF, group, "3天后")
-        reply = await sim.press(STAFF, reply, "开始点单")
+        reply = await sim.send(STAFF, pm, "3天后")
+        reply = await sim.press(STAFF, reply, "发布到群")
         round_id = int(await sim.rt.db.fetchval("SELECT id FROM menu_rounds WHERE status='open'"))
         items = [
             r["name"]
