@@ -63,6 +63,7 @@ BUTTONS: dict[str, tuple[Button, Place]] = {
     "pi": (menu_progress.progress_item, Place.COMMUNITY),
     "cx": (menu_results.close_press, Place.COMMUNITY),
     "cq": (menu_results.keep_press, Place.COMMUNITY),
+    "ext": (menu_extend.extend_press, Place.COMMUNITY),
 }
 
 

@@ -26,6 +26,7 @@ from bot.scheduler import ScheduledJob
 from bot.workflows import menu as wf
 from handlers.menu_common import F, btn, item_name, order_link, results_text, when_text
 from handlers.menu_delivery import publish
+from handlers.menu_extend import extend_buttons
 from handlers.shared import (
     Context,
     acting_community,
@@ -202,7 +203,13 @@ async def menu_results(update: Update, context: Context) -> None:
                     for n in notes
                 )
             )
-    await reply_long(update, text)
+    markup = None
+    if is_private(update):
+        last = await store.last_closed(rt.db, community["id"])
+        latest = last is not None and last["id"] == rnd["id"]
+        rows = extend_buttons(_, rnd, latest=latest)
+        markup = InlineKeyboardMarkup(rows) if rows else None
+    await reply_long(update, text, reply_markup=markup)
 
 
 # ---- CSV export -------------------------------------------------------------------------------

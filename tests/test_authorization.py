@@ -292,7 +292,7 @@ async def act_menu_draft_button(w: World, p: Person) -> Reply:
     """STAFF's draft (in their private chat): `p` presses its 发布到群 with the same data in
     their own private chat."""
     call = w.extra["draft"]
-    return await w.sim.press(p, call, data=own_button(call, "发布到群"), chat=w.sim.private(p))
+    return await w.sim.press(p, None, data=own_button(call, "发布到群"), chat=w.sim.private(p))
 
 
 async def act_menu_close(w: World, p: Person) -> Reply:
@@ -309,6 +309,14 @@ async def act_menu_close_button(w: World, p: Person) -> Reply:
 
 async def act_menu_extend(w: World, p: Person) -> Reply:
     return await w.sim.send(p, w.group, "/menu_extend 再延长三天")
+
+
+async def act_menu_extend_button(w: World, p: Person) -> Reply:
+    """重新开放 under STAFF's private /menu_results, pressed by `p` in their own chat."""
+    with w.sim.quiet():
+        view = await w.sim.send(STAFF, w.sim.private(STAFF), "/menu_results")
+    call = view.last_with_buttons()
+    return await w.sim.press(p, None, data=own_button(call, "重新开放"), chat=w.sim.private(p))
 
 
 async def ok_menu_extend(w: World, p: Person, r: Reply) -> bool:
@@ -672,6 +680,9 @@ MATRIX: dict[str, Cell] = {
     "menu_close": cell(act_menu_close, ok_menu_close, "admin staff", **MENU),
     "menu_close: confirm button": cell(act_menu_close_button, ok_menu_close, "admin staff", **MENU),
     "menu_extend (reopen)": cell(act_menu_extend, ok_menu_extend, "admin staff", **CLOSED),
+    "menu_extend: reopen button": cell(
+        act_menu_extend_button, ok_menu_extend, "admin staff", **CLOSED
+    ),
     "menu_results": cell(act_menu_results, ok_menu_results, "staff", **MENU),
     "suggestions": cell(act_suggestions, ok_suggestions, "staff", **MENU),
     "menu_export": cell(act_menu_export, ok_menu_export, "staff", **MENU),

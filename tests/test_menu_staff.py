@@ -295,3 +295,21 @@ async def test_resident_cannot_set_progress(sim: Simulator, group: Chat, ready: 
         reply = await sim.press(WANG, None, data=data, chat=sim.private(WANG))
         assert reply.alerts(), data
     assert await sim.rt.db.fetchval("SELECT count(*) FROM menu_progress_notes") == 0
+
+
+async def test_extend_buttons_on_the_staff_results_view(
+    sim: Simulator, group: Chat, ready: int
+) -> None:
+    rid = await open_round(sim, group, deadline="5月20日 20:00")
+    view = await sim.send(STAFF, sim.private(STAFF), "/menu_results")
+    data = sim.find_button(view, "延长3天")["callback_data"]
+    reply = await sim.press(WANG, None, data=data, chat=sim.private(WANG))  # not staff: refused
+    assert reply.alerts() and _local((await _round(sim))["deadline"]) == "2026-05-20 20:00"
+    reply = await sim.press(STAFF, view, "延长3天")
+    assert "已延长到 5月23日 20:00" in reply.text
+    assert any("延长到 5月23日 20:00 截止" in c.text for c in reply.to(group.id))
+    await close_now(sim, group)
+    view = await sim.send(STAFF, sim.private(STAFF), "/menu_results")
+    reply = await sim.press(STAFF, view, "重新开放3天")
+    assert "已重新开放" in reply.text and (await _round(sim))["status"] == "open"
+    assert rid == (await _round(sim))["id"]
