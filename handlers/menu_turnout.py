@@ -16,7 +16,7 @@ from telegram.error import TelegramError
 
 from bot import callbacks
 from bot import menu_turnout as rules
-from bot.community import format_buildings
+from bot.community import Address, format_buildings
 from bot.i18n import Translate
 from bot.workflows import menu_turnout as twf
 from handlers.menu_common import F, btn
@@ -155,9 +155,7 @@ def _page(_: Translate, found: twf.Unordered, page: int) -> tuple[str, InlineKey
     ]
     rows = []
     for n, h in enumerate(shown, start=page * rules.PAGE_SIZE + 1):
-        label = _("{building}号楼{unit}单元{room}室").format(
-            building=h["building"], unit=h["unit"], room=h["room"]
-        )
+        label = Address(h["building"], h["unit"], h["room"]).label(_)
         names = "、".join(h["names"])
         lines.append(f"{n}. {label} {names}".rstrip())
         rows.append([btn(_("📝 代录 {label}").format(label=label), F, "pf", rnd["id"], h["id"])])
