@@ -519,3 +519,13 @@ async def building_households(ex: Executor, community_id: int) -> dict[str, int]
         (community_id,),
     )
     return {row["building"]: int(row["households"]) for row in rows}
+
+
+async def registered_by_building(ex: Executor, community_id: int) -> dict[str, int]:
+    """building -> households with a registered resident (what the bot knows of)."""
+    rows = await ex.fetchall(
+        "SELECT h.building, count(DISTINCT h.id) AS n FROM households h "
+        "JOIN residents r ON r.household_id = h.id WHERE h.community_id = ? GROUP BY h.building",
+        (community_id,),
+    )
+    return {row["building"]: int(row["n"]) for row in rows}

@@ -391,6 +391,35 @@ async def act_menu_paper_far(w: World, p: Person) -> Reply:
     return await press_if(w.sim, p, Reply([w.sim.current(call)]), "确认录入")
 
 
+async def act_households(w: World, p: Person) -> Reply:
+    return await w.sim.send(p, w.sim.private(p), "/households 21号楼 48")
+
+
+async def ok_households(w: World, p: Person, r: Reply) -> bool:
+    return bool(
+        await fetch(w, "SELECT count(*) FROM building_households WHERE community_id = ?", w.cid)
+    )
+
+
+async def act_menu_unordered(w: World, p: Person) -> Reply:
+    return await w.sim.send(p, w.sim.private(p), "/menu_unordered 21号楼")
+
+
+async def ok_menu_unordered(w: World, p: Person, r: Reply) -> bool:
+    return "王阿姨" in r.text and "302" in r.text
+
+
+async def act_menu_unordered_paper(w: World, p: Person) -> Reply:
+    """📝 代录 of the not-ordered list (WANG's household), pressed in `p`'s private chat."""
+    hid = await fetch(w, "SELECT household_id FROM residents WHERE user_id = ?", WANG.id)
+    chat = w.sim.private(p)
+    return await w.sim.press(p, None, data=f"1|mn|pf|{w.round_id}|{hid}", chat=chat)
+
+
+async def ok_menu_unordered_paper(w: World, p: Person, r: Reply) -> bool:
+    return "纸质点单：21号楼4单元302室" in r.text
+
+
 async def act_menu_group_reopen(w: World, p: Person) -> Reply:
     """The 修改点单 button's data pressed on a group message: never draws an order there."""
     with w.sim.quiet():
@@ -692,6 +721,12 @@ MATRIX: dict[str, Cell] = {
     ),
     "menu_paper": cell(act_menu_paper, ok_menu_paper, "staff grid", **MENU),
     "menu_paper (outside the grid)": cell(act_menu_paper_far, ok_menu_paper, "staff", **MENU),
+    # "other" is staff of another community: /households acts on their own community.
+    "households": cell(act_households, ok_households, "staff", home=True),
+    "menu_unordered": cell(act_menu_unordered, ok_menu_unordered, "staff grid", **MENU),
+    "menu_unordered: paper button": cell(
+        act_menu_unordered_paper, ok_menu_unordered_paper, "admin staff grid", **MENU
+    ),
     "menu: order button on a group post": cell(
         act_menu_group_reopen, ok_menu_group_reopen, "", **MENU
     ),

@@ -25,3 +25,9 @@ async def test_demo_scene_publishes_chart(sim: Simulator, group: Chat) -> None:
     assert "请核对，居民群里会看到" in text and "按下 ⟦📣 发布到群⟧" in text
     assert "已发布到 1 个居民群" in text
     assert "说明：已报街道审批，预计下月开工" in text and "您家点过的改造项目" in text
+    # The grid worker chases a household that has not ordered and enters its paper order;
+    # the results then measure turnout against the real households staff set.
+    assert "李网格: /menu_unordered" in text and "21号楼2单元101室 赵奶奶" in text
+    assert "已录入 21号楼2单元101室 的纸质点单" in text
+    assert "1-30号楼登记的住户都已经点单了" in text
+    assert "按实际户数算" in text
