@@ -350,3 +350,16 @@ async def was_offered(ex: Executor, ticket_id: int, user_id: int) -> bool:
 
 async def clear_offers(ex: Executor, ticket_id: int) -> None:
     await ex.execute("DELETE FROM repair_offers WHERE ticket_id = ?", (ticket_id,))
+
+
+async def filed_between(ex: Executor, community_id: int, since: float, until: float) -> list[Row]:
+    """The tickets filed in a period, for statistics and the staff export (no reporter's
+    name, room or phone: the export carries the ticket, not the person)."""
+    return await ex.fetchall(
+        "SELECT t.id, t.category, t.building, t.unit, t.place, t.description, t.status, "
+        "t.close_reason, t.merged_into, t.rating, t.created_at, t.accepted_at, t.resolved_at, "
+        "t.due_at, a.first_name AS assignee_name "
+        "FROM repair_tickets t LEFT JOIN users a ON a.id = t.assignee_id "
+        "WHERE t.community_id = ? AND t.created_at >= ? AND t.created_at < ? ORDER BY t.id",
+        (community_id, since, until),
+    )

@@ -376,6 +376,14 @@ async def ok_tickets(w: World, p: Person, r: Reply) -> bool:
     return f"#{w.ticket}" in r.text
 
 
+async def act_repair_stats(w: World, p: Person) -> Reply:
+    return await w.sim.send(p, w.sim.private(p), "/repair_stats 本月")
+
+
+async def ok_repair_stats(w: World, p: Person, r: Reply) -> bool:
+    return any(c.method == "sendDocument" for c in r.calls)
+
+
 async def act_merge(w: World, p: Person) -> Reply:
     reply = await w.sim.send(p, w.sim.private(p), f"/merge {w.dup} {w.ticket}")
     return await press_if(w.sim, p, reply, "确认")
@@ -651,6 +659,7 @@ MATRIX: dict[str, Cell] = {
     ),
     "tickets": cell(act_tickets, ok_tickets, "admin staff", **REPAIRS),
     "merge": cell(act_merge, ok_merge, "admin staff", **REPAIRS),
+    "repair_stats": cell(act_repair_stats, ok_repair_stats, "admin staff", **REPAIRS),
     # Buttons on the volunteer's task message, pressed by everyone (the assignee is "volunteer").
     "ticket: start": cell(
         ticket_button("开始处理"), ok_started, "volunteer grid staff admin", **REPAIRS

@@ -64,6 +64,7 @@ async def test_personal_commands_typed_in_a_group_stay_private(sim: Simulator, g
         (LIU, "/start"),
         (STAFF, "/tickets"),
         (STAFF, "/tickets 21号楼"),
+        (STAFF, "/repair_stats"),
         (STAFF, "/care"),
         (STAFF, "/reminders"),
         (GRID, "/tasks"),
