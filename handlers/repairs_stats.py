@@ -13,6 +13,7 @@ from telegram import Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import CommandHandler
 
+from bot import periods
 from bot import repairs as repair_rules
 from bot import repairs_stats as rules
 from bot.commands import Audience, declare
@@ -46,7 +47,7 @@ def _stamp(rt: Runtime, at: float | None) -> datetime | None:
     return datetime.fromtimestamp(at, UTC).astimezone(rt.config.tz).replace(tzinfo=None)
 
 
-def period_name(_: Translate, period: rules.Period) -> str:
+def period_name(_: Translate, period: periods.Period) -> str:
     return _(period.label).format(days=period.days)
 
 

@@ -384,6 +384,14 @@ async def ok_repair_stats(w: World, p: Person, r: Reply) -> bool:
     return any(c.method == "sendDocument" for c in r.calls)
 
 
+async def act_care_export(w: World, p: Person) -> Reply:
+    return await w.sim.send(p, w.sim.private(p), "/care_export 本月")
+
+
+async def ok_care_export(w: World, p: Person, r: Reply) -> bool:
+    return "锡林社区这段时间没有走访记录" in r.text
+
+
 async def act_merge(w: World, p: Person) -> Reply:
     reply = await w.sim.send(p, w.sim.private(p), f"/merge {w.dup} {w.ticket}")
     return await press_if(w.sim, p, reply, "确认")
@@ -711,6 +719,7 @@ MATRIX: dict[str, Cell] = {
     "care": cell(act_care, ok_care, "admin staff volunteer", care=True),
     "announce": cell(act_announce, ok_announce, "staff", home=True),
     "care_list": cell(act_care_list, ok_care, "admin staff", care=True),
+    "care_export": cell(act_care_export, ok_care_export, "admin staff", care=True),
     "care_list: pause": cell(care_button("p"), ok_care_paused, "admin staff", care=True),
     "care_list: remove": cell(care_button("dd"), ok_care_removed, "admin staff", care=True),
     "quiz_timeout": cell(act_quiz_timeout, ok_quiz_timeout, "admin staff"),

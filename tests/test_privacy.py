@@ -66,6 +66,7 @@ async def test_personal_commands_typed_in_a_group_stay_private(sim: Simulator, g
         (STAFF, "/tickets 21号楼"),
         (STAFF, "/repair_stats"),
         (STAFF, "/care"),
+        (STAFF, "/care_export"),
         (STAFF, "/reminders"),
         (GRID, "/tasks"),
         (VOLUNTEER, "/tasks"),

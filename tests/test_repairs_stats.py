@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 
+from bot import periods
 from bot import repairs_stats as rules
 from bot.offline.simulator import Chat, Simulator
 from tests.conftest import LIU, STAFF, VOLUNTEER, WANG, assert_no_personal_data_in_groups
@@ -18,20 +19,20 @@ TZ = ZoneInfo("Asia/Shanghai")
 
 def test_periods() -> None:
     now = datetime(2026, 3, 18, 10, 0, tzinfo=TZ)  # a Wednesday
-    month = rules.parse_period("本月", now, TZ)
+    month = periods.parse_period("本月", now, TZ)
     assert month and month.start == datetime(2026, 3, 1, tzinfo=TZ)
-    week = rules.parse_period("上周", now, TZ)
+    week = periods.parse_period("上周", now, TZ)
     assert week and (week.start, week.end) == (
         datetime(2026, 3, 9, tzinfo=TZ),
         datetime(2026, 3, 16, tzinfo=TZ),
     )
-    last = rules.parse_period("上个月", now, TZ)
+    last = periods.parse_period("上个月", now, TZ)
     assert last and (last.start.month, last.end.month) == (2, 3)
-    recent = rules.parse_period("最近 7 天", now, TZ)
+    recent = periods.parse_period("最近 7 天", now, TZ)
     assert recent and recent.days == 7 and recent.end > now
-    assert rules.parse_period("", now, TZ) is not None
-    assert rules.parse_period("去年夏天", now, TZ) is None
-    assert rules.parse_period("最近99999天", now, TZ) is None
+    assert periods.parse_period("", now, TZ) is not None
+    assert periods.parse_period("去年夏天", now, TZ) is None
+    assert periods.parse_period("最近99999天", now, TZ) is None
 
 
 def test_median_and_p90() -> None:

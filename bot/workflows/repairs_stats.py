@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot import periods
 from bot import repairs_stats as rules
 from bot.i18n import N_
 from bot.runtime import Runtime
@@ -20,7 +21,7 @@ STAFF_ONLY = N_("只有社区工作人员可以查看报修统计。")
 @dataclass(frozen=True)
 class Report:
     community_name: str
-    period: rules.Period
+    period: periods.Period
     stats: rules.Stats
     tickets: list[Row]  # each ticket of the period, without the reporter's personal data
 
@@ -35,7 +36,7 @@ async def repair_stats(rt: Runtime, user_id: int, words: str) -> Report | BadPer
     if not communities:
         return refuse(STAFF_ONLY)
     now = rt.clock.now()
-    period = rules.parse_period(words, now, rt.config.tz)
+    period = periods.parse_period(words, now, rt.config.tz)
     if period is None:
         return BadPeriod()
     community = communities[0]  # the same one /tickets lists
