@@ -1,0 +1,3 @@
+-- #18: when a join request was decided, on the bot's clock (epoch seconds, REAL), so a person
+-- refused by the household waits a while before the family is asked again.
+ALTER TABLE household_requests ADD COLUMN decided_ts REAL;

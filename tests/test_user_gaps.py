@@ -1,0 +1,52 @@
+"""Gaps found in user tests (#18), each fixed as a class, through the real Application."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.offline.simulator import Chat, Simulator
+from tests.conftest import STAFF, WANG, WANG_SON, say_hello, setup_community
+from tests.test_trust_community import _ask_to_join
+
+
+async def _ask_again(sim: Simulator) -> object:
+    chat = sim.private(WANG_SON)
+    await sim.send(WANG_SON, chat, "/register")
+    await sim.send(WANG_SON, chat, "21-4-302")
+    reply = await sim.send(WANG_SON, chat, "小明")
+    return await sim.press(WANG_SON, reply, "确认")
+
+
+async def test_a_repeated_join_request_asks_nobody_again(sim: Simulator, group: Chat) -> None:
+    _, question = await _ask_to_join(sim, group)
+    reply = await _ask_again(sim)
+    assert "申请已经发过了" in reply.text, reply.text
+    assert not reply.to(WANG.id) and not reply.to(STAFF.id)
+    assert await sim.rt.db.fetchval("SELECT count(*) FROM household_requests") == 1
+
+    await sim.press(WANG, question, "不同意")
+    reply = await _ask_again(sim)  # right after a refusal: the family is left in peace
+    assert "先不再打扰" in reply.text and not reply.to(WANG.id)
+    await sim.advance(timedelta(hours=25))
+    reply = await _ask_again(sim)  # a day later it is an ordinary request again
+    assert reply.to(WANG.id) and "申请加入您家" in reply.to(WANG.id)[0].text
+
+
+async def test_b_phrasing_around_the_name_is_not_the_name(sim: Simulator, group: Chat) -> None:
+    await setup_community(sim, group)
+    chat = sim.private(WANG)
+    await sim.send(WANG, chat, "/register")
+    await sim.send(WANG, chat, "21-4-302")
+    reply = await sim.send(WANG, chat, "就用王阿姨")
+    assert "称呼：王阿姨" in reply.text, reply.text
+    await sim.press(WANG, reply, "确认")
+    name = await sim.rt.db.fetchval(
+        "SELECT display_name FROM residents WHERE user_id = ?", (WANG.id,)
+    )
+    assert name == "王阿姨"
+    await say_hello(sim, WANG_SON)
+    chat = sim.private(WANG_SON)
+    await sim.send(WANG_SON, chat, "/register")
+    await sim.send(WANG_SON, chat, "22-1-101")
+    reply = await sim.send(WANG_SON, chat, "叫我小明就行")
+    assert "称呼：小明" in reply.text
