@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.offline.simulator import Chat, Simulator
-from tests.conftest import STAFF, WANG, WANG_SON, say_hello, setup_community
+from tests.conftest import LIU, STAFF, WANG, WANG_SON, register, say_hello, setup_community
+from tests.test_repairs import file_repair
 from tests.test_trust_community import _ask_to_join
 
 
@@ -50,3 +51,39 @@ async def test_b_phrasing_around_the_name_is_not_the_name(sim: Simulator, group:
     await sim.send(WANG_SON, chat, "22-1-101")
     reply = await sim.send(WANG_SON, chat, "叫我小明就行")
     assert "称呼：小明" in reply.text
+
+
+async def test_c_a_bare_number_is_not_a_place(sim: Simulator, group: Chat) -> None:
+    await setup_community(sim, group)
+    await register(sim, WANG, "21-4-302", "王阿姨")
+    chat = sim.private(WANG)
+    reply = await sim.send(WANG, chat, "/repair")
+    reply = await sim.press(WANG, reply, "屋顶漏水")
+    reply = await sim.send(WANG, chat, "1")  # typed at the 问题在哪里？ buttons
+    assert "只有数字" in reply.text and "问题在哪里" in reply.text, reply.text
+    reply = await sim.press(WANG, reply, "别的地方")
+    reply = await sim.send(WANG, chat, "302")
+    assert "只有数字" in reply.text
+    reply = await sim.press(WANG, reply, "别的地方")
+    reply = await sim.send(WANG, chat, "21号楼楼顶")
+    assert "是什么问题" in reply.text or "我也遇到了" in reply.text, reply.text
+
+
+async def test_d_my_shows_the_household_s_tickets_without_the_phone(
+    sim: Simulator, group: Chat
+) -> None:
+    _, question = await _ask_to_join(sim, group)
+    await sim.press(WANG, question, "同意")
+    await sim.rt.db.execute(
+        "UPDATE residents SET phone = '13800001234' WHERE user_id = ?", (WANG.id,)
+    )
+    tid, _ = await file_repair(sim, WANG, show="可以")
+    await sim.rt.db.execute("UPDATE repair_tickets SET share_phone = 1 WHERE id = ?", (tid,))
+    reply = await sim.send(WANG_SON, sim.private(WANG_SON), "/my")
+    assert f"#{tid}" in reply.text and "家人王阿姨报的" in reply.text, reply.text
+    reply = await sim.press(WANG_SON, reply, f"#{tid} 详情")
+    assert f"#{tid}" in reply.text and "13800001234" not in reply.text, reply.text
+    mine = await sim.send(WANG, sim.private(WANG), "/my")
+    assert "家人" not in mine.text
+    other = await sim.send(LIU, sim.private(LIU), "/my")  # another household sees nothing
+    assert f"#{tid}" not in other.text
