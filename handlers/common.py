@@ -245,7 +245,7 @@ async def migrate_chat(update: Update, context: Context) -> None:
 
 async def stale_button(update: Update, context: Context) -> None:
     """Any button no feature claimed: from an old version, or forged."""
-    await refuse_callback(update, context, "no handler for this callback data")
+    await refuse_callback(update, context, "no handler for this callback data", owner_check=True)
 
 
 async def private_fallback(update: Update, context: Context) -> None:

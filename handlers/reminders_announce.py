@@ -232,7 +232,9 @@ async def confirm(update: Update, context: Context) -> int:
         await query.edit_message_reply_markup(None)
         return await _show_check(update, context, _)
     if "text" not in draft or not await is_staff(rt, user.id, draft["community"]):
-        await refuse_callback(update, context, "confirm without a complete draft or rights")
+        await refuse_callback(
+            update, context, "confirm without a complete draft or rights", owner_check=True
+        )
         return ConversationHandler.END
     at = draft.get("at")
     send_at = datetime.fromtimestamp(at, UTC) if at is not None else None

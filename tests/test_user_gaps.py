@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.offline.simulator import Chat, Simulator
-from tests.conftest import LIU, STAFF, WANG, WANG_SON, register, say_hello, setup_community
+from tests.conftest import ADMIN, LIU, STAFF, WANG, WANG_SON, register, say_hello, setup_community
 from tests.test_repairs import file_repair
 from tests.test_trust_community import _ask_to_join
 
@@ -87,3 +87,18 @@ async def test_d_my_shows_the_household_s_tickets_without_the_phone(
     assert "家人" not in mine.text
     other = await sim.send(LIU, sim.private(LIU), "/my")  # another household sees nothing
     assert f"#{tid}" not in other.text
+
+
+async def test_e_someone_else_s_button_says_whose_it_is(sim: Simulator, group: Chat) -> None:
+    await setup_community(sim, group)
+    await register(sim, WANG, "21-4-302", "王阿姨")
+    other = sim.group(-1002, "别的社区群")
+    await sim.send(ADMIN, other, "/setup 另一个社区")
+    ask = await sim.send(ADMIN, group, "/setup 另一个社区")
+    assert "确定改关联" in str(ask.calls[-1].buttons), ask.text
+    reply = await sim.press(WANG, ask, "确定改关联")
+    assert "这是街道管理员的按钮" in reply.alerts()[0], reply.alerts()
+    assert "已失效" not in reply.alerts()[0]
+    # A forged or stale button of nobody in particular still says it expired.
+    reply = await sim.press(WANG, None, data="1|zz|x", chat=group)
+    assert "已失效" in reply.alerts()[0]
