@@ -256,7 +256,7 @@ async def confirm(update: Update, context: Context) -> int:
     await query.edit_message_reply_markup(None)
     if send_at is None:
         await reply(update, _("公告 #{id} 正在发送，发完后我会告诉您送达情况。").format(id=aid))
-        await rt.scheduler.run_key(wf.job_key(aid))
+        rt.scheduler.run_key_soon(wf.job_key(aid))  # the report comes when it is done
     else:
         when = rules.format_moment(send_at, rt.config.tz, _, rt.clock.now())
         await reply(

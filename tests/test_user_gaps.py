@@ -102,3 +102,19 @@ async def test_e_someone_else_s_button_says_whose_it_is(sim: Simulator, group: C
     # A forged or stale button of nobody in particular still says it expired.
     reply = await sim.press(WANG, None, data="1|zz|x", chat=group)
     assert "已失效" in reply.alerts()[0]
+
+
+async def test_f_announce_now_answers_at_once_and_reports_later(
+    sim: Simulator, group: Chat
+) -> None:
+    from tests.test_announce import announce, residents
+
+    await residents(sim, group)
+    sim.settle_background = False  # see what the staff member gets before the broadcast ends
+    reply = await announce(sim, "本周六上午停水，请提前储水", [], None, ack=False)
+    assert "正在发送" in reply.text
+    assert sim.rt.scheduler.background  # the broadcast runs outside the staff's update
+    await sim.rt.scheduler.settle()
+    report = [c for c in sim.api.sent("sendMessage", STAFF.id) if "发送完毕" in c.text]
+    assert len(report) == 1 and "送达" in report[0].text
+    assert sim.api.sent("sendMessage", WANG.id)
