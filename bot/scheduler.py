@@ -13,7 +13,6 @@ restart loses nothing. Each job kind chooses its guarantee:
 from __future__ import annotations
 
 import asyncio
-
 import contextlib
 import json
 import logging
