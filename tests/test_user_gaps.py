@@ -118,3 +118,22 @@ async def test_f_announce_now_answers_at_once_and_reports_later(
     report = [c for c in sim.api.sent("sendMessage", STAFF.id) if "发送完毕" in c.text]
     assert len(report) == 1 and "送达" in report[0].text
     assert sim.api.sent("sendMessage", WANG.id)
+
+
+async def test_g_english_writer_is_offered_english_once(sim: Simulator, group: Chat) -> None:
+    from bot.offline.simulator import Person
+
+    tom = Person(120, "Tom", "tom_en", language_code="zh")
+    await say_hello(sim, tom)
+    chat = sim.private(tom)
+    reply = await sim.send(tom, chat, "/start")
+    assert "/lang" in reply.text
+    reply = await sim.send(tom, chat, "how do I report a leaking roof")
+    offer = [c for c in reply.calls if "switch" in c.text.lower() or "英文" in c.text]
+    assert offer and "Shall I" in offer[0].text, reply.text
+    reply = await sim.press(tom, offer[0], "English")
+    assert "Language set to" in reply.text or "English" in reply.text
+    reply = await sim.send(tom, chat, "/help")
+    assert "报修" not in reply.text  # now in English
+    again = await sim.send(WANG, sim.private(WANG), "电池是什么垃圾")
+    assert not any("英文" in c.text for c in again.calls)
