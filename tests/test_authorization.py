@@ -255,6 +255,16 @@ async def ok_suggestions(w: World, p: Person, r: Reply) -> bool:  # the round ha
     return "锡林社区这一轮还没有居民的建议" in r.text
 
 
+async def act_digest_off(w: World, p: Person) -> Reply:
+    return await w.sim.press(p, None, data=f"1|sg|off|{w.cid}", chat=w.sim.private(p))
+
+
+async def ok_digest_off(w: World, p: Person, r: Reply) -> bool:
+    return bool(
+        await fetch(w, "SELECT count(*) FROM suggestion_digest_off WHERE user_id = ?", p.id)
+    )
+
+
 async def act_team(w: World, p: Person) -> Reply:
     return await w.sim.send(p, w.group, "/team")
 
@@ -651,6 +661,7 @@ MATRIX: dict[str, Cell] = {
     "menu_close": cell(act_menu_close, ok_menu_close, "admin staff", **MENU),
     "menu_results": cell(act_menu_results, ok_menu_results, "staff", **MENU),
     "suggestions": cell(act_suggestions, ok_suggestions, "staff", **MENU),
+    "suggestions: daily digest switch": cell(act_digest_off, ok_digest_off, "admin staff"),
     "menu_export": cell(act_menu_export, ok_menu_export, "staff", **MENU),
     "menu_progress": cell(act_menu_progress, ok_menu_progress, "admin staff", **CLOSED),
     "menu_progress button": cell(
