@@ -17,13 +17,13 @@ from tests.conftest import (
 from tests.test_menu import open_round
 
 
-async def suggest(sim: Simulator, person, round_id: int, text: str) -> None:  # noqa: ANN001
+async def suggest(sim: Simulator, person, round_id: int, text: str) -> None:
     chat = sim.private(person)
     await sim.press(person, None, data=f"1|mn|s|{round_id}", chat=chat)
     await sim.send(person, chat, text)
 
 
-def digests(sim: Simulator) -> list:  # noqa: ANN201
+def digests(sim: Simulator) -> list:
     return [c for c in sim.api.sent("sendMessage", STAFF.id) if "今天有" in c.text]
 
 
