@@ -82,8 +82,9 @@ def strip_invisible(text: str) -> str:
 # Phrasing around a name typed at "怎么称呼您？": "就用王阿姨", "叫我王阿姨就行", "我是王阿姨",
 # "称呼：王阿姨吧". Only the name is kept; a bare "就用" is no name at all.
 _NAME_BEFORE = re.compile(
-    r"^(?:(?:那|那就|就|还是)?(?:用|叫|写|填)(?:我)?|叫我|称呼我|我叫|我是|我姓|"
-    r"称呼(?:是|为)?|名字(?:是|叫)?|(?:call me|i am|i'm|my name is|just use|use))[\s:：,，]*",
+    r"^(?:(?:那|那就|就|还是)(?:用|叫|写|填)(?:我)?|(?:叫|称呼|写|填)我|我叫|我是|我姓|"
+    r"称呼(?:是|为)?|名字(?:是|叫)?|(?:call me|i am|i'm|my name is|just use|use)(?=[\s:,]))"
+    r"[\s:：,，]*",
     re.IGNORECASE,
 )
 _NAME_AFTER = re.compile(
@@ -98,7 +99,10 @@ def clean_person_name(text: str) -> str:
     for _ in range(2):  # "那就用叫我…" is rare; twice covers "就用 我是王阿姨"
         name = _NAME_BEFORE.sub("", name, count=1).strip()
     name = _NAME_AFTER.sub("", name).strip()
-    return name.strip("“”\"'「」『』")
+    for left, right in ("“”", '""', "''", "「」", "『』"):  # only a pair around the whole name
+        if len(name) > 2 and name[0] == left and name[-1] == right:
+            name = name[1:-1].strip()
+    return name
 
 
 def clean_community_name(text: str) -> str | None:

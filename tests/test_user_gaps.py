@@ -33,6 +33,26 @@ async def test_a_repeated_join_request_asks_nobody_again(sim: Simulator, group: 
     assert reply.to(WANG.id) and "申请加入您家" in reply.to(WANG.id)[0].text
 
 
+def test_b_clean_person_name_table() -> None:
+    from bot.community import clean_person_name
+
+    for typed, name in [
+        ("就用王阿姨", "王阿姨"),
+        ("那就叫我小明吧", "小明"),
+        ("叫我王阿姨就行", "王阿姨"),
+        ("我是王阿姨", "王阿姨"),
+        ("称呼：王阿姨吧", "王阿姨"),
+        ("“王阿姨”", "王阿姨"),
+        ("Call me Alice", "Alice"),
+        ("王阿姨", "王阿姨"),
+        ("用户", "用户"),
+        ("User", "User"),
+        ('" OR 1=1 --', '" OR 1=1 --'),
+        ("就用", ""),
+    ]:
+        assert clean_person_name(typed) == name, typed
+
+
 async def test_b_phrasing_around_the_name_is_not_the_name(sim: Simulator, group: Chat) -> None:
     await setup_community(sim, group)
     chat = sim.private(WANG)
