@@ -157,3 +157,29 @@ async def test_g_english_writer_is_offered_english_once(sim: Simulator, group: C
     assert "报修" not in reply.text  # now in English
     again = await sim.send(WANG, sim.private(WANG), "电池是什么垃圾")
     assert not any("英文" in c.text for c in again.calls)
+
+
+async def test_announce_to_a_building_with_a_chinese_name(sim: Simulator, group: Chat) -> None:
+    """Found by the demo: a building "官西4" could not be put on a button (callback data)."""
+    from tests.conftest import CHEN
+
+    await setup_community(sim, group)
+    await register(sim, WANG, "21-4-302", "王阿姨")
+    chat = sim.private(CHEN)
+    await sim.send(CHEN, chat, "/register")
+    reply = await sim.send(CHEN, chat, "官西4號樓3單元201")
+    reply = await sim.send(CHEN, chat, "陳先生")
+    await sim.press(CHEN, reply, "確認")
+    staff = sim.private(STAFF)
+    await sim.send(STAFF, staff, "/announce")
+    reply = await sim.send(STAFF, staff, "官西4号楼明天停电")
+    picker = reply.last_with_buttons()
+    await sim.press(STAFF, picker, "官西4号楼")
+    reply = await sim.press(STAFF, sim.current(picker), "下一步")
+    reply = await sim.press(STAFF, reply, "现在发送")
+    reply = await sim.press(STAFF, reply.last_with_buttons(), "发送")
+    assert reply.to(CHEN.id) and not reply.to(WANG.id)
+    # A forged index outside the list is refused.
+    await sim.send(STAFF, staff, "/announce")
+    await sim.send(STAFF, staff, "测试")
+    assert (await sim.press(STAFF, None, data="1|an|b|39", chat=staff)).alerts()
