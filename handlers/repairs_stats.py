@@ -78,6 +78,11 @@ def summary(_: Translate, report: wf.Report) -> str:
                 list="、".join(f"{category_name(_, k)} {g.filed}" for k, g in top)
             )
         )
+    lines.append(
+        _("现在全部未完成 {open} 条，其中超期 {overdue} 条（不论何时报修）").format(
+            open=report.open_now, overdue=report.overdue_now
+        )
+    )
     lines.append(_("明细表格已私聊发给您。") if t.filed else _("这段时间没有新报修。"))
     return "\n".join(lines)
 

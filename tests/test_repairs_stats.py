@@ -57,6 +57,7 @@ async def test_repair_stats_summary_and_workbook(sim: Simulator, group: Chat) ->
     assert "最近30天" in text and "新报修 2 条" in text, text
     assert "已解决 1 条" in text and "未完成 1 条" in text
     assert "接单用时：中位 2 小时" in text and "解决用时：中位 5 小时" in text
+    assert "现在全部未完成 1 条，其中超期 0 条" in text
     docs = [c for c in sim.api.sent("sendDocument", STAFF.id)]
     assert docs and docs[-1].files
     book = openpyxl.load_workbook(io.BytesIO(next(iter(docs[-1].files.values()))))

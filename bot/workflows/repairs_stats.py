@@ -24,6 +24,8 @@ class Report:
     period: periods.Period
     stats: rules.Stats
     tickets: list[Row]  # each ticket of the period, without the reporter's personal data
+    open_now: int = 0  # open tickets now, whenever filed
+    overdue_now: int = 0
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,11 @@ async def repair_stats(rt: Runtime, user_id: int, words: str) -> Report | BadPer
     if period is None:
         return BadPeriod()
     community = communities[0]  # the same one /tickets lists
+    cid, at = community["id"], now.timestamp()
     tickets = await store.filed_between(
-        rt.db, community["id"], period.start.timestamp(), period.end.timestamp()
+        rt.db, cid, period.start.timestamp(), period.end.timestamp()
     )
-    return Report(community["name"], period, rules.compute(tickets, now.timestamp()), tickets)
+    open_now, _ = await store.search(rt.db, cid, store.Filter(status="open"), at, 0, 0)
+    overdue_now, _ = await store.search(rt.db, cid, store.Filter(overdue=True), at, 0, 0)
+    stats = rules.compute(tickets, at)
+    return Report(community["name"], period, stats, tickets, open_now, overdue_now)
