@@ -64,19 +64,18 @@ async def suggestions_command(update: Update, context: Context) -> None:
             community=community["name"], n=len(found.notes)
         )
     ]
-    lines.extend(note_line(rt, _, note) for note in found.notes)
-    await reply_long(update, "\n".join(lines))
     user = update.effective_user
     if user is None:
         return
     on = await flow.digest_on(rt, community["id"], user.id)
-    await reply(
-        update,
+    lines.extend(note_line(rt, _, note) for note in found.notes)
+    lines.append(
         _("每日摘要（每天18:00私聊发来当天新的建议和留言）：{state}").format(
             state=_("已开启") if on else _("已关闭")
-        ),
-        reply_markup=_digest_button(_, community["id"], on),
+        )
     )
+    # The switch goes on the list's last message (reply_long puts the buttons there).
+    await reply_long(update, "\n".join(lines), reply_markup=_digest_button(_, community["id"], on))
 
 
 def note_line(rt: Runtime, _: Translate, note: Row) -> str:
