@@ -43,6 +43,7 @@ FEATURES = (
     "handlers.reminders",
     "handlers.care",
     "handlers.care_manage",
+    "handlers.care_export",
     "handlers.reminders_announce",
     "handlers.sorting",
     "handlers.sorting_city",

@@ -12,6 +12,7 @@ restart loses nothing. Each job kind chooses its guarantee:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -89,6 +90,7 @@ class Scheduler:
         # job id → its JobQueue entry, so (re)queueing and cancelling are O(1): looking a job
         # up by name scans every queued job, which made start-up quadratic in pending jobs.
         self._queued: dict[int, Job] = {}
+        self.background: set[asyncio.Task[bool]] = set()  # run_key_soon's, until done
 
     def register(self, kind: str, callback: JobCallback, *, at_least_once: bool = True) -> None:
         self.kinds[kind] = JobKind(kind, callback, at_least_once)
@@ -159,6 +161,30 @@ class Scheduler:
         False when it is not pending any more, e.g. the JobQueue ran it already."""
         row = await store.get_by_key(self.db, key)
         return row is not None and await self.run_job(row["id"])
+
+    def run_key_soon(self, key: str) -> None:
+        """Run a job just scheduled due now in the background: the person who caused it is
+        answered at once, and a long job (a broadcast) does not hold their update. Durable
+        like run_key: if the process stops before it ran, start-up runs it. Through PTB's
+        create_task when the Application runs, so its stop() waits for the job."""
+        app = self._app
+        task: asyncio.Task[bool]
+        if app is not None and app.running:
+            task = app.create_task(self.run_key(key), name=f"job:{key}")
+        else:
+            task = asyncio.create_task(self.run_key(key), name=f"job:{key}")
+        self.background.add(task)
+        task.add_done_callback(self._background_done)
+
+    def _background_done(self, task: asyncio.Task[bool]) -> None:
+        self.background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background job failed", exc_info=task.exception())
+
+    async def settle(self) -> None:
+        """Wait for the background jobs (shutdown, and tests that want their messages)."""
+        while self.background:
+            await asyncio.gather(*list(self.background), return_exceptions=True)
 
     async def run_job(self, job_id: int) -> bool:
         """Run one job if it is still pending; True when its callback ran."""

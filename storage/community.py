@@ -309,14 +309,27 @@ async def open_requests_for(ex: Executor, household_id: int) -> list[Row]:
     )
 
 
-async def decide_request(ex: Executor, request_id: int, status: str, decided_by: int) -> bool:
+async def decide_request(
+    ex: Executor, request_id: int, status: str, decided_by: int, now: float | None = None
+) -> bool:
     """Close an open request; False when it was decided (or withdrawn) already."""
     n = await ex.execute(
-        "UPDATE household_requests SET status = ?, decided_by = ?, "
+        "UPDATE household_requests SET status = ?, decided_by = ?, decided_ts = ?, "
         "decided_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ? AND status = 'pending'",
-        (status, decided_by, request_id),
+        (status, decided_by, now, request_id),
     )
     return n == 1
+
+
+async def refused_since(ex: Executor, user_id: int, household_id: int, since: float) -> bool:
+    """Whether this household refused this person's request after `since` (bot's clock)."""
+    return bool(
+        await ex.fetchval(
+            "SELECT 1 FROM household_requests WHERE user_id = ? AND household_id = ? "
+            "AND status = 'refused' AND decided_ts >= ?",
+            (user_id, household_id, since),
+        )
+    )
 
 
 async def mark_escalated(ex: Executor, request_id: int) -> None:
