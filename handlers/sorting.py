@@ -61,6 +61,8 @@ CATEGORY_LABEL: dict[Category, str] = {
     Category.KITCHEN: N_("🟢厨余垃圾"),
     Category.OTHER: N_("⚫其他垃圾"),
 }
+
+
 @cache
 def _s2tw() -> opencc.OpenCC:
     """Loaded on first use: its phrase tables take ~40 MB, and only zh_Hant readers of the
