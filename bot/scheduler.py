@@ -37,6 +37,10 @@ log = logging.getLogger(__name__)
 # and are picked up by the hourly refill, so 10 000 far-future reminders cost no memory.
 WINDOW = timedelta(hours=6)
 REFILL_EVERY = timedelta(hours=1)
+# At most this many rows are queued by one refill (each JobQueue entry costs ~1 KB in
+# APScheduler): with more due within the window, the next refill runs when the last queued
+# one is due, so the rest are queued in time, a batch at a time (issue #21).
+REFILL_BATCH = 500
 MAX_ATTEMPTS = 5
 
 
@@ -248,9 +252,21 @@ class Scheduler:
 
     async def _refill(self) -> None:
         horizon = self.clock.now() + WINDOW
-        for row in await store.pending_before(self.db, _epoch(horizon)):
+        rows = await store.pending_before(self.db, _epoch(horizon), limit=REFILL_BATCH)
+        added = 0
+        for row in rows:
             if row["id"] not in self._queued:
+                added += 1
                 self._enqueue(row["id"], datetime.fromtimestamp(row["run_at"], UTC))
+        jq = self._job_queue
+        if len(rows) == REFILL_BATCH and jq is not None:
+            # More may be due before the hourly refill: fetch them when this batch's last
+            # one is due (rows due at that same moment come in the next batch, on time).
+            # A full batch all queued already is still running: look again a second later.
+            now = self.clock.now()
+            last = datetime.fromtimestamp(rows[-1]["run_at"], UTC)
+            when = max(last, now) if added else now + timedelta(seconds=1)
+            jq.run_once(self._refill_job, when=when, name="sched:more")
 
     async def run_due(self, now: datetime | None = None) -> int:
         """Run every pending job due by `now` (tests and the demo move a fake clock)."""

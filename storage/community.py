@@ -219,21 +219,25 @@ async def get_household(ex: Executor, household_id: int) -> Row | None:
     return await ex.fetchone("SELECT * FROM households WHERE id = ?", (household_id,))
 
 
-async def occupied_buildings(ex: Executor, community_id: int) -> list[str]:
-    """Buildings with at least one known household.
+async def occupied_buildings(
+    ex: Executor, community_id: int, limit: int | None = None
+) -> list[str]:
+    """Buildings with at least one known household (the first `limit` in index order).
 
     A skip-scan over the (community_id, building, …) unique index: one index seek per
-    building, so a community of 100 000 households costs what one of 100 does.
+    building, so a community of 100 000 households costs what one of 100 does; with a
+    `limit`, at most that many seeks (the counter stops the recursion: portable, unlike a
+    LIMIT inside a recursive CTE).
     """
     rows = await ex.fetchall(
-        """WITH RECURSIVE b(building) AS (
-               SELECT min(building) FROM households WHERE community_id = :c
+        """WITH RECURSIVE b(building, n) AS (
+               SELECT min(building), 1 FROM households WHERE community_id = :c
                UNION ALL
                SELECT (SELECT min(building) FROM households
-                       WHERE community_id = :c AND building > b.building)
-               FROM b WHERE b.building IS NOT NULL)
+                       WHERE community_id = :c AND building > b.building), b.n + 1
+               FROM b WHERE b.building IS NOT NULL AND b.n < :cap)
            SELECT building FROM b WHERE building IS NOT NULL""",
-        {"c": community_id},
+        {"c": community_id, "cap": limit if limit is not None else 2**31 - 1},
     )
     return [r["building"] for r in rows]
 
