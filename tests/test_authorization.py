@@ -261,6 +261,16 @@ async def ok_suggestions(w: World, p: Person, r: Reply) -> bool:  # the round ha
     return "锡林社区这一轮还没有居民的建议" in r.text
 
 
+async def act_digest_off(w: World, p: Person) -> Reply:
+    return await w.sim.press(p, None, data=f"1|sg|off|{w.cid}", chat=w.sim.private(p))
+
+
+async def ok_digest_off(w: World, p: Person, r: Reply) -> bool:
+    return bool(
+        await fetch(w, "SELECT count(*) FROM suggestion_digest_off WHERE user_id = ?", p.id)
+    )
+
+
 async def act_team(w: World, p: Person) -> Reply:
     return await w.sim.send(p, w.group, "/team")
 
@@ -447,6 +457,22 @@ async def act_tickets(w: World, p: Person) -> Reply:
 
 async def ok_tickets(w: World, p: Person, r: Reply) -> bool:
     return f"#{w.ticket}" in r.text
+
+
+async def act_repair_stats(w: World, p: Person) -> Reply:
+    return await w.sim.send(p, w.sim.private(p), "/repair_stats 本月")
+
+
+async def ok_repair_stats(w: World, p: Person, r: Reply) -> bool:
+    return any(c.method == "sendDocument" for c in r.calls)
+
+
+async def act_care_export(w: World, p: Person) -> Reply:
+    return await w.sim.send(p, w.sim.private(p), "/care_export 本月")
+
+
+async def ok_care_export(w: World, p: Person, r: Reply) -> bool:
+    return "锡林社区这段时间没有走访记录" in r.text
 
 
 async def act_merge(w: World, p: Person) -> Reply:
@@ -714,6 +740,7 @@ MATRIX: dict[str, Cell] = {
     ),
     "menu_results": cell(act_menu_results, ok_menu_results, "staff", **MENU),
     "suggestions": cell(act_suggestions, ok_suggestions, "staff", **MENU),
+    "suggestions: daily digest switch": cell(act_digest_off, ok_digest_off, "admin staff"),
     "menu_export": cell(act_menu_export, ok_menu_export, "staff", **MENU),
     "menu_progress": cell(act_menu_progress, ok_menu_progress, "admin staff", **CLOSED),
     "menu_progress button": cell(
@@ -736,6 +763,7 @@ MATRIX: dict[str, Cell] = {
     ),
     "tickets": cell(act_tickets, ok_tickets, "admin staff", **REPAIRS),
     "merge": cell(act_merge, ok_merge, "admin staff", **REPAIRS),
+    "repair_stats": cell(act_repair_stats, ok_repair_stats, "admin staff", **REPAIRS),
     # Buttons on the volunteer's task message, pressed by everyone (the assignee is "volunteer").
     "ticket: start": cell(
         ticket_button("开始处理"), ok_started, "volunteer grid staff admin", **REPAIRS
@@ -787,6 +815,7 @@ MATRIX: dict[str, Cell] = {
     "care": cell(act_care, ok_care, "admin staff volunteer", care=True),
     "announce": cell(act_announce, ok_announce, "staff", home=True),
     "care_list": cell(act_care_list, ok_care, "admin staff", care=True),
+    "care_export": cell(act_care_export, ok_care_export, "admin staff", care=True),
     "care_list: pause": cell(care_button("p"), ok_care_paused, "admin staff", care=True),
     "care_list: remove": cell(care_button("dd"), ok_care_removed, "admin staff", care=True),
     "quiz_timeout": cell(act_quiz_timeout, ok_quiz_timeout, "admin staff"),
