@@ -50,6 +50,13 @@ def targets(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "<=",
             1000,
         ),
+        # The dashboard must not slow the chat: pages answer fast and the chat's p99 stays low.
+        "dashboard_page_p95_ms": (_get(results, "dashboard.page_p95_ms"), "<", 500),
+        "dashboard_chat_p99_ms_at_200": (
+            _get(results, "dashboard.chat_p99_ms_with_dashboard"),
+            "<",
+            50,
+        ),
     }
     out = {}
     for name, (value, op, goal) in checks.items():

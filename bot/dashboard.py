@@ -243,25 +243,28 @@ class BarChart:
     maximum: float | None = None
 
     def svg(self) -> str:
-        row, label_w, width, top = 44, 150, 640, 10
-        height = top + row * max(1, len(self.bars)) + 10
+        font, row, top = 26, 50, 8
+        longest = max((len(b.label) for b in self.bars), default=1)
+        label_w = min(260, 24 + font * longest)
+        width = 620
+        height = top + row * max(1, len(self.bars)) + 8
         peak = self.maximum or max((b.value for b in self.bars), default=0) or 1
-        span = width - label_w - 90
+        span = width - label_w - 150
         out = [
             f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
             f'role="img" aria-label="{escape(self.title)}" class="chart" '
-            f'font-family="{FONT}" font-size="20">',
+            f'font-family="{FONT}" font-size="{font}">',
             f"<title>{escape(self.title)}</title>",
         ]
         for i, b in enumerate(self.bars):
             y = top + i * row
-            w = max(2.0, span * min(b.value, peak) / peak) if b.value > 0 else 0
+            w = max(3.0, span * min(b.value, peak) / peak) if b.value > 0 else 0
             colour = "#c0392b" if b.tone == "a" else "#7f8c8d"
             out.append(
-                f'<text x="{label_w - 10}" y="{y + 28}" text-anchor="end">{escape(b.label)}</text>'
-                f'<rect x="{label_w}" y="{y + 8}" width="{w:.1f}" height="28" rx="4" '
+                f'<text x="{label_w - 12}" y="{y + 34}" text-anchor="end">{escape(b.label)}</text>'
+                f'<rect x="{label_w}" y="{y + 8}" width="{w:.1f}" height="34" rx="5" '
                 f'fill="{colour}"/>'
-                f'<text x="{label_w + w + 8:.1f}" y="{y + 28}">{escape(b.text)}</text>'
+                f'<text x="{label_w + w + 10:.1f}" y="{y + 34}">{escape(b.text)}</text>'
             )
         out.append("</svg>")
         return "".join(out)

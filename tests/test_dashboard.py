@@ -336,3 +336,24 @@ async def test_dashboard_command(sim: Simulator, seeded: seedmod.Seeded) -> None
     buttons = [b for row in reply.calls[-1].buttons for b in row]
     assert any(b.get("url", "").startswith("https://dash.example.org/login?t=") for b in buttons)
     assert any(b.get("web_app", {}).get("url") == "https://dash.example.org/" for b in buttons)
+
+
+async def test_served_with_the_application(sim: Simulator) -> None:
+    """`community-bot run` starts the dashboard with the Application and stops it with it."""
+    import socket
+
+    import aiohttp
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    sim.config = dataclasses.replace(sim.config, dashboard_port=port)
+    await sim.restart()
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"http://127.0.0.1:{port}/") as r:
+            assert r.status == 200 and "/dashboard" in await r.text()
+            assert r.headers["Cache-Control"] == "no-store"
+        await sim.stop()
+        with pytest.raises(aiohttp.ClientConnectionError):
+            async with session.get(f"http://127.0.0.1:{port}/"):
+                pass
