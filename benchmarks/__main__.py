@@ -52,7 +52,7 @@ SIZES: dict[str, dict[str, tuple[Any, ...]]] = {
     "dashboard": {
         "full": (4_000, 200.0, 4, 20, 2_000),
         "quick": (1_500, 200.0, 2, 10, 1_000),
-        "smoke": (200, 100.0, 1, 5, 2_000),
+        "smoke": (100, 50.0, 1, 3, 300),
     },
 }
 PARTS = list(SIZES)

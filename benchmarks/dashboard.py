@@ -13,9 +13,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import itertools
+import multiprocessing
 import socket
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -35,40 +35,63 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class Browsers:
-    """`clients` signed-in browsers on their own thread and loop, each loading pages one after
-    another until stopped; page latencies in ms."""
+def _browse(
+    base: str, logins: list[str], paths: list[str], ready: Any, stop: Any, out: Any
+) -> None:
+    """In a process of its own: signed-in browsers loading pages back to back until `stop`."""
+    latencies: list[float] = []
+    errors = 0
 
-    def __init__(self, base: str, logins: list[str], paths: list[str]) -> None:
-        self.base, self.logins, self.paths = base, logins, paths
-        self.latencies: list[float] = []
-        self.errors = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
-
-    async def _one(self, login: str, offset: int) -> None:
+    async def one(login: str, offset: int) -> None:
+        nonlocal errors
         async with ClientSession() as session:
-            async with session.get(self.base + login) as r:
+            async with session.get(base + login) as r:
                 await r.read()
-            for path in itertools.islice(itertools.cycle(self.paths), offset, None):
-                if self._stop.is_set():
+            for path in itertools.islice(itertools.cycle(paths), offset, None):
+                if stop.is_set():
                     return
                 t = time.perf_counter()
-                async with session.get(self.base + path) as r:
+                async with session.get(base + path) as r:
                     await r.read()
                     if r.status != 200:
-                        self.errors += 1
-                self.latencies.append((time.perf_counter() - t) * 1000)
+                        errors += 1
+                latencies.append((time.perf_counter() - t) * 1000)
+                ready.set()
 
-    async def _main(self) -> None:
-        await asyncio.gather(*(self._one(login, i * 3) for i, login in enumerate(self.logins)))
+    async def main() -> None:
+        await asyncio.gather(*(one(login, i * 3) for i, login in enumerate(logins)))
 
-    def start(self) -> None:
-        self._thread.start()
+    asyncio.run(main())
+    out.put((latencies, errors))
 
-    def stop(self) -> None:
+
+class Browsers:
+    """The browsers run in another process, so their own CPU (and GIL) does not count against
+    the bot: only the server's work lands on the bot's event loop."""
+
+    def __init__(self, base: str, logins: list[str], paths: list[str]) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._stop = ctx.Event()
+        self._ready = ctx.Event()
+        self._out = ctx.Queue()
+        self._proc = ctx.Process(
+            target=_browse,
+            args=(base, logins, paths, self._ready, self._stop, self._out),
+            daemon=True,
+        )
+        self.latencies: list[float] = []
+        self.errors = 0
+
+    async def start(self) -> None:
+        self._proc.start()
+        # Under way before the chat's traffic starts: signed in, a first page loaded.
+        await asyncio.to_thread(self._ready.wait, 60)
+
+    async def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=30)
+        # The bot's loop keeps serving while we wait: the last pages in flight need it.
+        self.latencies, self.errors = await asyncio.to_thread(self._out.get, True, 60)
+        await asyncio.to_thread(self._proc.join, 10)
 
 
 async def run(
@@ -103,11 +126,11 @@ async def run(
                     for page in ("menu", "repairs", "care", "notices")
                 ]
                 browsers = Browsers(base, logins, paths)
-                browsers.start()
+                await browsers.start()
                 try:
                     busy = summary(await feeder.open_loop(mix.stream(n_latency), rate))
                 finally:
-                    browsers.stop()
+                    await browsers.stop()
             finally:
                 await app.stop()
         finally:

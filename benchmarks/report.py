@@ -101,6 +101,13 @@ def table(results: dict[str, Any]) -> str:
         ("database MB", "footprint.db_size_mb", None),
         ("scale worst ratio", "scale.worst_ratio", "scale_worst_ratio"),
         ("look-up worst p99 ms", "lookup.worst_p99_ms", "lookup_p99_ms"),
+        ("dashboard page p95 ms", "dashboard.page_p95_ms", "dashboard_page_p95_ms"),
+        ("  chat p99 ms, dashboard idle", "dashboard.chat_p99_ms_alone", None),
+        (
+            "  chat p99 ms, dashboard busy",
+            "dashboard.chat_p99_ms_with_dashboard",
+            "dashboard_chat_p99_ms_at_200",
+        ),
         ("neighbours p95 ms, no flood", "flood.no_flood.neighbours_p95_ms", None),
         ("  flood 500/s, throttled", "flood.flood_500_throttled.neighbours_p95_ms", None),
         ("  flood 500/s, unthrottled", "flood.flood_500_unthrottled.neighbours_p95_ms", None),
