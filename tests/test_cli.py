@@ -148,3 +148,4 @@ def test_demo_covers_every_feature_scene() -> None:
     assert "〔图片" in out
     assert "谢谢您的评分" in out  # repairs: filing to rating
     assert "会议通知" in out and "需要帮助" in out  # reminders and care visits
+    assert "〔看板 · 锡林社区〕" in out and "链接只能用一次" in out  # the web dashboard
