@@ -27,6 +27,7 @@ from bot import dashboard_export as exporting
 from bot import export, i18n
 from bot.dashboard_auth import SESSION_IDLE
 from bot.dashboard_text import Labels
+from bot.numbers import parse_id
 from bot.repairs import CATEGORIES
 from bot.runtime import Runtime, get_runtime
 from bot.workflows import dashboard as flow
@@ -128,10 +129,10 @@ async def community_access(
     user_id = await viewer(request)
     if user_id is None:
         raise web.HTTPSeeOther("/")
-    try:
-        cid = int(request.match_info["cid"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
+    cid = parse_id(request.match_info["cid"])
+    if cid is None:  # not a number SQLite can hold: nobody's community
+        await flow.log_refusal(rt, user_id, None, section)
+        return await refused(rt, user_id, "page")
     seen = await flow.access(rt, user_id, cid)
     if seen is None or not seen.may_see(section):
         await flow.log_refusal(rt, user_id, cid, section)

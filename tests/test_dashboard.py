@@ -357,3 +357,17 @@ async def test_served_with_the_application(sim: Simulator) -> None:
         with pytest.raises(aiohttp.ClientConnectionError):
             async with session.get(f"http://127.0.0.1:{port}/"):
                 pass
+
+
+async def test_cookie_secure_on_https(
+    sim: Simulator, server: TestServer, seeded: seedmod.Seeded
+) -> None:
+    client = await client_for(server, sim, None)
+    sim.rt.config = dataclasses.replace(sim.rt.config, dashboard_url="https://127.0.0.1:9")
+    issued = await flow.issue_link(sim.rt, seedmod.STAFF_A)
+    r = await client.get(issued.url.split("127.0.0.1:9", 1)[1], allow_redirects=False)
+    cookie = r.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert "Max-Age" not in cookie and "expires" not in cookie.lower()  # gone with the browser
+    assert issued.webapp_url == "https://127.0.0.1:9/"
+    assert "Content-Security-Policy" in r.headers and r.headers["Referrer-Policy"] == "no-referrer"
