@@ -232,6 +232,7 @@ class Bar:
     value: float
     text: str  # shown at the bar's end
     tone: str = "a"  # a: main colour, b: second series / muted
+    second: float | None = None  # a second series, drawn as a thinner grey bar beneath
 
 
 @dataclass
@@ -248,7 +249,8 @@ class BarChart:
         label_w = min(260, 24 + font * longest)
         width = 620
         height = top + row * max(1, len(self.bars)) + 8
-        peak = self.maximum or max((b.value for b in self.bars), default=0) or 1
+        values = [b.value for b in self.bars] + [b.second or 0 for b in self.bars]
+        peak = self.maximum or max(values, default=0) or 1
         span = width - label_w - 150
         out = [
             f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
@@ -260,12 +262,21 @@ class BarChart:
             y = top + i * row
             w = max(3.0, span * min(b.value, peak) / peak) if b.value > 0 else 0
             colour = "#c0392b" if b.tone == "a" else "#7f8c8d"
+            high = 34 if b.second is None else 22
             out.append(
                 f'<text x="{label_w - 12}" y="{y + 34}" text-anchor="end">{escape(b.label)}</text>'
-                f'<rect x="{label_w}" y="{y + 8}" width="{w:.1f}" height="34" rx="5" '
+                f'<rect x="{label_w}" y="{y + 8}" width="{w:.1f}" height="{high}" rx="5" '
                 f'fill="{colour}"/>'
-                f'<text x="{label_w + w + 10:.1f}" y="{y + 34}">{escape(b.text)}</text>'
             )
+            end = w
+            if b.second is not None:
+                w2 = max(3.0, span * min(b.second, peak) / peak) if b.second > 0 else 0
+                out.append(
+                    f'<rect x="{label_w}" y="{y + 32}" width="{w2:.1f}" height="12" rx="3" '
+                    f'fill="#7f8c8d"/>'
+                )
+                end = max(w, w2)
+            out.append(f'<text x="{label_w + end + 10:.1f}" y="{y + 34}">{escape(b.text)}</text>')
         out.append("</svg>")
         return "".join(out)
 

@@ -251,10 +251,16 @@ def bars(title: str, rows: list[tuple[str, float, str]], maximum: float | None =
 
 
 def trend_chart(request: web.Request, view: flow.RepairsView) -> str:
-    rows = []
-    for w in view.weeks:
-        rows.append((w.start.strftime("%m-%d"), float(w.filed), f"{w.filed} / {w.resolved}"))
-    return bars("trend", rows)
+    chart = rules.BarChart(
+        "trend",
+        [
+            rules.Bar(
+                w.start.strftime("%m-%d"), w.filed, f"{w.filed} / {w.resolved}", second=w.resolved
+            )
+            for w in view.weeks
+        ],
+    )
+    return chart.svg()
 
 
 async def print_page(request: web.Request) -> web.StreamResponse:

@@ -371,3 +371,15 @@ async def test_cookie_secure_on_https(
     assert "Max-Age" not in cookie and "expires" not in cookie.lower()  # gone with the browser
     assert issued.webapp_url == "https://127.0.0.1:9/"
     assert "Content-Security-Policy" in r.headers and r.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_dashboard_in_the_command_menus_of_staff_grid_and_admins_only() -> None:
+    import handlers.dashboard  # noqa: F401 - declares the command
+    from bot.commands import audiences, visible_to
+
+    def names(roles: set[str], admin: bool = False) -> set[str]:
+        return {c.name for c in visible_to(audiences(roles, admin=admin))}
+
+    assert "dashboard" in names({"staff"}) and "dashboard" in names(set(), admin=True)
+    assert "dashboard" in names({"grid_worker"})
+    assert "dashboard" not in names(set()) and "dashboard" not in names({"volunteer"})
