@@ -16,9 +16,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from html import escape
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.community import Role
+from bot.menu import ItemResult
 from bot.repairs import OPEN, STATUS_NAMES, Status
 
 SECTIONS = ("menu", "repairs", "care", "notices")
@@ -283,3 +285,39 @@ class BarChart:
 
 def percent(share: float) -> str:
     return f"{round(share * 100)}%"
+
+
+def ranking_chart(title: str, items: Sequence[ItemResult]) -> str:
+    """A round's ranking: one bar per item, households and share at its end."""
+    bars = [
+        Bar(f"{i.rank}. {i.name}", i.households, f"{i.households} · {percent(i.share)}")
+        for i in items
+    ]
+    return BarChart(title, bars).svg()
+
+
+def turnout_chart(title: str, rows: Sequence[Turnout]) -> str:
+    bars = [
+        Bar(t.building, t.share, f"{t.ordered}/{t.households} {percent(t.share)}") for t in rows
+    ]
+    return BarChart(title, bars, 1.0).svg()
+
+
+class StreetLine(Protocol):
+    name: str
+    turnout: float | None
+    open_tickets: int
+    overdue: int
+
+
+def street_charts(
+    turnout_title: str, tickets_title: str, overdue: str, lines: Sequence[StreetLine]
+) -> tuple[str, str]:
+    """The street office's two charts: latest turnout and open tickets, one bar a community."""
+    shares = [
+        Bar(c.name, c.turnout or 0, "–" if c.turnout is None else percent(c.turnout)) for c in lines
+    ]
+    tickets = [
+        Bar(c.name, c.open_tickets, f"{c.open_tickets} ({c.overdue} {overdue})") for c in lines
+    ]
+    return BarChart(turnout_title, shares, 1.0).svg(), BarChart(tickets_title, tickets).svg()

@@ -50,7 +50,12 @@ _env = jinja2.Environment(
     autoescape=True,
     undefined=jinja2.StrictUndefined,
 )
-_env.globals["percent"] = rules.percent
+_env.globals.update(
+    percent=rules.percent,
+    ranking_chart=rules.ranking_chart,
+    turnout_chart=rules.turnout_chart,
+    street_charts=rules.street_charts,
+)
 
 
 def _static(name: str) -> bytes:
@@ -238,16 +243,8 @@ async def community(request: web.Request) -> web.StreamResponse:
         local=lambda at: local(rt, at),
         category_name=exporting.category_name,
         status_name=exporting.status_name,
-        bars=bars,
         **data,
     )
-
-
-def bars(title: str, rows: list[tuple[str, float, str]], maximum: float | None = None) -> str:
-    chart = rules.BarChart(
-        title, [rules.Bar(label, value, text) for label, value, text in rows], maximum
-    )
-    return chart.svg()
 
 
 def trend_chart(request: web.Request, view: flow.RepairsView) -> str:
@@ -283,7 +280,6 @@ async def print_page(request: web.Request) -> web.StreamResponse:
         deliveries=await flow.notices_page(rt, seen),
         printed=local(rt, now),
         local=lambda at: local(rt, at),
-        bars=bars,
         category_name=exporting.category_name,
         status_name=exporting.status_name,
     )
@@ -335,7 +331,7 @@ async def street(request: web.Request) -> web.StreamResponse:
         await flow.log_refusal(rt, user_id, None, "street")
         return await refused(rt, user_id, "page")
     await flow.log_access(rt, user_id, None, "street")
-    return await page(rt, "street.html", user_id, lines=lines, bars=bars)
+    return await page(rt, "street.html", user_id, lines=lines)
 
 
 async def static(request: web.Request) -> web.StreamResponse:
