@@ -246,10 +246,10 @@ class BarChart:
     maximum: float | None = None
 
     def svg(self) -> str:
-        font, row, top = 26, 50, 8
-        longest = max((len(b.label) for b in self.bars), default=1)
-        label_w = min(260, 24 + font * longest)
-        width = 620
+        font, row, top = 28, 52, 8
+        labels = [clip_label(b.label, font, 240) for b in self.bars]
+        label_w = int(20 + max((text_width(t, font) for t in labels), default=font))
+        width = 540
         height = top + row * max(1, len(self.bars)) + 8
         values = [b.value for b in self.bars] + [b.second or 0 for b in self.bars]
         peak = self.maximum or max(values, default=0) or 1
@@ -266,7 +266,7 @@ class BarChart:
             colour = "#c0392b" if b.tone == "a" else "#7f8c8d"
             high = 34 if b.second is None else 22
             out.append(
-                f'<text x="{label_w - 12}" y="{y + 34}" text-anchor="end">{escape(b.label)}</text>'
+                f'<text x="{label_w - 12}" y="{y + 34}" text-anchor="end">{escape(labels[i])}</text>'
                 f'<rect x="{label_w}" y="{y + 8}" width="{w:.1f}" height="{high}" rx="5" '
                 f'fill="{colour}"/>'
             )
@@ -281,6 +281,19 @@ class BarChart:
             out.append(f'<text x="{label_w + end + 10:.1f}" y="{y + 34}">{escape(b.text)}</text>')
         out.append("</svg>")
         return "".join(out)
+
+
+def text_width(text: str, font: float) -> float:
+    """Rough drawn width: CJK and full-width characters a full em, the rest about half."""
+    return sum(font if ord(ch) > 0x2E80 else font * 0.6 for ch in text)
+
+
+def clip_label(text: str, font: float, limit: float) -> str:
+    if text_width(text, font) <= limit:
+        return text
+    while text and text_width(text + "…", font) > limit:
+        text = text[:-1]
+    return text + "…"
 
 
 def percent(share: float) -> str:

@@ -71,6 +71,9 @@ async def headers(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = await handler(request)
     except web.HTTPException as exc:
         response = exc
+    except Exception:  # logged here; the browser learns nothing about the inside
+        log.exception("dashboard: %s %s failed", request.method, request.path)
+        response = web.HTTPInternalServerError(text="500")
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"
     response.headers["X-Content-Type-Options"] = "nosniff"

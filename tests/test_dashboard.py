@@ -383,3 +383,11 @@ def test_dashboard_in_the_command_menus_of_staff_grid_and_admins_only() -> None:
     assert "dashboard" in names({"staff"}) and "dashboard" in names(set(), admin=True)
     assert "dashboard" in names({"grid_worker"})
     assert "dashboard" not in names(set()) and "dashboard" not in names({"volunteer"})
+
+
+def test_chart_is_escaped_svg_with_long_labels_clipped() -> None:
+    svg = rules.BarChart(
+        "<t>", [rules.Bar("<script>x</script>" * 5, 2, "2"), rules.Bar("1号楼", 0, "0")]
+    ).svg()
+    assert svg.startswith("<svg") and "<script>" not in svg and "&lt;script&gt;" in svg
+    assert "…" in svg and ">1号楼<" in svg
