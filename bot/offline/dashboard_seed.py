@@ -26,6 +26,16 @@ class Seeded:
     round_a: int
 
 
+# Statuses a seeded ticket passes through after it was claimed.
+PATHS: dict[str, tuple[str, ...]] = {
+    "new": (),
+    "assigned": (),
+    "in_progress": ("in_progress",),
+    "resolved": ("in_progress", "resolved"),
+    "confirmed": ("in_progress", "resolved", "confirmed"),
+    "closed": ("in_progress", "resolved", "closed"),
+}
+
 HOMES = [  # building, unit, room, user id, name
     ("1", "1", "101", 101, "王阿姨"),
     ("1", "1", "102", 102, "刘大爷"),
@@ -113,18 +123,20 @@ async def seed(rt: Runtime, *, extra_households: int = 0) -> Seeded:
                 created,
                 created + 2 * day,
             )
-            await tx.execute(
-                "UPDATE repair_tickets SET status = ?, assignee_id = ?, rating = ?,"
-                " accepted_at = ?, resolved_at = ? WHERE id = ?",
-                (
-                    status,
-                    assignee,
-                    rating,
-                    created + 3600 * 5 if assignee else None,
-                    created + day * 3 if status in ("resolved", "confirmed", "closed") else None,
-                    tid,
-                ),
-            )
+            # Through the bot's own transitions: claimed, then moved on (resolve, confirm, close).
+            if assignee:
+                await tstore.claim(tx, tid, assignee, created + 3600 * 5, created + 5 * day)
+            current, resolved_at = ("assigned" if assignee else "new"), created + day * 3
+            for target in PATHS[status]:
+                extra: dict[str, object] = (
+                    {"resolved_at": resolved_at} if target == "resolved" else {}
+                )
+                if target == "confirmed" and rating:
+                    extra["rating"] = rating
+                await tstore.move(
+                    tx, tid, current, target, resolved_at, assignee_was=assignee, **extra
+                )
+                current = target
         tb = await tstore.create_ticket(
             tx,
             tstore.NewTicket(b, 201, hb, "road", "9", "", "", "和平社区的路面坑洼", False, False),
