@@ -11,7 +11,7 @@ from bot.dashboard_text import Labels
 from bot.export import Sheet
 from bot.i18n import Translate
 from bot.repairs import STATUS_NAMES, Status, category
-from bot.workflows.dashboard import CareView, Delivery, RepairsView, RoundView
+from bot.workflows.dashboard import CareView, CommunityLine, Delivery, RepairsView, RoundView
 
 
 def when(at: float | None, tz: ZoneInfo) -> str:
@@ -146,5 +146,34 @@ def delivery_sheet(L: Labels, rows: list[Delivery]) -> Sheet:
                 "" if d.acks is None else d.acks,
             ]
             for d in rows
+        ],
+    )
+
+
+def street_sheet(L: Labels, lines: list[CommunityLine]) -> Sheet:
+    return Sheet(
+        L.street,
+        [
+            L.community,
+            L.registered,
+            L.latest_turnout,
+            L.open_tickets,
+            L.overdue,
+            L.resolve_time,
+            L.rating,
+            L.care_alerts,
+        ],
+        [
+            [
+                c.name,
+                c.registered,
+                "" if c.turnout is None else rules.percent(c.turnout),
+                c.open_tickets,
+                c.overdue,
+                "" if c.resolve_hours is None else c.resolve_hours,
+                "" if c.rating is None else c.rating,
+                c.care_alerts,
+            ]
+            for c in lines
         ],
     )

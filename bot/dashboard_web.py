@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 from urllib.parse import quote
@@ -307,21 +306,13 @@ async def export_table(request: web.Request) -> web.StreamResponse:
     sheets["care"] = exporting.care_sheet(L, await flow.care_page(rt, seen), tz)
     sheets["notices"] = exporting.delivery_sheet(L, await flow.notices_page(rt, seen))
     name, fmt = request.match_info["name"], request.match_info["fmt"]
-    stamp = datetime.now(UTC).strftime("%Y%m%d")
     if fmt == "xlsx" and name == "all":
         body = await asyncio.to_thread(export.workbook, list(sheets.values()))
-        kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    elif fmt == "csv" and name in sheets:
+        return download(rt, body, XLSX, f"community{seen.community_id}_{name}.{fmt}")
+    if fmt == "csv" and name in sheets:
         body = await asyncio.to_thread(export.csv_bytes, sheets[name])
-        kind = "text/csv"
-    else:
-        raise web.HTTPNotFound()
-    filename = f"community{seen.community_id}_{name}_{stamp}.{fmt}"
-    return web.Response(
-        body=body,
-        content_type=kind,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
-    )
+        return download(rt, body, "text/csv", f"community{seen.community_id}_{name}.{fmt}")
+    raise web.HTTPNotFound()
 
 
 async def street(request: web.Request) -> web.StreamResponse:
@@ -333,8 +324,29 @@ async def street(request: web.Request) -> web.StreamResponse:
     if lines is None:
         await flow.log_refusal(rt, user_id, None, "street")
         return await refused(rt, user_id, "page")
-    await flow.log_access(rt, user_id, None, "street")
-    return await page(rt, "street.html", user_id, lines=lines)
+    fmt = request.match_info.get("fmt")
+    await flow.log_access(rt, user_id, None, f"street export {fmt}" if fmt else "street")
+    if fmt is None:
+        return await page(rt, "street.html", user_id, lines=lines)
+    _ = i18n.translator(await language(rt, user_id))
+    sheet = exporting.street_sheet(Labels(_), lines)
+    if fmt == "xlsx":
+        body = await asyncio.to_thread(export.workbook, [sheet])
+        return download(rt, body, XLSX, f"street.{fmt}")
+    body = await asyncio.to_thread(export.csv_bytes, sheet)
+    return download(rt, body, "text/csv", f"street.{fmt}")
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def download(rt: Runtime, body: bytes, kind: str, name: str) -> web.Response:
+    filename = f"{rt.clock.now().astimezone(rt.config.tz).strftime('%Y%m%d')}_{name}"
+    return web.Response(
+        body=body,
+        content_type=kind,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
+    )
 
 
 async def static(request: web.Request) -> web.StreamResponse:
@@ -353,6 +365,7 @@ def make_app(rt: Runtime) -> web.Application:
     app.router.add_post("/auth/webapp", webapp_auth)
     app.router.add_post("/logout", logout)
     app.router.add_get("/street", street)
+    app.router.add_get(r"/street/export.{fmt:csv|xlsx}", street)
     app.router.add_get(r"/c/{cid:\d+}", community)
     app.router.add_get(r"/c/{cid:\d+}/print", print_page)
     app.router.add_get(r"/c/{cid:\d+}/export/{name:[a-z0-9_]+}.{fmt:csv|xlsx}", export_table)

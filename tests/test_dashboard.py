@@ -293,6 +293,9 @@ async def test_admin_street_and_exports(
         status, html = await get(client, "/street")
         assert status == 200 and "锡林社区" in html and "和平社区" in html and "<svg" in html
         assert (await get(client, f"/c/{seeded.b}/repairs"))[0] == 200
+        r = await client.get("/street/export.csv")
+        body = (await r.read()).decode("utf-8-sig")
+        assert r.status == 200 and "锡林社区" in body and "和平社区" in body
         r = await client.get(f"/c/{seeded.a}/export/tickets.csv")
         body = (await r.read()).decode("utf-8-sig")
         assert r.status == 200 and "楼道水管漏水" in body
