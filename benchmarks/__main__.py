@@ -48,6 +48,12 @@ SIZES: dict[str, dict[str, tuple[Any, ...]]] = {
         "quick": ((0, 50, 200), 120, 10, 30, 50, 200, 20.0, (50,)),
         "smoke": ((0, 50), 40, 2, 22, 10, 60, 20.0, (50,)),
     },
+    # chat updates at the rate/s, the rate, browsers, communities, households each
+    "dashboard": {
+        "full": (4_000, 200.0, 4, 20, 2_000),
+        "quick": (1_500, 200.0, 2, 10, 1_000),
+        "smoke": (100, 50.0, 1, 3, 300),
+    },
 }
 PARTS = list(SIZES)
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -115,6 +121,10 @@ def run_part(name: str, size: tuple[Any, ...]) -> dict[str, Any]:
 
         *args, busy_rtts = size
         return asyncio.run(network.run(*args, busy_rtts_ms=busy_rtts))
+    if name == "dashboard":
+        from benchmarks import dashboard
+
+        return asyncio.run(dashboard.run(*size))
     raise KeyError(name)
 
 

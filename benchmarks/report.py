@@ -51,6 +51,13 @@ def targets(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "<=",
             1000,
         ),
+        # The dashboard must not slow the chat: pages answer fast and the chat's p99 stays low.
+        "dashboard_page_p95_ms": (_get(results, "dashboard.page_p95_ms"), "<", 500),
+        "dashboard_chat_p99_ms_at_200": (
+            _get(results, "dashboard.chat_p99_ms_with_dashboard"),
+            "<",
+            50,
+        ),
     }
     out = {}
     for name, (value, op, goal) in checks.items():
@@ -100,6 +107,13 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str | None]]:
         ("database MB", "footprint.db_size_mb", None),
         ("scale worst ratio", "scale.worst_ratio", "scale_worst_ratio"),
         ("look-up worst p99 ms", "lookup.worst_p99_ms", "lookup_p99_ms"),
+        ("dashboard page p95 ms", "dashboard.page_p95_ms", "dashboard_page_p95_ms"),
+        ("  chat p99 ms, dashboard idle", "dashboard.chat_p99_ms_alone", None),
+        (
+            "  chat p99 ms, dashboard busy",
+            "dashboard.chat_p99_ms_with_dashboard",
+            "dashboard_chat_p99_ms_at_200",
+        ),
         ("neighbours p95 ms, no flood", "flood.no_flood.neighbours_p95_ms", None),
         ("  flood 500/s, throttled", "flood.flood_500_throttled.neighbours_p95_ms", None),
         ("  flood 500/s, unthrottled", "flood.flood_500_unthrottled.neighbours_p95_ms", None),

@@ -50,6 +50,7 @@ FEATURES = (
     "handlers.sorting_city",
     "handlers.quiz",
     "handlers.menu_suggestions",
+    "handlers.dashboard",
     # Last: private text no conversation took is read as a sentence (handlers/intents.py).
     "handlers.intents",
     # Forms that let go (time-outs, "stop the form first?"); its catch-all button is last.
@@ -163,10 +164,18 @@ async def start_runtime(app: Application) -> None:
             app.bot_data[COLLECTOR] = hold_full_collections(app, app.update_processor)
     log.info("ready as @%s, %d scheduled jobs pending", rt.bot_username, pending)
     await set_default_menus(app)  # Telegram's command menu: handlers/command_menu.py
+    if rt.config.dashboard:  # the web dashboard, on this event loop (bot/dashboard_web.py)
+        from bot import dashboard_web
+
+        await dashboard_web.start(app)
 
 
 async def shutdown_runtime(app: Application) -> None:
     rt = get_runtime(app)
+    if rt.config.dashboard:
+        from bot import dashboard_web
+
+        await dashboard_web.stop(app)
     rt.cache.clear()
     collector = app.bot_data.pop(COLLECTOR, None)
     if collector is not None:

@@ -19,6 +19,7 @@ TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,}$")
 # event loop, one database writer), only memory and longer queues at the database lock.
 DEFAULT_CONCURRENCY = 16
 MAX_CONCURRENCY = 1024
+DEFAULT_DASHBOARD_PORT = 8080
 
 
 class ConfigError(ValueError):
@@ -33,6 +34,20 @@ class Config:
     timezone: str = "Asia/Shanghai"
     admins: frozenset[int] = field(default_factory=frozenset)
     concurrency: int = DEFAULT_CONCURRENCY
+    # The web dashboard (bot/dashboard_web.py): off unless a port or a public URL is set.
+    dashboard_port: int | None = None
+    dashboard_url: str = ""
+
+    @property
+    def dashboard(self) -> bool:
+        return self.dashboard_port is not None or bool(self.dashboard_url)
+
+    @property
+    def dashboard_base(self) -> str:
+        """Where people open the dashboard: the public URL, else this machine's port."""
+        if self.dashboard_url:
+            return self.dashboard_url.rstrip("/")
+        return f"http://127.0.0.1:{self.dashboard_port or DEFAULT_DASHBOARD_PORT}"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -68,6 +83,25 @@ def parse_concurrency(raw: str) -> int:
     return int(raw)
 
 
+def parse_dashboard(port_raw: str, url_raw: str) -> tuple[int | None, str]:
+    """DASHBOARD_PORT (1-65535) and DASHBOARD_URL (http(s)://…, no query); a URL without a
+    port listens on the default port, a port without a URL is reached on this machine."""
+    port_raw, url = port_raw.strip(), url_raw.strip()
+    port: int | None = None
+    if port_raw:
+        if not port_raw.isdigit() or not 1 <= int(port_raw) <= 65535:
+            raise ConfigError(f"DASHBOARD_PORT must be a port number 1-65535, got {port_raw!r}")
+        port = int(port_raw)
+    if url:
+        if not re.match(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", url):
+            raise ConfigError(
+                f"DASHBOARD_URL must be an http:// or https:// address without a query, got {url!r}"
+            )
+        if port is None:
+            port = DEFAULT_DASHBOARD_PORT
+    return port, url
+
+
 def load_config(env: Mapping[str, str] | None = None, *, require_token: bool = True) -> Config:
     env = os.environ if env is None else env
     token = env.get("BOT_TOKEN", "").strip()
@@ -86,6 +120,9 @@ def load_config(env: Mapping[str, str] | None = None, *, require_token: bool = T
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ConfigError(f"BOT_TIMEZONE {timezone!r} is not a known IANA time zone") from exc
+    dashboard_port, dashboard_url = parse_dashboard(
+        env.get("DASHBOARD_PORT", ""), env.get("DASHBOARD_URL", "")
+    )
     return Config(
         token=token,
         api_url=api_url,
@@ -93,4 +130,6 @@ def load_config(env: Mapping[str, str] | None = None, *, require_token: bool = T
         timezone=timezone,
         admins=parse_admins(env.get("BOT_ADMINS", "")),
         concurrency=parse_concurrency(env.get("BOT_CONCURRENCY", "")),
+        dashboard_port=dashboard_port,
+        dashboard_url=dashboard_url,
     )

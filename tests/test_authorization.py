@@ -15,6 +15,7 @@ is refused with the domain tables byte-for-byte unchanged. Roles:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -650,6 +651,19 @@ async def ok_announce(w: World, p: Person, r: Reply) -> bool:
     )
 
 
+async def act_dashboard(w: World, p: Person) -> Reply:
+    w.sim.rt.config = dataclasses.replace(w.sim.rt.config, dashboard_url="https://d.example.org")
+    return await w.sim.send(p, w.sim.private(p), "/dashboard")
+
+
+async def ok_dashboard(w: World, p: Person, r: Reply) -> bool:
+    """A link was made, and it opens this community (another's staff get one for their own)."""
+    from bot.workflows import dashboard as flow
+
+    made = await fetch(w, "SELECT count(*) FROM dashboard_links WHERE user_id = ?", p.id)
+    return bool(made) and await flow.access(w.sim.rt, p.id, w.cid) is not None
+
+
 async def act_care_list(w: World, p: Person) -> Reply:
     return await w.sim.send(p, w.sim.private(p), "/care_list")
 
@@ -814,6 +828,7 @@ MATRIX: dict[str, Cell] = {
     "care_add: visitor picker": cell(act_care_pick, ok_care_add, "staff", home=True),
     "care": cell(act_care, ok_care, "admin staff volunteer", care=True),
     "announce": cell(act_announce, ok_announce, "staff", home=True),
+    "dashboard": cell(act_dashboard, ok_dashboard, "admin staff grid", home=True),
     "care_list": cell(act_care_list, ok_care, "admin staff", care=True),
     "care_export": cell(act_care_export, ok_care_export, "admin staff", care=True),
     "care_list: pause": cell(care_button("p"), ok_care_paused, "admin staff", care=True),

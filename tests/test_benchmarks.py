@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 FIGURES = {
     "ceiling": ["updates_per_s"],
+    "dashboard": ["page_p95_ms", "chat_p99_ms_alone", "chat_p99_ms_with_dashboard", "pages"],
     "mixed": [
         "saturation_updates_per_s",
         "ratio_to_ceiling",
@@ -87,4 +88,6 @@ def test_smoke_run_produces_every_figure(tmp_path: Path) -> None:
         "lookup_p99_ms",
         "network_burst_share_of_30_at_50ms",
         "network_busy_private_p99_ms_at_50ms",
+        "dashboard_page_p95_ms",
+        "dashboard_chat_p99_ms_at_200",
     }

@@ -154,3 +154,4 @@ def test_demo_covers_every_feature_scene() -> None:
     assert "公告 #1：已知晓 1 人，送达 3 人。" in out
     assert "李网格 按下 ⟦🙋 我来处理⟧" in out and "✅ 李网格 已接手处理 张奶奶" in out
     assert "锡林社区 报修统计（本月）" in out and "走访记录共 1 条" in out  # staff exports
+    assert "〔看板 · 锡林社区〕" in out and "链接只能用一次" in out  # the web dashboard

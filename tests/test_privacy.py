@@ -79,10 +79,23 @@ async def test_personal_commands_typed_in_a_group_stay_private(sim: Simulator, g
         (STAFF, "/households 21号楼 48"),
         (GRID, "/menu_unordered"),
         (STAFF, "/menu_unordered 21号楼"),
+        (STAFF, "/dashboard"),
     ]:
         await sim.send(person, group, text)
     await assert_no_personal_data_in_groups(sim)
     assert tid
+
+
+async def test_dashboard_link_never_in_a_group(sim: Simulator, group: Chat) -> None:
+    """A sign-in link is a credential: /dashboard typed in a group makes none and says where."""
+    import dataclasses
+
+    await setup_community(sim, group)
+    sim.rt.config = dataclasses.replace(sim.rt.config, dashboard_url="https://d.example.org")
+    reply = await sim.send(STAFF, group, "/dashboard")
+    assert "私聊" in reply.text
+    assert not await sim.rt.db.fetchval("SELECT count(*) FROM dashboard_links")
+    assert not any("login?t=" in str(c.params) for c in sim.api.calls if (c.chat_id or 0) < 0)
 
 
 async def test_ticket_buttons_on_a_group_post_never_show_the_ticket(

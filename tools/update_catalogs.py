@@ -35,6 +35,7 @@ FEATURES = {
     "care",
     "intents",
     "address",
+    "dashboard",
 }
 TARGET_LANGS = ("zh_Hant", "en")
 

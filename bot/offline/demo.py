@@ -39,6 +39,7 @@ SCENES: tuple[str, ...] = (
     "bot.offline.demo_talk",
     "bot.offline.demo_reminders",
     "bot.offline.demo_quiz",
+    "bot.offline.demo_dashboard",
 )
 
 

@@ -1,0 +1,152 @@
+"""Part: the web dashboard under load while the chat runs.
+
+The dashboard is served on the bot's own event loop (as `community-bot run` does); browsers
+are simulated by aiohttp clients on a thread of their own (their work does not count against
+the bot's loop), signed in as the street office's admin and cycling through every page of
+every community (menu, repairs, care, notices, the street overview). Meanwhile the chat gets
+the mixed street traffic at a steady rate. Reported: the pages' p50/p95, and the chat's p99
+with the dashboard busy beside the same traffic without it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import itertools
+import multiprocessing
+import socket
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from aiohttp import ClientSession, web
+
+from benchmarks.feeder import Feeder, percentile, summary
+from benchmarks.mixed import Mix, discover
+from benchmarks.street import ADMIN_ID, street_simulator
+from bot.dashboard_web import make_app
+from bot.workflows import dashboard as flow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _browse(
+    base: str, logins: list[str], paths: list[str], ready: Any, stop: Any, out: Any
+) -> None:
+    """In a process of its own: signed-in browsers loading pages back to back until `stop`."""
+    latencies: list[float] = []
+    errors = 0
+
+    async def one(login: str, offset: int) -> None:
+        nonlocal errors
+        async with ClientSession() as session:
+            async with session.get(base + login) as r:
+                await r.read()
+            for path in itertools.islice(itertools.cycle(paths), offset, None):
+                if stop.is_set():
+                    return
+                t = time.perf_counter()
+                async with session.get(base + path) as r:
+                    await r.read()
+                    if r.status != 200:
+                        errors += 1
+                latencies.append((time.perf_counter() - t) * 1000)
+                ready.set()
+
+    async def main() -> None:
+        await asyncio.gather(*(one(login, i * 3) for i, login in enumerate(logins)))
+
+    asyncio.run(main())
+    out.put((latencies, errors))
+
+
+class Browsers:
+    """The browsers run in another process, so their own CPU (and GIL) does not count against
+    the bot: only the server's work lands on the bot's event loop."""
+
+    def __init__(self, base: str, logins: list[str], paths: list[str]) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._stop = ctx.Event()
+        self._ready = ctx.Event()
+        self._out = ctx.Queue()
+        self._proc = ctx.Process(
+            target=_browse,
+            args=(base, logins, paths, self._ready, self._stop, self._out),
+            daemon=True,
+        )
+        self.latencies: list[float] = []
+        self.errors = 0
+
+    async def start(self) -> None:
+        self._proc.start()
+        # Under way before the chat's traffic starts: signed in, a first page loaded.
+        await asyncio.to_thread(self._ready.wait, 60)
+
+    async def stop(self) -> None:
+        self._stop.set()
+        # The bot's loop keeps serving while we wait: the last pages in flight need it.
+        self.latencies, self.errors = await asyncio.to_thread(self._out.get, True, 60)
+        await asyncio.to_thread(self._proc.join, 10)
+
+
+async def run(
+    n_latency: int, rate: float, clients: int, communities: int, households: int
+) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        sim, street = await street_simulator(str(Path(tmp) / "street.db"), communities, households)
+        runner: web.AppRunner | None = None
+        try:
+            port = _free_port()
+            base = f"http://127.0.0.1:{port}"
+            sim.rt.config = dataclasses.replace(sim.rt.config, dashboard_url=base)
+            mix = Mix(street)
+            await discover(sim, street, mix)
+            app = sim.app
+            assert app is not None
+            await app.start()
+            runner = web.AppRunner(make_app(sim.rt), access_log=None)
+            await runner.setup()
+            await web.TCPSite(runner, "127.0.0.1", port).start()
+            try:
+                feeder = Feeder(app, sim.api)
+                await feeder.saturate(mix.stream(200))  # warm-up
+                alone = summary(await feeder.open_loop(mix.stream(n_latency), rate))
+                logins = []
+                for _ in range(clients):
+                    issued = await flow.issue_link(sim.rt, ADMIN_ID)
+                    logins.append(issued.url.removeprefix(base))
+                paths = ["/street"] + [
+                    f"/c/{c}/{page}"
+                    for c in street.communities
+                    for page in ("menu", "repairs", "care", "notices")
+                ]
+                browsers = Browsers(base, logins, paths)
+                await browsers.start()
+                try:
+                    busy = summary(await feeder.open_loop(mix.stream(n_latency), rate))
+                finally:
+                    await browsers.stop()
+            finally:
+                await app.stop()
+        finally:
+            if runner is not None:
+                await runner.cleanup()
+            await sim.stop()
+    pages = sorted(browsers.latencies)
+    return {
+        "browsers": clients,
+        "pages": len(pages),
+        "page_errors": browsers.errors,
+        "page_p50_ms": round(percentile(pages, 50), 1) if pages else float("nan"),
+        "page_p95_ms": round(percentile(pages, 95), 1) if pages else float("nan"),
+        "chat_rate_per_s": rate,
+        "chat_p99_ms_alone": alone["p99_ms"],
+        "chat_p99_ms_with_dashboard": busy["p99_ms"],
+        "chat_p95_ms_with_dashboard": busy["p95_ms"],
+        "chat_unanswered": busy["unanswered"],
+    }

@@ -1,0 +1,336 @@
+"""Pure rules of the web dashboard: who sees what, turnout against the real number of
+households, the repair board's filters and figures, weekly trends, and SVG bar charts.
+
+No SQL, no web framework: bot/workflows/dashboard.py fills these from the database and
+bot/dashboard_web.py renders them. The rights are the chat's: staff (and bot admins) see
+their community whole; a grid worker sees the menu turnout, with the names of households not
+yet ordered only for the buildings they answer for (the grid chart), and the tickets of those
+buildings; volunteers and residents see nothing here.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from html import escape
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from bot.community import Role
+from bot.menu import ItemResult
+from bot.repairs import OPEN, STATUS_NAMES, Status
+
+SECTIONS = ("menu", "repairs", "care", "notices")
+
+
+@dataclass(frozen=True)
+class Access:
+    """One person's view of one community."""
+
+    community_id: int
+    staff: bool  # staff of the community or a bot admin: everything
+    grid_buildings: frozenset[str] = frozenset()
+
+    def may_see(self, section: str) -> bool:
+        if self.staff:
+            return True
+        return section in ("menu", "repairs")
+
+    def names_for(self, building: str) -> bool:
+        """Names and rooms of a building's households: staff, and that building's grid worker."""
+        return self.staff or building in self.grid_buildings
+
+    def ticket_visible(self, building: str) -> bool:
+        return self.staff or building in self.grid_buildings
+
+    @property
+    def may_export(self) -> bool:
+        return self.staff
+
+
+def decide(
+    community_id: int, roles: Iterable[str], *, admin: bool, grid_buildings: Iterable[str] = ()
+) -> Access | None:
+    """The Access of a person with these roles in the community, or None: refused."""
+    held = set(roles)
+    if admin or Role.STAFF in held:
+        return Access(community_id, True)
+    if Role.GRID_WORKER in held:
+        return Access(community_id, False, frozenset(grid_buildings))
+    return None
+
+
+# ---- turnout -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Turnout:
+    building: str
+    ordered: int  # households that ordered
+    households: int  # the real number (building_households) or else the registered ones
+    real: bool  # households is staff's real figure
+    missing: int  # registered households not yet ordered
+
+    @property
+    def share(self) -> float:
+        return self.ordered / self.households if self.households else 0.0
+
+
+def building_sort_key(building: str) -> tuple[int, str]:
+    digits = "".join(ch for ch in building if ch.isdigit())
+    return (int(digits) if digits and len(digits) < 10 else 10**9, building)
+
+
+def turnout(
+    participants: Mapping[str, int],
+    registered: Mapping[str, int],
+    real: Mapping[str, int],
+    missing: Mapping[str, int],
+) -> list[Turnout]:
+    """Per building: ordered households against the real number where staff set it, else
+    against the registered households (the chat's fallback)."""
+    buildings = set(participants) | set(registered) | set(real)
+    rows = []
+    for b in sorted(buildings, key=building_sort_key):
+        has_real = real.get(b, 0) > 0
+        total = real[b] if has_real else registered.get(b, 0)
+        ordered = participants.get(b, 0)
+        rows.append(Turnout(b, ordered, max(total, ordered), has_real, missing.get(b, 0)))
+    return rows
+
+
+# ---- repair tickets ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TicketFilter:
+    building: str = ""
+    category: str = ""
+    assignee: str = ""  # a user id, or "none" for tickets nobody took
+    overdue: bool = False
+    words: str = ""
+
+    @property
+    def active(self) -> bool:
+        return bool(self.building or self.category or self.assignee or self.overdue or self.words)
+
+
+def is_overdue(ticket: Mapping[str, object], now: float) -> bool:
+    due = ticket.get("due_at")
+    return ticket.get("status") in OPEN and isinstance(due, int | float) and now > due
+
+
+def matches(ticket: Mapping[str, object], f: TicketFilter, now: float) -> bool:
+    if f.building and ticket.get("building") != f.building:
+        return False
+    if f.category and ticket.get("category") != f.category:
+        return False
+    if f.assignee == "none" and ticket.get("assignee_id") is not None:
+        return False
+    if f.assignee and f.assignee != "none" and str(ticket.get("assignee_id")) != f.assignee:
+        return False
+    if f.overdue and not is_overdue(ticket, now):
+        return False
+    if f.words:
+        hay = " ".join(
+            str(ticket.get(k) or "") for k in ("description", "place", "building", "id")
+        ).casefold()
+        if not all(w in hay for w in f.words.casefold().split()):
+            return False
+    return True
+
+
+BOARD_COLUMNS: tuple[tuple[str, frozenset[str]], ...] = (
+    (STATUS_NAMES[Status.NEW], frozenset({Status.NEW})),
+    (STATUS_NAMES[Status.ASSIGNED], frozenset({Status.ASSIGNED})),
+    (STATUS_NAMES[Status.IN_PROGRESS], frozenset({Status.IN_PROGRESS})),
+    (STATUS_NAMES[Status.RESOLVED], frozenset({Status.RESOLVED})),
+    (STATUS_NAMES[Status.CONFIRMED], frozenset({Status.CONFIRMED, Status.CLOSED})),
+)
+
+
+def board(tickets: Sequence[Mapping[str, object]]) -> list[tuple[str, list[Mapping[str, object]]]]:
+    """Tickets by status column (the label is a msgid), in the order given."""
+    return [
+        (label, [t for t in tickets if t.get("status") in statuses])
+        for label, statuses in BOARD_COLUMNS
+    ]
+
+
+@dataclass(frozen=True)
+class TicketStats:
+    total: int
+    open: int
+    overdue: int
+    accept_hours: float | None  # median time from filing to accepting
+    resolve_hours: float | None  # median time from filing to resolving
+    rating: float | None  # mean of the ratings given
+    ratings: int
+
+
+def _median_hours(spans: list[float]) -> float | None:
+    return round(statistics.median(spans) / 3600, 1) if spans else None
+
+
+def ticket_stats(tickets: Sequence[Mapping[str, object]], now: float) -> TicketStats:
+    accept: list[float] = []
+    resolve: list[float] = []
+    ratings: list[int] = []
+    for t in tickets:
+        created = t.get("created_at")
+        if not isinstance(created, int | float):
+            continue
+        accepted, resolved, rating = t.get("accepted_at"), t.get("resolved_at"), t.get("rating")
+        if isinstance(accepted, int | float):
+            accept.append(max(0.0, accepted - created))
+        if isinstance(resolved, int | float):
+            resolve.append(max(0.0, resolved - created))
+        if isinstance(rating, int):
+            ratings.append(rating)
+    return TicketStats(
+        total=len(tickets),
+        open=sum(1 for t in tickets if t.get("status") in OPEN),
+        overdue=sum(1 for t in tickets if is_overdue(t, now)),
+        accept_hours=_median_hours(accept),
+        resolve_hours=_median_hours(resolve),
+        rating=round(statistics.fmean(ratings), 1) if ratings else None,
+        ratings=len(ratings),
+    )
+
+
+@dataclass(frozen=True)
+class Week:
+    start: datetime  # Monday, local time
+    filed: int
+    resolved: int
+
+
+def weekly(
+    tickets: Sequence[Mapping[str, object]], now: float, tz: ZoneInfo, weeks: int = 8
+) -> list[Week]:
+    """Tickets filed and resolved per week (Monday to Sunday, local time), the last `weeks`."""
+    today = datetime.fromtimestamp(now, UTC).astimezone(tz).date()
+    monday = today - timedelta(days=today.weekday())
+    starts = [monday - timedelta(weeks=i) for i in range(weeks - 1, -1, -1)]
+    filed: Counter[object] = Counter()
+    resolved: Counter[object] = Counter()
+    for t in tickets:
+        for key, counter in (("created_at", filed), ("resolved_at", resolved)):
+            at = t.get(key)
+            if isinstance(at, int | float):
+                day = datetime.fromtimestamp(at, UTC).astimezone(tz).date()
+                counter[day - timedelta(days=day.weekday())] += 1
+    return [
+        Week(datetime(d.year, d.month, d.day, tzinfo=tz), filed[d], resolved[d]) for d in starts
+    ]
+
+
+# ---- charts ------------------------------------------------------------------------------------
+FONT = "'Noto Sans CJK SC','WenQuanYi Micro Hei','Microsoft YaHei','PingFang SC',sans-serif"
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: float
+    text: str  # shown at the bar's end
+    tone: str = "a"  # a: main colour, b: second series / muted
+    second: float | None = None  # a second series, drawn as a thinner grey bar beneath
+
+
+@dataclass
+class BarChart:
+    """Horizontal bars, one per row: crisp at any size, readable with large type on a phone."""
+
+    title: str
+    bars: list[Bar] = field(default_factory=list)
+    maximum: float | None = None
+
+    def svg(self) -> str:
+        font, row, top = 28, 52, 8
+        labels = [clip_label(b.label, font, 240) for b in self.bars]
+        label_w = int(20 + max((text_width(t, font) for t in labels), default=font))
+        width = 540
+        height = top + row * max(1, len(self.bars)) + 8
+        values = [b.value for b in self.bars] + [b.second or 0 for b in self.bars]
+        peak = self.maximum or max(values, default=0) or 1
+        span = width - label_w - 150
+        out = [
+            f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+            f'role="img" aria-label="{escape(self.title)}" class="chart" '
+            f'font-family="{FONT}" font-size="{font}">',
+            f"<title>{escape(self.title)}</title>",
+        ]
+        for i, b in enumerate(self.bars):
+            y = top + i * row
+            w = max(3.0, span * min(b.value, peak) / peak) if b.value > 0 else 0
+            colour = "#c0392b" if b.tone == "a" else "#7f8c8d"
+            high = 34 if b.second is None else 22
+            out.append(
+                f'<text x="{label_w - 12}" y="{y + 34}" text-anchor="end">{escape(labels[i])}</text>'
+                f'<rect x="{label_w}" y="{y + 8}" width="{w:.1f}" height="{high}" rx="5" '
+                f'fill="{colour}"/>'
+            )
+            end = w
+            if b.second is not None:
+                w2 = max(3.0, span * min(b.second, peak) / peak) if b.second > 0 else 0
+                out.append(
+                    f'<rect x="{label_w}" y="{y + 32}" width="{w2:.1f}" height="12" rx="3" '
+                    f'fill="#7f8c8d"/>'
+                )
+                end = max(w, w2)
+            out.append(f'<text x="{label_w + end + 10:.1f}" y="{y + 34}">{escape(b.text)}</text>')
+        out.append("</svg>")
+        return "".join(out)
+
+
+def text_width(text: str, font: float) -> float:
+    """Rough drawn width: CJK and full-width characters a full em, the rest about half."""
+    return sum(font if ord(ch) > 0x2E80 else font * 0.6 for ch in text)
+
+
+def clip_label(text: str, font: float, limit: float) -> str:
+    if text_width(text, font) <= limit:
+        return text
+    while text and text_width(text + "…", font) > limit:
+        text = text[:-1]
+    return text + "…"
+
+
+def percent(share: float) -> str:
+    return f"{round(share * 100)}%"
+
+
+def ranking_chart(title: str, items: Sequence[ItemResult]) -> str:
+    """A round's ranking: one bar per item, households and share at its end."""
+    bars = [
+        Bar(f"{i.rank}. {i.name}", i.households, f"{i.households} · {percent(i.share)}")
+        for i in items
+    ]
+    return BarChart(title, bars).svg()
+
+
+def turnout_chart(title: str, rows: Sequence[Turnout]) -> str:
+    bars = [
+        Bar(t.building, t.share, f"{t.ordered}/{t.households} {percent(t.share)}") for t in rows
+    ]
+    return BarChart(title, bars, 1.0).svg()
+
+
+class StreetLine(Protocol):
+    name: str
+    turnout: float | None
+    open_tickets: int
+    overdue: int
+
+
+def street_charts(
+    turnout_title: str, tickets_title: str, overdue: str, lines: Sequence[StreetLine]
+) -> tuple[str, str]:
+    """The street office's two charts: latest turnout and open tickets, one bar a community."""
+    shares = [
+        Bar(c.name, c.turnout or 0, "–" if c.turnout is None else percent(c.turnout)) for c in lines
+    ]
+    tickets = [
+        Bar(c.name, c.open_tickets, f"{c.open_tickets} ({c.overdue} {overdue})") for c in lines
+    ]
+    return BarChart(turnout_title, shares, 1.0).svg(), BarChart(tickets_title, tickets).svg()

@@ -1,0 +1,107 @@
+"""Every word the dashboard's pages show, marked for the catalogues (bot/locales/*/dashboard.po).
+
+Templates read them translated as `L.<key>` (bot/dashboard_web.py), so the catalogue tool finds
+them here and a template never holds untranslated text.
+"""
+
+from __future__ import annotations
+
+from bot.i18n import N_, Translate
+
+TEXT: dict[str, str] = {
+    "title": N_("社区看板"),
+    "street": N_("街道总览"),
+    "sign_in": N_("登录看板"),
+    "sign_in_how": N_(
+        "请在与机器人的私聊中发送 /dashboard，打开收到的链接；或点机器人给的“打开看板”按钮。"
+    ),
+    "signing_in": N_("正在通过 Telegram 登录…"),
+    "refused": N_("无法打开"),
+    "refused_link": N_("这个链接已过期或已用过。请在私聊中重新发送 /dashboard。"),
+    "refused_page": N_("您没有查看这一页的权限。"),
+    "refused_webapp": N_("Telegram 的登录信息无效或已过期，请关闭后重新打开。"),
+    "sign_out": N_("退出"),
+    "communities": N_("我的社区"),
+    "menu": N_("点单"),
+    "repairs": N_("报修"),
+    "care": N_("关爱走访"),
+    "notices": N_("通知与公告"),
+    "print": N_("打印会议材料"),
+    "export": N_("导出"),
+    "export_all": N_("全部导出（Excel）"),
+    "round": N_("第 {n} 轮点单"),
+    "status_open": N_("进行中"),
+    "status_closed": N_("已结束"),
+    "no_rounds": N_("还没有点单。"),
+    "ranking": N_("排名"),
+    "item": N_("项目"),
+    "households": N_("户数"),
+    "share": N_("占比"),
+    "turnout": N_("各楼参与率"),
+    "building": N_("楼栋"),
+    "ordered": N_("已点单"),
+    "total": N_("总户数"),
+    "real_total": N_("（实际户数）"),
+    "registered_total": N_("（登记户数）"),
+    "missing": N_("未点单"),
+    "missing_names": N_("未点单的住户"),
+    "missing_hidden": N_("只显示户数；名单只给本楼网格员和工作人员看。"),
+    "comments": N_("建议与议一议"),
+    "suggestion": N_("建议"),
+    "no_comments": N_("还没有建议。"),
+    "tickets": N_("报修单"),
+    "filter": N_("筛选"),
+    "all": N_("全部"),
+    "category": N_("类别"),
+    "assignee": N_("接单人"),
+    "nobody": N_("无人接单"),
+    "overdue": N_("已超时"),
+    "words": N_("关键词"),
+    "apply": N_("筛选"),
+    "reset": N_("清除"),
+    "open_tickets": N_("未完成"),
+    "accept_time": N_("受理用时（中位数）"),
+    "resolve_time": N_("解决用时（中位数）"),
+    "hours": N_("{n} 小时"),
+    "rating": N_("评分"),
+    "ratings": N_("{n} 个评分"),
+    "trend": N_("每周趋势"),
+    "filed": N_("新报修"),
+    "resolved": N_("已解决"),
+    "week_of": N_("{date} 起"),
+    "no_tickets": N_("没有符合条件的报修。"),
+    "care_people": N_("走访对象 {n} 人，暂停 {p} 人"),
+    "care_alerts": N_("需要跟进的走访"),
+    "help": N_("需要帮助"),
+    "due": N_("应走访时间"),
+    "taken": N_("处理人"),
+    "no_alerts": N_("没有超时或需要帮助的走访。"),
+    "notice": N_("定时通知"),
+    "meeting": N_("会议"),
+    "announcement": N_("公告"),
+    "sent": N_("已送达"),
+    "failed": N_("未送达"),
+    "pending": N_("发送中"),
+    "runs": N_("发送次数"),
+    "acks": N_("已知晓"),
+    "rsvp": N_("参加 {yes} / 不参加 {no}"),
+    "no_notices": N_("还没有通知或公告。"),
+    "community": N_("社区"),
+    "registered": N_("登记户数"),
+    "latest_turnout": N_("最近一轮参与率"),
+    "printed_at": N_("打印时间：{at}"),
+    "idle_note": N_("30 分钟不操作会自动退出；共用手机用完请点“退出”。"),
+}
+
+
+class Labels:
+    """The texts in one language: `L.title`; unknown keys fail loudly in tests."""
+
+    def __init__(self, _: Translate) -> None:
+        self._values = {key: _(value) for key, value in TEXT.items()}
+
+    def __getattr__(self, key: str) -> str:
+        try:
+            return self._values[key]
+        except KeyError:
+            raise AttributeError(key) from None

@@ -1,0 +1,368 @@
+"""Workflows of the web dashboard: signing in (a /dashboard link or the Mini App's signed
+initData), sessions, and each page's figures for one person and one community.
+
+Every read checks the person's rights here (bot/dashboard.py `decide`, from the same roles the
+chat uses) and writes the access to the audit log; the web layer (bot/dashboard_web.py) only
+renders what it gets. No Telegram, no HTTP here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot import dashboard as rules
+from bot import dashboard_auth as auth
+from bot import menu as menu_rules
+from bot.community import Role
+from bot.runtime import Runtime
+from storage import community as cstore
+from storage import dashboard as store
+from storage import menu as mstore
+from storage.db import Row
+
+TOUCH_EVERY = 60  # seconds: a session's idle clock is written at most once a minute
+
+
+# ---- who may use the dashboard -----------------------------------------------------------------
+async def access(rt: Runtime, user_id: int, community_id: int) -> rules.Access | None:
+    if await cstore.get_community(rt.db, community_id) is None:
+        return None
+    roles = await cstore.roles_of(rt.db, user_id, community_id)
+    mine = (
+        await cstore.buildings_of(rt.db, community_id, user_id) if Role.GRID_WORKER in roles else []
+    )
+    return rules.decide(community_id, roles, admin=rt.is_admin(user_id), grid_buildings=mine)
+
+
+async def communities(rt: Runtime, user_id: int) -> list[tuple[Row, rules.Access]]:
+    """The communities this person may open, each with their view of it."""
+    rows = (
+        await cstore.list_communities(rt.db)
+        if rt.is_admin(user_id)
+        else await cstore.communities_of(rt.db, user_id)
+    )
+    found = []
+    for row in rows:
+        seen = await access(rt, user_id, row["id"])
+        if seen is not None:
+            found.append((row, seen))
+    return found
+
+
+async def may_use(rt: Runtime, user_id: int) -> bool:
+    return bool(await communities(rt, user_id))
+
+
+# ---- signing in --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LinkIssued:
+    url: str = ""
+    webapp_url: str = ""  # a Mini App button is offered only on an https public address
+    refused: str = ""  # "off": no dashboard configured; "role": not staff or grid worker
+
+
+async def issue_link(rt: Runtime, user_id: int) -> LinkIssued:
+    if not rt.config.dashboard:
+        return LinkIssued(refused="off")
+    if not await may_use(rt, user_id):
+        await cstore.audit(rt.db, None, user_id, "dashboard_refused", "link")
+        return LinkIssued(refused="role")
+    now = rt.clock.seconds()
+    expires = int(now) + auth.LINK_TTL
+    token = auth.new_link_token(rt.config.token, user_id, expires)
+    async with rt.db.transaction() as tx:
+        await store.forget_old_links(tx, now - 86400)
+        await store.add_link(tx, auth.token_hash(token), user_id, now, expires)
+        await cstore.audit(tx, None, user_id, "dashboard_link")
+    base = rt.config.dashboard_base
+    webapp = base + "/" if base.startswith("https://") else ""
+    return LinkIssued(url=f"{base}/login?t={token}", webapp_url=webapp)
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    session: str  # the cookie's value (only its hash is stored)
+    user_id: int
+
+
+async def _new_session(rt: Runtime, user_id: int, via: str, tx: Any) -> SignedIn:
+    session = auth.new_session_id()
+    now = rt.clock.seconds()
+    await store.forget_old_sessions(tx, now - auth.SESSION_MAX)
+    await store.add_session(tx, auth.token_hash(session), user_id, via, now)
+    await cstore.audit(tx, None, user_id, "dashboard_sign_in", via)
+    return SignedIn(session, user_id)
+
+
+async def redeem_link(rt: Runtime, token: str) -> SignedIn | None:
+    """A /dashboard link opened: signed in once, by the person it was made for, in time."""
+    parsed = auth.parse_link_token(token)
+    if parsed is None:
+        await cstore.audit(rt.db, None, None, "dashboard_refused", "link malformed")
+        return None
+    digest = auth.token_hash(token)
+    now = rt.clock.seconds()
+    async with rt.db.transaction() as tx:
+        link = await store.get_link(tx, digest)
+        if link is None or not auth.check_link_token(token, rt.config.token, link["user_id"]):
+            await cstore.audit(tx, None, None, "dashboard_refused", "link unknown")
+            return None
+        if link["used_at"] is not None or link["expires_at"] <= now:
+            why = "link reused" if link["used_at"] is not None else "link expired"
+            await cstore.audit(tx, None, link["user_id"], "dashboard_refused", why)
+            return None
+        if not await store.use_link(tx, digest, now):
+            return None
+        user_id = int(link["user_id"])
+    if not await may_use(rt, user_id):  # the role was revoked since the link was sent
+        await cstore.audit(rt.db, None, user_id, "dashboard_refused", "no role")
+        return None
+    async with rt.db.transaction() as tx:
+        return await _new_session(rt, user_id, "link", tx)
+
+
+async def sign_in_webapp(rt: Runtime, init_data: str) -> SignedIn | None:
+    user = auth.verify_init_data(init_data, rt.config.token, rt.clock.seconds())
+    if user is None:
+        await cstore.audit(rt.db, None, None, "dashboard_refused", "initData")
+        return None
+    if not await may_use(rt, user.id):
+        await cstore.audit(rt.db, None, user.id, "dashboard_refused", "no role")
+        return None
+    async with rt.db.transaction() as tx:
+        return await _new_session(rt, user.id, "webapp", tx)
+
+
+async def session_user(rt: Runtime, session: str) -> int | None:
+    """The person of a live session (idle less than SESSION_IDLE, younger than SESSION_MAX)."""
+    if not session or len(session) > 100:
+        return None
+    digest = auth.token_hash(session)
+    row = await store.get_session(rt.db, digest)
+    now = rt.clock.seconds()
+    if row is None:
+        return None
+    if now - row["seen_at"] > auth.SESSION_IDLE or now - row["created_at"] > auth.SESSION_MAX:
+        await store.end_session(rt.db, digest, now)
+        return None
+    if now - row["seen_at"] > TOUCH_EVERY:
+        await store.touch_session(rt.db, digest, now)
+    return int(row["user_id"])
+
+
+async def sign_out(rt: Runtime, session: str) -> None:
+    user_id = await session_user(rt, session)
+    await store.end_session(rt.db, auth.token_hash(session), rt.clock.seconds())
+    if user_id is not None:
+        await cstore.audit(rt.db, None, user_id, "dashboard_sign_out")
+
+
+async def log_access(rt: Runtime, user_id: int, community_id: int | None, what: str) -> None:
+    await cstore.audit(rt.db, community_id, user_id, "dashboard_view", what)
+
+
+async def log_refusal(
+    rt: Runtime, user_id: int | None, community_id: int | None, what: str
+) -> None:
+    await cstore.audit(rt.db, community_id, user_id, "dashboard_refused", what)
+
+
+# ---- menu rounds -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Missing:
+    building: str
+    unit: str
+    room: str
+    names: tuple[str, ...]
+
+
+@dataclass
+class RoundView:
+    round: Row
+    results: menu_rules.Results
+    turnout: list[rules.Turnout]
+    missing: dict[str, list[Missing]]  # only the buildings whose names this viewer may see
+    comments: list[Row]
+
+
+async def round_view(rt: Runtime, seen: rules.Access, round_row: Row) -> RoundView:
+    cid = seen.community_id
+    results = await mstore.results(rt.db, round_row["id"], cid)
+    real = await cstore.building_households(rt.db, cid)
+    rows = await store.households_without_order(rt.db, round_row["id"], cid)
+    grouped: dict[int, list[Row]] = {}
+    for r in rows:
+        grouped.setdefault(r["id"], []).append(r)
+    missing_count: dict[str, int] = {}
+    missing: dict[str, list[Missing]] = {}
+    for members in grouped.values():
+        h = members[0]
+        missing_count[h["building"]] = missing_count.get(h["building"], 0) + 1
+        if seen.names_for(h["building"]):
+            names = tuple(m["display_name"] or m["first_name"] for m in members)
+            missing.setdefault(h["building"], []).append(
+                Missing(h["building"], h["unit"], h["room"], names)
+            )
+    table = rules.turnout(
+        {b.building: b.participants for b in results.buildings},
+        {b.building: b.registered for b in results.buildings},
+        real,
+        missing_count,
+    )
+    comments = await mstore.comments(rt.db, round_row["id"]) if seen.staff else []
+    return RoundView(round_row, results, table, missing, comments)
+
+
+async def menu_page(rt: Runtime, seen: rules.Access, round_id: int | None) -> list[RoundView]:
+    rounds = [r for r in await store.rounds(rt.db, seen.community_id) if r["status"] != "draft"]
+    if round_id is not None:
+        rounds = [r for r in rounds if r["id"] == round_id]
+    return [await round_view(rt, seen, r) for r in rounds[:3]]
+
+
+# ---- repairs -----------------------------------------------------------------------------------
+@dataclass
+class RepairsView:
+    tickets: list[dict[str, Any]]  # after the filter
+    stats: rules.TicketStats  # of the tickets this viewer may see, unfiltered
+    weeks: list[rules.Week]
+    buildings: list[str]
+    assignees: list[tuple[int, str]]
+
+
+async def repairs_page(rt: Runtime, seen: rules.Access, f: rules.TicketFilter) -> RepairsView:
+    now = rt.clock.seconds()
+    rows = [dict(r) for r in await store.tickets(rt.db, seen.community_id)]
+    mine = [t for t in rows if seen.ticket_visible(t["building"])]
+    shown = [t for t in mine if rules.matches(t, f, now)]
+    for t in shown:
+        t["overdue"] = rules.is_overdue(t, now)
+    assignees = sorted(
+        {(t["assignee_id"], t["assignee_name"] or "") for t in mine if t["assignee_id"]},
+        key=lambda a: a[1],
+    )
+    return RepairsView(
+        shown,
+        rules.ticket_stats(mine, now),
+        rules.weekly(mine, now, rt.config.tz),
+        sorted({t["building"] for t in mine if t["building"]}, key=rules.building_sort_key),
+        assignees,
+    )
+
+
+# ---- care visits and notices -------------------------------------------------------------------
+@dataclass
+class CareView:
+    alerts: list[Row]
+    people: int
+    paused: int
+
+
+async def care_page(rt: Runtime, seen: rules.Access) -> CareView:
+    counts = await store.care_counts(rt.db, seen.community_id)
+    return CareView(
+        await store.care_alerts(rt.db, seen.community_id, rt.clock.seconds()),
+        int(counts["people"] or 0) if counts else 0,
+        int(counts["paused"] or 0) if counts else 0,
+    )
+
+
+@dataclass
+class Delivery:
+    id: int
+    text: str
+    kind: str  # "notice", "meeting", "announcement"
+    status: str
+    sent: int = 0
+    failed: int = 0  # blocked or failed
+    pending: int = 0  # claimed, not confirmed
+    runs: int = 0  # occurrences (notices) that went out
+    acks: int | None = None
+    rsvp: dict[str, int] = field(default_factory=dict)
+
+
+def _tally(rows: list[Row], d: Delivery) -> Delivery:
+    keys = set()
+    for r in rows:
+        keys.add(r["send_key"])
+        n = int(r["n"])
+        if r["status"] == "sent":
+            d.sent += n
+        elif r["status"] in ("blocked", "failed"):
+            d.failed += n
+        else:
+            d.pending += n
+    d.runs = len(keys)
+    return d
+
+
+async def notices_page(rt: Runtime, seen: rules.Access) -> list[Delivery]:
+    found: list[Delivery] = []
+    for n in await store.notices(rt.db, seen.community_id):
+        d = Delivery(n["id"], n["text"], "meeting" if n["is_meeting"] else "notice", n["status"])
+        _tally(await store.send_counts(rt.db, f"n{n['id']}:main:"), d)
+        if n["is_meeting"]:
+            d.rsvp = {r["answer"]: int(r["n"]) for r in await store.rsvp_counts(rt.db, n["id"])}
+        found.append(d)
+    for a in await store.announcements(rt.db, seen.community_id):
+        d = Delivery(a["id"], a["text"], "announcement", a["status"])
+        # The announcement's own key only ('an12'), not its report ('an12:report').
+        rows = [
+            r
+            for r in await store.send_counts(rt.db, f"an{a['id']}")
+            if r["send_key"] == f"an{a['id']}"
+        ]
+        _tally(rows, d)
+        d.acks = int(a["acks"]) if a["ack"] else None
+        if a["buildings"]:
+            d.text = f"[{'、'.join(json.loads(a['buildings']))}] {d.text}"
+        found.append(d)
+    return found
+
+
+# ---- the street office: every community side by side --------------------------------------------
+@dataclass
+class CommunityLine:
+    id: int
+    name: str
+    registered: int
+    round_id: int | None
+    turnout: float | None
+    open_tickets: int
+    overdue: int
+    resolve_hours: float | None
+    rating: float | None
+    care_alerts: int
+
+
+async def street_page(rt: Runtime, user_id: int) -> list[CommunityLine] | None:
+    if not rt.is_admin(user_id):
+        return None
+    now = rt.clock.seconds()
+    lines = []
+    for c in await cstore.list_communities(rt.db):
+        seen = rules.Access(c["id"], True)
+        stats = rules.ticket_stats([dict(t) for t in await store.tickets(rt.db, c["id"])], now)
+        rounds = [r for r in await store.rounds(rt.db, c["id"], 3) if r["status"] != "draft"]
+        share: float | None = None
+        if rounds:
+            view = await round_view(rt, seen, rounds[0])
+            total = sum(t.households for t in view.turnout)
+            share = sum(t.ordered for t in view.turnout) / total if total else 0.0
+        lines.append(
+            CommunityLine(
+                c["id"],
+                c["name"],
+                await cstore.count_households(rt.db, c["id"]),
+                rounds[0]["id"] if rounds else None,
+                share,
+                stats.open,
+                stats.overdue,
+                stats.resolve_hours,
+                stats.rating,
+                len(await store.care_alerts(rt.db, c["id"], now)),
+            )
+        )
+    return lines
