@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 import aiosqlite
 
-from storage import startup
+from storage import dialect, startup
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +68,24 @@ _TEMPORARY = ("locked", "busy", "full", "disk i/o", "unable to open")
 
 
 def is_temporary(exc: BaseException | None) -> bool:
-    return isinstance(exc, sqlite3.OperationalError) and any(
-        word in str(exc).lower() for word in _TEMPORARY
-    )
+    """An error that passes: nothing was saved, the person may simply try again."""
+    if isinstance(exc, sqlite3.OperationalError):
+        return any(word in str(exc).lower() for word in _TEMPORARY)
+    if exc is not None and type(exc).__module__.startswith(("psycopg", "psycopg_pool")):
+        from storage import pg  # only loaded when PostgreSQL is in use
+
+        return pg.is_temporary(exc)
+    return False
+
+
+def connect(target: str | Path) -> Database:
+    """The bot's database: PostgreSQL for a postgresql:// URL, else the SQLite file at this
+    path (created on first use: the zero-setup default). Call `open()` before use."""
+    if isinstance(target, str) and dialect.is_postgres_url(target):
+        from storage.pg import PgDatabase
+
+        return PgDatabase(target)
+    return Database(target)
 
 
 class Executor(Protocol):
@@ -153,7 +168,10 @@ class Transaction(_Statements):
 
 
 class Database(_Statements):
-    """The bot's database. Single statements auto-commit; use `transaction()` for several."""
+    """The bot's database on SQLite. Single statements auto-commit; use `transaction()` for
+    several. storage.pg.PgDatabase gives the same methods on PostgreSQL (`connect`)."""
+
+    kind = "sqlite"
 
     def __init__(self, path: str | Path, *, busy_timeout_ms: int = 5000) -> None:
         self.path = str(path)
