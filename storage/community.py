@@ -143,18 +143,22 @@ async def migrate_group(ex: Executor, old_chat_id: int, new_chat_id: int) -> Non
 async def get_or_create_household(
     ex: Executor, community_id: int, building: str, unit: str, room: str
 ) -> int:
-    await ex.execute(
-        "INSERT INTO households (community_id, building, unit, room) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT(community_id, building, unit, room) DO NOTHING",
-        (community_id, building, unit, room),
+    # Look first: an INSERT that meets the conflict still uses up an id on PostgreSQL
+    # (sequences do not roll back), and most calls find the household there.
+    sql = (
+        "SELECT id FROM households WHERE community_id = ? AND building = ? AND unit = ? "
+        "AND room = ?"
     )
-    return int(
-        await ex.fetchval(
-            "SELECT id FROM households WHERE community_id = ? AND building = ? AND unit = ? "
-            "AND room = ?",
-            (community_id, building, unit, room),
+    key = (community_id, building, unit, room)
+    found = await ex.fetchval(sql, key)
+    if found is None:
+        await ex.execute(
+            "INSERT INTO households (community_id, building, unit, room) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(community_id, building, unit, room) DO NOTHING",
+            key,
         )
-    )
+        found = await ex.fetchval(sql, key)
+    return int(found)
 
 
 async def set_resident(

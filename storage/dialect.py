@@ -4,7 +4,7 @@ Storage functions and migrations are written once, in the SQL both accept where 
 (RETURNING, ON CONFLICT, CASE, COALESCE, lower() comparisons). What remains is SQLite's
 spelling and is rewritten here for PostgreSQL:
 
-- statements: `?` placeholders → `%s` (and a literal `%` → `%%`, psycopg's escape);
+- statements: `?` placeholders → `%s`, `:name` → `%(name)s` (and a literal `%` → `%%`, psycopg's escape);
   `a IS b` / `a IS NOT b` between values → IS [NOT] DISTINCT FROM.
 - migrations: INTEGER → BIGINT (Telegram ids exceed 2^31), `id INTEGER PRIMARY KEY` →
   an identity column, REAL → DOUBLE PRECISION, strftime('…','now') defaults → to_char(now()),
@@ -32,7 +32,9 @@ def is_postgres_url(target: str) -> bool:
 
 
 # String literals, quoted identifiers and comments are copied unchanged.
-_TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/|[?%]", re.S)
+_TOKENS = re.compile(
+    r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/|[?%]|(?<![:\w]):[A-Za-z_]\w*", re.S
+)
 _IS_NOT = re.compile(r"\bIS\s+NOT\s+(?!NULL\b|TRUE\b|FALSE\b|DISTINCT\b)", re.I)
 _IS = re.compile(r"\bIS\s+(?!NOT\b|NULL\b|TRUE\b|FALSE\b|DISTINCT\b)", re.I)
 
@@ -52,6 +54,8 @@ def postgres_sql(sql: str) -> str:
         token = m.group()
         if token == "?":
             out.append("%s")
+        elif token.startswith(":"):
+            out.append(f"%({token[1:]})s")
         elif token == "%":
             out.append("%%")
         elif token.startswith(("--", "/*")):
