@@ -262,7 +262,7 @@ class PgDatabase(Database, _PgStatements):
             return await (await self._run(conn, sql, params)).fetchall()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Transaction]:  # type: ignore[override]
+    async def transaction(self) -> AsyncIterator[Transaction]:
         """BEGIN … COMMIT on one connection, rolled back on any error; one at a time."""
         async with self._locked(), self.pool.connection() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITER_LOCK,))
