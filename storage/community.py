@@ -130,9 +130,13 @@ async def set_group_lang(ex: Executor, chat_id: int, lang: str) -> None:
 
 async def migrate_group(ex: Executor, old_chat_id: int, new_chat_id: int) -> None:
     """A group became a supergroup: the community link follows the new chat id."""
+    # A row the new chat id already has (seen before the move) gives way, as UPDATE OR
+    # REPLACE did on SQLite: in both databases' SQL.
     await ex.execute(
-        "UPDATE OR REPLACE groups SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id)
+        "DELETE FROM groups WHERE chat_id = ? AND EXISTS (SELECT 1 FROM groups WHERE chat_id = ?)",
+        (new_chat_id, old_chat_id),
     )
+    await ex.execute("UPDATE groups SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id))
     # Notices aimed at this one group follow it too (else they go to a chat that is gone).
     await ex.execute(
         "UPDATE notices SET target_chat = ? WHERE target_chat = ?", (new_chat_id, old_chat_id)

@@ -265,7 +265,11 @@ class PgDatabase(Database, _PgStatements):
     async def transaction(self) -> AsyncIterator[Transaction]:
         """BEGIN … COMMIT on one connection, rolled back on any error; one at a time."""
         async with self._locked(), self.pool.connection() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITER_LOCK,))
+            # One round trip: this transaction's lock wait bound, then the writer lock.
+            await conn.execute(
+                "SELECT set_config('lock_timeout', %s, true), pg_advisory_xact_lock(%s)",
+                (str(int(self.busy_timeout_ms)), WRITER_LOCK),
+            )
             tx = PgTransaction(conn)
             yield tx
         for hook in tx.after_commit:

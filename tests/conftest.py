@@ -14,6 +14,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -61,6 +62,18 @@ def db_path(tmp_path: Path) -> Iterator[str]:
     finally:
         with psycopg.connect(TEST_DATABASE_URL, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+async def table_names(db: Any) -> list[str]:
+    """The tables of the test's database, by name (sqlite_master or information_schema)."""
+    if getattr(db, "kind", "sqlite") == "postgresql":
+        sql = (
+            "SELECT table_name AS name FROM information_schema.tables "
+            "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1"
+        )
+    else:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+    return [str(r["name"]) for r in await db.fetchall(sql)]
 
 
 # ---- privacy guard: nothing personal is ever sent to a group -------------------------------------
