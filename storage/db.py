@@ -199,6 +199,8 @@ class Database(_Statements):
             raise DatabaseError(reason) from exc
 
     async def _open(self) -> None:
+        if dialect.is_postgres_url(self.path):  # would become a directory named "postgresql:"
+            raise DatabaseError("a postgresql:// URL is opened with storage.db.connect")
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, so nothing is left open.
