@@ -10,6 +10,8 @@ for SQLite and translated by storage/dialect.py.
   transaction-scoped advisory lock across processes (a standby, `migrate-db`). The storage
   functions were written for that (read, decide, write), so they keep their meaning without
   SERIALIZABLE retries.
+- A pooled connection the server dropped (a restart) is noticed before it is lent out and
+  replaced; one that fails mid-statement raises a temporary error.
 - Errors that pass (lock timeout, deadlock, serialization failure, the server restarting,
   a lost connection, no free connection) count as temporary, like SQLite's "database is
   locked": the transaction was rolled back and the person may simply try again.
@@ -18,6 +20,7 @@ for SQLite and translated by storage/dialect.py.
 from __future__ import annotations
 
 import logging
+import select
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -199,6 +202,15 @@ class PgDatabase(Database, _PgStatements):
         # Waiting for a row lock is bounded like SQLite's busy timeout.
         await conn.execute(f"SET lock_timeout = {int(self.busy_timeout_ms)}")
 
+    @staticmethod
+    async def _check(conn: psycopg.AsyncConnection[Any]) -> None:
+        """Before lending a pooled connection: an idle one has nothing to read, so anything
+        readable is the server saying goodbye (a restart, an idle timeout) or a closed socket;
+        only then ask the server (a round trip). A lost connection is replaced, not handed to a
+        person's transaction to fail with "try again"."""
+        if conn.closed or select.select([conn.pgconn.socket], [], [], 0)[0]:
+            await AsyncConnectionPool.check_connection(conn)
+
     async def open(self) -> None:
         if self._pool is not None:
             return
@@ -208,6 +220,7 @@ class PgDatabase(Database, _PgStatements):
             max_size=self.max_size,
             kwargs={"autocommit": True, "row_factory": _row_factory},
             configure=self._configure,
+            check=self._check,
             timeout=max(10.0, self.busy_timeout_ms / 1000),
             open=False,
             name="community-bot",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import psycopg
 import pytest
 from psycopg_pool import PoolTimeout
@@ -10,6 +12,7 @@ from bot.config import ConfigError, load_config
 from storage.db import Database, connect, is_temporary
 from storage.dialect import postgres_ddl, postgres_sql
 from storage.pg import PgDatabase, PgRow
+from tests.conftest import ON_POSTGRES
 
 
 def test_statements_are_translated_outside_literals() -> None:
@@ -69,3 +72,28 @@ def test_database_url_chooses_postgres_and_sqlite_stays_the_default() -> None:
     assert load_config({}, require_token=False).database == "community.db"
     with pytest.raises(ConfigError, match="DATABASE_URL"):
         load_config({"DATABASE_URL": "mysql://x"}, require_token=False)
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="needs TEST_DATABASE_URL (PostgreSQL)")
+async def test_dropped_connection_is_replaced_or_reported_as_temporary(db_path: str) -> None:
+    db = connect(db_path)
+    await db.open()
+    try:
+        with psycopg.connect(db_path, autocommit=True) as admin:
+            # Dropped while idle in the pool (a server restart, an idle timeout): replaced.
+            pid = await db.fetchval("SELECT pg_backend_pid()")
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            await asyncio.sleep(0.2)
+            assert await db.fetchval("SELECT 1 + 1") == 2
+            # Dropped in the middle of a transaction: nothing saved, "try again".
+            with pytest.raises(psycopg.Error) as caught:
+                async with db.transaction() as tx:
+                    await tx.execute("INSERT INTO communities (name) VALUES (?)", ("甲",))
+                    pid = await tx.fetchval("SELECT pg_backend_pid()")
+                    admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+                    await asyncio.sleep(0.2)
+                    await tx.execute("INSERT INTO communities (name) VALUES (?)", ("乙",))
+            assert is_temporary(caught.value), caught.value
+        assert await db.fetchval("SELECT count(*) FROM communities") == 0
+    finally:
+        await db.close()
