@@ -42,7 +42,7 @@ stop() {
 }
 trap stop EXIT
 
-"${as_user[@]}" "$INITDB" -D "$dir/data" -A trust -U postgres -E UTF8 --no-sync >/dev/null
+"${as_user[@]}" "$INITDB" -D "$dir/data" -A trust -U postgres -E UTF8 --locale=C --no-sync >/dev/null
 # Durability is not under test here: no fsync makes the many small schemas fast.
 "${as_user[@]}" "$PG_CTL" -D "$dir/data" -l "$dir/server.log" -w -o \
   "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \

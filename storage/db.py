@@ -10,6 +10,9 @@ chat's transaction half done (on one connection it would: SQLite isolates connec
 coroutines sharing one). A transaction holds the lock from BEGIN to COMMIT, so it must never
 wait for the network (workflows never send); `holding_database()` lets the offline fake Bot
 API notice when one does.
+
+`connect(target)` opens this for a file path, or storage/pg.py's PgDatabase (same methods) for
+a postgresql:// URL; storage/dialect.py translates the SQL written here for SQLite.
 """
 
 from __future__ import annotations

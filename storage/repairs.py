@@ -255,7 +255,9 @@ async def assigned_to(ex: Executor, user_id: int, limit: int | None = 10) -> lis
     (all of them with `limit=None`)."""
     return await ex.fetchall(
         "SELECT * FROM repair_tickets WHERE assignee_id = ? "
-        "AND status IN ('assigned', 'in_progress') ORDER BY due_at, id LIMIT ?",
+        # Tickets without a due time first, as SQLite sorts NULL (PostgreSQL puts it last).
+        "AND status IN ('assigned', 'in_progress') "
+        "ORDER BY due_at IS NOT NULL, due_at, id LIMIT ?",
         (user_id, ALL_ROWS if limit is None else limit),
     )
 
