@@ -12,6 +12,7 @@ restart loses nothing. Each job kind chooses its guarantee:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -36,6 +37,10 @@ log = logging.getLogger(__name__)
 # and are picked up by the hourly refill, so 10 000 far-future reminders cost no memory.
 WINDOW = timedelta(hours=6)
 REFILL_EVERY = timedelta(hours=1)
+# At most this many rows are queued by one refill (each JobQueue entry costs ~1 KB in
+# APScheduler): with more due within the window, the next refill runs when the last queued
+# one is due, so the rest are queued in time, a batch at a time (issue #21).
+REFILL_BATCH = 500
 MAX_ATTEMPTS = 5
 
 
@@ -89,6 +94,7 @@ class Scheduler:
         # job id → its JobQueue entry, so (re)queueing and cancelling are O(1): looking a job
         # up by name scans every queued job, which made start-up quadratic in pending jobs.
         self._queued: dict[int, Job] = {}
+        self.background: set[asyncio.Task[bool]] = set()  # run_key_soon's, until done
 
     def register(self, kind: str, callback: JobCallback, *, at_least_once: bool = True) -> None:
         self.kinds[kind] = JobKind(kind, callback, at_least_once)
@@ -160,6 +166,30 @@ class Scheduler:
         row = await store.get_by_key(self.db, key)
         return row is not None and await self.run_job(row["id"])
 
+    def run_key_soon(self, key: str) -> None:
+        """Run a job just scheduled due now in the background: the person who caused it is
+        answered at once, and a long job (a broadcast) does not hold their update. Durable
+        like run_key: if the process stops before it ran, start-up runs it. Through PTB's
+        create_task when the Application runs, so its stop() waits for the job."""
+        app = self._app
+        task: asyncio.Task[bool]
+        if app is not None and app.running:
+            task = app.create_task(self.run_key(key), name=f"job:{key}")
+        else:
+            task = asyncio.create_task(self.run_key(key), name=f"job:{key}")
+        self.background.add(task)
+        task.add_done_callback(self._background_done)
+
+    def _background_done(self, task: asyncio.Task[bool]) -> None:
+        self.background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background job failed", exc_info=task.exception())
+
+    async def settle(self) -> None:
+        """Wait for the background jobs (shutdown, and tests that want their messages)."""
+        while self.background:
+            await asyncio.gather(*list(self.background), return_exceptions=True)
+
     async def run_job(self, job_id: int) -> bool:
         """Run one job if it is still pending; True when its callback ran."""
         if not await store.claim(self.db, job_id):
@@ -222,9 +252,21 @@ class Scheduler:
 
     async def _refill(self) -> None:
         horizon = self.clock.now() + WINDOW
-        for row in await store.pending_before(self.db, _epoch(horizon)):
+        rows = await store.pending_before(self.db, _epoch(horizon), limit=REFILL_BATCH)
+        added = 0
+        for row in rows:
             if row["id"] not in self._queued:
+                added += 1
                 self._enqueue(row["id"], datetime.fromtimestamp(row["run_at"], UTC))
+        jq = self._job_queue
+        if len(rows) == REFILL_BATCH and jq is not None:
+            # More may be due before the hourly refill: fetch them when this batch's last
+            # one is due (rows due at that same moment come in the next batch, on time).
+            # A full batch all queued already is still running: look again a second later.
+            now = self.clock.now()
+            last = datetime.fromtimestamp(rows[-1]["run_at"], UTC)
+            when = max(last, now) if added else now + timedelta(seconds=1)
+            jq.run_once(self._refill_job, when=when, name="sched:more")
 
     async def run_due(self, now: datetime | None = None) -> int:
         """Run every pending job due by `now` (tests and the demo move a fake clock)."""
