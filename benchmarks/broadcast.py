@@ -14,6 +14,7 @@ from typing import Any
 
 from telegram.error import TelegramError
 
+from benchmarks import target
 from benchmarks.limits import FloodLimitedBotAPI
 from bot.offline.simulator import Simulator
 
@@ -23,7 +24,9 @@ TELEGRAM_RATE = 30.0
 async def run(groups: int, users: int) -> dict[str, Any]:
     api = FloodLimitedBotAPI()
     with tempfile.TemporaryDirectory() as tmp:
-        sim = Simulator(str(Path(tmp) / "b.db"), api=api, rate_limited=True, freeze_gc=True)
+        sim = Simulator(
+            target.database(str(Path(tmp) / "b.db")), api=api, rate_limited=True, freeze_gc=True
+        )
         await sim.start()
         try:
             assert sim.app is not None

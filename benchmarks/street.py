@@ -5,9 +5,9 @@ Seeded straight into SQLite (setup, not measured); the bot then runs on that fil
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 
+from benchmarks import target
 from bot.offline.fakeapi import FakeBotAPI
 from bot.offline.simulator import Simulator
 
@@ -48,7 +48,7 @@ def seed(path: str, communities: int, households: int) -> Street:
     """Fill a migrated database file; one resident per household."""
     street = Street()
     per = households // communities
-    conn = sqlite3.connect(path)
+    conn = target.connect_sync(path)
     try:
         with conn:
             for c in range(1, communities + 1):
@@ -133,7 +133,9 @@ async def street_simulator(
     rate_limited: bool = False,
     api: FakeBotAPI | None = None,
 ) -> tuple[Simulator, Street]:
-    """Migrate, seed, and start a Simulator (real Application, FakeBotAPI) on `path`."""
+    """Migrate, seed, and start a Simulator (real Application, FakeBotAPI) on `path` (or on
+    PostgreSQL: benchmarks/target.py)."""
+    path = target.database(path)
     sim = Simulator(path, admins=(ADMIN_ID,), rate_limited=rate_limited, freeze_gc=True, api=api)
     await sim.start()
     await sim.stop()  # the schema exists now; seed with plain sqlite3, then start for real

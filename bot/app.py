@@ -27,7 +27,7 @@ from bot.scheduler import Scheduler
 from bot.throttle import Throttle
 from bot.updates import OrderedUpdateProcessor
 from handlers.command_menu import set_default_menus
-from storage.db import Database
+from storage.db import connect
 from storage.persistence import SQLitePersistence
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ def build_application(
         request=api,
         get_updates_request=polling,
     )
-    db = Database(config.database_path)
+    db = connect(config.database)
     # Different chats at the same time; one chat's (and one person's) updates in order.
     processor = OrderedUpdateProcessor(config.concurrency)
     builder = (

@@ -1,4 +1,4 @@
-"""The `community-bot` console script: run, demo, chat, sort, backup."""
+"""The `community-bot` console script: run, demo, chat, sort, backup, migrate-db."""
 
 from __future__ import annotations
 
@@ -87,7 +87,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from storage.db import Database, DatabaseError
+    from storage.db import DatabaseError, connect
 
     try:
         config = load_config(require_token=False)
@@ -96,7 +96,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
         return 2
 
     async def backup() -> None:
-        db = Database(config.database_path)
+        db = connect(config.database)
         await db.open()
         try:
             await db.backup_to(args.path)
@@ -109,6 +109,33 @@ def cmd_backup(args: argparse.Namespace) -> int:
         print(f"community-bot: {exc}", file=sys.stderr)
         return 2
     print(f"backed up {config.database_path} to {args.path}")
+    return 0
+
+
+def cmd_migrate_db(args: argparse.Namespace) -> int:
+    from storage.db import DatabaseError
+    from storage.dialect import is_postgres_url
+
+    try:
+        config = load_config(require_token=False)
+    except ConfigError as exc:
+        print(f"community-bot: {exc}", file=sys.stderr)
+        return 2
+    if not is_postgres_url(args.to):
+        print("community-bot: --to must be a postgresql://… URL", file=sys.stderr)
+        return 2
+    source = args.source or config.database_path
+    from storage.copydb import copy_sqlite_to_postgres
+
+    try:
+        counts = asyncio.run(copy_sqlite_to_postgres(source, args.to))
+    except DatabaseError as exc:
+        print(f"community-bot: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"copied {sum(counts.values())} rows in {len(counts)} tables from {source}; "
+        "row counts match. Set DATABASE_URL to use it."
+    )
     return 0
 
 
@@ -130,6 +157,12 @@ def build_parser() -> argparse.ArgumentParser:
     backup = sub.add_parser("backup", help="consistent online copy of DATABASE_PATH")
     backup.add_argument("path")
     backup.set_defaults(func=cmd_backup)
+    migrate = sub.add_parser(
+        "migrate-db", help="copy the SQLite database (DATABASE_PATH) into an empty PostgreSQL one"
+    )
+    migrate.add_argument("--to", required=True, metavar="postgresql://…")
+    migrate.add_argument("--from", dest="source", help="SQLite file (default: DATABASE_PATH)")
+    migrate.set_defaults(func=cmd_migrate_db)
     return parser
 
 

@@ -31,6 +31,7 @@ class Config:
     token: str
     api_url: str = DEFAULT_API_URL
     database_path: str = "community.db"
+    database_url: str = ""  # postgresql://… ; empty: the SQLite file at database_path
     timezone: str = "Asia/Shanghai"
     admins: frozenset[int] = field(default_factory=frozenset)
     concurrency: int = DEFAULT_CONCURRENCY
@@ -48,6 +49,11 @@ class Config:
         if self.dashboard_url:
             return self.dashboard_url.rstrip("/")
         return f"http://127.0.0.1:{self.dashboard_port or DEFAULT_DASHBOARD_PORT}"
+
+    @property
+    def database(self) -> str:
+        """What storage.db.connect opens: DATABASE_URL when set, else the SQLite file."""
+        return self.database_url or self.database_path
 
     @property
     def tz(self) -> ZoneInfo:
@@ -102,6 +108,16 @@ def parse_dashboard(port_raw: str, url_raw: str) -> tuple[int | None, str]:
     return port, url
 
 
+def parse_database_url(raw: str) -> str:
+    raw = raw.strip()
+    if raw and not raw.startswith(("postgresql://", "postgres://")):
+        raise ConfigError(
+            "DATABASE_URL must be a postgresql://user:password@host:port/dbname URL "
+            "(leave it unset to keep the SQLite file DATABASE_PATH)"
+        )
+    return raw
+
+
 def load_config(env: Mapping[str, str] | None = None, *, require_token: bool = True) -> Config:
     env = os.environ if env is None else env
     token = env.get("BOT_TOKEN", "").strip()
@@ -127,6 +143,7 @@ def load_config(env: Mapping[str, str] | None = None, *, require_token: bool = T
         token=token,
         api_url=api_url,
         database_path=env.get("DATABASE_PATH", "").strip() or "community.db",
+        database_url=parse_database_url(env.get("DATABASE_URL", "")),
         timezone=timezone,
         admins=parse_admins(env.get("BOT_ADMINS", "")),
         concurrency=parse_concurrency(env.get("BOT_CONCURRENCY", "")),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from storage.db import Executor, Row
+from storage.dialect import utc_stamp
 
 
 async def create_care(
@@ -126,8 +127,8 @@ async def record_visit(
 ) -> None:
     await ex.execute(
         "UPDATE care_visits SET status = ?, note = coalesce(?, note), recorded_by = ?, "
-        "recorded_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?",
-        (status, note, user_id, visit_id),
+        "recorded_at = ? WHERE id = ?",
+        (status, note, user_id, utc_stamp(), visit_id),
     )
 
 
@@ -136,8 +137,8 @@ async def record_all_well(ex: Executor, visit_id: int, user_id: int) -> bool:
     second volunteer must never erase a 需要帮助)."""
     n = await ex.execute(
         "UPDATE care_visits SET status = 'ok', recorded_by = ?, "
-        "recorded_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ? AND status <> 'help'",
-        (user_id, visit_id),
+        "recorded_at = ? WHERE id = ? AND status <> 'help'",
+        (user_id, utc_stamp(), visit_id),
     )
     return n > 0
 
@@ -163,7 +164,7 @@ async def users_with_username(ex: Executor, username: str) -> list[Row]:
     """Everyone our users table says holds this username, the most recently seen first (an old
     holder keeps it in the table until we see them again)."""
     return await ex.fetchall(
-        "SELECT * FROM users WHERE username = ? COLLATE NOCASE ORDER BY updated_at DESC, id",
+        "SELECT * FROM users WHERE lower(username) = lower(?) ORDER BY updated_at DESC, id",
         (username.lstrip("@"),),
     )
 

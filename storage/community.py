@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from storage.db import Executor, Row
+from storage.dialect import utc_stamp
 
 
 # ---- users -------------------------------------------------------------------------------
@@ -22,17 +23,18 @@ async def upsert_user(
     A row that would not change is not rewritten (no page written, no WAL frame).
     """
     await ex.execute(
-        """INSERT INTO users (id, first_name, username, tg_lang, started) VALUES (?, ?, ?, ?, ?)
+        """INSERT INTO users (id, first_name, username, tg_lang, started, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?)
            ON CONFLICT(id) DO UPDATE SET first_name = excluded.first_name,
                username = excluded.username, tg_lang = excluded.tg_lang,
-               started = max(users.started, excluded.started),
-               blocked = CASE WHEN excluded.started THEN 0 ELSE users.blocked END,
-               updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
+               started = CASE WHEN excluded.started = 1 THEN 1 ELSE users.started END,
+               blocked = CASE WHEN excluded.started = 1 THEN 0 ELSE users.blocked END,
+               updated_at = excluded.updated_at
            WHERE users.first_name IS NOT excluded.first_name
               OR users.username IS NOT excluded.username
               OR users.tg_lang IS NOT excluded.tg_lang
-              OR (excluded.started AND (users.started = 0 OR users.blocked = 1))""",
-        (user_id, first_name, username, tg_lang, int(started)),
+              OR (excluded.started = 1 AND (users.started = 0 OR users.blocked = 1))""",
+        (user_id, first_name, username, tg_lang, int(started), utc_stamp()),
     )
 
 
@@ -44,7 +46,7 @@ async def users_with_username(ex: Executor, username: str) -> list[Row]:
     """Every users row carrying this username, most recently changed first: Telegram lets a
     username pass to another person, and a row keeps the old one until we see its owner."""
     return await ex.fetchall(
-        "SELECT * FROM users WHERE username = ? COLLATE NOCASE ORDER BY updated_at DESC, id",
+        "SELECT * FROM users WHERE lower(username) = lower(?) ORDER BY updated_at DESC, id",
         (username.lstrip("@"),),
     )
 
@@ -94,11 +96,12 @@ async def link_group(
     ex: Executor, chat_id: int, community_id: int, title: str, linked_by: int
 ) -> None:
     await ex.execute(
-        """INSERT INTO groups (chat_id, community_id, title, linked_by) VALUES (?, ?, ?, ?)
+        """INSERT INTO groups (chat_id, community_id, title, linked_by, linked_at)
+           VALUES (?, ?, ?, ?, ?)
            ON CONFLICT(chat_id) DO UPDATE SET community_id = excluded.community_id,
                title = excluded.title, linked_by = excluded.linked_by,
-               linked_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')""",
-        (chat_id, community_id, title, linked_by),
+               linked_at = excluded.linked_at""",
+        (chat_id, community_id, title, linked_by, utc_stamp()),
     )
 
 
@@ -127,9 +130,13 @@ async def set_group_lang(ex: Executor, chat_id: int, lang: str) -> None:
 
 async def migrate_group(ex: Executor, old_chat_id: int, new_chat_id: int) -> None:
     """A group became a supergroup: the community link follows the new chat id."""
+    # A row the new chat id already has (seen before the move) gives way, as UPDATE OR
+    # REPLACE did on SQLite: in both databases' SQL.
     await ex.execute(
-        "UPDATE OR REPLACE groups SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id)
+        "DELETE FROM groups WHERE chat_id = ? AND EXISTS (SELECT 1 FROM groups WHERE chat_id = ?)",
+        (new_chat_id, old_chat_id),
     )
+    await ex.execute("UPDATE groups SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id))
     # Notices aimed at this one group follow it too (else they go to a chat that is gone).
     await ex.execute(
         "UPDATE notices SET target_chat = ? WHERE target_chat = ?", (new_chat_id, old_chat_id)
@@ -140,18 +147,22 @@ async def migrate_group(ex: Executor, old_chat_id: int, new_chat_id: int) -> Non
 async def get_or_create_household(
     ex: Executor, community_id: int, building: str, unit: str, room: str
 ) -> int:
-    await ex.execute(
-        "INSERT INTO households (community_id, building, unit, room) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT(community_id, building, unit, room) DO NOTHING",
-        (community_id, building, unit, room),
+    # Look first: an INSERT that meets the conflict still uses up an id on PostgreSQL
+    # (sequences do not roll back), and most calls find the household there.
+    sql = (
+        "SELECT id FROM households WHERE community_id = ? AND building = ? AND unit = ? "
+        "AND room = ?"
     )
-    return int(
-        await ex.fetchval(
-            "SELECT id FROM households WHERE community_id = ? AND building = ? AND unit = ? "
-            "AND room = ?",
-            (community_id, building, unit, room),
+    key = (community_id, building, unit, room)
+    found = await ex.fetchval(sql, key)
+    if found is None:
+        await ex.execute(
+            "INSERT INTO households (community_id, building, unit, room) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(community_id, building, unit, room) DO NOTHING",
+            key,
         )
-    )
+        found = await ex.fetchval(sql, key)
+    return int(found)
 
 
 async def set_resident(
@@ -159,12 +170,12 @@ async def set_resident(
 ) -> None:
     """Register or move a person; one household per person and community, never duplicated."""
     await ex.execute(
-        """INSERT INTO residents (user_id, community_id, household_id, display_name)
-           VALUES (?, ?, ?, ?)
+        """INSERT INTO residents (user_id, community_id, household_id, display_name,
+               registered_at) VALUES (?, ?, ?, ?, ?)
            ON CONFLICT(user_id, community_id) DO UPDATE SET household_id = excluded.household_id,
                display_name = excluded.display_name,
-               registered_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')""",
-        (user_id, community_id, household_id, display_name),
+               registered_at = excluded.registered_at""",
+        (user_id, community_id, household_id, display_name, utc_stamp()),
     )
 
 
@@ -284,9 +295,8 @@ async def open_request(
 async def withdraw_request(ex: Executor, user_id: int) -> None:
     await ex.execute(
         "UPDATE household_requests SET status = 'withdrawn', "
-        "decided_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') "
-        "WHERE user_id = ? AND status = 'pending'",
-        (user_id,),
+        "decided_at = ? WHERE user_id = ? AND status = 'pending'",
+        (utc_stamp(), user_id),
     )
 
 
@@ -319,8 +329,8 @@ async def decide_request(
     """Close an open request; False when it was decided (or withdrawn) already."""
     n = await ex.execute(
         "UPDATE household_requests SET status = ?, decided_by = ?, decided_ts = ?, "
-        "decided_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ? AND status = 'pending'",
-        (status, decided_by, now, request_id),
+        "decided_at = ? WHERE id = ? AND status = 'pending'",
+        (status, decided_by, now, utc_stamp(), request_id),
     )
     return n == 1
 

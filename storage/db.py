@@ -10,6 +10,9 @@ chat's transaction half done (on one connection it would: SQLite isolates connec
 coroutines sharing one). A transaction holds the lock from BEGIN to COMMIT, so it must never
 wait for the network (workflows never send); `holding_database()` lets the offline fake Bot
 API notice when one does.
+
+`connect(target)` opens this for a file path, or storage/pg.py's PgDatabase (same methods) for
+a postgresql:// URL; storage/dialect.py translates the SQL written here for SQLite.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from typing import Any, Protocol
 
 import aiosqlite
 
-from storage import startup
+from storage import dialect, startup
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +71,24 @@ _TEMPORARY = ("locked", "busy", "full", "disk i/o", "unable to open")
 
 
 def is_temporary(exc: BaseException | None) -> bool:
-    return isinstance(exc, sqlite3.OperationalError) and any(
-        word in str(exc).lower() for word in _TEMPORARY
-    )
+    """An error that passes: nothing was saved, the person may simply try again."""
+    if isinstance(exc, sqlite3.OperationalError):
+        return any(word in str(exc).lower() for word in _TEMPORARY)
+    if exc is not None and type(exc).__module__.startswith(("psycopg", "psycopg_pool")):
+        from storage import pg  # only loaded when PostgreSQL is in use
+
+        return pg.is_temporary(exc)
+    return False
+
+
+def connect(target: str | Path) -> Database:
+    """The bot's database: PostgreSQL for a postgresql:// URL, else the SQLite file at this
+    path (created on first use: the zero-setup default). Call `open()` before use."""
+    if isinstance(target, str) and dialect.is_postgres_url(target):
+        from storage.pg import PgDatabase
+
+        return PgDatabase(target)
+    return Database(target)
 
 
 class Executor(Protocol):
@@ -153,7 +171,10 @@ class Transaction(_Statements):
 
 
 class Database(_Statements):
-    """The bot's database. Single statements auto-commit; use `transaction()` for several."""
+    """The bot's database on SQLite. Single statements auto-commit; use `transaction()` for
+    several. storage.pg.PgDatabase gives the same methods on PostgreSQL (`connect`)."""
+
+    kind = "sqlite"
 
     def __init__(self, path: str | Path, *, busy_timeout_ms: int = 5000) -> None:
         self.path = str(path)
@@ -181,6 +202,8 @@ class Database(_Statements):
             raise DatabaseError(reason) from exc
 
     async def _open(self) -> None:
+        if dialect.is_postgres_url(self.path):  # would become a directory named "postgresql:"
+            raise DatabaseError("a postgresql:// URL is opened with storage.db.connect")
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, so nothing is left open.

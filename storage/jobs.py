@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from storage.db import Executor, Row
+from storage.dialect import utc_stamp
 
 
 async def upsert(
@@ -46,9 +47,8 @@ async def claim(ex: Executor, job_id: int) -> bool:
 
 async def finish(ex: Executor, job_id: int, status: str, error: str | None = None) -> None:
     await ex.execute(
-        "UPDATE jobs SET status = ?, last_error = ?, "
-        "finished_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?",
-        (status, error, job_id),
+        "UPDATE jobs SET status = ?, last_error = ?, finished_at = ? WHERE id = ?",
+        (status, error, utc_stamp(), job_id),
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -17,13 +16,13 @@ async def create_draft(
     ex: Executor, community_id: int, created_by: int, now: float, items: Iterable[str]
 ) -> int | None:
     """A new draft with the default items; None when the community already has one active."""
-    try:
-        rid = await ex.insert(
-            "INSERT INTO menu_rounds (community_id, created_by, created_at, max_picks) "
-            "VALUES (?, ?, ?, ?)",
-            (community_id, created_by, now, rules.DEFAULT_K),
-        )
-    except sqlite3.IntegrityError:
+    # ON CONFLICT, not a caught error: on PostgreSQL a failed statement spoils the transaction.
+    rid = await ex.insert(
+        "INSERT INTO menu_rounds (community_id, created_by, created_at, max_picks) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        (community_id, created_by, now, rules.DEFAULT_K),
+    )
+    if not rid:
         return None
     await ex.executemany(
         "INSERT INTO menu_items (round_id, position, name) VALUES (?, ?, ?)",

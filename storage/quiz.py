@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
 from storage.db import Executor, Row
@@ -12,14 +11,15 @@ from storage.db import Executor, Row
 async def create_game(
     ex: Executor, chat_id: int, opened_by: int, now: float, state: dict[str, Any]
 ) -> int | None:
-    """A new active game; None when the group already has one (unique index)."""
-    try:
-        return await ex.insert(
-            "INSERT INTO quiz_games (chat_id, state, opened_by, opened_at) VALUES (?, ?, ?, ?)",
-            (chat_id, json.dumps(state, ensure_ascii=False), opened_by, now),
-        )
-    except sqlite3.IntegrityError:
-        return None
+    """A new active game; None when the group already has one (unique index).
+
+    ON CONFLICT, not a caught error: on PostgreSQL a failed statement spoils its transaction."""
+    game_id = await ex.insert(
+        "INSERT INTO quiz_games (chat_id, state, opened_by, opened_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT DO NOTHING",
+        (chat_id, json.dumps(state, ensure_ascii=False), opened_by, now),
+    )
+    return game_id or None
 
 
 async def get_game(ex: Executor, game_id: int) -> Row | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from storage.db import Executor, Row
+from storage.dialect import utc_stamp
 
 
 # ---- notices -------------------------------------------------------------------------------
@@ -47,10 +48,10 @@ async def set_rsvp(
 ) -> None:
     """One answer per person and occurrence; a second one replaces the first."""
     await ex.execute(
-        "INSERT INTO rsvps (notice_id, occ, user_id, name, answer) VALUES (?, ?, ?, ?, ?) "
+        "INSERT INTO rsvps (notice_id, occ, user_id, name, answer, at) VALUES (?, ?, ?, ?, ?, ?) "
         "ON CONFLICT(notice_id, occ, user_id) DO UPDATE SET answer = excluded.answer, "
-        "name = excluded.name, at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
-        (notice_id, occ, user_id, name, answer),
+        "name = excluded.name, at = excluded.at",
+        (notice_id, occ, user_id, name, answer, utc_stamp()),
     )
 
 

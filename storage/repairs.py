@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from storage.db import Executor, Row
 
+# LIMIT for "all of them" both databases accept (SQLite's LIMIT -1 is not PostgreSQL's).
+ALL_ROWS = 2**62
 OPEN_STATUSES = ("new", "assigned", "in_progress")
 
 
@@ -273,8 +275,10 @@ async def assigned_to(ex: Executor, user_id: int, limit: int | None = 10) -> lis
     (all of them with `limit=None`)."""
     return await ex.fetchall(
         "SELECT * FROM repair_tickets WHERE assignee_id = ? "
-        "AND status IN ('assigned', 'in_progress') ORDER BY due_at, id LIMIT ?",
-        (user_id, -1 if limit is None else limit),
+        # Tickets without a due time first, as SQLite sorts NULL (PostgreSQL puts it last).
+        "AND status IN ('assigned', 'in_progress') "
+        "ORDER BY due_at IS NOT NULL, due_at, id LIMIT ?",
+        (user_id, ALL_ROWS if limit is None else limit),
     )
 
 
@@ -329,9 +333,10 @@ async def search(
     for word in f.words:
         like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         where.append(
-            "(description LIKE ? ESCAPE '\\' OR place LIKE ? ESCAPE '\\' OR assignee_id IN "
-            "(SELECT id FROM users WHERE first_name LIKE ? ESCAPE '\\' "
-            "OR username LIKE ? ESCAPE '\\'))"
+            "(lower(description) LIKE lower(?) ESCAPE '\\' OR lower(place) LIKE lower(?) "
+            "ESCAPE '\\' OR assignee_id IN (SELECT id FROM users WHERE "
+            "lower(first_name) LIKE lower(?) ESCAPE '\\' OR lower(username) LIKE lower(?) "
+            "ESCAPE '\\'))"
         )
         params.extend([like, like, like, like])
     clause = " AND ".join(where)

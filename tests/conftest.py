@@ -1,13 +1,20 @@
-"""Fixtures: a started Simulator on a temp SQLite file, and a cast of residents."""
+"""Fixtures: a started Simulator on a temp SQLite file, and a cast of residents.
+
+With TEST_DATABASE_URL=postgresql://… every test gets a fresh schema on that server instead
+(`db_path` is then a URL); tests that need the SQLite file itself are marked `sqlite_only`.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,9 +36,44 @@ GROUP_ID = -1001
 OTHER_GROUP_ID = -1002
 
 
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
+ON_POSTGRES = bool(TEST_DATABASE_URL)
+sqlite_only = pytest.mark.skipif(ON_POSTGRES, reason="about the SQLite file itself")
+
+
+def schema_url(base: str, schema: str) -> str:
+    """The URL of `base` with every connection's search_path set to `schema`."""
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options=-csearch_path%3D{schema}"
+
+
 @pytest.fixture
-def db_path(tmp_path: Path) -> str:
-    return str(tmp_path / "community.db")
+def db_path(tmp_path: Path) -> Iterator[str]:
+    if not ON_POSTGRES:
+        yield str(tmp_path / "community.db")
+        return
+    import psycopg
+
+    schema = "t_" + uuid.uuid4().hex[:16]
+    with psycopg.connect(TEST_DATABASE_URL, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield schema_url(TEST_DATABASE_URL, schema)
+    finally:
+        with psycopg.connect(TEST_DATABASE_URL, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+async def table_names(db: Any) -> list[str]:
+    """The tables of the test's database, by name (sqlite_master or information_schema)."""
+    if getattr(db, "kind", "sqlite") == "postgresql":
+        sql = (
+            "SELECT table_name AS name FROM information_schema.tables "
+            "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1"
+        )
+    else:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+    return [str(r["name"]) for r in await db.fetchall(sql)]
 
 
 # ---- privacy guard: nothing personal is ever sent to a group -------------------------------------
@@ -100,27 +142,23 @@ async def personal_patterns(sim: Simulator) -> list[tuple[str, re.Pattern[str]]]
     )
     for row in phones:
         found.append(("registered phone", re.compile(re.escape(str(row["phone"])))))
-    tables = {
-        r["name"] for r in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
-    }
-    if "repair_tickets" in tables:
-        names = await db.fetchall(
-            "SELECT DISTINCT u.first_name AS name FROM repair_tickets t "
-            "JOIN users u ON u.id = t.reporter_id WHERE t.show_identity = 0 "
-            "UNION SELECT DISTINCT r.display_name FROM repair_tickets t "
-            "JOIN residents r ON r.user_id = t.reporter_id AND r.community_id = t.community_id "
-            "WHERE t.show_identity = 0"
-        )
-        for row in names:
-            name = str(row["name"] or "").strip()
-            if len(name) >= 2:
-                found.append((f"anonymous reporter {name}", re.compile(re.escape(name))))
-        # A ticket's description is the resident's own words (a name, a phone, a room):
-        # it is never written in a group, whoever filed it.
-        for row in await db.fetchall("SELECT id, description FROM repair_tickets"):
-            text = str(row["description"] or "").strip()
-            if len(text) >= 6:
-                found.append((f"description of #{row['id']}", re.compile(re.escape(text[:30]))))
+    names = await db.fetchall(
+        "SELECT DISTINCT u.first_name AS name FROM repair_tickets t "
+        "JOIN users u ON u.id = t.reporter_id WHERE t.show_identity = 0 "
+        "UNION SELECT DISTINCT r.display_name FROM repair_tickets t "
+        "JOIN residents r ON r.user_id = t.reporter_id AND r.community_id = t.community_id "
+        "WHERE t.show_identity = 0"
+    )
+    for row in names:
+        name = str(row["name"] or "").strip()
+        if len(name) >= 2:
+            found.append((f"anonymous reporter {name}", re.compile(re.escape(name))))
+    # A ticket's description is the resident's own words (a name, a phone, a room):
+    # it is never written in a group, whoever filed it.
+    for row in await db.fetchall("SELECT id, description FROM repair_tickets"):
+        text = str(row["description"] or "").strip()
+        if len(text) >= 6:
+            found.append((f"description of #{row['id']}", re.compile(re.escape(text[:30]))))
     return found
 
 

@@ -23,6 +23,7 @@ import re
 import sqlite3
 import sys
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,6 +34,7 @@ from bot.clock import FakeClock
 from bot.offline.fakeapi import ApiCall
 from bot.offline.simulator import Person, Reply, Simulator
 from bot.sorting import Category
+from storage.dialect import is_postgres_url, postgres_sql
 
 GROUP_ID = -1001
 QUIZ_GROUP_ID = -1003
@@ -456,17 +458,36 @@ class Journal:
         return self.screens.get(step) if self.begins[step] else None
 
 
+def _reader(db_path: str) -> tuple[Any, Callable[..., Any]]:
+    """A read-only connection to the crash database and its `execute` (SQLite spelling)."""
+    if is_postgres_url(db_path):
+        import psycopg
+
+        from storage.pg import _row_factory
+
+        pg = psycopg.connect(db_path, autocommit=True, row_factory=_row_factory)
+
+        def run(sql: str, params: Any = ()) -> Any:
+            return pg.execute(postgres_sql(sql), list(params))
+
+        return pg, run
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    return conn, conn.execute
+
+
 def check(
     db_path: str, plan: dict[str, Any], journal: Journal, *, final: bool = False
 ) -> list[str]:
     """Every invariant the issue names; returns the violations (empty when all hold)."""
     problems: list[str] = list(journal.failures)
     steps = plan["steps"]
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
+    conn, q = _reader(db_path)
     try:
-        q = conn.execute
-        if (ok := q("PRAGMA integrity_check").fetchone()[0]) != "ok":
+        if (
+            not is_postgres_url(db_path)
+            and (ok := q("PRAGMA integrity_check").fetchone()[0]) != "ok"
+        ):
             problems.append(f"integrity_check: {ok}")
         for n, missing in enumerate(journal.missing):
             if missing:
@@ -487,7 +508,7 @@ def check(
             picks[r["voter"]].add(r["name"])
         for r in q(
             "SELECT voter, count(*) AS n FROM menu_orders WHERE round_id = ? "
-            "GROUP BY voter HAVING n > 1",
+            "GROUP BY voter HAVING count(*) > 1",
             (plan["round"],),
         ):
             problems.append(f"household {r['voter']} counted {r['n']} times")
@@ -557,7 +578,7 @@ def check(
         # Exactly one assignee, and it is the volunteer who was told "好的".
         for r in q(
             "SELECT ticket_id, count(*) AS n FROM repair_history "
-            "WHERE to_status = 'assigned' GROUP BY ticket_id HAVING n > 1"
+            "WHERE to_status = 'assigned' GROUP BY ticket_id HAVING count(*) > 1"
         ):
             problems.append(f"request #{r['ticket_id']} assigned {r['n']} times")
         winners: dict[int, set[int]] = defaultdict(set)

@@ -39,6 +39,7 @@ from tests.conftest import (
     register,
     say_hello,
     setup_community,
+    table_names,
 )
 from tests.test_reminders import make_notice
 from tests.test_repairs import file_repair
@@ -150,17 +151,12 @@ async def build_world(
 
 async def snapshot(sim: Simulator) -> dict[str, list[tuple[Any, ...]]]:
     db = sim.rt.db
-    names = [
-        r["name"]
-        for r in await db.fetchall(
-            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
-        )
-    ]
+    names = await table_names(db)
     out: dict[str, list[tuple[Any, ...]]] = {}
     for name in names:
         if name in VOLATILE or name.startswith("_"):
             continue
-        rows = await db.fetchall(f'SELECT * FROM "{name}"')  # table names from sqlite_master
+        rows = await db.fetchall(f'SELECT * FROM "{name}"')  # names from the schema
         if name == "jobs":  # a form's time-out belongs to its conversation (volatile too)
             rows = [r for r in rows if r["kind"] != "form_timeout"]
         out[name] = sorted((tuple(r) for r in rows), key=repr)

@@ -27,7 +27,7 @@ FINAL_STEPS = 40
 
 
 def run_child(
-    db: Path,
+    db: str | Path,
     plan_path: Path,
     plan: dict,
     journal: Journal,
@@ -103,8 +103,9 @@ def run_child(
     return code
 
 
-def crash_many_times(tmp_path: Path, kills: int, seed: int, steps: int) -> Journal:
-    db, plan_path, log = tmp_path / "crash.db", tmp_path / "plan.json", tmp_path / "child.log"
+def crash_many_times(tmp_path: Path, db: str, kills: int, seed: int, steps: int) -> Journal:
+    """`db`: the SQLite file or (TEST_DATABASE_URL) a fresh PostgreSQL schema's URL."""
+    plan_path, log = tmp_path / "plan.json", tmp_path / "child.log"
     plan = asyncio.run(prepare(str(db), seed, steps))
     plan_path.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
     rng = random.Random(seed)
@@ -126,15 +127,15 @@ def crash_many_times(tmp_path: Path, kills: int, seed: int, steps: int) -> Journ
     return journal
 
 
-def test_kill_a_few_times_and_nothing_is_lost(tmp_path: Path) -> None:
-    journal = crash_many_times(tmp_path, kills=3, seed=7, steps=400)
+def test_kill_a_few_times_and_nothing_is_lost(tmp_path: Path, db_path: str) -> None:
+    journal = crash_many_times(tmp_path, db_path, kills=3, seed=7, steps=400)
     kinds = {ack["do"] for ack in journal.acks.values()}
     assert {"order", "file", "game"} <= kinds, kinds
 
 
 @pytest.mark.slow
-def test_kill_sixty_times_at_random_points(tmp_path: Path) -> None:
-    journal = crash_many_times(tmp_path, kills=60, seed=2026, steps=4000)
+def test_kill_sixty_times_at_random_points(tmp_path: Path, db_path: str) -> None:
+    journal = crash_many_times(tmp_path, db_path, kills=60, seed=2026, steps=4000)
     kinds = {ack["do"] for ack in journal.acks.values()}
     assert {"order", "file", "take", "game", "tick"} <= kinds, kinds
     sent = sum(n for (_chat, text), n in journal.sent.items() if text.startswith("📢"))

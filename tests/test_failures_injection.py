@@ -7,7 +7,16 @@ import logging
 import pytest
 
 from bot.offline.simulator import FAKE_TOKEN, Chat, Simulator
-from tests.conftest import LIU, STAFF, VOLUNTEER, WANG, errors_logged, register, setup_community
+from tests.conftest import (
+    LIU,
+    STAFF,
+    VOLUNTEER,
+    WANG,
+    errors_logged,
+    register,
+    setup_community,
+    table_names,
+)
 from tests.test_menu import open_round, order
 from tests.test_reminders import make_notice
 from tests.test_repairs import file_repair
@@ -91,9 +100,7 @@ async def test_token_never_logged_even_by_the_error_handler(
 @pytest.mark.parametrize("evil", INJECTIONS)
 async def test_sql_injection_strings_are_inert(sim: Simulator, group: Chat, evil: str) -> None:
     db = sim.rt.db
-    tables = {
-        r["name"] for r in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
-    }
+    tables = set(await table_names(db))
     with errors_logged() as errors:
         await setup_community(sim, group)
         other = sim.group(-7007, "注入群")
@@ -117,9 +124,7 @@ async def test_sql_injection_strings_are_inert(sim: Simulator, group: Chat, evil
         await sim.send(WANG, group, evil)
         await sim.send(WANG, sim.private(WANG), evil)
     assert not errors, errors
-    after = {
-        r["name"] for r in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
-    }
+    after = set(await table_names(db))
     assert tables <= after
     assert await db.fetchval("SELECT count(*) FROM users") > 0
     assert await db.fetchval(
@@ -129,4 +134,5 @@ async def test_sql_injection_strings_are_inert(sim: Simulator, group: Chat, evil
     assert await db.fetchval("SELECT text FROM notices WHERE id = ?", (notice,)) == evil
     assert await db.fetchval("SELECT count(*) FROM menu_comments WHERE text = ?", (evil,)) == 1
     assert rid and reply
-    assert await db.fetchval("PRAGMA integrity_check") == "ok"
+    if db.kind == "sqlite":
+        assert await db.fetchval("PRAGMA integrity_check") == "ok"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from typing import Any
 
 import pytest
@@ -18,18 +17,19 @@ from bot.offline.simulator import Chat, Simulator
 from handlers.shared import reply_long, send_long, split_text
 from storage.persistence import SQLitePersistence
 from tests.conftest import WANG, errors_logged, register, setup_community
+from tests.crashload import _reader
 from tests.test_menu import open_round
 
 
 def saved_state(db_path: str, user_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
     """What a restarted bot would read: drafts and conversation states, from another
     connection (committed data only), as after a SIGKILL."""
-    conn = sqlite3.connect(db_path)
+    conn, q = _reader(db_path)
     try:
-        row = conn.execute("SELECT data FROM user_drafts WHERE user_id = ?", (user_id,)).fetchone()
+        row = q("SELECT data FROM user_drafts WHERE user_id = ?", (user_id,)).fetchone()
         states = {
             name: json.loads(state)
-            for name, key, state in conn.execute("SELECT name, key, state FROM conversations")
+            for name, key, state in q("SELECT name, key, state FROM conversations")
             if user_id in json.loads(key)
         }
     finally:
@@ -125,9 +125,9 @@ async def test_unchanged_state_costs_no_write(
 
 
 async def test_persistence_waits_for_a_write_under_way(db_path: str) -> None:
-    from storage.db import Database
+    from storage.db import connect
 
-    db = Database(db_path)
+    db = connect(db_path)
     persistence = SQLitePersistence(db)
     await persistence.get_user_data()
     await persistence.update_user_data(5, {"a": 1})

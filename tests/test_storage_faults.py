@@ -13,7 +13,16 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.offline.simulator import Chat, Person, Simulator
-from tests.conftest import ADMIN, LIU, WANG, errors_logged, register, setup_community
+from tests.conftest import (
+    ADMIN,
+    LIU,
+    ON_POSTGRES,
+    WANG,
+    errors_logged,
+    register,
+    setup_community,
+    sqlite_only,
+)
 from tests.test_menu import open_round, order
 from tests.test_repairs import file_repair
 
@@ -24,6 +33,23 @@ PEOPLE = (WANG, LIU, *(Person(400 + n, f"邻居{n}", f"nb{n}") for n in range(6)
 @contextmanager
 def write_lock_held(db_path: str) -> Iterator[None]:
     """Another process (a backup script, an sqlite3 shell) holds the write lock."""
+    if ON_POSTGRES:  # another instance in the middle of a transaction
+        import psycopg
+
+        from storage.pg import WRITER_LOCK
+
+        # Its transaction holds the writer lock, and its writes lock the tables: a
+        # single-statement write (autocommit) waits for that, up to the lock timeout.
+        with psycopg.connect(db_path) as pg:
+            pg.execute("SELECT pg_advisory_xact_lock(%s)", (WRITER_LOCK,))
+            tables = pg.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = current_schema()"
+            ).fetchall()
+            pg.execute(f"LOCK TABLE {', '.join(t for (t,) in tables)} IN EXCLUSIVE MODE")
+            yield
+            pg.rollback()
+        return
     other = sqlite3.connect(db_path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     try:
@@ -33,20 +59,30 @@ def write_lock_held(db_path: str) -> Iterator[None]:
         other.close()
 
 
+LOCKED = "lock timeout" if ON_POSTGRES else "database is locked"
+
+
+async def short_wait(sim: Simulator) -> None:
+    if ON_POSTGRES:
+        sim.rt.db.busy_timeout_ms = 100
+    else:
+        await sim.rt.db.execute("PRAGMA busy_timeout = 100")
+
+
 async def test_locked_database_order_is_refused_politely_then_works(
     sim: Simulator, group: Chat, db_path: str
 ) -> None:
     await setup_community(sim, group)
     await register(sim, WANG, "21-4-302", "王阿姨")
     rid = await open_round(sim, group)
-    await sim.rt.db.execute("PRAGMA busy_timeout = 100")  # don't wait 5 s in a test
+    await short_wait(sim)  # don't wait 5 s in a test
     chat = sim.private(WANG)
     screen = (await sim.send(WANG, chat, f"/start menu-{rid}")).last_with_buttons()
     await sim.press(WANG, screen, "整修围墙和大门")
     with write_lock_held(db_path), errors_logged() as errors:
         refused = await sim.press(WANG, sim.current(screen), "确认点单")
     assert any(TRY_AGAIN in a for a in refused.alerts()), refused.calls
-    assert "database is locked" in "\n".join(errors)  # logged with its context
+    assert LOCKED in "\n".join(errors)  # logged with its context
     assert await sim.rt.db.fetchval("SELECT count(*) FROM menu_orders") == 0
     # The lock is gone: the same button, the same picks (the draft was kept), now saved.
     again = await sim.press(WANG, sim.current(screen), "确认点单")
@@ -56,7 +92,7 @@ async def test_locked_database_order_is_refused_politely_then_works(
 async def test_locked_database_for_a_text_message_gets_a_message(
     sim: Simulator, db_path: str
 ) -> None:
-    await sim.rt.db.execute("PRAGMA busy_timeout = 100")
+    await short_wait(sim)
     chat = sim.private(WANG)
     await sim.send(WANG, chat, "/help")
     # An item the bot does not know is written down for the volunteers: a write.
@@ -69,6 +105,7 @@ async def test_locked_database_for_a_text_message_gets_a_message(
     assert await sim.rt.db.fetchval("SELECT count(*) FROM sorting_unknown_by_community") == 1
 
 
+@sqlite_only
 async def test_full_disk_repair_is_not_half_filed_and_goes_through_later(
     sim: Simulator, group: Chat
 ) -> None:
@@ -104,6 +141,7 @@ async def test_full_disk_repair_is_not_half_filed_and_goes_through_later(
     assert filed.to(20) or filed.to(30)  # the grid worker / volunteer got the offer
 
 
+@sqlite_only
 async def test_backup_while_the_bot_runs_restores_to_a_working_bot(
     sim: Simulator, group: Chat, db_path: str, tmp_path: Path
 ) -> None:
