@@ -97,14 +97,15 @@ async def close_round(ex: Executor, round_id: int, now: float) -> bool:
 async def reopen_round(ex: Executor, round_id: int, deadline: float | None) -> bool:
     """closed → open again with a new deadline; False when it was not closed or the
     community has another round in preparation or open (one active round per community)."""
-    try:
-        n = await ex.execute(
-            "UPDATE menu_rounds SET status = 'open', closed_at = NULL, results_posted = 0, "
-            "deadline = ? WHERE id = ? AND status = 'closed'",
-            (deadline, round_id),
-        )
-    except sqlite3.IntegrityError:
-        return False
+    # The active-round check is in the statement, not a caught IntegrityError: on
+    # PostgreSQL a failed statement spoils the whole transaction.
+    n = await ex.execute(
+        "UPDATE menu_rounds SET status = 'open', closed_at = NULL, results_posted = 0, "
+        "deadline = ? WHERE id = ? AND status = 'closed' AND NOT EXISTS ("
+        "SELECT 1 FROM menu_rounds o WHERE o.community_id = menu_rounds.community_id "
+        "AND o.status IN ('draft', 'open') AND o.id <> menu_rounds.id)",
+        (deadline, round_id),
+    )
     return n == 1
 
 
