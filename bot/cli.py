@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 
 from bot import logfilter
@@ -42,7 +43,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from telegram.error import InvalidToken, NetworkError
 
     from bot.app import build_application
-    from bot.polling import ALLOWED_UPDATES
+    from bot.serve import Webhook, serve
     from storage.db import DatabaseError
 
     try:
@@ -52,8 +53,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     _setup_logging(args.log_level, config.token)
     app = build_application(config, freeze_gc=True)
+    webhook = None
+    if args.webhook:
+        webhook = Webhook(
+            url=args.webhook,
+            listen=args.listen,
+            port=args.port,
+            secret_token=args.secret_token or os.environ.get("WEBHOOK_SECRET_TOKEN") or None,
+        )
     try:
-        app.run_polling(allowed_updates=list(ALLOWED_UPDATES))
+        return asyncio.run(serve(app, webhook=webhook))
     except InvalidToken:
         print(
             f"community-bot: the Bot API at {config.api_url} rejected BOT_TOKEN; "
@@ -71,7 +80,6 @@ def cmd_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 3
-    return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -118,8 +126,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="Telegram bot for residents of old residential communities (老旧小区改造).",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="start long polling (needs BOT_TOKEN)")
+    run = sub.add_parser(
+        "run",
+        help="start the bot (needs BOT_TOKEN): long polling, or a webhook; with other "
+        "instances on the same database, one is active and the rest stand by",
+    )
     run.add_argument("--log-level", default="INFO")
+    run.add_argument("--webhook", metavar="URL", help="receive updates at this https URL")
+    run.add_argument("--listen", default="0.0.0.0", help="webhook server address")
+    run.add_argument("--port", type=int, default=8443, help="webhook server port")
+    run.add_argument(
+        "--secret-token",
+        help="Telegram sends it with every update (default: env WEBHOOK_SECRET_TOKEN)",
+    )
     run.set_defaults(func=cmd_run)
     demo = sub.add_parser("demo", help="play a scripted day offline and print the transcript")
     demo.add_argument("--db", help="keep the demo database at this path")
