@@ -48,8 +48,12 @@ SIZES: dict[str, dict[str, tuple[Any, ...]]] = {
         "quick": ((0, 50, 200), 120, 10, 30, 50, 200, 20.0, (50,)),
         "smoke": ((0, 50), 40, 2, 22, 10, 60, 20.0, (50,)),
     },
+    # rounds: SIGKILL the active instance, time the standby's first answer (bot/leader.py)
+    "failover": {"full": (3,), "quick": (2,), "smoke": (1,)},
 }
 PARTS = list(SIZES)
+# Parts the smoke run (the test suite) leaves out: real processes waiting for leases.
+NOT_IN_SMOKE = {"failover"}
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -115,6 +119,10 @@ def run_part(name: str, size: tuple[Any, ...]) -> dict[str, Any]:
 
         *args, busy_rtts = size
         return asyncio.run(network.run(*args, busy_rtts_ms=busy_rtts))
+    if name == "failover":
+        from benchmarks import failover
+
+        return failover.run(*size)
     raise KeyError(name)
 
 
@@ -127,7 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(RESULTS / "latest.json"))
     args = parser.parse_args(argv)
     size = "smoke" if args.smoke else "quick" if args.quick else "full"
-    parts = [p for p in args.only.split(",") if p] or PARTS
+    parts = [p for p in args.only.split(",") if p] or [
+        p for p in PARTS if size != "smoke" or p not in NOT_IN_SMOKE
+    ]
     logging.basicConfig(level=logging.ERROR)
     logging.getLogger().setLevel(logging.ERROR)
     results: dict[str, Any] = {

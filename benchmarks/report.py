@@ -50,6 +50,8 @@ def targets(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "<=",
             1000,
         ),
+        # Issue 19: the standby takes over within 15 s of the active one's death.
+        "failover_first_answer_s": (_get(results, "failover.max_s"), "<=", 15),
     }
     out = {}
     for name, (value, op, goal) in checks.items():
@@ -118,6 +120,9 @@ def table(results: dict[str, Any]) -> str:
         ("street @50 ms p50 ms", "network.street_50ms.p50_ms", None),
         ("street @50 ms p99 ms", "network.street_50ms.p99_ms", None),
         ("network 429s (all runs)", "network.http_429", None),
+        ("failover: kill → answer s (max)", "failover.max_s", "failover_first_answer_s"),
+        ("  median s", "failover.median_s", None),
+        ("  standby getUpdates calls", "failover.standby_getupdates_calls", None),
     ]
     tg = results.get("targets", {})
     for label, path, target in rows:

@@ -9,7 +9,7 @@ renewing (SIGKILL, a dead machine, a lost database connection).
 Fencing: an active instance that could not renew for GIVE_UP seconds (< LEASE) stops polling,
 handling updates and running jobs at once, before anyone else may take the lease; one that
 finds the lease taken stops at once too. The holders' clocks must agree to well under
-LEASE - GIVE_UP (3 s): keep them synchronised (NTP), as any machine is.
+LEASE - GIVE_UP (2 s): keep them synchronised (NTP), as any machine is.
 
 Times here are the wall clock (`time.time`), not the runtime's clock: the lease is about
 processes being alive, while tests move the runtime's clock by hours.
@@ -33,9 +33,10 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 NAME = "bot"
-LEASE = 10.0  # seconds a lease lasts without renewal
-RENEW_EVERY = 2.0
-GIVE_UP = 7.0  # no renewal for this long: stop, before the lease can pass to a standby
+# Takeover ≤ LEASE + RENEW_EVERY + start-up (~1 s): within the 15 s issue 19 asks for.
+LEASE = 8.0  # seconds a lease lasts without renewal
+RENEW_EVERY = 1.5
+GIVE_UP = 6.0  # no renewal for this long: stop, before the lease can pass to a standby
 
 T = TypeVar("T")
 
@@ -51,7 +52,10 @@ class Leadership:
         renew_every: float = RENEW_EVERY,
         give_up: float = GIVE_UP,
         now: Callable[[], float] = time.time,
+        same_machine: bool = True,
     ) -> None:
+        """`same_machine`: take over at once from a holder on this machine whose process is
+        gone (a restart after a crash), instead of waiting for its lease to end."""
         if not renew_every < give_up < lease:
             raise ValueError("need renew_every < give_up < lease")
         self.db = db
@@ -61,6 +65,7 @@ class Leadership:
         self.renew_every = renew_every
         self.give_up = give_up
         self.now = now
+        self.same_machine = same_machine
         self.active = False
         self.last_renewed = 0.0  # wall-clock start of the last successful renewal
 
@@ -68,7 +73,7 @@ class Leadership:
         """One attempt to take or renew the lease."""
         started = self.now()
         got = await store.acquire(self.db, self.name, self.holder, started, started + self.lease)
-        if got is None and await self._predecessor_is_dead(started):
+        if got is None and self.same_machine and await self._predecessor_is_dead(started):
             got = self.holder
         if got is not None:
             self.last_renewed = started
@@ -124,16 +129,17 @@ class Leadership:
         """Renew the lease until it is lost; returns why. The caller must then stop at once."""
         while True:
             await asyncio.sleep(self.renew_every)
-            left = self.last_renewed + self.give_up - self.now()
-            if left <= 0:
-                self.active = False
-                return f"could not renew the lease for {self.give_up:.0f} s"
+            # Late because the event loop was busy (start-up, a long computation)? Ask first:
+            # the lease may still be ours. Only failed renewals count towards GIVE_UP, and an
+            # attempt never outlasts it by more than half a second.
+            left = max(self.last_renewed + self.give_up - self.now(), 0.5)
             try:
                 ok = await asyncio.wait_for(self.try_acquire(), timeout=left)
-            except TimeoutError:
-                continue  # the loop top decides whether it is too late
             except Exception as exc:
-                log.warning("active: could not renew the lease: %s", exc)
+                if self.now() - self.last_renewed >= self.give_up:
+                    self.active = False
+                    return f"could not renew the lease for {self.give_up:.0f} s ({exc!r})"
+                log.warning("active: could not renew the lease: %r", exc)
                 continue
             if not ok:
                 self.active = False
