@@ -120,6 +120,41 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    """Which instance is active (the leader lease); exit 1 when none is (a health check)."""
+    import time
+
+    from storage import leader
+    from storage.db import Database, DatabaseError
+
+    try:
+        config = load_config(require_token=False)
+    except ConfigError as exc:
+        print(f"community-bot: {exc}", file=sys.stderr)
+        return 2
+
+    async def read() -> tuple[str, float] | None:
+        db = Database(config.database_path)
+        await db.open()
+        try:
+            row = await leader.current(db, "bot")
+        finally:
+            await db.close()
+        return None if row is None else (str(row["holder"]), float(row["expires_at"]))
+
+    try:
+        lease = asyncio.run(read())
+    except DatabaseError as exc:
+        print(f"community-bot: {exc}", file=sys.stderr)
+        return 2
+    left = lease[1] - time.time() if lease is not None else -1.0
+    if lease is None or left < 0:
+        print("no instance is active")
+        return 1
+    print(f"active: {lease[0]} (lease renewed, {left:.0f} s left)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="community-bot",
@@ -149,6 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
     backup = sub.add_parser("backup", help="consistent online copy of DATABASE_PATH")
     backup.add_argument("path")
     backup.set_defaults(func=cmd_backup)
+    status = sub.add_parser("status", help="which instance is active; exit 1 if none")
+    status.set_defaults(func=cmd_status)
     return parser
 
 

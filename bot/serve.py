@@ -10,6 +10,11 @@ itself: the scheduler runs nothing more, the update processor takes nothing more
 process exits at once with EXIT_LOST without confirming the updates it fetched (Telegram
 gives them to the next active instance). The supervisor (systemd, compose) starts it again,
 as a standby.
+
+Per-process caches (`rt.cache`: languages, users seen, game locks) need no invalidation: a
+standby's are empty until it becomes active and fills them from the database, only the active
+instance writes, and an instance that lost the lease exits instead of becoming active again
+with what it cached before.
 """
 
 from __future__ import annotations
