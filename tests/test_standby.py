@@ -234,3 +234,68 @@ async def test_webhook_checks_the_secret_token_and_answers(db_path: str) -> None
         stop.set()
         code = await asyncio.wait_for(running, GUARD)
     assert code == 0 and not lost
+
+
+async def test_a_standby_leaves_telegram_alone_until_it_takes_over(db_path: str) -> None:
+    sim = Simulator(db_path)  # only for its config and fake Telegram; not started
+    app = build_application(sim.config, request=sim.api, clock=sim.clock, retry_delays=(0.0,))
+    db = await _opened(Path(db_path))
+    other = Leadership(db, same_machine=False, lease=3600, renew_every=1, give_up=1800)
+    assert await other.wait()  # another instance is active
+    stop = asyncio.Event()
+    running = asyncio.create_task(
+        serve(
+            app,
+            leadership=Leadership(await _opened(Path(db_path)), same_machine=False, **FAST),
+            stop=stop,
+        )
+    )
+    try:
+        await asyncio.sleep(0.5)  # several of its attempts to take the lease
+        assert not sim.api.calls  # no getMe, no getUpdates, no setWebhook, no command menus
+        await other.release()  # the active one stops cleanly
+        sim.api.push_update(
+            {
+                "update_id": sim.api.next_update_id(),
+                "message": {
+                    "message_id": sim.api.new_message_id(),
+                    "date": int(sim.clock.now().timestamp()),
+                    "chat": {"id": 102, "type": "private", "first_name": "李"},
+                    "from": {"id": 102, "is_bot": False, "first_name": "李"},
+                    "text": "/help",
+                    "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+                },
+            }
+        )
+        for _ in range(int(GUARD * 10)):
+            if sim.api.sent("sendMessage", 102):
+                break
+            await asyncio.sleep(0.1)
+        assert sim.api.sent("getUpdates") and sim.api.sent("sendMessage", 102)  # it polls now
+    finally:
+        stop.set()
+        assert await asyncio.wait_for(running, GUARD) == 0
+        await db.close()
+
+
+def test_status_names_the_active_instance(
+    tmp_path: Path, monkeypatch: object, capsys: object
+) -> None:
+    import pytest
+
+    from bot.cli import main
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "s.db"))
+    assert main(["status"]) == 1
+
+    async def hold() -> str:
+        db = await _opened(tmp_path / "s.db")
+        leader = Leadership(db, lease=3600, renew_every=1, give_up=1800)
+        await leader.wait()
+        await db.close()
+        return leader.holder
+
+    holder = asyncio.run(hold())
+    assert main(["status"]) == 0
+    assert holder in capsys.readouterr().out  # type: ignore[attr-defined]
