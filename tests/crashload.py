@@ -414,6 +414,11 @@ async def child_main(
         emit("failed", error=str(exc))
         return 1
     await sim.stop()
+    if leader is not None:
+        for task in _kept:
+            task.cancel()
+        await leader.release()
+        await leader.db.close()  # its thread would keep the process from exiting
     emit("done")
     return 0
 
