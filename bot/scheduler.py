@@ -294,7 +294,11 @@ class Scheduler:
             rows = [r for r in rows if r["id"] not in self._running]
             if not rows or self.fenced:
                 return ran
+            progress = False
             for row in rows:
                 self._dequeue(row["id"])
                 if await self.run_job(row["id"]):
                     ran += 1
+                    progress = True
+            if not progress:  # claimed elsewhere meanwhile: nothing more for us now
+                return ran

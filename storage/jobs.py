@@ -48,7 +48,7 @@ async def claim(ex: Executor, job_id: int, holder: str, now: float, until: float
         return "pending"
     rows = await ex.fetchall(
         "UPDATE jobs SET attempts = attempts + 1, claimed_by = ?, lease_until = ? "
-        "WHERE id = ? AND status = 'running' AND (lease_until IS NULL OR lease_until < ?) "
+        "WHERE id = ? AND status = 'running' AND (lease_until IS NULL OR lease_until <= ?) "
         "RETURNING id",
         (holder, until, job_id, now),
     )
