@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.report import table, targets
+from benchmarks.report import table, targets, verdicts
 
 # name: (full, quick, smoke) sizes
 SIZES: dict[str, dict[str, tuple[Any, ...]]] = {
@@ -154,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     results["total_s"] = round(time.perf_counter() - t0, 1)
     results["targets"] = targets(results)
     print(table(results))
+    print("\n".join(verdicts(results)))
     text = json.dumps(results, ensure_ascii=False, default=str)
     print(text)
     out = Path(args.out)

@@ -15,6 +15,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot import i18n
 from bot.clock import Clock
+from bot.collector import hold_full_collections
 from bot.config import Config
 from bot.context import CONTEXT_TYPES
 from bot.polling import Bot
@@ -43,6 +44,7 @@ FEATURES = (
     "handlers.reminders",
     "handlers.care",
     "handlers.care_manage",
+    "handlers.care_export",
     "handlers.reminders_announce",
     "handlers.sorting",
     "handlers.sorting_city",
@@ -114,6 +116,7 @@ def build_application(
 
 
 FREEZE_GC = "freeze_gc"
+COLLECTOR = "gc_collector"
 
 
 def not_flooding(rt: Runtime) -> Callable[[object], bool]:
@@ -155,6 +158,9 @@ async def start_runtime(app: Application) -> None:
     rt.cache["started"] = True
     if app.bot_data.get(FREEZE_GC):
         freeze_startup_heap()
+        if isinstance(app.update_processor, OrderedUpdateProcessor):
+            # Full collections only when quiet or overdue (bot/collector.py).
+            app.bot_data[COLLECTOR] = hold_full_collections(app, app.update_processor)
     log.info("ready as @%s, %d scheduled jobs pending", rt.bot_username, pending)
     await set_default_menus(app)  # Telegram's command menu: handlers/command_menu.py
 
@@ -162,4 +168,7 @@ async def start_runtime(app: Application) -> None:
 async def shutdown_runtime(app: Application) -> None:
     rt = get_runtime(app)
     rt.cache.clear()
+    collector = app.bot_data.pop(COLLECTOR, None)
+    if collector is not None:
+        collector.release()
     await rt.db.close()

@@ -79,6 +79,32 @@ def strip_invisible(text: str) -> str:
     return "".join(c for c in text if unicodedata.category(c) != "Cf")
 
 
+# Phrasing around a name typed at "怎么称呼您？": "就用王阿姨", "叫我王阿姨就行", "我是王阿姨",
+# "称呼：王阿姨吧". Only the name is kept; a bare "就用" is no name at all.
+_NAME_BEFORE = re.compile(
+    r"^(?:(?:那|那就|就|还是)(?:用|叫|写|填)(?:我)?|(?:叫|称呼|写|填)我|我叫|我是|我姓|"
+    r"称呼(?:是|为)?|名字(?:是|叫)?|(?:call me|i am|i'm|my name is|just use|use)(?=[\s:,]))"
+    r"[\s:：,，]*",
+    re.IGNORECASE,
+)
+_NAME_AFTER = re.compile(
+    r"[\s,，。.!！~～]*(?:就行了?|就可以了?|就好了?|吧|好了|即可|吧。)?[\s。.!！~～]*$"
+)
+
+
+def clean_person_name(text: str) -> str:
+    """The name in what a person typed at the name question, without the phrasing around it
+    ("就用王阿姨" → "王阿姨"); '' when nothing is left."""
+    name = " ".join(strip_invisible(text).split())
+    for _ in range(2):  # "那就用叫我…" is rare; twice covers "就用 我是王阿姨"
+        name = _NAME_BEFORE.sub("", name, count=1).strip()
+    name = _NAME_AFTER.sub("", name).strip()
+    for left, right in ("“”", '""', "''", "「」", "『』"):  # only a pair around the whole name
+        if len(name) > 2 and name[0] == left and name[-1] == right:
+            name = name[1:-1].strip()
+    return name
+
+
 def clean_community_name(text: str) -> str | None:
     """The community name as stored: invisible characters stripped, NFKC, Simplified."""
     name = normalize(strip_invisible(text))

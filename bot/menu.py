@@ -208,10 +208,16 @@ class BuildingResult:
     participants: int
     registered: int
     counts: dict[int, int] = field(default_factory=dict)
+    households: int | None = None  # the real number staff set (/households), if any
+
+    @property
+    def base(self) -> int:
+        """What turnout is measured against: the real count, else the registered one."""
+        return self.households if self.households is not None else self.registered
 
     @property
     def turnout(self) -> float:
-        return self.participants / self.registered if self.registered else 0.0
+        return self.participants / self.base if self.base else 0.0
 
 
 @dataclass(frozen=True)
@@ -233,6 +239,27 @@ class Results:
     def unregistered(self) -> int:
         """Households that took part without anyone registered there (paper-only homes)."""
         return self.participants - self.registered_participants
+
+    @property
+    def real(self) -> bool:
+        """Staff set the real number of households for at least one building."""
+        return any(b.households is not None for b in self.buildings)
+
+    @property
+    def real_base(self) -> int:
+        """Households turnout is measured against: the real count where staff set one, the
+        registered (or known from an order) households elsewhere."""
+        return sum(b.base for b in self.buildings)
+
+    @property
+    def real_turnout(self) -> float:
+        took_part = sum(b.participants for b in self.buildings)
+        return took_part / self.real_base if self.real_base else 0.0
+
+    @property
+    def fallback_buildings(self) -> int:
+        """Buildings without a real count, measured against registered households."""
+        return sum(1 for b in self.buildings if b.households is None)
 
 
 def aggregate(orders: Iterable[OrderRecord], known: Mapping[int, str]) -> Counts:
@@ -270,8 +297,11 @@ def building_key(building: str) -> tuple[int, str]:
     return (int(building), "") if building.isdigit() else (10**9, building)
 
 
-def tally(items: Iterable[Item], counts: Counts) -> Results:
-    """Rank items by households that ordered them; ties share a rank (1, 1, 3)."""
+def tally(items: Iterable[Item], counts: Counts, real: Mapping[str, int] | None = None) -> Results:
+    """Rank items by households that ordered them; ties share a rank (1, 1, 3). `real` is
+    staff's number of households per building: those buildings are listed (even with
+    nobody registered) and their turnout is measured against it."""
+    real = real or {}
     menu = sorted(items, key=lambda i: (i.position, i.id))
     total: dict[int, int] = defaultdict(int)
     for (item_id, _b), n in counts.cells.items():
@@ -286,7 +316,7 @@ def tally(items: Iterable[Item], counts: Counts) -> Results:
         ranked.append(ItemResult(item.id, item.name, rank, n, share))
     on_menu = {i.id for i in menu}
     buildings = []
-    for b in sorted(set(counts.known) | set(counts.participants), key=building_key):
+    for b in sorted(set(counts.known) | set(counts.participants) | set(real), key=building_key):
         per = {i: n for (i, bb), n in counts.cells.items() if bb == b and i in on_menu}
         buildings.append(
             BuildingResult(
@@ -294,6 +324,7 @@ def tally(items: Iterable[Item], counts: Counts) -> Results:
                 counts.participants.get(b, 0),
                 max(counts.known.get(b, 0), counts.participants.get(b, 0)),
                 per,
+                real.get(b),
             )
         )
     return Results(

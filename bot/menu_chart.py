@@ -15,7 +15,7 @@ import asyncio
 import io
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from types import ModuleType
 
@@ -96,6 +96,8 @@ class Chart:
     png: bytes
     labels: list[str]  # y-axis labels, top to bottom, as drawn
     font: str | None
+    xticks: list[float] = field(default_factory=list)  # household axis, as drawn
+    xlabel: str = ""
 
 
 def render_ranking(
@@ -133,6 +135,7 @@ def _draw(
     matplotlib = _matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     font = cjk_font()
     rc = {
@@ -150,6 +153,8 @@ def _draw(
         ax.invert_yaxis()  # the most ordered on top
         top = max(values, default=0)
         ax.set_xlim(0, max(1, top) * 1.25)
+        # Households are whole: no 0.5 户 on the axis, however few ordered.
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         for y, (v, note) in enumerate(zip(values, annotations or [""] * len(values), strict=True)):
             ax.text(v + max(1, top) * 0.01, y, f"{v} {note}".strip(), va="center", fontsize=9)
         ax.set_title(title)
@@ -159,6 +164,7 @@ def _draw(
             ax.spines[side].set_visible(False)
         fig.tight_layout()
         drawn = [t.get_text() for t in ax.get_yticklabels()]
+        ticks = [float(t) for t in ax.get_xticks() if 0 <= t <= ax.get_xlim()[1]]
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png")
-    return Chart(buffer.getvalue(), drawn, font)
+    return Chart(buffer.getvalue(), drawn, font, ticks, ax.get_xlabel())

@@ -36,13 +36,17 @@ ALLOWED_UPDATES: tuple[str, ...] = (
 
 
 class Bot(ExtBot[None]):
-    __slots__ = ("_resume_at",)
+    __slots__ = ("_resume_at", "button_owners")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         with self._unfrozen():
             # The first update_id not yet skipped over: getUpdates never asks for less.
             self._resume_at = 0
+            # (chat id, message id) of buttons sent in a group in answer to one person ->
+            # (their id, name): a cache (lost at restart, harmless) so that another person
+            # pressing one is told whose it is (handlers/shared.py).
+            self.button_owners: dict[tuple[int, int], tuple[int, str]] = {}
 
     async def _do_post(self, endpoint: str, data: JSONDict, **kwargs: Any) -> Any:
         if not endpoint.startswith("get"):  # something a person will see or that changes state

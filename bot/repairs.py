@@ -235,10 +235,20 @@ def clean_description(text: str | None) -> tuple[str | None, str | None]:
 
 
 def clean_place(text: str | None) -> str | None:
+    """A typed place, or None when it says nothing a worker could find: empty, too long,
+    digits only ("1", "302": a menu number or a bare room), or a single character."""
     value = " ".join(normalize(text or "").split())
-    if not _MEANINGFUL.search(value) or len(value) > MAX_PLACE:
+    if not _MEANINGFUL.search(value) or len(value) > MAX_PLACE or bare_number(value):
+        return None
+    if len(_MEANINGFUL.findall(value)) < 2:
         return None
     return value
+
+
+def bare_number(text: str | None) -> bool:
+    """Only digits (and spaces, punctuation): "1", "21", "302。"."""
+    value = normalize(text or "")
+    return bool(re.fullmatch(r"[\s\W_]*\d+[\s\W_]*", value))
 
 
 def clean_note(text: str | None) -> str | None:

@@ -19,6 +19,7 @@ after its last renewal), never at start-up while the other process may still run
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -46,6 +47,10 @@ log = logging.getLogger(__name__)
 # and are picked up by the hourly refill, so 10 000 far-future reminders cost no memory.
 WINDOW = timedelta(hours=6)
 REFILL_EVERY = timedelta(hours=1)
+# At most this many rows are queued by one refill (each JobQueue entry costs ~1 KB in
+# APScheduler): with more due within the window, the next refill runs when the last queued
+# one is due, so the rest are queued in time, a batch at a time (issue #21).
+REFILL_BATCH = 500
 MAX_ATTEMPTS = 5
 # How long a claimed job stays its holder's without renewal (the active instance renews its
 # claims with its leader lease, every few seconds; bot/leader.py).
@@ -107,6 +112,7 @@ class Scheduler:
         # job id → its JobQueue entry, so (re)queueing and cancelling are O(1): looking a job
         # up by name scans every queued job, which made start-up quadratic in pending jobs.
         self._queued: dict[int, Job] = {}
+        self.background: set[asyncio.Task[bool]] = set()  # run_key_soon's, until done
         self.holder = new_holder()
         # Jobs whose callback runs in this process now: never claimed again by ourselves.
         self._running: set[int] = set()
@@ -183,6 +189,30 @@ class Scheduler:
         row = await store.get_by_key(self.db, key)
         return row is not None and await self.run_job(row["id"])
 
+    def run_key_soon(self, key: str) -> None:
+        """Run a job just scheduled due now in the background: the person who caused it is
+        answered at once, and a long job (a broadcast) does not hold their update. Durable
+        like run_key: if the process stops before it ran, start-up runs it. Through PTB's
+        create_task when the Application runs, so its stop() waits for the job."""
+        app = self._app
+        task: asyncio.Task[bool]
+        if app is not None and app.running:
+            task = app.create_task(self.run_key(key), name=f"job:{key}")
+        else:
+            task = asyncio.create_task(self.run_key(key), name=f"job:{key}")
+        self.background.add(task)
+        task.add_done_callback(self._background_done)
+
+    def _background_done(self, task: asyncio.Task[bool]) -> None:
+        self.background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background job failed", exc_info=task.exception())
+
+    async def settle(self) -> None:
+        """Wait for the background jobs (shutdown, and tests that want their messages)."""
+        while self.background:
+            await asyncio.gather(*list(self.background), return_exceptions=True)
+
     async def run_job(self, job_id: int) -> bool:
         """Run one job if it is still pending (or its holder's lease ended); True when its
         callback ran."""
@@ -255,8 +285,9 @@ class Scheduler:
             self._dequeue(job_id)
         jq = self._job_queue
         if jq is not None:
-            for job in jq.get_jobs_by_name("sched:refill"):
-                job.schedule_removal()
+            for name in ("sched:refill", "sched:more"):
+                for job in jq.get_jobs_by_name(name):
+                    job.schedule_removal()
 
     async def start(self, app: Application) -> int:
         """Re-create the JobQueue entries for every pending row, and for every job whose
@@ -275,11 +306,23 @@ class Scheduler:
         if self.fenced:
             return
         horizon = _epoch(self.clock.now() + WINDOW)
-        rows = await store.pending_before(self.db, horizon)
-        rows += await store.expired_before(self.db, horizon)
-        for row in rows:
+        rows = await store.pending_before(self.db, horizon, limit=REFILL_BATCH)
+        # And the jobs left running by a holder whose lease ends within the window (it died).
+        expired = await store.expired_before(self.db, horizon, limit=REFILL_BATCH)
+        added = 0
+        for row in [*rows, *expired]:
             if row["id"] not in self._queued and row["id"] not in self._running:
+                added += 1
                 self._enqueue(row["id"], datetime.fromtimestamp(row["run_at"], UTC))
+        jq = self._job_queue
+        if len(rows) == REFILL_BATCH and jq is not None:
+            # More may be due before the hourly refill: fetch them when this batch's last
+            # one is due (rows due at that same moment come in the next batch, on time).
+            # A full batch all queued already is still running: look again a second later.
+            now = self.clock.now()
+            last = datetime.fromtimestamp(rows[-1]["run_at"], UTC)
+            when = max(last, now) if added else now + timedelta(seconds=1)
+            jq.run_once(self._refill_job, when=when, name="sched:more")
 
     async def run_due(self, now: datetime | None = None) -> int:
         """Run every pending job due by `now` (tests and the demo move a fake clock), and every

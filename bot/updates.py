@@ -171,6 +171,7 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
         self.running = 0  # holding a slot right now (tests and the benchmark look)
         self.peak_admitted = 0
         self.screened = 0  # dropped on arrival
+        self.handled = 0  # updates finished, ever (bot/collector.py looks for quiet)
 
     def bind(self, app: App) -> None:
         """While the Application runs, its `stop()` waits for our tasks (PTB's `create_task`)
@@ -248,6 +249,7 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
+        self.handled += 1
         if len(self._tasks) < self.backlog:
             self._room.set()
         if not self._tasks:

@@ -239,7 +239,7 @@ async def pick_button(update: Update, context: Context) -> None:
         or not isinstance(draft, dict)
         or not await is_staff(rt, user.id, draft["community"])
     ):
-        await refuse_callback(update, context, "no care draft, or not staff")
+        await refuse_callback(update, context, "no care draft, or not staff", owner_check=True)
         return
     _ = await tr_user(context, user)
     if cb.action == "pkno":

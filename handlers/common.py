@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import traceback
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -36,6 +37,7 @@ from handlers.shared import (
     reply,
     tr_chat,
     tr_user,
+    user_lang,
 )
 from storage.db import is_temporary
 
@@ -70,6 +72,7 @@ async def start(update: Update, context: Context) -> None:
             "我可以帮您：登记住户、给小区改造“点单”、报修、查垃圾分类、接收社区通知。\n"
             "先点下面的按钮登记您家的门牌，或发送 /help 看全部功能。"
         )
+        text += "\n\n" + _("🌐 语言 / Language：/lang")
         markup = InlineKeyboardMarkup(
             [
                 [InlineKeyboardButton(_("🏠 登记住户"), callback_data=callbacks.pack("reg", "go"))],
@@ -186,6 +189,48 @@ async def lang_button(update: Update, context: Context) -> None:
     await query.edit_message_text(_("语言已设为：{lang}").format(lang=LANG_NAMES[code]))
 
 
+# ---- a person writing English to a bot that speaks Chinese to them --------------------------
+LANG_OFFERED = "lang_offered"  # state: the switch was offered once; never nag
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
+OFFER_ENGLISH = N_("看起来您在用英文写。要我改用英文吗？以后也可以随时发送 /lang 切换语言。")
+
+
+def looks_english(text: str) -> bool:
+    """A sentence of English words (no Chinese at all): "where do I report a leak",
+    not "ok", "21-4-302" or "电池 battery"."""
+    if _HAN.search(text):
+        return False
+    words = _WORD.findall(text)
+    return len(words) >= 2 and sum(len(w) for w in words) >= 6
+
+
+async def offer_english(update: Update, context: Context) -> None:
+    """Private text in English from someone the bot answers in Chinese: offer English once,
+    in English and in their language (Telegram says only "zh" for many English readers).
+    The message then goes on to the features as usual."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None or not message.text or not is_private(update):
+        return
+    if context.state.get(LANG_OFFERED) or not looks_english(message.text):
+        return
+    lang = await user_lang(context.rt, user.id, user.language_code)
+    if lang == "en":
+        return
+    context.state[LANG_OFFERED] = True
+    _ = translator(lang)
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("English", callback_data=callbacks.pack("lang", "en")),
+                InlineKeyboardButton(LANG_NAMES[lang], callback_data=callbacks.pack("lang", lang)),
+            ]
+        ]
+    )
+    text = translator("en")(OFFER_ENGLISH) + "\n" + _(OFFER_ENGLISH)
+    await reply(update, text, reply_markup=markup)
+
+
 async def throttle(update: Update, context: Context) -> None:
     """Before anything else: a person flooding the bot is slowed down alone (bot/throttle.py).
 
@@ -245,7 +290,7 @@ async def migrate_chat(update: Update, context: Context) -> None:
 
 async def stale_button(update: Update, context: Context) -> None:
     """Any button no feature claimed: from an old version, or forged."""
-    await refuse_callback(update, context, "no handler for this callback data")
+    await refuse_callback(update, context, "no handler for this callback data", owner_check=True)
 
 
 async def private_fallback(update: Update, context: Context) -> None:
@@ -304,6 +349,8 @@ def register(app: App) -> None:
     app.add_handler(TypeHandler(Update, ignore_edits), group=-20)
     app.add_handler(TypeHandler(Update, remember_user), group=-10)
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, migrate_chat), group=-5)
+    english = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
+    app.add_handler(MessageHandler(english, offer_english), group=-4)
     app.add_handler(CommandHandler("help", help_command))
     app.add_handler(CommandHandler("lang", lang_command))
     app.add_handler(CallbackQueryHandler(lang_button, pattern=callbacks.pattern("lang")))

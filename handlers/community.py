@@ -141,7 +141,13 @@ async def grid_command(update: Update, context: Context) -> None:
     for chart in mine.charts:
         lines.append(_("【{community}网格总表】").format(community=chart.community_name))
         lines += _chart_lines(_, chart)
-        if chart.missing:
+        if chart.more_missing:
+            lines.append(
+                _("没有网格员的楼不止 {n} 栋，其中有：{buildings}").format(
+                    n=len(chart.missing), buildings=rules.format_buildings(chart.missing)
+                )
+            )
+        elif chart.missing:
             lines.append(
                 _("没有网格员的楼：{buildings}").format(
                     buildings=rules.format_buildings(chart.missing)

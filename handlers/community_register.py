@@ -289,7 +289,10 @@ async def got_name(update: Update, context: Context) -> int:
         text = await _text_or_complain(update, _, _("王阿姨"))
         if text is None or await _phone_refused(update, _, text, "name"):
             return NAME
-        name = " ".join(text.split())
+        name = rules.clean_person_name(text)
+        if not name:
+            # "就用" with nothing after it: the Telegram name, as the button offers.
+            name = user.first_name
         if len(name) > 20:
             await reply(update, _("称呼太长了，请写20个字以内。"))
             return NAME
@@ -341,7 +344,17 @@ async def confirm(update: Update, context: Context) -> int:
         draft.get("name") or user.first_name,
     )
     await answer_callback(update, _("已保存"))
-    if out.pending:
+    if out.cooling:
+        text = _(
+            "{address} 的家人刚刚没有同意您的申请，今天先不再打扰他们。"
+            "如果是误会，请联系网格员或社区工作人员（/grid）。"
+        )
+    elif out.repeated:
+        text = _(
+            "您加入{address}的申请已经发过了，正在等家人确认，不用再发。"
+            "家人一直没有回应时，网格员或社区工作人员会帮您确认。"
+        )
+    elif out.pending:
         text = _(
             "{address} 已经有登记的家人。登记申请已发给他们确认，确认后您会收到通知；"
             "在此之前看不到这户的点单和报修。"

@@ -140,7 +140,9 @@ async def move_button(update: Update, context: Context) -> None:
         return
     move = context.state.get(MOVE)
     if not move or move.get("chat") != chat_id or chat.id != chat_id:
-        await refuse_callback(update, context, "group move not asked by this person here")
+        await refuse_callback(
+            update, context, "group move not asked by this person here", owner_check=True
+        )
         return
     context.state.pop(MOVE, None)
     await answer_callback(update)

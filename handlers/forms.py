@@ -193,7 +193,9 @@ class Form(ConversationHandler[BotContext]):
             await refuse_callback(update, context, exc)
             return None
         if name != self.name:
-            await refuse_callback(update, context, f"stop button of form {name!r}")
+            await refuse_callback(
+                update, context, f"stop button of form {name!r}", owner_check=True
+            )
             return None
         _ = await tr_chat(update, context)
         aside = context.state.pop(ASIDE, None) or {}

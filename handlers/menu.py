@@ -20,7 +20,16 @@ from bot.context import App
 from bot.i18n import N_
 from bot.runtime import get_runtime
 from bot.workflows import menu as wf
-from handlers import menu_delivery, menu_open, menu_order, menu_paper, menu_progress, menu_results
+from handlers import (
+    menu_delivery,
+    menu_export,
+    menu_open,
+    menu_order,
+    menu_paper,
+    menu_progress,
+    menu_results,
+    menu_turnout,
+)
 from handlers.community import AFTER_REGISTER
 from handlers.menu_common import FO, F, Place, right_place
 from handlers.shared import Context, refuse_callback
@@ -32,9 +41,11 @@ declare("progress", N_("看改造项目的进度"), Audience.EVERYONE, order=21)
 declare("menu_open", N_("开一轮改造点单"), Audience.STAFF, order=20)
 declare("menu_close", N_("结束本轮点单并公布结果"), Audience.STAFF, order=21)
 declare("menu_results", N_("查看点单结果"), Audience.STAFF, order=22)
-declare("menu_export", N_("导出点单结果（CSV）"), Audience.STAFF, order=23)
+declare("menu_export", N_("导出点单结果（表格）"), Audience.STAFF, order=23)
+declare("households", N_("各楼实际户数：/households 3号楼 48"), Audience.STAFF, order=25)
 declare("menu_progress", N_("更新改造项目进度"), Audience.STAFF, order=24)
 declare("menu_paper", N_("代录纸质点单：/menu_paper 21-4-302"), Audience.GRID_WORKER, order=20)
+declare("menu_unordered", N_("本轮还没点单的住户（上门代录）"), Audience.GRID_WORKER, order=21)
 
 Button = Callable[[Update, Context, callbacks.Callback, Row], Awaitable[None]]
 
@@ -50,6 +61,8 @@ BUTTONS: dict[str, tuple[Button, Place]] = {
     "pok": (menu_paper.paper_confirm, Place.OWN_CHAT),
     "pnew": (menu_paper.paper_create, Place.OWN_CHAT),
     "pv": (menu_paper.paper_view, Place.OWN_CHAT),
+    "pf": (menu_paper.paper_from_list, Place.OWN_CHAT),
+    "uo": (menu_turnout.unordered_page, Place.OWN_CHAT),
     "pi": (menu_progress.progress_item, Place.COMMUNITY),
     "pg": (menu_progress.progress_set, Place.COMMUNITY),
 }
@@ -100,8 +113,10 @@ def register(app: App) -> None:
     app.add_handler(CommandHandler("menu", menu_order.menu_command))
     app.add_handler(CommandHandler("menu_close", menu_results.menu_close))
     app.add_handler(CommandHandler("menu_results", menu_results.menu_results))
-    app.add_handler(CommandHandler("menu_export", menu_results.menu_export))
+    app.add_handler(CommandHandler("menu_export", menu_export.menu_export))
     app.add_handler(CommandHandler("menu_paper", menu_paper.menu_paper))
+    app.add_handler(CommandHandler("menu_unordered", menu_turnout.unordered_command))
+    app.add_handler(CommandHandler("households", menu_turnout.households_command))
     app.add_handler(CommandHandler("menu_progress", menu_progress.menu_progress))
     app.add_handler(CommandHandler("progress", menu_progress.progress_command))
     app.add_handler(CallbackQueryHandler(menu_button, pattern=callbacks.pattern(F)))

@@ -157,6 +157,44 @@ async def menu_post_of(rt: Runtime, _: Translate, rnd: Row, community_name: str)
     return menu_post(rt, _, rnd, community_name, await store.items(rt.db, rnd["id"]))
 
 
+def building_turnout(_: Translate, b: rules.BuildingResult) -> str:
+    """'（25%，按实际户数）' or '（60%，按登记户数）': which count the share is of."""
+    if b.households is not None:
+        return _("（{t}，按实际户数）").format(t=rules.percent(b.turnout))
+    return _("（{t}，按登记户数）").format(t=rules.percent(b.turnout))
+
+
+def real_turnout_line(_: Translate, res: rules.Results) -> str:
+    """The turnout against the real number of households (where staff set one)."""
+    if res.fallback_buildings:
+        return _(
+            "按实际户数算：参与 {p}/{n} 户，参与率 {t}（{m} 栋楼没有填实际户数，按登记户数算）"
+        ).format(
+            p=sum(b.participants for b in res.buildings),
+            n=res.real_base,
+            t=rules.percent(res.real_turnout),
+            m=res.fallback_buildings,
+        )
+    return _("按实际户数算：参与 {p}/{n} 户，参与率 {t}").format(
+        p=sum(b.participants for b in res.buildings),
+        n=res.real_base,
+        t=rules.percent(res.real_turnout),
+    )
+
+
+def turnout_summary(_: Translate, res: rules.Results) -> str:
+    """One short phrase for the chart: the turnout and what it is measured against."""
+    if res.real:
+        return _("参与率 {t}，{p}/{n} 户，按实际户数").format(
+            t=rules.percent(res.real_turnout),
+            p=sum(b.participants for b in res.buildings),
+            n=res.real_base,
+        )
+    return _("参与率 {t}，{p}/{n} 户，按登记户数").format(
+        t=rules.percent(res.turnout), p=res.registered_participants, n=res.registered
+    )
+
+
 def results_text(
     _: Translate,
     community_name: str,
@@ -185,6 +223,8 @@ def results_text(
                 m=res.unregistered
             )
         )
+    if res.real:
+        lines.append(real_turnout_line(_, res))
     if final and res.participants == 0:  # a closed round nobody ordered in: nothing to rank
         lines.append(_("本轮没有收到点单。"))
         return "\n".join(lines)
@@ -201,7 +241,17 @@ def results_text(
     if res.buildings:
         lines.append(_("分楼统计："))
     for b in res.buildings:
-        if public and b.participants < rules.MIN_PUBLIC_HOUSEHOLDS:
+        # With real counts set, every building says what its turnout is measured against.
+        of = building_turnout(_, b) if res.real else ""
+        small = public and b.participants < rules.MIN_PUBLIC_HOUSEHOLDS
+        if small and of:
+            lines.append(
+                _("{building}号楼：参与{p}/{r}户{turnout}（户数少，不公布明细）").format(
+                    building=b.building, p=b.participants, r=b.base, turnout=of
+                )
+            )
+            continue
+        if small:
             lines.append(
                 _("{building}号楼：参与{p}/{r}户（户数少，不公布明细）").format(
                     building=b.building, p=b.participants, r=b.registered
@@ -210,6 +260,13 @@ def results_text(
             continue
         top = sorted(b.counts.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
         picks = "、".join(f"{names[i]}{n}" for i, n in top if i in names) or _("暂无")
+        if of:
+            lines.append(
+                _("{building}号楼：参与{p}/{r}户{turnout}；{top}").format(
+                    building=b.building, p=b.participants, r=b.base, turnout=of, top=picks
+                )
+            )
+            continue
         lines.append(
             _("{building}号楼：参与{p}/{r}户；{top}").format(
                 building=b.building, p=b.participants, r=b.registered, top=picks

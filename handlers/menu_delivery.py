@@ -26,7 +26,7 @@ from bot.scheduler import ScheduledJob
 from bot.workflows import menu as wf
 from bot.workflows import menu_posts as pwf
 from handlers import outbox
-from handlers.menu_common import menu_post, order_link, results_text
+from handlers.menu_common import menu_post, order_link, results_text, turnout_summary
 from handlers.shared import Context, split_text, tr_group
 
 log = logging.getLogger(__name__)
@@ -57,13 +57,14 @@ class Piece:
     chart: bool = False  # the results chart (drawn once per language, when first needed)
 
 
-def _chart(_: Translate, community_name: str, res: rules.Results) -> Chart:
+def results_chart(_: Translate, community_name: str, res: rules.Results) -> Chart:
+    """Blocks for the drawing: call it with asyncio.to_thread."""
     return render_ranking(
         _("{community}改造点单结果").format(community=community_name),
         [_(i.name) for i in res.items],
         [i.households for i in res.items],
         [rules.percent(i.share) for i in res.items],
-        _("点单户数"),
+        _("点单户数（{turnout}）").format(turnout=turnout_summary(_, res)),
     )
 
 
@@ -115,7 +116,7 @@ async def publish(
                 if piece.chart and isinstance(post, wf.Publication):
                     if id(_) not in charts:
                         charts[id(_)] = await asyncio.to_thread(
-                            _chart, _, post.community_name, post.results
+                            results_chart, _, post.community_name, post.results
                         )
                     photo = charts[id(_)].png
                     await source.bot.send_photo(target.chat_id, photo, caption=_("点单结果图"))

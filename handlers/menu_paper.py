@@ -226,6 +226,18 @@ async def paper_toggle(update: Update, context: Context, cb: callbacks.Callback,
     await _paper_screen(update, context, paper, edit=True)
 
 
+async def paper_from_list(
+    update: Update, context: Context, cb: callbacks.Callback, rnd: Row
+) -> None:
+    """📝 代录 on the list of households that have not ordered (/menu_unordered): the paper
+    keyboard for that household, as a new message under the list (same checks as above)."""
+    paper = await _household(update, context, rnd, cb.int_arg(1, lo=1))
+    if paper is None:
+        return
+    await answer_callback(update)
+    await _show(update, context, paper, edit=False)
+
+
 async def paper_view(update: Update, context: Context, cb: callbacks.Callback, rnd: Row) -> None:
     """◀ 返回修改: the paper keyboard again, with the picks so far."""
     paper = await _household(update, context, rnd, cb.int_arg(1, lo=1))

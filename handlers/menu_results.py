@@ -1,5 +1,5 @@
-"""Closing a round and its results: /menu_close, the deadline and reminder jobs, /menu_results,
-the chart and the CSV export.
+"""Closing a round and its results: /menu_close, the deadline and reminder jobs, /menu_results
+and the chart (the export is handlers/menu_export.py).
 
 The jobs get the Application (no CallbackContext): they call the workflow with its Runtime and
 send with the Application.
@@ -8,23 +8,17 @@ send with the Application.
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import logging
-from datetime import UTC, datetime
-from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.error import Forbidden, TelegramError
+from telegram.error import TelegramError
 
-from bot import menu as rules
 from bot.context import App
-from bot.i18n import Translate
-from bot.runtime import Runtime, get_runtime
+from bot.runtime import get_runtime
 from bot.scheduler import ScheduledJob
 from bot.workflows import menu as wf
 from handlers.menu_common import F, btn, item_name, order_link, results_text, when_text
-from handlers.menu_delivery import publish
+from handlers.menu_delivery import publish, results_chart
 from handlers.shared import (
     Context,
     acting_community,
@@ -38,7 +32,6 @@ from handlers.shared import (
     tr_user,
 )
 from storage import menu as store
-from storage.db import Row
 
 log = logging.getLogger(__name__)
 
@@ -130,124 +123,8 @@ async def menu_results(update: Update, context: Context) -> None:
                 )
             )
     await reply_long(update, text)
-
-
-# ---- CSV export -------------------------------------------------------------------------------
-# A cell starting with one of these is a formula to a spreadsheet (CSV injection): residents
-# write suggestions and comments, so every text cell that starts so gets a leading quote.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
-def _csv(rows: list[list[Any]]) -> bytes:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows([[_cell(v) for v in row] for row in rows])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: Excel opens UTF-8 Chinese
-
-
-def _csv_files(tables: list[tuple[str, list[list[Any]]]]) -> list[tuple[str, bytes]]:
-    """Runs in a worker thread: a big round's export must not hold up other chats."""
-    return [(name, _csv(rows)) for name, rows in tables]
-
-
-def _stamp(rt: Runtime, epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).astimezone(rt.config.tz).strftime("%Y-%m-%d %H:%M")
-
-
-async def export_files(rt: Runtime, _: Translate, rnd: Row) -> list[tuple[str, bytes]]:
-    """Results (with the breakdown by building), orders (with rooms) and comments, as CSV."""
-    res = await store.results(rt.db, rnd["id"], rnd["community_id"])
-    progress = {r["id"]: rules.Progress(r["progress"]) for r in await store.items(rt.db, rnd["id"])}
-    buildings = [b.building for b in res.buildings]
-    results: list[list[Any]] = [
-        [
-            _("排名"),
-            _("项目"),
-            _("点单户数"),
-            _("占参与户比例"),
-            _("进度"),
-            *[_("{building}号楼").format(building=b) for b in buildings],
-        ]
-    ]
-    for item in res.items:
-        results.append(
-            [
-                item.rank,
-                _(item.name),
-                item.households,
-                rules.percent(item.share),
-                _(rules.PROGRESS_NAMES[progress[item.item_id]]),
-                *[b.counts.get(item.item_id, 0) for b in res.buildings],
-            ]
-        )
-    results.append(
-        [
-            _("参与户数"),
-            res.participants,
-            _("登记户数"),
-            res.registered,
-            _("参与率"),
-            rules.percent(res.turnout),
-            _("纸质点单户数"),
-            res.paper,
-        ]
-    )
-    orders: list[list[Any]] = [
-        [_("楼号"), _("单元"), _("门牌"), _("点单项目"), _("纸质录入"), _("时间")]
-    ]
-    for row in await store.orders_for_export(rt.db, rnd["id"]):
-        orders.append(
-            [
-                row["building"],
-                row["unit"],
-                row["room"],
-                "、".join(_(n) for n in row["items"]),
-                _("是") if row["paper"] else "",
-                _stamp(rt, row["updated_at"]),
-            ]
-        )
-    notes: list[list[Any]] = [[_("类型"), _("项目"), _("内容"), _("时间")]]
-    for n in await store.comments(rt.db, rnd["id"]):
-        notes.append(
-            [
-                _("议一议") if n["item_id"] else _("建议"),
-                item_name(_, n, "item_name") if n["item_name"] else "",
-                n["text"],
-                _stamp(rt, n["at"]),
-            ]
-        )
-    tables = [
-        (f"menu_{rnd['id']}_results.csv", results),
-        (f"menu_{rnd['id']}_orders.csv", orders),
-        (f"menu_{rnd['id']}_suggestions.csv", notes),
-    ]
-    return await asyncio.to_thread(_csv_files, tables)
-
-
-async def menu_export(update: Update, context: Context) -> None:
-    """Results, orders and suggestions as CSV, always sent privately (orders have rooms)."""
-    _ = await tr_chat(update, context)
-    rt = context.rt
-    user = update.effective_user
-    assert user is not None
-    community = await acting_community(update, context, _)
-    if community is None:
-        return
-    rnd = await store.current_round(rt.db, community["id"])
-    if rnd is None:
-        await reply(update, _("还没有点单结果。"))
-        return
-    try:
-        for name, data in await export_files(rt, _, rnd):
-            await context.bot.send_document(user.id, data, filename=name)
-    except (Forbidden, TelegramError) as exc:
-        log.info("export to %s failed: %s", user.id, exc)
-        await reply(update, _("请先私聊我一次（点我的头像，发送 /start），我才能把文件发给您。"))
-        return
-    if is_group(update):
-        await reply(update, _("导出文件已私聊发给您。"))
+    if is_private(update) and res.participants:  # the chart too, for staff to pass on
+        chart = await asyncio.to_thread(results_chart, _, community["name"], res)
+        chat = update.effective_chat
+        assert chat is not None
+        await context.bot.send_photo(chat.id, chart.png, caption=_("点单结果图"))

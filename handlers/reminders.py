@@ -263,7 +263,9 @@ async def confirm(update: Update, context: Context) -> int:
     if not all(k in draft for k in ("community", "text", "schedule")) or not await is_staff(
         rt, user.id, draft["community"]
     ):
-        await refuse_callback(update, context, "confirm without a complete draft or rights")
+        await refuse_callback(
+            update, context, "confirm without a complete draft or rights", owner_check=True
+        )
         return ConversationHandler.END
     notice = wf.NoticeDraft(
         community_id=draft["community"],

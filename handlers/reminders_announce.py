@@ -87,10 +87,13 @@ async def _where_markup(context: Context, _: Translate) -> InlineKeyboardMarkup:
     draft = _draft(context)
     buildings = await cstore.occupied_buildings(context.rt.db, draft["community"])
     picked = draft["picked"]
+    # Buttons carry the building's place in this list, kept in the draft: a building's name
+    # may be any text ("官西4"), which callback data cannot carry.
+    draft["shown"] = buildings[:MAX_BUILDINGS]
     rows = [[_button(_("🏘 全部楼栋"), "all")]]
     line: list[InlineKeyboardButton] = []
-    for b in buildings[:MAX_BUILDINGS]:
-        line.append(_button(("☑️ " if b in picked else "") + _("{b}号楼").format(b=b), "b", b))
+    for i, b in enumerate(draft["shown"]):
+        line.append(_button(("☑️ " if b in picked else "") + _("{b}号楼").format(b=b), "b", i))
         if len(line) == 4:
             rows.append(line)
             line = []
@@ -122,13 +125,15 @@ async def pick_where(update: Update, context: Context) -> int:
     draft = _draft(context)
     try:
         cb = callbacks.unpack(query.data if query else None, FEATURE)
-        building = cb.str_arg(0) if cb.action == "b" else None
+        index = cb.int_arg(0, lo=0, hi=MAX_BUILDINGS - 1) if cb.action == "b" else None
     except callbacks.BadCallback as exc:
         await refuse_callback(update, context, exc)
         return WHERE
     assert query is not None
     if cb.action == "b":
         known = await cstore.occupied_buildings(context.rt.db, draft["community"])
+        shown: list[str] = draft.get("shown") or []
+        building = shown[index] if index is not None and index < len(shown) else None
         if building not in known:
             await refuse_callback(update, context, "not a building of this community")
             return WHERE
@@ -232,7 +237,9 @@ async def confirm(update: Update, context: Context) -> int:
         await query.edit_message_reply_markup(None)
         return await _show_check(update, context, _)
     if "text" not in draft or not await is_staff(rt, user.id, draft["community"]):
-        await refuse_callback(update, context, "confirm without a complete draft or rights")
+        await refuse_callback(
+            update, context, "confirm without a complete draft or rights", owner_check=True
+        )
         return ConversationHandler.END
     at = draft.get("at")
     send_at = datetime.fromtimestamp(at, UTC) if at is not None else None
@@ -254,7 +261,7 @@ async def confirm(update: Update, context: Context) -> int:
     await query.edit_message_reply_markup(None)
     if send_at is None:
         await reply(update, _("公告 #{id} 正在发送，发完后我会告诉您送达情况。").format(id=aid))
-        await rt.scheduler.run_key(wf.job_key(aid))
+        rt.scheduler.run_key_soon(wf.job_key(aid))  # the report comes when it is done
     else:
         when = rules.format_moment(send_at, rt.config.tz, _, rt.clock.now())
         await reply(

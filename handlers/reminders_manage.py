@@ -183,8 +183,11 @@ async def manage_button(update: Update, context: Context) -> None:
         return
     pending: tuple[str, ...] = ()
     if cb.action == "p":
-        await wf.pause_notice(rt, notice, user.id)
+        paused = await wf.pause_notice(rt, notice, user.id)
         done = _("已暂停，不会再发。")
+        pending = paused.tell
+        if pending:
+            done += _("已在群里通知会议暂停，也私聊告诉了说要参加的人。")
     elif cb.action == "r":
         upcoming = await wf.resume_notice(rt, notice, user.id)
         if upcoming is None:
@@ -205,7 +208,7 @@ async def manage_button(update: Update, context: Context) -> None:
         return
     await answer_callback(update, done)
     await query.edit_message_text(f"#{notice['id']} {done}")
-    for key in pending:  # durable jobs due now: the meeting's cancellation
+    for key in pending:  # durable jobs due now: the meeting's cancellation or pause
         await rt.scheduler.run_key(key)
 
 

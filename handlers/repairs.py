@@ -18,6 +18,7 @@ from handlers import (
     repairs_form,
     repairs_resident,
     repairs_staff,
+    repairs_stats,
     repairs_talk,
     repairs_work,
 )
@@ -44,3 +45,4 @@ def register(app: App) -> None:
     repairs_work.register(app)
     repairs_resident.register(app)
     repairs_staff.register(app)
+    repairs_stats.register(app)

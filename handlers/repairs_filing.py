@@ -203,7 +203,17 @@ async def place_button(update: Update, context: Context) -> int:
 async def got_place_text(update: Update, context: Context) -> int:
     _ = await tr_chat(update, context)
     message = update.effective_message
-    place = rules.clean_place(message.text if message else None)
+    text = message.text if message else None
+    place = rules.clean_place(text)
+    if place is None and rules.bare_number(text):
+        await reply(
+            update,
+            _(
+                "只有数字，志愿者找不到地方。请写清楚是哪里，例如：21号楼4单元楼顶、"
+                "22号楼前面的路；是您家这个单元就点“我家这个单元”。"
+            ),
+        )
+        return await ask_place(update, context, _)
     if place is None:
         await reply(update, _("请用文字写地点（60字以内），例如：21号楼楼顶"))
         return PLACE_TEXT

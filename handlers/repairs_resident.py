@@ -69,7 +69,12 @@ async def my_command(update: Update, context: Context) -> None:
     lines = [_("您的报修：")]
     buttons = []
     for t in rows:
-        follow = "" if t["mine"] else " " + _("（我也遇到了）")
+        if t["mine"]:
+            follow = ""
+        elif t["family"]:
+            follow = " " + _("（家人{name}报的）").format(name=t["family"])
+        else:
+            follow = " " + _("（我也遇到了）")
         lines.append(headline(_, t) + follow)
         buttons.append([button(_("📄 #{id} 详情和进度").format(id=t["id"]), "v", t["id"])])
     await reply(update, "\n".join(lines), reply_markup=InlineKeyboardMarkup(buttons[:10]))

@@ -23,6 +23,7 @@ from bot.callbacks import BadCallback
 from bot.context import App, BotContext
 from bot.i18n import DEFAULT_LANG, LANGS, Translate, lang_from_telegram, translator
 from bot.intents import KEYBOARD
+from bot.polling import Bot as PollingBot
 from bot.runtime import Runtime, get_runtime
 
 # Who is staff is a question the workflows ask too; answered in one place.
@@ -312,12 +313,24 @@ async def reply_long(update: Update, text: str, **kwargs: Any) -> Message | None
     return await send_long(chat.get_bot(), chat.id, text, **kwargs)
 
 
+MAX_OWNERS = 5000  # buttons remembered per process (bot.polling.Bot.button_owners)
+
+
 async def reply(update: Update, text: str, **kwargs: Any) -> None:
-    """Answer in the chat the update came from (message or button)."""
+    """Answer in the chat the update came from (message or button). Buttons answering a
+    person in a group are remembered as theirs: another person pressing one where only they
+    may (`refuse_callback(..., owner_check=True)`) hears whose it is, not "expired"."""
     chat = update.effective_chat
     if chat is None:
         return
-    await chat.send_message(clip(text), **kwargs)
+    sent = await chat.send_message(clip(text), **kwargs)
+    user, bot = update.effective_user, update.get_bot()
+    if user and chat.type != ChatType.PRIVATE and kwargs.get("reply_markup") is not None:
+        if isinstance(bot, PollingBot) and isinstance(sent, Message):
+            owners = bot.button_owners
+            if len(owners) >= MAX_OWNERS:
+                owners.pop(next(iter(owners)))
+            owners[(chat.id, sent.message_id)] = (user.id, user.first_name)
 
 
 async def send_private(context: Context | App, user_id: int, text: str, **kwargs: Any) -> bool:
@@ -350,8 +363,22 @@ async def answer_callback(update: Update, text: str | None = None, *, alert: boo
         log.debug("could not answer callback: %s", exc)
 
 
-async def refuse_callback(update: Update, context: Context, exc: BadCallback | str) -> None:
-    """A button we did not make, or from an old message: say so, change nothing, log it."""
+def button_owner(update: Update) -> tuple[int, str] | None:
+    """Who the pressed group message answered, when someone else is pressing it."""
+    query, user, bot = update.callback_query, update.effective_user, update.get_bot()
+    message = query.message if query else None
+    if message is None or user is None or not isinstance(bot, PollingBot):
+        return None
+    owner = bot.button_owners.get((message.chat.id, message.message_id))
+    return owner if owner is not None and owner[0] != user.id else None
+
+
+async def refuse_callback(
+    update: Update, context: Context, exc: BadCallback | str, *, owner_check: bool = False
+) -> None:
+    """A button we did not make, or from an old message: say so, change nothing, log it.
+    `owner_check`: the button works only for whoever started what it belongs to (a form in a
+    group): when that was someone else, say whose button it is."""
     user = update.effective_user
     log.warning(
         "refused callback %r from user %s: %s",
@@ -360,4 +387,9 @@ async def refuse_callback(update: Update, context: Context, exc: BadCallback | s
         exc,
     )
     _ = await tr_user(context, user) if user else translator(DEFAULT_LANG)
+    owner = button_owner(update) if owner_check else None
+    if owner is not None:
+        text = _("这是{name}的按钮，只有{name}能按。需要的话，请您自己发送命令。")
+        await answer_callback(update, text.format(name=owner[1]), alert=True)
+        return
     await answer_callback(update, _("这个按钮已失效，请重新打开菜单。"), alert=True)

@@ -61,12 +61,18 @@ CATEGORY_LABEL: dict[Category, str] = {
     Category.KITCHEN: N_("🟢厨余垃圾"),
     Category.OTHER: N_("⚫其他垃圾"),
 }
-_S2TW = opencc.OpenCC("s2tw")
+
+
+@cache
+def _s2tw() -> opencc.OpenCC:
+    """Loaded on first use: its phrase tables take ~40 MB, and only zh_Hant readers of the
+    knowledge base need them (issue #21)."""
+    return opencc.OpenCC("s2tw")
 
 
 @lru_cache(maxsize=4096)
 def _to_traditional(text: str) -> str:
-    return _S2TW.convert(text)
+    return _s2tw().convert(text)
 
 
 def kb_text(lang: str, text: str) -> str:

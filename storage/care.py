@@ -184,3 +184,33 @@ async def is_visitor(ex: Executor, community_id: int, user_id: int) -> bool:
             (community_id, user_id, *VISITOR_ROLES),
         )
     )
+
+
+async def visits_between(ex: Executor, community_id: int, since: float, until: float) -> list[Row]:
+    """Every visit due in a period, for the staff's visit log: the person, who recorded it,
+    who took a help alert, and whether the alert went to the staff again (its send key)."""
+    return await ex.fetchall(
+        "SELECT v.id, v.care_id, v.due_at, v.status, v.note, v.recorded_at, v.taken_name, "
+        "p.name, p.building, p.unit, p.room, p.active, p.paused, "
+        "r.first_name AS recorded_name, "
+        "EXISTS (SELECT 1 FROM sends s WHERE s.send_key = 'cv' || v.id || ':untaken') "
+        "AS escalated "
+        "FROM care_visits v JOIN care_people p ON p.id = v.care_id "
+        "LEFT JOIN users r ON r.id = v.recorded_by "
+        "WHERE p.community_id = ? AND v.due_at >= ? AND v.due_at < ? ORDER BY v.due_at, v.id",
+        (community_id, since, until),
+    )
+
+
+async def volunteer_names(ex: Executor, community_id: int) -> dict[int, list[str]]:
+    """care id -> the names of its visitors, for every person of a community."""
+    rows = await ex.fetchall(
+        "SELECT v.care_id, u.first_name FROM care_volunteers v "
+        "JOIN care_people p ON p.id = v.care_id JOIN users u ON u.id = v.user_id "
+        "WHERE p.community_id = ? ORDER BY v.care_id, u.id",
+        (community_id,),
+    )
+    out: dict[int, list[str]] = {}
+    for r in rows:
+        out.setdefault(r["care_id"], []).append(r["first_name"])
+    return out

@@ -219,21 +219,25 @@ async def get_household(ex: Executor, household_id: int) -> Row | None:
     return await ex.fetchone("SELECT * FROM households WHERE id = ?", (household_id,))
 
 
-async def occupied_buildings(ex: Executor, community_id: int) -> list[str]:
-    """Buildings with at least one known household.
+async def occupied_buildings(
+    ex: Executor, community_id: int, limit: int | None = None
+) -> list[str]:
+    """Buildings with at least one known household (the first `limit` in index order).
 
     A skip-scan over the (community_id, building, …) unique index: one index seek per
-    building, so a community of 100 000 households costs what one of 100 does.
+    building, so a community of 100 000 households costs what one of 100 does; with a
+    `limit`, at most that many seeks (the counter stops the recursion: portable, unlike a
+    LIMIT inside a recursive CTE).
     """
     rows = await ex.fetchall(
-        """WITH RECURSIVE b(building) AS (
-               SELECT min(building) FROM households WHERE community_id = :c
+        """WITH RECURSIVE b(building, n) AS (
+               SELECT min(building), 1 FROM households WHERE community_id = :c
                UNION ALL
                SELECT (SELECT min(building) FROM households
-                       WHERE community_id = :c AND building > b.building)
-               FROM b WHERE b.building IS NOT NULL)
+                       WHERE community_id = :c AND building > b.building), b.n + 1
+               FROM b WHERE b.building IS NOT NULL AND b.n < :cap)
            SELECT building FROM b WHERE building IS NOT NULL""",
-        {"c": community_id},
+        {"c": community_id, "cap": limit if limit is not None else 2**31 - 1},
     )
     return [r["building"] for r in rows]
 
@@ -309,14 +313,27 @@ async def open_requests_for(ex: Executor, household_id: int) -> list[Row]:
     )
 
 
-async def decide_request(ex: Executor, request_id: int, status: str, decided_by: int) -> bool:
+async def decide_request(
+    ex: Executor, request_id: int, status: str, decided_by: int, now: float | None = None
+) -> bool:
     """Close an open request; False when it was decided (or withdrawn) already."""
     n = await ex.execute(
-        "UPDATE household_requests SET status = ?, decided_by = ?, "
+        "UPDATE household_requests SET status = ?, decided_by = ?, decided_ts = ?, "
         "decided_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ? AND status = 'pending'",
-        (status, decided_by, request_id),
+        (status, decided_by, now, request_id),
     )
     return n == 1
+
+
+async def refused_since(ex: Executor, user_id: int, household_id: int, since: float) -> bool:
+    """Whether this household refused this person's request after `since` (bot's clock)."""
+    return bool(
+        await ex.fetchval(
+            "SELECT 1 FROM household_requests WHERE user_id = ? AND household_id = ? "
+            "AND status = 'refused' AND decided_ts >= ?",
+            (user_id, household_id, since),
+        )
+    )
 
 
 async def mark_escalated(ex: Executor, request_id: int) -> None:
@@ -519,3 +536,13 @@ async def building_households(ex: Executor, community_id: int) -> dict[str, int]
         (community_id,),
     )
     return {row["building"]: int(row["households"]) for row in rows}
+
+
+async def registered_by_building(ex: Executor, community_id: int) -> dict[str, int]:
+    """building -> households with a registered resident (what the bot knows of)."""
+    rows = await ex.fetchall(
+        "SELECT h.building, count(DISTINCT h.id) AS n FROM households h "
+        "JOIN residents r ON r.household_id = h.id WHERE h.community_id = ? GROUP BY h.building",
+        (community_id,),
+    )
+    return {row["building"]: int(row["n"]) for row in rows}

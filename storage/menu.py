@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import menu as rules
+from storage import community as cstore
 from storage.db import Executor, Row
 
 
@@ -373,7 +374,8 @@ async def counts(ex: Executor, round_id: int, community_id: int) -> rules.Counts
 
 async def results(ex: Executor, round_id: int, community_id: int) -> rules.Results:
     menu = [rules.Item(r["id"], r["name"], r["position"]) for r in await items(ex, round_id)]
-    return rules.tally(menu, await counts(ex, round_id, community_id))
+    real = await cstore.building_households(ex, community_id)
+    return rules.tally(menu, await counts(ex, round_id, community_id), real)
 
 
 async def orders_for_export(ex: Executor, round_id: int) -> list[dict[str, Any]]:
@@ -412,6 +414,36 @@ async def members_without_order(
     )
 
 
+async def households_without_order(
+    ex: Executor, round_id: int, community_id: int, buildings: Iterable[str]
+) -> list[dict[str, Any]]:
+    """Registered households of `buildings` with no order in the round (online or paper),
+    each with `names`: its residents' display names, for a grid worker to go and ask."""
+    wanted = sorted(set(buildings))
+    if not wanted:
+        return []
+    marks = ", ".join("?" for _ in wanted)
+    rows = await ex.fetchall(
+        "SELECT h.id, h.building, h.unit, h.room, r.display_name, u.first_name "
+        "FROM households h JOIN residents r ON r.household_id = h.id "
+        "JOIN users u ON u.id = r.user_id "
+        f"WHERE h.community_id = ? AND h.building IN ({marks}) AND NOT EXISTS ("
+        " SELECT 1 FROM menu_orders o WHERE o.round_id = ? AND o.household_id = h.id) "
+        "ORDER BY h.building, h.unit, h.room, r.user_id",
+        (community_id, *wanted, round_id),
+    )
+    out: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        entry = out.setdefault(
+            row["id"],
+            {k: row[k] for k in ("id", "building", "unit", "room")} | {"names": []},
+        )
+        name = row["display_name"] or row["first_name"]
+        if name and name not in entry["names"]:
+            entry["names"].append(name)
+    return list(out.values())
+
+
 # ---- comments and suggestions -----------------------------------------------------------------
 async def add_comment(
     ex: Executor, round_id: int, item_id: int | None, user_id: int, text: str, now: float
@@ -419,6 +451,18 @@ async def add_comment(
     return await ex.insert(
         "INSERT INTO menu_comments (round_id, item_id, user_id, text, at) VALUES (?, ?, ?, ?, ?)",
         (round_id, item_id, user_id, text, now),
+    )
+
+
+async def comments_with_building(ex: Executor, round_id: int, community_id: int) -> list[Row]:
+    """For the export: each comment with the writer's building (never the unit or room)."""
+    return await ex.fetchall(
+        "SELECT c.id, c.item_id, c.text, c.at, i.name AS item_name, h.building "
+        "FROM menu_comments c LEFT JOIN menu_items i ON i.id = c.item_id "
+        "LEFT JOIN residents r ON r.user_id = c.user_id AND r.community_id = ? "
+        "LEFT JOIN households h ON h.id = r.household_id "
+        "WHERE c.round_id = ? ORDER BY c.at, c.id",
+        (community_id, round_id),
     )
 
 

@@ -237,14 +237,34 @@ async def open_similar(
 
 
 async def of_reporter(ex: Executor, user_id: int, limit: int = 20) -> list[Row]:
-    """The user's own tickets and the ones they follow, newest first."""
+    """The user's own tickets, the ones they follow and the ones their household's other
+    residents filed (`family`: that resident's name; never their phone), newest first."""
     return await ex.fetchall(
-        # A UNION of two indexed look-ups: an OR here would scan every ticket.
-        "SELECT t.*, (t.reporter_id = ?) AS mine FROM repair_tickets t WHERE t.id IN ("
+        # A UNION of indexed look-ups: an OR here would scan every ticket.
+        "SELECT t.*, (t.reporter_id = ?) AS mine, "
+        "CASE WHEN t.reporter_id <> ? AND t.household_id IN "
+        " (SELECT household_id FROM residents WHERE user_id = ?) "
+        " THEN coalesce(nullif(r.display_name, ''), u.first_name) END AS family "
+        "FROM repair_tickets t "
+        "LEFT JOIN residents r ON r.user_id = t.reporter_id AND r.community_id = t.community_id "
+        "LEFT JOIN users u ON u.id = t.reporter_id WHERE t.id IN ("
         " SELECT id FROM repair_tickets WHERE reporter_id = ?"
-        " UNION SELECT ticket_id FROM repair_followers WHERE user_id = ?) "
+        " UNION SELECT ticket_id FROM repair_followers WHERE user_id = ?"
+        " UNION SELECT id FROM repair_tickets WHERE household_id IN "
+        "  (SELECT household_id FROM residents WHERE user_id = ?)) "
         "ORDER BY t.id DESC LIMIT ?",
-        (user_id, user_id, user_id, limit),
+        (user_id, user_id, user_id, user_id, user_id, user_id, limit),
+    )
+
+
+async def same_household(ex: Executor, user_id: int, ticket_id: int) -> bool:
+    """Whether the person lives in the household the ticket was filed for."""
+    return bool(
+        await ex.fetchval(
+            "SELECT 1 FROM repair_tickets t JOIN residents r ON r.household_id = t.household_id "
+            "WHERE t.id = ? AND r.user_id = ?",
+            (ticket_id, user_id),
+        )
     )
 
 
@@ -350,3 +370,16 @@ async def was_offered(ex: Executor, ticket_id: int, user_id: int) -> bool:
 
 async def clear_offers(ex: Executor, ticket_id: int) -> None:
     await ex.execute("DELETE FROM repair_offers WHERE ticket_id = ?", (ticket_id,))
+
+
+async def filed_between(ex: Executor, community_id: int, since: float, until: float) -> list[Row]:
+    """The tickets filed in a period, for statistics and the staff export (no reporter's
+    name, room or phone: the export carries the ticket, not the person)."""
+    return await ex.fetchall(
+        "SELECT t.id, t.category, t.building, t.unit, t.place, t.description, t.status, "
+        "t.close_reason, t.merged_into, t.rating, t.created_at, t.accepted_at, t.resolved_at, "
+        "t.due_at, a.first_name AS assignee_name "
+        "FROM repair_tickets t LEFT JOIN users a ON a.id = t.assignee_id "
+        "WHERE t.community_id = ? AND t.created_at >= ? AND t.created_at < ? ORDER BY t.id",
+        (community_id, since, until),
+    )

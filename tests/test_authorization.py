@@ -255,6 +255,16 @@ async def ok_suggestions(w: World, p: Person, r: Reply) -> bool:  # the round ha
     return "锡林社区这一轮还没有居民的建议" in r.text
 
 
+async def act_digest_off(w: World, p: Person) -> Reply:
+    return await w.sim.press(p, None, data=f"1|sg|off|{w.cid}", chat=w.sim.private(p))
+
+
+async def ok_digest_off(w: World, p: Person, r: Reply) -> bool:
+    return bool(
+        await fetch(w, "SELECT count(*) FROM suggestion_digest_off WHERE user_id = ?", p.id)
+    )
+
+
 async def act_team(w: World, p: Person) -> Reply:
     return await w.sim.send(p, w.group, "/team")
 
@@ -347,6 +357,35 @@ async def act_menu_paper_far(w: World, p: Person) -> Reply:
     return await press_if(w.sim, p, Reply([w.sim.current(call)]), "确认录入")
 
 
+async def act_households(w: World, p: Person) -> Reply:
+    return await w.sim.send(p, w.sim.private(p), "/households 21号楼 48")
+
+
+async def ok_households(w: World, p: Person, r: Reply) -> bool:
+    return bool(
+        await fetch(w, "SELECT count(*) FROM building_households WHERE community_id = ?", w.cid)
+    )
+
+
+async def act_menu_unordered(w: World, p: Person) -> Reply:
+    return await w.sim.send(p, w.sim.private(p), "/menu_unordered 21号楼")
+
+
+async def ok_menu_unordered(w: World, p: Person, r: Reply) -> bool:
+    return "王阿姨" in r.text and "302" in r.text
+
+
+async def act_menu_unordered_paper(w: World, p: Person) -> Reply:
+    """📝 代录 of the not-ordered list (WANG's household), pressed in `p`'s private chat."""
+    hid = await fetch(w, "SELECT household_id FROM residents WHERE user_id = ?", WANG.id)
+    chat = w.sim.private(p)
+    return await w.sim.press(p, None, data=f"1|mn|pf|{w.round_id}|{hid}", chat=chat)
+
+
+async def ok_menu_unordered_paper(w: World, p: Person, r: Reply) -> bool:
+    return "纸质点单：21号楼4单元302室" in r.text
+
+
 async def act_menu_group_reopen(w: World, p: Person) -> Reply:
     """The 修改点单 button's data pressed on a group message: never draws an order there."""
     with w.sim.quiet():
@@ -374,6 +413,22 @@ async def act_tickets(w: World, p: Person) -> Reply:
 
 async def ok_tickets(w: World, p: Person, r: Reply) -> bool:
     return f"#{w.ticket}" in r.text
+
+
+async def act_repair_stats(w: World, p: Person) -> Reply:
+    return await w.sim.send(p, w.sim.private(p), "/repair_stats 本月")
+
+
+async def ok_repair_stats(w: World, p: Person, r: Reply) -> bool:
+    return any(c.method == "sendDocument" for c in r.calls)
+
+
+async def act_care_export(w: World, p: Person) -> Reply:
+    return await w.sim.send(p, w.sim.private(p), "/care_export 本月")
+
+
+async def ok_care_export(w: World, p: Person, r: Reply) -> bool:
+    return "锡林社区这段时间没有走访记录" in r.text
 
 
 async def act_merge(w: World, p: Person) -> Reply:
@@ -635,6 +690,7 @@ MATRIX: dict[str, Cell] = {
     "menu_close": cell(act_menu_close, ok_menu_close, "admin staff", **MENU),
     "menu_results": cell(act_menu_results, ok_menu_results, "staff", **MENU),
     "suggestions": cell(act_suggestions, ok_suggestions, "staff", **MENU),
+    "suggestions: daily digest switch": cell(act_digest_off, ok_digest_off, "admin staff"),
     "menu_export": cell(act_menu_export, ok_menu_export, "staff", **MENU),
     "menu_progress": cell(act_menu_progress, ok_menu_progress, "admin staff", **CLOSED),
     "menu_progress button": cell(
@@ -642,6 +698,12 @@ MATRIX: dict[str, Cell] = {
     ),
     "menu_paper": cell(act_menu_paper, ok_menu_paper, "staff grid", **MENU),
     "menu_paper (outside the grid)": cell(act_menu_paper_far, ok_menu_paper, "staff", **MENU),
+    # "other" is staff of another community: /households acts on their own community.
+    "households": cell(act_households, ok_households, "staff", home=True),
+    "menu_unordered": cell(act_menu_unordered, ok_menu_unordered, "staff grid", **MENU),
+    "menu_unordered: paper button": cell(
+        act_menu_unordered_paper, ok_menu_unordered_paper, "admin staff grid", **MENU
+    ),
     "menu: order button on a group post": cell(
         act_menu_group_reopen, ok_menu_group_reopen, "", **MENU
     ),
@@ -651,6 +713,7 @@ MATRIX: dict[str, Cell] = {
     ),
     "tickets": cell(act_tickets, ok_tickets, "admin staff", **REPAIRS),
     "merge": cell(act_merge, ok_merge, "admin staff", **REPAIRS),
+    "repair_stats": cell(act_repair_stats, ok_repair_stats, "admin staff", **REPAIRS),
     # Buttons on the volunteer's task message, pressed by everyone (the assignee is "volunteer").
     "ticket: start": cell(
         ticket_button("开始处理"), ok_started, "volunteer grid staff admin", **REPAIRS
@@ -702,6 +765,7 @@ MATRIX: dict[str, Cell] = {
     "care": cell(act_care, ok_care, "admin staff volunteer", care=True),
     "announce": cell(act_announce, ok_announce, "staff", home=True),
     "care_list": cell(act_care_list, ok_care, "admin staff", care=True),
+    "care_export": cell(act_care_export, ok_care_export, "admin staff", care=True),
     "care_list: pause": cell(care_button("p"), ok_care_paused, "admin staff", care=True),
     "care_list: remove": cell(care_button("dd"), ok_care_removed, "admin staff", care=True),
     "quiz_timeout": cell(act_quiz_timeout, ok_quiz_timeout, "admin staff"),

@@ -148,3 +148,9 @@ def test_demo_covers_every_feature_scene() -> None:
     assert "〔图片" in out
     assert "谢谢您的评分" in out  # repairs: filing to rating
     assert "会议通知" in out and "需要帮助" in out  # reminders and care visits
+    # #18: an announcement with its delivery report and 已知晓 counts, a help alert taken.
+    assert "公告 #1 发送完毕：共 4 人。" in out
+    assert "送达 3 人；屏蔽了机器人 1 人；失败或不确定是否送达 0 人" in out
+    assert "公告 #1：已知晓 1 人，送达 3 人。" in out
+    assert "李网格 按下 ⟦🙋 我来处理⟧" in out and "✅ 李网格 已接手处理 张奶奶" in out
+    assert "锡林社区 报修统计（本月）" in out and "走访记录共 1 条" in out  # staff exports

@@ -155,6 +155,28 @@ async def test_grid_in_group_is_public_chart_and_private_is_personal(sim: Simula
     assert "还没有登记" in reply.text
 
 
+async def test_staff_grid_summarises_a_thousand_buildings_without_a_worker(
+    sim: Simulator, group
+) -> None:
+    """Buildings 1-30 have a grid worker; the staff chart names every gap while there are
+    few, and only the first 20 (saying there are more) when there are many."""
+    cid = await setup_community(sim, group)
+
+    async def occupy(buildings: range) -> None:
+        await sim.rt.db.executemany(
+            "INSERT INTO households (community_id, building, unit, room) VALUES (?, ?, '1', '101')",
+            [(cid, str(b)) for b in buildings],
+        )
+
+    await occupy(range(29, 34))
+    reply = await sim.send(STAFF, sim.private(STAFF), "/grid")
+    assert "没有网格员的楼：31-33" in reply.text
+    await occupy(range(34, 1031))
+    reply = await sim.send(STAFF, sim.private(STAFF), "/grid")
+    assert "没有网格员的楼不止 20 栋，其中有：" in reply.text
+    assert "1-30号楼：网格员 李网格" in reply.text
+
+
 async def test_help_per_role(sim: Simulator, group) -> None:
     await setup_community(sim, group)
     resident = (await sim.send(WANG, sim.private(WANG), "/help")).text

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from openpyxl import load_workbook
 
 from bot import menu as rules
 from bot.menu_chart import render_ranking
@@ -247,7 +247,7 @@ async def test_deadline_closes_after_restart(sim: Simulator, group: Chat, ready:
     assert next(iter(photo.files.values())).startswith(b"\x89PNG\r\n\x1a\n")
 
 
-async def test_results_csv_and_progress(sim: Simulator, group: Chat, ready: int) -> None:
+async def test_results_export_and_progress(sim: Simulator, group: Chat, ready: int) -> None:
     rid = await open_round(sim, group)
     await order(sim, WANG, rid, "车棚改造", "楼梯维修")
     await order(sim, LIU, rid, "车棚改造")
@@ -260,16 +260,22 @@ async def test_results_csv_and_progress(sim: Simulator, group: Chat, ready: int)
     reply = await sim.send(STAFF, group, "/menu_export")
     assert "私聊" in reply.text
     docs = [data for c in sim.api.sent("sendDocument", STAFF.id) for data in c.files.values()]
-    assert len(docs) == 3 and all(d.startswith("\ufeff".encode()) for d in docs)
-    tables = [list(csv.reader(io.StringIO(d.decode("utf-8-sig")))) for d in docs]
-    results = next(t for t in tables if t[0][:3] == ["排名", "项目", "点单户数"])
-    assert results[1][:4] == ["1", "车棚改造", "2", "100%"]
-    assert results[2][:3] == ["2", "楼梯维修", "1"]
-    assert results[-1] == ["参与户数", "2", "登记户数", "2", "参与率", "100%", "纸质点单户数", "0"]
-    notes = next(t for t in tables if t[0][0] == "类型")
-    assert notes[1][:3] == ["建议", "", "健身器材少"]
-    orders = next(t for t in tables if t[0][0] == "楼号")
-    assert sorted(r[2] for r in orders[1:]) == ["101", "302"]
+    assert len(docs) == 1  # one workbook, sheets captioned (tests/test_menu_turnout.py)
+    book = load_workbook(io.BytesIO(docs[0]))
+    results = [list(r) for r in book["点单结果"].iter_rows(values_only=True)]
+    assert results[2][:4] == [1, "车棚改造", 2, 100]
+    assert results[3][:3] == [2, "楼梯维修", 1]
+    assert all(isinstance(r[0], int) for r in results[2:])  # items only: no summary row
+    totals = {r[0]: r[1] for r in book["汇总"].iter_rows(min_row=3, values_only=True)}
+    assert (totals["参与户数"], totals["登记户数"], totals["参与率（按登记户数，%）"]) == (
+        2,
+        2,
+        100,
+    )
+    notes = [list(r) for r in book["意见和建议"].iter_rows(min_row=3, values_only=True)]
+    assert notes[0][:4] == ["建议", None, "5", "健身器材少"]
+    orders = [list(r) for r in book["点单明细"].iter_rows(min_row=3, values_only=True)]
+    assert sorted(r[2] for r in orders) == ["101", "302"]
     # Progress set by staff with buttons, shown to residents.
     reply = await sim.send(STAFF, group, "/menu_progress")
     reply = await sim.press(STAFF, reply, "车棚改造")

@@ -18,3 +18,9 @@ async def test_demo_scene_publishes_chart(sim: Simulator, group: Chat) -> None:
     text = "\n".join(lines)
     assert "点单成功" in text and "改造点单结果" in text and "〔图片" in text
     assert sim.api.sent("sendPhoto")
+    # The grid worker chases a household that has not ordered and enters its paper order;
+    # the results then measure turnout against the real households staff set.
+    assert "李网格: /menu_unordered" in text and "21号楼2单元101室 赵奶奶" in text
+    assert "已录入 21号楼2单元101室 的纸质点单" in text
+    assert "1-30号楼登记的住户都已经点单了" in text
+    assert "按实际户数算" in text

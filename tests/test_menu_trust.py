@@ -6,16 +6,17 @@ they do not belong, and after each refusal the database must be as it was.
 
 from __future__ import annotations
 
-import csv
 import io
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 
+from bot import export
 from bot.offline.simulator import Chat, Reply, Simulator
-from handlers import menu_delivery, menu_results
+from handlers import menu_delivery, menu_export
 from tests.conftest import (
     ADMIN,
     ALICE,
@@ -195,8 +196,8 @@ async def test_small_buildings_hidden_from_residents_after_close(
     assert "5号楼：参与1/1户；整修围墙和大门1" in staff_view
 
 
-# ---- 3. the CSV export never carries a formula -----------------------------------------------
-async def test_csv_neutralises_formulas(sim: Simulator, group: Chat, home: int) -> None:
+# ---- 3. the export never carries a formula -----------------------------------------------
+async def test_export_neutralises_formulas(sim: Simulator, group: Chat, home: int) -> None:
     rid = await open_round(sim, group)
     await order(sim, LIU, rid, "车棚改造")
     chat = sim.private(LIU)
@@ -207,15 +208,11 @@ async def test_csv_neutralises_formulas(sim: Simulator, group: Chat, home: int) 
     await sim.send(STAFF, group, "/menu_close")
     await sim.send(STAFF, sim.private(STAFF), "/menu_export")
     docs = [data for c in sim.api.sent("sendDocument", STAFF.id) for data in c.files.values()]
-    notes = next(
-        t
-        for t in (list(csv.reader(io.StringIO(d.decode("utf-8-sig")))) for d in docs)
-        if t[0][0] == "类型"
-    )
-    written = [row[2] for row in notes[1:]]
+    book = load_workbook(io.BytesIO(docs[0]))
+    written = [row[3] for row in book["意见和建议"].iter_rows(min_row=3, values_only=True)]
     assert written == ["'" + t if t[0] in "=+-@" else t for t in evil]
-    assert menu_results._cell("\tx") == "'\tx" and menu_results._cell("\rx") == "'\rx"
-    assert menu_results._cell(-3) == -3  # numbers stay numbers
+    assert export.safe_cell("\tx") == "'\tx" and export.safe_cell("\rx") == "'\rx"
+    assert export.safe_cell(-3) == -3  # numbers stay numbers
 
 
 # ---- 4. paper orders ---------------------------------------------------------------------------
@@ -303,12 +300,10 @@ async def test_paper_only_household_took_part_but_is_not_registered(
     assert not docs
     await sim.send(STAFF, sim.private(STAFF), "/menu_export")
     docs = [data for c in sim.api.sent("sendDocument", STAFF.id) for data in c.files.values()]
-    results = next(
-        t
-        for t in (list(csv.reader(io.StringIO(d.decode("utf-8-sig")))) for d in docs)
-        if t[0][0] == "排名"
-    )
-    assert results[-1] == ["参与户数", "2", "登记户数", "2", "参与率", "50%", "纸质点单户数", "1"]
+    book = load_workbook(io.BytesIO(docs[0]))
+    totals = {r[0]: r[1] for r in book["汇总"].iter_rows(min_row=3, values_only=True)}
+    assert (totals["参与户数"], totals["登记户数"], totals["参与率（按登记户数，%）"]) == (2, 2, 50)
+    assert totals["其中纸质点单户数"] == 1
 
 
 # ---- 5. one person counts once per round ---------------------------------------------------------
@@ -367,15 +362,15 @@ async def test_chart_and_export_are_built_in_a_worker_thread(
         return wrapper
 
     monkeypatch.setattr(menu_delivery, "render_ranking", spy("chart", menu_delivery.render_ranking))
-    monkeypatch.setattr(menu_results, "_csv_files", spy("csv", menu_results._csv_files))
+    monkeypatch.setattr(menu_export.export, "workbook", spy("xlsx", menu_export.export.workbook))
     rid = await open_round(sim, group)
     await order(sim, WANG, rid, "车棚改造")
     await sim.send(STAFF, group, "/menu_close")
     photo = sim.api.sent("sendPhoto", group.id)[-1]
     assert next(iter(photo.files.values())).startswith(b"\x89PNG\r\n\x1a\n")
     await sim.send(STAFF, sim.private(STAFF), "/menu_export")
-    assert len(sim.api.sent("sendDocument", STAFF.id)) == 3
-    assert set(threads) == {"chart", "csv"}
+    assert len(sim.api.sent("sendDocument", STAFF.id)) == 1
+    assert set(threads) == {"chart", "xlsx"}
     assert loop_thread not in threads.values()
 
 

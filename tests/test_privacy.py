@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.offline.fakeapi import ApiCall
-from bot.offline.simulator import Chat, Simulator
+from bot.offline.simulator import Chat, Person, Simulator
 from tests.conftest import (
     GRID,
     LIU,
@@ -16,6 +16,7 @@ from tests.conftest import (
     group_leaks,
     personal_patterns,
     register,
+    say_hello,
     setup_community,
 )
 from tests.test_repairs import file_repair
@@ -64,13 +65,20 @@ async def test_personal_commands_typed_in_a_group_stay_private(sim: Simulator, g
         (LIU, "/start"),
         (STAFF, "/tickets"),
         (STAFF, "/tickets 21号楼"),
+        (STAFF, "/repair_stats"),
         (STAFF, "/care"),
+        (STAFF, "/care_export"),
         (STAFF, "/reminders"),
         (GRID, "/tasks"),
         (VOLUNTEER, "/tasks"),
         (STAFF, "/menu_paper 21-4-302"),
         (STAFF, "/care_add 张奶奶 21-4-302 每周两次 @zhang_vol"),
         (STAFF, "/menu_results"),
+        (STAFF, "/menu_export"),
+        (STAFF, "/households"),
+        (STAFF, "/households 21号楼 48"),
+        (GRID, "/menu_unordered"),
+        (STAFF, "/menu_unordered 21号楼"),
     ]:
         await sim.send(person, group, text)
     await assert_no_personal_data_in_groups(sim)
@@ -104,4 +112,39 @@ async def test_ticket_buttons_on_a_group_post_never_show_the_ticket(
         assert not [c for c in pressed.calls if c.method == "sendMessage"], data
     after = [tuple(r) for r in await sim.rt.db.fetchall("SELECT * FROM repair_tickets")]
     assert after == before
+    await assert_no_personal_data_in_groups(sim)
+
+
+async def test_households_without_an_order_reach_only_their_grid_worker_and_staff(
+    sim: Simulator, group: Chat
+) -> None:
+    """The list of who has not ordered names rooms and people: in private, to the building's
+    grid worker and staff only; another grid worker and the group get none of it."""
+    from tests.test_menu import open_round
+
+    other = Person(60, "赵网格", "zhao_grid")
+    await setup_community(sim, group)
+    await say_hello(sim, other)
+    await sim.send(STAFF, group, f"/grant @{other.username} 网格员")
+    await sim.send(STAFF, group, f"/grid_assign @{other.username} 31-40")
+    await register(sim, WANG, "21-4-302", "王阿姨")
+    rid = await open_round(sim, group)
+    for person, text in [(GRID, "/menu_unordered"), (STAFF, "/menu_unordered 21号楼")]:
+        reply = await sim.send(person, sim.private(person), text)
+        assert "21号楼4单元302室 王阿姨" in reply.text, person
+        reply = await sim.send(person, group, text)
+        assert "302" not in reply.text and "王阿姨" not in reply.text
+    for text in ("/menu_unordered", "/menu_unordered 21号楼"):
+        reply = await sim.send(other, sim.private(other), text)
+        assert "302" not in reply.text and "王阿姨" not in reply.text, text
+    staff_counts = await sim.send(STAFF, sim.private(STAFF), "/menu_unordered")
+    assert "21号楼：1 户没点单" in staff_counts.text and "王阿姨" not in staff_counts.text
+    hid = await sim.rt.db.fetchval(
+        "SELECT household_id FROM residents WHERE user_id = ?", (WANG.id,)
+    )
+    forged = await sim.press(other, None, data=f"1|mn|pf|{rid}|{hid}", chat=sim.private(other))
+    assert "302" not in forged.text and forged.alerts()
+    post = await sim.send(WANG, group, "/menu")
+    on_group = await sim.press(GRID, post, data=f"1|mn|pf|{rid}|{hid}")
+    assert on_group.alerts() and not on_group.to(group.id)
     await assert_no_personal_data_in_groups(sim)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from bot.config import ConfigError, load_config
 from bot.offline.simulator import Simulator
+from storage import jobs as store_jobs
 from storage.db import Database, DatabaseError, migrate, migration_files
 
 GOOD_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
@@ -131,5 +133,44 @@ async def test_the_job_queue_follows_only_committed_transactions(tmp_path: Path)
         assert kept not in rt.scheduler._queued
         await sim.advance(timedelta(minutes=2))
         assert ran == []
+    finally:
+        await sim.stop()
+
+
+async def test_a_refill_queues_a_batch_and_comes_back_for_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Thousands of jobs due within the window are not all held in the JobQueue: a refill
+    queues a batch, and another refill is queued for when the batch's last one is due."""
+    from bot import scheduler as sched
+
+    monkeypatch.setattr(sched, "REFILL_BATCH", 3)
+    sim = Simulator(str(tmp_path / "r.db"))
+    await sim.start()
+    try:
+        rt = sim.rt
+        rt.scheduler.register("probe", lambda app, job: asyncio.sleep(0))
+        base = rt.clock.now() + timedelta(minutes=1)
+        ids = []
+        for n in range(7):
+            async with rt.db.transaction() as tx:  # not queued on scheduling: only by refills
+                ids.append(
+                    await store_jobs.upsert(
+                        tx, "probe", (base + timedelta(seconds=n)).timestamp(), {}, None
+                    )
+                )
+        rt.scheduler._queued.clear()
+        await rt.scheduler._refill()
+        assert set(rt.scheduler._queued) == set(ids[:3])
+        jq = sim.app.job_queue
+        assert jq is not None
+        [more] = [j for j in jq.jobs() if j.name == "sched:more"]
+        run_date = more.job.trigger.run_date  # APScheduler's date trigger
+        assert run_date.timestamp() == (base + timedelta(seconds=2)).timestamp()
+        for job_id in ids[:3]:
+            await rt.scheduler.run_job(job_id)
+            rt.scheduler._dequeue(job_id)
+        await rt.scheduler._refill()
+        assert set(rt.scheduler._queued) == set(ids[3:6])
     finally:
         await sim.stop()

@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.i18n import translator
+from bot.offline import demo_turnout
 from bot.offline.simulator import Chat, Person, Simulator
 from handlers.shared import user_lang
 from storage import community as cstore
@@ -64,6 +65,8 @@ async def scene(sim: Simulator, out: Any) -> None:
             await sim.press(person, screen, _(name))
             screen = sim.current(screen)
         await sim.press(person, screen, "✅")
+
+    await demo_turnout.chase(sim, lambda line: _say(out, line), cid)
 
     _say(out, "\n=== 三天后 · 截止时间到，结果和图表自动发到群里 ===")
     await sim.advance(timedelta(days=3, minutes=1))

@@ -1,5 +1,6 @@
-"""Demo scene: a meeting notice with 参加/不参加 and its reminder, a care-visit ping and a
-"needs help" alert.
+"""Demo scene: a meeting notice with 参加/不参加 and its reminder, an announcement (停水通知)
+sent privately to every household with its delivery report and 已知晓 counts, a care-visit
+ping and a "needs help" alert taken with 我来处理.
 
 Assumptions (as after tests/conftest.setup_community): a group chat is linked to
 锡林社区; STAFF (id 10, @sun_staff) is staff, GRID (id 20) is grid worker for buildings 1-30,
@@ -17,9 +18,11 @@ from bot.offline.simulator import Person, Simulator
 from storage import community as cstore
 
 STAFF = Person(10, "孙晓军", "sun_staff")
+GRID = Person(20, "李网格", "li_grid")
 VOLUNTEER = Person(30, "张志愿", "zhang_vol")
 WANG = Person(101, "王阿姨", "wang_ayi")
 LIU = Person(102, "刘大爷", "liu_dy")
+CHEN = Person(104, "陳先生", "chen_hk", language_code="zh-hant")
 
 
 async def scene(sim: Simulator, out: Callable[[str], Any]) -> None:
@@ -45,10 +48,31 @@ async def scene(sim: Simulator, out: Callable[[str], Any]) -> None:
         await sim.press(LIU, announce[0], "不参加")
     await sim.advance(timedelta(hours=33))  # to an hour before the meeting
 
-    out("\n=== 关爱走访：志愿者收到提醒，发现老人需要帮助 ===")
+    out("\n=== 停水通知：工作人员私聊发给每一户，附送达报告和“已知晓”人数 ===")
+    sim.api.blocked.add(CHEN.id)  # one resident has blocked the bot: the report counts it
+    reply = await sim.send(STAFF, staff_chat, "/announce")
+    reply = await sim.send(STAFF, staff_chat, "本周六上午8点到12点停水，请提前储水")
+    reply = await sim.press(STAFF, reply, "全部楼栋")
+    reply = await sim.press(STAFF, reply, "现在发送")
+    reply = await sim.press(STAFF, reply, "已知晓")
+    reply = await sim.press(STAFF, reply, "发送")
+    copies, reports = reply.to(WANG.id), [c for c in reply.to(STAFF.id) if "发送完毕" in c.text]
+    if copies:
+        await sim.press(WANG, copies[0], "已知晓")
+    if reports:
+        await sim.press(STAFF, reports[0], "已知晓人数")
+    sim.api.blocked.discard(CHEN.id)
+
+    out("\n=== 关爱走访：志愿者收到提醒，发现老人需要帮助，网格员点“我来处理” ===")
     await sim.send(STAFF, staff_chat, f"/care_add 张奶奶 21-4-302 每周两次 @{VOLUNTEER.username}")
     reply = await sim.advance(timedelta(days=2))
     pings = reply.to(VOLUNTEER.id)
     if pings:
-        await sim.press(VOLUNTEER, pings[-1], "需要帮助")
+        reply = await sim.press(VOLUNTEER, pings[-1], "需要帮助")
+        alerts = reply.to(GRID.id)
         await sim.send(VOLUNTEER, sim.private(VOLUNTEER), "老人说胸口闷，已打120")
+        if alerts:
+            await sim.press(GRID, alerts[0], "我来处理")
+
+    out("\n=== 随后 · 工作人员导出本月的关爱走访记录 ===")
+    await sim.send(STAFF, staff_chat, "/care_export 本月")

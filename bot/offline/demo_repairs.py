@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.offline.simulator import Person, Simulator
 
+STAFF = Person(10, "孙晓军", "sun_staff")
 WANG = Person(101, "王阿姨", "wang_ayi")
 GRID = Person(20, "李网格", "li_grid")
 VOLUNTEER = Person(30, "张志愿", "zhang_vol")
@@ -54,3 +55,6 @@ async def scene(sim: Simulator, out: Any) -> None:
     say("\n=== 最后 · 王阿姨确认解决并评分 ===")
     reply = await sim.press(WANG, reply.to(WANG.id)[0], "已解决")
     await sim.press(WANG, reply, "⭐⭐⭐⭐⭐")
+
+    say("\n=== 随后 · 工作人员看本月的报修统计，导出表格 ===")
+    await sim.send(STAFF, sim.private(STAFF), "/repair_stats 本月")

@@ -154,6 +154,9 @@ class Simulator:
         # unless a test or the benchmark hands one in.
         self.throttle = throttle if throttle is not None else Throttle(enabled=False)
         self.app: App | None = None
+        # Wait for the jobs an update started in the background before returning its reply
+        # (deterministic tests); off to see what the person gets before the job is done.
+        self.settle_background = True
         self._message_ids = itertools.count(1)
         self.listeners: list[Callable[[str, Any], None]] = []
 
@@ -180,6 +183,7 @@ class Simulator:
     async def stop(self) -> None:
         if self.app is not None:
             await self.idle()  # updates still being handled need the bot, which goes first
+            await self.rt.scheduler.settle()
             await self.app.shutdown()  # writes conversation state, like a clean stop
             await shutdown_runtime(self.app)
             self.app = None
@@ -387,6 +391,8 @@ class Simulator:
         finally:
             _collecting.reset(token)
         await handled
+        if self.settle_background:  # jobs the update started in the background (run_key_soon)
+            await self.rt.scheduler.settle()
         for call in calls:
             self._emit("bot", call)
         return Reply(calls)
@@ -395,6 +401,7 @@ class Simulator:
         """Move the clock and run every scheduled job that became due."""
         start = len(self.api.calls)
         self.clock.advance(delta)
+        await self.rt.scheduler.settle()
         await self.rt.scheduler.run_due()
         calls = self.api.calls[start:]
         for call in calls:

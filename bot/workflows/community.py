@@ -425,6 +425,7 @@ class GridChart:
     community_name: str
     workers: list[tuple[str, list[str]]]  # (grid worker's name, buildings), by first building
     missing: list[str] = field(default_factory=list)  # occupied buildings nobody looks after
+    more_missing: bool = False  # `missing` lists only the first MISSING_SHOWN of them
 
 
 def _by_worker(rows: list[Row]) -> list[tuple[str, list[str]]]:
@@ -440,6 +441,11 @@ def _by_worker(rows: list[Row]) -> list[tuple[str, list[str]]]:
 async def grid_chart(rt: Runtime, community_id: int, community_name: str) -> GridChart:
     """The public chart for the group (no gaps: those are for staff)."""
     return GridChart(community_name, _by_worker(await store.grid_chart(rt.db, community_id)))
+
+
+# Staff /grid names at most this many buildings without a grid worker: a community of a
+# thousand buildings is summarised, and the query stops after as many seeks (issue #21).
+MISSING_SHOWN = 20
 
 
 @dataclass(frozen=True)
@@ -469,9 +475,13 @@ async def my_grid(rt: Runtime, user_id: int) -> MyGrid:
     for community in await staff_communities(rt, user_id):
         rows = await store.grid_chart(rt.db, community["id"])
         assigned = {r["building"] for r in rows}
-        occupied = await store.occupied_buildings(rt.db, community["id"])
+        # Walking one building past the assigned ones and MISSING_SHOWN is enough to know
+        # whether more than MISSING_SHOWN buildings have nobody.
+        cap = len(assigned) + MISSING_SHOWN + 1
+        occupied = await store.occupied_buildings(rt.db, community["id"], limit=cap)
         missing = sorted(set(occupied) - assigned, key=rules.building_sort_key)
-        charts.append(GridChart(community["name"], _by_worker(rows), missing))
+        more = len(missing) > MISSING_SHOWN or len(occupied) >= cap
+        charts.append(GridChart(community["name"], _by_worker(rows), missing[:MISSING_SHOWN], more))
     return MyGrid(buildings, charts)
 
 

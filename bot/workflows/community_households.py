@@ -26,6 +26,7 @@ from storage.db import Executor, Row
 FEATURE = "hh"  # 1|hh|ok|<request> approve, 1|hh|no|<request> refuse
 ESCALATE_JOB = "household_escalate"  # payload: request
 JOIN_WAIT = timedelta(hours=24)
+JOIN_COOLDOWN = timedelta(hours=24)  # after a refusal, the family is not asked again sooner
 
 ASKS = N_(
     "🏠 {who} 申请加入您家（{building}号楼{unit}单元{room}室），称呼：{name}。\n"
@@ -72,6 +73,8 @@ class Registered:
     household_id: int
     updated: bool  # the person was registered in this community before
     pending: bool = False  # waits for a member's approval; nothing of the household is shown
+    repeated: bool = False  # asked again while the same request waits: nobody is asked twice
+    cooling: bool = False  # the household refused this person lately: nobody is asked now
     tell: list[Tell] = field(default_factory=list)
     run_now: list[str] = field(default_factory=list)  # job keys to run right after the commit
 
@@ -133,6 +136,14 @@ async def register_household(
             action = "register" if before is None else "re-register"
             await store.audit(tx, community_id, user_id, action, str(household_id))
             return Registered(household_id, before is not None, tell=tell, run_now=run_now)
+        waiting = await store.open_request_of(tx, user_id)
+        if waiting is not None and waiting["household_id"] == household_id:
+            # The same ask again (impatience, or /register repeated): the family (or grid
+            # worker, staff) already has the question; asking them again is only noise.
+            return Registered(household_id, before is not None, pending=True, repeated=True)
+        since = (rt.clock.now() - JOIN_COOLDOWN).timestamp()
+        if await store.refused_since(tx, user_id, household_id, since):
+            return Registered(household_id, before is not None, pending=True, cooling=True)
         request_id = await store.open_request(tx, user_id, community_id, household_id, name)
         await store.audit(tx, community_id, user_id, "join_request", str(household_id))
         reachable = _reachable(members)
@@ -221,7 +232,13 @@ async def decide_join(rt: Runtime, request_id: int, actor_id: int, *, approve: b
         if not await _may_decide(rt, tx, request, actor_id):
             return JoinDecided(refuse(NOT_YOURS))
         newcomer = request["user_id"]
-        await store.decide_request(tx, request_id, "approved" if approve else "refused", actor_id)
+        await store.decide_request(
+            tx,
+            request_id,
+            "approved" if approve else "refused",
+            actor_id,
+            rt.clock.now().timestamp(),
+        )
         await rt.scheduler.cancel(escalate_key(request_id), tx=tx)
         where = _where(request)
         name = request["display_name"] or request["first_name"]

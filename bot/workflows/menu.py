@@ -17,6 +17,7 @@ from enum import StrEnum
 from bot import menu as rules
 from bot.i18n import N_
 from bot.runtime import Runtime
+from bot.workflows import menu_suggestions as suggestions
 from bot.workflows.outcome import Tell, Text
 from storage import community as cstore
 from storage import jobs
@@ -273,6 +274,7 @@ async def add_comment(
         if rnd is None or rnd["status"] != "open":
             return False
         await store.add_comment(tx, round_id, item_id, user_id, text, _now(rt))
+        await suggestions.schedule_digest(rt, tx, rnd["community_id"])  # staff hear of it
     return True
 
 

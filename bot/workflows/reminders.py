@@ -154,11 +154,16 @@ async def reschedule(rt: Runtime, notice: Row, schedule: rules.Schedule) -> Chan
     return Changed(upcoming, keys)
 
 
-async def pause_notice(rt: Runtime, notice: Row, user_id: int) -> None:
+async def pause_notice(rt: Runtime, notice: Row, user_id: int) -> Changed:
+    """No more runs until resumed; a meeting still to come is announced as paused, like a
+    cancellation (in its groups, and privately to who said 参加)."""
+    change = await _meeting_change(rt, notice, None)
     async with rt.db.transaction() as tx:
         await store.update_notice(tx, notice["id"], status="paused")
         await rt.scheduler.cancel(next_key(notice["id"]), tx=tx)
         await cstore.audit(tx, notice["community_id"], user_id, "notice_p", str(notice["id"]))
+        keys = await _schedule_tells(rt, tx, change, None, paused=True)
+    return Changed(None, keys)
 
 
 async def resume_notice(rt: Runtime, notice: Row, user_id: int) -> datetime | None:
@@ -193,6 +198,8 @@ MOVED_YOU = N_(
 )
 CANCELLED = N_("❌ 会议取消了\n{text}\n原定：{old}")
 CANCELLED_YOU = N_("❌ 您说要参加的会议取消了\n{text}\n原定：{old}")
+PAUSED = N_("⏸ 会议暂停了，恢复时会再通知大家\n{text}\n原定：{old}")
+PAUSED_YOU = N_("⏸ 您说要参加的会议暂停了，恢复时会再通知\n{text}\n原定：{old}")
 
 
 @dataclass(frozen=True)
@@ -222,7 +229,12 @@ async def _meeting_change(
 
 
 async def _schedule_tells(
-    rt: Runtime, tx: Executor, change: _MeetingChange | None, new: datetime | None
+    rt: Runtime,
+    tx: Executor,
+    change: _MeetingChange | None,
+    new: datetime | None,
+    *,
+    paused: bool = False,
 ) -> tuple[str, ...]:
     """The change as broadcasts through the send ledger, kept in jobs due now (so at most once,
     and not lost if the bot stops before they are sent)."""
@@ -235,6 +247,9 @@ async def _schedule_tells(
         tag = f"n{notice['id']}:moved:{int(change.old.timestamp())}:{int(new.timestamp())}"
         group = Message((Text(MOVED, args),), rsvp_buttons(notice["id"], new))
         person = Message((Text(MOVED_YOU, args),))
+    elif paused:
+        tag = f"n{notice['id']}:pause:{int(change.old.timestamp())}"
+        group, person = Message((Text(PAUSED, args),)), Message((Text(PAUSED_YOU, args),))
     else:
         tag = f"n{notice['id']}:cancel:{int(change.old.timestamp())}"
         group, person = Message((Text(CANCELLED, args),)), Message((Text(CANCELLED_YOU, args),))

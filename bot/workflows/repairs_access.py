@@ -125,8 +125,12 @@ async def view(rt: Runtime, user_id: int, ticket_id: int) -> TicketView | Refuse
     by = await viewer(rt, user_id, t)
     who = by.actor
     follower = user_id in await store.followers(rt.db, ticket_id)
-    if not (who.is_worker or who.is_reporter or who.was_offered or follower):
+    # The reporter's family sees the ticket as a follower does (no name, room or phone).
+    family = await store.same_household(rt.db, user_id, ticket_id)
+    if not (who.is_worker or who.is_reporter or who.was_offered or follower or family):
         return refuse(N_("您不能查看这个报修。"))
+    if family and not (who.is_worker or who.is_reporter or who.is_staff):
+        by = Viewer(user_id, who, False)  # the reporter's phone is not the family's to see
     worker = who.is_worker or who.was_offered
     media = await store.photos(rt.db, ticket_id) if worker or who.is_reporter else []
     photos = [p["file_id"] for p in media if p["kind"] != "voice"]
@@ -136,7 +140,8 @@ async def view(rt: Runtime, user_id: int, ticket_id: int) -> TicketView | Refuse
 
 
 async def my_tickets(rt: Runtime, user_id: int) -> list[Row]:
-    """/my: the tickets a resident filed or follows (column `mine`), newest first."""
+    """/my: the tickets a resident filed or follows (column `mine`) and the ones filed for
+    their household by its other residents (column `family`), newest first."""
     return await store.of_reporter(rt.db, user_id)
 
 
