@@ -57,8 +57,12 @@ SIZES: dict[str, dict[str, tuple[Any, ...]]] = {
         "quick": (1_500, 200.0, 2, 10, 1_000),
         "smoke": (100, 50.0, 1, 3, 300),
     },
+    # rounds: SIGKILL the active instance, time the standby's first answer (bot/leader.py)
+    "failover": {"full": (3,), "quick": (2,), "smoke": (1,)},
 }
 PARTS = list(SIZES)
+# Parts the smoke run (the test suite) leaves out: real processes waiting for leases.
+NOT_IN_SMOKE = {"failover"}
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -128,6 +132,10 @@ def run_part(name: str, size: tuple[Any, ...]) -> dict[str, Any]:
         from benchmarks import dashboard
 
         return asyncio.run(dashboard.run(*size))
+    if name == "failover":
+        from benchmarks import failover
+
+        return failover.run(*size)
     raise KeyError(name)
 
 
@@ -145,7 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.database_url:
         os.environ[target.ENV] = args.database_url
     size = "smoke" if args.smoke else "quick" if args.quick else "full"
-    parts = [p for p in args.only.split(",") if p] or PARTS
+    parts = [p for p in args.only.split(",") if p] or [
+        p for p in PARTS if size != "smoke" or p not in NOT_IN_SMOKE
+    ]
     if target.url():
         parts = [p for p in parts if p not in target.SQLITE_ONLY]
     logging.basicConfig(level=logging.ERROR)

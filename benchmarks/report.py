@@ -58,6 +58,8 @@ def targets(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "<",
             50,
         ),
+        # Issue 19: the standby takes over within 15 s of the active one's death.
+        "failover_first_answer_s": (_get(results, "failover.max_s"), "<=", 15),
     }
     out = {}
     for name, (value, op, goal) in checks.items():
@@ -138,6 +140,9 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str | None]]:
         ("street @50 ms p50 ms", "network.street_50ms.p50_ms", None),
         ("street @50 ms p99 ms", "network.street_50ms.p99_ms", None),
         ("network 429s (all runs)", "network.http_429", None),
+        ("failover: kill → answer s (max)", "failover.max_s", "failover_first_answer_s"),
+        ("  median s", "failover.median_s", None),
+        ("  standby getUpdates calls", "failover.standby_getupdates_calls", None),
     ]
     return rows
 

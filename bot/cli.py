@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 
 from bot import logfilter
@@ -42,7 +43,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from telegram.error import InvalidToken, NetworkError
 
     from bot.app import build_application
-    from bot.polling import ALLOWED_UPDATES
+    from bot.serve import Webhook, serve
     from storage.db import DatabaseError
 
     try:
@@ -52,8 +53,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     _setup_logging(args.log_level, config.token)
     app = build_application(config, freeze_gc=True)
+    webhook = None
+    if args.webhook:
+        webhook = Webhook(
+            url=args.webhook,
+            listen=args.listen,
+            port=args.port,
+            secret_token=args.secret_token or os.environ.get("WEBHOOK_SECRET_TOKEN") or None,
+        )
     try:
-        app.run_polling(allowed_updates=list(ALLOWED_UPDATES))
+        return asyncio.run(serve(app, webhook=webhook))
     except InvalidToken:
         print(
             f"community-bot: the Bot API at {config.api_url} rejected BOT_TOKEN; "
@@ -71,7 +80,6 @@ def cmd_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 3
-    return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -139,14 +147,60 @@ def cmd_migrate_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    """Which instance is active (the leader lease); exit 1 when none is (a health check)."""
+    import time
+
+    from storage import leader
+    from storage.db import DatabaseError, connect
+
+    try:
+        config = load_config(require_token=False)
+    except ConfigError as exc:
+        print(f"community-bot: {exc}", file=sys.stderr)
+        return 2
+
+    async def read() -> tuple[str, float] | None:
+        db = connect(config.database)
+        await db.open()
+        try:
+            row = await leader.current(db, "bot")
+        finally:
+            await db.close()
+        return None if row is None else (str(row["holder"]), float(row["expires_at"]))
+
+    try:
+        lease = asyncio.run(read())
+    except DatabaseError as exc:
+        print(f"community-bot: {exc}", file=sys.stderr)
+        return 2
+    left = lease[1] - time.time() if lease is not None else -1.0
+    if lease is None or left < 0:
+        print("no instance is active")
+        return 1
+    print(f"active: {lease[0]} (lease renewed, {left:.0f} s left)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="community-bot",
         description="Telegram bot for residents of old residential communities (老旧小区改造).",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="start long polling (needs BOT_TOKEN)")
+    run = sub.add_parser(
+        "run",
+        help="start the bot (needs BOT_TOKEN): long polling, or a webhook; with other "
+        "instances on the same database, one is active and the rest stand by",
+    )
     run.add_argument("--log-level", default="INFO")
+    run.add_argument("--webhook", metavar="URL", help="receive updates at this https URL")
+    run.add_argument("--listen", default="0.0.0.0", help="webhook server address")
+    run.add_argument("--port", type=int, default=8443, help="webhook server port")
+    run.add_argument(
+        "--secret-token",
+        help="Telegram sends it with every update (default: env WEBHOOK_SECRET_TOKEN)",
+    )
     run.set_defaults(func=cmd_run)
     demo = sub.add_parser("demo", help="play a scripted day offline and print the transcript")
     demo.add_argument("--db", help="keep the demo database at this path")
@@ -163,6 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("--to", required=True, metavar="postgresql://…")
     migrate.add_argument("--from", dest="source", help="SQLite file (default: DATABASE_PATH)")
     migrate.set_defaults(func=cmd_migrate_db)
+    status = sub.add_parser("status", help="which instance is active; exit 1 if none")
+    status.set_defaults(func=cmd_status)
     return parser
 
 

@@ -8,6 +8,13 @@ restart loses nothing. Each job kind chooses its guarantee:
   again at start-up. For idempotent work (closing a round, an escalation check).
 * at-most-once: marked done before its callback runs; a crash mid-run never repeats it. For
   sends that must never be duplicated; the callback records its own progress if it needs to.
+
+Several processes may share the database (a standby, bot/leader.py). A job is claimed with a
+lease: `claimed_by` (this scheduler's holder id) and `lease_until`, renewed by the active
+instance while it runs. A job is runnable when due and pending, or when it was left running
+by a holder whose lease has ended; the claim is one conditional UPDATE, so no job runs in two
+processes. A crashed holder's jobs are taken over only once their lease ends (JOB_LEASE
+after its last renewal), never at start-up while the other process may still run them.
 """
 
 from __future__ import annotations
@@ -16,6 +23,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+import secrets
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -42,6 +52,14 @@ REFILL_EVERY = timedelta(hours=1)
 # one is due, so the rest are queued in time, a batch at a time (issue #21).
 REFILL_BATCH = 500
 MAX_ATTEMPTS = 5
+# How long a claimed job stays its holder's without renewal (the active instance renews its
+# claims with its leader lease, every few seconds; bot/leader.py).
+JOB_LEASE = timedelta(seconds=60)
+
+
+def new_holder() -> str:
+    """host:pid:random — unique per process life, readable in the database."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 @dataclass(frozen=True)
@@ -95,6 +113,11 @@ class Scheduler:
         # up by name scans every queued job, which made start-up quadratic in pending jobs.
         self._queued: dict[int, Job] = {}
         self.background: set[asyncio.Task[bool]] = set()  # run_key_soon's, until done
+        self.holder = new_holder()
+        # Jobs whose callback runs in this process now: never claimed again by ourselves.
+        self._running: set[int] = set()
+        # Set when this process stopped being the active instance: it runs nothing any more.
+        self.fenced = False
 
     def register(self, kind: str, callback: JobCallback, *, at_least_once: bool = True) -> None:
         self.kinds[kind] = JobKind(kind, callback, at_least_once)
@@ -191,17 +214,36 @@ class Scheduler:
             await asyncio.gather(*list(self.background), return_exceptions=True)
 
     async def run_job(self, job_id: int) -> bool:
-        """Run one job if it is still pending; True when its callback ran."""
-        if not await store.claim(self.db, job_id):
+        """Run one job if it is still pending (or its holder's lease ended); True when its
+        callback ran."""
+        if self.fenced or job_id in self._running:
             return False
+        now = self.clock.now()
+        got = await store.claim(self.db, job_id, self.holder, _epoch(now), _epoch(now + JOB_LEASE))
+        if got is None:
+            return False
+        self._running.add(job_id)
+        try:
+            return await self._run_claimed(job_id, got)
+        finally:
+            self._running.discard(job_id)
+
+    async def _run_claimed(self, job_id: int, got: str) -> bool:
+        me = self.holder
         row = await store.get(self.db, job_id)
         if row is None:
             return False
         kind = self.kinds.get(row["kind"])
         if kind is None or self._app is None:
             log.error("job %s has unknown kind %r", job_id, row["kind"])
-            await store.finish(self.db, job_id, "failed", "unknown kind")
+            await store.finish(self.db, job_id, "failed", "unknown kind", me)
             return False
+        if got == "expired" and not kind.at_least_once:
+            # An at-most-once job whose holder died mid-run is not repeated.
+            await store.finish(self.db, job_id, "failed", "interrupted by a restart", me)
+            return False
+        if got == "expired":
+            log.info("job %s (%s): its holder's lease ended; running it again", job_id, row["kind"])
         job = ScheduledJob(
             id=job_id,
             kind=row["kind"],
@@ -212,35 +254,45 @@ class Scheduler:
             now=self.clock.now(),
         )
         if not kind.at_least_once:
-            await store.finish(self.db, job_id, "done")
+            await store.finish(self.db, job_id, "done", None, me)
         try:
             await kind.callback(self._app, job)
         except Exception as exc:
             log.exception("job %s (%s, key=%s) failed", job_id, job.kind, job.key)
             if kind.at_least_once and job.attempts < MAX_ATTEMPTS:
                 retry = self.clock.now() + timedelta(seconds=30 * 2**job.attempts)
-                await store.retry_later(self.db, job_id, _epoch(retry), repr(exc))
+                await store.retry_later(self.db, job_id, _epoch(retry), repr(exc), me)
                 self._enqueue(job_id, retry)
             else:
-                await store.finish(self.db, job_id, "failed", repr(exc))
+                await store.finish(self.db, job_id, "failed", repr(exc), me)
             return True
         if kind.at_least_once:
             # The callback may have re-scheduled the same key (a repeating job): keep that.
             current = await store.get(self.db, job_id)
             if current is not None and current["status"] == "running":
-                await store.finish(self.db, job_id, "done")
+                await store.finish(self.db, job_id, "done", None, me)
         return True
 
+    async def renew_claims(self) -> None:
+        """Keep the leases of the jobs this process is running (called by the leader loop)."""
+        until = self.clock.now() + JOB_LEASE
+        await store.renew(self.db, self.holder, _epoch(until))
+
+    def fence(self) -> None:
+        """This process is no longer the active instance: run no job from now on."""
+        self.fenced = True
+        for job_id in list(self._queued):
+            self._dequeue(job_id)
+        jq = self._job_queue
+        if jq is not None:
+            for name in ("sched:refill", "sched:more"):
+                for job in jq.get_jobs_by_name(name):
+                    job.schedule_removal()
+
     async def start(self, app: Application) -> int:
-        """Re-create the JobQueue entries for every pending row; returns how many are pending."""
+        """Re-create the JobQueue entries for every pending row, and for every job whose
+        holder's lease ends (it crashed mid-run); returns how many are pending."""
         self._app = app
-        for row in await store.interrupted(self.db):
-            kind = self.kinds.get(row["kind"])
-            if kind is not None and kind.at_least_once:
-                await store.set_status(self.db, row["id"], "pending")
-            else:
-                # An at-most-once job that crashed mid-run is not repeated.
-                await store.finish(self.db, row["id"], "failed", "interrupted by a restart")
         await self._refill()
         jq = self._job_queue
         if jq is not None:
@@ -251,11 +303,15 @@ class Scheduler:
         await self._refill()
 
     async def _refill(self) -> None:
-        horizon = self.clock.now() + WINDOW
-        rows = await store.pending_before(self.db, _epoch(horizon), limit=REFILL_BATCH)
+        if self.fenced:
+            return
+        horizon = _epoch(self.clock.now() + WINDOW)
+        rows = await store.pending_before(self.db, horizon, limit=REFILL_BATCH)
+        # And the jobs left running by a holder whose lease ends within the window (it died).
+        expired = await store.expired_before(self.db, horizon, limit=REFILL_BATCH)
         added = 0
-        for row in rows:
-            if row["id"] not in self._queued:
+        for row in [*rows, *expired]:
+            if row["id"] not in self._queued and row["id"] not in self._running:
                 added += 1
                 self._enqueue(row["id"], datetime.fromtimestamp(row["run_at"], UTC))
         jq = self._job_queue
@@ -269,15 +325,23 @@ class Scheduler:
             jq.run_once(self._refill_job, when=when, name="sched:more")
 
     async def run_due(self, now: datetime | None = None) -> int:
-        """Run every pending job due by `now` (tests and the demo move a fake clock)."""
+        """Run every pending job due by `now` (tests and the demo move a fake clock), and every
+        job left running by a holder whose lease ended by then."""
         until = _epoch(now or self.clock.now())
         ran = 0
         # Loop: a job may schedule another one that is already due.
         while True:
             rows = await store.pending_before(self.db, until, limit=1000)
-            if not rows:
+            rows += await store.expired_before(self.db, until, limit=1000)
+            # Our own jobs still running (the JobQueue fired them) are not ours to start again.
+            rows = [r for r in rows if r["id"] not in self._running]
+            if not rows or self.fenced:
                 return ran
+            progress = False
             for row in rows:
                 self._dequeue(row["id"])
                 if await self.run_job(row["id"]):
                     ran += 1
+                    progress = True
+            if not progress:  # claimed elsewhere meanwhile: nothing more for us now
+                return ran

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import re
 import sqlite3
@@ -27,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot import quiz as quiz_rules
 from bot.clock import FakeClock
@@ -35,6 +36,9 @@ from bot.offline.fakeapi import ApiCall
 from bot.offline.simulator import Person, Reply, Simulator
 from bot.sorting import Category
 from storage.dialect import is_postgres_url, postgres_sql
+
+if TYPE_CHECKING:
+    from bot.leader import Leadership
 
 GROUP_ID = -1001
 QUIZ_GROUP_ID = -1003
@@ -378,7 +382,15 @@ async def child_main(
     stop: int,
     finish: bool,
     resume: dict[str, Any] | None = None,
+    standby: bool = False,
 ) -> int:
+    leader = None
+    if standby:
+        # One of two processes on this database (tests/test_failover.py): wait for the lease,
+        # then learn from the parent where the people are (what the dead one left undone).
+        leader = await become_active(db_path)
+        orders = json.loads(await asyncio.to_thread(sys.stdin.readline))
+        start, now, resume = orders["start"], orders["now"], orders.get("resume")
     sim = Simulator(db_path, admins=(ADMIN_ID,), clock=FakeClock(datetime.fromtimestamp(now, UTC)))
 
     def record(call: ApiCall) -> None:  # what reached "Telegram", before the bot hears back
@@ -388,6 +400,9 @@ async def child_main(
     sim.api.listeners.append(record)
     # Restart on the same file, as a supervisor would after the crash.
     await sim.start()
+    if leader is not None:
+        sim.rt.scheduler.holder = leader.holder
+        keep_active(leader, sim)
     emit("ready", missing=await pending_not_queued(sim))
     await sim.rt.scheduler.run_due()  # what the JobQueue does first: run what is overdue
     child = Child(sim, plan, resume)
@@ -402,8 +417,42 @@ async def child_main(
         emit("failed", error=str(exc))
         return 1
     await sim.stop()
+    if leader is not None:
+        for task in _kept:
+            task.cancel()
+        await leader.release()
+        await leader.db.close()  # its thread would keep the process from exiting
     emit("done")
     return 0
+
+
+async def become_active(db_path: str) -> Leadership:
+    from bot.leader import Leadership
+    from storage.db import Database
+
+    lease_db = Database(db_path)
+    await lease_db.open()
+    # As if on two machines: the standby cannot see the active one's process die.
+    leader = Leadership(lease_db, same_machine=False)
+    emit("standby", holder=leader.holder)
+    await leader.wait()
+    emit("active", holder=leader.holder)
+    return leader
+
+
+_kept: set[asyncio.Task[None]] = set()
+
+
+def keep_active(leader: Leadership, sim: Simulator) -> None:
+    """Renew the lease (and the job leases); fenced at once, as `run` is, when it is lost."""
+
+    async def keep() -> None:
+        why = await leader.hold(on_renewed=sim.rt.scheduler.renew_claims)
+        emit("fenced", why=why)
+        os._exit(75)
+
+    task = asyncio.create_task(keep())
+    _kept.add(task)
 
 
 # ---- the parent's bookkeeping and checks -------------------------------------------------------
@@ -681,7 +730,16 @@ def main(argv: list[str]) -> int:
         if arg.startswith("--resume="):
             resume = json.loads(Path(arg.split("=", 1)[1]).read_text(encoding="utf-8"))
     return asyncio.run(
-        child_main(db_path, plan, int(start), float(now), int(stop), "--finish" in argv, resume)
+        child_main(
+            db_path,
+            plan,
+            int(start),
+            float(now),
+            int(stop),
+            "--finish" in argv,
+            resume,
+            standby="--standby" in argv,
+        )
     )
 
 

@@ -1,0 +1,28 @@
+# community-bot: `docker build -t community-bot .` then see compose.yaml.
+FROM python:3.11-slim
+
+# Chinese labels in charts (menu results); tini reaps and forwards signals (clean stop on
+# SIGTERM hands the lease to the standby at once).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-wqy-microhei tini \
+    && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY handlers ./handlers
+COPY storage ./storage
+# EXTRAS: e.g. "postgres" once the PostgreSQL driver is an optional dependency.
+ARG EXTRAS=""
+RUN pip install --no-cache-dir ".${EXTRAS:+[$EXTRAS]}"
+
+# Never run as root; the database file (SQLite) and backups live in /data.
+RUN useradd --create-home --uid 10001 bot && mkdir /data && chown bot:bot /data
+USER bot
+ENV DATABASE_PATH=/data/community.db \
+    PYTHONUNBUFFERED=1 \
+    MPLCONFIGDIR=/tmp/matplotlib
+VOLUME ["/data"]
+
+ENTRYPOINT ["tini", "--", "community-bot"]
+CMD ["run"]
