@@ -19,7 +19,10 @@ RUN pip install --no-cache-dir ".${EXTRAS:+[$EXTRAS]}"
 # Never run as root; the database file (SQLite) and backups live in /data.
 RUN useradd --create-home --uid 10001 bot && mkdir /data && chown bot:bot /data
 USER bot
+# Containers often share a hostname and run as pid 1: a restarted container must not take
+# the lease from a live one on the same name, so standbys always wait for the lease to end.
 ENV DATABASE_PATH=/data/community.db \
+    STANDBY_SAME_MACHINE=0 \
     PYTHONUNBUFFERED=1 \
     MPLCONFIGDIR=/tmp/matplotlib
 VOLUME ["/data"]

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import secrets
 import sys
 
 from bot import logfilter
@@ -59,7 +60,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             url=args.webhook,
             listen=args.listen,
             port=args.port,
-            secret_token=args.secret_token or os.environ.get("WEBHOOK_SECRET_TOKEN") or None,
+            # Never without a secret: otherwise anyone reaching the port could post updates
+            # "from" any person. The active instance sets the webhook itself, so a random
+            # per-process secret works when none is configured.
+            secret_token=args.secret_token
+            or os.environ.get("WEBHOOK_SECRET_TOKEN")
+            or secrets.token_urlsafe(32),
         )
     try:
         return asyncio.run(serve(app, webhook=webhook))
@@ -195,7 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--log-level", default="INFO")
     run.add_argument("--webhook", metavar="URL", help="receive updates at this https URL")
-    run.add_argument("--listen", default="0.0.0.0", help="webhook server address")
+    run.add_argument(
+        "--listen", default="127.0.0.1", help="webhook server address (behind a TLS proxy)"
+    )
     run.add_argument("--port", type=int, default=8443, help="webhook server port")
     run.add_argument(
         "--secret-token",

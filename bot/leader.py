@@ -146,8 +146,10 @@ class Leadership:
                 row = await _quietly(store.current(self.db, self.name))
                 return f"the lease was taken by {row['holder'] if row is not None else '?'}"
             if on_renewed is not None:
+                # Bounded: job leases go through the busy main database, and waiting there
+                # must never hold up the next renewal of the leader lease.
                 try:
-                    await on_renewed()
+                    await asyncio.wait_for(on_renewed(), timeout=self.renew_every)
                 except Exception as exc:
                     log.warning("active: could not renew job leases: %s", exc)
 

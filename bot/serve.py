@@ -7,8 +7,9 @@ never competes for updates and never runs a job.
 
 When the active instance loses the lease (it could not renew, or another took it) it fences
 itself: the scheduler runs nothing more, the update processor takes nothing more, and the
-process exits at once with EXIT_LOST without confirming the updates it fetched (Telegram
-gives them to the next active instance). The supervisor (systemd, compose) starts it again,
+process exits at once with EXIT_LOST. Updates it had fetched but not yet handled are lost:
+PTB confirms a polled batch when it asks for the next one, and its webhook server answers 200
+on arrival, so Telegram does not send them again (a known gap, a few seconds wide). The supervisor (systemd, compose) starts it again,
 as a standby.
 
 Per-process caches (`rt.cache`: languages, users seen, game locks) need no invalidation: a
@@ -47,7 +48,7 @@ class Webhook:
     and refuses (403) a request without X-Telegram-Bot-Api-Secret-Token = secret_token."""
 
     url: str
-    listen: str = "0.0.0.0"
+    listen: str = "127.0.0.1"
     port: int = 8443
     secret_token: str | None = None
 

@@ -62,7 +62,9 @@ async def menu_extend(update: Update, context: Context) -> None:
     phrase, from_deadline = rules.extension(text)
     now = rt.clock.now()
     base = now
-    if from_deadline and rnd["status"] == "open" and rnd["deadline"] is not None:
+    # A round closed early keeps its planned deadline: "再延长三天" counts from it too,
+    # so reopening never gives residents less time than they were first promised.
+    if from_deadline and rnd["deadline"] is not None:
         base = max(now, datetime.fromtimestamp(float(rnd["deadline"]), UTC))
     try:
         when = timeparse.parse_moment(phrase, base, rt.config.tz)
@@ -113,7 +115,7 @@ async def extend_press(update: Update, context: Context, cb: callbacks.Callback,
     rt = context.rt
     now = rt.clock.now().timestamp()
     base = now
-    if rnd["status"] == "open" and rnd["deadline"] is not None:
+    if rnd["deadline"] is not None:
         base = max(now, float(rnd["deadline"]))
     done = await sw.extend_round(rt, rnd["id"], base + days * 86400, user.id)
     _ = await tr_chat(update, context)

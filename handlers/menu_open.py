@@ -374,9 +374,15 @@ async def deadline_text(update: Update, context: Context) -> int:
     rt = context.rt
     message = update.effective_message
     assert message is not None
+    user = update.effective_user
     rid = _state(context).get("rid")
     rnd = await store.get_round(rt.db, rid) if rid else None
-    if rnd is None or not await store.editable(rt.db, rnd["id"]):
+    if (
+        user is None
+        or rnd is None
+        or not await is_staff(rt, user.id, rnd["community_id"])
+        or not await store.editable(rt.db, rnd["id"])
+    ):
         return ConversationHandler.END
     text, now = message.text or "", rt.clock.now()
     when = None

@@ -94,6 +94,11 @@ async def extend_round(rt: Runtime, round_id: int, deadline: float, by: int) -> 
             return Extended(ExtendRefusal.NO_ROUND)
         reopened = rnd["status"] == "closed"
         if reopened:
+            # Only the community's last closed round reopens: an old 延长 button under an
+            # earlier round's results must not bring that round back.
+            last = await store.last_closed(tx, rnd["community_id"])
+            if last is None or int(last["id"]) != round_id:
+                return Extended(ExtendRefusal.NO_ROUND)
             active = await store.active_round(tx, rnd["community_id"])
             if active is not None or not await store.reopen_round(tx, round_id, deadline):
                 return Extended(ExtendRefusal.OTHER_ACTIVE)
