@@ -415,5 +415,26 @@ def tally(items: Iterable[Item], counts: Counts, real: Mapping[str, int] | None 
     )
 
 
+def public_buildings(res: Results) -> frozenset[str]:
+    """The buildings whose picks a group may see. Each has at least MIN_PUBLIC_HOUSEHOLDS
+    households taking part, and the households left out are either none or at least that many:
+    otherwise the totals minus the shown buildings would give away a small building's orders.
+    The smallest shown buildings are hidden too until that holds (complementary suppression)."""
+    shown = sorted(
+        (b for b in res.buildings if b.participants >= MIN_PUBLIC_HOUSEHOLDS),
+        key=lambda b: (b.participants, building_key(b.building)),
+    )
+    hidden = res.participants - sum(b.participants for b in shown)
+    while shown and 0 < hidden < MIN_PUBLIC_HOUSEHOLDS:
+        hidden += shown.pop(0).participants
+    return frozenset(b.building for b in shown)
+
+
+def public_totals(res: Results) -> bool:
+    """A group sees how many households chose each item only when enough took part that the
+    counts cannot be one or two neighbours' orders."""
+    return res.participants >= MIN_PUBLIC_HOUSEHOLDS
+
+
 def percent(value: float) -> str:
     return f"{value * 100:.0f}%"

@@ -203,8 +203,9 @@ def results_text(
     final: bool,
     public: bool = True,
 ) -> str:
-    """Ranked results. `public` (a group) hides the breakdown of buildings so small that it
-    would tell the neighbours what one household chose."""
+    """Ranked results. `public` (a group) hides what would tell the neighbours what one
+    household chose: the item counts of a round with very few households, and the breakdown of
+    small buildings (and of the next smallest, so the totals cannot be subtracted)."""
     title = (
         _("【{community}改造点单结果】") if final else _("【{community}点单实时统计】")
     ).format(community=community_name)
@@ -228,7 +229,14 @@ def results_text(
     if final and res.participants == 0:  # a closed round nobody ordered in: nothing to rank
         lines.append(_("本轮没有收到点单。"))
         return "\n".join(lines)
-    for item in res.items:
+    if public and not rules.public_totals(res):
+        lines.append(
+            _(
+                "参与的户数少于 {n} 户，为了不让邻居看出各家点了什么，群里不公布各项户数。工作人员可以私聊我查看。"
+            ).format(n=rules.MIN_PUBLIC_HOUSEHOLDS)
+        )
+    shown = rules.public_buildings(res) if public else None
+    for item in res.items if not public or rules.public_totals(res) else ():
         lines.append(
             _("第{rank}名 {name}：{n}户（{share}）").format(
                 rank=item.rank,
@@ -243,7 +251,7 @@ def results_text(
     for b in res.buildings:
         # With real counts set, every building says what its turnout is measured against.
         of = building_turnout(_, b) if res.real else ""
-        small = public and b.participants < rules.MIN_PUBLIC_HOUSEHOLDS
+        small = shown is not None and b.building not in shown
         if small and of:
             lines.append(
                 _("{building}号楼：参与{p}/{r}户{turnout}（户数少，不公布明细）").format(

@@ -83,7 +83,8 @@ async def pieces(
         return _texts(text, order_link(_, source, rnd["id"]))
     res = post.results
     out = _texts(results_text(_, post.community_name, res, final=True), None)
-    return [*out, Piece(chart=True)] if res.participants else out
+    # The chart carries the item counts: only where the group may see them.
+    return [*out, Piece(chart=True)] if res.participants and rules.public_totals(res) else out
 
 
 async def publish(

@@ -76,6 +76,17 @@ async def order(sim: Simulator, person: Person, round_id: int, *names: str) -> R
     return await sim.press(person, screen, "确认点单")
 
 
+NEIGHBOURS = (Person(61, "赵阿姨", "zhao_ayi"), Person(62, "钱师傅", "qian_sf"))
+
+
+async def neighbours_order(sim: Simulator, round_id: int, *names: str) -> None:
+    """Two more households (buildings 7 and 8) order `names`: with the caller's order that is
+    enough households for the group to see the counts (rules.MIN_PUBLIC_HOUSEHOLDS)."""
+    for n, person in enumerate(NEIGHBOURS):
+        await register(sim, person, f"{7 + n}-1-101", person.first_name)
+        await order(sim, person, round_id, *names)
+
+
 async def picks_of(sim: Simulator, round_id: int) -> dict[str, set[str]]:
     rows = await sim.rt.db.fetchall(
         "SELECT o.voter, i.name FROM menu_orders o JOIN menu_picks p ON p.order_id = o.id "
@@ -248,6 +259,7 @@ async def test_stale_and_forged_buttons(
 async def test_deadline_closes_after_restart(sim: Simulator, group: Chat, ready: int) -> None:
     rid = await open_round(sim, group, deadline="3天后")
     await order(sim, WANG, rid, "车棚改造")
+    await neighbours_order(sim, rid, "车棚改造")
     await sim.restart()
     reply = await sim.advance(timedelta(days=2, hours=1))
     # Reminder: privately to the household without an order (刘大爷), once in the group.
@@ -258,7 +270,7 @@ async def test_deadline_closes_after_restart(sim: Simulator, group: Chat, ready:
         await sim.rt.db.fetchval("SELECT status FROM menu_rounds WHERE id = ?", (rid,)) == "closed"
     )
     texts = [c.text for c in reply.to(group.id)]
-    assert any("改造点单结果" in t and "车棚改造：1户（100%）" in t for t in texts)
+    assert any("改造点单结果" in t and "车棚改造：3户（100%）" in t for t in texts)
     assert "302" not in "".join(texts)
     photo = sim.api.sent("sendPhoto")[-1]
     assert next(iter(photo.files.values())).startswith(b"\x89PNG\r\n\x1a\n")
@@ -342,6 +354,20 @@ def test_tally_ranking_turnout_and_buildings() -> None:
     assert (by["21"].participants, by["21"].registered, by["21"].counts) == (2, 3, {1: 2, 2: 1})
     assert (by["5"].participants, by["5"].registered, by["5"].counts) == (1, 2, {2: 1, 3: 1})
     assert by["7"].turnout == 0
+
+
+def test_public_results_cannot_be_subtracted_to_one_household() -> None:
+    def res(*sizes: int, extra: int = 0) -> rules.Results:
+        buildings = [rules.BuildingResult(str(n + 1), p, p) for n, p in enumerate(sizes)]
+        return rules.Results([], sum(sizes) + extra, sum(sizes), buildings)
+
+    assert rules.public_buildings(res(5, 4)) == {"1", "2"}
+    # One household hidden in building 2: building 3 (the smallest shown) is hidden with it,
+    # so the totals minus the shown buildings cover at least 3 households.
+    assert rules.public_buildings(res(6, 1, 3)) == {"1"}
+    assert rules.public_buildings(res(3, 1)) == set()  # nothing left to hide it among
+    assert rules.public_buildings(res(4, 4, extra=1)) == {"2"}  # a paper order without building
+    assert not rules.public_totals(res(1, 1)) and rules.public_totals(res(1, 1, 1))
 
 
 def test_toggle_and_check() -> None:
@@ -441,6 +467,8 @@ async def test_group_results_hide_small_buildings_and_empty_rounds(
     posted = "\n".join(c.text for c in sim.api.sent("sendMessage", group.id))
     assert "21号楼：参与1/1户（户数少，不公布明细）" in posted
     assert "21号楼：参与1/1户；" not in posted
+    # One household in all: the totals would be its order, so the group gets no counts or chart.
+    assert "少于 3 户" in posted and "第1名" not in posted and not sim.api.sent("sendPhoto", group.id)
     reply = await sim.send(STAFF, sim.private(STAFF), "/menu_results")
     assert "21号楼：参与1/1户；车棚改造1" in reply.text  # staff see it in private
     # A round nobody ordered in: no ranking, no chart.

@@ -18,7 +18,7 @@ from bot.workflows import menu_posts as pwf
 from storage import community as cstore
 from storage import menu as store
 from tests.conftest import GRID, STAFF, WANG, register, setup_community
-from tests.test_menu import close_now, open_round, order
+from tests.test_menu import close_now, neighbours_order, open_round, order
 
 LIMIT = 4096
 NAMES = [f"第{n:02d}项" + "改" * (rules.MAX_NAME - 4) for n in range(1, rules.MAX_ITEMS + 1)]
@@ -140,6 +140,7 @@ async def closed_with_order(sim: Simulator, group: Chat) -> int:
     await register(sim, WANG, "21-4-302", "王阿姨")
     rid = await open_round(sim, group)
     await order(sim, WANG, rid, "车棚改造")
+    await neighbours_order(sim, rid, "车棚改造")  # enough households for a public chart
     return rid
 
 

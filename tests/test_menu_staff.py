@@ -22,7 +22,7 @@ from tests.conftest import (
     register,
     setup_community,
 )
-from tests.test_menu import close_now, open_round, order
+from tests.test_menu import close_now, neighbours_order, open_round, order
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -222,14 +222,17 @@ async def test_tally_hidden_in_group_until_close(sim: Simulator, group: Chat, re
     assert "未公布" in reply.text and "车棚改造" in reply.text
     await close_now(sim, group)
     reply = await sim.send(STAFF, group, "/menu_results")
-    assert "车棚改造" in reply.text and "未公布" not in reply.text
+    assert "少于 3 户" in reply.text and "未公布" not in reply.text
 
 
 async def test_live_round_shows_tally_in_group(sim: Simulator, group: Chat, ready: int) -> None:
     rid = await open_round(sim, group, live=True)
     await order(sim, WANG, rid, "车棚改造")
     reply = await sim.send(STAFF, group, "/menu_results")
-    assert "实时统计" in reply.text and "车棚改造" in reply.text
+    assert "实时统计" in reply.text and "少于 3 户" in reply.text and "车棚改造：" not in reply.text
+    await neighbours_order(sim, rid, "车棚改造")
+    reply = await sim.send(STAFF, group, "/menu_results")
+    assert "实时统计" in reply.text and "车棚改造：3户" in reply.text
 
 
 # ---- 7. progress with a note, 暂不实施, told to the households that ordered ------------------------
