@@ -468,7 +468,9 @@ async def test_group_results_hide_small_buildings_and_empty_rounds(
     assert "21号楼：参与1/1户（户数少，不公布明细）" in posted
     assert "21号楼：参与1/1户；" not in posted
     # One household in all: the totals would be its order, so the group gets no counts or chart.
-    assert "少于 3 户" in posted and "第1名" not in posted and not sim.api.sent("sendPhoto", group.id)
+    assert (
+        "少于 3 户" in posted and "第1名" not in posted and not sim.api.sent("sendPhoto", group.id)
+    )
     reply = await sim.send(STAFF, sim.private(STAFF), "/menu_results")
     assert "21号楼：参与1/1户；车棚改造1" in reply.text  # staff see it in private
     # A round nobody ordered in: no ranking, no chart.

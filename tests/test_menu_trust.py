@@ -330,7 +330,9 @@ async def test_one_person_orders_for_one_household_per_round(
     posted = sim.api.sent("sendMessage", group.id)[-1].text
     # LIU's first household and WANG's: two households from two people.
     assert "参与 2 户" in posted and "第1名" not in posted  # too few for counts in a group
-    assert "第1名 车棚改造：2户" in (await sim.send(STAFF, sim.private(STAFF), "/menu_results")).text
+    assert (
+        "第1名 车棚改造：2户" in (await sim.send(STAFF, sim.private(STAFF), "/menu_results")).text
+    )
 
 
 async def test_other_members_are_told_when_the_household_order_changes(
