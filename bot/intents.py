@@ -123,6 +123,16 @@ GRID = _words(
 MENU = _words(
     r"点单|点菜|菜单|改造项目|改造清单|改什么|投票|选项目|想改|改造|order|menu|renovation|vote"
 )
+# A wish for something new in the community ("我要加装电梯", "希望装个充电桩"): an order for
+# the renovation menu, not a fault (a fault word wins before this is looked at).
+WISH = _words(
+    r"(?:加装|增设|增加|新建|新装|安装|想装|要装|能装|装上|装个|装一[个部台]|建个|建一个|多装|多建|希望有|想有|要是有)"
+    r".{0,6}(?:电梯|充电桩|充电|车棚|停车|车位|监控|摄像头|路灯|健身|座椅|椅子|凳子|扶手|坡道"
+    r"|无障碍|快递柜|晾衣|绿化|花园|活动室|养老|助餐|食堂|门禁|围栏|雨棚|信报箱|垃圾房|公厕)"
+    r"|\b(?:install|add|build|put in|get)\b.{0,20}\b(?:lift|elevator|charger|charging|bike shed"
+    r"|parking|camera|cctv|street ?light|bench|ramp|handrail|playground)"
+    r"|\b(?:want|need|wish for|would like)\b.{0,12}\b(?:lift|elevator|charger|bike shed|ramp|bench)"
+)
 REGISTER = _words(r"登记|注册|绑定|认证|门牌|搬家|新搬来|换房|register|sign ?up|my address|moved")
 LANG = _words(r"^(?:语言|切换语言|繁体|简体|中文|english|language|繁體)(?:版)?$")
 # Garbage questions: the look-up answers (its own rules peel the question words off).
@@ -268,6 +278,6 @@ def classify(text: str | None) -> Intent:
         return Intent(Kind.GRID)
     if REGISTER.search(rest) or _is_address(rest):
         return Intent(Kind.REGISTER)
-    if MENU.search(rest):
+    if MENU.search(rest) or WISH.search(rest):
         return Intent(Kind.MENU)
     return Intent(Kind.UNKNOWN, choices=DEFAULT_CHOICES)

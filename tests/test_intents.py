@@ -204,6 +204,15 @@ SENTENCES: list[tuple[str, Kind, str | None]] = [
     ("水管修了没", MY, None),
     # the renovation menu and its progress
     ("我要点单", M, None),
+    # A wish for something new is an order for the menu, not "not understood" or a fault.
+    ("我要加装电梯", M, None),
+    ("我们楼想装电梯", M, None),
+    ("希望小区装个充电桩", M, None),
+    ("我們樓想加裝電梯", M, None),
+    ("I want an elevator installed", M, None),
+    ("please install a lift", M, None),
+    ("电梯坏了", F, "property"),
+    ("我家装修", U, None),
     ("点菜单", M, None),
     ("點單", M, None),
     ("我要点菜", M, None),
@@ -330,6 +339,7 @@ END_TO_END = [
     ("进度怎么样了", "还没有报修"),
     ("📄 我的报修", "还没有报修"),
     ("我要点单", "没有进行中的改造点单"),
+    ("我要加装电梯", "没有进行中的改造点单"),
     ("电池是什么垃圾", "有害垃圾"),
     ("电池", "有害垃圾"),
     ("♻️ 垃圾分类", "直接发名称"),
