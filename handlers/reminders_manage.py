@@ -189,7 +189,9 @@ async def manage_button(update: Update, context: Context) -> None:
         if pending:
             done += _("已在群里通知会议暂停，也私聊告诉了说要参加的人。")
     elif cb.action == "r":
-        upcoming = await wf.resume_notice(rt, notice, user.id)
+        resumed = await wf.resume_notice(rt, notice, user.id)
+        upcoming = resumed.upcoming
+        pending = resumed.tell
         if upcoming is None:
             done = _("这个通知的时间已经过了，请用“改时间”重新设。")
         else:
@@ -197,6 +199,8 @@ async def manage_button(update: Update, context: Context) -> None:
             done = _("已恢复。{when}").format(
                 when=rules.describe(schedule, upcoming, rt.config.tz, _, rt.clock.now())
             )
+            if pending:
+                done += _("已在群里通知会议恢复，也私聊告诉了说要参加的人。")
     elif cb.action == "dd":
         deleted = await wf.delete_notice(rt, notice, user.id)
         done = _("通知 #{id} 已删除。").format(id=notice["id"])

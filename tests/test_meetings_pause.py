@@ -43,3 +43,26 @@ async def test_weekly_answers_per_occurrence_survive_a_restart(sim: Simulator, g
     await sim.restart()
     assert "5月23日 星期六 19:00：参加 0 人，不参加 0 人" in (await card(sim, notice_id)).text
     assert "已经结束" in (await sim.press(WANG, announce, "参加")).alerts()[0]
+
+
+async def test_resumed_meeting_is_announced_as_the_pause_promised(
+    sim: Simulator, group: Chat
+) -> None:
+    await setup_community(sim, group)
+    await say_hello(sim, WANG, LIU)
+    notice_id = await make_notice(sim, "居民代表会议", "明天 19:00", meeting=True)
+    announce = (await sim.advance(timedelta(seconds=1))).to(group.id)[0]
+    await sim.press(WANG, announce, "参加")
+    await sim.press(STAFF, await card(sim, notice_id), "暂停")
+    await sim.restart()
+    reply = await sim.press(STAFF, await card(sim, notice_id), "恢复")
+    assert "通知会议恢复" in reply.text or "通知会议恢复" in str(reply.alerts())
+    resumed = reply.to(group.id)
+    assert len(resumed) == 1 and "会议恢复了" in resumed[0].text
+    assert "王阿姨" not in resumed[0].text
+    # Fresh answer buttons in the group, and the one who said 参加 hears it privately.
+    assert "参加" in str(resumed[0].buttons)
+    assert [c.text.split("\n")[0] for c in reply.to(WANG.id)] == ["▶️ 您说要参加的会议恢复了"]
+    assert not reply.to(LIU.id)
+    reply = await sim.press(LIU, resumed[0], "参加")
+    assert "已记录：参加" in reply.alerts()[0]

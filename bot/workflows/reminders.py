@@ -166,17 +166,23 @@ async def pause_notice(rt: Runtime, notice: Row, user_id: int) -> Changed:
     return Changed(None, keys)
 
 
-async def resume_notice(rt: Runtime, notice: Row, user_id: int) -> datetime | None:
-    """Active again from now on; returns the next occurrence, or None when the notice's (one-off)
-    time has passed: then it is marked done and staff are asked to set a new time."""
+async def resume_notice(rt: Runtime, notice: Row, user_id: int) -> Changed:
+    """Active again from now on; `upcoming` is the next occurrence, or None when the notice's
+    (one-off) time has passed: then it is marked done and staff are asked to set a new time.
+    A meeting still to come is announced as resumed, as its pause promised (in its groups with
+    fresh 参加 buttons, and privately to who had said 参加 to that time)."""
     schedule = rules.Schedule.from_json(notice["schedule"])
+    change = await _resumed_meeting(rt, notice, schedule)
     async with rt.db.transaction() as tx:
         await store.update_notice(tx, notice["id"], status="active")
         upcoming = await plan_notice(rt, tx, notice["id"], schedule, bool(notice["is_meeting"]))
         if upcoming is None:
             await store.update_notice(tx, notice["id"], status="done")
         await cstore.audit(tx, notice["community_id"], user_id, "notice_r", str(notice["id"]))
-    return upcoming
+        keys: tuple[str, ...] = ()
+        if change is not None and upcoming is not None:
+            keys = await _schedule_tells(rt, tx, change, upcoming, resumed=True)
+    return Changed(upcoming, keys)
 
 
 async def delete_notice(rt: Runtime, notice: Row, user_id: int) -> Changed:
@@ -200,6 +206,8 @@ CANCELLED = N_("❌ 会议取消了\n{text}\n原定：{old}")
 CANCELLED_YOU = N_("❌ 您说要参加的会议取消了\n{text}\n原定：{old}")
 PAUSED = N_("⏸ 会议暂停了，恢复时会再通知大家\n{text}\n原定：{old}")
 PAUSED_YOU = N_("⏸ 您说要参加的会议暂停了，恢复时会再通知\n{text}\n原定：{old}")
+RESUMED = N_("▶️ 会议恢复了\n{text}\n时间：{new}\n请点按钮告诉我们您参加不参加。")
+RESUMED_YOU = N_("▶️ 您说要参加的会议恢复了\n{text}\n时间：{new}")
 
 
 @dataclass(frozen=True)
@@ -228,6 +236,21 @@ async def _meeting_change(
     return _MeetingChange(notice, old, tuple(await _group_targets(rt, notice)), attending)
 
 
+async def _resumed_meeting(
+    rt: Runtime, notice: Row, schedule: rules.Schedule
+) -> _MeetingChange | None:
+    """Who must hear that a paused meeting still to come is on again (read before the
+    transaction); `old` is the time it will now take place."""
+    if not notice["is_meeting"] or notice["status"] != "paused":
+        return None
+    upcoming = rules.next_run(schedule, rt.clock.now(), rt.config.tz)
+    if upcoming is None:
+        return None
+    answers = await store.rsvps(rt.db, notice["id"], upcoming.timestamp())
+    attending = tuple(a["user_id"] for a in answers if a["answer"] == "yes")
+    return _MeetingChange(notice, upcoming, tuple(await _group_targets(rt, notice)), attending)
+
+
 async def _schedule_tells(
     rt: Runtime,
     tx: Executor,
@@ -235,6 +258,7 @@ async def _schedule_tells(
     new: datetime | None,
     *,
     paused: bool = False,
+    resumed: bool = False,
 ) -> tuple[str, ...]:
     """The change as broadcasts through the send ledger, kept in jobs due now (so at most once,
     and not lost if the bot stops before they are sent)."""
@@ -242,7 +266,13 @@ async def _schedule_tells(
         return ()
     notice = change.notice
     args: dict[str, Any] = {"text": notice["text"], "old": change.old}
-    if new is not None:
+    if resumed and new is not None:
+        # Each resumption is its own announcement (a meeting may be paused and resumed twice).
+        args["new"] = new
+        tag = f"n{notice['id']}:resume:{int(new.timestamp())}:{int(rt.clock.now().timestamp())}"
+        group = Message((Text(RESUMED, args),), rsvp_buttons(notice["id"], new))
+        person = Message((Text(RESUMED_YOU, args),))
+    elif new is not None:
         args["new"] = new
         tag = f"n{notice['id']}:moved:{int(change.old.timestamp())}:{int(new.timestamp())}"
         group = Message((Text(MOVED, args),), rsvp_buttons(notice["id"], new))
