@@ -17,6 +17,11 @@ from storage.db import Row
 EDIT, TEXT, DEADLINE = range(3)  # the /menu_open conversation's states
 
 
+def mark(current: bool) -> str:
+    """The mark of the current choice on a row of buttons."""
+    return "● " if current else ""
+
+
 async def show_draft(update: Update, context: Context, rid: int, note: str = "") -> int:
     _ = await tr_chat(update, context)
     items = await store.items(context.rt.db, rid)
@@ -43,17 +48,25 @@ async def show_settings(update: Update, context: Context, rnd: Row) -> int:
     choices = rules.k_choices(n_items)
     rows = []
     if choices:
-        rows.append([btn(("● " if n == k else "") + str(n), FO, "k", rid, n) for n in choices])
+        rows.append([btn(mark(n == k) + str(n), FO, "k", rid, n) for n in choices])
     else:
         lines.append(_("菜单还是空的，请先添加项目。"))
     if n_items and n_items < rules.MAX_K:
         lines.append(_("菜单只有 {n} 项，所以最多能选 {n} 项。").format(n=n_items))
     rows += [
-        [btn(_("一人一单") if s.per_person else _("一户一单"), FO, "mode", rid)],
-        [btn(_("随时公布统计") if s.live else _("截止后公布统计"), FO, "live", rid)],
+        # Both choices side by side, the current one marked (as for K): a single button
+        # showing the current setting read like an action.
+        [
+            btn(mark(not s.per_person) + _("一户一单"), FO, "mode", rid, 0),
+            btn(mark(s.per_person) + _("一人一单"), FO, "mode", rid, 1),
+        ],
+        [
+            btn(mark(not s.live) + _("截止后公布统计"), FO, "live", rid, 0),
+            btn(mark(s.live) + _("随时公布统计"), FO, "live", rid, 1),
+        ],
         [btn(_("◀ 改菜单"), FO, "back", rid), btn(_("下一步：截止时间 ▶"), FO, "dl", rid)],
     ]
-    lines.append(_("点按钮可以切换：一户一单/一人一单，截止后公布/随时公布。"))
+    lines.append(_("带 ● 的是现在的设置，点另一个就改过去。"))
     await reply(update, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows))
     return EDIT
 

@@ -257,9 +257,9 @@ async def _setting(update: Update, context: Context, cb: callbacks.Callback, rnd
     if cb.action == "k":
         s = replace(s, max_picks=cb.int_arg(1, lo=1, hi=rules.MAX_K))
     elif cb.action == "mode":
-        s = replace(s, per_person=not s.per_person)
+        s = replace(s, per_person=bool(cb.int_arg(1, lo=0, hi=1)))
     elif cb.action == "live":
-        s = replace(s, live=not s.live)
+        s = replace(s, live=bool(cb.int_arg(1, lo=0, hi=1)))
     await sw.save_settings(context.rt, rnd["id"], s)
     fresh = await store.get_round(context.rt.db, rnd["id"])
     assert fresh is not None

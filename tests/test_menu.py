@@ -45,9 +45,9 @@ async def open_round(
     if k is not None:
         reply = await sim.press(staff, reply, data=sim.find_button(reply, str(k))["callback_data"])
     if per_person:
-        reply = await sim.press(staff, reply, "一户一单")
+        reply = await sim.press(staff, reply, "一人一单")
     if live:
-        reply = await sim.press(staff, reply, "截止后公布")
+        reply = await sim.press(staff, reply, "随时公布")
     reply = await sim.press(staff, reply, "截止时间")
     if deadline is None:
         reply = await sim.press(staff, reply, "不设截止")

@@ -56,7 +56,7 @@ async def test_draft_in_private_survives_timeout_and_restart(
     assert "居民还看不到" in reply.text
     reply = await sim.press(STAFF, reply, "下一步")
     reply = await sim.press(STAFF, reply, data=sim.find_button(reply, "2")["callback_data"])
-    reply = await sim.press(STAFF, reply, "截止后公布")  # → 随时公布
+    reply = await sim.press(STAFF, reply, "随时公布")
     reply = await sim.press(STAFF, reply, "截止时间")
     reply = await sim.send(STAFF, pm, "5月31日 18:00")
     assert "请核对" in reply.text and "最多选 2 项" in reply.text
