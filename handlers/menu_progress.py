@@ -21,7 +21,7 @@ from bot.scheduler import ScheduledJob
 from bot.workflows import menu_staff as sw
 from handlers import forms
 from handlers.menu_common import F, Place, btn, home_community, item_name, right_place, when_text
-from handlers.reminders_send import deliver
+from handlers.reminders_send import deliver, render
 from handlers.shared import (
     Context,
     acting_community,
@@ -39,7 +39,8 @@ from storage import menu as store
 from storage.db import Row
 
 NOTE = "menu_progress_note"  # state: {"rid", "item", "state"} while staff write the note
-WRITE = 0  # the conversation's one state
+PUBLISH = N_("📣 确认发布")  # also pressed by the demo
+WRITE, CONFIRM = 0, 1  # writing the note; checking the news before it goes out
 
 
 def _note_line(rt: Runtime, _: Translate, item: Row) -> str:
@@ -219,7 +220,7 @@ async def note_text(update: Update, context: Context) -> int:
             update, _("太长或看不懂，请重新输入（{n}字以内）。").format(n=rules.MAX_PROGRESS_NOTE)
         )
         return WRITE
-    return await _save(update, context, note)
+    return await _preview(update, context, note)
 
 
 async def no_note(update: Update, context: Context) -> int | None:
@@ -230,7 +231,66 @@ async def no_note(update: Update, context: Context) -> int | None:
         await answer_callback(update, _("暂不实施需要写一句原因。"), alert=True)
         return WRITE
     await answer_callback(update)
-    return await _save(update, context, "")
+    return await _preview(update, context, "")
+
+
+async def _preview(update: Update, context: Context, note: str) -> int:
+    """The news exactly as the groups will read it, before anything is saved or sent: a reason
+    typed in haste goes to every resident, so staff see it first."""
+    _ = await tr_chat(update, context)
+    rt = context.rt
+    pending = context.state.get(NOTE) or {}
+    if not pending:
+        return ConversationHandler.END
+    state = rules.Progress(pending["state"])
+    rid, item_id = int(pending["rid"]), int(pending["item"])
+    seen = await sw.progress_preview(rt, rid, item_id, state, note)
+    if seen is None:
+        context.state.pop(NOTE, None)
+        await reply(update, _("这个项目已经不在菜单上了。"))
+        return ConversationHandler.END
+    pending["note"] = note
+    news = "\n".join(render(_, line, rt.config.tz, rt.clock.now()) for line in seen.group.lines)
+    text = "\n".join(
+        [
+            _("请核对，居民群里会看到："),
+            "",
+            news,
+            "",
+            _("会发到 {g} 个居民群，并私聊告诉点过这一项的 {n} 位住户。").format(
+                g=seen.groups, n=seen.households
+            ),
+            _("要改说明，直接再发一句就行。"),
+        ]
+    )
+    rows = [
+        [btn(_(PUBLISH), F, "pgo", rid, item_id)],
+        [btn(_("取消，不改进度"), F, "pno", rid, item_id)],
+    ]
+    await reply(update, text, reply_markup=InlineKeyboardMarkup(rows))
+    return CONFIRM
+
+
+async def confirm_press(update: Update, context: Context) -> int | None:
+    """📣 确认发布 / 取消 under the preview: only for the item this form is about."""
+    query = update.callback_query
+    assert query is not None
+    pending = context.state.get(NOTE) or {}
+    try:
+        cb = callbacks.unpack(query.data, F)
+        rid, item_id = cb.int_arg(0, lo=1), cb.int_arg(1, lo=1)
+    except callbacks.BadCallback as exc:
+        await refuse_callback(update, context, f"menu progress confirm: {exc}")
+        return CONFIRM
+    if "note" not in pending or (rid, item_id) != (pending["rid"], pending["item"]):
+        await refuse_callback(update, context, "menu progress confirm: not this form's item")
+        return CONFIRM
+    _ = await tr_chat(update, context)
+    await answer_callback(update)
+    await query.edit_message_reply_markup(None)
+    if cb.action == "pno":
+        return await note_cancel(update, context)
+    return await _save(update, context, str(pending["note"]))
 
 
 async def _save(update: Update, context: Context, note: str) -> int:
@@ -270,7 +330,11 @@ def conversation() -> ConversationHandler[Context]:
             WRITE: [
                 MessageHandler(text_only, note_text),
                 CallbackQueryHandler(no_note, pattern=callbacks.pattern(F, "pn")),
-            ]
+            ],
+            CONFIRM: [
+                MessageHandler(text_only, note_text),  # a new sentence replaces the note
+                CallbackQueryHandler(confirm_press, pattern=callbacks.pattern(F, "pgo", "pno")),
+            ],
         },
         fallbacks=[CommandHandler("cancel", note_cancel)],
         name="menu_progress_note",

@@ -354,7 +354,8 @@ async def act_menu_progress(w: World, p: Person) -> Reply:
     reply = await w.sim.send(p, w.group, "/menu_progress")
     reply = await press_if(w.sim, p, reply, "车棚改造")
     reply = await press_if(w.sim, p, reply, "施工中")
-    return await press_if(w.sim, p, reply, "不写说明")
+    reply = await press_if(w.sim, p, reply, "不写说明")
+    return await press_if(w.sim, p, reply, "确认发布")
 
 
 async def ok_menu_progress(w: World, p: Person, r: Reply) -> bool:
@@ -368,7 +369,8 @@ async def act_menu_progress_forged(w: World, p: Person) -> Reply:
         reply = await w.sim.press(STAFF, reply, "车棚改造")
     call = reply.last_with_buttons()
     reply = await w.sim.press(p, call, data=own_button(call, "施工中"))
-    return await press_if(w.sim, p, reply, "不写说明")
+    reply = await press_if(w.sim, p, reply, "不写说明")
+    return await press_if(w.sim, p, reply, "确认发布")
 
 
 async def act_menu_paper(w: World, p: Person) -> Reply:

@@ -310,6 +310,8 @@ async def test_results_export_and_progress(sim: Simulator, group: Chat, ready: i
     reply = await sim.press(STAFF, reply, "车棚改造")
     reply = await sim.press(STAFF, reply, "施工中")
     reply = await sim.press(STAFF, reply, "不写说明")
+    assert "请核对" in reply.text and not reply.to(group.id)[1:]  # nothing sent before 确认
+    reply = await sim.press(STAFF, reply, "确认发布")
     assert "施工中" in str(reply.last_with_buttons().buttons)
     assert "车棚改造：施工中" in (await sim.send(WANG, group, "/progress")).text
 

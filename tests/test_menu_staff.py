@@ -258,6 +258,10 @@ async def test_progress_note_announced_to_group_and_households(
     reply = await _set(sim, group, pm, "车棚改造", "施工中")
     assert "请写一句说明" in reply.text
     reply = await sim.send(STAFF, pm, "预计12月完工")
+    # A preview first: the news exactly as the group will read it, nothing sent yet.
+    assert "请核对" in reply.text and "车棚改造：施工中" in reply.text and "预计12月完工" in reply.text
+    assert "2 位住户" in reply.text and not reply.to(group.id)
+    reply = await sim.press(STAFF, reply, "确认发布")
     assert "已保存" in reply.text
     group_news = [c.text for c in reply.to(group.id)]
     assert any("车棚改造：施工中" in t and "说明：预计12月完工" in t for t in group_news)
@@ -279,12 +283,21 @@ async def test_paused_needs_a_reason(sim: Simulator, group: Chat, ready: int) ->
     item = await sim.rt.db.fetchval("SELECT id FROM menu_items WHERE name = '楼梯维修'")
     reply = await sim.press(STAFF, None, data=f"1|mn|pn|{rid}|{item}", chat=group)
     assert any("需要写一句原因" in a for a in reply.alerts())
+    reply = await sim.send(STAFF, group, "资金没到")
+    assert "请核对" in reply.text and "原因：资金没到" in reply.text
+    # A new sentence under the preview replaces the reason; nothing went out meanwhile.
     reply = await sim.send(STAFF, group, "资金未落实，明年再议")
+    assert "原因：资金未落实，明年再议" in reply.text
+    first = sim.api.sent("sendMessage", group.id)[-2]  # the first preview: a stale button now
+    reply = await sim.press(STAFF, reply, "确认发布")
     assert any(
         "楼梯维修：暂不实施" in c.text and "原因：资金未落实" in c.text for c in reply.to(group.id)
     )
     assert any("楼梯维修" in c.text for c in reply.to(LIU.id))
     assert "⏸ 楼梯维修：暂不实施" in (await sim.send(WANG, group, "/progress")).text
+    assert not any("资金没到" in c.text for c in sim.api.sent("sendMessage", LIU.id))
+    reply = await sim.press(STAFF, first, "确认发布")  # the form is over: published once only
+    assert not reply.to(group.id) and not reply.to(LIU.id)
     assert (
         await sim.rt.db.fetchval("SELECT state FROM menu_progress_notes ORDER BY id DESC LIMIT 1")
         == "paused"

@@ -152,6 +152,7 @@ async def test_staff_menu_round_messages_in_the_group_name_nobody(
     reply = await sim.press(STAFF, reply, "车棚改造")
     reply = await sim.press(STAFF, reply, "暂不实施")
     reply = await sim.send(STAFF, group, "资金未落实")
+    reply = await sim.press(STAFF, reply, "确认发布")
     assert any("车棚改造：暂不实施" in c.text for c in reply.to(group.id))
     assert any("车棚改造" in c.text for c in reply.to(WANG.id))
     await sim.send(LIU, group, "/progress")

@@ -18,6 +18,7 @@ from typing import Any
 from bot.i18n import translator
 from bot.offline import demo_turnout
 from bot.offline.simulator import Chat, Person, Simulator
+from handlers import menu_progress
 from handlers.shared import user_lang
 from storage import community as cstore
 from storage import menu as store
@@ -83,4 +84,5 @@ async def scene(sim: Simulator, out: Any) -> None:
     reply = await sim.send(staff, pm, "/menu_progress")
     reply = await sim.press(staff, reply, _(items[0]))
     reply = await sim.press(staff, reply, "计划中")
-    await sim.send(staff, pm, "已报街道审批，预计下月开工")
+    reply = await sim.send(staff, pm, "已报街道审批，预计下月开工")
+    await sim.press(staff, reply, _(menu_progress.PUBLISH))

@@ -9,6 +9,7 @@ sends. Who may act (staff of the round's community) is checked by the handlers f
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -176,6 +177,49 @@ class ProgressNews:
     households: Broadcast
 
 
+def _news_lines(
+    community: str, item: str, state: rules.Progress, at: float, note: str
+) -> tuple[dict[str, Any], tuple[Text, ...]]:
+    """The arguments of the news line and the note under it (shared by the preview and the
+    real news, so staff check exactly what residents get)."""
+    args: dict[str, Any] = {
+        "community": community,
+        "icon": rules.PROGRESS_ICONS[state],
+        "item": Text(item),
+        "state": Text(rules.PROGRESS_NAMES[state]),
+        "date": datetime.fromtimestamp(at, UTC),
+    }
+    extra: tuple[Text, ...] = ()
+    if note:
+        line = REASON_LINE if state is rules.Progress.PAUSED else NOTE_LINE
+        extra = (Text(line, {"note": note}),)
+    return args, extra
+
+
+@dataclass(frozen=True)
+class ProgressPreview:
+    group: Message  # what the groups will see
+    groups: int
+    households: int  # residents told privately
+
+
+async def progress_preview(
+    rt: Runtime, round_id: int, item_id: int, state: rules.Progress, note: str
+) -> ProgressPreview | None:
+    """The news as it would go out now, before anything is saved (staff confirm it first)."""
+    rnd = await store.get_round(rt.db, round_id)
+    item = await store.get_item(rt.db, round_id, item_id)
+    if rnd is None or item is None:
+        return None
+    community = await cstore.get_community(rt.db, rnd["community_id"])
+    args, extra = _news_lines(
+        community["name"] if community else "", item["name"], state, _now(rt), note
+    )
+    groups = await cstore.groups_of(rt.db, rnd["community_id"])
+    people = await store.residents_who_ordered(rt.db, round_id, item_id)
+    return ProgressPreview(Message((Text(GROUP_NEWS, args), *extra)), len(groups), len(people))
+
+
 async def progress_news(rt: Runtime, note_id: int) -> ProgressNews | None:
     """The two broadcasts of a progress note: one text for the groups, one for the residents
     of the households that ordered the item (each told alone, never who else ordered). Each
@@ -188,17 +232,13 @@ async def progress_news(rt: Runtime, note_id: int) -> ProgressNews | None:
         return None
     community = await cstore.get_community(rt.db, rnd["community_id"])
     state = rules.Progress(row["state"])
-    args = {
-        "community": community["name"] if community else "",
-        "icon": rules.PROGRESS_ICONS[state],
-        "item": Text(row["item_name"]),
-        "state": Text(rules.PROGRESS_NAMES[state]),
-        "date": datetime.fromtimestamp(float(row["at"]), UTC),
-    }
-    extra: tuple[Text, ...] = ()
-    if row["note"]:
-        line = REASON_LINE if state is rules.Progress.PAUSED else NOTE_LINE
-        extra = (Text(line, {"note": row["note"]}),)
+    args, extra = _news_lines(
+        community["name"] if community else "",
+        row["item_name"],
+        state,
+        float(row["at"]),
+        row["note"] or "",
+    )
     groups = tuple(g["chat_id"] for g in await cstore.groups_of(rt.db, rnd["community_id"]))
     people = tuple(await store.residents_who_ordered(rt.db, rnd["id"], row["item_id"]))
     about = Text(N_("改造进度通知"))
@@ -217,3 +257,4 @@ async def progress_news(rt: Runtime, note_id: int) -> ProgressNews | None:
             community_id=rnd["community_id"],
         ),
     )
+
