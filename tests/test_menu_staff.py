@@ -259,7 +259,9 @@ async def test_progress_note_announced_to_group_and_households(
     assert "请写一句说明" in reply.text
     reply = await sim.send(STAFF, pm, "预计12月完工")
     # A preview first: the news exactly as the group will read it, nothing sent yet.
-    assert "请核对" in reply.text and "车棚改造：施工中" in reply.text and "预计12月完工" in reply.text
+    assert (
+        "请核对" in reply.text and "车棚改造：施工中" in reply.text and "预计12月完工" in reply.text
+    )
     assert "2 位住户" in reply.text and not reply.to(group.id)
     reply = await sim.press(STAFF, reply, "确认发布")
     assert "已保存" in reply.text

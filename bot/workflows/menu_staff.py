@@ -9,9 +9,9 @@ sends. Who may act (staff of the round's community) is checked by the handlers f
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from bot import menu as rules
 from bot.i18n import N_
@@ -257,4 +257,3 @@ async def progress_news(rt: Runtime, note_id: int) -> ProgressNews | None:
             community_id=rnd["community_id"],
         ),
     )
-
