@@ -6,6 +6,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
@@ -38,6 +39,8 @@ class Config:
     # The web dashboard (bot/dashboard_web.py): off unless a port or a public URL is set.
     dashboard_port: int | None = None
     dashboard_url: str = ""
+    # When staff get the daily digest of new suggestions (local time): the end of a working day.
+    digest_at: time = time(18, 0)
 
     @property
     def dashboard(self) -> bool:
@@ -108,6 +111,17 @@ def parse_dashboard(port_raw: str, url_raw: str) -> tuple[int | None, str]:
     return port, url
 
 
+def parse_time_of_day(name: str, raw: str, default: time) -> time:
+    """HH:MM on a 24-hour clock (e.g. 18:00, 9:30)."""
+    raw = raw.strip()
+    if not raw:
+        return default
+    match = re.fullmatch(r"([01]?\d|2[0-3])[:：]([0-5]\d)", raw)
+    if match is None:
+        raise ConfigError(f"{name} must be a time of day as HH:MM (e.g. 18:00), got {raw!r}")
+    return time(int(match[1]), int(match[2]))
+
+
 def parse_database_url(raw: str) -> str:
     raw = raw.strip()
     if raw and not raw.startswith(("postgresql://", "postgres://")):
@@ -149,4 +163,5 @@ def load_config(env: Mapping[str, str] | None = None, *, require_token: bool = T
         concurrency=parse_concurrency(env.get("BOT_CONCURRENCY", "")),
         dashboard_port=dashboard_port,
         dashboard_url=dashboard_url,
+        digest_at=parse_time_of_day("DIGEST_TIME", env.get("DIGEST_TIME", ""), time(18, 0)),
     )

@@ -1,6 +1,6 @@
 """/suggestions: staff read the suggestions and 议一议 comments residents were told were "转给社区
 工作人员" — newest first, with the building but never the room, in private chat only. And the
-daily digest of the new ones, sent privately to staff at 18:00 when there are any, with a
+daily digest of the new ones, sent privately to staff at DIGEST_TIME (18:00 by default) when there are any, with a
 button to turn it off (and on again under /suggestions)."""
 
 from __future__ import annotations
@@ -70,8 +70,9 @@ async def suggestions_command(update: Update, context: Context) -> None:
     on = await flow.digest_on(rt, community["id"], user.id)
     lines.extend(note_line(rt, _, note) for note in found.notes)
     lines.append(
-        _("每日摘要（每天18:00私聊发来当天新的建议和留言）：{state}").format(
-            state=_("已开启") if on else _("已关闭")
+        _("每日摘要（每天{at}私聊发来当天新的建议和留言）：{state}").format(
+            at=context.rt.config.digest_at.strftime("%H:%M"),
+            state=_("已开启") if on else _("已关闭"),
         )
     )
     # The switch goes on the list's last message (reply_long puts the buttons there).

@@ -103,6 +103,12 @@ def test_config_validation() -> None:
     assert config.database_path == "community.db"
     assert config.timezone == "Asia/Shanghai"
     assert config.file_api_url == "http://127.0.0.1:8081/file/bot"
+    assert config.digest_at.strftime("%H:%M") == "18:00"
+    later = load_config({"BOT_TOKEN": GOOD_TOKEN, "DIGEST_TIME": "20:30"})
+    assert later.digest_at.strftime("%H:%M") == "20:30"
+    for bad in ("25:00", "8pm", "18:0"):
+        with pytest.raises(ConfigError, match="DIGEST_TIME"):
+            load_config({"BOT_TOKEN": GOOD_TOKEN, "DIGEST_TIME": bad})
 
 
 async def test_the_job_queue_follows_only_committed_transactions(tmp_path: Path) -> None:

@@ -38,7 +38,7 @@ async def test_daily_digest_once_when_new_and_staff_can_turn_it_off(
     await suggest(sim, LIU, round_id, "楼道门槛低，雨水流进楼道")
     reply = await sim.send(STAFF, sim.private(STAFF), "/suggestions")
     assert "健身器材少" in reply.text and "21号楼" in reply.text and "302" not in reply.text
-    assert "每日摘要" in reply.text
+    assert "每日摘要（每天18:00" in reply.text
 
     await sim.restart()  # the digest is a durable job
     reply = await sim.advance(timedelta(days=1))

@@ -6,7 +6,7 @@ No Telegram here (see handlers/menu_suggestions.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from bot.community import Role
 from bot.runtime import Runtime
@@ -34,7 +34,6 @@ async def suggestions(rt: Runtime, community_id: int) -> Suggestions:
 
 # ---- the daily digest --------------------------------------------------------------------------
 DIGEST_JOB = "suggestion_digest"  # payload: community
-DIGEST_AT = time(18, 0)  # local time: the end of a working day
 MAX_DIGEST = 30  # lines in one digest; the rest are in /suggestions
 
 
@@ -44,12 +43,12 @@ def digest_key(community_id: int) -> str:
 
 def next_digest(rt: Runtime, now: datetime) -> datetime:
     local = now.astimezone(rt.config.tz)
-    at = datetime.combine(local.date(), DIGEST_AT, tzinfo=rt.config.tz)
+    at = datetime.combine(local.date(), rt.config.digest_at, tzinfo=rt.config.tz)
     return at if at > local else at + timedelta(days=1)
 
 
 async def schedule_digest(rt: Runtime, tx: Executor, community_id: int) -> None:
-    """After a resident wrote: the community's digest goes out at the next DIGEST_AT (the
+    """After a resident wrote: the community's digest goes out at the next DIGEST_TIME (the
     same key, so many comments make one digest)."""
     when = next_digest(rt, rt.clock.now())
     payload = {"community": community_id}
