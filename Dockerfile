@@ -1,5 +1,7 @@
 # community-bot: `docker build -t community-bot .` then see compose.yaml.
-FROM python:3.11-slim
+# PYTHON_IMAGE: only for machines without Docker Hub (deploy/offline-images.sh builds a stand-in).
+ARG PYTHON_IMAGE=python:3.11-slim
+FROM ${PYTHON_IMAGE}
 
 # Chinese labels in charts (menu results); tini reaps and forwards signals (clean stop on
 # SIGTERM hands the lease to the standby at once).
@@ -12,9 +14,8 @@ COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY handlers ./handlers
 COPY storage ./storage
-# EXTRAS: e.g. "postgres" once the PostgreSQL driver is an optional dependency.
-ARG EXTRAS=""
-RUN pip install --no-cache-dir ".${EXTRAS:+[$EXTRAS]}"
+# psycopg (PostgreSQL) is a plain dependency: the same image serves SQLite and PostgreSQL.
+RUN pip install --no-cache-dir .
 
 # Never run as root; the database file (SQLite) and backups live in /data.
 RUN useradd --create-home --uid 10001 bot && mkdir /data && chown bot:bot /data
