@@ -124,11 +124,42 @@ class Form(ConversationHandler[BotContext]):
         context: BotContext,
     ) -> object | None:
         key = check_result[1]
+        was_active = self.active(key)
         try:
             return await super().handle_update(update, application, check_result, context)
         finally:
             if context.user_data is not None and update.effective_user is not None:
                 await self._touch(context, key, update.effective_user.id)
+                if not was_active and self.active(key):
+                    await self._end_others(update, context)
+
+    async def _end_others(self, update: Update, context: BotContext) -> None:
+        """One form at a time in a chat: starting this one ends any other this person left
+        open there, so the next sentence cannot be taken as the answer to the older question
+        (a progress reason typed for a notice). The person is told what was dropped."""
+        user = update.effective_user
+        assert user is not None
+        state = context.state
+        for form in list(FORMS.values()):
+            if form is self:
+                continue
+            try:
+                key = form._get_key(update)
+            except RuntimeError:  # a form keyed on something this update lacks
+                continue
+            if not form.active(key):
+                continue
+            form._update_state(form.END, key)
+            for draft in form.drafts:
+                state.pop(draft, None)
+            if (state.get(ASIDE) or {}).get("form") == form.name:
+                state.pop(ASIDE, None)
+            entry = _entry(form.name or "", key)
+            if (state.get(SEEN) or {}).pop(entry, None) is not None:
+                await context.rt.scheduler.cancel(f"form:{entry}")
+            log.info("form %s of user %s ended: %s started", form.name, user.id, self.name)
+            _ = await tr_chat(update, context)
+            await reply(update, _(form.timed_out))
 
     async def _touch(self, context: BotContext, key: tuple[int | str, ...], user_id: int) -> None:
         """After each step: note the time, and make sure a deadline job is pending."""

@@ -143,3 +143,15 @@ async def test_registration_and_staff_notes_let_go_too(sim: Simulator, group: Ch
     assert "怎么称呼" not in reply.text
     assert await sim.rt.db.fetchval("SELECT count(*) FROM households") == 0
     assert STAFF.id not in [c.chat_id for c in ended.calls]
+
+
+async def test_starting_a_form_ends_the_one_left_open_in_that_chat(
+    sim: Simulator, group: Chat
+) -> None:
+    """One form at a time in a chat: the next sentence answers the newest question only."""
+    chat = await at_description(sim, group)
+    reply = await sim.send(WANG, chat, "/register")  # the repair was left at its description
+    assert "没有填完" in reply.text or "取消" in reply.text, reply.text
+    reply = await sim.send(WANG, chat, "21号楼4单元302")  # the new address, not a fault
+    assert await tickets(sim) == 0
+    assert "是什么问题" not in reply.text

@@ -306,6 +306,24 @@ async def test_paused_needs_a_reason(sim: Simulator, group: Chat, ready: int) ->
     )
 
 
+async def test_a_notice_started_meanwhile_ends_the_open_progress_note(
+    sim: Simulator, group: Chat, ready: int
+) -> None:
+    """The reason asked for 暂不实施 was never written; staff went on to /remind. Her notice
+    text must not become the reason announced to the group."""
+    await _closed_with_orders(sim, group)
+    pm = sim.private(STAFF)
+    reply = await _set(sim, group, pm, "楼梯维修", "暂不实施")
+    assert "请写一句原因" in reply.text
+    reply = await sim.send(STAFF, pm, "/remind")
+    assert "进度说明没有写完" in reply.text
+    reply = await sim.press(STAFF, reply, "锡林社区居民群")
+    reply = await sim.press(STAFF, reply, "普通通知")
+    reply = await sim.send(STAFF, pm, "本周六上午9点小区大扫除")
+    assert "楼梯维修" not in reply.text and "请核对，居民群里会看到" not in reply.text
+    assert await sim.rt.db.fetchval("SELECT count(*) FROM menu_progress_notes") == 0
+
+
 async def test_resident_cannot_set_progress(sim: Simulator, group: Chat, ready: int) -> None:
     rid = await _closed_with_orders(sim, group)
     item = await sim.rt.db.fetchval("SELECT id FROM menu_items WHERE name = '车棚改造'")
