@@ -306,6 +306,7 @@ class Results:
     buildings: list[BuildingResult]
     registered_participants: int = 0
     paper: int = 0  # households whose order is a paper one
+    waiting: int = 0  # a group's live tally: households that ordered, not counted in it yet
 
     @property
     def turnout(self) -> float:
@@ -428,6 +429,12 @@ def public_buildings(res: Results) -> frozenset[str]:
     while shown and 0 < hidden < MIN_PUBLIC_HOUSEHOLDS:
         hidden += shown.pop(0).participants
     return frozenset(b.building for b in shown)
+
+
+def public_batch(participants: int) -> int:
+    """How many households a group's live tally counts: whole batches of
+    MIN_PUBLIC_HOUSEHOLDS, so comparing two tallies never shows one household's order."""
+    return participants - participants % MIN_PUBLIC_HOUSEHOLDS
 
 
 def public_totals(res: Results) -> bool:

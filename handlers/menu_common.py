@@ -229,6 +229,12 @@ def results_text(
     if final and res.participants == 0:  # a closed round nobody ordered in: nothing to rank
         lines.append(_("本轮没有收到点单。"))
         return "\n".join(lines)
+    if res.waiting:
+        lines.append(
+            _("实时统计每满 {k} 户更新一次，还有 {n} 户的点单稍后计入。").format(
+                k=rules.MIN_PUBLIC_HOUSEHOLDS, n=res.waiting
+            )
+        )
     if public and not rules.public_totals(res):
         lines.append(
             _(

@@ -190,8 +190,8 @@ async def menu_command(update: Update, context: Context) -> None:
         await order_screen(update, context, rnd["id"], reload=True, edit=False)
         return
     text = await menu_post_of(rt, _, rnd, community["name"])
-    if rnd["live"]:
-        res = await store.results(rt.db, rnd["id"], community["id"])
+    if rnd["live"]:  # a group: the tally in whole batches of households
+        res = await store.live_results(rt.db, rnd["id"], community["id"])
         text += "\n\n" + results_text(_, community["name"], res, final=False)
     await reply_long(update, text, reply_markup=order_link(_, context, rnd["id"]))
 

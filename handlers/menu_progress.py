@@ -74,17 +74,20 @@ async def progress_command(update: Update, context: Context) -> None:
     res = await store.results(rt.db, rnd["id"], community["id"])
     items = {r["id"]: r for r in await store.items(rt.db, rnd["id"])}
     lines = [_("【{community}改造进度】").format(community=community["name"])]
+    # The counts follow the results' rule: with very few households they would tell
+    # neighbours what one household chose (everyone may read this, residents too).
+    counts = rules.public_totals(res)
     for result in res.items:
         item = items[result.item_id]
         state = rules.Progress(item["progress"])
-        lines.append(
-            _("{icon} {name}：{state}（{n}户点单）").format(
-                icon=rules.PROGRESS_ICONS[state],
-                name=_(result.name),
-                state=_(rules.PROGRESS_NAMES[state]),
-                n=result.households,
-            )
+        line = _("{icon} {name}：{state}").format(
+            icon=rules.PROGRESS_ICONS[state],
+            name=_(result.name),
+            state=_(rules.PROGRESS_NAMES[state]),
         )
+        if counts:
+            line += _("（{n}户点单）").format(n=result.households)
+        lines.append(line)
         note = _note_line(rt, _, item)
         if note:
             lines.append(note)

@@ -181,7 +181,10 @@ async def menu_results(update: Update, context: Context) -> None:
             ),
         )
         return
-    res = await store.results(rt.db, rnd["id"], community["id"])
+    if final or is_private(update):
+        res = await store.results(rt.db, rnd["id"], community["id"])
+    else:  # a group's live tally: in whole batches of households
+        res = await store.live_results(rt.db, rnd["id"], community["id"])
     text = results_text(_, community["name"], res, final=final, public=not is_private(update))
     if hidden:
         text = _("（未公布：居民在截止前看不到这些统计）") + "\n" + text

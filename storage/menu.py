@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot import menu as rules
@@ -405,26 +405,41 @@ async def members_to_tell(ex: Executor, household_id: int, *, but: int | None = 
     )
 
 
-async def counts(ex: Executor, round_id: int, community_id: int) -> rules.Counts:
+async def counts(
+    ex: Executor, round_id: int, community_id: int, *, first: int | None = None
+) -> rules.Counts:
     """Aggregates for bot.menu.tally, computed in SQL so a big round stays cheap. Everything
-    counts households: several members, or a member and a paper order, count once."""
+    counts households: several members, or a member and a paper order, count once. `first`:
+    only the households that ordered first, that many (a group's live tally, see
+    rules.public_batch)."""
+    only, more = "", ()
+    if first is not None:
+        only = (
+            " AND household_id IN (SELECT household_id FROM menu_orders WHERE round_id = ?"
+            " GROUP BY household_id ORDER BY min(id) LIMIT ?)"
+        )
+        more = (round_id, first)
     cells = await ex.fetchall(
         "SELECT p.item_id, h.building, count(DISTINCT o.household_id) AS n "
         "FROM menu_orders o JOIN menu_picks p ON p.order_id = o.id "
-        "JOIN households h ON h.id = o.household_id WHERE o.round_id = ? GROUP BY 1, 2",
-        (round_id,),
+        "JOIN households h ON h.id = o.household_id WHERE o.round_id = ?"
+        + only.replace("household_id IN", "o.household_id IN", 1)
+        + " GROUP BY 1, 2",
+        (round_id, *more),
     )
     participants = await ex.fetchall(
         "SELECT h.building, count(DISTINCT o.household_id) AS n FROM menu_orders o "
-        "JOIN households h ON h.id = o.household_id WHERE o.round_id = ? GROUP BY 1",
-        (round_id,),
+        "JOIN households h ON h.id = o.household_id WHERE o.round_id = ?"
+        + only.replace("household_id IN", "o.household_id IN", 1)
+        + " GROUP BY 1",
+        (round_id, *more),
     )
     # Per building: registered households, plus households known only from an order.
     known = await ex.fetchall(
         "SELECT h.building, count(*) AS n FROM households h WHERE h.id IN ("
         " SELECT household_id FROM residents WHERE community_id = ?"
-        " UNION SELECT household_id FROM menu_orders WHERE round_id = ?) GROUP BY 1",
-        (community_id, round_id),
+        " UNION SELECT household_id FROM menu_orders WHERE round_id = ?" + only + ") GROUP BY 1",
+        (community_id, round_id, *more),
     )
     # 登记户数 counts homes with a registered resident only; a paper-only household took
     # part but is not registered.
@@ -432,11 +447,11 @@ async def counts(ex: Executor, round_id: int, community_id: int) -> rules.Counts
         "WITH registered AS (SELECT DISTINCT household_id AS id FROM residents "
         " WHERE community_id = ?), "
         "took_part AS (SELECT household_id AS id, min(paper) AS paper FROM menu_orders "
-        " WHERE round_id = ? GROUP BY household_id) "
+        " WHERE round_id = ?" + only + " GROUP BY household_id) "
         "SELECT (SELECT count(*) FROM registered) AS registered, "
         "(SELECT count(*) FROM took_part WHERE id IN (SELECT id FROM registered)) AS reg_part, "
         "(SELECT count(*) FROM took_part WHERE paper = 1) AS paper",
-        (community_id, round_id),
+        (community_id, round_id, *more),
     )
     assert totals is not None
     return rules.Counts(
@@ -449,10 +464,25 @@ async def counts(ex: Executor, round_id: int, community_id: int) -> rules.Counts
     )
 
 
-async def results(ex: Executor, round_id: int, community_id: int) -> rules.Results:
+async def results(
+    ex: Executor, round_id: int, community_id: int, *, first: int | None = None
+) -> rules.Results:
     menu = [rules.Item(r["id"], r["name"], r["position"]) for r in await items(ex, round_id)]
     real = await cstore.building_households(ex, community_id)
-    return rules.tally(menu, await counts(ex, round_id, community_id), real)
+    return rules.tally(menu, await counts(ex, round_id, community_id, first=first), real)
+
+
+async def live_results(ex: Executor, round_id: int, community_id: int) -> rules.Results:
+    """A live tally for a group: the households that ordered first, in whole batches
+    (rules.public_batch), so two tallies a moment apart never differ by one household's order.
+    `waiting` says how many are not in it yet."""
+    full = await results(ex, round_id, community_id)
+    shown = rules.public_batch(full.participants)
+    if shown == full.participants:
+        return full
+    return replace(
+        await results(ex, round_id, community_id, first=shown), waiting=full.participants - shown
+    )
 
 
 async def orders_for_export(ex: Executor, round_id: int) -> list[dict[str, Any]]:

@@ -230,9 +230,20 @@ async def test_live_round_shows_tally_in_group(sim: Simulator, group: Chat, read
     await order(sim, WANG, rid, "车棚改造")
     reply = await sim.send(STAFF, group, "/menu_results")
     assert "实时统计" in reply.text and "少于 3 户" in reply.text and "车棚改造：" not in reply.text
+    assert "还有 1 户的点单稍后计入" in reply.text
     await neighbours_order(sim, rid, "车棚改造")
     reply = await sim.send(STAFF, group, "/menu_results")
-    assert "实时统计" in reply.text and "车棚改造：3户" in reply.text
+    assert (
+        "实时统计" in reply.text and "车棚改造：3户" in reply.text and "稍后计入" not in reply.text
+    )
+    # A fourth household: the group's tally waits for two more, so nobody can compare two
+    # tallies and read one household's order off the difference.
+    await order(sim, LIU, rid, "楼梯维修")
+    for person, command in ((STAFF, "/menu_results"), (WANG, "/menu")):
+        text = (await sim.send(person, group, command)).text
+        assert "楼梯维修：1户" not in text and "还有 1 户的点单稍后计入" in text, text
+    staff_view = (await sim.send(STAFF, sim.private(STAFF), "/menu_results")).text
+    assert "楼梯维修：1户" in staff_view  # staff in private see every order at once
 
 
 # ---- 7. progress with a note, 暂不实施, told to the households that ordered ------------------------
@@ -274,6 +285,7 @@ async def test_progress_note_announced_to_group_and_households(
     assert not reply.to(LIU.id)  # ordered something else
     shown = (await sim.send(LIU, group, "/progress")).text
     assert "车棚改造：施工中" in shown and "预计12月完工" in shown
+    assert "户点单" not in shown  # two households: counts would tell who chose what
     await assert_no_personal_data_in_groups(sim)
 
 
