@@ -412,7 +412,8 @@ async def counts(
     counts households: several members, or a member and a paper order, count once. `first`:
     only the households that ordered first, that many (a group's live tally, see
     rules.public_batch)."""
-    only, more = "", ()
+    only = ""
+    more: tuple[int, ...] = ()
     if first is not None:
         only = (
             " AND household_id IN (SELECT household_id FROM menu_orders WHERE round_id = ?"
