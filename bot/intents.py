@@ -82,7 +82,8 @@ HELP = _words(
 )
 PROGRESS = _words(
     r"改造(?:的)?进度|工程进度|施工进度|项目进度|改造(?:得|的)?怎么样|什么时候(?:开始)?改造"
-    r"|改造什么时候|renovation (?:progress|status)|project progress"
+    r"|改造什么时候|什么时候(?:能|才能|会|可以)?(?:装|建|开工|动工|施工)|(?:装|建).{0,4}什么时候"
+    r"|renovation (?:progress|status)|project progress|when will .{0,30}\b(?:be )?(?:installed|built)"
 )
 MY_TICKETS = _words(
     r"我的报修|我报的|我报修的|报修(?:的)?进度|维修进度|报修记录|报修单|修(?:得|的)怎么样"
@@ -126,13 +127,52 @@ MENU = _words(
 # A wish for something new in the community ("我要加装电梯", "希望装个充电桩"): an order for
 # the renovation menu, not a fault (a fault word wins before this is looked at).
 WISH = _words(
-    r"(?:加装|增设|增加|新建|新装|安装|想装|要装|能装|装上|装个|装一[个部台]|建个|建一个|多装|多建|希望有|想有|要是有)"
+    r"(?:加装|增设|增加|新建|新装|安装|想装|要装|能装|装上|装个|装一[个部台]|建个|建一个|多装|多建|希望有|想有"
+    r"|要是有|(?:希望|想|盼着?).{0,4}(?:装|建))"
     r".{0,6}(?:电梯|充电桩|充电|车棚|停车|车位|监控|摄像头|路灯|健身|座椅|椅子|凳子|扶手|坡道"
     r"|无障碍|快递柜|晾衣|绿化|花园|活动室|养老|助餐|食堂|门禁|围栏|雨棚|信报箱|垃圾房|公厕)"
     r"|\b(?:install|add|build|put in|get)\b.{0,20}\b(?:lift|elevator|charger|charging|bike shed"
     r"|parking|camera|cctv|street ?light|bench|ramp|handrail|playground)"
     r"|\b(?:want|need|wish for|would like)\b.{0,12}\b(?:lift|elevator|charger|bike shed|ramp|bench)"
 )
+# What a wish is for, to find it on the menu; English words name the Chinese item.
+WISH_OBJECT = _words(
+    r"电梯|充电桩|充电|车棚|停车|车位|监控|摄像头|路灯|健身|座椅|椅子|凳子|扶手|坡道|无障碍|快递柜"
+    r"|晾衣|绿化|花园|活动室|养老|助餐|食堂|门禁|围栏|雨棚|信报箱|垃圾房|公厕"
+    r"|lift|elevator|charger|charging|bike shed|parking|camera|cctv|street ?light|bench|ramp"
+    r"|handrail|playground"
+)
+_WISH_EN = {
+    "lift": "电梯",
+    "elevator": "电梯",
+    "charger": "充电",
+    "charging": "充电",
+    "bike shed": "车棚",
+    "parking": "停车",
+    "camera": "监控",
+    "cctv": "监控",
+    "streetlight": "路灯",
+    "street light": "路灯",
+    "bench": "座椅",
+    "ramp": "坡道",
+    "handrail": "扶手",
+    "playground": "健身",
+}
+
+
+def wish_of(text: str) -> str | None:
+    """The thing a wish asks for ("我要加装电梯" → "电梯"), in Simplified Chinese; None when
+    the sentence is not a wish."""
+    clean = _clean(text)
+    if WISH.search(clean) is None:
+        return None
+    found = WISH_OBJECT.search(clean)
+    if found is None:
+        return None
+    word = found.group(0)
+    return _WISH_EN.get(word, word)
+
+
 REGISTER = _words(r"登记|注册|绑定|认证|门牌|搬家|新搬来|换房|register|sign ?up|my address|moved")
 LANG = _words(r"^(?:语言|切换语言|繁体|简体|中文|english|language|繁體)(?:版)?$")
 # Garbage questions: the look-up answers (its own rules peel the question words off).

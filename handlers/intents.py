@@ -18,11 +18,19 @@ from bot import repairs as repair_rules
 from bot.commands import COMMANDS
 from bot.context import App
 from bot.i18n import LANG_NAMES, LANGS, N_, Translate
-from bot.intents import Intent, Kind, category_of, classify
+from bot.intents import Intent, Kind, category_of, classify, wish_of
 from bot.text import normalize
 from bot.workflows import community as community_flow
 from bot.workflows import sorting as sorting_flow
-from handlers import community, forms, menu_order, menu_progress, repairs_resident, sorting
+from handlers import (
+    community,
+    forms,
+    menu_order,
+    menu_progress,
+    menu_wish,
+    repairs_resident,
+    sorting,
+)
 from handlers.repairs_filing import PREFILL, PREFILL_MEDIA, repair_entry
 from handlers.repairs_media import VOICE_KEPT
 from handlers.shared import (
@@ -197,6 +205,10 @@ async def run(update: Update, context: Context, intent: Intent, text: str = "") 
         return
     if kind is Kind.SORTING:
         await look_up(update, context, text, asked=True)
+        return
+    word = wish_of(text) if kind is Kind.MENU and text else None
+    if word is not None:  # "我要加装电梯": where that wish stands, not only the menu
+        await menu_wish.wish(update, context, word)
         return
     if kind in SIMPLE:
         await SIMPLE[kind](update, context)

@@ -43,7 +43,7 @@ PUBLISH = N_("📣 确认发布")  # also pressed by the demo
 WRITE, CONFIRM = 0, 1  # writing the note; checking the news before it goes out
 
 
-def _note_line(rt: Runtime, _: Translate, item: Row) -> str:
+def note_line(rt: Runtime, _: Translate, item: Row) -> str:
     if item["progress_at"] is None:
         return ""
     line = "    " + when_text(rt, _, float(item["progress_at"]))
@@ -88,7 +88,7 @@ async def progress_command(update: Update, context: Context) -> None:
         if counts:
             line += _("（{n}户点单）").format(n=result.households)
         lines.append(line)
-        note = _note_line(rt, _, item)
+        note = note_line(rt, _, item)
         if note:
             lines.append(note)
     await reply_long(update, "\n".join(lines))

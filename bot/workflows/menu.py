@@ -17,6 +17,7 @@ from enum import StrEnum
 from bot import menu as rules
 from bot.i18n import N_
 from bot.runtime import Runtime
+from bot.text import normalize
 from bot.workflows import menu_suggestions as suggestions
 from bot.workflows.outcome import Tell, Text
 from storage import community as cstore
@@ -379,3 +380,20 @@ async def remind_round(rt: Runtime, round_id: int, now: datetime) -> Reminder | 
         [r["user_id"] for r in missing],
         [g["chat_id"] for g in await cstore.groups_of(rt.db, rnd["community_id"])],
     )
+
+
+# ---- a wish typed as a sentence ("我要加装电梯") ------------------------------------------------
+@dataclass(frozen=True)
+class Wish:
+    round: Row | None  # the open round, else the last closed one, else none at all
+    item: Row | None  # the item of that round the wish names, if it is on the menu
+
+
+async def wish(rt: Runtime, community_id: int, word: str) -> Wish:
+    """Where a wish for `word` (Simplified, e.g. "电梯") stands: on the open round's menu, on
+    the last closed one (with its progress), or nowhere yet."""
+    rnd = await store.current_round(rt.db, community_id)
+    if rnd is None:
+        return Wish(None, None)
+    items = await store.items(rt.db, rnd["id"])
+    return Wish(rnd, next((i for i in items if word in normalize(i["name"])), None))
