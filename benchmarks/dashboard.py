@@ -109,7 +109,7 @@ async def run(
             app = sim.app
             assert app is not None
             await app.start()
-            runner = web.AppRunner(make_app(sim.rt), access_log=None)
+            runner = web.AppRunner(make_app(sim.rt, app), access_log=None)
             await runner.setup()
             await web.TCPSite(runner, "127.0.0.1", port).start()
             try:

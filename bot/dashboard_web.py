@@ -23,6 +23,7 @@ from aiohttp import web
 
 from bot import dashboard as rules
 from bot import dashboard_export as exporting
+from bot import dashboard_gate as gate
 from bot import export, i18n
 from bot.dashboard_auth import SESSION_IDLE
 from bot.dashboard_text import Labels
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 COOKIE = "cbd_session"
 KEY = "dashboard_runner"
 RT: web.AppKey[Runtime] = web.AppKey("rt", Runtime)
+GATE: web.AppKey[gate.ChatFirst] = web.AppKey("gate", gate.ChatFirst)
 SECTIONS = ("menu", "repairs", "care", "notices")
 CSP = (
     "default-src 'none'; script-src 'self' https://telegram.org; style-src 'self'; "
@@ -65,6 +67,16 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @web.middleware
+async def chat_first(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every request except the static files takes its turn after the chat (bot/dashboard_gate.py):
+    under load a page waits, the chat does not."""
+    if request.path.startswith("/static/"):
+        return await handler(request)
+    async with request.app[GATE].turn():
+        return await handler(request)
+
+
+@web.middleware
 async def headers(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         response = await handler(request)
@@ -87,7 +99,7 @@ async def headers(request: web.Request, handler: Handler) -> web.StreamResponse:
 async def language(rt: Runtime, user_id: int | None) -> str:
     if user_id is None:
         return i18n.DEFAULT_LANG
-    row = await cstore.get_user(rt.db, user_id)
+    row = await cstore.get_user(await gate.reader(rt.db), user_id)
     if row is not None and row["lang"] in i18n.LANGS:
         return str(row["lang"])
     return i18n.lang_from_telegram(row["tg_lang"] if row else None)
@@ -215,7 +227,7 @@ async def community(request: web.Request) -> web.StreamResponse:
         return got
     user_id, seen = got
     rt = request.app[RT]
-    row = await cstore.get_community(rt.db, seen.community_id)
+    row = await cstore.get_community(await gate.reader(rt.db), seen.community_id)
     data: dict[str, Any] = {}
     if section == "menu":
         data["rounds"] = await flow.menu_page(rt, seen, None)
@@ -268,7 +280,7 @@ async def print_page(request: web.Request) -> web.StreamResponse:
         return got
     user_id, seen = got
     rt = request.app[RT]
-    row = await cstore.get_community(rt.db, seen.community_id)
+    row = await cstore.get_community(await gate.reader(rt.db), seen.community_id)
     now = rt.clock.seconds()
     return await page(
         rt,
@@ -357,9 +369,11 @@ async def static(request: web.Request) -> web.StreamResponse:
     return web.Response(body=_static(name), content_type=kinds[name], charset="utf-8")
 
 
-def make_app(rt: Runtime) -> web.Application:
-    app = web.Application(middlewares=[headers], client_max_size=64 * 1024)
+def make_app(rt: Runtime, chat: Any = None) -> web.Application:
+    """The dashboard for this runtime; `chat` (the bot's Application) is what it yields to."""
+    app = web.Application(middlewares=[headers, chat_first], client_max_size=64 * 1024)
     app[RT] = rt
+    app[GATE] = gate.ChatFirst(gate.chat_waiting(chat) if chat is not None else None)
     app.router.add_get("/", home)
     app.router.add_get("/login", login)
     app.router.add_post("/auth/webapp", webapp_auth)
@@ -380,7 +394,7 @@ async def start(source: Any) -> None:
     rt = get_runtime(source)
     if not rt.config.dashboard or source.bot_data.get(KEY) is not None:
         return
-    runner = web.AppRunner(make_app(rt), access_log=None, handle_signals=False)
+    runner = web.AppRunner(make_app(rt, source), access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, host="127.0.0.1", port=rt.config.dashboard_port)
     await site.start()
