@@ -25,7 +25,7 @@ from aiohttp import ClientSession, web
 from benchmarks.feeder import Feeder, percentile, summary
 from benchmarks.mixed import Mix, discover
 from benchmarks.street import ADMIN_ID, street_simulator
-from bot.dashboard_web import make_app
+from bot.dashboard_web import GATE, make_app
 from bot.workflows import dashboard as flow
 
 
@@ -109,7 +109,8 @@ async def run(
             app = sim.app
             assert app is not None
             await app.start()
-            runner = web.AppRunner(make_app(sim.rt, app), access_log=None)
+            dashboard = make_app(sim.rt, app)
+            runner = web.AppRunner(dashboard, access_log=None)
             await runner.setup()
             await web.TCPSite(runner, "127.0.0.1", port).start()
             try:
@@ -145,7 +146,10 @@ async def run(
         "page_p50_ms": round(percentile(pages, 50), 1) if pages else float("nan"),
         "page_p95_ms": round(percentile(pages, 95), 1) if pages else float("nan"),
         "chat_rate_per_s": rate,
+        "dashboard_waits_for_chat": dashboard[GATE].waits,
         "chat_p99_ms_alone": alone["p99_ms"],
+        "chat_p95_ms_alone": alone["p95_ms"],
+        "chat_unanswered_alone": alone["unanswered"],
         "chat_p99_ms_with_dashboard": busy["p99_ms"],
         "chat_p95_ms_with_dashboard": busy["p95_ms"],
         "chat_unanswered": busy["unanswered"],

@@ -9,8 +9,9 @@ bound. So the dashboard is the one that waits:
 - before a request starts, and before each of its reads (`checkpoint`, called by the reads of
   bot/workflows/dashboard.py through a context variable), it lets the chat go first: it waits
   while updates wait in PTB's queue or while the loop is busy (one round of it took longer than
-  `QUIET`), polling every `POLL`, but never longer than `PATIENCE` in one go, so a dashboard
-  beside a flat-out chat is slow rather than stuck.
+  `QUIET`), polling every `POLL`; all the waits of one request together last at most
+  `PATIENCE`, so a dashboard beside a flat-out chat is slow rather than stuck, and a page
+  beside a chat that only waits for Telegram's answers is late by at most that much.
 
 Its reads also use a connection of their own (storage.db Database.reader), so they never
 queue in front of or behind the chat's statements. Nothing here knows HTTP or Telegram.
@@ -30,7 +31,7 @@ from storage.db import Database, Executor, Params, Row
 SLOTS = 1  # dashboard requests at once
 QUIET = 0.0005  # s: a loop round shorter than this means nothing else is waiting to run
 POLL = 0.002  # s between looks while the chat is busy
-PATIENCE = 0.25  # s: the longest one wait for the chat lasts
+PATIENCE = 0.5  # s: the longest a request waits for the chat, all its checkpoints together
 
 
 def chat_waiting(app: Any) -> Callable[[], bool]:
@@ -69,9 +70,8 @@ class ChatFirst:
         await asyncio.sleep(0)  # one round of the loop: everything else ready runs first
         return time.perf_counter() - started > self.quiet
 
-    async def checkpoint(self) -> None:
-        """Let the chat go first, for at most `patience`."""
-        deadline = time.perf_counter() + self.patience
+    async def checkpoint(self, deadline: float) -> None:
+        """Let the chat go first, until `deadline` (time.perf_counter) at the latest."""
         while self.chat_waiting() or await self._loop_busy():
             if time.perf_counter() >= deadline:
                 return
@@ -82,24 +82,26 @@ class ChatFirst:
     async def turn(self) -> AsyncIterator[None]:
         """One dashboard request: a slot, the chat first, and checkpoints in its reads."""
         async with self._slots:
-            await self.checkpoint()
-            token = _current.set(self)
+            deadline = time.perf_counter() + self.patience
+            await self.checkpoint(deadline)
+            token = _current.set((self, deadline))
             try:
                 yield
             finally:
                 _current.reset(token)
 
 
-_current: contextvars.ContextVar[ChatFirst | None] = contextvars.ContextVar(
+# The gate of the request this task serves, and that request's last moment to wait.
+_current: contextvars.ContextVar[tuple[ChatFirst, float] | None] = contextvars.ContextVar(
     "dashboard_gate", default=None
 )
 
 
 async def checkpoint() -> None:
     """Inside a dashboard request: let the chat go first. Elsewhere (tests, the chat): nothing."""
-    gate = _current.get()
-    if gate is not None:
-        await gate.checkpoint()
+    turn = _current.get()
+    if turn is not None:
+        await turn[0].checkpoint(turn[1])
 
 
 class Polite:
