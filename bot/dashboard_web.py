@@ -4,9 +4,11 @@ closes. Off unless DASHBOARD_PORT or DASHBOARD_URL is set.
 
 Glue only, like handlers/: read the request, call one workflow (bot/workflows/dashboard.py),
 which checks the person's rights and writes the audit log, render its result with Jinja
-(autoescape on). Every response says `Cache-Control: no-store`; the session lives in an
-HttpOnly, SameSite=Strict cookie (Secure on https) and on the server, never in the URL or in
-localStorage.
+(autoescape on). Every response says `Cache-Control: no-store`; the session lives on the
+server and in an HttpOnly browser-session cookie, never in the URL or in localStorage:
+SameSite=Strict for the /dashboard link (a tab of its own); for the Mini App, which Telegram
+Web shows in a frame of another site, SameSite=None; Secure; Partitioned on https (a cookie
+kept only under that top-level site, so no other site can send it: CHIPS).
 """
 
 from __future__ import annotations
@@ -35,7 +37,9 @@ from storage import community as cstore
 
 log = logging.getLogger(__name__)
 
-COOKIE = "cbd_session"
+COOKIE = "cbd_session"  # signed in by a /dashboard link
+APP_COOKIE = "cbd_app"  # signed in as a Mini App (maybe inside Telegram Web's frame)
+PARTITIONED = "HttpOnly; Path=/; SameSite=None; Secure; Partitioned"
 KEY = "dashboard_runner"
 RT: web.AppKey[Runtime] = web.AppKey("rt", Runtime)
 GATE: web.AppKey[gate.ChatFirst] = web.AppKey("gate", gate.ChatFirst)
@@ -125,15 +129,28 @@ def secure(rt: Runtime) -> bool:
     return rt.config.dashboard_base.startswith("https://")
 
 
-def set_session(rt: Runtime, response: web.StreamResponse, session: str) -> None:
+def set_session(
+    rt: Runtime, response: web.StreamResponse, session: str, *, webapp: bool = False
+) -> None:
     # A browser-session cookie: closing the browser forgets it; the server ends it when idle.
+    if webapp and secure(rt):
+        # Inside Telegram Web the Mini App is a cross-site frame: a Strict (or Lax) cookie is
+        # never sent there. None needs Secure; Partitioned keeps it to that embedding site.
+        # Written by hand: Python's http.cookies knows "Partitioned" only from 3.14.
+        response.headers.add("Set-Cookie", f"{APP_COOKIE}={session}; {PARTITIONED}")
+        return
+    name = APP_COOKIE if webapp else COOKIE
     response.set_cookie(
-        COOKIE, session, httponly=True, secure=secure(rt), samesite="Strict", path="/"
+        name, session, httponly=True, secure=secure(rt), samesite="Strict", path="/"
     )
 
 
+def session_of(request: web.Request) -> str:
+    return request.cookies.get(COOKIE) or request.cookies.get(APP_COOKIE) or ""
+
+
 async def viewer(request: web.Request) -> int | None:
-    return await flow.session_user(request.app[RT], request.cookies.get(COOKIE, ""))
+    return await flow.session_user(request.app[RT], session_of(request))
 
 
 async def refused(rt: Runtime, user_id: int | None, why: str) -> web.Response:
@@ -207,14 +224,24 @@ async def webapp_auth(request: web.Request) -> web.StreamResponse:
     if signed is None:
         return web.json_response({"ok": False}, status=403)
     response = web.json_response({"ok": True})
-    set_session(rt, response, signed.session)
+    set_session(rt, response, signed.session, webapp=True)
     return response
 
 
 async def logout(request: web.Request) -> web.StreamResponse:
-    await flow.sign_out(request.app[RT], request.cookies.get(COOKIE, ""))
+    rt = request.app[RT]
+    for name in (COOKIE, APP_COOKIE):
+        if request.cookies.get(name):
+            await flow.sign_out(rt, request.cookies[name])
     response = web.HTTPSeeOther("/")
     response.del_cookie(COOKIE, path="/")
+    if secure(rt):  # a partitioned cookie is only removed by one with the same attributes
+        response.headers.add(
+            "Set-Cookie",
+            f'{APP_COOKIE}=""; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; {PARTITIONED}',
+        )
+    else:
+        response.del_cookie(APP_COOKIE, path="/")
     raise response
 
 

@@ -145,7 +145,8 @@ async def session_user(rt: Runtime, session: str) -> int | None:
     now = rt.clock.seconds()
     if row is None:
         return None
-    if now - row["seen_at"] > auth.SESSION_IDLE or now - row["created_at"] > auth.SESSION_MAX:
+    longest = auth.WEBAPP_SESSION_MAX if row["via"] == "webapp" else auth.SESSION_MAX
+    if now - row["seen_at"] > auth.SESSION_IDLE or now - row["created_at"] > longest:
         await store.end_session(rt.db, digest, now)
         return None
     if now - row["seen_at"] > TOUCH_EVERY:
