@@ -6,6 +6,10 @@ the bot's loop), signed in as the street office's admin and cycling through ever
 every community (menu, repairs, care, notices, the street overview). Meanwhile the chat gets
 the mixed street traffic at a steady rate. Reported: the pages' p50/p95, and the chat's p99
 with the dashboard busy beside the same traffic without it.
+
+The machine is shared and noisy, so "alone" and "busy" are measured interleaved: ROUNDS times a
+slice of the chat's traffic with the browsers paused, then a slice with them loading pages flat
+out; each figure is over all its slices.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from typing import Any
 
 from aiohttp import ClientSession, web
 
-from benchmarks.feeder import Feeder, percentile, summary
+from benchmarks.feeder import Feeder, Run, percentile, summary
 from benchmarks.mixed import Mix, discover
 from benchmarks.street import ADMIN_ID, street_simulator
 from bot.dashboard_web import GATE, make_app
@@ -35,10 +39,14 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+ROUNDS = 4
+
+
 def _browse(
-    base: str, logins: list[str], paths: list[str], ready: Any, stop: Any, out: Any
+    base: str, logins: list[str], paths: list[str], ready: Any, stop: Any, paused: Any, out: Any
 ) -> None:
-    """In a process of its own: signed-in browsers loading pages back to back until `stop`."""
+    """In a process of its own: signed-in browsers loading pages back to back until `stop`,
+    idle while `paused`."""
     latencies: list[float] = []
     errors = 0
 
@@ -50,6 +58,8 @@ def _browse(
             for path in itertools.islice(itertools.cycle(paths), offset, None):
                 if stop.is_set():
                     return
+                while paused.is_set() and not stop.is_set():  # noqa: ASYNC110 - a process Event
+                    await asyncio.sleep(0.01)
                 t = time.perf_counter()
                 async with session.get(base + path) as r:
                     await r.read()
@@ -73,10 +83,11 @@ class Browsers:
         ctx = multiprocessing.get_context("spawn")
         self._stop = ctx.Event()
         self._ready = ctx.Event()
+        self._paused = ctx.Event()
         self._out = ctx.Queue()
         self._proc = ctx.Process(
             target=_browse,
-            args=(base, logins, paths, self._ready, self._stop, self._out),
+            args=(base, logins, paths, self._ready, self._stop, self._paused, self._out),
             daemon=True,
         )
         self.latencies: list[float] = []
@@ -86,6 +97,15 @@ class Browsers:
         self._proc.start()
         # Under way before the chat's traffic starts: signed in, a first page loaded.
         await asyncio.to_thread(self._ready.wait, 60)
+
+    async def pause(self) -> None:
+        self._paused.set()
+        await asyncio.sleep(0.3)  # the pages in flight finish
+
+    async def resume(self) -> None:
+        self._ready.clear()
+        self._paused.clear()
+        await asyncio.to_thread(self._ready.wait, 60)  # loading pages again
 
     async def stop(self) -> None:
         self._stop.set()
@@ -116,7 +136,6 @@ async def run(
             try:
                 feeder = Feeder(app, sim.api)
                 await feeder.saturate(mix.stream(200))  # warm-up
-                alone = summary(await feeder.open_loop(mix.stream(n_latency), rate))
                 logins = []
                 for _ in range(clients):
                     issued = await flow.issue_link(sim.rt, ADMIN_ID)
@@ -128,10 +147,16 @@ async def run(
                 ]
                 browsers = Browsers(base, logins, paths)
                 await browsers.start()
+                quiet, loaded = Run(), Run()
                 try:
-                    busy = summary(await feeder.open_loop(mix.stream(n_latency), rate))
+                    for _ in range(ROUNDS):
+                        await browsers.pause()
+                        quiet.add(await feeder.open_loop(mix.stream(n_latency // ROUNDS), rate))
+                        await browsers.resume()
+                        loaded.add(await feeder.open_loop(mix.stream(n_latency // ROUNDS), rate))
                 finally:
                     await browsers.stop()
+                alone, busy = summary(quiet), summary(loaded)
             finally:
                 await app.stop()
         finally:
