@@ -256,3 +256,17 @@ def test_building_label_in_each_language() -> None:
     assert Labels(i18n.translator("zh_Hant")).building_name("1") == "1號樓"
     assert Labels(i18n.translator("en")).building_name("1") == "Building 1"
     assert Labels(i18n.translator("en")).building_name("") == ""
+
+
+async def test_street_overview_kept_briefly_rights_checked_every_time(
+    sim: Simulator, seeded: seedmod.Seeded
+) -> None:
+    first = await flow.street_page(sim.rt, ADMIN.id)
+    assert first is not None
+    await sim.rt.db.execute("UPDATE communities SET name = '改了名' WHERE id = ?", (seeded.a,))
+    kept = await flow.street_page(sim.rt, ADMIN.id)
+    assert kept is not None and [c.name for c in kept] == [c.name for c in first]
+    assert await flow.street_page(sim.rt, seedmod.STAFF_A) is None  # warm, and still refused
+    await sim.advance(timedelta(seconds=flow.STREET_TTL + 1))
+    fresh = await flow.street_page(sim.rt, ADMIN.id)
+    assert fresh is not None and "改了名" in [c.name for c in fresh]

@@ -343,10 +343,26 @@ class CommunityLine:
     care_alerts: int
 
 
+# The street's overview is the heaviest page (a dozen reads per community) and the same for
+# every admin (figures only, no names): kept this long, per process. Rights are checked first,
+# on every request; the access is logged by the caller every time.
+STREET_TTL = 15.0  # seconds
+_STREET = "dashboard_street"
+
+
 async def street_page(rt: Runtime, user_id: int) -> list[CommunityLine] | None:
     if not rt.is_admin(user_id):
         return None
     now = rt.clock.seconds()
+    kept = rt.cache.get(_STREET)
+    if kept is not None and 0 <= now - kept[0] < STREET_TTL:
+        return list(kept[1])
+    lines = await _street_lines(rt, now)
+    rt.cache[_STREET] = (now, tuple(lines))
+    return lines
+
+
+async def _street_lines(rt: Runtime, now: float) -> list[CommunityLine]:
     rd = await gate.reader(rt.db)
     lines = []
     for c in await cstore.list_communities(rd):
