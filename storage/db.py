@@ -11,6 +11,10 @@ coroutines sharing one). A transaction holds the lock from BEGIN to COMMIT, so i
 wait for the network (workflows never send); `holding_database()` lets the offline fake Bot
 API notice when one does.
 
+Readers that must not compete with the chat for that lock (the web dashboard) use
+`Database.reader()`: a second, read-only connection on its own thread; WAL lets it read beside
+the writer.
+
 `connect(target)` opens this for a file path, or storage/pg.py's PgDatabase (same methods) for
 a postgresql:// URL; storage/dialect.py translates the SQL written here for SQLite.
 """
