@@ -9,7 +9,8 @@ with the dashboard busy beside the same traffic without it.
 
 The machine is shared and noisy, so "alone" and "busy" are measured interleaved: ROUNDS times a
 slice of the chat's traffic with the browsers paused, then a slice with them loading pages flat
-out; each figure is over all its slices.
+out, then (a second, everyday figure) a slice with READERS people each reading a page for THINK
+seconds before the next; each figure is over all its slices.
 """
 
 from __future__ import annotations
@@ -41,10 +42,19 @@ def _free_port() -> int:
 
 
 ROUNDS = 4
+READERS = 20  # staff and grid workers with the dashboard open at once, on a busy day
+THINK = 2.0  # seconds a person looks at a page before the next
 
 
 def _browse(
-    base: str, logins: list[str], paths: list[str], ready: Any, stop: Any, paused: Any, out: Any
+    base: str,
+    logins: list[str],
+    paths: list[str],
+    think: float,
+    ready: Any,
+    stop: Any,
+    paused: Any,
+    out: Any,
 ) -> None:
     """In a process of its own: signed-in browsers loading pages back to back until `stop`,
     idle while `paused`. Real browsers run on other machines: niced, this one's own CPU goes
@@ -70,6 +80,8 @@ def _browse(
                         errors += 1
                 latencies.append((time.perf_counter() - t) * 1000)
                 ready.set()
+                if think:
+                    await asyncio.sleep(think)
 
     async def main() -> None:
         await asyncio.gather(*(one(login, i * 3) for i, login in enumerate(logins)))
@@ -82,7 +94,7 @@ class Browsers:
     """The browsers run in another process, so their own CPU (and GIL) does not count against
     the bot: only the server's work lands on the bot's event loop."""
 
-    def __init__(self, base: str, logins: list[str], paths: list[str]) -> None:
+    def __init__(self, base: str, logins: list[str], paths: list[str], think: float = 0) -> None:
         ctx = multiprocessing.get_context("spawn")
         self._stop = ctx.Event()
         self._ready = ctx.Event()
@@ -90,7 +102,7 @@ class Browsers:
         self._out = ctx.Queue()
         self._proc = ctx.Process(
             target=_browse,
-            args=(base, logins, paths, self._ready, self._stop, self._paused, self._out),
+            args=(base, logins, paths, think, self._ready, self._stop, self._paused, self._out),
             daemon=True,
         )
         self.latencies: list[float] = []
@@ -148,7 +160,7 @@ async def run(
                 feeder = Feeder(app, sim.api)
                 await feeder.saturate(mix.stream(200))  # warm-up
                 logins = []
-                for _ in range(clients):
+                for _ in range(clients + READERS):
                     issued = await flow.issue_link(sim.rt, ADMIN_ID)
                     logins.append(issued.url.removeprefix(base))
                 paths = ["/street"] + [
@@ -156,18 +168,26 @@ async def run(
                     for c in street.communities
                     for page in ("menu", "repairs", "care", "notices")
                 ]
-                browsers = Browsers(base, logins, paths)
+                browsers = Browsers(base, logins[:clients], paths)
+                readers = Browsers(base, logins[clients:], paths, THINK)
                 await browsers.start()
-                quiet, loaded = Run(), Run()
+                await readers.start()
+                quiet, loaded, reading = Run(), Run(), Run()
+                slice_ = n_latency // ROUNDS
                 try:
                     for _ in range(ROUNDS):
                         await browsers.pause()
-                        quiet.add(await feeder.open_loop(mix.stream(n_latency // ROUNDS), rate))
+                        await readers.pause()
+                        quiet.add(await feeder.open_loop(mix.stream(slice_), rate))
                         await browsers.resume()
-                        loaded.add(await feeder.open_loop(mix.stream(n_latency // ROUNDS), rate))
+                        loaded.add(await feeder.open_loop(mix.stream(slice_), rate))
+                        await browsers.pause()
+                        await readers.resume()
+                        reading.add(await feeder.open_loop(mix.stream(slice_), rate))
                 finally:
                     await browsers.stop()
-                alone, busy = summary(quiet), summary(loaded)
+                    await readers.stop()
+                alone, busy, everyday = summary(quiet), summary(loaded), summary(reading)
             finally:
                 await app.stop()
         finally:
@@ -175,6 +195,7 @@ async def run(
                 await runner.cleanup()
             await sim.stop()
     pages = sorted(browsers.latencies)
+    read = sorted(readers.latencies)
     return {
         "browsers": clients,
         "pages": len(pages),
@@ -194,4 +215,10 @@ async def run(
         # the same kinds with and without the dashboard mean none was lost to it.
         "chat_unanswered_kinds_alone": _silent(quiet),
         "chat_unanswered_kinds_with_dashboard": _silent(loaded),
+        # The everyday figure: READERS people reading pages, THINK seconds each.
+        "readers": READERS,
+        "reader_pages": len(read),
+        "reader_page_p95_ms": round(percentile(read, 95), 1) if read else float("nan"),
+        "chat_p99_ms_with_readers": everyday["p99_ms"],
+        "chat_unanswered_with_readers": everyday["unanswered"],
     }
