@@ -6,6 +6,7 @@ figures, Jinja, SVG) between its reads, and the chat's updates queue up behind i
 bound. So the dashboard is the one that waits:
 
 - few dashboard requests run at a time (`SLOTS`); the rest wait for a slot, not for the loop;
+  after each request its slot rests in proportion to the request's work (`SHARE`);
 - before a request starts, and before each of its reads (`checkpoint`, called by the reads of
   bot/workflows/dashboard.py through a context variable), it lets the chat go first: it waits
   while updates wait in PTB's queue or while the loop is busy (one round of it took longer than
@@ -32,6 +33,11 @@ SLOTS = 1  # dashboard requests at once
 QUIET = 0.0005  # s: a loop round shorter than this means nothing else is waiting to run
 POLL = 0.002  # s between looks while the chat is busy
 PATIENCE = 0.5  # s: the longest a request waits for the chat, all its checkpoints together
+# At most about this share of the loop's time goes to the dashboard: after a request that took
+# t (its waits for the chat not counted) the next one starts no sooner than t × (1/SHARE − 1)
+# later. Without it a dashboard loaded flat out fills every quiet moment, and on a busy machine
+# the bot's thread, always runnable, gets less of the CPU when the chat needs it.
+SHARE = 0.25
 
 
 def chat_waiting(app: Any) -> Callable[[], bool]:
@@ -57,12 +63,14 @@ class ChatFirst:
         quiet: float = QUIET,
         poll: float = POLL,
         patience: float = PATIENCE,
+        share: float = SHARE,
     ) -> None:
         self.chat_waiting = chat_waiting or (lambda: False)
         self._slots = asyncio.Semaphore(slots)
         self.quiet = quiet
         self.poll = poll
         self.patience = patience
+        self.share = share
         self.waits = 0  # times the dashboard stepped back (tests and the benchmark look)
 
     async def _loop_busy(self) -> bool:
@@ -70,29 +78,50 @@ class ChatFirst:
         await asyncio.sleep(0)  # one round of the loop: everything else ready runs first
         return time.perf_counter() - started > self.quiet
 
-    async def checkpoint(self, deadline: float) -> None:
-        """Let the chat go first, until `deadline` (time.perf_counter) at the latest."""
+    async def checkpoint(self, turn: _Turn) -> None:
+        """Let the chat go first, until the request's deadline at the latest."""
+        started = time.perf_counter()
         while self.chat_waiting() or await self._loop_busy():
-            if time.perf_counter() >= deadline:
-                return
+            if time.perf_counter() >= turn.deadline:
+                break
             self.waits += 1
             await asyncio.sleep(self.poll)
+        turn.waited += time.perf_counter() - started
+
+    def rest(self, work: float) -> float:
+        """How long a slot rests after a request that worked `work` seconds."""
+        return max(0.0, work) * (1 / self.share - 1) if 0 < self.share < 1 else 0.0
 
     @asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
         """One dashboard request: a slot, the chat first, and checkpoints in its reads."""
-        async with self._slots:
-            deadline = time.perf_counter() + self.patience
-            await self.checkpoint(deadline)
-            token = _current.set((self, deadline))
+        await self._slots.acquire()
+        turn = _Turn(time.perf_counter() + self.patience)
+        work = 0.0
+        try:
+            await self.checkpoint(turn)
+            begun, waited = time.perf_counter(), turn.waited
+            token = _current.set((self, turn))
             try:
                 yield
             finally:
                 _current.reset(token)
+                work = time.perf_counter() - begun - (turn.waited - waited)
+        finally:
+            # The response goes out now; the next request waits for the slot's rest.
+            asyncio.get_running_loop().call_later(self.rest(work), self._slots.release)
 
 
-# The gate of the request this task serves, and that request's last moment to wait.
-_current: contextvars.ContextVar[tuple[ChatFirst, float] | None] = contextvars.ContextVar(
+class _Turn:
+    __slots__ = ("deadline", "waited")
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.waited = 0.0
+
+
+# The gate of the request this task serves, and that request's deadline and waits.
+_current: contextvars.ContextVar[tuple[ChatFirst, _Turn] | None] = contextvars.ContextVar(
     "dashboard_gate", default=None
 )
 

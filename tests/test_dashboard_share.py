@@ -114,6 +114,24 @@ async def test_one_request_at_a_time_and_waits_bounded() -> None:
     assert most == gate.SLOTS == 1
 
 
+async def test_slot_rests_after_a_request_in_proportion_to_its_work() -> None:
+    assert gate.ChatFirst(share=0.25).rest(0.01) == pytest.approx(0.03)
+    assert gate.ChatFirst(share=1.0).rest(0.01) == 0
+    g = gate.ChatFirst(patience=0, share=1e-12)  # a rest far longer than any test
+    order: list[str] = []
+
+    async def request(name: str) -> None:
+        async with g.turn():
+            order.append(name)
+
+    await request("first")  # answered at once: the rest comes after the response
+    second = asyncio.create_task(request("second"))
+    for _ in range(50):
+        await asyncio.sleep(0)
+    assert order == ["first"] and not second.done()
+    second.cancel()
+
+
 async def test_chat_answered_while_a_dashboard_request_is_stuck(
     sim: Simulator, seeded: seedmod.Seeded, client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -139,9 +157,10 @@ async def test_chat_answered_while_a_dashboard_request_is_stuck(
 async def test_dashboard_waits_for_queued_chat_updates(
     sim: Simulator, seeded: seedmod.Seeded, client: TestClient
 ) -> None:
-    await sign_in(sim, client, seedmod.STAFF_A)
     g = client.app[GATE] if client.app is not None else None
     assert g is not None
+    g.share = 1.0  # no rest between requests: this test is about the chat
+    await sign_in(sim, client, seedmod.STAFF_A)
     queued: asyncio.Queue[object] = asyncio.Queue()
     queued.put_nowait(object())  # an update PTB has not taken up yet
     g.chat_waiting = lambda: not queued.empty()
