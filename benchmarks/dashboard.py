@@ -20,6 +20,7 @@ import dataclasses
 import itertools
 import multiprocessing
 import os
+import random
 import socket
 import tempfile
 import time
@@ -65,6 +66,7 @@ def _browse(
 
     async def one(login: str, offset: int) -> None:
         nonlocal errors
+        rng = random.Random(offset)
         async with ClientSession() as session:
             async with session.get(base + login) as r:
                 await r.read()
@@ -80,8 +82,8 @@ def _browse(
                         errors += 1
                 latencies.append((time.perf_counter() - t) * 1000)
                 ready.set()
-                if think:
-                    await asyncio.sleep(think)
+                if think:  # people do not read in step: between half and one and a half times
+                    await asyncio.sleep(think * (0.5 + rng.random()))
 
     async def main() -> None:
         await asyncio.gather(*(one(login, i * 3) for i, login in enumerate(logins)))
