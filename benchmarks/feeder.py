@@ -54,6 +54,11 @@ class Run:
     def unanswered(self) -> int:
         return sum(1 for t in self.tracks if t.first_reply is None)
 
+    def add(self, other: Run) -> None:
+        """Another slice of the same traffic (interleaved measurements)."""
+        self.tracks.extend(other.tracks)
+        self.elapsed += other.elapsed
+
 
 def percentile(sorted_values: list[float], p: float) -> float:
     if not sorted_values:

@@ -116,6 +116,8 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str | None]]:
             "dashboard.chat_p99_ms_with_dashboard",
             "dashboard_chat_p99_ms_at_200",
         ),
+        ("  chat p99 ms, 20 people reading", "dashboard.chat_p99_ms_with_readers", None),
+        ("  their page p95 ms", "dashboard.reader_page_p95_ms", None),
         ("neighbours p95 ms, no flood", "flood.no_flood.neighbours_p95_ms", None),
         ("  flood 500/s, throttled", "flood.flood_500_throttled.neighbours_p95_ms", None),
         ("  flood 500/s, unthrottled", "flood.flood_500_unthrottled.neighbours_p95_ms", None),

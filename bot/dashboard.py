@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from html import escape
@@ -309,9 +309,11 @@ def ranking_chart(title: str, items: Sequence[ItemResult]) -> str:
     return BarChart(title, bars).svg()
 
 
-def turnout_chart(title: str, rows: Sequence[Turnout]) -> str:
+def turnout_chart(title: str, rows: Sequence[Turnout], name: Callable[[str], str] = str) -> str:
+    """One bar a building, named by `name` (the chat's label: 1号楼)."""
     bars = [
-        Bar(t.building, t.share, f"{t.ordered}/{t.households} {percent(t.share)}") for t in rows
+        Bar(name(t.building), t.share, f"{t.ordered}/{t.households} {percent(t.share)}")
+        for t in rows
     ]
     return BarChart(title, bars, 1.0).svg()
 

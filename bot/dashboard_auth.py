@@ -29,6 +29,9 @@ CLOCK_SKEW = 60
 LINK_TTL = 10 * 60  # a /dashboard link works for ten minutes, once
 SESSION_IDLE = 30 * 60  # a session ends after half an hour without a page
 SESSION_MAX = 12 * 3600  # and after twelve hours in any case
+# A Mini App session lives in a cookie the browser sends inside Telegram Web's frame; it is
+# kept short: reopening the Mini App signs in again with fresh initData.
+WEBAPP_SESSION_MAX = 2 * 3600
 MAX_INIT_DATA = 4096
 
 

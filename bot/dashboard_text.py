@@ -90,6 +90,8 @@ TEXT: dict[str, str] = {
     "registered": N_("登记户数"),
     "latest_turnout": N_("最近一轮参与率"),
     "printed_at": N_("打印时间：{at}"),
+    # The chat's own label of a building (handlers/menu_*.py, repairs): "1" → 1号楼.
+    "building_label": N_("{building}号楼"),
     "idle_note": N_("30 分钟不操作会自动退出；共用手机用完请点“退出”。"),
 }
 
@@ -99,6 +101,10 @@ class Labels:
 
     def __init__(self, _: Translate) -> None:
         self._values = {key: _(value) for key, value in TEXT.items()}
+
+    def building_name(self, building: str) -> str:
+        """'1' → '1号楼' ('Building 1', '1號樓'), as the chat names a building."""
+        return self._values["building_label"].format(building=building) if building else ""
 
     def __getattr__(self, key: str) -> str:
         try:

@@ -4,9 +4,11 @@ closes. Off unless DASHBOARD_PORT or DASHBOARD_URL is set.
 
 Glue only, like handlers/: read the request, call one workflow (bot/workflows/dashboard.py),
 which checks the person's rights and writes the audit log, render its result with Jinja
-(autoescape on). Every response says `Cache-Control: no-store`; the session lives in an
-HttpOnly, SameSite=Strict cookie (Secure on https) and on the server, never in the URL or in
-localStorage.
+(autoescape on). Every response says `Cache-Control: no-store`; the session lives on the
+server and in an HttpOnly browser-session cookie, never in the URL or in localStorage:
+SameSite=Strict for the /dashboard link (a tab of its own); for the Mini App, which Telegram
+Web shows in a frame of another site, SameSite=None; Secure; Partitioned on https (a cookie
+kept only under that top-level site, so no other site can send it: CHIPS).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from aiohttp import web
 
 from bot import dashboard as rules
 from bot import dashboard_export as exporting
+from bot import dashboard_gate as gate
 from bot import export, i18n
 from bot.dashboard_auth import SESSION_IDLE
 from bot.dashboard_text import Labels
@@ -34,9 +37,12 @@ from storage import community as cstore
 
 log = logging.getLogger(__name__)
 
-COOKIE = "cbd_session"
+COOKIE = "cbd_session"  # signed in by a /dashboard link
+APP_COOKIE = "cbd_app"  # signed in as a Mini App (maybe inside Telegram Web's frame)
+PARTITIONED = "HttpOnly; Path=/; SameSite=None; Secure; Partitioned"
 KEY = "dashboard_runner"
 RT: web.AppKey[Runtime] = web.AppKey("rt", Runtime)
+GATE: web.AppKey[gate.ChatFirst] = web.AppKey("gate", gate.ChatFirst)
 SECTIONS = ("menu", "repairs", "care", "notices")
 CSP = (
     "default-src 'none'; script-src 'self' https://telegram.org; style-src 'self'; "
@@ -65,6 +71,16 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @web.middleware
+async def chat_first(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every request except the static files takes its turn after the chat (bot/dashboard_gate.py):
+    under load a page waits, the chat does not."""
+    if request.path.startswith("/static/"):
+        return await handler(request)
+    async with request.app[GATE].turn():
+        return await handler(request)
+
+
+@web.middleware
 async def headers(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         response = await handler(request)
@@ -87,7 +103,7 @@ async def headers(request: web.Request, handler: Handler) -> web.StreamResponse:
 async def language(rt: Runtime, user_id: int | None) -> str:
     if user_id is None:
         return i18n.DEFAULT_LANG
-    row = await cstore.get_user(rt.db, user_id)
+    row = await cstore.get_user(await gate.reader(rt.db), user_id)
     if row is not None and row["lang"] in i18n.LANGS:
         return str(row["lang"])
     return i18n.lang_from_telegram(row["tg_lang"] if row else None)
@@ -113,15 +129,28 @@ def secure(rt: Runtime) -> bool:
     return rt.config.dashboard_base.startswith("https://")
 
 
-def set_session(rt: Runtime, response: web.StreamResponse, session: str) -> None:
+def set_session(
+    rt: Runtime, response: web.StreamResponse, session: str, *, webapp: bool = False
+) -> None:
     # A browser-session cookie: closing the browser forgets it; the server ends it when idle.
+    if webapp and secure(rt):
+        # Inside Telegram Web the Mini App is a cross-site frame: a Strict (or Lax) cookie is
+        # never sent there. None needs Secure; Partitioned keeps it to that embedding site.
+        # Written by hand: Python's http.cookies knows "Partitioned" only from 3.14.
+        response.headers.add("Set-Cookie", f"{APP_COOKIE}={session}; {PARTITIONED}")
+        return
+    name = APP_COOKIE if webapp else COOKIE
     response.set_cookie(
-        COOKIE, session, httponly=True, secure=secure(rt), samesite="Strict", path="/"
+        name, session, httponly=True, secure=secure(rt), samesite="Strict", path="/"
     )
 
 
+def session_of(request: web.Request) -> str:
+    return request.cookies.get(COOKIE) or request.cookies.get(APP_COOKIE) or ""
+
+
 async def viewer(request: web.Request) -> int | None:
-    return await flow.session_user(request.app[RT], request.cookies.get(COOKIE, ""))
+    return await flow.session_user(request.app[RT], session_of(request))
 
 
 async def refused(rt: Runtime, user_id: int | None, why: str) -> web.Response:
@@ -195,14 +224,24 @@ async def webapp_auth(request: web.Request) -> web.StreamResponse:
     if signed is None:
         return web.json_response({"ok": False}, status=403)
     response = web.json_response({"ok": True})
-    set_session(rt, response, signed.session)
+    set_session(rt, response, signed.session, webapp=True)
     return response
 
 
 async def logout(request: web.Request) -> web.StreamResponse:
-    await flow.sign_out(request.app[RT], request.cookies.get(COOKIE, ""))
+    rt = request.app[RT]
+    for name in (COOKIE, APP_COOKIE):
+        if request.cookies.get(name):
+            await flow.sign_out(rt, request.cookies[name])
     response = web.HTTPSeeOther("/")
     response.del_cookie(COOKIE, path="/")
+    if secure(rt):  # a partitioned cookie is only removed by one with the same attributes
+        response.headers.add(
+            "Set-Cookie",
+            f'{APP_COOKIE}=""; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; {PARTITIONED}',
+        )
+    else:
+        response.del_cookie(APP_COOKIE, path="/")
     raise response
 
 
@@ -215,7 +254,7 @@ async def community(request: web.Request) -> web.StreamResponse:
         return got
     user_id, seen = got
     rt = request.app[RT]
-    row = await cstore.get_community(rt.db, seen.community_id)
+    row = await cstore.get_community(await gate.reader(rt.db), seen.community_id)
     data: dict[str, Any] = {}
     if section == "menu":
         data["rounds"] = await flow.menu_page(rt, seen, None)
@@ -268,7 +307,7 @@ async def print_page(request: web.Request) -> web.StreamResponse:
         return got
     user_id, seen = got
     rt = request.app[RT]
-    row = await cstore.get_community(rt.db, seen.community_id)
+    row = await cstore.get_community(await gate.reader(rt.db), seen.community_id)
     now = rt.clock.seconds()
     return await page(
         rt,
@@ -357,9 +396,11 @@ async def static(request: web.Request) -> web.StreamResponse:
     return web.Response(body=_static(name), content_type=kinds[name], charset="utf-8")
 
 
-def make_app(rt: Runtime) -> web.Application:
-    app = web.Application(middlewares=[headers], client_max_size=64 * 1024)
+def make_app(rt: Runtime, chat: Any = None) -> web.Application:
+    """The dashboard for this runtime; `chat` (the bot's Application) is what it yields to."""
+    app = web.Application(middlewares=[headers, chat_first], client_max_size=64 * 1024)
     app[RT] = rt
+    app[GATE] = gate.ChatFirst(gate.chat_waiting(chat) if chat is not None else None)
     app.router.add_get("/", home)
     app.router.add_get("/login", login)
     app.router.add_post("/auth/webapp", webapp_auth)
@@ -380,7 +421,7 @@ async def start(source: Any) -> None:
     rt = get_runtime(source)
     if not rt.config.dashboard or source.bot_data.get(KEY) is not None:
         return
-    runner = web.AppRunner(make_app(rt), access_log=None, handle_signals=False)
+    runner = web.AppRunner(make_app(rt, source), access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, host="127.0.0.1", port=rt.config.dashboard_port)
     await site.start()

@@ -11,6 +11,10 @@ coroutines sharing one). A transaction holds the lock from BEGIN to COMMIT, so i
 wait for the network (workflows never send); `holding_database()` lets the offline fake Bot
 API notice when one does.
 
+Readers that must not compete with the chat for that lock (the web dashboard) use
+`Database.reader()`: a second, read-only connection on its own thread; WAL lets it read beside
+the writer.
+
 `connect(target)` opens this for a file path, or storage/pg.py's PgDatabase (same methods) for
 a postgresql:// URL; storage/dialect.py translates the SQL written here for SQLite.
 """
@@ -182,6 +186,8 @@ class Database(_Statements):
         self._conn_: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
         self._holder: _Hold | None = None
+        self._reader: Reader | None = None
+        self._reader_opening = asyncio.Lock()
 
     @property
     def _conn(self) -> aiosqlite.Connection:  # type: ignore[override]
@@ -240,7 +246,23 @@ class Database(_Statements):
                 + startup.BACKUP_HINT
             )
 
+    async def reader(self) -> Executor:
+        """A read-only connection of its own (its own aiosqlite thread, no share of the
+        writer's lock), for readers that must never queue in front of or behind the chat's
+        statements: the web dashboard. WAL lets it read beside the writer; it sees committed
+        data only. An in-memory database has no second connection: it reads through this one."""
+        if self.path == ":memory:":
+            return self
+        if self._reader is None:
+            async with self._reader_opening:
+                if self._reader is None:
+                    self._reader = await Reader.open(self.path, self.busy_timeout_ms)
+        return self._reader
+
     async def close(self) -> None:
+        if self._reader is not None:
+            reader, self._reader = self._reader, None
+            await reader.close()
         if self._conn_ is not None:
             async with self._lock:
                 await self._conn_.close()
@@ -312,6 +334,54 @@ class Database(_Statements):
                 await self._conn.backup(dest)
             finally:
                 await dest.close()
+
+
+def _read_only_uri(path: str) -> str:
+    return Path(path).resolve().as_uri() + "?mode=ro"
+
+
+class Reader(_Statements):
+    """A second, read-only SQLite connection (Database.reader). Plain reads only: each
+    statement is its own snapshot, like the writer's connection outside a transaction."""
+
+    kind = "sqlite"
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    @classmethod
+    async def open(cls, path: str, busy_timeout_ms: int) -> Reader:
+        conn = await aiosqlite.connect(_read_only_uri(path), uri=True, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        try:
+            await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            await conn.execute("PRAGMA query_only = ON")
+        except BaseException:
+            await conn.close()
+            raise
+        return cls(conn)
+
+    async def close(self) -> None:
+        await self._conn.close()
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        raise DatabaseError("the read-only connection does not write")
+
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        raise DatabaseError("the read-only connection does not write")
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        raise DatabaseError("the read-only connection does not write")
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        return await self._fetchone(sql, params)
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        return await self._fetchall(sql, params)
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        row = await self._fetchone(sql, params)
+        return None if row is None else row[0]
 
 
 def migration_files() -> list[tuple[int, str, str]]:

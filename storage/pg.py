@@ -35,6 +35,7 @@ from storage.db import (
     LATEST_VERSION_HINT,
     Database,
     DatabaseError,
+    Executor,
     Params,
     Row,
     Transaction,
@@ -190,6 +191,7 @@ class PgDatabase(Database, _PgStatements):
         self.min_size = min_size
         self.max_size = max_size
         self._pool: AsyncConnectionPool[Any] | None = None
+        self._read_pool: AsyncConnectionPool[Any] | None = None
 
     @property
     def pool(self) -> AsyncConnectionPool[Any]:
@@ -239,7 +241,35 @@ class PgDatabase(Database, _PgStatements):
             raise
         self._pool = pool
 
+    async def reader(self) -> Executor:
+        """Read-only statements on a small pool of their own (the web dashboard), so they
+        never take a connection the chat's statements and transactions are waiting for."""
+        if self._read_pool is None:
+            async with self._reader_opening:
+                if self._read_pool is None:
+                    pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+                        self.url,
+                        min_size=1,
+                        max_size=READ_POOL_SIZE,
+                        kwargs={"autocommit": True, "row_factory": _row_factory},
+                        configure=self._configure_reader,
+                        check=self._check,
+                        timeout=max(10.0, self.busy_timeout_ms / 1000),
+                        open=False,
+                        name="community-bot-reader",
+                    )
+                    await pool.open(wait=True, timeout=15)
+                    self._read_pool = pool
+        return PgReader(self._read_pool)
+
+    async def _configure_reader(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        await self._configure(conn)
+        await conn.execute("SET default_transaction_read_only = on")
+
     async def close(self) -> None:
+        if self._read_pool is not None:
+            read_pool, self._read_pool = self._read_pool, None
+            await read_pool.close()
         if self._pool is not None:
             async with self._lock:
                 pool, self._pool = self._pool, None
@@ -292,6 +322,40 @@ class PgDatabase(Database, _PgStatements):
         raise DatabaseError(
             "back up a PostgreSQL database with pg_dump (or the server's own backups)"
         )
+
+
+READ_POOL_SIZE = 2  # the dashboard serves few requests at a time (bot/dashboard_gate.py)
+
+
+class PgReader(_PgStatements):
+    """Plain reads on the read-only pool (PgDatabase.reader); writing is refused."""
+
+    kind = "postgresql"
+
+    def __init__(self, pool: AsyncConnectionPool[Any]) -> None:
+        self._read_pool = pool
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        raise DatabaseError("the read-only connection does not write")
+
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        raise DatabaseError("the read-only connection does not write")
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        raise DatabaseError("the read-only connection does not write")
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        async with self._read_pool.connection() as conn:
+            row: Row | None = await (await self._run(conn, sql, params)).fetchone()
+            return row
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        async with self._read_pool.connection() as conn:
+            return await (await self._run(conn, sql, params)).fetchall()
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
 
 
 def _held_by_me(db: Database) -> bool:

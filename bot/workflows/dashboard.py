@@ -14,6 +14,7 @@ from typing import Any
 
 from bot import dashboard as rules
 from bot import dashboard_auth as auth
+from bot import dashboard_gate as gate
 from bot import menu as menu_rules
 from bot.community import Role
 from bot.runtime import Runtime
@@ -27,21 +28,21 @@ TOUCH_EVERY = 60  # seconds: a session's idle clock is written at most once a mi
 
 # ---- who may use the dashboard -----------------------------------------------------------------
 async def access(rt: Runtime, user_id: int, community_id: int) -> rules.Access | None:
-    if await cstore.get_community(rt.db, community_id) is None:
+    rd = await gate.reader(rt.db)
+    if await cstore.get_community(rd, community_id) is None:
         return None
-    roles = await cstore.roles_of(rt.db, user_id, community_id)
-    mine = (
-        await cstore.buildings_of(rt.db, community_id, user_id) if Role.GRID_WORKER in roles else []
-    )
+    roles = await cstore.roles_of(rd, user_id, community_id)
+    mine = await cstore.buildings_of(rd, community_id, user_id) if Role.GRID_WORKER in roles else []
     return rules.decide(community_id, roles, admin=rt.is_admin(user_id), grid_buildings=mine)
 
 
 async def communities(rt: Runtime, user_id: int) -> list[tuple[Row, rules.Access]]:
     """The communities this person may open, each with their view of it."""
+    rd = await gate.reader(rt.db)
     rows = (
-        await cstore.list_communities(rt.db)
+        await cstore.list_communities(rd)
         if rt.is_admin(user_id)
-        else await cstore.communities_of(rt.db, user_id)
+        else await cstore.communities_of(rd, user_id)
     )
     found = []
     for row in rows:
@@ -140,11 +141,12 @@ async def session_user(rt: Runtime, session: str) -> int | None:
     if not session or len(session) > 100:
         return None
     digest = auth.token_hash(session)
-    row = await store.get_session(rt.db, digest)
+    row = await store.get_session(await gate.reader(rt.db), digest)
     now = rt.clock.seconds()
     if row is None:
         return None
-    if now - row["seen_at"] > auth.SESSION_IDLE or now - row["created_at"] > auth.SESSION_MAX:
+    longest = auth.WEBAPP_SESSION_MAX if row["via"] == "webapp" else auth.SESSION_MAX
+    if now - row["seen_at"] > auth.SESSION_IDLE or now - row["created_at"] > longest:
         await store.end_session(rt.db, digest, now)
         return None
     if now - row["seen_at"] > TOUCH_EVERY:
@@ -189,9 +191,10 @@ class RoundView:
 
 async def round_view(rt: Runtime, seen: rules.Access, round_row: Row) -> RoundView:
     cid = seen.community_id
-    results = await mstore.results(rt.db, round_row["id"], cid)
-    real = await cstore.building_households(rt.db, cid)
-    rows = await store.households_without_order(rt.db, round_row["id"], cid)
+    rd = await gate.reader(rt.db)
+    results = await mstore.results(rd, round_row["id"], cid)
+    real = await cstore.building_households(rd, cid)
+    rows = await store.households_without_order(rd, round_row["id"], cid)
     grouped: dict[int, list[Row]] = {}
     for r in rows:
         grouped.setdefault(r["id"], []).append(r)
@@ -211,12 +214,13 @@ async def round_view(rt: Runtime, seen: rules.Access, round_row: Row) -> RoundVi
         real,
         missing_count,
     )
-    comments = await mstore.comments(rt.db, round_row["id"]) if seen.staff else []
+    comments = await mstore.comments(rd, round_row["id"]) if seen.staff else []
     return RoundView(round_row, results, table, missing, comments)
 
 
 async def menu_page(rt: Runtime, seen: rules.Access, round_id: int | None) -> list[RoundView]:
-    rounds = [r for r in await store.rounds(rt.db, seen.community_id) if r["status"] != "draft"]
+    rd = await gate.reader(rt.db)
+    rounds = [r for r in await store.rounds(rd, seen.community_id) if r["status"] != "draft"]
     if round_id is not None:
         rounds = [r for r in rounds if r["id"] == round_id]
     return [await round_view(rt, seen, r) for r in rounds[:3]]
@@ -234,7 +238,7 @@ class RepairsView:
 
 async def repairs_page(rt: Runtime, seen: rules.Access, f: rules.TicketFilter) -> RepairsView:
     now = rt.clock.seconds()
-    rows = [dict(r) for r in await store.tickets(rt.db, seen.community_id)]
+    rows = [dict(r) for r in await store.tickets(await gate.reader(rt.db), seen.community_id)]
     mine = [t for t in rows if seen.ticket_visible(t["building"])]
     shown = [t for t in mine if rules.matches(t, f, now)]
     for t in shown:
@@ -261,9 +265,10 @@ class CareView:
 
 
 async def care_page(rt: Runtime, seen: rules.Access) -> CareView:
-    counts = await store.care_counts(rt.db, seen.community_id)
+    rd = await gate.reader(rt.db)
+    counts = await store.care_counts(rd, seen.community_id)
     return CareView(
-        await store.care_alerts(rt.db, seen.community_id, rt.clock.seconds()),
+        await store.care_alerts(rd, seen.community_id, rt.clock.seconds()),
         int(counts["people"] or 0) if counts else 0,
         int(counts["paused"] or 0) if counts else 0,
     )
@@ -299,19 +304,20 @@ def _tally(rows: list[Row], d: Delivery) -> Delivery:
 
 
 async def notices_page(rt: Runtime, seen: rules.Access) -> list[Delivery]:
+    rd = await gate.reader(rt.db)
     found: list[Delivery] = []
-    for n in await store.notices(rt.db, seen.community_id):
+    for n in await store.notices(rd, seen.community_id):
         d = Delivery(n["id"], n["text"], "meeting" if n["is_meeting"] else "notice", n["status"])
-        _tally(await store.send_counts(rt.db, f"n{n['id']}:main:"), d)
+        _tally(await store.send_counts(rd, f"n{n['id']}:main:"), d)
         if n["is_meeting"]:
-            d.rsvp = {r["answer"]: int(r["n"]) for r in await store.rsvp_counts(rt.db, n["id"])}
+            d.rsvp = {r["answer"]: int(r["n"]) for r in await store.rsvp_counts(rd, n["id"])}
         found.append(d)
-    for a in await store.announcements(rt.db, seen.community_id):
+    for a in await store.announcements(rd, seen.community_id):
         d = Delivery(a["id"], a["text"], "announcement", a["status"])
         # The announcement's own key only ('an12'), not its report ('an12:report').
         rows = [
             r
-            for r in await store.send_counts(rt.db, f"an{a['id']}")
+            for r in await store.send_counts(rd, f"an{a['id']}")
             if r["send_key"] == f"an{a['id']}"
         ]
         _tally(rows, d)
@@ -337,32 +343,56 @@ class CommunityLine:
     care_alerts: int
 
 
+# The street's overview is the heaviest page (a dozen reads per community) and the same for
+# every admin (figures only, no names): kept this long, per process. Rights are checked first,
+# on every request; the access is logged by the caller every time.
+STREET_TTL = 15.0  # seconds
+_STREET = "dashboard_street"
+
+
 async def street_page(rt: Runtime, user_id: int) -> list[CommunityLine] | None:
     if not rt.is_admin(user_id):
         return None
     now = rt.clock.seconds()
+    kept = rt.cache.get(_STREET)
+    if kept is not None and 0 <= now - kept[0] < STREET_TTL:
+        return list(kept[1])
+    lines = await _street_lines(rt, now)
+    rt.cache[_STREET] = (now, tuple(lines))
+    return lines
+
+
+async def _street_lines(rt: Runtime, now: float) -> list[CommunityLine]:
+    rd = await gate.reader(rt.db)
     lines = []
-    for c in await cstore.list_communities(rt.db):
-        seen = rules.Access(c["id"], True)
-        stats = rules.ticket_stats([dict(t) for t in await store.tickets(rt.db, c["id"])], now)
-        rounds = [r for r in await store.rounds(rt.db, c["id"], 3) if r["status"] != "draft"]
+    for c in await cstore.list_communities(rd):
+        stats = rules.ticket_stats([dict(t) for t in await store.tickets(rd, c["id"])], now)
+        rounds = [r for r in await store.rounds(rd, c["id"], 3) if r["status"] != "draft"]
         share: float | None = None
         if rounds:
-            view = await round_view(rt, seen, rounds[0])
-            total = sum(t.households for t in view.turnout)
-            share = sum(t.ordered for t in view.turnout) / total if total else 0.0
+            # Only the share: no households-without-order list (names), which the street's
+            # overview never shows and which costs a row per household.
+            results = await mstore.results(rd, rounds[0]["id"], c["id"])
+            table = rules.turnout(
+                {b.building: b.participants for b in results.buildings},
+                {b.building: b.registered for b in results.buildings},
+                await cstore.building_households(rd, c["id"]),
+                {},
+            )
+            total = sum(t.households for t in table)
+            share = sum(t.ordered for t in table) / total if total else 0.0
         lines.append(
             CommunityLine(
                 c["id"],
                 c["name"],
-                await cstore.count_households(rt.db, c["id"]),
+                await cstore.count_households(rd, c["id"]),
                 rounds[0]["id"] if rounds else None,
                 share,
                 stats.open,
                 stats.overdue,
                 stats.resolve_hours,
                 stats.rating,
-                len(await store.care_alerts(rt.db, c["id"], now)),
+                len(await store.care_alerts(rd, c["id"], now)),
             )
         )
     return lines
