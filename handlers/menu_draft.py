@@ -44,7 +44,13 @@ async def show_settings(update: Update, context: Context, rnd: Row) -> int:
     n_items = len(await store.items(context.rt.db, rid))
     s = wf.settings_of(rnd)
     k = s.max_picks
-    lines = [_("每户最多选几项？现在是 {k} 项。").format(k=k)]
+    lines = [
+        (
+            _("每人最多选几项？现在是 {k} 项。")
+            if s.per_person
+            else _("每户最多选几项？现在是 {k} 项。")
+        ).format(k=k)
+    ]
     choices = rules.k_choices(n_items)
     rows = []
     if choices:

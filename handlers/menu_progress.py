@@ -144,10 +144,12 @@ async def progress_item(update: Update, context: Context, cb: callbacks.Callback
     _ = await tr_chat(update, context)
     await answer_callback(update)
     states = [p for p in rules.Progress if p is not rules.Progress.NONE]
+    now = rules.Progress(item["progress"])
     rows = [
         [
             btn(
-                f"{rules.PROGRESS_ICONS[p]} {_(rules.PROGRESS_NAMES[p])}",
+                ("● " if p is now else "")
+                + f"{rules.PROGRESS_ICONS[p]} {_(rules.PROGRESS_NAMES[p])}",
                 F,
                 "pg",
                 rnd["id"],
@@ -160,7 +162,11 @@ async def progress_item(update: Update, context: Context, cb: callbacks.Callback
     query = update.callback_query
     assert query is not None
     await query.edit_message_text(
-        _("“{item}”现在的进度：").format(item=item_name(_, item)),
+        _("“{item}”现在的进度：{icon} {state}。要改成：").format(
+            item=item_name(_, item),
+            icon=rules.PROGRESS_ICONS[now],
+            state=_(rules.PROGRESS_NAMES[now]),
+        ),
         reply_markup=InlineKeyboardMarkup(rows),
     )
 

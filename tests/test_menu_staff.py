@@ -286,6 +286,14 @@ async def test_progress_note_announced_to_group_and_households(
     shown = (await sim.send(LIU, group, "/progress")).text
     assert "车棚改造：施工中" in shown and "预计12月完工" in shown
     assert "户点单" not in shown  # two households: counts would tell who chose what
+    # Picking the item again shows where it stands, marked on its button.
+    reply = await sim.send(STAFF, pm, "/menu_progress")
+    reply = await sim.press(STAFF, reply, "车棚改造")
+    assert "施工中。要改成" in reply.text
+    marked = [
+        b["text"] for row in reply.last_with_buttons().buttons for b in row if "● " in b["text"]
+    ]
+    assert len(marked) == 1 and "施工中" in marked[0]
     await assert_no_personal_data_in_groups(sim)
 
 
