@@ -10,6 +10,9 @@ buttons.
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
@@ -284,6 +287,37 @@ _YES = {
 }
 
 
+# ---- a sentence in a group -----------------------------------------------------------------------
+GROUP_NUDGE = "group_nudge"  # user_data: when this person was last pointed to the private chat
+NUDGE_EVERY = timedelta(hours=12)
+_ASKS = re.compile(r"谁|怎么|联系|电话|哪|[?？]|\bwho\b|\bhow\b")
+_QUESTION = re.compile(r"吗|么|[?？]")
+
+
+async def group_talk(update: Update, context: Context) -> None:
+    """Plain text in a residents' group: the bot stays out of the neighbours' conversation,
+    except for a short sentence clearly meant for it (user test: an elderly resident typed
+    电梯坏了 in the group and thought it was reported). Asking who the grid worker is gets the
+    group's /grid answer; a fault or 我要报修 gets one pointer to the private chat, at most
+    every 12 hours per person, so a chatty group is not flooded."""
+    message = update.effective_message
+    if message is None or not message.text or len(message.text) > 60:
+        return
+    text = message.text
+    intent = classify(text)
+    if intent.kind is Kind.GRID and _ASKS.search(text):
+        await community.grid_command(update, context)
+        return
+    if intent.kind not in (Kind.FAULT, Kind.REPAIR) or _QUESTION.search(text):
+        return
+    now = context.rt.clock.now()
+    last = context.state.get(GROUP_NUDGE)
+    if isinstance(last, str) and now - datetime.fromisoformat(last) < NUDGE_EVERY:
+        return
+    context.state[GROUP_NUDGE] = now.isoformat()
+    await repair_entry(update, context)
+
+
 def _answers_offer(text: str) -> bool:
     """A short reply to 要报修吗？: yes, or the name of a repair category."""
     clean = normalize(text).strip(" 。.!！?？").lower()
@@ -362,5 +396,8 @@ def register(app: App) -> None:
     )
     app.add_handler(
         MessageHandler((filters.PHOTO | filters.VOICE) & filters.ChatType.PRIVATE, media_talk)
+    )
+    app.add_handler(
+        MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.GROUPS, group_talk)
     )
     app.add_handler(CallbackQueryHandler(choice, pattern=callbacks.pattern(F)))

@@ -3,6 +3,8 @@ router of handlers/intents.py through the real Application."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from bot.intents import Kind, classify
@@ -472,3 +474,23 @@ async def test_typed_yes_or_category_under_an_offer_keeps_the_sentence(
     reply = await sim.press(WANG, named, "报修：水管")
     reply = await sim.press(WANG, reply, "我家这个单元")
     assert "问题：厨房里的管子一直滴水好几天了" in reply.text
+
+
+async def test_a_sentence_meant_for_the_bot_in_a_group_gets_a_pointer(
+    sim: Simulator, group: Chat
+) -> None:
+    await _resident(sim, group)
+    await sim.send(STAFF, group, "/grid_assign @li_grid 21")
+    for chatter in ("大家好", "今天停水吗？", "收到", "👍"):
+        assert not (await sim.send(WANG, group, chatter)).to(group.id), chatter
+    reply = await sim.send(WANG, group, "电梯坏了")
+    said = reply.to(group.id)
+    assert len(said) == 1 and "私聊" in said[0].text and "302" not in said[0].text
+    assert any("url" in b for row in said[0].buttons for b in row)  # to the private chat
+    # Once every 12 hours per person: a chatty group is not flooded.
+    assert not (await sim.send(WANG, group, "楼道灯坏了")).to(group.id)
+    await sim.advance(timedelta(hours=13))
+    assert (await sim.send(WANG, group, "我要报修")).to(group.id)
+    # Who the grid worker is: the group's own /grid answer.
+    reply = await sim.send(WANG, group, "谁是网格员")
+    assert reply.to(group.id) and "李网格" in reply.text
