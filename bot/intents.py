@@ -160,6 +160,12 @@ _WISH_EN = {
 }
 
 
+def is_fault_sentence(text: str) -> bool:
+    """The sentence says something is broken ("电梯坏了"), whatever else it says."""
+    clean = _clean(text)
+    return FAULT.search(clean) is not None and NOT_FAULT.search(clean) is None
+
+
 def wish_of(text: str) -> str | None:
     """The thing a wish asks for ("我要加装电梯" → "电梯"), in Simplified Chinese; None when
     the sentence is not a wish."""

@@ -18,6 +18,7 @@ from telegram.ext import ConversationHandler
 from bot import callbacks
 from bot import repairs as rules
 from bot.i18n import N_, Translate
+from bot.intents import is_fault_sentence
 from bot.workflows import repairs as wf
 from bot.workflows import repairs_jobs as jobs
 from handlers import forms
@@ -218,6 +219,19 @@ async def got_place_text(update: Update, context: Context) -> int:
         await reply(update, _("请用文字写地点（60字以内），例如：21号楼楼顶"))
         return PLACE_TEXT
     building, unit, rest = rules.parse_place(place)
+    if not building and not unit and is_fault_sentence(place) and PREFILL not in context.state:
+        # "电梯坏了" typed where the place is asked (user test: it became the place): that is
+        # the problem itself. Kept as the description; the place is asked again.
+        context.state[PREFILL] = place
+        await reply(
+            update,
+            _(
+                "好的，问题记下了：{text}。还要请您写一下在哪里，例如：21号楼4单元电梯、小区大门"
+            ).format(text=place),
+            reply_markup=InlineKeyboardMarkup([_nav(_)]),
+        )
+        _draft(context)["step"] = PLACE_TEXT
+        return PLACE_TEXT
     _draft(context).update(building=building, unit=unit, place=rest)
     return await after_place(update, context, _)
 

@@ -155,3 +155,18 @@ async def test_starting_a_form_ends_the_one_left_open_in_that_chat(
     reply = await sim.send(WANG, chat, "21号楼4单元302")  # the new address, not a fault
     assert await tickets(sim) == 0
     assert "是什么问题" not in reply.text
+
+
+async def test_a_fault_typed_where_the_place_is_asked_is_kept_as_the_problem(
+    sim: Simulator, group: Chat
+) -> None:
+    await setup_community(sim, group)
+    await register(sim, WANG, "21-4-302", "王阿姨")
+    chat = sim.private(WANG)
+    reply = await sim.send(WANG, chat, "/repair")
+    reply = await sim.press(WANG, reply, "物业")
+    assert "问题在哪里" in reply.text
+    reply = await sim.send(WANG, chat, "电梯坏了")  # the problem, not a place
+    assert "问题记下了：电梯坏了" in reply.text and "在哪里" in reply.text
+    reply = await sim.send(WANG, chat, "21号楼4单元电梯")
+    assert "问题：电梯坏了" in reply.text  # not asked again
