@@ -100,6 +100,12 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return playground.main(args.db)
 
 
+def cmd_dashboard_demo(args: argparse.Namespace) -> int:
+    from bot.offline import dashboard_playground
+
+    return dashboard_playground.main(args.port, args.db)
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
     from storage.db import DatabaseError, connect
 
@@ -216,6 +222,12 @@ def build_parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="interactive offline playground")
     chat.add_argument("--db", help="keep the playground database at this path")
     chat.set_defaults(func=cmd_chat)
+    dash = sub.add_parser(
+        "dashboard-demo", help="the web dashboard offline on seeded data, with sign-in links"
+    )
+    dash.add_argument("--port", type=int, default=8099)
+    dash.add_argument("--db", help="keep the demo database at this path")
+    dash.set_defaults(func=cmd_dashboard_demo)
     backup = sub.add_parser("backup", help="consistent online copy of DATABASE_PATH")
     backup.add_argument("path")
     backup.set_defaults(func=cmd_backup)
