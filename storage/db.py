@@ -81,14 +81,20 @@ def is_temporary(exc: BaseException | None) -> bool:
     return False
 
 
-def connect(target: str | Path) -> Database:
+def connect(target: str | Path, *, migrate: bool = True) -> Database:
     """The bot's database: PostgreSQL for a postgresql:// URL, else the SQLite file at this
-    path (created on first use: the zero-setup default). Call `open()` before use."""
+    path (created on first use: the zero-setup default). Call `open()` before use; it applies
+    pending migrations unless `migrate` is False (a standby's lease connection: the schema is
+    the active instance's business until this one holds the lease)."""
+    db: Database
     if isinstance(target, str) and dialect.is_postgres_url(target):
         from storage.pg import PgDatabase
 
-        return PgDatabase(target)
-    return Database(target)
+        db = PgDatabase(target)
+    else:
+        db = Database(target)
+    db.migrate_on_open = migrate
+    return db
 
 
 class Executor(Protocol):
@@ -182,6 +188,7 @@ class Database(_Statements):
         self._conn_: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
         self._holder: _Hold | None = None
+        self.migrate_on_open = True
 
     @property
     def _conn(self) -> aiosqlite.Connection:  # type: ignore[override]
@@ -224,11 +231,17 @@ class Database(_Statements):
             await conn.execute("PRAGMA journal_mode = WAL")
             await conn.execute("PRAGMA synchronous = NORMAL")
             await conn.execute("PRAGMA foreign_keys = ON")
-            await migrate(conn)
+            if self.migrate_on_open:
+                await migrate(conn)
         except BaseException:
             await conn.close()
             self._conn_ = None
             raise
+
+    async def apply_migrations(self) -> int:
+        """Apply pending migrations now (on a database opened with migrate=False)."""
+        async with self._locked():
+            return await migrate(self._conn)
 
     async def _check_integrity(self) -> None:
         # Only a file SQLite cannot read as a database is "corrupt"; a read-only file system

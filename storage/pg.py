@@ -227,8 +227,9 @@ class PgDatabase(Database, _PgStatements):
         )
         try:
             await pool.open(wait=True, timeout=15)
-            async with pool.connection() as conn:
-                await migrate(conn)
+            if self.migrate_on_open:
+                async with pool.connection() as conn:
+                    await migrate(conn)
         except (psycopg.Error, PoolTimeout) as exc:
             await pool.close()
             raise DatabaseError(
@@ -238,6 +239,10 @@ class PgDatabase(Database, _PgStatements):
             await pool.close()
             raise
         self._pool = pool
+
+    async def apply_migrations(self) -> int:
+        async with self.pool.connection() as conn:
+            return await migrate(conn)
 
     async def close(self) -> None:
         if self._pool is not None:
