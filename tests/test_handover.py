@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections import Counter
+
+import pytest
 
 from bot.app import build_application
 from bot.context import App
@@ -185,3 +188,37 @@ async def test_a_standby_does_not_migrate_until_it_holds_the_lease(db_path: str)
         stop.set()
         assert await asyncio.wait_for(running, GUARD) == 0
         await db.close()
+
+
+async def test_a_clean_stop_keeps_the_lease_until_the_application_stopped(
+    db_path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.serve
+
+    sim = Simulator(db_path)
+    app = _app(sim)
+    db = await _opened(db_path)
+    leadership = Leadership(await _opened(db_path), same_machine=False, **FAST)
+    seen: list[tuple[str, bool]] = []
+    real = bot.serve.shutdown_runtime
+
+    async def slow_shutdown(application: App) -> None:
+        # Jobs finishing for longer than a lease lasts: the lease must still be ours.
+        await asyncio.sleep(2 * FAST["lease"])
+        row = await db.fetchone("SELECT holder, expires_at FROM leader_lease WHERE name = 'bot'")
+        assert row is not None
+        seen.append((str(row["holder"]), float(row["expires_at"]) > time.time()))
+        await real(application)
+
+    monkeypatch.setattr(bot.serve, "shutdown_runtime", slow_shutdown)
+    stop = asyncio.Event()
+    running = asyncio.create_task(serve(app, leadership=leadership, stop=stop))
+    try:
+        await _until(lambda: sim.api.sent("deleteWebhook"), "it starts")
+    finally:
+        stop.set()
+        assert await asyncio.wait_for(running, GUARD) == 0
+    assert seen == [(leadership.holder, True)]
+    row = await db.fetchone("SELECT expires_at FROM leader_lease WHERE name = 'bot'")
+    assert row is not None and float(row["expires_at"]) == 0  # released after the stop
+    await db.close()
