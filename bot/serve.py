@@ -189,7 +189,9 @@ async def _stop_app(app: App) -> None:
 def fence(app: App) -> list[object]:
     """Stop taking work at once: no job starts, no update handler begins, no getUpdates is
     sent. Returns the fetched updates none of whose handlers began, in arrival order."""
-    get_runtime(app).scheduler.fence()
+    rt = get_runtime(app)
+    rt.scheduler.fence()
+    rt.db.fence()  # the lease has its own connection: the hand-over still gets through
     if isinstance(app.bot, PollingBot):
         app.bot.fence()
     processor = app.update_processor

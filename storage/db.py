@@ -189,6 +189,7 @@ class Database(_Statements):
         self._lock = asyncio.Lock()
         self._holder: _Hold | None = None
         self.migrate_on_open = True
+        self._fenced = False
 
     @property
     def _conn(self) -> aiosqlite.Connection:  # type: ignore[override]
@@ -259,8 +260,18 @@ class Database(_Statements):
                 await self._conn_.close()
                 self._conn_ = None
 
+    def fence(self) -> None:
+        """Refuse every later statement (this instance lost the lease, bot/serve.py): an update
+        cut short must not write, in a `finally`, under the next active instance."""
+        self._fenced = True
+
+    def _check_fenced(self) -> None:
+        if self._fenced:
+            raise DatabaseError("this instance lost the lease: it writes nothing more")
+
     @asynccontextmanager
     async def _locked(self) -> AsyncIterator[None]:
+        self._check_fenced()
         held = _holding.get()
         if held is not None and held is self._holder:
             # Waiting for the lock this task (or the one that started it) holds: a deadlock.

@@ -256,6 +256,7 @@ class PgDatabase(Database, _PgStatements):
 
     @asynccontextmanager
     async def _conn_for_statement(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        self._check_fenced()
         self._not_in_own_transaction()
         async with self.pool.connection() as conn:
             yield conn
