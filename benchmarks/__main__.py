@@ -1,6 +1,12 @@
-"""`python -m benchmarks [--quick | --smoke] [--only part,part] [--database-url URL]`: run,
-print, save JSON. With a postgresql:// URL (or BENCH_DATABASE_URL) the parts that use the
-database run on PostgreSQL; footprint and scale measure SQLite itself and are left out."""
+"""`python -m benchmarks [--quick | --smoke] [--only part,part] [--database-url URL]
+[--no-postgres]`: run, print, save JSON.
+
+Every part runs on SQLite. Then the parts that matter for a city on a database server (PG_PARTS:
+the mixed load's saturation and latency, and failover, the real two-machine setup) run again on
+PostgreSQL, side by side in the same results ("postgresql"): on the server of --database-url
+(or BENCH_DATABASE_URL), else on a throw-away server started here as .ci/postgres.sh does
+(benchmarks/pgserver.py); without the server binaries the run says so and goes on. The smoke
+run (the test suite) leaves PostgreSQL out unless a URL is given."""
 
 from __future__ import annotations
 
@@ -63,6 +69,10 @@ SIZES: dict[str, dict[str, tuple[Any, ...]]] = {
 PARTS = list(SIZES)
 # Parts the smoke run (the test suite) leaves out: real processes waiting for leases.
 NOT_IN_SMOKE = {"failover"}
+# Run on PostgreSQL as well (the concurrent(32) comparison of `mixed` stays SQLite's).
+PG_PARTS = ("mixed", "failover")
+# Smaller than SQLite's where the full size costs minutes and adds nothing to the comparison.
+PG_SIZES: dict[str, dict[str, tuple[Any, ...]]] = {"mixed": {"full": (10_000, 12_000, 200)}}
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -78,7 +88,12 @@ def machine() -> dict[str, Any]:
     }
 
 
-def run_part(name: str, size: tuple[Any, ...]) -> dict[str, Any]:
+def run_part(name: str, size: tuple[Any, ...], *, compare: bool = True) -> dict[str, Any]:
+    """`compare` False: the part's own figures only (mixed without its concurrent(32) run)."""
+    if name == "mixed" and not compare:
+        from benchmarks import mixed
+
+        return asyncio.run(mixed.run(*size))
     if name == "ceiling":
         from benchmarks import ceiling
 
@@ -147,17 +162,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help=f"comma-separated parts of {PARTS}")
     parser.add_argument("--out", default=str(RESULTS / "latest.json"))
     parser.add_argument(
-        "--database-url", default="", help="postgresql://… to run on (default: SQLite files)"
+        "--database-url",
+        default=os.environ.get(target.ENV, ""),
+        help="postgresql://… for the PostgreSQL column (default: a throw-away server)",
     )
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     args = parser.parse_args(argv)
-    if args.database_url:
-        os.environ[target.ENV] = args.database_url
+    os.environ.pop(target.ENV, None)  # the SQLite pass first
     size = "smoke" if args.smoke else "quick" if args.quick else "full"
     parts = [p for p in args.only.split(",") if p] or [
         p for p in PARTS if size != "smoke" or p not in NOT_IN_SMOKE
     ]
-    if target.url():
-        parts = [p for p in parts if p not in target.SQLITE_ONLY]
+    pg_parts = [p for p in PG_PARTS if p in parts]
+    if args.no_postgres or (size == "smoke" and not args.database_url):
+        pg_parts = []
     logging.basicConfig(level=logging.ERROR)
     logging.getLogger().setLevel(logging.ERROR)
     results: dict[str, Any] = {
@@ -167,16 +185,18 @@ def main(argv: list[str] | None = None) -> int:
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     t0 = time.perf_counter()
-    try:
-        for name in parts:
-            t = time.perf_counter()
-            print(f"… {name}", file=sys.stderr, flush=True)
-            results[name] = run_part(name, SIZES[name][size])
-            results[name]["part_s"] = round(time.perf_counter() - t, 1)
-    finally:
-        target.drop_all()
+    for name in parts:
+        t = time.perf_counter()
+        print(f"… {name}", file=sys.stderr, flush=True)
+        results[name] = run_part(name, SIZES[name][size])
+        results[name]["part_s"] = round(time.perf_counter() - t, 1)
+    if pg_parts:
+        results["postgresql"] = postgres_pass(pg_parts, size, args.database_url)
     results["total_s"] = round(time.perf_counter() - t0, 1)
     results["targets"] = targets(results)
+    pg = results.get("postgresql")
+    if pg and "skipped" not in pg:
+        pg["targets"] = targets(pg)
     print(table(results))
     print("\n".join(verdicts(results)))
     text = json.dumps(results, ensure_ascii=False, default=str)
@@ -187,6 +207,35 @@ def main(argv: list[str] | None = None) -> int:
         json.dumps(results, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8"
     )
     return 0
+
+
+def postgres_pass(parts: list[str], size: str, url: str) -> dict[str, Any]:
+    """`parts` on PostgreSQL: on `url`'s server, else on a throw-away one (or why not)."""
+    from benchmarks import pgserver
+
+    def run_all(server: str) -> dict[str, Any]:
+        os.environ[target.ENV] = server
+        out: dict[str, Any] = {"server": "given" if url else "throw-away"}
+        try:
+            for name in parts:
+                t = time.perf_counter()
+                print(f"… {name} (PostgreSQL)", file=sys.stderr, flush=True)
+                sizes = PG_SIZES.get(name, {}).get(size) or SIZES[name][size]
+                out[name] = run_part(name, sizes, compare=False)
+                out[name]["part_s"] = round(time.perf_counter() - t, 1)
+        finally:
+            target.drop_all()
+            os.environ.pop(target.ENV, None)
+        return out
+
+    if url:
+        return run_all(url)
+    why = pgserver.available()
+    if why is not None:
+        print(f"PostgreSQL column skipped: {why}", file=sys.stderr)
+        return {"skipped": why}
+    with pgserver.throwaway() as server:
+        return run_all(server)
 
 
 if __name__ == "__main__":

@@ -131,15 +131,20 @@ class Telegram:
         return server
 
 
-def start(who: str, port: int, db: Path, log: Path) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
+def start(who: str, port: int, db: str, log: Path) -> subprocess.Popen[bytes]:
+    """`db`: an SQLite file or a postgresql:// URL (the real multi-machine setup)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("BOT_") and k not in ("DATABASE_URL", "DATABASE_PATH")
+    }
     env.update(
         BOT_TOKEN=TOKEN,
         BOT_API_URL=f"http://127.0.0.1:{port}/{who}/bot",
-        DATABASE_PATH=str(db),
         STANDBY_SAME_MACHINE="0",
         PYTHONUNBUFFERED="1",
     )
+    env["DATABASE_URL" if db.startswith(("postgresql://", "postgres://")) else "DATABASE_PATH"] = db
     with log.open("ab") as err:
         return subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "run"],
@@ -161,7 +166,9 @@ def run(rounds: int, workdir: str | None = None) -> dict[str, Any]:
 
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(workdir or tmp)
-        db, log = base / "failover.db", base / "failover.log"
+        from benchmarks import target
+
+        db, log = target.database(str(base / "failover.db")), base / "failover.log"
         telegram = Telegram()
         server = telegram.serve()
         port = server.server_address[1]
@@ -220,6 +227,7 @@ def run(rounds: int, workdir: str | None = None) -> dict[str, Any]:
             "max_s": round(max(figures), 2),
             "standby_getupdates_calls": standby_polled,
             "lease_s": _lease(),
+            "database": "postgresql" if db.startswith("postgresql://") else "sqlite",
         }
 
 

@@ -149,13 +149,31 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str | None]]:
     return rows
 
 
+def postgres(results: dict[str, Any]) -> dict[str, Any] | None:
+    """The PostgreSQL column's results (benchmarks/__main__.py), if that pass ran."""
+    pg = results.get("postgresql")
+    return pg if isinstance(pg, dict) and "skipped" not in pg else None
+
+
+def _pg_cell(pg: dict[str, Any], path: str, target: str | None, fail: str) -> str:
+    value = _get(pg, path)
+    if value is None:
+        return ""
+    met = _get(pg, f"targets.{target}.met") if target else None
+    return _value(value) + (f" ({fail})" if met is False else "")
+
+
 def table(results: dict[str, Any]) -> str:
     m = results.get("machine", {})
+    pg = postgres(results)
     lines = [
         f"community-bot benchmark ({results.get('mode')}) — {m.get('cpus')} CPUs, "
         f"{m.get('memory_gb')} GB, Python {m.get('python')}, {results.get('total_s')} s",
-        f"{'figure':<34}{'value':>14}  {'target':<10} met",
+        f"{'figure':<34}{'value':>14}  {'target':<10} met"
+        + (f"  {'PostgreSQL':>14}" if pg else ""),
     ]
+    if results.get("postgresql", {}).get("skipped"):
+        lines.insert(1, f"(no PostgreSQL column: {results['postgresql']['skipped']})")
     rows = _rows(results)
     tg = results.get("targets", {})
     for label, path, target in rows:
@@ -164,7 +182,10 @@ def table(results: dict[str, Any]) -> str:
             continue
         goal = tg.get(target, {}) if target else {}
         met = {True: "yes", False: "NO", None: "-"}[goal.get("met")] if target else ""
-        lines.append(f"{label:<34}{value!s:>14}  {goal.get('target', ''):<10} {met}")
+        line = f"{label:<34}{value!s:>14}  {goal.get('target', ''):<10} {met}"
+        if pg:
+            line = f"{line:<63}  {_pg_cell(pg, path, target, 'NO'):>14}"
+        lines.append(line.rstrip())
     for name, ratio in (_get(results, "scale.ratio") or {}).items():
         lines.append(
             f"  scale {name:<26}{ratio!s:>14}  "
@@ -185,16 +206,23 @@ def _value(value: Any) -> str:
 
 
 def markdown(results: dict[str, Any]) -> str:
-    """The README's table: every row of `table`, and every scale ratio."""
+    """The README's table: every row of `table`, and every scale ratio; with a PostgreSQL
+    pass, its figures in a column of their own ("met" is SQLite's; a PostgreSQL figure that
+    misses its target says so beside it)."""
     m = results.get("machine", {})
+    pg = postgres(results)
     lines = [
         f"Full run of {results.get('started')} ({m.get('cpus')} CPUs, {m.get('memory_gb')} GB, "
         f"Python {m.get('python')}, {results.get('total_s')} s), written by "
         "`python tools/benchmark_table.py` from `benchmarks/results/latest.json`:",
         "",
-        "| figure | value | target | met |",
-        "|---|---|---|---|",
+        "| figure | SQLite | PostgreSQL | target | met |"
+        if pg
+        else "| figure | value | target | met |",
+        "|---|---|---|---|---|" if pg else "|---|---|---|---|",
     ]
+    if results.get("postgresql", {}).get("skipped"):
+        lines.insert(1, f"(No PostgreSQL column: {results['postgresql']['skipped']}.)")
     tg = results.get("targets", {})
     for label, path, target in _rows(results):
         value = _get(results, path)
@@ -202,9 +230,14 @@ def markdown(results: dict[str, Any]) -> str:
             continue
         goal = tg.get(target, {}) if target else {}
         met = {True: "yes", False: "**no**", None: ""}[goal.get("met")]
-        lines.append(f"| {label.strip()} | {_value(value)} | {goal.get('target', '')} | {met} |")
+        cells = [label.strip(), _value(value)]
+        if pg:
+            cells.append(_pg_cell(pg, path, target, "**no**"))
+        cells += [goal.get("target", ""), met]
+        lines.append("| " + " | ".join(cells) + " |")
     for name, ratio in (_get(results, "scale.ratio") or {}).items():
         small = _get(results, f"scale.small_ms.{name}")
         big = _get(results, f"scale.big_ms.{name}")
-        lines.append(f"| scale `{name}` (1M / 1k rows) | {ratio} ({small} → {big} ms) | | |")
+        gap = " | | |" if pg else " | |"
+        lines.append(f"| scale `{name}` (1M / 1k rows) | {ratio} ({small} → {big} ms){gap} |")
     return "\n".join(lines)

@@ -36,7 +36,7 @@ ALLOWED_UPDATES: tuple[str, ...] = (
 
 
 class Bot(ExtBot[None]):
-    __slots__ = ("_resume_at", "button_owners")
+    __slots__ = ("_confirmed_below", "_fenced", "_resume_at", "button_owners")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -47,6 +47,25 @@ class Bot(ExtBot[None]):
             # (their id, name): a cache (lost at restart, harmless) so that another person
             # pressing one is told whose it is (handlers/shared.py).
             self.button_owners: dict[tuple[int, int], tuple[int, str]] = {}
+            # Fenced (the lease is lost, bot/serve.py): no getUpdates is sent any more, so
+            # nothing more is confirmed to Telegram (PTB's Updater confirms a batch with the
+            # next request's offset, also in its cleanup call at stop), and a batch that
+            # arrives now is dropped unconfirmed: Telegram sends it to the next instance.
+            self._fenced = False
+            # Telegram has confirmed (and will not send again) every update below this: the
+            # offset of the last getUpdates sent.
+            self._confirmed_below = 0
+
+    @property
+    def fenced(self) -> bool:
+        return self._fenced
+
+    @property
+    def confirmed_below(self) -> int:
+        return self._confirmed_below
+
+    def fence(self) -> None:
+        self._fenced = True
 
     async def _do_post(self, endpoint: str, data: JSONDict, **kwargs: Any) -> Any:
         if not endpoint.startswith("get"):  # something a person will see or that changes state
@@ -66,8 +85,12 @@ class Bot(ExtBot[None]):
         pool_timeout: ODVInput[float] = DEFAULT_NONE,
         api_kwargs: JSONDict | None = None,
     ) -> tuple[Update, ...]:
+        if self.fenced:
+            return ()
         if self._resume_at and (offset is None or 0 <= offset < self._resume_at):
             offset = self._resume_at  # past an update we skipped: Telegram forgets it
+        if offset is not None and offset > 0:
+            self._confirmed_below = max(self._confirmed_below, offset)
         data: JSONDict = {
             "timeout": timeout,
             "offset": offset,
@@ -89,6 +112,8 @@ class Bot(ExtBot[None]):
             pool_timeout=pool_timeout,
             api_kwargs=api_kwargs,
         )
+        if self.fenced:
+            return ()
         return tuple(self._parse(raw or []))
 
     def _parse(self, raw: list[JSONDict]) -> list[Update]:

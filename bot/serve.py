@@ -6,11 +6,19 @@ menus, getUpdates or setWebhook and the webhook server. A standby does none of t
 never competes for updates and never runs a job.
 
 When the active instance loses the lease (it could not renew, or another took it) it fences
-itself: the scheduler runs nothing more, the update processor takes nothing more, and the
-process exits at once with EXIT_LOST. Updates it had fetched but not yet handled are lost:
-PTB confirms a polled batch when it asks for the next one, and its webhook server answers 200
-on arrival, so Telegram does not send them again (a known gap, a few seconds wide). The supervisor (systemd, compose) starts it again,
-as a standby.
+itself: the scheduler runs nothing more, the update processor starts nothing more, and no
+getUpdates is sent again (bot/polling.py). PTB's Updater confirms a polled batch to Telegram
+with the next request's offset (and once more in its cleanup at stop), so updates fetched but
+not yet handled are already confirmed: the fenced instance hands those none of whose handlers
+began to the next active one through the database (storage/handover.py), which handles them
+once (the processor skips an update_id it has seen, should Telegram send it too). A batch that
+arrives after fencing is dropped unconfirmed, so Telegram sends it to the next instance. Then
+the process exits with EXIT_LOST; the supervisor (systemd, compose) starts it again, as a
+standby. Updates being handled at that moment are cut short as by a crash (their person got
+no answer and does it again).
+
+The standby's lease connection does not migrate: a new version waiting beside an old active
+one changes no schema until it holds the lease (the main database opens, migrating, after).
 
 Per-process caches (`rt.cache`: languages, users seen, game locks) need no invalidation: a
 standby's are empty until it becomes active and fills them from the database, only the active
@@ -22,24 +30,32 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import signal
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from telegram import Update
 
 from bot.app import shutdown_runtime, start_runtime
 from bot.context import App
 from bot.leader import Leadership
 from bot.polling import ALLOWED_UPDATES
+from bot.polling import Bot as PollingBot
 from bot.runtime import get_runtime
 from bot.updates import OrderedUpdateProcessor
+from storage import handover
+from storage import leader as lease_store
 from storage.db import Database, connect
 
 log = logging.getLogger(__name__)
 
 EXIT_LOST = 75  # EX_TEMPFAIL: the lease was lost; start again (as a standby)
+HAND_OVER_FOR = 30.0  # seconds a fenced instance keeps trying to store its unstarted updates
 
 
 @dataclass(frozen=True)
@@ -58,8 +74,9 @@ class Webhook:
 
 
 def lease_database(app: App) -> Database:
-    """The lease gets a connection of its own, so a busy bot cannot starve its renewals."""
-    return connect(get_runtime(app).config.database)
+    """The lease gets a connection of its own, so a busy bot cannot starve its renewals.
+    It never migrates: a standby leaves the schema to the active instance."""
+    return connect(get_runtime(app).config.database, migrate=False)
 
 
 def _hard_exit() -> None:
@@ -87,16 +104,31 @@ async def serve(
     same_machine = os.environ.get("STANDBY_SAME_MACHINE", "1") != "0"
     leader = leadership or Leadership(lease_database(app), same_machine=same_machine)
     await leader.db.open()
+    keeper: asyncio.Task[str] | None = None
     try:
+        if not await lease_store.ready(leader.db):
+            # No lease-aware version ever ran here, so none holds the lease: the first
+            # instance creates the schema (concurrent migrations are serialised).
+            await leader.db.apply_migrations()
         log.info("standby: waiting to become the active instance (as %s)", leader.holder)
         if not await leader.wait(stop):
             return 0
         log.info("active: this instance (%s) holds the lease; starting", leader.holder)
         # Job claims name the same holder as the lease, so the database says who runs what.
         rt.scheduler.holder = leader.holder
-        keeper = asyncio.create_task(leader.hold(on_renewed=rt.scheduler.renew_claims))
+        processor = app.update_processor
+        if isinstance(processor, OrderedUpdateProcessor):
+            processor.dedup = True  # a handed-over update that Telegram sends too
+        taking = False
+
+        async def renewed() -> None:
+            await rt.scheduler.renew_claims()
+            if taking:
+                await take_handed_over(app, leader.db)
+
+        keeper = asyncio.create_task(leader.hold(on_renewed=renewed))
         await app.initialize()
-        await start_runtime(app)
+        await start_runtime(app)  # opens (and migrates) the main database
         assert app.updater is not None
         if webhook is not None:
             await app.updater.start_webhook(
@@ -112,32 +144,109 @@ async def serve(
             await app.updater.start_polling(allowed_updates=list(ALLOWED_UPDATES))
             log.info("active: polling for updates")
         await app.start()
+        # What a fenced predecessor handed over (now, and at each renewal: it may store
+        # them after this instance took the lease).
+        taking = True
+        await take_handed_over(app, leader.db)
         stopping = asyncio.create_task(stop.wait())
         await asyncio.wait({keeper, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        if keeper.done():
-            why = keeper.result()
-            log.error("active → fenced: %s; stopping at once", why)
-            fence(app)
-            on_lost()
-            return EXIT_LOST
-        keeper.cancel()
         stopping.cancel()
-        log.info("stopping")
-        if app.updater.running:
-            await app.updater.stop()
-        if app.running:
-            await app.stop()
-        await app.shutdown()
-        await shutdown_runtime(app)
-        return 0
+        if not keeper.done():
+            # A clean stop: keep the lease (and the job leases) until the application has
+            # stopped and its running jobs have finished; only then let it go.
+            taking = False
+            log.info("stopping")
+            closing = asyncio.create_task(_stop_app(app))
+            await asyncio.wait({keeper, closing}, return_when=asyncio.FIRST_COMPLETED)
+            if closing.done():
+                closing.result()
+                return 0
+            closing.cancel()
+        why = keeper.result()
+        log.error("active → fenced: %s; stopping at once", why)
+        await hand_over(app, leader.db, fence(app), polling=webhook is None)
+        on_lost()
+        return EXIT_LOST
     finally:
+        if keeper is not None and not keeper.done():
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
         await leader.release()
         await leader.db.close()
 
 
-def fence(app: App) -> None:
-    """Stop taking work at once: no job starts, no fetched update is handled."""
-    get_runtime(app).scheduler.fence()
+async def _stop_app(app: App) -> None:
+    assert app.updater is not None
+    if app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    await app.shutdown()
+    await shutdown_runtime(app)
+
+
+def fence(app: App) -> list[object]:
+    """Stop taking work at once: no job starts, no update handler begins, no getUpdates is
+    sent. Returns the fetched updates none of whose handlers began, in arrival order."""
+    rt = get_runtime(app)
+    rt.scheduler.fence()
+    rt.db.fence()  # the lease has its own connection: the hand-over still gets through
+    if isinstance(app.bot, PollingBot):
+        app.bot.fence()
     processor = app.update_processor
+    unstarted: list[object] = []
     if isinstance(processor, OrderedUpdateProcessor):
-        processor.screen = lambda _update: False
+        unstarted = processor.fence()
+    while not app.update_queue.empty():
+        unstarted.append(app.update_queue.get_nowait())
+    return unstarted
+
+
+async def hand_over(app: App, db: Database, unstarted: list[object], *, polling: bool) -> int:
+    """Store the fenced instance's unstarted updates for the next active one; returns how
+    many. Only those Telegram has confirmed: it sends the others to the next one itself."""
+    processor = app.update_processor
+    if app.updater is not None and app.updater.running:
+        # No more webhook requests answered (a polling Bot is fenced: its cleanup sends
+        # nothing). Bounded: a stuck server must not keep the process alive.
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(app.updater.stop(), timeout=5)
+    if isinstance(processor, OrderedUpdateProcessor):
+        unstarted += processor.held_back  # PTB's fetcher had one in hand, or a webhook's
+        processor.held_back.clear()
+    while not app.update_queue.empty():
+        unstarted.append(app.update_queue.get_nowait())
+    below = app.bot.confirmed_below if polling and isinstance(app.bot, PollingBot) else None
+    rows = sorted(
+        {
+            (u.update_id, u.to_json())
+            for u in unstarted
+            if isinstance(u, Update) and (below is None or u.update_id < below)
+        }
+    )
+    if not rows:
+        return 0
+    deadline = time.monotonic() + HAND_OVER_FOR
+    while True:
+        try:
+            await handover.put(db, rows, time.time())
+            log.warning("fenced: handed %d unstarted updates to the next instance", len(rows))
+            return len(rows)
+        except Exception as exc:
+            if time.monotonic() >= deadline:
+                log.error("fenced: could not hand over %d updates: %s", len(rows), exc)
+                return 0
+            await asyncio.sleep(1.0)
+
+
+async def take_handed_over(app: App, db: Database) -> int:
+    """Queue the updates a fenced predecessor handed over (taken from the table at once)."""
+    rows = await handover.take(db)
+    for _update_id, payload in rows:
+        update = Update.de_json(json.loads(payload), app.bot)
+        if update is not None:
+            await app.update_queue.put(update)
+    if rows:
+        log.info("active: handling %d updates a fenced instance handed over", len(rows))
+    return len(rows)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Hashable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -46,6 +47,7 @@ log = logging.getLogger(__name__)
 # costs a task, its future and frames, ~2.8 KB beside the Update itself (~2.3 KB, measured
 # with tracemalloc): 16 slots × 64 = 1,024 admitted is ~3 MB.
 BACKLOG_PER_SLOT = 64
+SEEN = 4096  # update_ids remembered for `dedup`: far more than a hand-over holds
 
 Key = Hashable
 
@@ -172,6 +174,17 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
         self.peak_admitted = 0
         self.screened = 0  # dropped on arrival
         self.handled = 0  # updates finished, ever (bot/collector.py looks for quiet)
+        # Admitted updates whose handlers have not begun, in arrival order (fencing hands
+        # these to the next active instance: nothing of them has happened yet).
+        self._unstarted: dict[asyncio.Task[None], object] = {}
+        self.fenced = False
+        self.held_back: list[object] = []  # offered after fencing: for the next instance
+        # Skip an update_id seen lately (`community-bot run` turns it on): a handed-over update
+        # that Telegram also sends again is handled once.
+        self.dedup = False
+        self._seen: set[int] = set()
+        self._seen_order: deque[int] = deque()
+        self.duplicates = 0
 
     def bind(self, app: App) -> None:
         """While the Application runs, its `stop()` waits for our tasks (PTB's `create_task`)
@@ -195,13 +208,15 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
     def submit(self, update: object, coroutine: Awaitable[Any]) -> asyncio.Future[None]:
         """Admit one update now (no backlog check): it runs after every earlier update of its
         chat and person. The Simulator calls this and awaits the result."""
+        if self.fenced or (self.dedup and self._seen_before(update)):
+            if self.fenced:
+                self.held_back.append(update)
+            else:
+                self.duplicates += 1
+            return self._drop(coroutine)
         if self.screen is not None and not self.screen(update):
             self.screened += 1
-            if isinstance(coroutine, Coroutine):
-                coroutine.close()
-            dropped: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            dropped.set_result(None)
-            return dropped
+            return self._drop(coroutine)
         keys = order_keys(update)
         after = [self._newest[k] for k in keys if k in self._newest]
         me = _Pending()
@@ -215,6 +230,7 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
         else:
             task = asyncio.create_task(run, name="update")
         self._tasks.add(task)
+        self._unstarted[task] = update
         self._idle.clear()
         self.peak_admitted = max(self.peak_admitted, len(self._tasks))
         task.add_done_callback(self._finished)
@@ -235,6 +251,9 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
                 await earlier.wait()
             await slot.acquire()
             started = True
+            task = asyncio.current_task()
+            if task is not None:
+                self._unstarted.pop(task, None)
             await coroutine
         except Exception:  # PTB's process_update reports handler errors itself; not this
             log.exception("update processing failed")
@@ -247,7 +266,38 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
                 if self._newest.get(key) is me:
                     del self._newest[key]
 
+    @staticmethod
+    def _drop(coroutine: Awaitable[Any]) -> asyncio.Future[None]:
+        if isinstance(coroutine, Coroutine):
+            coroutine.close()
+        dropped: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        dropped.set_result(None)
+        return dropped
+
+    def _seen_before(self, update: object) -> bool:
+        if not isinstance(update, Update):
+            return False
+        uid = update.update_id
+        if uid in self._seen:
+            return True
+        self._seen.add(uid)
+        self._seen_order.append(uid)
+        if len(self._seen_order) > SEEN:
+            self._seen.discard(self._seen_order.popleft())
+        return False
+
+    def fence(self) -> list[object]:
+        """Take nothing more and stop everything admitted (the lease is lost): returns the
+        admitted updates none of whose handlers began, in arrival order. Later offers go to
+        `held_back` (the fetcher's next one, a webhook's)."""
+        self.fenced = True
+        unstarted = list(self._unstarted.values())
+        self._unstarted.clear()
+        self.cancel()
+        return unstarted
+
     def _finished(self, task: asyncio.Task[None]) -> None:
+        self._unstarted.pop(task, None)
         self._tasks.discard(task)
         self.handled += 1
         if len(self._tasks) < self.backlog:

@@ -85,14 +85,20 @@ def is_temporary(exc: BaseException | None) -> bool:
     return False
 
 
-def connect(target: str | Path) -> Database:
+def connect(target: str | Path, *, migrate: bool = True) -> Database:
     """The bot's database: PostgreSQL for a postgresql:// URL, else the SQLite file at this
-    path (created on first use: the zero-setup default). Call `open()` before use."""
+    path (created on first use: the zero-setup default). Call `open()` before use; it applies
+    pending migrations unless `migrate` is False (a standby's lease connection: the schema is
+    the active instance's business until this one holds the lease)."""
+    db: Database
     if isinstance(target, str) and dialect.is_postgres_url(target):
         from storage.pg import PgDatabase
 
-        return PgDatabase(target)
-    return Database(target)
+        db = PgDatabase(target)
+    else:
+        db = Database(target)
+    db.migrate_on_open = migrate
+    return db
 
 
 class Executor(Protocol):
@@ -188,6 +194,8 @@ class Database(_Statements):
         self._holder: _Hold | None = None
         self._reader: Reader | None = None
         self._reader_opening = asyncio.Lock()
+        self.migrate_on_open = True
+        self._fenced = False
 
     @property
     def _conn(self) -> aiosqlite.Connection:  # type: ignore[override]
@@ -230,11 +238,17 @@ class Database(_Statements):
             await conn.execute("PRAGMA journal_mode = WAL")
             await conn.execute("PRAGMA synchronous = NORMAL")
             await conn.execute("PRAGMA foreign_keys = ON")
-            await migrate(conn)
+            if self.migrate_on_open:
+                await migrate(conn)
         except BaseException:
             await conn.close()
             self._conn_ = None
             raise
+
+    async def apply_migrations(self) -> int:
+        """Apply pending migrations now (on a database opened with migrate=False)."""
+        async with self._locked():
+            return await migrate(self._conn)
 
     async def _check_integrity(self) -> None:
         # Only a file SQLite cannot read as a database is "corrupt"; a read-only file system
@@ -268,8 +282,18 @@ class Database(_Statements):
                 await self._conn_.close()
                 self._conn_ = None
 
+    def fence(self) -> None:
+        """Refuse every later statement (this instance lost the lease, bot/serve.py): an update
+        cut short must not write, in a `finally`, under the next active instance."""
+        self._fenced = True
+
+    def _check_fenced(self) -> None:
+        if self._fenced:
+            raise DatabaseError("this instance lost the lease: it writes nothing more")
+
     @asynccontextmanager
     async def _locked(self) -> AsyncIterator[None]:
+        self._check_fenced()
         held = _holding.get()
         if held is not None and held is self._holder:
             # Waiting for the lock this task (or the one that started it) holds: a deadlock.

@@ -42,3 +42,12 @@ async def release(ex: Executor, name: str, holder: str) -> None:
 
 async def current(ex: Executor, name: str) -> Row | None:
     return await ex.fetchone("SELECT * FROM leader_lease WHERE name = ?", (name,))
+
+
+async def ready(ex: Executor) -> bool:
+    """The lease table exists (a lease-aware version has migrated this database)."""
+    try:
+        await ex.fetchone("SELECT name FROM leader_lease WHERE name = ?", ("",))
+    except Exception:
+        return False
+    return True

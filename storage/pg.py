@@ -229,8 +229,9 @@ class PgDatabase(Database, _PgStatements):
         )
         try:
             await pool.open(wait=True, timeout=15)
-            async with pool.connection() as conn:
-                await migrate(conn)
+            if self.migrate_on_open:
+                async with pool.connection() as conn:
+                    await migrate(conn)
         except (psycopg.Error, PoolTimeout) as exc:
             await pool.close()
             raise DatabaseError(
@@ -266,6 +267,10 @@ class PgDatabase(Database, _PgStatements):
         await self._configure(conn)
         await conn.execute("SET default_transaction_read_only = on")
 
+    async def apply_migrations(self) -> int:
+        async with self.pool.connection() as conn:
+            return await migrate(conn)
+
     async def close(self) -> None:
         if self._read_pool is not None:
             read_pool, self._read_pool = self._read_pool, None
@@ -281,6 +286,7 @@ class PgDatabase(Database, _PgStatements):
 
     @asynccontextmanager
     async def _conn_for_statement(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        self._check_fenced()
         self._not_in_own_transaction()
         async with self.pool.connection() as conn:
             yield conn

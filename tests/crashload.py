@@ -428,9 +428,10 @@ async def child_main(
 
 async def become_active(db_path: str) -> Leadership:
     from bot.leader import Leadership
-    from storage.db import Database
+    from storage.db import connect
 
-    lease_db = Database(db_path)
+    # The SQLite file or a PostgreSQL URL; as `run`, the lease connection never migrates.
+    lease_db = connect(db_path, migrate=False)
     await lease_db.open()
     # As if on two machines: the standby cannot see the active one's process die.
     leader = Leadership(lease_db, same_machine=False)

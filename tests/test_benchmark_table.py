@@ -65,3 +65,27 @@ def test_the_readme_holds_the_latest_full_run() -> None:
         pytest.skip("no complete full run in benchmarks/results/latest.json")
     readme = tool.README.read_text(encoding="utf-8")
     assert tool.rewrite(readme, results) == readme, "python tools/benchmark_table.py"
+
+
+def test_the_postgresql_column_stands_beside_sqlite() -> None:
+    results = _results()
+    pg: dict[str, Any] = {
+        "server": "throw-away",
+        "mixed": {"p99_ms": 9.0, "max_ms": 80.0, "paired_ratio_to_echo": 0.2},
+        "failover": {"max_s": 9.5, "median_s": 9.1, "standby_getupdates_calls": 0},
+    }
+    pg["targets"] = targets(pg)
+    results["postgresql"] = pg
+    results["failover"] = {"max_s": 8.2, "median_s": 7.9, "standby_getupdates_calls": 0}
+    results["targets"] = targets(results)
+    out = tool.rewrite(f"{tool.START}\n{tool.END}\n", results)
+    assert "| figure | SQLite | PostgreSQL | target | met |" in out
+    assert "| mixed p99 ms @200/s | 12.5 | 9 | <= 10 | **no** |" in out
+    assert "| mixed max ms @200/s | 40 | 80 (**no**) | <= 50 | yes |" in out
+    assert "| failover: kill → answer s (max) | 8.2 | 9.5 | <= 15 | yes |" in out
+    assert "| peak RSS MB | 69.4 |  | <= 100 | yes |" in out
+    assert "| scale `staff_grid` (1M / 1k rows) | 1.1 (0.8 → 0.88 ms) | | | |" in out
+    skipped = {**_results(), "postgresql": {"skipped": "no PostgreSQL server binaries"}}
+    out = tool.rewrite(f"{tool.START}\n{tool.END}\n", skipped)
+    assert "(No PostgreSQL column: no PostgreSQL server binaries.)" in out
+    assert "| figure | value | target | met |" in out

@@ -6,6 +6,11 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -91,3 +96,24 @@ def test_smoke_run_produces_every_figure(tmp_path: Path) -> None:
         "dashboard_page_p95_ms",
         "dashboard_chat_p99_ms_at_200",
     }
+
+
+def test_the_postgresql_column_is_skipped_with_a_reason(monkeypatch: Any) -> None:
+    from benchmarks import __main__ as bench
+    from benchmarks import pgserver
+
+    monkeypatch.setattr(pgserver, "available", lambda: "no PostgreSQL server binaries")
+    assert bench.postgres_pass(["mixed"], "smoke", "") == {
+        "skipped": "no PostgreSQL server binaries"
+    }
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="needs TEST_DATABASE_URL")
+def test_the_postgresql_column_runs_on_a_given_server() -> None:
+    from benchmarks import __main__ as bench
+    from benchmarks import target
+
+    pg = bench.postgres_pass(["mixed"], "smoke", TEST_DATABASE_URL)
+    assert pg["server"] == "given" and pg["mixed"]["p99_ms"] is not None
+    assert "concurrent_32" not in pg["mixed"]  # SQLite's comparison only
+    assert not target.url()  # the SQLite parts after it are SQLite's again

@@ -38,8 +38,8 @@ class Instance:
     changed: threading.Condition = field(default_factory=threading.Condition)
 
     @classmethod
-    def start(cls, db: Path, plan_path: Path, plan: dict[str, Any], log: Path) -> Instance:
-        args = [sys.executable, "-m", "tests.crashload", str(db), str(plan_path), "0"]
+    def start(cls, db: str, plan_path: Path, plan: dict[str, Any], log: Path) -> Instance:
+        args = [sys.executable, "-m", "tests.crashload", db, str(plan_path), "0"]
         args += [repr(plan["now"]), str(len(plan["steps"])), "--finish", "--standby"]
         with log.open("ab") as err:
             proc = subprocess.Popen(
@@ -96,9 +96,10 @@ class Failover:
     first_answer_s: float  # SIGKILL → the standby's first acknowledged step
 
 
-def failover(tmp_path: Path, *, seed: int, steps: int, kill_after: int) -> Failover:
-    db, plan_path, log = tmp_path / "ha.db", tmp_path / "plan.json", tmp_path / "children.log"
-    plan = asyncio.run(prepare(str(db), seed, steps))
+def failover(tmp_path: Path, db: str, *, seed: int, steps: int, kill_after: int) -> Failover:
+    """`db`: the SQLite file or (TEST_DATABASE_URL, the benchmark) a PostgreSQL URL."""
+    plan_path, log = tmp_path / "plan.json", tmp_path / "children.log"
+    plan = asyncio.run(prepare(db, seed, steps))
     plan_path.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
     journal = Journal()
     first = Instance.start(db, plan_path, plan, log)
@@ -115,7 +116,7 @@ def failover(tmp_path: Path, *, seed: int, steps: int, kill_after: int) -> Failo
         first.wait_for("eof")
         for _t, line in first.lines:
             journal.read(line)
-        problems = check(str(db), plan, journal)
+        problems = check(db, plan, journal)
         assert not problems, "after the kill:\n" + "\n".join(problems) + f"\nlog: {log}"
         # The standby did nothing while the other one was active: it only waited.
         active = second.wait_for("active")
@@ -133,13 +134,13 @@ def failover(tmp_path: Path, *, seed: int, steps: int, kill_after: int) -> Failo
     for _t, line in second.lines:
         journal.read(line)
     assert code == 0 and journal.done, f"the standby exited {code}; see {log}: {journal.failures}"
-    problems = check(str(db), plan, journal, final=True)
+    problems = check(db, plan, journal, final=True)
     assert not problems, "after the takeover:\n" + "\n".join(problems) + f"\nlog: {log}"
     return Failover(journal, active - killed, answered - killed)
 
 
-def test_standby_takes_over_when_the_active_one_is_killed(tmp_path: Path) -> None:
-    result = failover(tmp_path, seed=19, steps=160, kill_after=10)
+def test_standby_takes_over_when_the_active_one_is_killed(tmp_path: Path, db_path: str) -> None:
+    result = failover(tmp_path, db_path, seed=19, steps=160, kill_after=10)
     kinds = {ack["do"] for ack in result.journal.acks.values()}
     assert {"order", "file", "game"} <= kinds, kinds
     # The standby answered people after the takeover (how fast is the benchmark's business).

@@ -16,6 +16,7 @@ Telegram does, HTTP 429 with `parameters.retry_after`, and is not delivered.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import logging
@@ -160,7 +161,10 @@ class FakeBotAPI(BaseRequest):
         self.dice_values: deque[int] = deque()
         self.failures: list[Failure] = []
         self.listeners: list[Callable[[ApiCall], None]] = []
-        self._updates: asyncio.Queue[dict[str, Any]] | None = None
+        # Updates not yet confirmed, as Telegram keeps them: getUpdates hands out those at or
+        # after its offset and forgets those before it.
+        self.pending_updates: list[dict[str, Any]] = []
+        self._arrived: asyncio.Event | None = None
         self._message_ids = itertools.count(1000)
         self._file_ids = itertools.count(1)
         self._update_ids = itertools.count(1)
@@ -348,9 +352,9 @@ class FakeBotAPI(BaseRequest):
 
     def push_update(self, update: dict[str, Any]) -> None:
         """Queue an update for getUpdates (long polling through the real Updater)."""
-        if self._updates is None:
-            self._updates = asyncio.Queue()
-        self._updates.put_nowait(update)
+        self.pending_updates.append(update)
+        if self._arrived is not None:
+            self._arrived.set()
 
     def sent(self, method: str | None = None, chat_id: int | None = None) -> list[ApiCall]:
         return [
@@ -406,17 +410,17 @@ class FakeBotAPI(BaseRequest):
         }
 
     async def _api_getUpdates(self, params: dict[str, Any], files: dict[str, bytes]) -> list[Any]:
-        if self._updates is None:
-            self._updates = asyncio.Queue()
-        timeout = min(float(params.get("timeout") or 0), 1.0)
-        out: list[Any] = []
-        try:
-            out.append(await asyncio.wait_for(self._updates.get(), timeout=timeout or 0.01))
-        except TimeoutError:
-            return []
-        while not self._updates.empty():
-            out.append(self._updates.get_nowait())
-        return out
+        offset = int(params.get("offset") or 0)
+        if offset > 0:  # confirms every update before it
+            self.pending_updates = [u for u in self.pending_updates if u["update_id"] >= offset]
+        if not self.pending_updates:
+            if self._arrived is None:
+                self._arrived = asyncio.Event()
+            self._arrived.clear()
+            timeout = min(float(params.get("timeout") or 0), 1.0)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), timeout=timeout or 0.01)
+        return self.pending_updates[: int(params.get("limit") or 100)]
 
     def _api_sendMessage(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
         return self._new_message(params, text=str(params.get("text", "")))
