@@ -107,6 +107,7 @@ async def measure(path: str, samples: int) -> tuple[dict[str, float], set[str]]:
     try:
         assert sim.app is not None
         await sim.rt.db._conn.set_trace_callback(statements.add)
+        sim.rt.db.set_trace(statements.add)  # look-ups read on the event loop
         result: dict[str, float] = {}
         for name, raws in _commands(sim, people).items():
             times = []
@@ -122,6 +123,7 @@ async def measure(path: str, samples: int) -> tuple[dict[str, float], set[str]]:
                     )
             result[name] = round(statistics.median(times[len(times) // 10 :]), 3)
         await sim.rt.db._conn.set_trace_callback(None)  # type: ignore[arg-type]
+        sim.rt.db.set_trace(None)
     finally:
         await sim.stop()
     return result, statements

@@ -39,7 +39,7 @@ async def upsert_user(
 
 
 async def get_user(ex: Executor, user_id: int) -> Row | None:
-    return await ex.fetchone("SELECT * FROM users WHERE id = ?", (user_id,))
+    return await ex.lookup("SELECT * FROM users WHERE id = ?", (user_id,))
 
 
 async def users_with_username(ex: Executor, username: str) -> list[Row]:
@@ -85,7 +85,7 @@ async def find_community(ex: Executor, name: str) -> Row | None:
 
 
 async def get_community(ex: Executor, community_id: int) -> Row | None:
-    return await ex.fetchone("SELECT * FROM communities WHERE id = ?", (community_id,))
+    return await ex.lookup("SELECT * FROM communities WHERE id = ?", (community_id,))
 
 
 async def list_communities(ex: Executor) -> list[Row]:
@@ -106,7 +106,7 @@ async def link_group(
 
 
 async def get_group(ex: Executor, chat_id: int) -> Row | None:
-    return await ex.fetchone(
+    return await ex.lookup(
         "SELECT g.*, c.name AS community_name FROM groups g "
         "JOIN communities c ON c.id = g.community_id WHERE g.chat_id = ?",
         (chat_id,),
@@ -189,7 +189,7 @@ async def set_resident_phone(
 
 
 async def get_resident(ex: Executor, user_id: int, community_id: int) -> Row | None:
-    return await ex.fetchone(
+    return await ex.lookup(
         "SELECT r.*, h.building, h.unit, h.room FROM residents r "
         "JOIN households h ON h.id = r.household_id "
         "WHERE r.user_id = ? AND r.community_id = ?",
@@ -198,7 +198,7 @@ async def get_resident(ex: Executor, user_id: int, community_id: int) -> Row | N
 
 
 async def residencies_of(ex: Executor, user_id: int) -> list[Row]:
-    return await ex.fetchall(
+    return await ex.lookup_all(
         "SELECT r.*, h.building, h.unit, h.room, c.name AS community_name FROM residents r "
         "JOIN households h ON h.id = r.household_id "
         "JOIN communities c ON c.id = r.community_id WHERE r.user_id = ? "
@@ -308,11 +308,11 @@ _REQUEST = (
 
 
 async def get_request(ex: Executor, request_id: int) -> Row | None:
-    return await ex.fetchone(_REQUEST + "WHERE q.id = ?", (request_id,))
+    return await ex.lookup(_REQUEST + "WHERE q.id = ?", (request_id,))
 
 
 async def open_request_of(ex: Executor, user_id: int) -> Row | None:
-    return await ex.fetchone(_REQUEST + "WHERE q.user_id = ? AND q.status = 'pending'", (user_id,))
+    return await ex.lookup(_REQUEST + "WHERE q.user_id = ? AND q.status = 'pending'", (user_id,))
 
 
 async def open_requests_for(ex: Executor, household_id: int) -> list[Row]:
@@ -353,19 +353,19 @@ async def mark_escalated(ex: Executor, request_id: int) -> None:
 # ---- roles, skills and grid ----------------------------------------------------------------
 async def all_roles_of(ex: Executor, user_id: int) -> set[str]:
     """Every role the user holds in any community."""
-    rows = await ex.fetchall("SELECT DISTINCT role FROM roles WHERE user_id = ?", (user_id,))
+    rows = await ex.lookup_all("SELECT DISTINCT role FROM roles WHERE user_id = ?", (user_id,))
     return {r["role"] for r in rows}
 
 
 async def roles_of(ex: Executor, user_id: int, community_id: int) -> set[str]:
-    rows = await ex.fetchall(
+    rows = await ex.lookup_all(
         "SELECT role FROM roles WHERE user_id = ? AND community_id = ?", (user_id, community_id)
     )
     return {r["role"] for r in rows}
 
 
 async def communities_with_role(ex: Executor, user_id: int, role: str) -> list[Row]:
-    return await ex.fetchall(
+    return await ex.lookup_all(
         "SELECT c.* FROM roles r JOIN communities c ON c.id = r.community_id "
         "WHERE r.user_id = ? AND r.role = ? ORDER BY c.id",
         (user_id, role),
@@ -374,7 +374,7 @@ async def communities_with_role(ex: Executor, user_id: int, role: str) -> list[R
 
 async def communities_of(ex: Executor, user_id: int) -> list[Row]:
     """Every community the user belongs to, as resident or with a role."""
-    return await ex.fetchall(
+    return await ex.lookup_all(
         "SELECT c.* FROM communities c WHERE c.id IN ("
         " SELECT community_id FROM residents WHERE user_id = ?"
         " UNION SELECT community_id FROM roles WHERE user_id = ?) ORDER BY c.id",
@@ -462,7 +462,7 @@ async def assign_buildings(
 
 
 async def grid_worker_for(ex: Executor, community_id: int, building: str) -> Row | None:
-    return await ex.fetchone(
+    return await ex.lookup(
         "SELECT u.* FROM grid_buildings g JOIN users u ON u.id = g.user_id "
         "WHERE g.community_id = ? AND g.building = ?",
         (community_id, building),

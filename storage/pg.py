@@ -274,6 +274,16 @@ class PgDatabase(Database, _PgStatements):
         async with self._conn_for_statement() as conn:
             return await (await self._run(conn, sql, params)).fetchall()
 
+    # No event-loop reader on PostgreSQL: a look-up is a query on a pooled connection.
+    async def lookup(self, sql: str, params: Params = ()) -> Row | None:
+        return await self.fetchone(sql, params)
+
+    async def lookup_all(self, sql: str, params: Params = ()) -> list[Row]:
+        return await self.fetchall(sql, params)
+
+    def set_trace(self, callback: Callable[[str], object] | None) -> None:
+        pass
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         """BEGIN … COMMIT on one connection, rolled back on any error; one at a time."""
