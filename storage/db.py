@@ -165,6 +165,19 @@ def _begun(begin: str | None, fn: Callable[..., Any], conn: sqlite3.Connection, 
     return fn(conn, *args)
 
 
+def _write_batch(conn: sqlite3.Connection, groups: list[tuple[str, list[Params]]]) -> None:
+    """Runs on aiosqlite's thread: all or nothing, like `Database.transaction`."""
+    conn.execute("BEGIN IMMEDIATE").close()
+    try:
+        for sql, rows in groups:
+            conn.executemany(sql, rows).close()
+        conn.execute("COMMIT").close()
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK").close()
+        raise
+
+
 class Transaction(_Statements):
     """An open BEGIN IMMEDIATE … COMMIT; every statement of it runs without re-locking.
 
@@ -343,6 +356,13 @@ class Database(_Statements):
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
+
+    async def write_batch(self, groups: list[tuple[str, list[Params]]]) -> None:
+        """Several writes committed together in one trip to the database thread (BEGIN, each
+        statement over its rows, COMMIT): for writes that need no answer (persistence)."""
+        async with self._locked():
+            conn = self._conn
+            await conn._execute(_write_batch, conn._conn, groups)
 
     # ---- look-ups on the event loop ----------------------------------------------------------
     # A point look-up by an index (a user, a role, a group, a resident) costs SQLite ~10 µs,

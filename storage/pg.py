@@ -274,6 +274,11 @@ class PgDatabase(Database, _PgStatements):
         async with self._conn_for_statement() as conn:
             return await (await self._run(conn, sql, params)).fetchall()
 
+    async def write_batch(self, groups: list[tuple[str, list[Params]]]) -> None:
+        async with self.transaction() as tx:
+            for sql, rows in groups:
+                await tx.executemany(sql, rows)
+
     # No event-loop reader on PostgreSQL: a look-up is a query on a pooled connection.
     async def lookup(self, sql: str, params: Params = ()) -> Row | None:
         return await self.fetchone(sql, params)

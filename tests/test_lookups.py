@@ -136,3 +136,20 @@ async def test_a_person_who_blocked_the_bot_and_came_back_is_started_again(
     await sim.send(wang, sim.private(wang), "/help")
     row = await cstore.get_user(sim.rt.db, 4343)
     assert row is not None and row["started"] == 1 and row["blocked"] == 0
+
+
+async def test_a_write_batch_commits_all_or_nothing(db_path: str) -> None:
+    db = connect(db_path)
+    await db.open()
+    try:
+        insert = "INSERT INTO users (id, first_name) VALUES (?, ?)"
+        await db.write_batch([(insert, [(1, "甲"), (2, "乙")])])
+        with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
+            await db.write_batch([(insert, [(3, "丙")]), (insert, [(1, "again")])])
+        assert await cstore.get_user(db, 3) is None  # the whole batch rolled back
+        assert await db.fetchval("SELECT count(*) FROM users") == 2
+        async with db.transaction() as tx:  # and the database is usable as before
+            await tx.execute("DELETE FROM users WHERE id = 2")
+        assert await db.fetchval("SELECT count(*) FROM users") == 1
+    finally:
+        await db.close()
