@@ -7,7 +7,9 @@ statement of another coroutine can never slip into the middle of it.
 Under concurrent update processing (bot/updates.py) that lock is what keeps transactions of
 different chats apart: every statement takes it, plain reads too, so a read never sees another
 chat's transaction half done (on one connection it would: SQLite isolates connections, not
-coroutines sharing one). A transaction holds the lock from BEGIN to COMMIT, so it must never
+coroutines sharing one). Small indexed reads may instead be `lookup`s: a second, read-only
+connection on the event loop, which by the same isolation sees only committed data. A
+transaction holds the lock from BEGIN to COMMIT, so it must never
 wait for the network (workflows never send); `holding_database()` lets the offline fake Bot
 API notice when one does.
 
