@@ -253,6 +253,27 @@ async def occupied_buildings(
     return [r["building"] for r in rows]
 
 
+async def buildings_until_unassigned(ex: Executor, community_id: int, want: int) -> list[str]:
+    """Buildings with a known household, in index order, until `want` of them have no grid
+    worker (or all of them): the same skip-scan as `occupied_buildings`, which stops as soon
+    as it has found enough gaps instead of first walking past every assigned building."""
+    rows = await ex.fetchall(
+        """WITH RECURSIVE b(building, gaps) AS (
+               SELECT min(building), 0 FROM households WHERE community_id = :c
+               UNION ALL
+               SELECT (SELECT min(building) FROM households
+                       WHERE community_id = :c AND building > b.building),
+                      b.gaps + CASE WHEN EXISTS (
+                          SELECT 1 FROM grid_buildings g
+                          WHERE g.community_id = :c AND g.building = b.building)
+                      THEN 0 ELSE 1 END
+               FROM b WHERE b.building IS NOT NULL AND b.gaps < :want)
+           SELECT building FROM b WHERE building IS NOT NULL""",
+        {"c": community_id, "want": want},
+    )
+    return [r["building"] for r in rows]
+
+
 async def household_members(ex: Executor, household_id: int) -> list[Row]:
     return await ex.fetchall(
         "SELECT r.user_id, r.display_name, u.started, u.blocked FROM residents r "

@@ -153,3 +153,23 @@ async def test_a_write_batch_commits_all_or_nothing(db_path: str) -> None:
         assert await db.fetchval("SELECT count(*) FROM users") == 1
     finally:
         await db.close()
+
+
+async def test_staff_grid_walks_only_until_it_has_found_enough_gaps(db_path: str) -> None:
+    db = connect(db_path)
+    await db.open()
+    try:
+        cid = await cstore.get_or_create_community(db, "锡林社区")
+        await cstore.upsert_user(db, 9, "李网格", "li", None)
+        async with db.transaction() as tx:
+            for b in range(1, 41):
+                await cstore.get_or_create_household(tx, cid, str(b), "1", "101")
+            await cstore.assign_buildings(tx, cid, 9, ["1", "10", "11", "2"])
+        # Index order is text order: 1, 10, 11, 12, …, 19, 2, 20, …; the gaps start at 12.
+        # The walk stops one building after the third gap (it counts gaps before a row).
+        walked = await cstore.buildings_until_unassigned(db, cid, 3)
+        assert walked == ["1", "10", "11", "12", "13", "14", "15"]
+        everything = await cstore.buildings_until_unassigned(db, cid, 1000)
+        assert len(everything) == 40  # the walk also ends with the buildings
+    finally:
+        await db.close()
