@@ -1,5 +1,7 @@
 """Part 5: the same commands on a small and a big database; the ratio should stay near 1.
 
+Both bots run side by side and take each sample in turn (see `measure`).
+
 Every statement the commands run is captured (sqlite3 trace) and its `EXPLAIN QUERY PLAN`
 read on the big database: a `SCAN` of a big table is reported with the statement.
 """
@@ -97,34 +99,51 @@ def _commands(sim: Simulator, people: list[tuple[int, int]]) -> dict[str, list[d
     return out
 
 
-async def measure(path: str, samples: int) -> tuple[dict[str, float], set[str]]:
-    conn = sqlite3.connect(path)
-    people = bulk.resident_ids(conn, samples)
-    conn.close()
-    sim = Simulator(path, admins=(1,), freeze_gc=True)
-    await sim.start()
+async def measure(
+    small_path: str, big_path: str, samples: int
+) -> tuple[dict[str, float], dict[str, float], set[str]]:
+    """Both databases side by side: each sample goes to the small and the big bot in turn
+    (alternating which goes first), so the machine's drift over a minute cannot pass for an
+    effect of size. Statements are traced on the big one, for their query plans."""
+    sims: dict[str, Simulator] = {}
+    commands: dict[str, dict[str, list[dict[str, Any]]]] = {}
     statements: set[str] = set()
     try:
-        assert sim.app is not None
-        await sim.rt.db._conn.set_trace_callback(statements.add)
-        result: dict[str, float] = {}
-        for name, raws in _commands(sim, people).items():
-            times = []
-            for raw in raws:
-                raw.pop("_kind", None)
-                t0 = time.perf_counter()
-                await sim.feed(raw)
-                times.append((time.perf_counter() - t0) * 1000)
-                if name == "register_lookup" or name.startswith("feature"):
-                    uid = raw["message"]["from"]["id"]
-                    await sim.feed(
-                        U.message(raw["message"]["from"], U.private_chat(uid), "/cancel")
-                    )
-            result[name] = round(statistics.median(times[len(times) // 10 :]), 3)
-        await sim.rt.db._conn.set_trace_callback(None)  # type: ignore[arg-type]
+        for size, path in (("small", small_path), ("big", big_path)):
+            conn = sqlite3.connect(path)
+            people = bulk.resident_ids(conn, samples)
+            conn.close()
+            sim = sims[size] = Simulator(path, admins=(1,), freeze_gc=True)
+            await sim.start()
+            assert sim.app is not None
+            commands[size] = _commands(sim, people)
+        big = sims["big"].rt.db
+        await big._conn.set_trace_callback(statements.add)
+        big.set_trace(statements.add)  # look-ups read on the event loop
+        result: dict[str, dict[str, float]] = {"small": {}, "big": {}}
+        for name in commands["small"]:
+            times: dict[str, list[float]] = {"small": [], "big": []}
+            pairs = zip(commands["small"][name], commands["big"][name], strict=True)
+            for i, (raw_small, raw_big) in enumerate(pairs):
+                turn = [("small", raw_small), ("big", raw_big)]
+                for size, raw in turn if i % 2 else reversed(turn):
+                    raw.pop("_kind", None)
+                    t0 = time.perf_counter()
+                    await sims[size].feed(raw)
+                    times[size].append((time.perf_counter() - t0) * 1000)
+                    if name == "register_lookup" or name.startswith("feature"):
+                        user = raw["message"]["from"]
+                        await sims[size].feed(
+                            U.message(user, U.private_chat(user["id"]), "/cancel")
+                        )
+            for size, measured in times.items():
+                result[size][name] = round(statistics.median(measured[len(measured) // 10 :]), 3)
+        await big._conn.set_trace_callback(None)  # type: ignore[arg-type]
+        big.set_trace(None)
     finally:
-        await sim.stop()
-    return result, statements
+        for sim in sims.values():
+            await sim.stop()
+    return result["small"], result["big"], statements
 
 
 _NUM = re.compile(r"-?\b\d+(\.\d+)?\b")
@@ -167,8 +186,7 @@ def run(small: int, big: int, samples: int) -> dict[str, Any]:
         made_small = prepare(small_path, small)
         made_big = prepare(big_path, big)
         seeded = time.perf_counter() - t0
-        small_ms, _ = asyncio.run(measure(small_path, samples))
-        big_ms, statements = asyncio.run(measure(big_path, samples))
+        small_ms, big_ms, statements = asyncio.run(measure(small_path, big_path, samples))
         scans = full_scans(big_path, statements)
         traced = len(statements)
     ratios = {k: round(big_ms[k] / small_ms[k], 2) for k in small_ms if small_ms[k] > 0}

@@ -164,6 +164,14 @@ class Polite:
         await checkpoint()
         return await self._ex.fetchval(sql, params)
 
+    async def lookup(self, sql: str, params: Params = ()) -> Row | None:
+        await checkpoint()
+        return await self._ex.lookup(sql, params)
+
+    async def lookup_all(self, sql: str, params: Params = ()) -> list[Row]:
+        await checkpoint()
+        return await self._ex.lookup_all(sql, params)
+
 
 async def reader(db: Database) -> Executor:
     """The dashboard's reads: the database's own read connection, the chat first."""

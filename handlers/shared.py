@@ -61,19 +61,25 @@ async def remember_user(update: Update, context: Context) -> None:
     started: set[int] = rt.cache.setdefault("users_started", set())
     start = private and user.id not in started
     try:
-        if seen.get(user.id) != fingerprint:
-            # One statement for both (a first private message used to cost two writes).
-            await cstore.upsert_user(
-                rt.db,
-                user.id,
-                user.first_name or "",
-                user.username,
-                user.language_code,
-                started=start,
-            )
+        if seen.get(user.id) != fingerprint or start:
+            # Read first (a look-up on the event loop, no trip to the database thread): a
+            # person seen before by another process, or before a restart, needs no write.
+            row = await cstore.get_user(rt.db, user.id)
+            if _user_row_stale(row, user, start):
+                # One statement for both (a first private message used to cost two writes).
+                await cstore.upsert_user(
+                    rt.db,
+                    user.id,
+                    user.first_name or "",
+                    user.username,
+                    user.language_code,
+                    started=start,
+                )
             seen[user.id] = fingerprint
-        elif start:
-            await cstore.mark_started(rt.db, user.id)
+            if row is not None:  # the language follows from the row just read (`user_lang`)
+                lang = row["lang"] if row["lang"] in LANGS else None
+                langs: dict[int, str] = rt.cache.setdefault("user_lang", {})
+                langs.setdefault(user.id, lang or lang_from_telegram(user.language_code))
     except Exception as exc:
         if not is_temporary(exc):
             raise
@@ -82,6 +88,19 @@ async def remember_user(update: Update, context: Context) -> None:
         return
     if start:
         started.add(user.id)
+
+
+def _user_row_stale(row: Row | None, user: User, start: bool) -> bool:
+    """Whether `upsert_user` would change the row (its WHERE, in Python)."""
+    if row is None:
+        return True
+    if (row["first_name"], row["username"], row["tg_lang"]) != (
+        user.first_name or "",
+        user.username,
+        user.language_code,
+    ):
+        return True
+    return start and (not row["started"] or bool(row["blocked"]))
 
 
 async def user_lang(rt: Runtime, user_id: int, tg_code: str | None = None) -> str:

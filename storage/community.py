@@ -39,7 +39,7 @@ async def upsert_user(
 
 
 async def get_user(ex: Executor, user_id: int) -> Row | None:
-    return await ex.fetchone("SELECT * FROM users WHERE id = ?", (user_id,))
+    return await ex.lookup("SELECT * FROM users WHERE id = ?", (user_id,))
 
 
 async def users_with_username(ex: Executor, username: str) -> list[Row]:
@@ -85,7 +85,7 @@ async def find_community(ex: Executor, name: str) -> Row | None:
 
 
 async def get_community(ex: Executor, community_id: int) -> Row | None:
-    return await ex.fetchone("SELECT * FROM communities WHERE id = ?", (community_id,))
+    return await ex.lookup("SELECT * FROM communities WHERE id = ?", (community_id,))
 
 
 async def list_communities(ex: Executor) -> list[Row]:
@@ -106,7 +106,7 @@ async def link_group(
 
 
 async def get_group(ex: Executor, chat_id: int) -> Row | None:
-    return await ex.fetchone(
+    return await ex.lookup(
         "SELECT g.*, c.name AS community_name FROM groups g "
         "JOIN communities c ON c.id = g.community_id WHERE g.chat_id = ?",
         (chat_id,),
@@ -189,7 +189,7 @@ async def set_resident_phone(
 
 
 async def get_resident(ex: Executor, user_id: int, community_id: int) -> Row | None:
-    return await ex.fetchone(
+    return await ex.lookup(
         "SELECT r.*, h.building, h.unit, h.room FROM residents r "
         "JOIN households h ON h.id = r.household_id "
         "WHERE r.user_id = ? AND r.community_id = ?",
@@ -198,7 +198,7 @@ async def get_resident(ex: Executor, user_id: int, community_id: int) -> Row | N
 
 
 async def residencies_of(ex: Executor, user_id: int) -> list[Row]:
-    return await ex.fetchall(
+    return await ex.lookup_all(
         "SELECT r.*, h.building, h.unit, h.room, c.name AS community_name FROM residents r "
         "JOIN households h ON h.id = r.household_id "
         "JOIN communities c ON c.id = r.community_id WHERE r.user_id = ? "
@@ -249,6 +249,27 @@ async def occupied_buildings(
                FROM b WHERE b.building IS NOT NULL AND b.n < :cap)
            SELECT building FROM b WHERE building IS NOT NULL""",
         {"c": community_id, "cap": limit if limit is not None else 2**31 - 1},
+    )
+    return [r["building"] for r in rows]
+
+
+async def buildings_until_unassigned(ex: Executor, community_id: int, want: int) -> list[str]:
+    """Buildings with a known household, in index order, until `want` of them have no grid
+    worker (or all of them): the same skip-scan as `occupied_buildings`, which stops as soon
+    as it has found enough gaps instead of first walking past every assigned building."""
+    rows = await ex.fetchall(
+        """WITH RECURSIVE b(building, gaps) AS (
+               SELECT min(building), 0 FROM households WHERE community_id = :c
+               UNION ALL
+               SELECT (SELECT min(building) FROM households
+                       WHERE community_id = :c AND building > b.building),
+                      b.gaps + CASE WHEN EXISTS (
+                          SELECT 1 FROM grid_buildings g
+                          WHERE g.community_id = :c AND g.building = b.building)
+                      THEN 0 ELSE 1 END
+               FROM b WHERE b.building IS NOT NULL AND b.gaps < :want)
+           SELECT building FROM b WHERE building IS NOT NULL""",
+        {"c": community_id, "want": want},
     )
     return [r["building"] for r in rows]
 
@@ -308,11 +329,11 @@ _REQUEST = (
 
 
 async def get_request(ex: Executor, request_id: int) -> Row | None:
-    return await ex.fetchone(_REQUEST + "WHERE q.id = ?", (request_id,))
+    return await ex.lookup(_REQUEST + "WHERE q.id = ?", (request_id,))
 
 
 async def open_request_of(ex: Executor, user_id: int) -> Row | None:
-    return await ex.fetchone(_REQUEST + "WHERE q.user_id = ? AND q.status = 'pending'", (user_id,))
+    return await ex.lookup(_REQUEST + "WHERE q.user_id = ? AND q.status = 'pending'", (user_id,))
 
 
 async def open_requests_for(ex: Executor, household_id: int) -> list[Row]:
@@ -353,19 +374,19 @@ async def mark_escalated(ex: Executor, request_id: int) -> None:
 # ---- roles, skills and grid ----------------------------------------------------------------
 async def all_roles_of(ex: Executor, user_id: int) -> set[str]:
     """Every role the user holds in any community."""
-    rows = await ex.fetchall("SELECT DISTINCT role FROM roles WHERE user_id = ?", (user_id,))
+    rows = await ex.lookup_all("SELECT DISTINCT role FROM roles WHERE user_id = ?", (user_id,))
     return {r["role"] for r in rows}
 
 
 async def roles_of(ex: Executor, user_id: int, community_id: int) -> set[str]:
-    rows = await ex.fetchall(
+    rows = await ex.lookup_all(
         "SELECT role FROM roles WHERE user_id = ? AND community_id = ?", (user_id, community_id)
     )
     return {r["role"] for r in rows}
 
 
 async def communities_with_role(ex: Executor, user_id: int, role: str) -> list[Row]:
-    return await ex.fetchall(
+    return await ex.lookup_all(
         "SELECT c.* FROM roles r JOIN communities c ON c.id = r.community_id "
         "WHERE r.user_id = ? AND r.role = ? ORDER BY c.id",
         (user_id, role),
@@ -374,7 +395,7 @@ async def communities_with_role(ex: Executor, user_id: int, role: str) -> list[R
 
 async def communities_of(ex: Executor, user_id: int) -> list[Row]:
     """Every community the user belongs to, as resident or with a role."""
-    return await ex.fetchall(
+    return await ex.lookup_all(
         "SELECT c.* FROM communities c WHERE c.id IN ("
         " SELECT community_id FROM residents WHERE user_id = ?"
         " UNION SELECT community_id FROM roles WHERE user_id = ?) ORDER BY c.id",
@@ -462,7 +483,7 @@ async def assign_buildings(
 
 
 async def grid_worker_for(ex: Executor, community_id: int, building: str) -> Row | None:
-    return await ex.fetchone(
+    return await ex.lookup(
         "SELECT u.* FROM grid_buildings g JOIN users u ON u.id = g.user_id "
         "WHERE g.community_id = ? AND g.building = ?",
         (community_id, building),

@@ -7,7 +7,9 @@ statement of another coroutine can never slip into the middle of it.
 Under concurrent update processing (bot/updates.py) that lock is what keeps transactions of
 different chats apart: every statement takes it, plain reads too, so a read never sees another
 chat's transaction half done (on one connection it would: SQLite isolates connections, not
-coroutines sharing one). A transaction holds the lock from BEGIN to COMMIT, so it must never
+coroutines sharing one). Small indexed reads may instead be `lookup`s: a second, read-only
+connection on the event loop, which by the same isolation sees only committed data. A
+transaction holds the lock from BEGIN to COMMIT, so it must never
 wait for the network (workflows never send); `holding_database()` lets the offline fake Bot
 API notice when one does.
 
@@ -26,6 +28,7 @@ import contextvars
 import logging
 import re
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -110,6 +113,8 @@ class Executor(Protocol):
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None: ...
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]: ...
     async def fetchval(self, sql: str, params: Params = ()) -> Any: ...
+    async def lookup(self, sql: str, params: Params = ()) -> Row | None: ...
+    async def lookup_all(self, sql: str, params: Params = ()) -> list[Row]: ...
 
 
 def _fetch_one(conn: sqlite3.Connection, sql: str, params: Params) -> Row | None:
@@ -149,16 +154,72 @@ class _Statements:
         return list(await self._conn.execute_fetchall(sql, params))
 
 
+def _rowcount_of(conn: sqlite3.Connection, sql: str, params: Params) -> int:
+    cur = conn.execute(sql, params)
+    try:
+        return cur.rowcount
+    finally:
+        cur.close()
+
+
+def _fetch_all(conn: sqlite3.Connection, sql: str, params: Params) -> list[Row]:
+    return conn.execute(sql, params).fetchall()
+
+
+def _execute_many(conn: sqlite3.Connection, sql: str, rows: list[Params]) -> None:
+    conn.executemany(sql, rows).close()
+
+
+def _begun(begin: str | None, fn: Callable[..., Any], conn: sqlite3.Connection, *args: Any) -> Any:
+    """Runs on aiosqlite's thread: the transaction's BEGIN, if still due, then `fn`."""
+    if begin is not None:
+        conn.execute(begin).close()
+    return fn(conn, *args)
+
+
+def _write_batch(conn: sqlite3.Connection, groups: list[tuple[str, list[Params]]]) -> None:
+    """Runs on aiosqlite's thread: all or nothing, like `Database.transaction`."""
+    conn.execute("BEGIN IMMEDIATE").close()
+    try:
+        for sql, rows in groups:
+            conn.executemany(sql, rows).close()
+        conn.execute("COMMIT").close()
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK").close()
+        raise
+
+
 class Transaction(_Statements):
     """An open BEGIN IMMEDIATE … COMMIT; every statement of it runs without re-locking.
 
     `after_commit` holds in-memory changes that must only happen if the transaction commits
     (the scheduler queues its jobs there); a rollback drops them.
+
+    BEGIN goes to the database thread together with the first statement (one trip, not two):
+    nothing happens between entering the block and that statement that the database could see.
     """
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, begin: str | None = None) -> None:
         self._conn = conn
+        self._begin = begin
         self.after_commit: list[Callable[[], None]] = []
+
+    async def _trip(self, fn: Callable[..., Any], *args: Any) -> Any:
+        begin, self._begin = self._begin, None
+        conn = self._conn
+        return await conn._execute(_begun, begin, fn, conn._conn, *args)
+
+    async def _rowcount(self, sql: str, params: Params) -> int:
+        return int(await self._trip(_rowcount_of, sql, params))
+
+    async def _fetchone(self, sql: str, params: Params) -> Row | None:
+        row: Row | None = await self._trip(_fetch_one, sql, params)
+        return row
+
+    async def _fetchall(self, sql: str, params: Params) -> list[Row]:
+        rows: list[Row] = await self._trip(_fetch_all, sql, params)
+        return rows
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         return await self._rowcount(sql, params)
@@ -167,7 +228,7 @@ class Transaction(_Statements):
         return await self._inserted_id(sql, params)
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        await self._conn.executemany(sql, rows)
+        await self._trip(_execute_many, sql, list(rows))
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         return await self._fetchone(sql, params)
@@ -178,6 +239,13 @@ class Transaction(_Statements):
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self._fetchone(sql, params)
         return None if row is None else row[0]
+
+    # Inside a transaction a look-up must see the transaction's own writes: the tx connection.
+    async def lookup(self, sql: str, params: Params = ()) -> Row | None:
+        return await self.fetchone(sql, params)
+
+    async def lookup_all(self, sql: str, params: Params = ()) -> list[Row]:
+        return await self.fetchall(sql, params)
 
 
 class Database(_Statements):
@@ -196,6 +264,9 @@ class Database(_Statements):
         self._reader_opening = asyncio.Lock()
         self.migrate_on_open = True
         self._fenced = False
+        self._lookup_conn: sqlite3.Connection | None = None
+        self._lookup_thread = 0
+        self.lookups = 0  # look-ups answered on the event loop (tests count trips with it)
 
     @property
     def _conn(self) -> aiosqlite.Connection:  # type: ignore[override]
@@ -277,6 +348,9 @@ class Database(_Statements):
         if self._reader is not None:
             reader, self._reader = self._reader, None
             await reader.close()
+        if self._lookup_conn is not None:
+            self._lookup_conn.close()
+            self._lookup_conn = None
         if self._conn_ is not None:
             async with self._lock:
                 await self._conn_.close()
@@ -331,15 +405,87 @@ class Database(_Statements):
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
 
+    async def write_batch(self, groups: list[tuple[str, list[Params]]]) -> None:
+        """Several writes committed together in one trip to the database thread (BEGIN, each
+        statement over its rows, COMMIT): for writes that need no answer (persistence)."""
+        async with self._locked():
+            conn = self._conn
+            await conn._execute(_write_batch, conn._conn, groups)
+
+    # ---- look-ups on the event loop ----------------------------------------------------------
+    # A point look-up by an index (a user, a role, a group, a resident) costs SQLite ~10 µs,
+    # but a trip to aiosqlite's thread and back costs several times that (a queue hand-off,
+    # a thread wake-up, a wake-up of the event loop) and waits behind every other statement.
+    # `lookup` runs such reads right here through a second connection that only reads. It
+    # sees exactly what is committed (SQLite isolates connections; in WAL mode a reader never
+    # waits for the writer), as a locked read did: a transaction of another chat is either
+    # committed or invisible, never half done. Only for small indexed reads: a long query
+    # here would stall the event loop. Any trouble (busy, another thread) takes the usual trip.
+    def _lookup_conn_here(self) -> sqlite3.Connection | None:
+        if self._conn_ is None or self.path == ":memory:":
+            return None
+        here = threading.get_ident()
+        if self._lookup_conn is not None:
+            return self._lookup_conn if self._lookup_thread == here else None
+        reader = sqlite3.connect(self.path, isolation_level=None)
+        reader.row_factory = sqlite3.Row
+        reader.execute("PRAGMA query_only = 1")
+        reader.execute("PRAGMA busy_timeout = 0")  # never block the event loop: take the trip
+        self._lookup_conn, self._lookup_thread = reader, here
+        return reader
+
+    def _read_here(self, sql: str, params: Params, one: bool) -> list[Row] | None:
+        self._check_fenced()
+        held = _holding.get()
+        if held is not None and held is self._holder:
+            raise RuntimeError("statement on Database inside its own transaction: use the tx")
+        reader = self._lookup_conn_here()
+        if reader is None:
+            return None
+        try:
+            cur = reader.execute(sql, params)
+            try:
+                # The cursor is closed at once: no read transaction outlives the statement.
+                rows = cur.fetchmany(1) if one else cur.fetchall()
+            finally:
+                cur.close()
+        except sqlite3.OperationalError as exc:
+            if not is_temporary(exc):
+                raise
+            return None
+        self.lookups += 1
+        return rows
+
+    async def lookup(self, sql: str, params: Params = ()) -> Row | None:
+        """One row by an index, read on the event loop (see above)."""
+        rows = self._read_here(sql, params, True)
+        if rows is None:
+            return await self.fetchone(sql, params)
+        return rows[0] if rows else None
+
+    async def lookup_all(self, sql: str, params: Params = ()) -> list[Row]:
+        """A few rows by an index (a person's roles), read on the event loop (see above)."""
+        rows = self._read_here(sql, params, False)
+        if rows is None:
+            return await self.fetchall(sql, params)
+        return rows
+
+    def set_trace(self, callback: Callable[[str], object] | None) -> None:
+        """Trace every statement of both connections (benchmarks read their query plans)."""
+        if self._lookup_conn is None:
+            self._lookup_conn_here()
+        if self._lookup_conn is not None:
+            self._lookup_conn.set_trace_callback(callback)
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         """BEGIN IMMEDIATE … COMMIT, rolled back on any error; exclusive within the bot."""
         async with self._locked():
-            await self._conn.execute("BEGIN IMMEDIATE")
-            tx = Transaction(self._conn)
+            tx = Transaction(self._conn, "BEGIN IMMEDIATE")
             try:
                 yield tx
-                await self._conn.execute("COMMIT")
+                # A block that ran no statement still takes and releases the write lock.
+                await tx._trip(_rowcount_of, "COMMIT", ())
             except BaseException:
                 # SQLite already rolled back after some errors (a full disk): a second
                 # ROLLBACK would fail and hide the real error. A failed COMMIT may leave the
@@ -406,6 +552,13 @@ class Reader(_Statements):
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self._fetchone(sql, params)
         return None if row is None else row[0]
+
+    # Everything on this connection is already off the chat's path: a look-up is a read.
+    async def lookup(self, sql: str, params: Params = ()) -> Row | None:
+        return await self.fetchone(sql, params)
+
+    async def lookup_all(self, sql: str, params: Params = ()) -> list[Row]:
+        return await self.fetchall(sql, params)
 
 
 def migration_files() -> list[tuple[int, str, str]]:

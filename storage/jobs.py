@@ -17,23 +17,25 @@ async def upsert(
         return await ex.insert(
             "INSERT INTO jobs (kind, run_at, payload) VALUES (?, ?, ?)", (kind, run_at, data)
         )
-    await ex.execute(
+    # The row's id by RETURNING, inserted or updated alike: one statement, not two.
+    rows = await ex.fetchall(
         """INSERT INTO jobs (kind, key, run_at, payload) VALUES (?, ?, ?, ?)
            ON CONFLICT(key) DO UPDATE SET kind = excluded.kind, run_at = excluded.run_at,
                payload = excluded.payload, status = 'pending', attempts = 0,
                last_error = NULL, finished_at = NULL, claimed_by = NULL,
-               lease_until = NULL""",
+               lease_until = NULL
+           RETURNING id""",
         (kind, key, run_at, data),
     )
-    return int(await ex.fetchval("SELECT id FROM jobs WHERE key = ?", (key,)))
+    return int(rows[0][0])
 
 
 async def get(ex: Executor, job_id: int) -> Row | None:
-    return await ex.fetchone("SELECT * FROM jobs WHERE id = ?", (job_id,))
+    return await ex.lookup("SELECT * FROM jobs WHERE id = ?", (job_id,))
 
 
 async def get_by_key(ex: Executor, key: str) -> Row | None:
-    return await ex.fetchone("SELECT * FROM jobs WHERE key = ?", (key,))
+    return await ex.lookup("SELECT * FROM jobs WHERE key = ?", (key,))
 
 
 async def claim(ex: Executor, job_id: int, holder: str, now: float, until: float) -> str | None:

@@ -18,7 +18,7 @@ from typing import Any
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
-from storage.db import Database
+from storage.db import Database, Params
 
 log = logging.getLogger(__name__)
 
@@ -99,13 +99,11 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
                 [(key, value)] = pending.items()
                 await self.db.execute(*_statement(key, value))
             elif pending:
-                grouped: dict[str, list[tuple[Any, ...]]] = {}
+                grouped: dict[str, list[Params]] = {}
                 for key, value in pending.items():
                     sql, params = _statement(key, value)
                     grouped.setdefault(sql, []).append(params)
-                async with self.db.transaction() as tx:
-                    for sql, rows in grouped.items():
-                        await tx.executemany(sql, rows)
+                await self.db.write_batch(list(grouped.items()))
         except BaseException as exc:
             self._batch = None if self._batch is batch else self._batch
             for key, value in pending.items():

@@ -310,6 +310,21 @@ class PgDatabase(Database, _PgStatements):
         async with self._conn_for_statement() as conn:
             return await (await self._run(conn, sql, params)).fetchall()
 
+    async def write_batch(self, groups: list[tuple[str, list[Params]]]) -> None:
+        async with self.transaction() as tx:
+            for sql, rows in groups:
+                await tx.executemany(sql, rows)
+
+    # No event-loop reader on PostgreSQL: a look-up is a query on a pooled connection.
+    async def lookup(self, sql: str, params: Params = ()) -> Row | None:
+        return await self.fetchone(sql, params)
+
+    async def lookup_all(self, sql: str, params: Params = ()) -> list[Row]:
+        return await self.fetchall(sql, params)
+
+    def set_trace(self, callback: Callable[[str], object] | None) -> None:
+        pass
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         """BEGIN … COMMIT on one connection, rolled back on any error; one at a time."""
@@ -362,6 +377,13 @@ class PgReader(_PgStatements):
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
+
+    # Everything on this connection is already off the chat's path: a look-up is a read.
+    async def lookup(self, sql: str, params: Params = ()) -> Row | None:
+        return await self.fetchone(sql, params)
+
+    async def lookup_all(self, sql: str, params: Params = ()) -> list[Row]:
+        return await self.fetchall(sql, params)
 
 
 def _held_by_me(db: Database) -> bool:

@@ -23,7 +23,7 @@ async def create_game(
 
 
 async def get_game(ex: Executor, game_id: int) -> Row | None:
-    return await ex.fetchone("SELECT * FROM quiz_games WHERE id = ?", (game_id,))
+    return await ex.lookup("SELECT * FROM quiz_games WHERE id = ?", (game_id,))
 
 
 async def active_game(ex: Executor, chat_id: int) -> Row | None:

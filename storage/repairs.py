@@ -195,7 +195,7 @@ async def follow(ex: Executor, ticket_id: int, user_id: int, now: float) -> bool
 
 
 async def followers(ex: Executor, ticket_id: int) -> list[int]:
-    rows = await ex.fetchall(
+    rows = await ex.lookup_all(
         "SELECT user_id FROM repair_followers WHERE ticket_id = ? ORDER BY at", (ticket_id,)
     )
     return [r["user_id"] for r in rows]
@@ -365,7 +365,7 @@ async def offers(ex: Executor, ticket_id: int) -> list[Row]:
 
 async def was_offered(ex: Executor, ticket_id: int, user_id: int) -> bool:
     return (
-        await ex.fetchval(
+        await ex.lookup(
             "SELECT 1 FROM repair_offers WHERE ticket_id = ? AND user_id = ? LIMIT 1",
             (ticket_id, user_id),
         )

@@ -36,10 +36,8 @@ async def top_unknown(
 
 async def city_of(ex: Executor, community_id: int) -> str | None:
     """The city code whose sorting rules the community follows (None: national)."""
-    value = await ex.fetchval(
-        "SELECT city FROM sorting_city WHERE community_id = ?", (community_id,)
-    )
-    return None if value is None else str(value)
+    row = await ex.lookup("SELECT city FROM sorting_city WHERE community_id = ?", (community_id,))
+    return None if row is None or row[0] is None else str(row[0])
 
 
 async def set_city(ex: Executor, community_id: int, city: str, now: float) -> None:

@@ -475,12 +475,11 @@ async def my_grid(rt: Runtime, user_id: int) -> MyGrid:
     for community in await staff_communities(rt, user_id):
         rows = await store.grid_chart(rt.db, community["id"])
         assigned = {r["building"] for r in rows}
-        # Walking one building past the assigned ones and MISSING_SHOWN is enough to know
-        # whether more than MISSING_SHOWN buildings have nobody.
-        cap = len(assigned) + MISSING_SHOWN + 1
-        occupied = await store.occupied_buildings(rt.db, community["id"], limit=cap)
+        # The walk stops at MISSING_SHOWN + 1 buildings without a grid worker: enough to know
+        # whether there are more than MISSING_SHOWN, whatever the size of the community.
+        occupied = await store.buildings_until_unassigned(rt.db, community["id"], MISSING_SHOWN + 1)
         missing = sorted(set(occupied) - assigned, key=rules.building_sort_key)
-        more = len(missing) > MISSING_SHOWN or len(occupied) >= cap
+        more = len(missing) > MISSING_SHOWN
         charts.append(GridChart(community["name"], _by_worker(rows), missing[:MISSING_SHOWN], more))
     return MyGrid(buildings, charts)
 
