@@ -29,6 +29,7 @@ TEXT: dict[str, str] = {
     "print": N_("打印会议材料"),
     "export": N_("导出"),
     "export_all": N_("全部导出（Excel）"),
+    "export_lead": N_("导出："),
     "round": N_("第 {n} 轮点单"),
     "round_short": N_("第 {n} 轮"),
     "status_open": N_("进行中"),
