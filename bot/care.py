@@ -13,8 +13,16 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import timeparse
+from bot.i18n import N_
 from bot.reminders import Schedule
 
+# A visit's status as staff read it: the chat (handlers/care.py), its export and the dashboard.
+VISIT_STATUS_NAMES = {
+    "pending": N_("待走访"),
+    "ok": N_("一切正常"),
+    "help": N_("需要帮助"),
+    "overdue": N_("逾期未记录"),
+}
 OVERDUE_AFTER = timedelta(days=1)  # a care visit not recorded by then alerts staff
 VISIT_TIME = (9, 0)  # care ping time when the rhythm names none
 HELP_TAKE_WITHIN = timedelta(minutes=30)  # a help alert nobody took by then goes to staff again

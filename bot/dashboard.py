@@ -21,7 +21,8 @@ from zoneinfo import ZoneInfo
 
 from bot.community import Role
 from bot.menu import ItemResult
-from bot.repairs import OPEN, STATUS_NAMES, Status
+from bot.repairs import OPEN, Status
+from bot.repairs import status_name as repair_status_name
 
 SECTIONS = ("menu", "repairs", "care", "notices")
 
@@ -70,7 +71,13 @@ class Turnout:
     ordered: int  # households that ordered
     households: int  # the real number (building_households) or else the registered ones
     real: bool  # households is staff's real figure
-    missing: int  # registered households not yet ordered
+    listed: int = 0  # registered households not yet ordered: the ones a name list can show
+
+    @property
+    def missing(self) -> int:
+        """Households not yet ordered: of the real number where staff set it (a building of
+        10 homes with 2 registered and none ordered has 10 missing, not 2)."""
+        return max(0, self.households - self.ordered)
 
     @property
     def share(self) -> float:
@@ -86,18 +93,36 @@ def turnout(
     participants: Mapping[str, int],
     registered: Mapping[str, int],
     real: Mapping[str, int],
-    missing: Mapping[str, int],
+    listed: Mapping[str, int],
 ) -> list[Turnout]:
     """Per building: ordered households against the real number where staff set it, else
     against the registered households (the chat's fallback)."""
-    buildings = set(participants) | set(registered) | set(real)
+    buildings = set(participants) | set(registered) | set(real) | set(listed)
     rows = []
     for b in sorted(buildings, key=building_sort_key):
         has_real = real.get(b, 0) > 0
         total = real[b] if has_real else registered.get(b, 0)
         ordered = participants.get(b, 0)
-        rows.append(Turnout(b, ordered, max(total, ordered), has_real, missing.get(b, 0)))
+        rows.append(Turnout(b, ordered, max(total, ordered), has_real, listed.get(b, 0)))
     return rows
+
+
+@dataclass(frozen=True)
+class TurnoutTotal:
+    ordered: int
+    households: int
+    missing: int
+
+    @property
+    def share(self) -> float:
+        return self.ordered / self.households if self.households else 0.0
+
+
+def turnout_total(rows: Sequence[Turnout]) -> TurnoutTotal:
+    """The community's figure: the buildings' own sums, so it never disagrees with them."""
+    return TurnoutTotal(
+        sum(t.ordered for t in rows), sum(t.households for t in rows), sum(t.missing for t in rows)
+    )
 
 
 # ---- repair tickets ----------------------------------------------------------------------------
@@ -139,20 +164,21 @@ def matches(ticket: Mapping[str, object], f: TicketFilter, now: float) -> bool:
     return True
 
 
-BOARD_COLUMNS: tuple[tuple[str, frozenset[str]], ...] = (
-    (STATUS_NAMES[Status.NEW], frozenset({Status.NEW})),
-    (STATUS_NAMES[Status.ASSIGNED], frozenset({Status.ASSIGNED})),
-    (STATUS_NAMES[Status.IN_PROGRESS], frozenset({Status.IN_PROGRESS})),
-    (STATUS_NAMES[Status.RESOLVED], frozenset({Status.RESOLVED})),
-    (STATUS_NAMES[Status.CONFIRMED], frozenset({Status.CONFIRMED, Status.CLOSED})),
-)
+def status_label(status: object) -> str:
+    """The msgid naming a ticket's status: the board's columns, the export, the print page and
+    the chat all use this one (bot/repairs.py STATUS_NAMES)."""
+    return repair_status_name(str(status))
+
+
+# One column a status, so a ticket stands under the same name the export gives it.
+BOARD_COLUMNS: tuple[Status, ...] = tuple(Status)
 
 
 def board(tickets: Sequence[Mapping[str, object]]) -> list[tuple[str, list[Mapping[str, object]]]]:
     """Tickets by status column (the label is a msgid), in the order given."""
     return [
-        (label, [t for t in tickets if t.get("status") in statuses])
-        for label, statuses in BOARD_COLUMNS
+        (status_label(status), [t for t in tickets if t.get("status") == status])
+        for status in BOARD_COLUMNS
     ]
 
 
@@ -226,13 +252,20 @@ def weekly(
 
 # ---- charts ------------------------------------------------------------------------------------
 FONT = "'Noto Sans CJK SC','WenQuanYi Micro Hei','Microsoft YaHei','PingFang SC',sans-serif"
+# Chart type in CSS pixels, the page's own large size: the SVG has no viewBox, so nothing in it
+# scales with the screen (a 540-wide drawing stretched to a desktop made 35px type and shrunk
+# to a phone 11px). Each bar takes the chart's whole width under its label line, the figure
+# right-aligned on that line: the drawing fits any width without a layout of its own.
+FONT_PX = 18
+ROOM = 320.0  # px: the narrowest chart (a 360px phone); a label leaves the figure room there
+_ROW = 62  # px a bar: label line, bar, second bar, gap
 
 
 @dataclass(frozen=True)
 class Bar:
     label: str
     value: float
-    text: str  # shown at the bar's end
+    text: str  # the figure, at the right end of the label line
     tone: str = "a"  # a: main colour, b: second series / muted
     second: float | None = None  # a second series, drawn as a thinner grey bar beneath
 
@@ -246,45 +279,42 @@ class BarChart:
     maximum: float | None = None
 
     def svg(self) -> str:
-        font, row, top = 28, 52, 8
-        labels = [clip_label(b.label, font, 240) for b in self.bars]
-        label_w = int(20 + max((text_width(t, font) for t in labels), default=font))
-        width = 540
-        height = top + row * max(1, len(self.bars)) + 8
+        font = FONT_PX
+        height = _ROW * max(1, len(self.bars)) + 4
         values = [b.value for b in self.bars] + [b.second or 0 for b in self.bars]
         peak = self.maximum or max(values, default=0) or 1
-        span = width - label_w - 150
         out = [
-            f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="100%" height="{height}" '
             f'role="img" aria-label="{escape(self.title)}" class="chart" '
-            f'font-family="{FONT}" font-size="{font}">',
+            f'font-family="{FONT}" font-size="{font}px">',
             f"<title>{escape(self.title)}</title>",
         ]
         for i, b in enumerate(self.bars):
-            y = top + i * row
-            w = max(3.0, span * min(b.value, peak) / peak) if b.value > 0 else 0
+            y = i * _ROW
+            base = y + font + 2  # the label line's baseline
             colour = "#c0392b" if b.tone == "a" else "#7f8c8d"
-            high = 34 if b.second is None else 22
+            high = 22 if b.second is None else 16
+            share = 100 * min(b.value, peak) / peak if b.value > 0 else 0.0
+            room = max(4 * font, ROOM - text_width(b.text, font) - font)
             out.append(
-                f'<text x="{label_w - 12}" y="{y + 34}" text-anchor="end">{escape(labels[i])}</text>'
-                f'<rect x="{label_w}" y="{y + 8}" width="{w:.1f}" height="{high}" rx="5" '
-                f'fill="{colour}"/>'
+                f'<text x="0" y="{base}">{escape(clip_label(b.label, font, room))}</text>'
+                f'<text x="100%" y="{base}" text-anchor="end">{escape(b.text)}</text>'
+                f'<rect x="0" y="{base + 8}" width="{max(share, 0.6) if share else 0:.1f}%" '
+                f'height="{high}" rx="4" fill="{colour}"/>'
             )
-            end = w
             if b.second is not None:
-                w2 = max(3.0, span * min(b.second, peak) / peak) if b.second > 0 else 0
+                second = 100 * min(b.second, peak) / peak if b.second > 0 else 0.0
                 out.append(
-                    f'<rect x="{label_w}" y="{y + 32}" width="{w2:.1f}" height="12" rx="3" '
+                    f'<rect x="0" y="{base + 8 + high + 3}" '
+                    f'width="{max(second, 0.6) if second else 0:.1f}%" height="10" rx="3" '
                     f'fill="#7f8c8d"/>'
                 )
-                end = max(w, w2)
-            out.append(f'<text x="{label_w + end + 10:.1f}" y="{y + 34}">{escape(b.text)}</text>')
         out.append("</svg>")
         return "".join(out)
 
 
 def text_width(text: str, font: float) -> float:
-    """Rough drawn width: CJK and full-width characters a full em, the rest about half."""
+    """Rough drawn width: CJK and full-width characters a full em, the rest about 0.6 em."""
     return sum(font if ord(ch) > 0x2E80 else font * 0.6 for ch in text)
 
 
@@ -312,7 +342,7 @@ def ranking_chart(title: str, items: Sequence[ItemResult]) -> str:
 def turnout_chart(title: str, rows: Sequence[Turnout], name: Callable[[str], str] = str) -> str:
     """One bar a building, named by `name` (the chat's label: 1号楼)."""
     bars = [
-        Bar(name(t.building), t.share, f"{t.ordered}/{t.households} {percent(t.share)}")
+        Bar(name(t.building), t.share, f"{t.ordered}/{t.households} · {percent(t.share)}")
         for t in rows
     ]
     return BarChart(title, bars, 1.0).svg()
@@ -320,19 +350,32 @@ def turnout_chart(title: str, rows: Sequence[Turnout], name: Callable[[str], str
 
 class StreetLine(Protocol):
     name: str
+    round_id: int | None
     turnout: float | None
     open_tickets: int
     overdue: int
 
 
 def street_charts(
-    turnout_title: str, tickets_title: str, overdue: str, lines: Sequence[StreetLine]
+    turnout_title: str,
+    tickets_title: str,
+    overdue: str,
+    lines: Sequence[StreetLine],
+    round_name: Callable[[int], str] = str,
 ) -> tuple[str, str]:
-    """The street office's two charts: latest turnout and open tickets, one bar a community."""
+    """The street office's two charts: latest turnout (naming the round it is of) and open
+    tickets, one bar a community."""
     shares = [
-        Bar(c.name, c.turnout or 0, "–" if c.turnout is None else percent(c.turnout)) for c in lines
+        Bar(
+            c.name,
+            c.turnout or 0,
+            "–"
+            if c.turnout is None or c.round_id is None
+            else f"{round_name(c.round_id)} · {percent(c.turnout)}",
+        )
+        for c in lines
     ]
     tickets = [
-        Bar(c.name, c.open_tickets, f"{c.open_tickets} ({c.overdue} {overdue})") for c in lines
+        Bar(c.name, c.open_tickets, f"{c.open_tickets} ({overdue} {c.overdue})") for c in lines
     ]
     return BarChart(turnout_title, shares, 1.0).svg(), BarChart(tickets_title, tickets).svg()

@@ -1,35 +1,57 @@
 """The dashboard's tables as export sheets (bot/export.py): the same rows the pages show, for
-the same viewer (names of households not yet ordered only where the page shows them)."""
+the same viewer (names of households not yet ordered only where the page shows them).
+
+Every header and every coded value goes through the catalogue in the viewer's language;
+counts and shares are numbers (a share is a fraction the workbook formats as a percentage),
+times are local dates and times, not text.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from bot import dashboard as rules
+from bot.care import VISIT_STATUS_NAMES
+from bot.community import Address
 from bot.dashboard_text import Labels
-from bot.export import Sheet
+from bot.export import PERCENT, Sheet
 from bot.i18n import Translate
-from bot.repairs import STATUS_NAMES, Status, category
+from bot.repairs import category
 from bot.workflows.dashboard import CareView, CommunityLine, Delivery, RepairsView, RoundView
 
 
 def when(at: float | None, tz: ZoneInfo) -> str:
+    """A time as the pages show it."""
+    moment = local_time(at, tz)
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def local_time(at: float | None, tz: ZoneInfo) -> datetime | None:
+    """A time for a spreadsheet cell: local wall time (spreadsheets know no time zones)."""
     if at is None:
-        return ""
-    return datetime.fromtimestamp(at, UTC).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        return None
+    return datetime.fromtimestamp(at, UTC).astimezone(tz).replace(tzinfo=None)
 
 
 def status_name(_: Translate, status: str) -> str:
-    try:
-        return _(STATUS_NAMES[Status(status)])
-    except ValueError:
-        return status
+    """A ticket's status in the viewer's language: the board, the print page and the export."""
+    return _(rules.status_label(status))
+
+
+def visit_status_name(_: Translate, status: str) -> str:
+    """A care visit's status, as the chat names it (bot/care.py)."""
+    name = VISIT_STATUS_NAMES.get(status)
+    return _(name) if name else status
 
 
 def category_name(_: Translate, key: str) -> str:
     cat = category(key)
     return _(cat.name) if cat else key
+
+
+def share(value: float) -> float:
+    return round(value, 4)
 
 
 def round_sheets(_: Translate, L: Labels, view: RoundView) -> list[Sheet]:
@@ -38,27 +60,35 @@ def round_sheets(_: Translate, L: Labels, view: RoundView) -> list[Sheet]:
     ranking = Sheet(
         f"{title} {L.ranking}",
         [L.ranking, L.item, L.households, L.share],
-        [[i.rank, i.name, i.households, rules.percent(i.share)] for i in view.results.items],
+        [[i.rank, i.name, i.households, share(i.share)] for i in view.results.items],
         caption=title,
+        formats={3: PERCENT},
     )
     turnout = Sheet(
         f"{title} {L.turnout}",
         [L.building, L.ordered, L.total, L.share, L.missing],
         [
-            [t.building, t.ordered, t.households, rules.percent(t.share), t.missing]
+            [
+                L.building_name(t.building),
+                t.ordered,
+                t.households,
+                share(t.share),
+                t.missing,
+            ]
             for t in view.turnout
         ],
         caption=title,
+        formats={3: PERCENT},
     )
     missing = Sheet(
         f"{title} {L.missing_names}",
-        [L.building, "unit", "room", "names"],
+        [L.building, L.unit, L.room, L.names],
         [
-            [m.building, m.unit, m.room, "、".join(m.names)]
+            [L.building_name(m.building), m.unit, m.room, L.list_sep.join(m.names)]
             for rows in view.missing.values()
             for m in rows
         ],
-        caption=L.missing_hidden,
+        caption=L.missing_caption,
     )
     comments = Sheet(
         f"{title} {L.comments}",
@@ -75,28 +105,30 @@ def ticket_sheet(_: Translate, L: Labels, view: RepairsView, tz: ZoneInfo) -> Sh
             "#",
             L.category,
             L.building,
-            L.words,
-            "status",
+            L.place,
+            L.description,
+            L.status,
             L.assignee,
             L.overdue,
             L.rating,
-            "created",
-            "accepted",
-            "resolved",
+            L.created,
+            L.accepted,
+            L.resolved_at,
         ],
         [
             [
                 t["id"],
                 category_name(_, t["category"]),
-                t["building"],
+                L.building_name(t["building"]),
+                t["place"] or "",
                 t["description"],
                 status_name(_, t["status"]),
                 t["assignee_name"] or "",
-                "✓" if t.get("overdue") else "",
-                t["rating"] or "",
-                when(t["created_at"], tz),
-                when(t["accepted_at"], tz),
-                when(t["resolved_at"], tz),
+                L.yes if t.get("overdue") else "",
+                t["rating"],
+                local_time(t["created_at"], tz),
+                local_time(t["accepted_at"], tz),
+                local_time(t["resolved_at"], tz),
             ]
             for t in view.tickets
         ],
@@ -106,34 +138,34 @@ def ticket_sheet(_: Translate, L: Labels, view: RepairsView, tz: ZoneInfo) -> Sh
 def week_sheet(L: Labels, view: RepairsView) -> Sheet:
     return Sheet(
         L.trend,
-        [L.week_of.format(date=""), L.filed, L.resolved],
-        [[w.start.strftime("%Y-%m-%d"), w.filed, w.resolved] for w in view.weeks],
+        [L.week_start, L.filed, L.resolved],
+        [[date(w.start.year, w.start.month, w.start.day), w.filed, w.resolved] for w in view.weeks],
     )
 
 
-def care_sheet(L: Labels, view: CareView, tz: ZoneInfo) -> Sheet:
+def care_sheet(_: Translate, L: Labels, view: CareView, tz: ZoneInfo) -> Sheet:
     return Sheet(
         L.care_alerts,
-        ["name", L.building, "unit", "room", L.due, "status", L.taken],
+        [L.status, L.care_person, L.address, L.due, L.note, L.taken],
         [
             [
+                visit_status_name(_, a["status"]),
                 a["name"],
-                a["building"],
-                a["unit"],
-                a["room"],
-                when(a["due_at"], tz),
-                a["status"],
-                a["taken_name"] or "",
+                Address(a["building"], a["unit"], a["room"]).label(_),
+                local_time(a["due_at"], tz),
+                a["note"] or "",
+                a["taken_name"] or (L.no_taker if a["status"] == "help" else ""),
             ]
             for a in view.alerts
         ],
+        caption=L.care_help,
     )
 
 
 def delivery_sheet(L: Labels, rows: list[Delivery]) -> Sheet:
     return Sheet(
         L.notices,
-        ["#", "kind", "text", L.runs, L.sent, L.failed, L.pending, L.acks],
+        ["#", L.kind, L.text, L.runs, L.sent, L.failed, L.pending, L.acks],
         [
             [
                 d.id,
@@ -143,7 +175,7 @@ def delivery_sheet(L: Labels, rows: list[Delivery]) -> Sheet:
                 d.sent,
                 d.failed,
                 d.pending,
-                "" if d.acks is None else d.acks,
+                d.acks,
             ]
             for d in rows
         ],
@@ -156,10 +188,11 @@ def street_sheet(L: Labels, lines: list[CommunityLine]) -> Sheet:
         [
             L.community,
             L.registered,
+            L.round_no,
             L.latest_turnout,
             L.open_tickets,
             L.overdue,
-            L.resolve_time,
+            L.resolve_hours,
             L.rating,
             L.care_alerts,
         ],
@@ -167,13 +200,15 @@ def street_sheet(L: Labels, lines: list[CommunityLine]) -> Sheet:
             [
                 c.name,
                 c.registered,
-                "" if c.turnout is None else rules.percent(c.turnout),
+                "" if c.round_id is None else L.round.format(n=c.round_id),
+                None if c.turnout is None else share(c.turnout),
                 c.open_tickets,
                 c.overdue,
-                "" if c.resolve_hours is None else c.resolve_hours,
-                "" if c.rating is None else c.rating,
+                c.resolve_hours,
+                c.rating,
                 c.care_alerts,
             ]
             for c in lines
         ],
+        formats={3: PERCENT},
     )

@@ -29,7 +29,9 @@ TEXT: dict[str, str] = {
     "print": N_("打印会议材料"),
     "export": N_("导出"),
     "export_all": N_("全部导出（Excel）"),
+    "export_lead": N_("导出："),
     "round": N_("第 {n} 轮点单"),
+    "round_short": N_("第 {n} 轮"),
     "status_open": N_("进行中"),
     "status_closed": N_("已结束"),
     "no_rounds": N_("还没有点单。"),
@@ -45,7 +47,14 @@ TEXT: dict[str, str] = {
     "registered_total": N_("（登记户数）"),
     "missing": N_("未点单"),
     "missing_names": N_("未点单的住户"),
-    "missing_hidden": N_("只显示户数；名单只给本楼网格员和工作人员看。"),
+    "missing_hidden": N_("{buildings}只显示未点单户数；名单只给本楼网格员和工作人员看。"),
+    "missing_listed": N_("{building}：未点单 {n} 户，其中已登记的 {k} 户"),
+    "missing_caption": N_(
+        "已登记但还没点单的住户。没登记的住户不在名单上；各楼未点单户数见参与率表。"
+    ),
+    "handout_note": N_("会议材料只列户数，不列住户姓名和房号。"),
+    "list_sep": N_("、"),
+    "sum": N_("合计"),
     "comments": N_("建议与议一议"),
     "suggestion": N_("建议"),
     "no_comments": N_("还没有建议。"),
@@ -63,18 +72,41 @@ TEXT: dict[str, str] = {
     "accept_time": N_("受理用时（中位数）"),
     "resolve_time": N_("解决用时（中位数）"),
     "hours": N_("{n} 小时"),
+    "resolve_hours": N_("解决用时（中位数，小时）"),
     "rating": N_("评分"),
     "ratings": N_("{n} 个评分"),
     "trend": N_("每周趋势"),
     "filed": N_("新报修"),
     "resolved": N_("已解决"),
     "week_of": N_("{date} 起"),
+    "week_start": N_("周一日期"),
+    "status": N_("状态"),
+    "description": N_("问题描述"),
+    "place": N_("位置"),
+    "created": N_("报修时间"),
+    "accepted": N_("受理时间"),
+    "resolved_at": N_("解决时间"),
+    "unit": N_("单元"),
+    "room": N_("房号"),
+    "names": N_("住户"),
+    "kind": N_("类型"),
+    "text": N_("内容"),
+    "yes": N_("是"),
+    "round_no": N_("轮次"),
     "no_tickets": N_("没有符合条件的报修。"),
     "care_people": N_("走访对象 {n} 人，暂停 {p} 人"),
     "care_alerts": N_("需要跟进的走访"),
     "help": N_("需要帮助"),
     "due": N_("应走访时间"),
-    "taken": N_("处理人"),
+    "taken": N_("接手处理"),
+    "no_taker": N_("无人接手"),
+    "care_person": N_("关爱对象"),
+    "address": N_("地址"),
+    "note": N_("备注"),
+    "care_help": N_(
+        "这里列出走访时报告“需要帮助”的对象，以及过了应走访时间还没有记录走访的对象。"
+        "“接手处理”是在群里点了“我来处理”的人。"
+    ),
     "no_alerts": N_("没有超时或需要帮助的走访。"),
     "notice": N_("定时通知"),
     "meeting": N_("会议"),
@@ -87,6 +119,7 @@ TEXT: dict[str, str] = {
     "rsvp": N_("参加 {yes} / 不参加 {no}"),
     "no_notices": N_("还没有通知或公告。"),
     "community": N_("社区"),
+    "no_communities": N_("还没有社区。"),
     "registered": N_("登记户数"),
     "latest_turnout": N_("最近一轮参与率"),
     "printed_at": N_("打印时间：{at}"),
@@ -105,6 +138,13 @@ class Labels:
     def building_name(self, building: str) -> str:
         """'1' → '1号楼' ('Building 1', '1號樓'), as the chat names a building."""
         return self._values["building_label"].format(building=building) if building else ""
+
+    def round_name(self, round_id: int) -> str:
+        return self._values["round_short"].format(n=round_id)
+
+    def building_list(self, buildings: list[str]) -> str:
+        """'1号楼、2号楼'."""
+        return self._values["list_sep"].join(self.building_name(b) for b in buildings)
 
     def __getattr__(self, key: str) -> str:
         try:

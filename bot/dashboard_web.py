@@ -27,6 +27,7 @@ from bot import dashboard as rules
 from bot import dashboard_export as exporting
 from bot import dashboard_gate as gate
 from bot import export, i18n
+from bot.community import Address
 from bot.dashboard_auth import SESSION_IDLE
 from bot.dashboard_text import Labels
 from bot.numbers import parse_id
@@ -60,6 +61,10 @@ _env.globals.update(
     ranking_chart=rules.ranking_chart,
     turnout_chart=rules.turnout_chart,
     street_charts=rules.street_charts,
+    turnout_total=rules.turnout_total,
+    visit_status_name=exporting.visit_status_name,
+    address=lambda _, a: Address(a["building"], a["unit"], a["room"]).label(_),
+    OPEN=rules.OPEN,
 )
 
 
@@ -157,22 +162,32 @@ async def refused(rt: Runtime, user_id: int | None, why: str) -> web.Response:
     return await page(rt, "refused.html", user_id, status=403, why=why)
 
 
+def bare(status: int) -> web.Response:
+    """The answer of a download (export) or data endpoint that is refused: a status and no page,
+    so a script or a saved link never mistakes a sign-in page for its data."""
+    return web.Response(status=status, text=str(status), content_type="text/plain")
+
+
 async def community_access(
-    request: web.Request, section: str
+    request: web.Request, section: str, *, page_view: bool = True
 ) -> tuple[int, rules.Access] | web.Response:
-    """The signed-in person and their rights in the community of the URL, or the refusal."""
+    """The signed-in person and their rights in the community of the URL, or the refusal:
+    a page sends a stranger to sign in; a download answers 401 (no session) or 403."""
     rt = request.app[RT]
     user_id = await viewer(request)
     if user_id is None:
+        if not page_view:
+            return bare(401)
         raise web.HTTPSeeOther("/")
     cid = parse_id(request.match_info["cid"])
-    if cid is None:  # not a number SQLite can hold: nobody's community
-        await flow.log_refusal(rt, user_id, None, section)
-        return await refused(rt, user_id, "page")
-    seen = await flow.access(rt, user_id, cid)
-    if seen is None or not seen.may_see(section):
+    seen = None if cid is None else await flow.access(rt, user_id, cid)
+    allowed = seen is not None and seen.may_see(section)
+    if allowed and not page_view and seen is not None:
+        allowed = seen.may_export
+    if seen is None or not allowed:
+        # not a number SQLite can hold, another community, or not for this role
         await flow.log_refusal(rt, user_id, cid, section)
-        return await refused(rt, user_id, "page")
+        return await refused(rt, user_id, "page") if page_view else bare(403)
     await flow.log_access(rt, user_id, cid, section)
     return user_id, seen
 
@@ -267,7 +282,7 @@ async def community(request: web.Request) -> web.StreamResponse:
             query=request.query_string,
             columns=rules.board(view.tickets),
             categories=CATEGORIES,
-            trend=trend_chart(request, view),
+            trend=trend_chart(Labels(i18n.translator(await language(rt, user_id))), view),
         )
     elif section == "care":
         data["care"] = await flow.care_page(rt, seen)
@@ -284,16 +299,20 @@ async def community(request: web.Request) -> web.StreamResponse:
         local=lambda at: local(rt, at),
         category_name=exporting.category_name,
         status_name=exporting.status_name,
+        handout=False,
         **data,
     )
 
 
-def trend_chart(request: web.Request, view: flow.RepairsView) -> str:
+def trend_chart(L: Labels, view: flow.RepairsView) -> str:
     chart = rules.BarChart(
-        "trend",
+        L.trend,
         [
             rules.Bar(
-                w.start.strftime("%m-%d"), w.filed, f"{w.filed} / {w.resolved}", second=w.resolved
+                L.week_of.format(date=w.start.strftime("%m-%d")),
+                w.filed,
+                f"{L.filed} {w.filed} · {L.resolved} {w.resolved}",
+                second=w.resolved,
             )
             for w in view.weeks
         ],
@@ -323,11 +342,12 @@ async def print_page(request: web.Request) -> web.StreamResponse:
         local=lambda at: local(rt, at),
         category_name=exporting.category_name,
         status_name=exporting.status_name,
+        handout=True,
     )
 
 
 async def export_table(request: web.Request) -> web.StreamResponse:
-    got = await community_access(request, "export")
+    got = await community_access(request, "export", page_view=False)
     if isinstance(got, web.Response):
         return got
     user_id, seen = got
@@ -342,7 +362,7 @@ async def export_table(request: web.Request) -> web.StreamResponse:
     repairs = await flow.repairs_page(rt, seen, ticket_filter(request))
     sheets["tickets"] = exporting.ticket_sheet(_, L, repairs, tz)
     sheets["weeks"] = exporting.week_sheet(L, repairs)
-    sheets["care"] = exporting.care_sheet(L, await flow.care_page(rt, seen), tz)
+    sheets["care"] = exporting.care_sheet(_, L, await flow.care_page(rt, seen), tz)
     sheets["notices"] = exporting.delivery_sheet(L, await flow.notices_page(rt, seen))
     name, fmt = request.match_info["name"], request.match_info["fmt"]
     if fmt == "xlsx" and name == "all":
@@ -357,13 +377,15 @@ async def export_table(request: web.Request) -> web.StreamResponse:
 async def street(request: web.Request) -> web.StreamResponse:
     rt = request.app[RT]
     user_id = await viewer(request)
+    fmt = request.match_info.get("fmt")
     if user_id is None:
+        if fmt is not None:
+            return bare(401)
         raise web.HTTPSeeOther("/")
     lines = await flow.street_page(rt, user_id)
     if lines is None:
         await flow.log_refusal(rt, user_id, None, "street")
-        return await refused(rt, user_id, "page")
-    fmt = request.match_info.get("fmt")
+        return bare(403) if fmt is not None else await refused(rt, user_id, "page")
     await flow.log_access(rt, user_id, None, f"street export {fmt}" if fmt else "street")
     if fmt is None:
         return await page(rt, "street.html", user_id, lines=lines)

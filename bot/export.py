@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -34,6 +34,12 @@ class Sheet:
     rows: Sequence[Sequence[Cell]]
     caption: str = ""  # one sentence above the table: what it counts, as of when
     widths: Sequence[int] = field(default_factory=tuple)  # column widths in characters
+    # Number formats of columns by index, in the workbook (PERCENT: a share stays a number);
+    # CSV writes the plain number.
+    formats: Mapping[int, str] = field(default_factory=dict)
+
+
+PERCENT = "0%"
 
 
 def safe_cell(value: Cell) -> Cell:
@@ -77,6 +83,8 @@ def workbook(sheets: Sequence[Sheet]) -> bytes:
         ws.freeze_panes = f"A{header_row + 1}"  # a string: ws.cell() would create a row
         for row in sheet.rows:
             ws.append([safe_cell(v) for v in row])
+            for col, number_format in sheet.formats.items():
+                ws.cell(row=ws.max_row, column=col + 1).number_format = number_format
         for i, width in enumerate(sheet.widths or _guess_widths(sheet), start=1):
             ws.column_dimensions[get_column_letter(i)].width = width
     out = io.BytesIO()

@@ -55,12 +55,7 @@ declare("care", N_("关爱走访名单"), Audience.VOLUNTEER, order=20)
 NOTE = 20
 CARE_NOTE = "care_note_visit"
 FEATURE = wf.FEATURE
-STATUS_NAMES = {
-    "pending": N_("待走访"),
-    "ok": N_("一切正常"),
-    "help": N_("需要帮助"),
-    "overdue": N_("逾期未记录"),
-}
+STATUS_NAMES = rules.VISIT_STATUS_NAMES  # kept in bot/care.py: the dashboard names them alike
 
 
 # ---- staff ------------------------------------------------------------------------------------

@@ -145,6 +145,32 @@ async def test_mini_app_sign_in_shows_own_community(
     assert "您没有查看这一页的权限" in body and "路面坑洼" not in body and "和平社区" not in body
 
 
+CHART_TEXT = """() => Array.from(document.querySelectorAll('svg.chart text')).map(t => {
+  const box = t.getBoundingClientRect();
+  const svg = t.ownerSVGElement.getBoundingClientRect();
+  return {size: parseFloat(getComputedStyle(t).fontSize), height: box.height,
+          left: box.left - svg.left, right: svg.right - box.right};
+})"""
+
+
+async def test_chart_type_keeps_its_size_on_phone_and_desktop(
+    sim: Simulator, served: tuple[str, seedmod.Seeded], browser: Any
+) -> None:
+    """The charts' type is the page's large type on every screen, and no label leaves the
+    drawing (the 540-wide drawing scaled to 35px on a desktop and 11px on a phone)."""
+    base, _seeded = served
+    for phone in (True, False):
+        page = await link_page(sim, browser, seedmod.ADMIN_ID, phone=phone)
+        for path in ("/street", f"/c/{_seeded.a}/menu", f"/c/{_seeded.a}/repairs"):
+            await page.goto(base + path)
+            texts = await page.evaluate(CHART_TEXT)
+            assert texts, path
+            for t in texts:
+                assert t["size"] == 18, (phone, path, t)
+                assert 14 <= t["height"] <= 30, (phone, path, t)
+                assert t["left"] >= -0.5 and t["right"] >= -0.5, (phone, path, t)
+
+
 async def test_forged_mini_app_shows_nothing(
     sim: Simulator, served: tuple[str, seedmod.Seeded], browser: Any
 ) -> None:

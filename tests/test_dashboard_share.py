@@ -253,7 +253,7 @@ async def test_buildings_named_as_in_the_chat(
     await sign_in(sim, client, seedmod.STAFF_A)
     html = await (await client.get(f"/c/{seeded.a}/menu")).text()
     assert ">1号楼<" in html and ">2号楼<" in html  # turnout table and chart
-    assert "<summary>1号楼 (" in html
+    assert "<summary>1号楼：未点单 10 户" in html
     html = await (await client.get(f"/c/{seeded.a}/repairs")).text()
     assert '<option value="2">2号楼</option>' in html and "· 2号楼" in html
     english = TestClient(client.server)

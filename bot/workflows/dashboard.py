@@ -186,7 +186,11 @@ class RoundView:
     results: menu_rules.Results
     turnout: list[rules.Turnout]
     missing: dict[str, list[Missing]]  # only the buildings whose names this viewer may see
+    # (the counts of households not yet ordered are in `turnout`: of the real number)
     comments: list[Row]
+    # Buildings with households not yet ordered whose names this viewer may not see: the
+    # page says these are counts only, and only where that is so.
+    hidden: list[str] = field(default_factory=list)
 
 
 async def round_view(rt: Runtime, seen: rules.Access, round_row: Row) -> RoundView:
@@ -198,11 +202,11 @@ async def round_view(rt: Runtime, seen: rules.Access, round_row: Row) -> RoundVi
     grouped: dict[int, list[Row]] = {}
     for r in rows:
         grouped.setdefault(r["id"], []).append(r)
-    missing_count: dict[str, int] = {}
+    listed: dict[str, int] = {}  # registered households without an order, per building
     missing: dict[str, list[Missing]] = {}
     for members in grouped.values():
         h = members[0]
-        missing_count[h["building"]] = missing_count.get(h["building"], 0) + 1
+        listed[h["building"]] = listed.get(h["building"], 0) + 1
         if seen.names_for(h["building"]):
             names = tuple(m["display_name"] or m["first_name"] for m in members)
             missing.setdefault(h["building"], []).append(
@@ -212,10 +216,11 @@ async def round_view(rt: Runtime, seen: rules.Access, round_row: Row) -> RoundVi
         {b.building: b.participants for b in results.buildings},
         {b.building: b.registered for b in results.buildings},
         real,
-        missing_count,
+        listed,
     )
     comments = await mstore.comments(rd, round_row["id"]) if seen.staff else []
-    return RoundView(round_row, results, table, missing, comments)
+    hidden = [t.building for t in table if t.missing and not seen.names_for(t.building)]
+    return RoundView(round_row, results, table, missing, comments, hidden)
 
 
 async def menu_page(rt: Runtime, seen: rules.Access, round_id: int | None) -> list[RoundView]:
@@ -379,8 +384,7 @@ async def _street_lines(rt: Runtime, now: float) -> list[CommunityLine]:
                 await cstore.building_households(rd, c["id"]),
                 {},
             )
-            total = sum(t.households for t in table)
-            share = sum(t.ordered for t in table) / total if total else 0.0
+            share = rules.turnout_total(table).share
         lines.append(
             CommunityLine(
                 c["id"],
