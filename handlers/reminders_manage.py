@@ -70,8 +70,11 @@ async def notice_for_staff(
 # ---- /reminders ------------------------------------------------------------------------------
 async def _notice_card(rt: Runtime, notice: Row, _: Translate) -> tuple[str, InlineKeyboardMarkup]:
     schedule = rules.Schedule.from_json(notice["schedule"])
+    # A paused notice has no next time to show: it goes out only after 恢复.
     upcoming = (
-        datetime.fromtimestamp(notice["next_run"], UTC) if notice["next_run"] is not None else None
+        datetime.fromtimestamp(notice["next_run"], UTC)
+        if notice["next_run"] is not None and notice["status"] == "active"
+        else None
     )
     state = _("▶️ 进行中") if notice["status"] == "active" else _("⏸ 已暂停")
     kind = _("会议通知") if notice["is_meeting"] else _("普通通知")

@@ -107,11 +107,16 @@ async def test_weekly_fires_on_tuesday_in_shanghai(sim: Simulator, group: Chat) 
 async def test_pause_resume_edit_delete(sim: Simulator, group: Chat) -> None:
     await setup_community(sim, group)
     notice_id = await make_notice(sim, "每天倒垃圾", "每天 20:00")
+    assert "下次" in (await card(sim, notice_id)).text
     reply = await sim.press(STAFF, await card(sim, notice_id), "暂停")
     assert "已暂停" in reply.text
+    # A paused notice's card names no next time: nothing goes out until it is resumed.
+    paused = (await card(sim, notice_id)).text
+    assert "已暂停" in paused and "每天 20:00" in paused and "下次" not in paused
     assert not (await sim.advance(timedelta(days=1))).to(group.id)
     reply = await sim.press(STAFF, await card(sim, notice_id), "恢复")
     assert "已恢复" in reply.text
+    assert "下次" in (await card(sim, notice_id)).text
     reply = await sim.press(STAFF, await card(sim, notice_id), "改内容")
     await sim.send(STAFF, sim.private(STAFF), "每天晚上8点倒垃圾，谢谢配合")
     reply = await sim.press(STAFF, await card(sim, notice_id), "改时间")
