@@ -330,10 +330,11 @@ def percent(share: float) -> str:
     return f"{round(share * 100)}%"
 
 
-def ranking_chart(title: str, items: Sequence[ItemResult]) -> str:
-    """A round's ranking: one bar per item, households and share at its end."""
+def ranking_chart(title: str, items: Sequence[ItemResult], name: Callable[[str], str] = str) -> str:
+    """A round's ranking: one bar per item (named by `name`: in the reader's language),
+    households and share at its end."""
     bars = [
-        Bar(f"{i.rank}. {i.name}", i.households, f"{i.households} · {percent(i.share)}")
+        Bar(f"{i.rank}. {name(i.name)}", i.households, f"{i.households} · {percent(i.share)}")
         for i in items
     ]
     return BarChart(title, bars).svg()

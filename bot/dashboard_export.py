@@ -60,7 +60,7 @@ def round_sheets(_: Translate, L: Labels, view: RoundView) -> list[Sheet]:
     ranking = Sheet(
         f"{title} {L.ranking}",
         [L.ranking, L.item, L.households, L.share],
-        [[i.rank, i.name, i.households, share(i.share)] for i in view.results.items],
+        [[i.rank, L.item_name(i.name), i.households, share(i.share)] for i in view.results.items],
         caption=title,
         formats={3: PERCENT},
     )
@@ -93,7 +93,10 @@ def round_sheets(_: Translate, L: Labels, view: RoundView) -> list[Sheet]:
     comments = Sheet(
         f"{title} {L.comments}",
         [L.item, L.comments],
-        [[c["item_name"] or L.suggestion, c["text"]] for c in view.comments],
+        [
+            [L.item_name(c["item_name"]) if c["item_name"] else L.suggestion, c["text"]]
+            for c in view.comments
+        ],
     )
     return [ranking, turnout, missing, comments]
 

@@ -6,7 +6,7 @@ them here and a template never holds untranslated text.
 
 from __future__ import annotations
 
-from bot.i18n import N_, Translate
+from bot.i18n import N_, Translate, data_text
 
 TEXT: dict[str, str] = {
     "title": N_("社区看板"),
@@ -133,7 +133,13 @@ class Labels:
     """The texts in one language: `L.title`; unknown keys fail loudly in tests."""
 
     def __init__(self, _: Translate) -> None:
+        self._ = _
         self._values = {key: _(value) for key, value in TEXT.items()}
+
+    def item_name(self, name: str) -> str:
+        """A menu item as the chat shows it: the default names translated, a name staff
+        typed in Traditional for zh_Hant readers."""
+        return data_text(self._, name)
 
     def building_name(self, building: str) -> str:
         """'1' → '1号楼' ('Building 1', '1號樓'), as the chat names a building."""

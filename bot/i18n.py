@@ -15,6 +15,8 @@ from importlib import resources
 
 from babel.messages.pofile import read_po
 
+from bot.text import to_traditional
+
 DEFAULT_LANG = "zh_Hans"
 LANGS = ("zh_Hans", "zh_Hant", "en")
 LANG_NAMES = {"zh_Hans": "简体中文", "zh_Hant": "繁體中文", "en": "English"}
@@ -59,7 +61,30 @@ def translator(lang: str | None) -> Translate:
     table = _catalogue(lang)
     if lang == "en":
         return lambda message: English(table.get(message, message))
-    return lambda message: table.get(message, message)
+    return _Hant(table)
+
+
+class _Hant:
+    """The zh_Hant translator; `data` turns text that is not a catalogue message (a name a
+    staff member typed in Simplified) into Traditional too."""
+
+    lang = "zh_Hant"
+
+    def __init__(self, table: dict[str, str]) -> None:
+        self._table = table
+
+    def __call__(self, message: str) -> str:
+        return self._table.get(message, message)
+
+
+def data_text(_: Translate, text: str) -> str:
+    """Text that is data, in the reader's script: a catalogue entry where there is one
+    (the default item names are msgids), else Traditional for zh_Hant readers, as typed
+    for the others (English readers get the Chinese a staff member wrote)."""
+    shown = _(text)
+    if shown == text and getattr(_, "lang", None) == "zh_Hant":
+        return to_traditional(text)
+    return shown
 
 
 # English counts: the catalogues write the plural ("{n} households"); a count of one reads

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import opencc
 
@@ -15,6 +15,19 @@ _T2S = opencc.OpenCC("t2s")
 def to_simplified(text: str) -> str:
     """Convert Traditional characters to Simplified (one of the seeds is in Traditional)."""
     return _T2S.convert(text)
+
+
+@cache
+def _s2tw() -> opencc.OpenCC:
+    """Loaded on first use: its phrase tables take ~40 MB, and only zh_Hant readers of
+    text written in Simplified (the knowledge base, staff-typed names) need them (#21)."""
+    return opencc.OpenCC("s2tw")
+
+
+@lru_cache(maxsize=4096)
+def to_traditional(text: str) -> str:
+    """Simplified text that is data (not a catalogue message) for a zh_Hant reader."""
+    return _s2tw().convert(text)
 
 
 def normalize(text: str) -> str:

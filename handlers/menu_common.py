@@ -13,7 +13,7 @@ from telegram.constants import ChatType
 from bot import callbacks
 from bot import menu as rules
 from bot.context import App
-from bot.i18n import Translate
+from bot.i18n import Translate, data_text
 from bot.runtime import Runtime
 from handlers.shared import (
     Context,
@@ -50,8 +50,9 @@ def when_text(rt: Runtime, _: Translate, epoch: float | None) -> str:
 
 
 def item_name(_: Translate, row: Row, key: str = "name") -> str:
-    """Item names are data (the defaults are msgids): translated where shown."""
-    return _(row[key])
+    """Item names are data (the defaults are msgids): translated where shown, and a name a
+    staff member typed is shown in Traditional to zh_Hant readers."""
+    return data_text(_, row[key])
 
 
 def btn(text: str, feature: str, action: str, *args: int | str) -> InlineKeyboardButton:
@@ -246,12 +247,12 @@ def results_text(
         lines.append(
             _("第{rank}名 {name}：{n}户（{share}）").format(
                 rank=item.rank,
-                name=_(item.name),
+                name=data_text(_, item.name),
                 n=item.households,
                 share=rules.percent(item.share),
             )
         )
-    names = {i.item_id: _(i.name) for i in res.items}
+    names = {i.item_id: data_text(_, i.name) for i in res.items}
     if res.buildings:
         lines.append(_("分楼统计："))
     for b in res.buildings:

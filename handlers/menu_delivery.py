@@ -19,7 +19,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
 from bot import menu as rules
 from bot.context import App
-from bot.i18n import Translate
+from bot.i18n import Translate, data_text
 from bot.menu_chart import Chart, render_ranking
 from bot.runtime import Runtime, get_runtime
 from bot.scheduler import ScheduledJob
@@ -61,7 +61,7 @@ def results_chart(_: Translate, community_name: str, res: rules.Results) -> Char
     """Blocks for the drawing: call it with asyncio.to_thread."""
     return render_ranking(
         _("{community}改造点单结果").format(community=community_name),
-        [_(i.name) for i in res.items],
+        [data_text(_, i.name) for i in res.items],
         [i.households for i in res.items],
         [rules.percent(i.share) for i in res.items],
         _("点单户数（{turnout}）").format(turnout=turnout_summary(_, res)),

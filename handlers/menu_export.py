@@ -19,7 +19,7 @@ from telegram.error import Forbidden, TelegramError
 
 from bot import export
 from bot import menu as rules
-from bot.i18n import Translate
+from bot.i18n import Translate, data_text
 from bot.runtime import Runtime
 from handlers.menu_common import item_name
 from handlers.menu_delivery import results_chart
@@ -65,7 +65,7 @@ async def export_sheets(
         [
             [
                 item.rank,
-                _(item.name),
+                data_text(_, item.name),
                 item.households,
                 _pct(item.share),
                 _(rules.PROGRESS_NAMES[progress[item.item_id]]),
@@ -122,7 +122,7 @@ async def export_sheets(
                 row["building"],
                 row["unit"],
                 row["room"],
-                "、".join(_(n) for n in row["items"]),
+                "、".join(data_text(_, n) for n in row["items"]),
                 _("是") if row["paper"] else "",
                 _local(rt, row["updated_at"]),
             ]

@@ -19,7 +19,7 @@ from telegram.ext import (
 
 from bot import callbacks
 from bot import menu as rules
-from bot.i18n import N_
+from bot.i18n import N_, data_text
 from bot.numbers import parse_id
 from bot.runtime import Runtime
 from bot.workflows import menu as wf
@@ -280,7 +280,7 @@ async def confirm(update: Update, context: Context, cb: callbacks.Callback, rnd:
     draft.update(picks=picks, dirty=False)
     drafts(context)[str(rnd["id"])] = draft
     await answer_callback(update, _("已保存"))
-    chosen = "、".join(_(name) for name in done.chosen)
+    chosen = "、".join(data_text(_, name) for name in done.chosen)
     text = (
         _("点单已更新：{items}。截止前还可以再改。")
         if done.replaced

@@ -15,7 +15,7 @@ from telegram.ext import filters as tg_filters
 from bot import callbacks
 from bot import menu as rules
 from bot.context import App
-from bot.i18n import N_, Translate
+from bot.i18n import N_, Translate, data_text
 from bot.runtime import Runtime, get_runtime
 from bot.scheduler import ScheduledJob
 from bot.workflows import menu_staff as sw
@@ -82,7 +82,7 @@ async def progress_command(update: Update, context: Context) -> None:
         state = rules.Progress(item["progress"])
         line = _("{icon} {name}：{state}").format(
             icon=rules.PROGRESS_ICONS[state],
-            name=_(result.name),
+            name=data_text(_, result.name),
             state=_(rules.PROGRESS_NAMES[state]),
         )
         if counts:

@@ -13,10 +13,9 @@ from __future__ import annotations
 import logging
 import random
 import zlib
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any
 
-import opencc
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters, Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
@@ -28,6 +27,7 @@ from bot.i18n import DEFAULT_LANG, N_, Translate
 from bot.quiz import practice_questions
 from bot.sorting import Category, Item, KnowledgeBase, LookupResult, lookup
 from bot.sorting_city import category_name
+from bot.text import to_traditional
 from bot.workflows import sorting as flow
 from handlers.shared import (
     Context,
@@ -63,22 +63,10 @@ CATEGORY_LABEL: dict[Category, str] = {
 }
 
 
-@cache
-def _s2tw() -> opencc.OpenCC:
-    """Loaded on first use: its phrase tables take ~40 MB, and only zh_Hant readers of the
-    knowledge base need them (issue #21)."""
-    return opencc.OpenCC("s2tw")
-
-
-@lru_cache(maxsize=4096)
-def _to_traditional(text: str) -> str:
-    return _s2tw().convert(text)
-
-
 def kb_text(lang: str, text: str) -> str:
     """Knowledge-base text is data in Simplified Chinese: Traditional for zh_Hant readers,
     left in Chinese for English readers (the reasons are written for Chinese children)."""
-    return _to_traditional(text) if lang == "zh_Hant" else text
+    return to_traditional(text) if lang == "zh_Hant" else text
 
 
 def category_label(_: Translate, category: Category, city: str | None = None) -> str:

@@ -59,3 +59,16 @@ def test_english_counts_of_one_are_singular() -> None:
     assert "2 households" in _("{p} households took part of {r} registered, turnout {t}").format(
         p=2, r=21, t="10%"
     )
+
+
+def test_data_text_is_traditional_for_zh_hant_only() -> None:
+    """Names staff typed are data: Traditional for zh_Hant readers, as typed for the others;
+    a default item name that is a catalogue message keeps its translation."""
+    from bot.i18n import data_text
+
+    assert data_text(translator("zh_Hant"), "楼道灯") == "樓道燈"
+    assert data_text(translator("zh_Hans"), "楼道灯") == "楼道灯"
+    assert data_text(translator("en"), "楼道灯") == "楼道灯"
+    assert data_text(translator("en"), "整修围墙和大门") == translator("en")("整修围墙和大门")
+    assert translator("en")("整修围墙和大门") != "整修围墙和大门"
+    assert data_text(translator("zh_Hant"), "整修围墙和大门") == "整修圍牆和大門"

@@ -13,6 +13,7 @@ from bot import menu as rules
 from bot.offline.simulator import Chat, Reply, Simulator
 from tests.conftest import (
     ADMIN,
+    CHEN,
     LIU,
     OTHER_GROUP_ID,
     STAFF,
@@ -369,3 +370,25 @@ async def test_extend_buttons_on_the_staff_results_view(
     reply = await sim.press(STAFF, view, "重新开放3天")
     assert "已重新开放" in reply.text and (await _round(sim))["status"] == "open"
     assert rid == (await _round(sim))["id"]
+
+
+async def test_staff_typed_items_read_in_traditional(
+    sim: Simulator, group: Chat, ready: int
+) -> None:
+    """A name staff typed in Simplified is data, not a catalogue message: a zh_Hant resident
+    still reads it in Traditional, on the ballot and on the confirmation."""
+    pm = sim.private(STAFF)
+    reply = await sim.send(STAFF, pm, "/menu_open")
+    reply = await sim.press(STAFF, reply, "添加")
+    reply = await sim.send(STAFF, pm, "楼道灯、单元门禁")
+    assert "已添加 2 项：楼道灯、单元门禁" in reply.text  # staff read what they typed
+    rid = await open_round(sim, group)
+    await register(sim, CHEN, "3号楼1单元101")
+    reply = await sim.send(CHEN, sim.private(CHEN), f"/start menu-{rid}")
+    labels = [b["text"] for row in reply.last_with_buttons().buttons for b in row]
+    assert any("樓道燈" in label for label in labels), labels
+    assert any("單元門禁" in label for label in labels), labels
+    assert not any("楼道灯" in label for label in labels)
+    reply = await sim.press(CHEN, reply.last_with_buttons(), "樓道燈")
+    reply = await sim.press(CHEN, sim.current(reply.last_with_buttons()), "確認點單")
+    assert "樓道燈" in reply.text and "楼道灯" not in reply.text
