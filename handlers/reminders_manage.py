@@ -179,13 +179,40 @@ async def manage_button(update: Update, context: Context) -> None:
             ),
         )
         return
+    if cb.action == "p" and notice["is_meeting"] and wf.occurrence_of(rt, notice) is not None:
+        # Pausing a meeting still to come tells the group and everyone who said they would
+        # come: a mis-tap must not send that, so ask first (as 删除 does).
+        occ = wf.occurrence_of(rt, notice)
+        assert occ is not None
+        answers = await store.rsvps(rt.db, notice["id"], occ.timestamp())
+        coming = sum(1 for a in answers if a["answer"] == "yes")
+        await answer_callback(update)
+        await query.edit_message_text(
+            _(
+                "确定暂停会议 #{id}（{when}）吗？群里会收到“会议暂停”的通知，"
+                "说要参加的 {n} 人也会私聊收到。"
+            ).format(
+                id=notice["id"],
+                when=rules.format_moment(occ, rt.config.tz, _, rt.clock.now()),
+                n=coming,
+            ),
+            reply_markup=InlineKeyboardMarkup(
+                [
+                    [
+                        button(_("⏸ 确定暂停"), "pp", notice["id"]),
+                        button(_("不暂停"), "keep", notice["id"]),
+                    ]
+                ]
+            ),
+        )
+        return
     if cb.action == "keep":
         text, markup = await _notice_card(rt, notice, _)
         await answer_callback(update)
         await query.edit_message_text(text, reply_markup=markup)
         return
     pending: tuple[str, ...] = ()
-    if cb.action == "p":
+    if cb.action in ("p", "pp"):
         paused = await wf.pause_notice(rt, notice, user.id)
         done = _("已暂停，不会再发。")
         pending = paused.tell

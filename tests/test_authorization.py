@@ -821,6 +821,7 @@ MATRIX: dict[str, Cell] = {
     "ticket: internal note": cell(ticket_note(1), ok_noted, "volunteer", **REPAIRS),
     "remind": cell(act_remind, ok_remind, "staff"),
     "reminders: pause": cell(notice_button("p"), ok_paused, "admin staff", notice=True),
+    "reminders: pause confirmed": cell(notice_button("pp"), ok_paused, "admin staff", notice=True),
     "reminders: delete": cell(notice_button("dd"), ok_paused, "admin staff", notice=True),
     "care_add": cell(act_care_add, ok_care_add, "staff", home=True),
     "care_add: visitor picker": cell(act_care_pick, ok_care_add, "staff", home=True),

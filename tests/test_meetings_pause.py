@@ -17,7 +17,14 @@ async def test_paused_meeting_is_announced_once(sim: Simulator, group: Chat) -> 
     announce = (await sim.advance(timedelta(seconds=1))).to(group.id)[0]
     await sim.press(WANG, announce, "参加")
     await sim.press(LIU, announce, "不参加")
+    # Pausing is announced, so it is asked first; 不暂停 leaves everything as it was.
     reply = await sim.press(STAFF, await card(sim, notice_id), "暂停")
+    assert "确定暂停会议" in reply.text and "说要参加的 1 人" in reply.text
+    assert not reply.to(group.id) and not reply.to(WANG.id)
+    reply = await sim.press(STAFF, reply, "不暂停")
+    assert "▶️ 进行中" in reply.text and not reply.to(group.id)
+    reply = await sim.press(STAFF, await card(sim, notice_id), "暂停")
+    reply = await sim.press(STAFF, reply, "确定暂停")
     assert "通知会议暂停" in reply.text or "通知会议暂停" in str(reply.alerts())
     paused = reply.to(group.id)
     assert len(paused) == 1 and "会议暂停了" in paused[0].text and "王阿姨" not in paused[0].text
@@ -53,7 +60,7 @@ async def test_resumed_meeting_is_announced_as_the_pause_promised(
     notice_id = await make_notice(sim, "居民代表会议", "明天 19:00", meeting=True)
     announce = (await sim.advance(timedelta(seconds=1))).to(group.id)[0]
     await sim.press(WANG, announce, "参加")
-    await sim.press(STAFF, await card(sim, notice_id), "暂停")
+    await sim.press(STAFF, await sim.press(STAFF, await card(sim, notice_id), "暂停"), "确定暂停")
     await sim.restart()
     reply = await sim.press(STAFF, await card(sim, notice_id), "恢复")
     assert "通知会议恢复" in reply.text or "通知会议恢复" in str(reply.alerts())
