@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -66,6 +66,25 @@ class Progress(StrEnum):
     BUILDING = "building"
     DONE = "done"
     PAUSED = "paused"  # 暂不实施: needs a reason
+
+
+# Items already being done: a new round does not offer them again.
+UNDERWAY = frozenset({Progress.PLANNED, Progress.BUILDING, Progress.DONE})
+
+
+def next_menu(
+    previous: Sequence[tuple[str, str]], defaults: Sequence[str] = DEFAULT_ITEMS
+) -> tuple[list[str], list[str]]:
+    """The items a new draft starts with, and the names left out as already underway.
+
+    After a round, the next one offers what residents wanted but is not being done (not yet
+    arranged, or 暂不实施 and worth asking again) in the same order, not the defaults again;
+    with no earlier round, or nothing left of it, the defaults not underway."""
+    underway = [name for name, progress in previous if progress in UNDERWAY]
+    carried = [name for name, progress in previous if progress not in UNDERWAY]
+    if not carried:
+        carried = [name for name in defaults if name not in underway]
+    return carried[:MAX_ITEMS], underway
 
 
 # A building's picks are shown in a group only when at least this many households took part,

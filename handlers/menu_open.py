@@ -28,7 +28,7 @@ from bot import callbacks, timeparse
 from bot import menu as rules
 from bot import reminders as schedules
 from bot.context import App
-from bot.i18n import N_
+from bot.i18n import N_, data_text
 from bot.numbers import parse_id
 from bot.workflows import menu as wf
 from bot.workflows import menu_staff as sw
@@ -136,6 +136,12 @@ async def _begin(update: Update, context: Context, community_id: int) -> int:
         return ConversationHandler.END
     context.state[OPENING] = {"rid": draft.round_id}
     note = "" if draft.created else _("继续上次保存的草稿。")
+    if draft.carried_from is not None:
+        note = _("菜单沿用第 {n} 轮还没有实施的项目，可以添加或删除。").format(n=draft.carried_from)
+        if draft.left_out:
+            note += "\n" + _("已经在实施或完成的没有放进来：{names}").format(
+                names="、".join(data_text(_, name) for name in draft.left_out)
+            )
     return await show_draft(update, context, draft.round_id, note)
 
 

@@ -392,3 +392,38 @@ async def test_staff_typed_items_read_in_traditional(
     reply = await sim.press(CHEN, reply.last_with_buttons(), "樓道燈")
     reply = await sim.press(CHEN, sim.current(reply.last_with_buttons()), "確認點單")
     assert "樓道燈" in reply.text and "楼道灯" not in reply.text
+
+
+async def test_next_round_starts_with_what_is_not_being_done(
+    sim: Simulator, group: Chat, ready: int
+) -> None:
+    """After a round, /menu_open offers its items again except those planned, being built or
+    done (named to staff), in the same order; not the default list again."""
+    from storage import menu as mstore
+
+    rid = await open_round(sim, group)
+    await close_now(sim, sim.private(STAFF))
+    items = {r["name"]: r["id"] for r in await mstore.items(sim.rt.db, rid)}
+    now = sim.clock.now().timestamp()
+    async with sim.rt.db.transaction() as tx:
+        for name, state in (("整修围墙和大门", "done"), ("改造消防通道", "planned")):
+            await mstore.set_progress(tx, rid, items[name], state, note="", at=now, by=STAFF.id)
+        await mstore.set_progress(
+            tx, rid, items["车棚改造"], "paused", note="资金不够", at=now, by=STAFF.id
+        )
+    reply = await sim.send(STAFF, sim.private(STAFF), "/menu_open")
+    assert f"沿用第 {rid} 轮" in reply.text
+    assert "已经在实施或完成的没有放进来：整修围墙和大门、改造消防通道" in reply.text
+    draft = await _round(sim)
+    names = [r["name"] for r in await mstore.items(sim.rt.db, draft["id"])]
+    expected = [n for n in rules.DEFAULT_ITEMS if n not in ("整修围墙和大门", "改造消防通道")]
+    assert names == expected  # 暂不实施 (车棚改造) is asked again
+
+
+def test_next_menu_rules() -> None:
+    assert rules.next_menu([]) == (list(rules.DEFAULT_ITEMS), [])
+    assert rules.next_menu([("加装电梯", "none"), ("楼道灯", "done")]) == (["加装电梯"], ["楼道灯"])
+    # Everything underway: the defaults that are not.
+    carried, underway = rules.next_menu([("车棚改造", "building")])
+    assert "车棚改造" not in carried and len(carried) == len(rules.DEFAULT_ITEMS) - 1
+    assert underway == ["车棚改造"]

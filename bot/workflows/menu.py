@@ -58,22 +58,35 @@ def _now(rt: Runtime) -> float:
 # ---- staff prepare and open a round -----------------------------------------------------------
 @dataclass(frozen=True)
 class DraftStarted:
-    """`round_id` is the draft to edit (new or resumed); None when a round is already open."""
+    """`round_id` is the draft to edit (new or resumed); None when a round is already open.
+    A new draft after an earlier round (`carried_from`) starts with that round's items not
+    being done; `left_out` names the ones already underway."""
 
     round_id: int | None
     created: bool = False
+    carried_from: int | None = None
+    left_out: tuple[str, ...] = ()
 
 
 async def start_draft(rt: Runtime, community_id: int, user_id: int) -> DraftStarted:
-    """/menu_open: resume the community's draft, or create one with the default items."""
+    """/menu_open: resume the community's draft, or create one with the items of the last
+    round not yet being done (the default items for a first round)."""
     active = await store.active_round(rt.db, community_id)
     if active is not None:
         return DraftStarted(None if active["status"] == "open" else active["id"])
     async with rt.db.transaction() as tx:
-        rid = await store.create_draft(tx, community_id, user_id, _now(rt), rules.DEFAULT_ITEMS)
+        last = await store.last_closed(tx, community_id)
+        previous = (
+            [(i["name"], i["progress"]) for i in await store.items(tx, last["id"])] if last else []
+        )
+        names, underway = rules.next_menu(previous)
+        rid = await store.create_draft(tx, community_id, user_id, _now(rt), names)
         if rid is not None:
             await cstore.audit(tx, community_id, user_id, "menu_draft", str(rid))
-    return DraftStarted(rid, created=rid is not None)
+    if rid is None:
+        return DraftStarted(None)
+    carried = last["id"] if last is not None and previous else None
+    return DraftStarted(rid, created=True, carried_from=carried, left_out=tuple(underway))
 
 
 class ItemEdit(StrEnum):
