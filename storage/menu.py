@@ -236,13 +236,18 @@ async def progress_note(ex: Executor, note_id: int) -> Row | None:
 
 async def residents_who_ordered(ex: Executor, round_id: int, item_id: int) -> list[int]:
     """The registered residents of every household that ordered the item (online or on
-    paper): they are told privately when its progress changes."""
+    paper), in any round of the community under the same name (a round carries over what
+    is not done yet): they are told privately when its progress changes."""
     rows = await ex.fetchall(
-        "SELECT DISTINCT r.user_id FROM menu_orders o "
-        "JOIN menu_picks p ON p.order_id = o.id "
+        "SELECT DISTINCT r.user_id FROM menu_rounds this "
+        "JOIN menu_items item ON item.id = ? AND item.round_id = this.id "
+        "JOIN menu_rounds mr ON mr.community_id = this.community_id "
+        "JOIN menu_items same ON same.round_id = mr.id AND same.name = item.name "
+        "JOIN menu_picks p ON p.item_id = same.id "
+        "JOIN menu_orders o ON o.id = p.order_id AND o.round_id = mr.id "
         "JOIN residents r ON r.household_id = o.household_id "
-        "WHERE o.round_id = ? AND p.item_id = ? ORDER BY r.user_id",
-        (round_id, item_id),
+        "WHERE this.id = ? ORDER BY r.user_id",
+        (item_id, round_id),
     )
     return [r["user_id"] for r in rows]
 

@@ -427,3 +427,22 @@ def test_next_menu_rules() -> None:
     carried, underway = rules.next_menu([("车棚改造", "building")])
     assert "车棚改造" not in carried and len(carried) == len(rules.DEFAULT_ITEMS) - 1
     assert underway == ["车棚改造"]
+
+
+async def test_households_of_an_earlier_round_hear_of_the_carried_items_progress(
+    sim: Simulator, group: Chat, ready: int
+) -> None:
+    """车棚改造 was ordered in round 1 (王家) and, carried over, in round 2 (刘): when it is
+    built, both households hear it, once each."""
+    await _closed_with_orders(sim, group)  # 王家 车棚改造, 刘 楼梯维修
+    rid2 = await open_round(sim, group)
+    await order(sim, LIU, rid2, "车棚改造")
+    await close_now(sim, group)
+    pm = sim.private(STAFF)
+    reply = await _set(sim, group, pm, "车棚改造", "施工中")
+    reply = await sim.send(STAFF, pm, "下月开工")
+    assert "3 位住户" in reply.text  # 王阿姨, 小明 (round 1) and 刘大爷 (round 2)
+    reply = await sim.press(STAFF, reply, "确认发布")
+    for person in (WANG, WANG_SON, LIU):
+        texts = [c.text for c in reply.to(person.id) if "您家点过的改造项目" in c.text]
+        assert len(texts) == 1 and "车棚改造" in texts[0], person
