@@ -109,8 +109,11 @@ async def test_print_page_shows_counts_never_names_or_rooms(
     for name in NAMES:
         assert name not in html
     assert 'class="home"' not in html and "1-1-102" not in html and "2-1-302" not in html
+    # Residents' own words may name a room or a phone: staff read them on screen only.
+    assert "希望晚上施工不要太吵" not in html and "不挡南面阳光" not in html
     _, screen = await get(client, f"/c/{seeded.a}/menu")  # the screen still lists them
     assert "刘大爷" in screen and "1-1-102" in screen
+    assert "希望晚上施工不要太吵" in screen
 
 
 # ---- 3. one status name on the board, the print page and the export -------------------------------

@@ -16,15 +16,16 @@ from bot.offline.simulator import Simulator
 from bot.serve import Webhook, serve
 from storage import jobs as jobstore
 from storage import leader as store
-from storage.db import Database
+from storage.db import Database, connect
 
 GUARD = 60.0  # a hang, never a measure
 # Short leases so the tests wait fractions of a second, not the production 8 s.
 FAST = {"lease": 0.8, "renew_every": 0.1, "give_up": 0.5}
 
 
-async def _opened(path: Path) -> Database:
-    db = Database(path)
+async def _opened(path: Path | str) -> Database:
+    # connect(): a PostgreSQL URL must stay a URL (Path() would fold its // into a file name).
+    db = connect(str(path))
     await db.open()
     return db
 
@@ -185,7 +186,7 @@ async def test_webhook_checks_the_secret_token_and_answers(db_path: str) -> None
         port=port,
         secret_token="s3cret_Token-1",
     )
-    leadership = Leadership(await _opened(Path(db_path)), same_machine=False, **FAST)
+    leadership = Leadership(await _opened(db_path), same_machine=False, **FAST)
     stop = asyncio.Event()
     lost: list[bool] = []
     running = asyncio.create_task(
@@ -239,14 +240,14 @@ async def test_webhook_checks_the_secret_token_and_answers(db_path: str) -> None
 async def test_a_standby_leaves_telegram_alone_until_it_takes_over(db_path: str) -> None:
     sim = Simulator(db_path)  # only for its config and fake Telegram; not started
     app = build_application(sim.config, request=sim.api, clock=sim.clock, retry_delays=(0.0,))
-    db = await _opened(Path(db_path))
+    db = await _opened(db_path)
     other = Leadership(db, same_machine=False, lease=3600, renew_every=1, give_up=1800)
     assert await other.wait()  # another instance is active
     stop = asyncio.Event()
     running = asyncio.create_task(
         serve(
             app,
-            leadership=Leadership(await _opened(Path(db_path)), same_machine=False, **FAST),
+            leadership=Leadership(await _opened(db_path), same_machine=False, **FAST),
             stop=stop,
         )
     )
