@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import datetime as dtm
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from telegram import Update
@@ -34,6 +36,20 @@ ALLOWED_UPDATES: tuple[str, ...] = (
     Update.CALLBACK_QUERY,
 )
 
+# Set around a send whose caller discards the message sent (handlers/shared.py `reply`): PTB
+# then builds no Message from Telegram's answer, a tenth of a typical update's time.
+_result_unread: ContextVar[bool] = ContextVar("result_unread", default=False)
+
+
+@contextmanager
+def result_unread() -> Iterator[None]:
+    """sendMessage calls made inside return True instead of the Message sent."""
+    token = _result_unread.set(True)
+    try:
+        yield
+    finally:
+        _result_unread.reset(token)
+
 
 class Bot(ExtBot[None]):
     __slots__ = ("_resume_at", "button_owners")
@@ -51,7 +67,10 @@ class Bot(ExtBot[None]):
     async def _do_post(self, endpoint: str, data: JSONDict, **kwargs: Any) -> Any:
         if not endpoint.startswith("get"):  # something a person will see or that changes state
             await saving.before_reply()
-        return await super()._do_post(endpoint, data, **kwargs)
+        result = await super()._do_post(endpoint, data, **kwargs)
+        if endpoint == "sendMessage" and _result_unread.get():
+            return True  # PTB's _send_message hands True back as it is, unparsed
+        return result
 
     async def get_updates(
         self,
