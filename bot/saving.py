@@ -15,9 +15,7 @@ step, with an older draft, than the screen they were answering (issue #14). Two 
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Coroutine
 from contextvars import ContextVar
 from copy import deepcopy
 from typing import Any
@@ -39,36 +37,28 @@ _speaking_for: ContextVar[tuple[BotApplication, int] | None] = ContextVar(
 
 
 class BotApplication(Application[ExtBot[None], BotContext, UserData, ChatData, BotData, Any]):
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._saving = asyncio.Lock()  # one persistence round at a time, as PTB's own
-
     async def update_persistence(self) -> None:
         """PTB's round, for our persistence, at a cost fit for every update: drafts and
-        conversation states only (what it stores), no deep copies (it encodes a value before
-        its first await), no gather for the usual one or two saves."""
+        conversation states only (what it stores), encoded at once (no deep copies), saved
+        in one call (no task per value).
+
+        Without PTB's lock around the round: `save` may be called concurrently (before each
+        reply it is), writes of one key commit in the order they were saved, and the rounds
+        of updates finishing together then commit in one transaction instead of queueing."""
         persistence = self.persistence
         if not isinstance(persistence, SQLitePersistence):
             await super().update_persistence()
             return
-        async with self._saving:
-            saves = self._persistence_round(persistence)
-            if not saves:
-                return
-            if len(saves) == 1:
-                results: list[object] = []
-                try:
-                    await saves[0]
-                except Exception as exc:
-                    results.append(exc)
-            else:
-                results = list(await asyncio.gather(*saves, return_exceptions=True))
-            for result in results:
-                if isinstance(result, Exception):
-                    await self.process_error(error=result, update=None)
+        items = self._persistence_round(persistence)
+        if not items:
+            return
+        try:
+            await persistence.save(items)
+        except Exception as exc:
+            await self.process_error(error=exc, update=None)
 
-    def _persistence_round(self, persistence: SQLitePersistence) -> list[Coroutine[Any, Any, None]]:
-        """What PTB's `__update_persistence` would save, taken out of the marks."""
+    def _persistence_round(self, persistence: SQLitePersistence) -> list[tuple[Any, str | None]]:
+        """What PTB's `__update_persistence` would save, taken out of the marks, encoded."""
         # Chat data is not stored: its marks are only dropped (PTB keeps them for ever).
         self._chat_ids_to_be_updated_in_persistence = set()
         self._chat_ids_to_be_deleted_in_persistence = set()
@@ -76,11 +66,11 @@ class BotApplication(Application[ExtBot[None], BotContext, UserData, ChatData, B
         delete_ids = self._user_ids_to_be_deleted_in_persistence
         self._user_ids_to_be_updated_in_persistence = set()
         self._user_ids_to_be_deleted_in_persistence = set()
-        saves: list[Coroutine[Any, Any, None]] = [
-            persistence.update_user_data(user_id, self.user_data[user_id])
+        items = [persistence.draft(user_id, {}) for user_id in delete_ids]
+        items += [
+            persistence.draft(user_id, self.user_data[user_id])
             for user_id in update_ids - delete_ids
         ]
-        saves += [persistence.drop_user_data(user_id) for user_id in delete_ids]
         for name, states in self._conversation_handler_conversations.items():
             for key, new_state in states.pop_accessed_write_items():
                 result = new_state
@@ -91,8 +81,8 @@ class BotApplication(Application[ExtBot[None], BotContext, UserData, ChatData, B
                         result = new_state.old_state
                         states.mark_as_accessed(key)
                 state = None if result is TrackingDict.DELETED else result
-                saves.append(persistence.update_conversation(name, key, state))
-        return saves
+                items.append(persistence.conversation(name, key, state))
+        return [item for item in items if item is not None]
 
     async def process_update(self, update: object) -> None:
         user = update.effective_user if isinstance(update, Update) else None
