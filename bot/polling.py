@@ -18,7 +18,12 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from telegram import Update
+from telegram import (
+    InlineKeyboardMarkup,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
 from telegram._utils.defaultvalue import DEFAULT_NONE, DefaultValue
 from telegram._utils.types import JSONDict, ODVInput, TimePeriod
 from telegram.ext import ExtBot
@@ -35,6 +40,28 @@ ALLOWED_UPDATES: tuple[str, ...] = (
     Update.EDITED_MESSAGE,
     Update.CALLBACK_QUERY,
 )
+
+# Types of values PTB's `ExtBot._insert_defaults` leaves as they are, or only resolves.
+_AS_IS = frozenset(
+    {
+        int,
+        float,
+        bool,
+        type(None),
+        DefaultValue,
+        InlineKeyboardMarkup,
+        ReplyKeyboardMarkup,
+        ReplyKeyboardRemove,
+    }
+)
+
+
+def _as_is(value: object) -> bool:
+    """Whether PTB's `ExtBot._insert_defaults` only resolves `value` (an unset option) or
+    leaves it as it is (an empty string it would turn into a list)."""
+    kind = type(value)
+    return kind in _AS_IS or (kind is str and bool(value))
+
 
 # Set around a send whose caller discards the message sent (handlers/shared.py `reply`): PTB
 # then builds no Message from Telegram's answer, a tenth of a typical update's time.
@@ -63,6 +90,19 @@ class Bot(ExtBot[None]):
             # (their id, name): a cache (lost at restart, harmless) so that another person
             # pressing one is told whose it is (handlers/shared.py).
             self.button_owners: dict[tuple[int, int], tuple[int, str]] = {}
+
+    def _insert_defaults(self, data: dict[str, object]) -> None:
+        # A usual request holds plain values, reply markups and unset options (DefaultValue):
+        # those are done here as PTB does them, without its ladder of isinstance checks per
+        # value (abstract classes among them). Anything else goes through PTB's own.
+        defaults = self.defaults
+        if defaults is None or not all(_as_is(value) for value in data.values()):
+            super()._insert_defaults(data)
+            return
+        api = defaults.api_defaults
+        for key, value in data.items():
+            if isinstance(value, DefaultValue):
+                data[key] = api.get(key, value.value)
 
     async def _do_post(self, endpoint: str, data: JSONDict, **kwargs: Any) -> Any:
         if not endpoint.startswith("get"):  # something a person will see or that changes state
