@@ -59,7 +59,8 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
         self.db = db
         # Writes of one round, committed together (see `_write`).
         self._pending: dict[Key, str | None] = {}
-        self._batch: asyncio.Future[None] | None = None
+        self._batch: asyncio.Future[None] | None = None  # open: saves may still join it
+        self._flushing: asyncio.Future[None] | None = None  # being written
         # What the database holds, or will once the batch writing it commits (None: no row).
         # Loaded at start; a key never seen has no row.
         self._known: dict[Key, object] = {}
@@ -94,7 +95,9 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
 
         Saves that arrive together (a persistence round, concurrent updates finishing at
         once) become one transaction instead of one lock, thread hop and commit each; each
-        caller still returns only once its write is committed.
+        caller still returns only once its write is committed. While the previous batch is
+        being written, the next one stays open: under load every save that arrives meanwhile
+        joins it (group commit), and batches still commit in the order they were opened.
         """
         if self._batch is not None:
             await asyncio.shield(self._batch)
@@ -103,7 +106,11 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
         pending: dict[Key, str | None] = {}
         try:
             await asyncio.sleep(0)  # let the rest of this round add its writes
+            previous = self._flushing
+            if previous is not None and not previous.done():
+                await asyncio.wait([previous])  # its failure is its own callers' to hear
             self._batch = None
+            self._flushing = batch
             pending, self._pending = self._pending, {}
             for key in pending:
                 self._writing[key] = batch
@@ -125,6 +132,8 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
             batch.exception()  # retrieved: the waiters re-raise it, nobody else must
             raise
         finally:
+            if self._flushing is batch:
+                self._flushing = None
             for key in pending:
                 if self._writing.get(key) is batch:
                     del self._writing[key]
