@@ -105,7 +105,10 @@ class Bot(ExtBot[None]):
                 data[key] = api.get(key, value.value)
 
     async def _do_post(self, endpoint: str, data: JSONDict, **kwargs: Any) -> Any:
-        if not endpoint.startswith("get"):  # something a person will see or that changes state
+        # Something a person will see or that changes state; a button's spinner stopped with
+        # no text shows nothing (the reply that follows it saves).
+        silent = endpoint == "answerCallbackQuery" and not data.get("text")
+        if not endpoint.startswith("get") and not silent:
             await saving.before_reply()
         result = await super()._do_post(endpoint, data, **kwargs)
         if endpoint == "sendMessage" and _result_unread.get():
