@@ -13,10 +13,17 @@ from __future__ import annotations
 
 import datetime as dtm
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
-from telegram import Update
+from telegram import (
+    InlineKeyboardMarkup,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
 from telegram._utils.defaultvalue import DEFAULT_NONE, DefaultValue
 from telegram._utils.types import JSONDict, ODVInput, TimePeriod
 from telegram.ext import ExtBot
@@ -33,6 +40,42 @@ ALLOWED_UPDATES: tuple[str, ...] = (
     Update.EDITED_MESSAGE,
     Update.CALLBACK_QUERY,
 )
+
+# Types of values PTB's `ExtBot._insert_defaults` leaves as they are, or only resolves.
+_AS_IS = frozenset(
+    {
+        int,
+        float,
+        bool,
+        type(None),
+        DefaultValue,
+        InlineKeyboardMarkup,
+        ReplyKeyboardMarkup,
+        ReplyKeyboardRemove,
+    }
+)
+
+
+def _as_is(value: object) -> bool:
+    """Whether PTB's `ExtBot._insert_defaults` only resolves `value` (an unset option) or
+    leaves it as it is (an empty string it would turn into a list)."""
+    kind = type(value)
+    return kind in _AS_IS or (kind is str and bool(value))
+
+
+# Set around a send whose caller discards the message sent (handlers/shared.py `reply`): PTB
+# then builds no Message from Telegram's answer, a tenth of a typical update's time.
+_result_unread: ContextVar[bool] = ContextVar("result_unread", default=False)
+
+
+@contextmanager
+def result_unread() -> Iterator[None]:
+    """sendMessage calls made inside return True instead of the Message sent."""
+    token = _result_unread.set(True)
+    try:
+        yield
+    finally:
+        _result_unread.reset(token)
 
 
 class Bot(ExtBot[None]):
@@ -67,10 +110,29 @@ class Bot(ExtBot[None]):
     def fence(self) -> None:
         self._fenced = True
 
+    def _insert_defaults(self, data: dict[str, object]) -> None:
+        # A usual request holds plain values, reply markups and unset options (DefaultValue):
+        # those are done here as PTB does them, without its ladder of isinstance checks per
+        # value (abstract classes among them). Anything else goes through PTB's own.
+        defaults = self.defaults
+        if defaults is None or not all(_as_is(value) for value in data.values()):
+            super()._insert_defaults(data)
+            return
+        api = defaults.api_defaults
+        for key, value in data.items():
+            if isinstance(value, DefaultValue):
+                data[key] = api.get(key, value.value)
+
     async def _do_post(self, endpoint: str, data: JSONDict, **kwargs: Any) -> Any:
-        if not endpoint.startswith("get"):  # something a person will see or that changes state
+        # Something a person will see or that changes state; a button's spinner stopped with
+        # no text shows nothing (the reply that follows it saves).
+        silent = endpoint == "answerCallbackQuery" and not data.get("text")
+        if not endpoint.startswith("get") and not silent:
             await saving.before_reply()
-        return await super()._do_post(endpoint, data, **kwargs)
+        result = await super()._do_post(endpoint, data, **kwargs)
+        if endpoint == "sendMessage" and _result_unread.get():
+            return True  # PTB's _send_message hands True back as it is, unparsed
+        return result
 
     async def get_updates(
         self,

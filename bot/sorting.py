@@ -211,6 +211,11 @@ class KnowledgeBase:
     _char_index: dict[str, list[str]] = field(default_factory=dict, repr=False)
     _sounds: dict[str, list[Item]] = field(default_factory=dict, repr=False)
     _guess: re.Pattern[str] = re.compile(r"(?!)")  # "…是有害垃圾" (built at load time)
+    # kid_items per category, with the items tuple they were taken from (every quiz board and
+    # practice round asks; filtering every item each time showed in the mixed profile).
+    _kids: dict[Category | None, tuple[tuple[Item, ...], tuple[Item, ...]]] = field(
+        default_factory=dict, repr=False
+    )
 
     _instance: ClassVar[KnowledgeBase | None] = None  # process-wide cache, see get()
 
@@ -336,7 +341,13 @@ class KnowledgeBase:
 
     def kid_items(self, category: Category | None = None) -> list[Item]:
         """Items every supported city agrees on, optionally of one category."""
-        return [i for i in self.items if i.kid and (category is None or i.category == category)]
+        cached = self._kids.get(category)
+        if cached is None or cached[0] is not self.items:
+            kids = tuple(
+                i for i in self.items if i.kid and (category is None or i.category == category)
+            )
+            cached = self._kids[category] = (self.items, kids)
+        return list(cached[1])
 
     # -- look-up -------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import UserDict
 from collections.abc import Callable, Coroutine, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -114,7 +115,11 @@ class Form(ConversationHandler[BotContext]):
         FORMS[name] = self
 
     def active(self, key: tuple[int | str, ...]) -> bool:
-        return self._conversations.get(key) is not None
+        # The plain dict under PTB's TrackingDict (a UserDict): a miss, the usual answer
+        # before every update, costs no KeyError raised and caught.
+        states = self._conversations
+        plain = states.data if isinstance(states, UserDict) else states
+        return plain.get(key) is not None
 
     async def handle_update(
         self,
@@ -188,20 +193,31 @@ class Form(ConversationHandler[BotContext]):
         await rt.scheduler.schedule(JOB, when, payload, key=f"form:{entry}")
 
     async def expire(
-        self, app: App, key: tuple[int | str, ...], user_id: int, now: datetime
+        self,
+        app: App,
+        key: tuple[int | str, ...],
+        user_id: int,
+        now: datetime,
+        *,
+        fired: bool = False,
     ) -> bool:
-        """End the form if its last step is older than TIMEOUT; True when it ended it."""
+        """End the form if its last step is older than TIMEOUT; True when it ended it.
+
+        `fired`: called by its deadline job, which moves itself to the new deadline when the
+        form is not due yet. The check before each update leaves the job alone: the step that
+        noted the time scheduled it (`_touch`), and rewriting it on every step cost a write."""
+        if not self.active(key):
+            return False
         data = app.user_data.get(user_id) or {}
         seen: dict[str, str] = data.get(SEEN) or {}
         entry = _entry(self.name or "", key)
-        if not self.active(key):
-            return False
         last = seen.get(entry)
         # No time noted: a form from before forms let go; it has waited long enough.
         if last is not None and datetime.fromisoformat(last) + TIMEOUT > now:
-            await self._schedule(
-                get_runtime(app), entry, key, user_id, datetime.fromisoformat(last) + TIMEOUT
-            )
+            if fired:
+                await self._schedule(
+                    get_runtime(app), entry, key, user_id, datetime.fromisoformat(last) + TIMEOUT
+                )
             return False
         self._update_state(self.END, key)
         for draft in (*self.drafts, ASIDE):
@@ -339,8 +355,12 @@ async def expire_stale(update: object, context: Context) -> None:
     if update.effective_chat is None:
         return
     now: datetime | None = None
+    keys: dict[tuple[bool, bool, bool], tuple[int | str, ...]] = {}  # one per key shape
     for form in list(FORMS.values()):
-        key = form._get_key(update)
+        shape = (form.per_chat, form.per_user, form.per_message)
+        key = keys.get(shape)
+        if key is None:
+            key = keys[shape] = form._get_key(update)
         if not form.active(key):
             continue
         now = now or context.rt.clock.now()
@@ -353,7 +373,7 @@ async def expire_job(app: App, job: ScheduledJob) -> None:
     if form is None:
         return
     key = tuple(job.payload.get("key") or ())
-    await form.expire(app, key, int(job.payload["user"]), job.now)
+    await form.expire(app, key, int(job.payload["user"]), job.now, fired=True)
 
 
 async def stray_button(update: Update, context: Context) -> None:

@@ -12,6 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.context import App, BotContext
 from bot.i18n import Translate
+from bot.polling import result_unread
 from bot.runtime import get_runtime
 from bot.workflows.outcome import Button, Tell, Text
 from handlers.shared import group_lang, send_private, tr_user, translator
@@ -39,9 +40,10 @@ async def deliver(source: BotContext | App, tells: Iterable[Tell]) -> None:
     for tell in tells:
         if tell.to < 0:
             _ = translator(await group_lang(rt, tell.to))
-            await source.bot.send_message(
-                tell.to, render(_, tell.text), reply_markup=markup(_, tell.buttons)
-            )
+            with result_unread():
+                await source.bot.send_message(
+                    tell.to, render(_, tell.text), reply_markup=markup(_, tell.buttons)
+                )
         else:
             _ = await tr_user(source, tell.to)
             await send_private(

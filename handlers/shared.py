@@ -24,6 +24,7 @@ from bot.context import App, BotContext
 from bot.i18n import DEFAULT_LANG, LANGS, Translate, lang_from_telegram, translator
 from bot.intents import KEYBOARD
 from bot.polling import Bot as PollingBot
+from bot.polling import result_unread
 from bot.runtime import Runtime, get_runtime
 
 # Who is staff is a question the workflows ask too; answered in one place.
@@ -342,14 +343,17 @@ async def reply(update: Update, text: str, **kwargs: Any) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    sent = await chat.send_message(clip(text), **kwargs)
     user, bot = update.effective_user, update.get_bot()
-    if user and chat.type != ChatType.PRIVATE and kwargs.get("reply_markup") is not None:
-        if isinstance(bot, PollingBot) and isinstance(sent, Message):
-            owners = bot.button_owners
-            if len(owners) >= MAX_OWNERS:
-                owners.pop(next(iter(owners)))
-            owners[(chat.id, sent.message_id)] = (user.id, user.first_name)
+    if user is None or chat.type == ChatType.PRIVATE or kwargs.get("reply_markup") is None:
+        with result_unread():  # nothing to remember: the message sent is not read
+            await chat.send_message(clip(text), **kwargs)
+        return
+    sent = await chat.send_message(clip(text), **kwargs)
+    if isinstance(bot, PollingBot) and isinstance(sent, Message):
+        owners = bot.button_owners
+        if len(owners) >= MAX_OWNERS:
+            owners.pop(next(iter(owners)))
+        owners[(chat.id, sent.message_id)] = (user.id, user.first_name)
 
 
 async def send_private(context: Context | App, user_id: int, text: str, **kwargs: Any) -> bool:
@@ -358,7 +362,8 @@ async def send_private(context: Context | App, user_id: int, text: str, **kwargs
     Takes the Application too, so scheduled jobs send without a CallbackContext."""
     rt = get_runtime(context)
     try:
-        await context.bot.send_message(user_id, clip(text), **kwargs)
+        with result_unread():
+            await context.bot.send_message(user_id, clip(text), **kwargs)
     except Forbidden:
         log.info("user %s has blocked the bot or never started it; marked", user_id)
         await cstore.mark_blocked(rt.db, user_id)

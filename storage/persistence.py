@@ -59,7 +59,8 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
         self.db = db
         # Writes of one round, committed together (see `_write`).
         self._pending: dict[Key, str | None] = {}
-        self._batch: asyncio.Future[None] | None = None
+        self._batch: asyncio.Future[None] | None = None  # open: saves may still join it
+        self._flushing: asyncio.Future[None] | None = None  # being written
         # What the database holds, or will once the batch writing it commits (None: no row).
         # Loaded at start; a key never seen has no row.
         self._known: dict[Key, object] = {}
@@ -68,21 +69,35 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
 
     async def _put(self, key: Key, value: str | None) -> None:
         """Save one value; returns once the database holds it (committed)."""
-        if key not in self._pending and self._known.get(key) == value:
-            writing = self._writing.get(key)
-            if writing is not None:
-                await asyncio.shield(writing)
-            return
-        self._pending[key] = value
-        self._known[key] = value
-        await self._write()
+        await self.save([(key, value)])
+
+    async def save(self, items: list[tuple[Key, str | None]]) -> None:
+        """Save several values (encoded by `draft` and `conversation`) in one batch; returns
+        once the database holds them all. A persistence round of the bot (bot/saving.py)."""
+        waits: list[asyncio.Future[None]] = []
+        changed = False
+        for key, value in items:
+            if key not in self._pending and self._known.get(key) == value:
+                writing = self._writing.get(key)
+                if writing is not None:
+                    waits.append(writing)
+                continue
+            self._pending[key] = value
+            self._known[key] = value
+            changed = True
+        if changed:
+            await self._write()
+        for writing in waits:
+            await asyncio.shield(writing)
 
     async def _write(self) -> None:
         """Join the current batch of writes; the first caller commits it in one transaction.
 
         Saves that arrive together (a persistence round, concurrent updates finishing at
         once) become one transaction instead of one lock, thread hop and commit each; each
-        caller still returns only once its write is committed.
+        caller still returns only once its write is committed. While the previous batch is
+        being written, the next one stays open: under load every save that arrives meanwhile
+        joins it (group commit), and batches still commit in the order they were opened.
         """
         if self._batch is not None:
             await asyncio.shield(self._batch)
@@ -91,7 +106,11 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
         pending: dict[Key, str | None] = {}
         try:
             await asyncio.sleep(0)  # let the rest of this round add its writes
+            previous = self._flushing
+            if previous is not None and not previous.done():
+                await asyncio.wait([previous])  # its failure is its own callers' to hear
             self._batch = None
+            self._flushing = batch
             pending, self._pending = self._pending, {}
             for key in pending:
                 self._writing[key] = batch
@@ -113,6 +132,8 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
             batch.exception()  # retrieved: the waiters re-raise it, nobody else must
             raise
         finally:
+            if self._flushing is batch:
+                self._flushing = None
             for key in pending:
                 if self._writing.get(key) is batch:
                     del self._writing[key]
@@ -130,17 +151,30 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
                 log.warning("dropping unreadable draft of user %s", row["user_id"])
         return out
 
-    async def update_user_data(self, user_id: int, data: dict[Any, Any]) -> None:
-        # Encoded before the first await: the caller may go on changing `data`.
+    @staticmethod
+    def draft(user_id: int, data: dict[Any, Any]) -> tuple[Key, str | None] | None:
+        """A person's drafts as `save` takes them; None when they cannot be stored."""
         if not data:
-            await self._put(("d", user_id), None)
-            return
+            return ("d", user_id), None
         try:
-            encoded = json.dumps(data, ensure_ascii=False)
+            return ("d", user_id), json.dumps(data, ensure_ascii=False)
         except (TypeError, ValueError):
             log.warning("draft of user %s is not JSON-serialisable; not persisted", user_id)
-            return
-        await self._put(("d", user_id), encoded)
+            return None
+
+    @staticmethod
+    def conversation(
+        name: str, key: ConversationKey, new_state: object | None
+    ) -> tuple[Key, str | None]:
+        """A conversation's state as `save` takes it (None: it ended)."""
+        encoded = None if new_state is None else json.dumps(new_state)
+        return ("c", name, json.dumps(list(key))), encoded
+
+    async def update_user_data(self, user_id: int, data: dict[Any, Any]) -> None:
+        # Encoded before the first await: the caller may go on changing `data`.
+        item = self.draft(user_id, data)
+        if item is not None:
+            await self.save([item])
 
     async def drop_user_data(self, user_id: int) -> None:
         await self._put(("d", user_id), None)
@@ -160,8 +194,7 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
-        encoded = None if new_state is None else json.dumps(new_state)
-        await self._put(("c", name, json.dumps(list(key))), encoded)
+        await self.save([self.conversation(name, key, new_state)])
 
     # Not stored: bot_data, chat_data, callback_data.
     async def get_chat_data(self) -> dict[int, dict[Any, Any]]:
