@@ -139,8 +139,12 @@ async def _begin(update: Update, context: Context, community_id: int) -> int:
     if draft.carried_from is not None:
         note = _("菜单沿用第 {n} 轮还没有实施的项目，可以添加或删除。").format(n=draft.carried_from)
         if draft.left_out:
-            note += "\n" + _("已经在实施或完成的没有放进来：{names}").format(
+            note += "\n" + _("已经计划、在施工或完成的没有放进来：{names}").format(
                 names="、".join(data_text(_, name) for name in draft.left_out)
+            )
+        if draft.paused:
+            note += "\n" + _("上一轮定为暂不实施、又放进来的：{names}（不想再问可以删除）").format(
+                names="、".join(data_text(_, name) for name in draft.paused)
             )
     return await show_draft(update, context, draft.round_id, note)
 

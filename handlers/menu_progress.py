@@ -15,7 +15,7 @@ from telegram.ext import filters as tg_filters
 from bot import callbacks
 from bot import menu as rules
 from bot.context import App
-from bot.i18n import N_, Translate, data_text
+from bot.i18n import N_, Translate
 from bot.runtime import Runtime, get_runtime
 from bot.scheduler import ScheduledJob
 from bot.workflows import menu_staff as sw
@@ -57,7 +57,8 @@ def note_line(rt: Runtime, _: Translate, item: Row) -> str:
 
 async def progress_command(update: Update, context: Context) -> None:
     """/progress: each item of the last closed round, its progress (with the latest note and
-    its date) and how many ordered it."""
+    its date) and how many ordered it; then the items of earlier rounds that are planned,
+    being built, done or paused (progress follows an item's name across rounds)."""
     _ = await tr_chat(update, context)
     rt = context.rt
     user = update.effective_user
@@ -72,30 +73,48 @@ async def progress_command(update: Update, context: Context) -> None:
         await reply(update, _("还没有结束的点单，暂时没有进度可看。"))
         return
     res = await store.results(rt.db, rnd["id"], community["id"])
-    items = {r["id"]: r for r in await store.items(rt.db, rnd["id"])}
+    every = await store.progress_items(rt.db, community["id"])
+    items = {r["id"]: r for r in every if r["round_id"] == rnd["id"]}
     lines = [_("【{community}改造进度】").format(community=community["name"])]
     # The counts follow the results' rule: with very few households they would tell
     # neighbours what one household chose (everyone may read this, residents too).
     counts = rules.public_totals(res)
     for result in res.items:
         item = items[result.item_id]
-        state = rules.Progress(item["progress"])
-        line = _("{icon} {name}：{state}").format(
-            icon=rules.PROGRESS_ICONS[state],
-            name=data_text(_, result.name),
-            state=_(rules.PROGRESS_NAMES[state]),
-        )
+        line = _progress_line(_, item)
         if counts:
             line += _("（{n}户点单）").format(n=result.households)
         lines.append(line)
         note = note_line(rt, _, item)
         if note:
             lines.append(note)
+    earlier = [
+        r
+        for r in every
+        if r["round_id"] != rnd["id"] and rules.Progress(r["progress"]) is not rules.Progress.NONE
+    ]
+    if earlier:
+        lines.append(_("以前各轮点过的项目："))
+        for item in earlier:
+            lines.append(_progress_line(_, item))
+            note = note_line(rt, _, item)
+            if note:
+                lines.append(note)
     await reply_long(update, "\n".join(lines))
 
 
+def _progress_line(_: Translate, item: Row) -> str:
+    state = rules.Progress(item["progress"])
+    return _("{icon} {name}：{state}").format(
+        icon=rules.PROGRESS_ICONS[state],
+        name=item_name(_, item),
+        state=_(rules.PROGRESS_NAMES[state]),
+    )
+
+
 async def menu_progress(update: Update, context: Context) -> None:
-    """/menu_progress (staff): the items of the last closed round, to pick one."""
+    """/menu_progress (staff): the items of the closed rounds (the last one's first), to pick
+    one."""
     _ = await tr_chat(update, context)
     community = await acting_community(update, context, _)
     if community is None:
@@ -108,15 +127,17 @@ async def menu_progress(update: Update, context: Context) -> None:
 
 
 async def _progress_list(update: Update, context: Context, rnd: Row, *, edit: bool) -> None:
+    """Every item of the community's closed rounds, once per name: an item carried over or
+    left out of a later round keeps its progress and can still be moved on."""
     _ = await tr_chat(update, context)
-    items = await store.items(context.rt.db, rnd["id"])
+    items = await store.progress_items(context.rt.db, rnd["community_id"])
     rows = []
     for i in items:
         state = rules.Progress(i["progress"])
         label = (
             f"{rules.PROGRESS_ICONS[state]} {item_name(_, i)} · {_(rules.PROGRESS_NAMES[state])}"
         )
-        rows.append([btn(label, F, "pi", rnd["id"], i["id"])])
+        rows.append([btn(label, F, "pi", i["round_id"], i["id"])])
     text = _("点项目，设置进度：")
     query = update.callback_query
     if edit and query is not None:

@@ -128,11 +128,17 @@ async def mark_posted(ex: Executor, round_id: int, value: int = 1) -> None:
 
 
 # ---- items ------------------------------------------------------------------------------------
-# An item's progress is its latest note (menu_progress_notes, which knows 暂不实施), else the
-# older column; the note and its date come along for the views.
+# An item's progress is the latest note (menu_progress_notes, which knows 暂不实施) on an item
+# of the same name in any round of the community (a round carries over what is not done yet,
+# and an item set 施工中 in round 1 is still being built while round 2 runs), else the older
+# column; the note and its date come along for the views.
 def _latest(column: str) -> str:
     return (
-        f"(SELECT n.{column} FROM menu_progress_notes n WHERE n.item_id = i.id "
+        f"(SELECT n.{column} FROM menu_items s "
+        "JOIN menu_rounds sr ON sr.id = s.round_id "
+        "JOIN menu_progress_notes n ON n.item_id = s.id "
+        "WHERE s.name = i.name AND sr.community_id = "
+        "(SELECT ir.community_id FROM menu_rounds ir WHERE ir.id = i.round_id) "
         "ORDER BY n.id DESC LIMIT 1)"
     )
 
@@ -149,6 +155,20 @@ async def items(ex: Executor, round_id: int) -> list[Row]:
     return await ex.fetchall(
         _ITEM + "WHERE i.round_id = ? AND i.removed = 0 ORDER BY i.position, i.id",
         (round_id,),
+    )
+
+
+async def progress_items(ex: Executor, community_id: int) -> list[Row]:
+    """Every item a closed round of the community offered, once per name (its latest round's
+    row, with the progress of its name): the newest round's first, in menu order."""
+    return await ex.fetchall(
+        _ITEM + "JOIN menu_rounds r ON r.id = i.round_id "
+        "WHERE r.community_id = ? AND r.status = 'closed' AND i.removed = 0 "
+        "AND NOT EXISTS (SELECT 1 FROM menu_items j JOIN menu_rounds rj ON rj.id = j.round_id "
+        "WHERE j.name = i.name AND j.round_id > i.round_id AND j.removed = 0 "
+        "AND rj.community_id = r.community_id AND rj.status = 'closed') "
+        "ORDER BY i.round_id DESC, i.position, i.id",
+        (community_id,),
     )
 
 

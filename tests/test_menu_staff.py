@@ -413,11 +413,12 @@ async def test_next_round_starts_with_what_is_not_being_done(
         )
     reply = await sim.send(STAFF, sim.private(STAFF), "/menu_open")
     assert f"沿用第 {rid} 轮" in reply.text
-    assert "已经在实施或完成的没有放进来：整修围墙和大门、改造消防通道" in reply.text
+    assert "已经计划、在施工或完成的没有放进来：整修围墙和大门、改造消防通道" in reply.text
     draft = await _round(sim)
     names = [r["name"] for r in await mstore.items(sim.rt.db, draft["id"])]
     expected = [n for n in rules.DEFAULT_ITEMS if n not in ("整修围墙和大门", "改造消防通道")]
-    assert names == expected  # 暂不实施 (车棚改造) is asked again
+    assert names == expected  # 暂不实施 (车棚改造) is asked again, and staff are told so
+    assert "上一轮定为暂不实施、又放进来的：车棚改造" in reply.text
 
 
 def test_next_menu_rules() -> None:
@@ -446,3 +447,36 @@ async def test_households_of_an_earlier_round_hear_of_the_carried_items_progress
     for person in (WANG, WANG_SON, LIU):
         texts = [c.text for c in reply.to(person.id) if "您家点过的改造项目" in c.text]
         assert len(texts) == 1 and "车棚改造" in texts[0], person
+
+
+async def test_progress_lives_on_across_rounds(sim: Simulator, group: Chat, ready: int) -> None:
+    """Progress follows an item's name through the community's rounds: a later round closing
+    neither resets an item carried over (暂不实施 keeps its reason) nor hides one left out
+    because it is being built, and staff can still move that one on to 已完成."""
+    await _closed_with_orders(sim, group)  # 王家 车棚改造, 刘 楼梯维修
+    pm = sim.private(STAFF)
+    reply = await _set(sim, group, pm, "车棚改造", "施工中")
+    reply = await sim.press(STAFF, await sim.send(STAFF, pm, "下月完工"), "确认发布")
+    reply = await _set(sim, group, pm, "楼梯维修", "暂不实施")
+    reply = await sim.press(STAFF, await sim.send(STAFF, pm, "资金未落实"), "确认发布")
+    rid2 = await open_round(sim, group)  # without 车棚改造 (being built), with 楼梯维修
+    await order(sim, LIU, rid2, "楼梯维修")
+    await close_now(sim, group)
+    shown = (await sim.send(WANG, sim.private(WANG), "/progress")).text
+    assert "⏸ 楼梯维修：暂不实施" in shown and "原因：资金未落实" in shown
+    assert "以前各轮点过的项目" in shown and "🚧 车棚改造：施工中" in shown
+    reply = await sim.send(STAFF, pm, "/menu_progress")
+    labels = [b["text"] for row in reply.last_with_buttons().buttons for b in row]
+    assert any("车棚改造 · 施工中" in label for label in labels)
+    reply = await _set(sim, group, pm, "车棚改造", "已完成")
+    reply = await sim.press(STAFF, await sim.send(STAFF, pm, "已验收"), "确认发布")
+    assert any("车棚改造" in c.text for c in reply.to(WANG.id))  # ordered it in round 1
+    shown = (await sim.send(WANG, sim.private(WANG), "/progress")).text
+    assert "✅ 车棚改造：已完成" in shown
+    # A third round leaves out what is done and keeps what is still 暂不实施.
+    from storage import menu as mstore
+
+    reply = await sim.send(STAFF, pm, "/menu_open")
+    assert "上一轮定为暂不实施、又放进来的：楼梯维修" in reply.text
+    names = [r["name"] for r in await mstore.items(sim.rt.db, int((await _round(sim))["id"]))]
+    assert "楼梯维修" in names and "车棚改造" not in names

@@ -66,6 +66,7 @@ class DraftStarted:
     created: bool = False
     carried_from: int | None = None
     left_out: tuple[str, ...] = ()
+    paused: tuple[str, ...] = ()  # carried over although 暂不实施: staff may take them out
 
 
 async def start_draft(rt: Runtime, community_id: int, user_id: int) -> DraftStarted:
@@ -86,7 +87,10 @@ async def start_draft(rt: Runtime, community_id: int, user_id: int) -> DraftStar
     if rid is None:
         return DraftStarted(None)
     carried = last["id"] if last is not None and previous else None
-    return DraftStarted(rid, created=True, carried_from=carried, left_out=tuple(underway))
+    paused = tuple(n for n, p in previous if p == rules.Progress.PAUSED and n in names)
+    return DraftStarted(
+        rid, created=True, carried_from=carried, left_out=tuple(underway), paused=paused
+    )
 
 
 class ItemEdit(StrEnum):
@@ -408,5 +412,8 @@ async def wish(rt: Runtime, community_id: int, word: str) -> Wish:
     rnd = await store.current_round(rt.db, community_id)
     if rnd is None:
         return Wish(None, None)
-    items = await store.items(rt.db, rnd["id"])
+    if rnd["status"] == "open":
+        items = await store.items(rt.db, rnd["id"])
+    else:  # ordering is over: any earlier round's item, with the progress of its name
+        items = await store.progress_items(rt.db, community_id)
     return Wish(rnd, next((i for i in items if word in normalize(i["name"])), None))
