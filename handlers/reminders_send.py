@@ -23,7 +23,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot import reminders as rules
 from bot.community import Address
 from bot.context import App, BotContext
-from bot.i18n import Translate, translator
+from bot.i18n import Translate, data_text, translator
 from bot.runtime import Runtime, get_runtime
 from bot.scheduler import ScheduledJob
 from bot.workflows import reminders as wf
@@ -50,6 +50,8 @@ def _word(_: Translate, value: Any, tz: ZoneInfo, now: datetime) -> Any:
     if isinstance(value, Address):
         return value.label(_)
     if isinstance(value, Text):
+        if not value.args:  # a name that is data (an item staff typed): Traditional for 繁體
+            return data_text(_, value.msgid)
         return render(_, value, tz, now)
     return value
 

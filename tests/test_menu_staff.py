@@ -392,6 +392,12 @@ async def test_staff_typed_items_read_in_traditional(
     reply = await sim.press(CHEN, reply.last_with_buttons(), "樓道燈")
     reply = await sim.press(CHEN, sim.current(reply.last_with_buttons()), "確認點單")
     assert "樓道燈" in reply.text and "楼道灯" not in reply.text
+    # The progress news he gets privately names it in Traditional too.
+    await close_now(sim, pm)
+    reply = await _set(sim, group, pm, "楼道灯", "施工中")
+    reply = await sim.press(STAFF, await sim.send(STAFF, pm, "本周更换"), "确认发布")
+    news = [c.text for c in reply.to(CHEN.id)]
+    assert news and "樓道燈" in news[0] and "楼道灯" not in news[0], news
 
 
 async def test_next_round_starts_with_what_is_not_being_done(
