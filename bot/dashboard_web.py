@@ -309,7 +309,7 @@ def trend_chart(L: Labels, view: flow.RepairsView) -> str:
         L.trend,
         [
             rules.Bar(
-                L.week_of.format(date=w.start.strftime("%m-%d")),
+                w.start.strftime("%m-%d"),  # short: "Week of 03-23" left "Week o…"
                 w.filed,
                 f"{L.filed} {w.filed} · {L.resolved} {w.resolved}",
                 second=w.resolved,

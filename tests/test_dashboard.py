@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import re
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -394,3 +395,19 @@ def test_chart_is_escaped_svg_with_long_labels_clipped() -> None:
     ).svg()
     assert svg.startswith("<svg") and "<script>" not in svg and "&lt;script&gt;" in svg
     assert "…" in svg and ">1号楼<" in svg
+
+
+def test_percent_rounds_half_up_like_the_workbook() -> None:
+    assert rules.percent(1 / 8) == "13%"
+    assert rules.percent(0.145) == "15%"
+    assert rules.percent(1 / 6) == "17%"
+    assert rules.percent(0.0) == "0%"
+
+
+def test_long_chart_labels_wrap_and_keep_full_text() -> None:
+    long = "Install handrails in every stairwell of the old buildings"
+    svg = rules.BarChart("t", [rules.Bar(long, 3, "3 · 38%")]).svg()
+    assert f"<title>{long} 3 · 38%</title>" in svg
+    drawn = re.findall(r"<text x=\"0\"[^>]*>([^<]*)</text>", svg)
+    assert len(drawn) == 2 and "…" not in drawn[0]
+    assert " ".join(drawn).startswith("Install handrails in")

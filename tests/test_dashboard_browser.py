@@ -248,3 +248,44 @@ async def test_admin_sees_communities_side_by_side(
     await page.click("text=退出")
     await page.goto(f"{base}/street")
     assert "和平社区" not in await page.inner_text("body")
+
+
+NARROW = """() => {
+  const heads = Array.from(document.querySelectorAll('table.grid th')).map(th => ({
+    text: th.innerText, width: th.getBoundingClientRect().width,
+    size: parseFloat(getComputedStyle(th).fontSize)}));
+  return {scroll: document.documentElement.scrollWidth, body: document.body.scrollWidth,
+          view: window.innerWidth, heads: heads};
+}"""
+
+
+@pytest.mark.parametrize("lang", ["zh_Hans", "en"])
+async def test_phone_pages_never_wider_than_the_screen(
+    sim: Simulator, served: tuple[str, seedmod.Seeded], browser: Any, lang: str
+) -> None:
+    """At 390 px every page fits the screen (wide tables scroll in their own box) and no
+    header cell is squeezed below two characters (锡/林/社/区 read downwards)."""
+    from storage import community as cstore
+
+    base, seeded = served
+    async with sim.rt.db.transaction() as tx:
+        await cstore.set_user_lang(tx, seedmod.ADMIN_ID, lang)
+    issued = await flow.issue_link(sim.rt, seedmod.ADMIN_ID)
+    context = await browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="zh-CN", device_scale_factor=1
+    )
+    await context.route(
+        TELEGRAM_JS, lambda route: route.fulfill(body="", content_type="text/javascript")
+    )
+    page = await context.new_page()
+    await page.goto(issued.url)
+    paths = ["/street"] + [
+        f"/c/{seeded.a}/{s}" for s in ("menu", "repairs", "care", "notices", "print")
+    ]
+    for path in paths:
+        await page.goto(base + path)
+        got = await page.evaluate(NARROW)
+        assert got["view"] == 390
+        assert got["scroll"] <= got["view"] and got["body"] <= got["view"], (lang, path, got)
+        for th in got["heads"]:
+            assert th["width"] >= 2 * th["size"], (lang, path, th)
