@@ -45,6 +45,7 @@ TEXT: dict[str, str] = {
     "total": N_("总户数"),
     "real_total": N_("（实际户数）"),
     "registered_total": N_("（登记户数）"),
+    "total_source": N_("总户数依据"),
     "missing": N_("未点单"),
     "missing_names": N_("未点单的住户"),
     "missing_hidden": N_("{buildings}只显示未点单户数；名单只给本楼网格员和工作人员看。"),
@@ -121,6 +122,11 @@ TEXT: dict[str, str] = {
     "community": N_("社区"),
     "no_communities": N_("还没有社区。"),
     "registered": N_("登记户数"),
+    "rate_base": N_("总户数（参与率按此计算）"),
+    "street_note": N_(
+        "参与率 = 已点单户数 ÷ 总户数。总户数按各楼填写的实际户数，没填的楼按登记户数；"
+        "登记户数是在机器人里登记过的住户。"
+    ),
     "latest_turnout": N_("最近一轮参与率"),
     "printed_at": N_("打印时间：{at}"),
     # The chat's own label of a building (handlers/menu_*.py, repairs): "1" → 1号楼.

@@ -14,6 +14,7 @@ kept only under that top-level site, so no other site can send it: CHIPS).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from importlib import resources
@@ -369,7 +370,7 @@ async def export_table(request: web.Request) -> web.StreamResponse:
         body = await asyncio.to_thread(export.workbook, list(sheets.values()))
         return download(rt, body, XLSX, f"community{seen.community_id}_{name}.{fmt}")
     if fmt == "csv" and name in sheets:
-        body = await asyncio.to_thread(export.csv_bytes, sheets[name])
+        body = await asyncio.to_thread(csv_table, sheets[name])
         return download(rt, body, "text/csv", f"community{seen.community_id}_{name}.{fmt}")
     raise web.HTTPNotFound()
 
@@ -394,8 +395,14 @@ async def street(request: web.Request) -> web.StreamResponse:
     if fmt == "xlsx":
         body = await asyncio.to_thread(export.workbook, [sheet])
         return download(rt, body, XLSX, f"street.{fmt}")
-    body = await asyncio.to_thread(export.csv_bytes, sheet)
+    body = await asyncio.to_thread(csv_table, sheet)
     return download(rt, body, "text/csv", f"street.{fmt}")
+
+
+def csv_table(sheet: export.Sheet) -> bytes:
+    """Every dashboard CSV starts with its header row (a '# caption' line above some and not
+    others broke imports); the caption stays in the workbook."""
+    return export.csv_bytes(dataclasses.replace(sheet, caption=""))
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

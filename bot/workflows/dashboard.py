@@ -341,6 +341,7 @@ class CommunityLine:
     registered: int
     round_id: int | None
     turnout: float | None
+    households: int | None  # the number the turnout is of: real where set, else registered
     open_tickets: int
     overdue: int
     resolve_hours: float | None
@@ -374,6 +375,7 @@ async def _street_lines(rt: Runtime, now: float) -> list[CommunityLine]:
         stats = rules.ticket_stats([dict(t) for t in await store.tickets(rd, c["id"])], now)
         rounds = [r for r in await store.rounds(rd, c["id"], 3) if r["status"] != "draft"]
         share: float | None = None
+        base: int | None = None
         if rounds:
             # Only the share: no households-without-order list (names), which the street's
             # overview never shows and which costs a row per household.
@@ -384,7 +386,8 @@ async def _street_lines(rt: Runtime, now: float) -> list[CommunityLine]:
                 await cstore.building_households(rd, c["id"]),
                 {},
             )
-            share = rules.turnout_total(table).share
+            total = rules.turnout_total(table)
+            share, base = total.share, total.households
         lines.append(
             CommunityLine(
                 c["id"],
@@ -392,6 +395,7 @@ async def _street_lines(rt: Runtime, now: float) -> list[CommunityLine]:
                 await cstore.count_households(rd, c["id"]),
                 rounds[0]["id"] if rounds else None,
                 share,
+                base,
                 stats.open,
                 stats.overdue,
                 stats.resolve_hours,

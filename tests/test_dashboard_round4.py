@@ -1,0 +1,82 @@
+"""The dashboard after the fourth user test (issue #20): the street's households, care wording
+and statuses, a grid worker's own tickets, sign-in links that previewers cannot use up, the
+board's summary under filters, exports, titles and the audit of refusals."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from aiohttp.test_utils import TestServer
+
+from bot.offline import dashboard_seed as seedmod
+from bot.offline.simulator import Simulator
+from tests.conftest import ADMIN
+from tests.test_dashboard import _close_clients, client_for, get  # noqa: F401 - a fixture
+from tests.test_dashboard_review import seeded, server, set_lang  # noqa: F401 - fixtures
+
+
+def csv_rows(body: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+
+
+async def test_street_shows_the_households_the_rate_is_of(
+    sim: Simulator,
+    server: TestServer,  # noqa: F811
+    seeded: seedmod.Seeded,  # noqa: F811
+) -> None:
+    client = await client_for(server, sim, ADMIN.id)
+    _, html = await get(client, "/street")
+    row = re.search(r"锡林社区</a></td>(.*?)</tr>", html, re.S)
+    assert row is not None
+    assert '<td class="rate-base">22</td>' in row.group(1)
+    assert '<td class="registered">7</td>' in row.group(1)
+    assert "18%" in row.group(1)
+    assert "总户数（参与率按此计算）" in html and "登记户数是在机器人里登记过的住户" in html
+    r = await client.get("/street/export.csv")
+    rows = csv_rows(await r.read())
+    assert rows[0][:5] == ["社区", "轮次", "最近一轮参与率", "总户数（参与率按此计算）", "登记户数"]
+    a = next(r for r in rows if r[0] == "锡林社区")
+    assert a[3] == "22" and a[4] == "7"
+
+
+async def test_every_csv_starts_with_its_header_and_turnout_has_the_total(
+    sim: Simulator,
+    server: TestServer,  # noqa: F811
+    seeded: seedmod.Seeded,  # noqa: F811
+) -> None:
+    client = await client_for(server, sim, ADMIN.id)
+    _, html = await get(client, f"/c/{seeded.a}/menu")
+    links = re.findall(r'href="(/c/\d+/export/[^"]+\.csv)"', html)
+    n = seeded.round_a
+    for i in range(4):
+        assert f"/c/{seeded.a}/export/round{n}_{i}.csv" in links
+    for path in [*links, f"/c/{seeded.a}/export/tickets.csv", f"/c/{seeded.a}/export/care.csv"]:
+        r = await client.get(path)
+        assert r.status == 200, path
+        rows = csv_rows(await r.read())
+        assert not rows[0][0].startswith("# "), (path, rows[0])
+    r = await client.get(f"/c/{seeded.a}/export/round{n}_1.csv")
+    rows = csv_rows(await r.read())
+    assert rows[0] == ["楼栋", "已点单", "总户数", "占比", "未点单", "总户数依据"]
+    assert rows[1][0] == "1号楼" and rows[1][5] == "实际户数"
+    assert rows[-1][:3] == ["合计", "4", "22"]
+
+
+async def test_english_sheet_names_are_whole_words(
+    sim: Simulator,
+    server: TestServer,  # noqa: F811
+    seeded: seedmod.Seeded,  # noqa: F811
+) -> None:
+    import openpyxl
+
+    await set_lang(sim, ADMIN.id, "en")
+    client = await client_for(server, sim, ADMIN.id)
+    r = await client.get(f"/c/{seeded.a}/export/all.xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(await r.read()))
+    for ws in book.worksheets:
+        assert len(ws.title) < 31, ws.title
+    assert f"Round {seeded.round_a} Rank" in book.sheetnames
+    first = book[f"Round {seeded.round_a} Rank"]
+    assert str(first.cell(row=1, column=1).value).startswith(f"Menu round {seeded.round_a}")
