@@ -15,7 +15,7 @@ from bot import dashboard as rules
 from bot.care import VISIT_STATUS_NAMES
 from bot.community import Address
 from bot.dashboard_text import Labels
-from bot.export import PERCENT, Sheet
+from bot.export import PERCENT, Cell, Sheet
 from bot.i18n import Translate
 from bot.repairs import category
 from bot.workflows.dashboard import CareView, CommunityLine, Delivery, RepairsView, RoundView
@@ -68,22 +68,23 @@ def round_sheets(_: Translate, L: Labels, view: RoundView) -> list[Sheet]:
         caption=f"{title} · {L.ranking}",
         formats={3: PERCENT},
     )
+    rows: list[list[Cell]] = [
+        [
+            L.building_name(t.building),
+            t.ordered,
+            t.households,
+            share(t.share),
+            t.missing,
+            source(L.real_total if t.real else L.registered_total),
+        ]
+        for t in view.turnout
+    ]
+    # The page's 合计 line: the buildings' own sums.
+    rows.append([L.sum, total.ordered, total.households, share(total.share), total.missing, ""])
     turnout = Sheet(
         f"{short} {L.missing}",
         [L.building, L.ordered, L.total, L.share, L.missing, L.total_source],
-        [
-            [
-                L.building_name(t.building),
-                t.ordered,
-                t.households,
-                share(t.share),
-                t.missing,
-                source(L.real_total if t.real else L.registered_total),
-            ]
-            for t in view.turnout
-        ]
-        # The page's 合计 line: the buildings' own sums.
-        + [[L.sum, total.ordered, total.households, share(total.share), total.missing, ""]],
+        rows,
         caption=f"{title} · {L.turnout}",
         formats={3: PERCENT},
     )
