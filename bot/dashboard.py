@@ -20,6 +20,7 @@ from html import escape
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from bot.care import OVERDUE_AFTER as CARE_OVERDUE_AFTER
 from bot.community import Role
 from bot.menu import ItemResult
 from bot.repairs import OPEN, Status
@@ -124,6 +125,17 @@ def turnout_total(rows: Sequence[Turnout]) -> TurnoutTotal:
     return TurnoutTotal(
         sum(t.ordered for t in rows), sum(t.households for t in rows), sum(t.missing for t in rows)
     )
+
+
+# ---- care visits -------------------------------------------------------------------------------
+def care_status(status: str, due_at: float, now: float) -> str:
+    """A visit's status as the chat would have it now: the chat marks a visit not recorded a
+    day after its day overdue (bot/care.py OVERDUE_AFTER, a job), so one still 'pending' past
+    that is overdue here too, whether or not the job ran yet (a visit 9 days late read 待走访
+    beside one 4 days late as 逾期未记录). Within that day it is still to visit."""
+    if status == "pending" and now >= due_at + CARE_OVERDUE_AFTER.total_seconds():
+        return "overdue"
+    return status
 
 
 # ---- repair tickets ----------------------------------------------------------------------------

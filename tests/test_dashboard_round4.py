@@ -80,3 +80,30 @@ async def test_english_sheet_names_are_whole_words(
     assert f"Round {seeded.round_a} Rank" in book.sheetnames
     first = book[f"Round {seeded.round_a} Rank"]
     assert str(first.cell(row=1, column=1).value).startswith(f"Menu round {seeded.round_a}")
+
+
+async def test_care_past_due_is_overdue_alike_and_english_reads_as_labels(
+    sim: Simulator,
+    server: TestServer,  # noqa: F811
+    seeded: seedmod.Seeded,  # noqa: F811
+) -> None:
+    from bot import dashboard as rules
+
+    day = 86400.0
+    assert rules.care_status("pending", 0, 9 * day) == "overdue"
+    assert rules.care_status("pending", 0, day / 2) == "pending"  # the chat's day of grace
+    assert rules.care_status("help", 0, 9 * day) == "help"
+    client = await client_for(server, sim, seedmod.STAFF_A)
+    _, html = await get(client, f"/c/{seeded.a}/care")
+    rows = re.findall(r'<tr class="(\w+)">', html)
+    assert rows.count("overdue") == 2 and "pending" not in rows, rows
+    assert "待走访" not in re.sub(r'<p class="note" id="care-help">.*?</p>', "", html, flags=re.S)
+    r = await client.get(f"/c/{seeded.a}/export/care.csv")
+    statuses = [row[0] for row in csv_rows(await r.read())[1:]]
+    assert statuses.count("逾期未记录") == 2
+    await set_lang(sim, seedmod.STAFF_A, "en")
+    _, html = await get(client, f"/c/{seeded.a}/care")
+    assert "On the care list: 2 people (0 paused)" in html
+    assert "people visited" not in html
+    assert "Needs help" in html and "Overdue, not recorded" in html
+    assert "overdue, not recorded" not in html and "needs help" not in html.replace("Needs", "")

@@ -264,7 +264,7 @@ async def repairs_page(rt: Runtime, seen: rules.Access, f: rules.TicketFilter) -
 # ---- care visits and notices -------------------------------------------------------------------
 @dataclass
 class CareView:
-    alerts: list[Row]
+    alerts: list[dict[str, Any]]
     people: int
     paused: int
 
@@ -272,8 +272,12 @@ class CareView:
 async def care_page(rt: Runtime, seen: rules.Access) -> CareView:
     rd = await gate.reader(rt.db)
     counts = await store.care_counts(rd, seen.community_id)
+    now = rt.clock.seconds()
+    alerts = [dict(r) for r in await store.care_alerts(rd, seen.community_id, now)]
+    for a in alerts:
+        a["status"] = rules.care_status(a["status"], a["due_at"], now)
     return CareView(
-        await store.care_alerts(rd, seen.community_id, rt.clock.seconds()),
+        alerts,
         int(counts["people"] or 0) if counts else 0,
         int(counts["paused"] or 0) if counts else 0,
     )
