@@ -36,6 +36,7 @@ class Access:
     community_id: int
     staff: bool  # staff of the community or a bot admin: everything
     grid_buildings: frozenset[str] = frozenset()
+    user_id: int | None = None  # a grid worker: the tickets assigned to them show too
 
     def may_see(self, section: str) -> bool:
         if self.staff:
@@ -46,8 +47,16 @@ class Access:
         """Names and rooms of a building's households: staff, and that building's grid worker."""
         return self.staff or building in self.grid_buildings
 
-    def ticket_visible(self, building: str) -> bool:
-        return self.staff or building in self.grid_buildings
+    def ticket_visible(self, ticket: Mapping[str, object]) -> bool:
+        """As in the chat (bot/workflows/repairs_access.py): staff; the grid worker of the
+        ticket's building, or of the reporter's own building for a common area; and whoever
+        it is assigned to (/tasks), wherever it is. The board shows no reporter's identity."""
+        if self.staff:
+            return True
+        if self.user_id is not None and ticket.get("assignee_id") == self.user_id:
+            return True
+        building = ticket.get("building") or ticket.get("home_building")
+        return isinstance(building, str) and building in self.grid_buildings
 
     @property
     def may_export(self) -> bool:
@@ -55,14 +64,19 @@ class Access:
 
 
 def decide(
-    community_id: int, roles: Iterable[str], *, admin: bool, grid_buildings: Iterable[str] = ()
+    community_id: int,
+    roles: Iterable[str],
+    *,
+    admin: bool,
+    grid_buildings: Iterable[str] = (),
+    user_id: int | None = None,
 ) -> Access | None:
     """The Access of a person with these roles in the community, or None: refused."""
     held = set(roles)
     if admin or Role.STAFF in held:
         return Access(community_id, True)
     if Role.GRID_WORKER in held:
-        return Access(community_id, False, frozenset(grid_buildings))
+        return Access(community_id, False, frozenset(grid_buildings), user_id)
     return None
 
 

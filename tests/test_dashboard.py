@@ -208,7 +208,8 @@ async def test_grid_worker_names_only_for_own_buildings(
         assert "孙阿婆" not in html and "吴奶奶" not in html  # buildings 2 and 3: counts only
         assert "晚上施工" not in html  # comments are for staff
         status, html = await get(client, f"/c/{seeded.a}/repairs")
-        assert "楼道水管漏水" in html and "路灯不亮" not in html
+        assert "楼道水管漏水" in html and "扶手松动" not in html and "花坛杂草" not in html
+        assert "路灯不亮" in html  # building 2, but assigned to them: the chat's /tasks shows it
         for path in (
             f"/c/{seeded.a}/care",
             f"/c/{seeded.a}/export/all.xlsx",

@@ -107,3 +107,21 @@ async def test_care_past_due_is_overdue_alike_and_english_reads_as_labels(
     assert "people visited" not in html
     assert "Needs help" in html and "Overdue, not recorded" in html
     assert "overdue, not recorded" not in html and "needs help" not in html.replace("Needs", "")
+
+
+async def test_grid_worker_sees_tickets_assigned_to_them_anywhere(
+    sim: Simulator,
+    server: TestServer,  # noqa: F811
+    seeded: seedmod.Seeded,  # noqa: F811
+) -> None:
+    client = await client_for(server, sim, seedmod.GRID_A)
+    _, html = await get(client, f"/c/{seeded.a}/repairs")
+    assert "2号楼路灯不亮已三天" in html  # building 2 is not theirs, the ticket is
+    assert "小区东门门禁坏了" in html  # no building at all
+    # Not theirs and not assigned to them: still hidden.
+    for t in await sim.rt.db.fetchall(
+        "SELECT description, assignee_id, building FROM repair_tickets WHERE community_id = ?",
+        (seeded.a,),
+    ):
+        if t["building"] not in ("1", "") and t["assignee_id"] != seedmod.GRID_A:
+            assert t["description"] not in html, t["description"]

@@ -33,7 +33,9 @@ async def access(rt: Runtime, user_id: int, community_id: int) -> rules.Access |
         return None
     roles = await cstore.roles_of(rd, user_id, community_id)
     mine = await cstore.buildings_of(rd, community_id, user_id) if Role.GRID_WORKER in roles else []
-    return rules.decide(community_id, roles, admin=rt.is_admin(user_id), grid_buildings=mine)
+    return rules.decide(
+        community_id, roles, admin=rt.is_admin(user_id), grid_buildings=mine, user_id=user_id
+    )
 
 
 async def communities(rt: Runtime, user_id: int) -> list[tuple[Row, rules.Access]]:
@@ -244,7 +246,7 @@ class RepairsView:
 async def repairs_page(rt: Runtime, seen: rules.Access, f: rules.TicketFilter) -> RepairsView:
     now = rt.clock.seconds()
     rows = [dict(r) for r in await store.tickets(await gate.reader(rt.db), seen.community_id)]
-    mine = [t for t in rows if seen.ticket_visible(t["building"])]
+    mine = [t for t in rows if seen.ticket_visible(t)]
     shown = [t for t in mine if rules.matches(t, f, now)]
     for t in shown:
         t["overdue"] = rules.is_overdue(t, now)
