@@ -222,9 +222,22 @@ async def home(request: web.Request) -> web.StreamResponse:
     return await page(rt, "home.html", user_id, communities=mine, admin=admin)
 
 
+async def login_page(request: web.Request) -> web.StreamResponse:
+    """The link from /dashboard: a page whose form (sent at once by the script) signs in.
+    Opening it redeems nothing, so a HEAD request or a link previewer fetching the address
+    cannot use up the single-use link before the person does."""
+    rt = request.app[RT]
+    token = request.query.get("t", "")[:200]
+    if request.method == "HEAD":
+        return web.Response(status=200, content_type="text/html")
+    return await page(rt, "login.html", None, token=token)
+
+
 async def login(request: web.Request) -> web.StreamResponse:
     rt = request.app[RT]
-    signed = await flow.redeem_link(rt, request.query.get("t", ""))
+    form = await request.post()
+    token = form.get("t", "")
+    signed = await flow.redeem_link(rt, token if isinstance(token, str) else "")
     if signed is None:
         return await refused(rt, None, "link")
     response = web.HTTPSeeOther("/")  # the token leaves the address bar at once
@@ -431,7 +444,8 @@ def make_app(rt: Runtime, chat: Any = None) -> web.Application:
     app[RT] = rt
     app[GATE] = gate.ChatFirst(gate.chat_waiting(chat) if chat is not None else None)
     app.router.add_get("/", home)
-    app.router.add_get("/login", login)
+    app.router.add_get("/login", login_page)
+    app.router.add_post("/login", login)
     app.router.add_post("/auth/webapp", webapp_auth)
     app.router.add_post("/logout", logout)
     app.router.add_get("/street", street)

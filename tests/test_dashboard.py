@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 import openpyxl
 import pytest
+from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot import dashboard as rules
@@ -158,10 +159,16 @@ async def client_for(server: TestServer, sim: Simulator, user_id: int | None) ->
     if user_id is not None:
         issued = await flow.issue_link(sim.rt, user_id)
         assert issued.url, issued
-        path = issued.url.split("127.0.0.1:9", 1)[1]
-        r = await client.get(path, allow_redirects=False)
+        r = await redeem(client, issued.url)
         assert r.status == 303, await r.text()
     return client
+
+
+async def redeem(client: TestClient, url: str) -> ClientResponse:
+    """What the sign-in page's form does: POST the link's token (opening the link redeems
+    nothing)."""
+    token = url.split("t=", 1)[1]
+    return await client.post("/login", data={"t": token}, allow_redirects=False)
 
 
 async def get(client: TestClient, path: str) -> tuple[int, str]:
@@ -231,18 +238,18 @@ async def test_link_single_use_expiry_and_forgery(
         issued = await flow.issue_link(sim.rt, seedmod.STAFF_A)
         path = issued.url.split("127.0.0.1:9", 1)[1]
         token = path.split("t=", 1)[1]
-        r = await client.get(path, allow_redirects=False)
+        r = await redeem(client, path)
         assert r.status == 303 and COOKIE in r.cookies
         assert r.cookies[COOKIE]["httponly"] and r.cookies[COOKIE]["samesite"] == "Strict"
         other = await client_for(server, sim, None)
-        r = await other.get(path, allow_redirects=False)  # reused
+        r = await redeem(other, path)  # reused
         assert r.status == 403 and COOKIE not in r.cookies
         nonce, exp, _tag = token.split(".")
-        r = await other.get(f"/login?t={nonce}.{exp}.{'0' * 32}", allow_redirects=False)
+        r = await redeem(other, f"/login?t={nonce}.{exp}.{'0' * 32}")
         assert r.status == 403
         late = await flow.issue_link(sim.rt, seedmod.STAFF_A)
         await sim.advance(timedelta(minutes=11))
-        r = await other.get(late.url.split("127.0.0.1:9", 1)[1], allow_redirects=False)
+        r = await redeem(other, late.url)
         assert r.status == 403
         _status, html = await get(other, f"/c/{seeded.a}/menu")
         assert "加装电梯" not in html
@@ -370,7 +377,7 @@ async def test_cookie_secure_on_https(
     client = await client_for(server, sim, None)
     sim.rt.config = dataclasses.replace(sim.rt.config, dashboard_url="https://127.0.0.1:9")
     issued = await flow.issue_link(sim.rt, seedmod.STAFF_A)
-    r = await client.get(issued.url.split("127.0.0.1:9", 1)[1], allow_redirects=False)
+    r = await redeem(client, issued.url)
     cookie = r.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
     assert "Max-Age" not in cookie and "expires" not in cookie.lower()  # gone with the browser

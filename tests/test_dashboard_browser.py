@@ -86,10 +86,17 @@ async def new_page(browser: Any, *, phone: bool = True) -> Any:
     return await context.new_page()
 
 
+async def open_link(page: Any, url: str) -> None:
+    """Open a /dashboard link: its page's form signs in (POST) at once; wait until it has."""
+    await page.goto(url)
+    await page.wait_for_selector("#redeem", state="detached")
+    await page.wait_for_load_state()
+
+
 async def link_page(sim: Simulator, browser: Any, user_id: int, *, phone: bool = True) -> Any:
     issued = await flow.issue_link(sim.rt, user_id)
     page = await new_page(browser, phone=phone)
-    await page.goto(issued.url)
+    await open_link(page, issued.url)
     return page
 
 
@@ -211,10 +218,10 @@ async def test_link_reused_is_refused(
     base, seeded = served
     issued = await flow.issue_link(sim.rt, seedmod.STAFF_A)
     first = await new_page(browser)
-    await first.goto(issued.url)
+    await open_link(first, issued.url)
     assert "加装电梯" in await first.inner_text("body")
     second = await new_page(browser)
-    await second.goto(issued.url)
+    await open_link(second, issued.url)
     assert "已过期或已用过" in await second.inner_text("body")
     await second.goto(f"{base}/c/{seeded.a}/menu")
     assert "加装电梯" not in await second.inner_text("body")
@@ -278,7 +285,7 @@ async def test_phone_pages_never_wider_than_the_screen(
         TELEGRAM_JS, lambda route: route.fulfill(body="", content_type="text/javascript")
     )
     page = await context.new_page()
-    await page.goto(issued.url)
+    await open_link(page, issued.url)
     paths = ["/street"] + [
         f"/c/{seeded.a}/{s}" for s in ("menu", "repairs", "care", "notices", "print")
     ]

@@ -125,3 +125,40 @@ async def test_grid_worker_sees_tickets_assigned_to_them_anywhere(
     ):
         if t["building"] not in ("1", "") and t["assignee_id"] != seedmod.GRID_A:
             assert t["description"] not in html, t["description"]
+
+
+async def test_opening_or_previewing_the_link_does_not_use_it_up(
+    sim: Simulator,
+    server: TestServer,  # noqa: F811
+    seeded: seedmod.Seeded,  # noqa: F811
+) -> None:
+    from bot.dashboard_web import COOKIE
+    from bot.workflows import dashboard as flow
+    from tests.test_dashboard import redeem
+
+    issued = await flow.issue_link(sim.rt, seedmod.STAFF_A)
+    path = issued.url.split("127.0.0.1:9", 1)[1]
+    previewer = await client_for(server, sim, None)
+    r = await previewer.head(path, allow_redirects=False)
+    assert r.status == 200 and COOKIE not in r.cookies
+    r = await previewer.get(path, allow_redirects=False)
+    page = await r.text()
+    assert r.status == 200 and COOKIE not in r.cookies
+    assert 'method="post" action="/login"' in page and "加装电梯" not in page
+    person = await client_for(server, sim, None)
+    r = await redeem(person, issued.url)
+    assert r.status == 303 and COOKIE in r.cookies
+    r = await previewer.post("/login", data={"t": path.split("t=", 1)[1]})
+    assert r.status == 403  # once only
+
+
+async def test_dashboard_message_has_no_link_preview(
+    sim: Simulator,
+    seeded: seedmod.Seeded,  # noqa: F811
+) -> None:
+    from bot.offline.simulator import Person
+
+    sun = Person(seedmod.STAFF_A, "孙晓军", f"u{seedmod.STAFF_A}")
+    reply = await sim.send(sun, sim.private(sun), "/dashboard")
+    sent = reply.calls[-1].params
+    assert sent.get("link_preview_options", {}).get("is_disabled") is True, sent
