@@ -77,6 +77,7 @@ TEXT: dict[str, str] = {
     "rating": N_("评分"),
     "ratings": N_("{n} 个评分"),
     "trend": N_("每周趋势"),
+    "filtered_figures": N_("下面的数字和趋势只算符合筛选条件的 {n} 单报修。"),
     "filed": N_("新报修"),
     "resolved": N_("已解决"),
     "week_of": N_("{date} 起"),

@@ -162,3 +162,16 @@ async def test_dashboard_message_has_no_link_preview(
     reply = await sim.send(sun, sim.private(sun), "/dashboard")
     sent = reply.calls[-1].params
     assert sent.get("link_preview_options", {}).get("is_disabled") is True, sent
+
+
+async def test_board_figures_follow_the_filter(
+    sim: Simulator,
+    server: TestServer,  # noqa: F811
+    seeded: seedmod.Seeded,  # noqa: F811
+) -> None:
+    client = await client_for(server, sim, seedmod.STAFF_A)
+    _, whole = await get(client, f"/c/{seeded.a}/repairs")
+    assert re.search(r'<b id="open-count">3</b>', whole) and "filtered-figures" not in whole
+    _, html = await get(client, f"/c/{seeded.a}/repairs?building=2")
+    assert re.search(r'<b id="open-count">1</b>', html)  # 2号楼路灯; 花坛杂草 is confirmed
+    assert "符合筛选条件的 2 单报修" in html

@@ -237,7 +237,9 @@ async def menu_page(rt: Runtime, seen: rules.Access, round_id: int | None) -> li
 @dataclass
 class RepairsView:
     tickets: list[dict[str, Any]]  # after the filter
-    stats: rules.TicketStats  # of the tickets this viewer may see, unfiltered
+    # Of the filtered tickets, as the board below them (the boxes read 未完成 3 beside a
+    # board filtered to one building's 1).
+    stats: rules.TicketStats
     weeks: list[rules.Week]
     buildings: list[str]
     assignees: list[tuple[int, str]]
@@ -256,8 +258,8 @@ async def repairs_page(rt: Runtime, seen: rules.Access, f: rules.TicketFilter) -
     )
     return RepairsView(
         shown,
-        rules.ticket_stats(mine, now),
-        rules.weekly(mine, now, rt.config.tz),
+        rules.ticket_stats(shown, now),
+        rules.weekly(shown, now, rt.config.tz),
         sorted({t["building"] for t in mine if t["building"]}, key=rules.building_sort_key),
         assignees,
     )
