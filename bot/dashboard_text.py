@@ -27,6 +27,7 @@ TEXT: dict[str, str] = {
     "care": N_("关爱走访"),
     "notices": N_("通知与公告"),
     "print": N_("打印会议材料"),
+    "print_now": N_("打印"),
     "export": N_("导出"),
     "export_all": N_("全部导出（Excel）"),
     "export_lead": N_("导出："),

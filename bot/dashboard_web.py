@@ -177,6 +177,7 @@ async def community_access(
     rt = request.app[RT]
     user_id = await viewer(request)
     if user_id is None:
+        await flow.log_anonymous(rt, request.path[:100])
         if not page_view:
             return bare(401)
         raise web.HTTPSeeOther("/")
@@ -393,6 +394,7 @@ async def street(request: web.Request) -> web.StreamResponse:
     user_id = await viewer(request)
     fmt = request.match_info.get("fmt")
     if user_id is None:
+        await flow.log_anonymous(rt, request.path[:100])
         if fmt is not None:
             return bare(401)
         raise web.HTTPSeeOther("/")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import timedelta
 
 from aiohttp.test_utils import TestServer
 
@@ -175,3 +176,39 @@ async def test_board_figures_follow_the_filter(
     _, html = await get(client, f"/c/{seeded.a}/repairs?building=2")
     assert re.search(r'<b id="open-count">1</b>', html)  # 2号楼路灯; 花坛杂草 is confirmed
     assert "符合筛选条件的 2 单报修" in html
+
+
+async def test_tab_titles_print_button_and_anonymous_refusals_audited(
+    sim: Simulator,
+    server: TestServer,  # noqa: F811
+    seeded: seedmod.Seeded,  # noqa: F811
+) -> None:
+    client = await client_for(server, sim, ADMIN.id)
+    _, html = await get(client, f"/c/{seeded.a}/menu")
+    assert "<title>点单 · 锡林社区 · 社区看板</title>" in html
+    _, html = await get(client, f"/c/{seeded.a}/repairs")
+    assert "<title>报修 · 锡林社区 · 社区看板</title>" in html
+    _, html = await get(client, "/street")
+    assert "<title>街道总览 · 社区看板</title>" in html
+    _, html = await get(client, f"/c/{seeded.a}/print")
+    assert "<title>打印会议材料 · 锡林社区 · 社区看板</title>" in html
+    assert '<p class="exports"><button type="button" id="print-now"' in html
+    assert "/static/dashboard.js" in html
+    css = await (await client.get("/static/dashboard.css")).text()
+    assert ".exports" in css.split("@media print", 1)[1].split("}", 1)[0]  # hidden on paper
+
+    anon = await client_for(server, sim, None)
+    for _ in range(50):
+        assert (await anon.get(f"/c/{seeded.a}/export/all.xlsx")).status == 401
+    await anon.get(f"/c/{seeded.a}/menu", allow_redirects=False)
+    rows = await sim.rt.db.fetchall(
+        "SELECT detail FROM audit_log WHERE action = 'dashboard_refused' AND actor_id IS NULL"
+    )
+    assert len(rows) == 1 and "no session" in rows[0]["detail"]  # one a minute: no flood
+    await sim.advance(timedelta(minutes=2))
+    await anon.get("/street/export.csv")
+    rows = await sim.rt.db.fetchall(
+        "SELECT detail FROM audit_log WHERE action = 'dashboard_refused' AND actor_id IS NULL"
+        " ORDER BY id"
+    )
+    assert len(rows) == 2 and "+50 more" in rows[1]["detail"] and "/street" in rows[1]["detail"]

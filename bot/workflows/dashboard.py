@@ -173,6 +173,24 @@ async def log_refusal(
     await cstore.audit(rt.db, community_id, user_id, "dashboard_refused", what)
 
 
+# Requests without a session (a download answering 401, a page sending to sign in) are logged
+# too, but at most one row a minute: the first in the minute, later ones counted and named in
+# the next row, so a script hammering the server cannot flood the audit log.
+ANON_LOG_EVERY = 60.0  # seconds
+_ANON = "dashboard_anonymous"
+
+
+async def log_anonymous(rt: Runtime, what: str) -> None:
+    now = rt.clock.seconds()
+    since, held = rt.cache.get(_ANON, (None, 0))
+    if since is not None and 0 <= now - since < ANON_LOG_EVERY:
+        rt.cache[_ANON] = (since, held + 1)
+        return
+    rt.cache[_ANON] = (now, 0)
+    more = f" (+{held} more without a session before)" if held else ""
+    await cstore.audit(rt.db, None, None, "dashboard_refused", f"no session: {what}{more}")
+
+
 # ---- menu rounds -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Missing:
