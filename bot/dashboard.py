@@ -10,6 +10,7 @@ buildings; volunteers and residents see nothing here.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -19,6 +20,7 @@ from html import escape
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from bot.care import OVERDUE_AFTER as CARE_OVERDUE_AFTER
 from bot.community import Role
 from bot.menu import ItemResult
 from bot.repairs import OPEN, Status
@@ -34,6 +36,7 @@ class Access:
     community_id: int
     staff: bool  # staff of the community or a bot admin: everything
     grid_buildings: frozenset[str] = frozenset()
+    user_id: int | None = None  # a grid worker: the tickets assigned to them show too
 
     def may_see(self, section: str) -> bool:
         if self.staff:
@@ -44,8 +47,16 @@ class Access:
         """Names and rooms of a building's households: staff, and that building's grid worker."""
         return self.staff or building in self.grid_buildings
 
-    def ticket_visible(self, building: str) -> bool:
-        return self.staff or building in self.grid_buildings
+    def ticket_visible(self, ticket: Mapping[str, object]) -> bool:
+        """As in the chat (bot/workflows/repairs_access.py): staff; the grid worker of the
+        ticket's building, or of the reporter's own building for a common area; and whoever
+        it is assigned to (/tasks), wherever it is. The board shows no reporter's identity."""
+        if self.staff:
+            return True
+        if self.user_id is not None and ticket.get("assignee_id") == self.user_id:
+            return True
+        building = ticket.get("building") or ticket.get("home_building")
+        return isinstance(building, str) and building in self.grid_buildings
 
     @property
     def may_export(self) -> bool:
@@ -53,14 +64,19 @@ class Access:
 
 
 def decide(
-    community_id: int, roles: Iterable[str], *, admin: bool, grid_buildings: Iterable[str] = ()
+    community_id: int,
+    roles: Iterable[str],
+    *,
+    admin: bool,
+    grid_buildings: Iterable[str] = (),
+    user_id: int | None = None,
 ) -> Access | None:
     """The Access of a person with these roles in the community, or None: refused."""
     held = set(roles)
     if admin or Role.STAFF in held:
         return Access(community_id, True)
     if Role.GRID_WORKER in held:
-        return Access(community_id, False, frozenset(grid_buildings))
+        return Access(community_id, False, frozenset(grid_buildings), user_id)
     return None
 
 
@@ -123,6 +139,17 @@ def turnout_total(rows: Sequence[Turnout]) -> TurnoutTotal:
     return TurnoutTotal(
         sum(t.ordered for t in rows), sum(t.households for t in rows), sum(t.missing for t in rows)
     )
+
+
+# ---- care visits -------------------------------------------------------------------------------
+def care_status(status: str, due_at: float, now: float) -> str:
+    """A visit's status as the chat would have it now: the chat marks a visit not recorded a
+    day after its day overdue (bot/care.py OVERDUE_AFTER, a job), so one still 'pending' past
+    that is overdue here too, whether or not the job ran yet (a visit 9 days late read 待走访
+    beside one 4 days late as 逾期未记录). Within that day it is still to visit."""
+    if status == "pending" and now >= due_at + CARE_OVERDUE_AFTER.total_seconds():
+        return "overdue"
+    return status
 
 
 # ---- repair tickets ----------------------------------------------------------------------------
@@ -280,7 +307,15 @@ class BarChart:
 
     def svg(self) -> str:
         font = FONT_PX
-        height = _ROW * max(1, len(self.bars)) + 4
+        step = font + 6  # px a further label line
+        # A label too long for its line next to the figure wraps onto a second line of the
+        # chart's whole width (clipped only past that); the full text stays in a <title>.
+        lines = [
+            label_lines(b.label, font, max(4 * font, ROOM - text_width(b.text, font) - font))
+            for b in self.bars
+        ]
+        height = sum(_ROW + step * (len(ls) - 1) for ls in lines) or _ROW
+        height += 4
         values = [b.value for b in self.bars] + [b.second or 0 for b in self.bars]
         peak = self.maximum or max(values, default=0) or 1
         out = [
@@ -289,16 +324,18 @@ class BarChart:
             f'font-family="{FONT}" font-size="{font}px">',
             f"<title>{escape(self.title)}</title>",
         ]
-        for i, b in enumerate(self.bars):
-            y = i * _ROW
-            base = y + font + 2  # the label line's baseline
+        y = 0
+        for b, ls in zip(self.bars, lines, strict=True):
+            base = y + font + 2  # the first label line's baseline
             colour = "#c0392b" if b.tone == "a" else "#7f8c8d"
             high = 22 if b.second is None else 16
             share = 100 * min(b.value, peak) / peak if b.value > 0 else 0.0
-            room = max(4 * font, ROOM - text_width(b.text, font) - font)
+            out.append(f"<g><title>{escape(b.label)} {escape(b.text)}</title>")
+            for k, line in enumerate(ls):
+                out.append(f'<text x="0" y="{base + k * step}">{escape(line)}</text>')
+            out.append(f'<text x="100%" y="{base}" text-anchor="end">{escape(b.text)}</text>')
+            base += step * (len(ls) - 1)
             out.append(
-                f'<text x="0" y="{base}">{escape(clip_label(b.label, font, room))}</text>'
-                f'<text x="100%" y="{base}" text-anchor="end">{escape(b.text)}</text>'
                 f'<rect x="0" y="{base + 8}" width="{max(share, 0.6) if share else 0:.1f}%" '
                 f'height="{high}" rx="4" fill="{colour}"/>'
             )
@@ -309,8 +346,26 @@ class BarChart:
                     f'width="{max(second, 0.6) if second else 0:.1f}%" height="10" rx="3" '
                     f'fill="#7f8c8d"/>'
                 )
+            out.append("</g>")
+            y += _ROW + step * (len(ls) - 1)
         out.append("</svg>")
         return "".join(out)
+
+
+def label_lines(text: str, font: float, first: float) -> list[str]:
+    """A label as one line if it fits `first` px (the room left of the figure), else two: as
+    much as fits there (broken at a space where there is one) and the rest on a line of the
+    chart's whole width, clipped with … only past that."""
+    if text_width(text, font) <= first:
+        return [text]
+    cut = len(text)
+    while cut > 1 and text_width(text[:cut], font) > first:
+        cut -= 1
+    space = text.rfind(" ", 0, cut + 1)
+    if space > 0:
+        cut = space
+    head, rest = text[:cut].rstrip(), text[cut:].lstrip()
+    return [head, clip_label(rest, font, ROOM)] if rest else [head]
 
 
 def text_width(text: str, font: float) -> float:
@@ -327,7 +382,10 @@ def clip_label(text: str, font: float, limit: float) -> str:
 
 
 def percent(share: float) -> str:
-    return f"{round(share * 100)}%"
+    """A share as a whole percent, half rounded up as the workbook's 0% format does (Python's
+    round() halves to even: 1/8 showed 12% on the page and 13% in the XLSX). The small
+    epsilon keeps 0.145 (stored as 14.4999…) at 15%."""
+    return f"{math.floor(share * 100 + 0.5 + 1e-9)}%"
 
 
 def ranking_chart(title: str, items: Sequence[ItemResult], name: Callable[[str], str] = str) -> str:

@@ -15,7 +15,7 @@ from bot import dashboard as rules
 from bot.care import VISIT_STATUS_NAMES
 from bot.community import Address
 from bot.dashboard_text import Labels
-from bot.export import PERCENT, Sheet
+from bot.export import PERCENT, Cell, Sheet
 from bot.i18n import Translate
 from bot.repairs import category
 from bot.workflows.dashboard import CareView, CommunityLine, Delivery, RepairsView, RoundView
@@ -55,50 +55,64 @@ def share(value: float) -> float:
 
 
 def round_sheets(_: Translate, L: Labels, view: RoundView) -> list[Sheet]:
+    """The round's four tables. Sheet names are short ("第 1 轮 排名": Excel cuts names at 31
+    characters, mid-word in English); the full title is the caption row."""
     n = view.round["id"]
     title = L.round.format(n=n)
+    short = L.round_short.format(n=n)
+    total = rules.turnout_total(view.turnout)
     ranking = Sheet(
-        f"{title} {L.ranking}",
+        f"{short} {L.ranking}",
         [L.ranking, L.item, L.households, L.share],
         [[i.rank, L.item_name(i.name), i.households, share(i.share)] for i in view.results.items],
-        caption=title,
+        caption=f"{title} · {L.ranking}",
         formats={3: PERCENT},
     )
-    turnout = Sheet(
-        f"{title} {L.turnout}",
-        [L.building, L.ordered, L.total, L.share, L.missing],
+    rows: list[list[Cell]] = [
         [
-            [
-                L.building_name(t.building),
-                t.ordered,
-                t.households,
-                share(t.share),
-                t.missing,
-            ]
-            for t in view.turnout
-        ],
-        caption=title,
+            L.building_name(t.building),
+            t.ordered,
+            t.households,
+            share(t.share),
+            t.missing,
+            source(L.real_total if t.real else L.registered_total),
+        ]
+        for t in view.turnout
+    ]
+    # The page's 合计 line: the buildings' own sums.
+    rows.append([L.sum, total.ordered, total.households, share(total.share), total.missing, ""])
+    turnout = Sheet(
+        f"{short} {L.missing}",
+        [L.building, L.ordered, L.total, L.share, L.missing, L.total_source],
+        rows,
+        caption=f"{title} · {L.turnout}",
         formats={3: PERCENT},
     )
     missing = Sheet(
-        f"{title} {L.missing_names}",
+        f"{short} {L.names}",
         [L.building, L.unit, L.room, L.names],
         [
             [L.building_name(m.building), m.unit, m.room, L.list_sep.join(m.names)]
             for rows in view.missing.values()
             for m in rows
         ],
-        caption=L.missing_caption,
+        caption=f"{title} · {L.missing_names}: {L.missing_caption}",
     )
     comments = Sheet(
-        f"{title} {L.comments}",
+        f"{short} {L.suggestion}",
         [L.item, L.comments],
         [
             [L.item_name(c["item_name"]) if c["item_name"] else L.suggestion, c["text"]]
             for c in view.comments
         ],
+        caption=f"{title} · {L.comments}",
     )
     return [ranking, turnout, missing, comments]
+
+
+def source(note: str) -> str:
+    """ "（实际户数）" as a cell: without its brackets."""
+    return note.strip("（）() ")
 
 
 def ticket_sheet(_: Translate, L: Labels, view: RepairsView, tz: ZoneInfo) -> Sheet:
@@ -190,9 +204,10 @@ def street_sheet(L: Labels, lines: list[CommunityLine]) -> Sheet:
         L.street,
         [
             L.community,
-            L.registered,
             L.round_no,
             L.latest_turnout,
+            L.rate_base,
+            L.registered,
             L.open_tickets,
             L.overdue,
             L.resolve_hours,
@@ -202,9 +217,10 @@ def street_sheet(L: Labels, lines: list[CommunityLine]) -> Sheet:
         [
             [
                 c.name,
-                c.registered,
                 "" if c.round_id is None else L.round.format(n=c.round_id),
                 None if c.turnout is None else share(c.turnout),
+                c.households,
+                c.registered,
                 c.open_tickets,
                 c.overdue,
                 c.resolve_hours,
@@ -213,5 +229,6 @@ def street_sheet(L: Labels, lines: list[CommunityLine]) -> Sheet:
             ]
             for c in lines
         ],
-        formats={3: PERCENT},
+        caption=L.street_note,
+        formats={2: PERCENT},
     )

@@ -27,6 +27,7 @@ TEXT: dict[str, str] = {
     "care": N_("关爱走访"),
     "notices": N_("通知与公告"),
     "print": N_("打印会议材料"),
+    "print_now": N_("打印"),
     "export": N_("导出"),
     "export_all": N_("全部导出（Excel）"),
     "export_lead": N_("导出："),
@@ -45,6 +46,7 @@ TEXT: dict[str, str] = {
     "total": N_("总户数"),
     "real_total": N_("（实际户数）"),
     "registered_total": N_("（登记户数）"),
+    "total_source": N_("总户数依据"),
     "missing": N_("未点单"),
     "missing_names": N_("未点单的住户"),
     "missing_hidden": N_("{buildings}只显示未点单户数；名单只给本楼网格员和工作人员看。"),
@@ -76,6 +78,7 @@ TEXT: dict[str, str] = {
     "rating": N_("评分"),
     "ratings": N_("{n} 个评分"),
     "trend": N_("每周趋势"),
+    "filtered_figures": N_("下面的数字和趋势只算符合筛选条件的 {n} 单报修。"),
     "filed": N_("新报修"),
     "resolved": N_("已解决"),
     "week_of": N_("{date} 起"),
@@ -105,7 +108,8 @@ TEXT: dict[str, str] = {
     "note": N_("备注"),
     "care_help": N_(
         "这里列出走访时报告“需要帮助”的对象，以及过了应走访时间还没有记录走访的对象。"
-        "“接手处理”是在群里点了“我来处理”的人。"
+        "应走访时间过后一天内还是“待走访”，过了一天仍没有记录就是“逾期未记录”"
+        "（和群里提醒工作人员的时间一样）。“接手处理”是在群里点了“我来处理”的人。"
     ),
     "no_alerts": N_("没有超时或需要帮助的走访。"),
     "notice": N_("定时通知"),
@@ -121,6 +125,11 @@ TEXT: dict[str, str] = {
     "community": N_("社区"),
     "no_communities": N_("还没有社区。"),
     "registered": N_("登记户数"),
+    "rate_base": N_("总户数（参与率按此计算）"),
+    "street_note": N_(
+        "参与率 = 已点单户数 ÷ 总户数。总户数按各楼填写的实际户数，没填的楼按登记户数；"
+        "登记户数是在机器人里登记过的住户。"
+    ),
     "latest_turnout": N_("最近一轮参与率"),
     "printed_at": N_("打印时间：{at}"),
     # The chat's own label of a building (handlers/menu_*.py, repairs): "1" → 1号楼.

@@ -14,6 +14,7 @@ kept only under that top-level site, so no other site can send it: CHIPS).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from importlib import resources
@@ -176,6 +177,7 @@ async def community_access(
     rt = request.app[RT]
     user_id = await viewer(request)
     if user_id is None:
+        await flow.log_anonymous(rt, request.path[:100])
         if not page_view:
             return bare(401)
         raise web.HTTPSeeOther("/")
@@ -221,9 +223,22 @@ async def home(request: web.Request) -> web.StreamResponse:
     return await page(rt, "home.html", user_id, communities=mine, admin=admin)
 
 
+async def login_page(request: web.Request) -> web.StreamResponse:
+    """The link from /dashboard: a page whose form (sent at once by the script) signs in.
+    Opening it redeems nothing, so a HEAD request or a link previewer fetching the address
+    cannot use up the single-use link before the person does."""
+    rt = request.app[RT]
+    token = request.query.get("t", "")[:200]
+    if request.method == "HEAD":
+        return web.Response(status=200, content_type="text/html")
+    return await page(rt, "login.html", None, token=token)
+
+
 async def login(request: web.Request) -> web.StreamResponse:
     rt = request.app[RT]
-    signed = await flow.redeem_link(rt, request.query.get("t", ""))
+    form = await request.post()
+    token = form.get("t", "")
+    signed = await flow.redeem_link(rt, token if isinstance(token, str) else "")
     if signed is None:
         return await refused(rt, None, "link")
     response = web.HTTPSeeOther("/")  # the token leaves the address bar at once
@@ -309,7 +324,7 @@ def trend_chart(L: Labels, view: flow.RepairsView) -> str:
         L.trend,
         [
             rules.Bar(
-                L.week_of.format(date=w.start.strftime("%m-%d")),
+                w.start.strftime("%m-%d"),  # short: "Week of 03-23" left "Week o…"
                 w.filed,
                 f"{L.filed} {w.filed} · {L.resolved} {w.resolved}",
                 second=w.resolved,
@@ -369,7 +384,7 @@ async def export_table(request: web.Request) -> web.StreamResponse:
         body = await asyncio.to_thread(export.workbook, list(sheets.values()))
         return download(rt, body, XLSX, f"community{seen.community_id}_{name}.{fmt}")
     if fmt == "csv" and name in sheets:
-        body = await asyncio.to_thread(export.csv_bytes, sheets[name])
+        body = await asyncio.to_thread(csv_table, sheets[name])
         return download(rt, body, "text/csv", f"community{seen.community_id}_{name}.{fmt}")
     raise web.HTTPNotFound()
 
@@ -379,6 +394,7 @@ async def street(request: web.Request) -> web.StreamResponse:
     user_id = await viewer(request)
     fmt = request.match_info.get("fmt")
     if user_id is None:
+        await flow.log_anonymous(rt, request.path[:100])
         if fmt is not None:
             return bare(401)
         raise web.HTTPSeeOther("/")
@@ -394,8 +410,14 @@ async def street(request: web.Request) -> web.StreamResponse:
     if fmt == "xlsx":
         body = await asyncio.to_thread(export.workbook, [sheet])
         return download(rt, body, XLSX, f"street.{fmt}")
-    body = await asyncio.to_thread(export.csv_bytes, sheet)
+    body = await asyncio.to_thread(csv_table, sheet)
     return download(rt, body, "text/csv", f"street.{fmt}")
+
+
+def csv_table(sheet: export.Sheet) -> bytes:
+    """Every dashboard CSV starts with its header row (a '# caption' line above some and not
+    others broke imports); the caption stays in the workbook."""
+    return export.csv_bytes(dataclasses.replace(sheet, caption=""))
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -424,7 +446,8 @@ def make_app(rt: Runtime, chat: Any = None) -> web.Application:
     app[RT] = rt
     app[GATE] = gate.ChatFirst(gate.chat_waiting(chat) if chat is not None else None)
     app.router.add_get("/", home)
-    app.router.add_get("/login", login)
+    app.router.add_get("/login", login_page)
+    app.router.add_post("/login", login)
     app.router.add_post("/auth/webapp", webapp_auth)
     app.router.add_post("/logout", logout)
     app.router.add_get("/street", street)

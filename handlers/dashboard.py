@@ -7,7 +7,13 @@ What happens is in `bot/workflows/dashboard.py`; the web pages are `bot/dashboar
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, WebAppInfo
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Update,
+    WebAppInfo,
+)
 from telegram.ext import CommandHandler
 
 from bot.commands import Audience, declare
@@ -42,7 +48,13 @@ async def dashboard(update: Update, context: Context) -> None:
     rows = [[InlineKeyboardButton(_(OPEN_LINK), url=issued.url)]]
     if issued.webapp_url:  # Telegram opens Mini Apps from https addresses only
         rows.append([InlineKeyboardButton(_(OPEN_APP), web_app=WebAppInfo(url=issued.webapp_url))])
-    await reply(update, _(SENT), reply_markup=InlineKeyboardMarkup(rows))
+    # No preview: a previewer fetching the link must not be what opens it.
+    await reply(
+        update,
+        _(SENT),
+        reply_markup=InlineKeyboardMarkup(rows),
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+    )
 
 
 def register(app: App) -> None:

@@ -98,12 +98,14 @@ async def households_without_order(ex: Executor, round_id: int, community_id: in
 # ---- repair tickets ----------------------------------------------------------------------------
 async def tickets(ex: Executor, community_id: int, limit: int = 5000) -> list[Row]:
     """The community's tickets (merged ones left out: they live on in the one they joined),
-    with the assignee's name; the board filters them in Python (bot/dashboard.py)."""
+    with the assignee's name and the reporter's own building (whose grid worker answers for a
+    common area); the board filters them in Python (bot/dashboard.py)."""
     return await ex.fetchall(
         "SELECT t.id, t.category, t.building, t.unit, t.place, t.description, t.status,"
         " t.assignee_id, a.first_name AS assignee_name, t.rating, t.created_at, t.updated_at,"
-        " t.accepted_at, t.resolved_at, t.due_at"
+        " t.accepted_at, t.resolved_at, t.due_at, h.building AS home_building"
         " FROM repair_tickets t LEFT JOIN users a ON a.id = t.assignee_id"
+        " LEFT JOIN households h ON h.id = t.household_id"
         " WHERE t.community_id = ? AND t.merged_into IS NULL ORDER BY t.id DESC LIMIT ?",
         (community_id, limit),
     )

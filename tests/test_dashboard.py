@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import re
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -13,6 +14,7 @@ from urllib.parse import urlencode
 
 import openpyxl
 import pytest
+from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot import dashboard as rules
@@ -157,10 +159,16 @@ async def client_for(server: TestServer, sim: Simulator, user_id: int | None) ->
     if user_id is not None:
         issued = await flow.issue_link(sim.rt, user_id)
         assert issued.url, issued
-        path = issued.url.split("127.0.0.1:9", 1)[1]
-        r = await client.get(path, allow_redirects=False)
+        r = await redeem(client, issued.url)
         assert r.status == 303, await r.text()
     return client
+
+
+async def redeem(client: TestClient, url: str) -> ClientResponse:
+    """What the sign-in page's form does: POST the link's token (opening the link redeems
+    nothing)."""
+    token = url.split("t=", 1)[1]
+    return await client.post("/login", data={"t": token}, allow_redirects=False)
 
 
 async def get(client: TestClient, path: str) -> tuple[int, str]:
@@ -207,7 +215,8 @@ async def test_grid_worker_names_only_for_own_buildings(
         assert "孙阿婆" not in html and "吴奶奶" not in html  # buildings 2 and 3: counts only
         assert "晚上施工" not in html  # comments are for staff
         status, html = await get(client, f"/c/{seeded.a}/repairs")
-        assert "楼道水管漏水" in html and "路灯不亮" not in html
+        assert "楼道水管漏水" in html and "扶手松动" not in html and "花坛杂草" not in html
+        assert "路灯不亮" in html  # building 2, but assigned to them: the chat's /tasks shows it
         for path in (
             f"/c/{seeded.a}/care",
             f"/c/{seeded.a}/export/all.xlsx",
@@ -229,18 +238,18 @@ async def test_link_single_use_expiry_and_forgery(
         issued = await flow.issue_link(sim.rt, seedmod.STAFF_A)
         path = issued.url.split("127.0.0.1:9", 1)[1]
         token = path.split("t=", 1)[1]
-        r = await client.get(path, allow_redirects=False)
+        r = await redeem(client, path)
         assert r.status == 303 and COOKIE in r.cookies
         assert r.cookies[COOKIE]["httponly"] and r.cookies[COOKIE]["samesite"] == "Strict"
         other = await client_for(server, sim, None)
-        r = await other.get(path, allow_redirects=False)  # reused
+        r = await redeem(other, path)  # reused
         assert r.status == 403 and COOKIE not in r.cookies
         nonce, exp, _tag = token.split(".")
-        r = await other.get(f"/login?t={nonce}.{exp}.{'0' * 32}", allow_redirects=False)
+        r = await redeem(other, f"/login?t={nonce}.{exp}.{'0' * 32}")
         assert r.status == 403
         late = await flow.issue_link(sim.rt, seedmod.STAFF_A)
         await sim.advance(timedelta(minutes=11))
-        r = await other.get(late.url.split("127.0.0.1:9", 1)[1], allow_redirects=False)
+        r = await redeem(other, late.url)
         assert r.status == 403
         _status, html = await get(other, f"/c/{seeded.a}/menu")
         assert "加装电梯" not in html
@@ -368,7 +377,7 @@ async def test_cookie_secure_on_https(
     client = await client_for(server, sim, None)
     sim.rt.config = dataclasses.replace(sim.rt.config, dashboard_url="https://127.0.0.1:9")
     issued = await flow.issue_link(sim.rt, seedmod.STAFF_A)
-    r = await client.get(issued.url.split("127.0.0.1:9", 1)[1], allow_redirects=False)
+    r = await redeem(client, issued.url)
     cookie = r.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
     assert "Max-Age" not in cookie and "expires" not in cookie.lower()  # gone with the browser
@@ -394,3 +403,19 @@ def test_chart_is_escaped_svg_with_long_labels_clipped() -> None:
     ).svg()
     assert svg.startswith("<svg") and "<script>" not in svg and "&lt;script&gt;" in svg
     assert "…" in svg and ">1号楼<" in svg
+
+
+def test_percent_rounds_half_up_like_the_workbook() -> None:
+    assert rules.percent(1 / 8) == "13%"
+    assert rules.percent(0.145) == "15%"
+    assert rules.percent(1 / 6) == "17%"
+    assert rules.percent(0.0) == "0%"
+
+
+def test_long_chart_labels_wrap_and_keep_full_text() -> None:
+    long = "Install handrails in every stairwell of the old buildings"
+    svg = rules.BarChart("t", [rules.Bar(long, 3, "3 · 38%")]).svg()
+    assert f"<title>{long} 3 · 38%</title>" in svg
+    drawn = re.findall(r"<text x=\"0\"[^>]*>([^<]*)</text>", svg)
+    assert len(drawn) == 2 and "…" not in drawn[0]
+    assert " ".join(drawn).startswith("Install handrails in")

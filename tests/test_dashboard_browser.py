@@ -86,10 +86,17 @@ async def new_page(browser: Any, *, phone: bool = True) -> Any:
     return await context.new_page()
 
 
+async def open_link(page: Any, url: str) -> None:
+    """Open a /dashboard link: its page's form signs in (POST) at once; wait until it has."""
+    await page.goto(url)
+    await page.wait_for_selector("#redeem", state="detached")
+    await page.wait_for_load_state()
+
+
 async def link_page(sim: Simulator, browser: Any, user_id: int, *, phone: bool = True) -> Any:
     issued = await flow.issue_link(sim.rt, user_id)
     page = await new_page(browser, phone=phone)
-    await page.goto(issued.url)
+    await open_link(page, issued.url)
     return page
 
 
@@ -211,10 +218,10 @@ async def test_link_reused_is_refused(
     base, seeded = served
     issued = await flow.issue_link(sim.rt, seedmod.STAFF_A)
     first = await new_page(browser)
-    await first.goto(issued.url)
+    await open_link(first, issued.url)
     assert "加装电梯" in await first.inner_text("body")
     second = await new_page(browser)
-    await second.goto(issued.url)
+    await open_link(second, issued.url)
     assert "已过期或已用过" in await second.inner_text("body")
     await second.goto(f"{base}/c/{seeded.a}/menu")
     assert "加装电梯" not in await second.inner_text("body")
@@ -248,3 +255,44 @@ async def test_admin_sees_communities_side_by_side(
     await page.click("text=退出")
     await page.goto(f"{base}/street")
     assert "和平社区" not in await page.inner_text("body")
+
+
+NARROW = """() => {
+  const heads = Array.from(document.querySelectorAll('table.grid th')).map(th => ({
+    text: th.innerText, width: th.getBoundingClientRect().width,
+    size: parseFloat(getComputedStyle(th).fontSize)}));
+  return {scroll: document.documentElement.scrollWidth, body: document.body.scrollWidth,
+          view: window.innerWidth, heads: heads};
+}"""
+
+
+@pytest.mark.parametrize("lang", ["zh_Hans", "en"])
+async def test_phone_pages_never_wider_than_the_screen(
+    sim: Simulator, served: tuple[str, seedmod.Seeded], browser: Any, lang: str
+) -> None:
+    """At 390 px every page fits the screen (wide tables scroll in their own box) and no
+    header cell is squeezed below two characters (锡/林/社/区 read downwards)."""
+    from storage import community as cstore
+
+    base, seeded = served
+    async with sim.rt.db.transaction() as tx:
+        await cstore.set_user_lang(tx, seedmod.ADMIN_ID, lang)
+    issued = await flow.issue_link(sim.rt, seedmod.ADMIN_ID)
+    context = await browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="zh-CN", device_scale_factor=1
+    )
+    await context.route(
+        TELEGRAM_JS, lambda route: route.fulfill(body="", content_type="text/javascript")
+    )
+    page = await context.new_page()
+    await open_link(page, issued.url)
+    paths = ["/street"] + [
+        f"/c/{seeded.a}/{s}" for s in ("menu", "repairs", "care", "notices", "print")
+    ]
+    for path in paths:
+        await page.goto(base + path)
+        got = await page.evaluate(NARROW)
+        assert got["view"] == 390
+        assert got["scroll"] <= got["view"] and got["body"] <= got["view"], (lang, path, got)
+        for th in got["heads"]:
+            assert th["width"] >= 2 * th["size"], (lang, path, th)

@@ -8,6 +8,7 @@ import socket
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
@@ -28,14 +29,19 @@ async def test_links_sign_in_once_and_residents_get_none(
     monkeypatch.setattr(dashboard_playground, "print", printed.append, raising=False)
 
     def browse(_prompt: str) -> str:
-        """Runs in the input thread: open the staff link twice, as a browser would."""
+        """Runs in the input thread: open the staff link twice and send its sign-in form, as a
+        browser would (opening the link alone redeems nothing)."""
         text = "\n".join(printed)
         staff = re.search(r"孙晓军.*?\n\s+(http\S+)", text)
         assert staff is not None, text
         for _ in range(2):
             browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+            url = staff.group(1)
             try:
-                with browser.open(staff.group(1)) as page:
+                with browser.open(url) as page:
+                    assert 'action="/login"' in page.read().decode()
+                form = urlencode({"t": url.split("t=", 1)[1]}).encode()
+                with browser.open(url.split("/login", 1)[0] + "/login", form) as page:
                     opened.append((page.status, page.read().decode()))
             except urllib.error.HTTPError as exc:
                 opened.append((exc.code, exc.read().decode()))

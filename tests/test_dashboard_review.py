@@ -95,8 +95,9 @@ async def test_not_ordered_same_on_board_export_print_and_chart(
     assert turnout_cells(printed) == expected
     r = await client.get(f"/c/{seeded.a}/export/round{seeded.round_a}_1.csv")
     rows = list(csv.reader(io.StringIO((await r.read()).decode("utf-8-sig"))))
-    assert rows[1] == ["楼栋", "已点单", "总户数", "占比", "未点单"]
-    assert {row[0]: row[4] for row in rows[2:]} == {f"{b}号楼": n for b, n in expected.items()}
+    assert rows[0] == ["楼栋", "已点单", "总户数", "占比", "未点单", "总户数依据"]
+    assert rows[-1][0] == "合计"
+    assert {row[0]: row[4] for row in rows[1:-1]} == {f"{b}号楼": n for b, n in expected.items()}
 
 
 # ---- 2. the meeting handout: counts only ---------------------------------------------------------
@@ -178,9 +179,10 @@ async def test_street_export_percent_is_a_number_and_names_the_round(
     ws = book_of(await r.read()).worksheets[0]
     rows = list(ws.iter_rows(min_row=2))
     a = next(row for row in rows if row[0].value == "锡林社区")
-    assert a[2].value == f"第 {seeded.round_a} 轮点单"
-    assert isinstance(a[3].value, float) and a[3].number_format == "0%"
-    assert abs(a[3].value - 4 / 22) < 0.001  # 4 ordered of 12 + 8 + 2 households
+    assert a[1].value == f"第 {seeded.round_a} 轮点单"
+    assert isinstance(a[2].value, float) and a[2].number_format == "0%"
+    assert abs(a[2].value - 4 / 22) < 0.001  # 4 ordered of 12 + 8 + 2 households
+    assert a[3].value == 22 and a[4].value == 7  # the rate's households, then registered
 
 
 # ---- 5. notes say what is shown ------------------------------------------------------------------

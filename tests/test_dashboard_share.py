@@ -21,7 +21,7 @@ from bot.offline.simulator import FAKE_TOKEN, Simulator
 from bot.workflows import dashboard as flow
 from storage.db import DatabaseError
 from tests.conftest import ADMIN, STAFF
-from tests.test_dashboard import init_data
+from tests.test_dashboard import init_data, redeem
 
 NO_WAIT = 1000.0  # patience no test reaches: a request proceeds only when the chat is quiet
 
@@ -42,7 +42,7 @@ async def client(sim: Simulator, seeded: seedmod.Seeded) -> AsyncIterator[TestCl
 
 async def sign_in(sim: Simulator, client: TestClient, user_id: int) -> None:
     issued = await flow.issue_link(sim.rt, user_id)
-    r = await client.get(issued.url.split("127.0.0.1:9", 1)[1], allow_redirects=False)
+    r = await redeem(client, issued.url)
     assert r.status == 303
 
 
@@ -236,7 +236,7 @@ async def test_link_cookie_stays_strict_and_webapp_on_http_too(
     sim: Simulator, seeded: seedmod.Seeded, client: TestClient
 ) -> None:
     issued = await flow.issue_link(sim.rt, seedmod.STAFF_A)
-    r = await client.get(issued.url.split("127.0.0.1:9", 1)[1], allow_redirects=False)
+    r = await redeem(client, issued.url)
     assert r.cookies[COOKIE]["samesite"] == "Strict"
     now = int(sim.clock.seconds())
     r = await client.post(
@@ -260,7 +260,7 @@ async def test_buildings_named_as_in_the_chat(
     await english.start_server()
     try:
         issued = await flow.issue_link(sim.rt, seedmod.STAFF_B)
-        await english.get(issued.url.split("127.0.0.1:9", 1)[1])
+        await redeem(english, issued.url)
         html = await (await english.get(f"/c/{seeded.b}/repairs")).text()
     finally:
         await english.close()

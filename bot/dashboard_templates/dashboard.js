@@ -1,6 +1,12 @@
-// Inside Telegram (a Mini App) sign in with the signed initData; the server checks the
+// A /dashboard link's page sends its form at once. Inside Telegram (a Mini App) sign in with the signed initData; the server checks the
 // signature and answers with a session cookie. Nothing is kept in localStorage.
 (function () {
+  // The sign-in link's page: its form redeems the link (opening the page does not).
+  // The print page's button (inline handlers are not allowed by the page's CSP).
+  var printNow = document.getElementById("print-now");
+  if (printNow) { printNow.addEventListener("click", function () { window.print(); }); return; }
+  var redeem = document.getElementById("redeem");
+  if (redeem) { redeem.submit(); return; }
   var tg = window.Telegram && window.Telegram.WebApp;
   if (!tg || !tg.initData) { return; }
   if (tg.ready) { tg.ready(); }

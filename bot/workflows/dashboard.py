@@ -33,7 +33,9 @@ async def access(rt: Runtime, user_id: int, community_id: int) -> rules.Access |
         return None
     roles = await cstore.roles_of(rd, user_id, community_id)
     mine = await cstore.buildings_of(rd, community_id, user_id) if Role.GRID_WORKER in roles else []
-    return rules.decide(community_id, roles, admin=rt.is_admin(user_id), grid_buildings=mine)
+    return rules.decide(
+        community_id, roles, admin=rt.is_admin(user_id), grid_buildings=mine, user_id=user_id
+    )
 
 
 async def communities(rt: Runtime, user_id: int) -> list[tuple[Row, rules.Access]]:
@@ -171,6 +173,24 @@ async def log_refusal(
     await cstore.audit(rt.db, community_id, user_id, "dashboard_refused", what)
 
 
+# Requests without a session (a download answering 401, a page sending to sign in) are logged
+# too, but at most one row a minute: the first in the minute, later ones counted and named in
+# the next row, so a script hammering the server cannot flood the audit log.
+ANON_LOG_EVERY = 60.0  # seconds
+_ANON = "dashboard_anonymous"
+
+
+async def log_anonymous(rt: Runtime, what: str) -> None:
+    now = rt.clock.seconds()
+    since, held = rt.cache.get(_ANON, (None, 0))
+    if since is not None and 0 <= now - since < ANON_LOG_EVERY:
+        rt.cache[_ANON] = (since, held + 1)
+        return
+    rt.cache[_ANON] = (now, 0)
+    more = f" (+{held} more without a session before)" if held else ""
+    await cstore.audit(rt.db, None, None, "dashboard_refused", f"no session: {what}{more}")
+
+
 # ---- menu rounds -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Missing:
@@ -235,7 +255,9 @@ async def menu_page(rt: Runtime, seen: rules.Access, round_id: int | None) -> li
 @dataclass
 class RepairsView:
     tickets: list[dict[str, Any]]  # after the filter
-    stats: rules.TicketStats  # of the tickets this viewer may see, unfiltered
+    # Of the filtered tickets, as the board below them (the boxes read 未完成 3 beside a
+    # board filtered to one building's 1).
+    stats: rules.TicketStats
     weeks: list[rules.Week]
     buildings: list[str]
     assignees: list[tuple[int, str]]
@@ -244,7 +266,7 @@ class RepairsView:
 async def repairs_page(rt: Runtime, seen: rules.Access, f: rules.TicketFilter) -> RepairsView:
     now = rt.clock.seconds()
     rows = [dict(r) for r in await store.tickets(await gate.reader(rt.db), seen.community_id)]
-    mine = [t for t in rows if seen.ticket_visible(t["building"])]
+    mine = [t for t in rows if seen.ticket_visible(t)]
     shown = [t for t in mine if rules.matches(t, f, now)]
     for t in shown:
         t["overdue"] = rules.is_overdue(t, now)
@@ -254,8 +276,8 @@ async def repairs_page(rt: Runtime, seen: rules.Access, f: rules.TicketFilter) -
     )
     return RepairsView(
         shown,
-        rules.ticket_stats(mine, now),
-        rules.weekly(mine, now, rt.config.tz),
+        rules.ticket_stats(shown, now),
+        rules.weekly(shown, now, rt.config.tz),
         sorted({t["building"] for t in mine if t["building"]}, key=rules.building_sort_key),
         assignees,
     )
@@ -264,7 +286,7 @@ async def repairs_page(rt: Runtime, seen: rules.Access, f: rules.TicketFilter) -
 # ---- care visits and notices -------------------------------------------------------------------
 @dataclass
 class CareView:
-    alerts: list[Row]
+    alerts: list[dict[str, Any]]
     people: int
     paused: int
 
@@ -272,8 +294,12 @@ class CareView:
 async def care_page(rt: Runtime, seen: rules.Access) -> CareView:
     rd = await gate.reader(rt.db)
     counts = await store.care_counts(rd, seen.community_id)
+    now = rt.clock.seconds()
+    alerts = [dict(r) for r in await store.care_alerts(rd, seen.community_id, now)]
+    for a in alerts:
+        a["status"] = rules.care_status(a["status"], a["due_at"], now)
     return CareView(
-        await store.care_alerts(rd, seen.community_id, rt.clock.seconds()),
+        alerts,
         int(counts["people"] or 0) if counts else 0,
         int(counts["paused"] or 0) if counts else 0,
     )
@@ -341,6 +367,7 @@ class CommunityLine:
     registered: int
     round_id: int | None
     turnout: float | None
+    households: int | None  # the number the turnout is of: real where set, else registered
     open_tickets: int
     overdue: int
     resolve_hours: float | None
@@ -374,6 +401,7 @@ async def _street_lines(rt: Runtime, now: float) -> list[CommunityLine]:
         stats = rules.ticket_stats([dict(t) for t in await store.tickets(rd, c["id"])], now)
         rounds = [r for r in await store.rounds(rd, c["id"], 3) if r["status"] != "draft"]
         share: float | None = None
+        base: int | None = None
         if rounds:
             # Only the share: no households-without-order list (names), which the street's
             # overview never shows and which costs a row per household.
@@ -384,7 +412,8 @@ async def _street_lines(rt: Runtime, now: float) -> list[CommunityLine]:
                 await cstore.building_households(rd, c["id"]),
                 {},
             )
-            share = rules.turnout_total(table).share
+            total = rules.turnout_total(table)
+            share, base = total.share, total.households
         lines.append(
             CommunityLine(
                 c["id"],
@@ -392,6 +421,7 @@ async def _street_lines(rt: Runtime, now: float) -> list[CommunityLine]:
                 await cstore.count_households(rd, c["id"]),
                 rounds[0]["id"] if rounds else None,
                 share,
+                base,
                 stats.open,
                 stats.overdue,
                 stats.resolve_hours,
