@@ -427,7 +427,7 @@ def register(app: App) -> None:
     app.add_handler(
         CallbackQueryHandler(
             manage_button,
-            pattern=callbacks.pattern(FEATURE, "p", "pp", "r", "d", "dd", "keep", "who"),
+            pattern=callbacks.pattern(FEATURE, "p", "pp", "r", "rr", "d", "dd", "keep", "who"),
         )
     )
     app.add_handler(CommandHandler("remind", remind_entry))

@@ -36,7 +36,7 @@ async def list_notices(ex: Executor, community_id: int) -> list[Row]:
 
 
 async def update_notice(ex: Executor, notice_id: int, **fields: object) -> None:
-    allowed = {"text", "schedule", "status", "next_run"}
+    allowed = {"text", "schedule", "status", "next_run", "pause_key"}
     if not fields or set(fields) - allowed:
         raise ValueError(f"cannot update {set(fields) - allowed}")
     sets = ", ".join(f"{name} = ?" for name in fields)
@@ -52,6 +52,14 @@ async def set_rsvp(
         "ON CONFLICT(notice_id, occ, user_id) DO UPDATE SET answer = excluded.answer, "
         "name = excluded.name, at = excluded.at",
         (notice_id, occ, user_id, name, answer, utc_stamp()),
+    )
+
+
+async def rsvps_from(ex: Executor, notice_id: int, occ: float) -> list[Row]:
+    """The answers for this occurrence of a meeting and every later one, by occurrence."""
+    return await ex.fetchall(
+        "SELECT * FROM rsvps WHERE notice_id = ? AND occ >= ? ORDER BY occ, at, user_id",
+        (notice_id, occ),
     )
 
 
