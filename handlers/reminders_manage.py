@@ -230,7 +230,7 @@ async def manage_button(update: Update, context: Context) -> None:
     for key in changed.tell:  # durable jobs due now: the meeting's news
         await rt.scheduler.run_key(key)
     # Said after the sends, from the ledger: only what actually went out.
-    done += _told_text(_, event, await wf.told(rt, changed))
+    done += told_text(_, event, await wf.told(rt, changed))
     await answer_callback(update, done)
     if cb.action == "dd":
         await query.edit_message_text(done)
@@ -261,9 +261,9 @@ def _confirm_text(
     return "".join(parts)
 
 
-def _told_text(_: Translate, event: str, told: wf.Told) -> str:
+def told_text(_: Translate, event: str, told: wf.Told) -> str:
     """What the staff are told went out, matching the ledger."""
-    what = {"p": _("会议暂停"), "r": _("会议恢复"), "d": _("会议取消")}[event]
+    what = {"p": _("会议暂停"), "r": _("会议恢复"), "d": _("会议取消"), "m": _("会议改时间")}[event]
     if told.groups and told.people:
         return _("已在群里通知{what}，也私聊告诉了 {n} 人。").format(what=what, n=told.people)
     if told.groups:

@@ -107,3 +107,26 @@ async def test_a_pause_never_announced_is_resumed_quietly(sim: Simulator, group:
     shown = reply.to(STAFF.id)[-1]
     assert shown.text.startswith("#1 已恢复。每周二 19:00（下次：5月26日 星期二 19:00）。\n")
     assert "通知" not in shown.text.split("\n")[0]
+
+
+async def test_a_paused_meeting_given_a_new_time_is_announced_as_resumed(
+    sim: Simulator, group: Chat
+) -> None:
+    notice_id = await weekly_meeting_after_its_first_date(sim, group)
+    # 刘大爷 says 参加 to 5月26日 on the card's date; then the meeting is paused (announced).
+    occ = int((FIRST + timedelta(days=7)).timestamp())
+    await sim.press(LIU, None, data=f"1|rm|y|{notice_id}|{occ}", chat=group)
+    await sim.press(STAFF, await sim.press(STAFF, await card(sim, notice_id), "暂停"), "确定暂停")
+    await sim.advance(timedelta(minutes=10))
+    # A new time instead of 恢复: on again, so told as the pause promised, at the new time.
+    reply = await sim.press(STAFF, await card(sim, notice_id), "改时间")
+    reply = await sim.send(STAFF, sim.private(STAFF), "每周三 19:30")
+    resumed = reply.to(group.id)
+    assert len(resumed) == 1 and "▶️ 会议恢复了" in resumed[0].text
+    assert "时间：5月20日 星期三 19:30" in resumed[0].text and "参加" in str(resumed[0].buttons)
+    assert [c.text.split("\n")[0] for c in reply.to(LIU.id)] == ["▶️ 您说要参加的会议恢复了"]
+    assert not reply.to(WANG.id)
+    assert reply.to(STAFF.id)[-1].text == (
+        "通知 #1 的时间已改为：每周三 19:30（下次：5月20日 星期三 19:30）。"
+        "已在群里通知会议恢复，也私聊告诉了 1 人。"
+    )

@@ -164,14 +164,19 @@ async def told(rt: Runtime, changed: Changed) -> Told:
 async def reschedule(rt: Runtime, notice: Row, schedule: rules.Schedule) -> Changed:
     """A new time: the notice is active again and its next job follows the new time; returns
     the next occurrence (None when a one-off time is already past). A meeting that moves is
-    announced in its groups and to everyone who said 参加 to the old time."""
+    announced in its groups and to everyone who said 参加 to the old time; a paused one whose
+    pause was announced is announced as resumed at the new time, as its pause promised."""
     change = await _meeting_change(rt, notice, schedule)
+    resumed = await _resumed_meeting(rt, notice, schedule)
     async with rt.db.transaction() as tx:
         await store.update_notice(
             tx, notice["id"], schedule=schedule.to_json(), status="active", pause_key=None
         )
         upcoming = await plan_notice(rt, tx, notice["id"], schedule, bool(notice["is_meeting"]))
-        keys, ledger = await _schedule_tells(rt, tx, change, upcoming)
+        if resumed is not None and upcoming is not None:
+            keys, ledger = await _schedule_tells(rt, tx, resumed, upcoming, resumed=True)
+        else:
+            keys, ledger = await _schedule_tells(rt, tx, change, upcoming)
     return Changed(upcoming, keys, ledger)
 
 
