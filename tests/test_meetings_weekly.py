@@ -90,7 +90,9 @@ async def test_pause_and_resume_after_the_first_date(sim: Simulator, group: Chat
     assert not reply.to(WANG.id)
     assert "已在群里通知会议暂停，也私聊告诉了 1 人。" in reply.to(STAFF.id)[-1].text
     await sim.advance(timedelta(minutes=10))
-    reply = await sim.press(STAFF, await sim.press(STAFF, reply, "恢复"), "确定恢复")
+    stale = reply.to(STAFF.id)[-1]
+    await sim.press(STAFF, None, data=f"1|rm|p|{notice_id}", chat=sim.private(STAFF))  # again
+    reply = await sim.press(STAFF, await sim.press(STAFF, stale, "恢复"), "确定恢复")
     assert [c.text.split("\n")[0] for c in reply.to(LIU.id)] == ["▶️ 您说要参加的会议恢复了"]
     assert "已在群里通知会议恢复，也私聊告诉了 1 人。" in reply.to(STAFF.id)[-1].text
     # Back on: the reminder an hour before the 5月26日 meeting goes out as usual.

@@ -189,8 +189,11 @@ async def pause_notice(rt: Runtime, notice: Row, user_id: int) -> Changed:
         await rt.scheduler.cancel(next_key(notice["id"]), tx=tx)
         await cstore.audit(tx, notice["community_id"], user_id, "notice_p", str(notice["id"]))
         keys, ledger = await _schedule_tells(rt, tx, change, None, paused=True)
-        pause_key = ledger[0] if keys else None
-        await store.update_notice(tx, notice["id"], status="paused", pause_key=pause_key)
+        if notice["status"] == "paused":  # a stale 暂停 button: keep what the pause told
+            await store.update_notice(tx, notice["id"], status="paused")
+        else:
+            pause_key = ledger[0] if keys else None
+            await store.update_notice(tx, notice["id"], status="paused", pause_key=pause_key)
     return Changed(None, keys, ledger)
 
 
