@@ -36,7 +36,7 @@ async def list_notices(ex: Executor, community_id: int) -> list[Row]:
 
 
 async def update_notice(ex: Executor, notice_id: int, **fields: object) -> None:
-    allowed = {"text", "schedule", "status", "next_run", "pause_key"}
+    allowed = {"text", "schedule", "status", "next_run"}
     if not fields or set(fields) - allowed:
         raise ValueError(f"cannot update {set(fields) - allowed}")
     sets = ", ".join(f"{name} = ?" for name in fields)
@@ -108,6 +108,14 @@ async def finish_send(
 async def send_status(ex: Executor, send_key: str) -> dict[int, str]:
     rows = await ex.fetchall("SELECT target, status FROM sends WHERE send_key = ?", (send_key,))
     return {r["target"]: r["status"] for r in rows}
+
+
+async def send_keys_like(ex: Executor, pattern: str) -> list[str]:
+    """The ledger keys matching a LIKE pattern (the announcements of one meeting)."""
+    rows = await ex.fetchall(
+        "SELECT DISTINCT send_key FROM sends WHERE send_key LIKE ? ORDER BY send_key", (pattern,)
+    )
+    return [r["send_key"] for r in rows]
 
 
 async def is_blocked(ex: Executor, user_id: int) -> bool:

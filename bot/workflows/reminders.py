@@ -169,9 +169,7 @@ async def reschedule(rt: Runtime, notice: Row, schedule: rules.Schedule) -> Chan
     change = await _meeting_change(rt, notice, schedule)
     resumed = await _resumed_meeting(rt, notice, schedule)
     async with rt.db.transaction() as tx:
-        await store.update_notice(
-            tx, notice["id"], schedule=schedule.to_json(), status="active", pause_key=None
-        )
+        await store.update_notice(tx, notice["id"], schedule=schedule.to_json(), status="active")
         upcoming = await plan_notice(rt, tx, notice["id"], schedule, bool(notice["is_meeting"]))
         if resumed is not None and upcoming is not None:
             keys, ledger = await _schedule_tells(rt, tx, resumed, upcoming, resumed=True)
@@ -183,17 +181,13 @@ async def reschedule(rt: Runtime, notice: Row, schedule: rules.Schedule) -> Chan
 async def pause_notice(rt: Runtime, notice: Row, user_id: int) -> Changed:
     """No more runs until resumed; the meeting's next occurrence to come is announced as
     paused, like a cancellation (in its groups, and privately to who said 参加 to it). The
-    announcement's ledger key is kept, so the resumption reaches the same chats."""
+    resumption later reaches the chats this announcement reached (see `_last_pause`)."""
     change = await _meeting_change(rt, notice, None)
     async with rt.db.transaction() as tx:
+        await store.update_notice(tx, notice["id"], status="paused")
         await rt.scheduler.cancel(next_key(notice["id"]), tx=tx)
         await cstore.audit(tx, notice["community_id"], user_id, "notice_p", str(notice["id"]))
         keys, ledger = await _schedule_tells(rt, tx, change, None, paused=True)
-        if notice["status"] == "paused":  # a stale 暂停 button: keep what the pause told
-            await store.update_notice(tx, notice["id"], status="paused")
-        else:
-            pause_key = ledger[0] if keys else None
-            await store.update_notice(tx, notice["id"], status="paused", pause_key=pause_key)
     return Changed(None, keys, ledger)
 
 
@@ -205,7 +199,7 @@ async def resume_notice(rt: Runtime, notice: Row, user_id: int) -> Changed:
     schedule = rules.Schedule.from_json(notice["schedule"])
     change = await _resumed_meeting(rt, notice, schedule)
     async with rt.db.transaction() as tx:
-        await store.update_notice(tx, notice["id"], status="active", pause_key=None)
+        await store.update_notice(tx, notice["id"], status="active")
         upcoming = await plan_notice(rt, tx, notice["id"], schedule, bool(notice["is_meeting"]))
         if upcoming is None:
             await store.update_notice(tx, notice["id"], status="done")
@@ -300,18 +294,33 @@ async def _resumed_meeting(
     """Who must hear that a paused meeting still to come is on again (read before the
     transaction): the groups and people its pause reached (or may have reached), none when
     the pause was not announced; `old` is the time it will now take place."""
-    if not notice["is_meeting"] or notice["status"] != "paused" or not notice["pause_key"]:
+    if not notice["is_meeting"] or notice["status"] != "paused":
         return None
     upcoming = rules.next_run(schedule, rt.clock.now(), rt.config.tz)
-    if upcoming is None:
+    key = await _last_pause(rt, notice["id"])
+    if upcoming is None or key is None:
         return None
     reached = ("sent", "unknown")
-    key = notice["pause_key"]
     groups = [t for t, s in (await store.send_status(rt.db, key)).items() if s in reached]
     people = [t for t, s in (await store.send_status(rt.db, key + ":you")).items() if s in reached]
     if not groups and not people:
         return None
     return _MeetingChange(notice, upcoming, tuple(sorted(groups)), tuple(sorted(people)))
+
+
+async def _last_pause(rt: Runtime, notice_id: int) -> str | None:
+    """The ledger key of the announcement of the meeting's pause still in force: the latest
+    pause announced after the latest announced resumption; None when this pause was not
+    announced. Both keys end in the moment they were made (see `_schedule_tells`)."""
+
+    def latest(keys: list[str]) -> tuple[int, str]:
+        found = [(int(k.rsplit(":", 1)[1]), k) for k in keys if not k.endswith(":you")]
+        return max(found, default=(-1, ""))
+
+    prefix = f"n{notice_id}:"
+    paused = latest(await store.send_keys_like(rt.db, prefix + "pause:%"))
+    resumed = latest(await store.send_keys_like(rt.db, prefix + "resume:%"))
+    return paused[1] if paused[1] and paused[0] >= resumed[0] else None
 
 
 async def _schedule_tells(
