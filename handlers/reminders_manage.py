@@ -232,11 +232,10 @@ async def manage_button(update: Update, context: Context) -> None:
     # Said after the sends, from the ledger: only what actually went out.
     done += told_text(_, event, await wf.told(rt, changed))
     await answer_callback(update, done)
-    if cb.action == "dd":
-        await query.edit_message_text(done)
-        return
     fresh = await store.get_notice(rt.db, notice["id"])
-    assert fresh is not None
+    if fresh is None or fresh["status"] not in ("active", "paused"):  # deleted, or done
+        await query.edit_message_text(f"#{notice['id']} {done}" if cb.action != "dd" else done)
+        return
     text, markup = await _notice_card(rt, fresh, _)
     await query.edit_message_text(f"#{notice['id']} {done}\n\n{text}", reply_markup=markup)
 
