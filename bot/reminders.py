@@ -107,11 +107,15 @@ def next_run(schedule: Schedule, after: datetime, tz: ZoneInfo) -> datetime | No
 
 
 def current_occurrence(schedule: Schedule, now: datetime, tz: ZoneInfo) -> datetime | None:
-    """The meeting occurrence answers are about now: the next one not yet over (a one-off
-    meeting keeps its only one)."""
-    found = next_run(schedule, now - MEETING_OVER, tz)
+    """The meeting occurrence staff see and pause now: the next one to come, so a repeating
+    meeting moves on as soon as one has started (late answers to that one still count, from
+    its own buttons). A one-off meeting keeps its only one; a repeat that has ended keeps its
+    last one while it is not over."""
+    found = next_run(schedule, now, tz)
     if found is None and schedule.at is not None:
         return datetime.fromtimestamp(schedule.at, UTC)
+    if found is None:
+        return next_run(schedule, now - MEETING_OVER, tz)
     return found
 
 

@@ -37,6 +37,7 @@ from handlers.reminders_manage import (
     reminders_command,
     rsvp_button,
     target_label,
+    told_text,
 )
 from handlers.reminders_send import broadcast_job, notice_job
 from handlers.shared import (
@@ -371,15 +372,18 @@ async def got_edit_when(update: Update, context: Context) -> int:
     rt = context.rt
     changed = await wf.reschedule(rt, notice, schedule)
     context.state.pop(DRAFT, None)
-    await reply(
-        update,
-        _("通知 #{id} 的时间已改为：{when}").format(
-            id=notice["id"],
-            when=rules.describe(schedule, changed.upcoming, rt.config.tz, _, rt.clock.now()),
-        ),
-    )
     for key in changed.tell:
         await rt.scheduler.run_key(key)
+    # Said after the sends, from the ledger: only what actually went out.
+    event = "r" if notice["status"] == "paused" else "m"
+    await reply(
+        update,
+        _("通知 #{id} 的时间已改为：{when}。").format(
+            id=notice["id"],
+            when=rules.describe(schedule, changed.upcoming, rt.config.tz, _, rt.clock.now()),
+        )
+        + told_text(_, event, await wf.told(rt, changed)),
+    )
     return ConversationHandler.END
 
 
@@ -427,7 +431,7 @@ def register(app: App) -> None:
     app.add_handler(
         CallbackQueryHandler(
             manage_button,
-            pattern=callbacks.pattern(FEATURE, "p", "pp", "r", "d", "dd", "keep", "who"),
+            pattern=callbacks.pattern(FEATURE, "p", "pp", "r", "rr", "d", "dd", "keep", "who"),
         )
     )
     app.add_handler(CommandHandler("remind", remind_entry))

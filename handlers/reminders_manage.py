@@ -76,6 +76,9 @@ async def _notice_card(rt: Runtime, notice: Row, _: Translate) -> tuple[str, Inl
         if notice["next_run"] is not None and notice["status"] == "active"
         else None
     )
+    if upcoming is not None and notice["is_meeting"]:
+        # A meeting's next run is its reminder's; the card names the meeting to come.
+        upcoming = wf.occurrence_of(rt, notice) or upcoming
     state = _("▶️ 进行中") if notice["status"] == "active" else _("⏸ 已暂停")
     kind = _("会议通知") if notice["is_meeting"] else _("普通通知")
     target = await target_label(rt, notice["target_chat"], notice["community_id"], _)
@@ -94,17 +97,16 @@ async def _notice_card(rt: Runtime, notice: Row, _: Translate) -> tuple[str, Inl
         buttons,
         [button(_("✏️ 改内容"), "et", notice["id"]), button(_("🕒 改时间"), "ew", notice["id"])],
     ]
-    occ = wf.occurrence_of(rt, notice) if notice["is_meeting"] else None
-    if occ is not None:
-        answers = await store.rsvps(rt.db, notice["id"], occ.timestamp())
-        yes = sum(1 for a in answers if a["answer"] == "yes")
+    answers = await wf.meeting_answers(rt, notice) if notice["is_meeting"] else []
+    for one in answers:
         lines.append(
             _("{when}：参加 {yes} 人，不参加 {no} 人").format(
-                when=rules.format_moment(occ, rt.config.tz, _, rt.clock.now()),
-                yes=yes,
-                no=len(answers) - yes,
+                when=rules.format_moment(one.when, rt.config.tz, _, rt.clock.now()),
+                yes=len(one.yes),
+                no=len(one.no),
             )
         )
+    if answers:
         rows.append([button(_("👥 看名单（私聊发给您）"), "who", notice["id"])])
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 
@@ -131,24 +133,22 @@ async def reminders_command(update: Update, context: Context) -> None:
 
 
 async def _send_answers(update: Update, context: Context, notice: Row, user: User) -> None:
-    """The names of who answered, privately to the staff member who asked."""
+    """The names of who answered, privately to the staff member who asked: for the meeting to
+    come, and for any later date someone already answered."""
     rt = context.rt
-    occ = wf.occurrence_of(rt, notice)
-    answers = await store.rsvps(rt.db, notice["id"], occ.timestamp()) if occ else []
     _ = await tr_user(context, user)
-    yes = [a["name"] for a in answers if a["answer"] == "yes"]
-    no = [a["name"] for a in answers if a["answer"] == "no"]
-    text = _(
-        "会议通知 #{id}（{when}）的回复：\n参加（{n}人）：{yes}\n不参加（{m}人）：{no}"
-    ).format(
-        id=notice["id"],
-        when=rules.format_moment(occ, rt.config.tz, _, rt.clock.now()) if occ else "—",
-        n=len(yes),
-        yes="、".join(yes) or "—",
-        m=len(no),
-        no="、".join(no) or "—",
-    )
-    await send_private(context, user.id, text)
+    parts = [
+        _("会议通知 #{id}（{when}）的回复：\n参加（{n}人）：{yes}\n不参加（{m}人）：{no}").format(
+            id=notice["id"],
+            when=rules.format_moment(one.when, rt.config.tz, _, rt.clock.now()),
+            n=len(one.yes),
+            yes="、".join(one.yes) or "—",
+            m=len(one.no),
+            no="、".join(one.no) or "—",
+        )
+        for one in await wf.meeting_answers(rt, notice)
+    ]
+    await send_private(context, user.id, "\n\n".join(parts) or _("还没有人回复。"))
     await answer_callback(update, _("名单已私聊发给您。") if not is_private(update) else None)
 
 
@@ -179,71 +179,97 @@ async def manage_button(update: Update, context: Context) -> None:
             ),
         )
         return
-    if cb.action == "p" and notice["is_meeting"] and wf.occurrence_of(rt, notice) is not None:
-        # Pausing a meeting still to come tells the group and everyone who said they would
-        # come: a mis-tap must not send that, so ask first (as 删除 does).
-        occ = wf.occurrence_of(rt, notice)
-        assert occ is not None
-        answers = await store.rsvps(rt.db, notice["id"], occ.timestamp())
-        coming = sum(1 for a in answers if a["answer"] == "yes")
-        await answer_callback(update)
-        await query.edit_message_text(
-            _(
-                "确定暂停会议 #{id}（{when}）吗？群里会收到“会议暂停”的通知，"
-                "说要参加的 {n} 人也会私聊收到。"
-            ).format(
-                id=notice["id"],
-                when=rules.format_moment(occ, rt.config.tz, _, rt.clock.now()),
-                n=coming,
-            ),
-            reply_markup=InlineKeyboardMarkup(
-                [
+    if cb.action in ("p", "r"):
+        # Pausing or resuming a meeting to come tells the group and the people who said they
+        # would come: a mis-tap must not send that, so ask first (as 删除 does).
+        news = await (wf.pause_news if cb.action == "p" else wf.resume_news)(rt, notice)
+        if news is not None:
+            await answer_callback(update)
+            await query.edit_message_text(
+                _confirm_text(_, cb.action, notice["id"], news, rt),
+                reply_markup=InlineKeyboardMarkup(
                     [
-                        button(_("⏸ 确定暂停"), "pp", notice["id"]),
-                        button(_("不暂停"), "keep", notice["id"]),
+                        [
+                            button(_("⏸ 确定暂停"), "pp", notice["id"])
+                            if cb.action == "p"
+                            else button(_("▶️ 确定恢复"), "rr", notice["id"]),
+                            button(
+                                _("不暂停") if cb.action == "p" else _("先不恢复"),
+                                "keep",
+                                notice["id"],
+                            ),
+                        ]
                     ]
-                ]
-            ),
-        )
-        return
+                ),
+            )
+            return
     if cb.action == "keep":
         text, markup = await _notice_card(rt, notice, _)
         await answer_callback(update)
         await query.edit_message_text(text, reply_markup=markup)
         return
-    pending: tuple[str, ...] = ()
     if cb.action in ("p", "pp"):
-        paused = await wf.pause_notice(rt, notice, user.id)
-        done = _("已暂停，不会再发。")
-        pending = paused.tell
-        if pending:
-            done += _("已在群里通知会议暂停，也私聊告诉了说要参加的人。")
-    elif cb.action == "r":
-        resumed = await wf.resume_notice(rt, notice, user.id)
-        upcoming = resumed.upcoming
-        pending = resumed.tell
-        if upcoming is None:
+        changed = await wf.pause_notice(rt, notice, user.id)
+        done, event = _("已暂停，不会再发。"), "p"
+    elif cb.action in ("r", "rr"):
+        changed = await wf.resume_notice(rt, notice, user.id)
+        event = "r"
+        if changed.upcoming is None:
             done = _("这个通知的时间已经过了，请用“改时间”重新设。")
         else:
             schedule = rules.Schedule.from_json(notice["schedule"])
-            done = _("已恢复。{when}").format(
-                when=rules.describe(schedule, upcoming, rt.config.tz, _, rt.clock.now())
+            done = _("已恢复。{when}。").format(
+                when=rules.describe(schedule, changed.upcoming, rt.config.tz, _, rt.clock.now())
             )
-            if pending:
-                done += _("已在群里通知会议恢复，也私聊告诉了说要参加的人。")
     elif cb.action == "dd":
-        deleted = await wf.delete_notice(rt, notice, user.id)
-        done = _("通知 #{id} 已删除。").format(id=notice["id"])
-        pending = deleted.tell
-        if pending:
-            done += _("已在群里通知会议取消，也私聊告诉了说要参加的人。")
+        changed = await wf.delete_notice(rt, notice, user.id)
+        done, event = _("通知 #{id} 已删除。").format(id=notice["id"]), "d"
     else:
         await refuse_callback(update, context, f"unknown notice action {cb.action!r}")
         return
-    await answer_callback(update, done)
-    await query.edit_message_text(f"#{notice['id']} {done}")
-    for key in pending:  # durable jobs due now: the meeting's cancellation or pause
+    for key in changed.tell:  # durable jobs due now: the meeting's news
         await rt.scheduler.run_key(key)
+    # Said after the sends, from the ledger: only what actually went out.
+    done += told_text(_, event, await wf.told(rt, changed))
+    await answer_callback(update, done)
+    fresh = await store.get_notice(rt.db, notice["id"])
+    if fresh is None or fresh["status"] not in ("active", "paused"):  # deleted, or done
+        await query.edit_message_text(f"#{notice['id']} {done}" if cb.action != "dd" else done)
+        return
+    text, markup = await _notice_card(rt, fresh, _)
+    await query.edit_message_text(f"#{notice['id']} {done}\n\n{text}", reply_markup=markup)
+
+
+def _confirm_text(
+    _: Translate, action: str, notice_id: int, news: wf.MeetingNews, rt: Runtime
+) -> str:
+    when = rules.format_moment(news.when, rt.config.tz, _, rt.clock.now())
+    if action == "p":
+        text = _("确定暂停会议 #{id}（{when}）吗？")
+        group = _("群里会收到“会议暂停”的通知。")
+        people = _("说要参加的 {n} 人会私聊收到。")
+    else:
+        text = _("确定恢复会议 #{id}（{when}）吗？")
+        group = _("群里会收到“会议恢复”的通知。")
+        people = _("收到过暂停通知的 {n} 人会私聊收到。")
+    parts = [text.format(id=notice_id, when=when)]
+    if news.groups:
+        parts.append(group)
+    if news.attending:
+        parts.append(people.format(n=news.attending))
+    return "".join(parts)
+
+
+def told_text(_: Translate, event: str, told: wf.Told) -> str:
+    """What the staff are told went out, matching the ledger."""
+    what = {"p": _("会议暂停"), "r": _("会议恢复"), "d": _("会议取消"), "m": _("会议改时间")}[event]
+    if told.groups and told.people:
+        return _("已在群里通知{what}，也私聊告诉了 {n} 人。").format(what=what, n=told.people)
+    if told.groups:
+        return _("已在群里通知{what}。").format(what=what)
+    if told.people:
+        return _("已私聊告诉了 {n} 人{what}。").format(what=what, n=told.people)
+    return ""
 
 
 # ---- meeting answers -------------------------------------------------------------------------

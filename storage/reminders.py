@@ -55,6 +55,14 @@ async def set_rsvp(
     )
 
 
+async def rsvps_from(ex: Executor, notice_id: int, occ: float) -> list[Row]:
+    """The answers for this occurrence of a meeting and every later one, by occurrence."""
+    return await ex.fetchall(
+        "SELECT * FROM rsvps WHERE notice_id = ? AND occ >= ? ORDER BY occ, at, user_id",
+        (notice_id, occ),
+    )
+
+
 async def rsvps(ex: Executor, notice_id: int, occ: float) -> list[Row]:
     """The answers for one occurrence of a meeting."""
     return await ex.fetchall(
@@ -100,6 +108,14 @@ async def finish_send(
 async def send_status(ex: Executor, send_key: str) -> dict[int, str]:
     rows = await ex.fetchall("SELECT target, status FROM sends WHERE send_key = ?", (send_key,))
     return {r["target"]: r["status"] for r in rows}
+
+
+async def send_keys_like(ex: Executor, pattern: str) -> list[str]:
+    """The ledger keys matching a LIKE pattern (the announcements of one meeting)."""
+    rows = await ex.fetchall(
+        "SELECT DISTINCT send_key FROM sends WHERE send_key LIKE ? ORDER BY send_key", (pattern,)
+    )
+    return [r["send_key"] for r in rows]
 
 
 async def is_blocked(ex: Executor, user_id: int) -> bool:

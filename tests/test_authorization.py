@@ -593,6 +593,10 @@ async def ok_paused(w: World, p: Person, r: Reply) -> bool:
     return await fetch(w, "SELECT status FROM notices WHERE id = ?", w.notice) != "active"
 
 
+async def ok_resumed(w: World, p: Person, r: Reply) -> bool:
+    return bool(await fetch(w, "SELECT count(*) FROM audit_log WHERE action = 'notice_r'"))
+
+
 async def act_care_add(w: World, p: Person) -> Reply:
     return await w.sim.send(
         p, w.sim.private(p), f"/care_add 李爷爷 21-5-101 每周一次 @{VOLUNTEER.username}"
@@ -822,6 +826,9 @@ MATRIX: dict[str, Cell] = {
     "remind": cell(act_remind, ok_remind, "staff"),
     "reminders: pause": cell(notice_button("p"), ok_paused, "admin staff", notice=True),
     "reminders: pause confirmed": cell(notice_button("pp"), ok_paused, "admin staff", notice=True),
+    "reminders: resume confirmed": cell(
+        notice_button("rr"), ok_resumed, "admin staff", notice=True
+    ),
     "reminders: delete": cell(notice_button("dd"), ok_paused, "admin staff", notice=True),
     "care_add": cell(act_care_add, ok_care_add, "staff", home=True),
     "care_add: visitor picker": cell(act_care_pick, ok_care_add, "staff", home=True),

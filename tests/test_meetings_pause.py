@@ -62,7 +62,9 @@ async def test_resumed_meeting_is_announced_as_the_pause_promised(
     await sim.press(WANG, announce, "参加")
     await sim.press(STAFF, await sim.press(STAFF, await card(sim, notice_id), "暂停"), "确定暂停")
     await sim.restart()
-    reply = await sim.press(STAFF, await card(sim, notice_id), "恢复")
+    reply = await sim.press(STAFF, await card(sim, notice_id), "恢复")  # announced: asked first
+    assert "确定恢复会议" in reply.text and not reply.to(group.id)
+    reply = await sim.press(STAFF, reply, "确定恢复")
     assert "通知会议恢复" in reply.text or "通知会议恢复" in str(reply.alerts())
     resumed = reply.to(group.id)
     assert len(resumed) == 1 and "会议恢复了" in resumed[0].text

@@ -136,41 +136,66 @@ async def edit_text(rt: Runtime, notice_id: int, text: str) -> None:
 @dataclass(frozen=True)
 class Changed:
     """A notice changed; `tell` are keys of durable jobs due now (a meeting's change announced
-    in its groups and privately to who answered 参加) for the caller to run at once."""
+    in its groups and privately to who answered 参加) for the caller to run at once, `told`
+    the ledger keys of those two broadcasts (groups, people) to count what went out."""
 
     upcoming: datetime | None = None
     tell: tuple[str, ...] = ()
+    told: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Told:
+    """How many groups and people a meeting's news actually reached (per the ledger)."""
+
+    groups: int = 0
+    people: int = 0
+
+
+async def told(rt: Runtime, changed: Changed) -> Told:
+    """Counted after the caller ran `changed.tell`: what the staff may say was sent."""
+    counts = []
+    for key in changed.told:
+        statuses = await store.send_status(rt.db, key)
+        counts.append(sum(1 for status in statuses.values() if status == "sent"))
+    return Told(*counts)
 
 
 async def reschedule(rt: Runtime, notice: Row, schedule: rules.Schedule) -> Changed:
     """A new time: the notice is active again and its next job follows the new time; returns
     the next occurrence (None when a one-off time is already past). A meeting that moves is
-    announced in its groups and to everyone who said 参加 to the old time."""
+    announced in its groups and to everyone who said 参加 to the old time; a paused one whose
+    pause was announced is announced as resumed at the new time, as its pause promised."""
     change = await _meeting_change(rt, notice, schedule)
+    resumed = await _resumed_meeting(rt, notice, schedule)
     async with rt.db.transaction() as tx:
         await store.update_notice(tx, notice["id"], schedule=schedule.to_json(), status="active")
         upcoming = await plan_notice(rt, tx, notice["id"], schedule, bool(notice["is_meeting"]))
-        keys = await _schedule_tells(rt, tx, change, upcoming)
-    return Changed(upcoming, keys)
+        if resumed is not None and upcoming is not None:
+            keys, ledger = await _schedule_tells(rt, tx, resumed, upcoming, resumed=True)
+        else:
+            keys, ledger = await _schedule_tells(rt, tx, change, upcoming)
+    return Changed(upcoming, keys, ledger)
 
 
 async def pause_notice(rt: Runtime, notice: Row, user_id: int) -> Changed:
-    """No more runs until resumed; a meeting still to come is announced as paused, like a
-    cancellation (in its groups, and privately to who said 参加)."""
+    """No more runs until resumed; the meeting's next occurrence to come is announced as
+    paused, like a cancellation (in its groups, and privately to who said 参加 to it). The
+    resumption later reaches the chats this announcement reached (see `_last_pause`)."""
     change = await _meeting_change(rt, notice, None)
     async with rt.db.transaction() as tx:
         await store.update_notice(tx, notice["id"], status="paused")
         await rt.scheduler.cancel(next_key(notice["id"]), tx=tx)
         await cstore.audit(tx, notice["community_id"], user_id, "notice_p", str(notice["id"]))
-        keys = await _schedule_tells(rt, tx, change, None, paused=True)
-    return Changed(None, keys)
+        keys, ledger = await _schedule_tells(rt, tx, change, None, paused=True)
+    return Changed(None, keys, ledger)
 
 
 async def resume_notice(rt: Runtime, notice: Row, user_id: int) -> Changed:
     """Active again from now on; `upcoming` is the next occurrence, or None when the notice's
     (one-off) time has passed: then it is marked done and staff are asked to set a new time.
-    A meeting still to come is announced as resumed, as its pause promised (in its groups with
-    fresh 参加 buttons, and privately to who had said 参加 to that time)."""
+    A meeting whose pause was announced is announced as resumed, as the pause promised, in
+    the groups and to the people the pause reached (the groups with fresh 参加 buttons)."""
     schedule = rules.Schedule.from_json(notice["schedule"])
     change = await _resumed_meeting(rt, notice, schedule)
     async with rt.db.transaction() as tx:
@@ -180,9 +205,10 @@ async def resume_notice(rt: Runtime, notice: Row, user_id: int) -> Changed:
             await store.update_notice(tx, notice["id"], status="done")
         await cstore.audit(tx, notice["community_id"], user_id, "notice_r", str(notice["id"]))
         keys: tuple[str, ...] = ()
+        ledger: tuple[str, ...] = ()
         if change is not None and upcoming is not None:
-            keys = await _schedule_tells(rt, tx, change, upcoming, resumed=True)
-    return Changed(upcoming, keys)
+            keys, ledger = await _schedule_tells(rt, tx, change, upcoming, resumed=True)
+    return Changed(upcoming, keys, ledger)
 
 
 async def delete_notice(rt: Runtime, notice: Row, user_id: int) -> Changed:
@@ -193,8 +219,8 @@ async def delete_notice(rt: Runtime, notice: Row, user_id: int) -> Changed:
         await store.update_notice(tx, notice["id"], status="deleted", next_run=None)
         await rt.scheduler.cancel_prefix(f"notice:{notice['id']}:", tx=tx)
         await cstore.audit(tx, notice["community_id"], user_id, "notice_dd", str(notice["id"]))
-        keys = await _schedule_tells(rt, tx, change, None)
-    return Changed(None, keys)
+        keys, ledger = await _schedule_tells(rt, tx, change, None)
+    return Changed(None, keys, ledger)
 
 
 # ---- a meeting moves or is cancelled --------------------------------------------------------
@@ -218,11 +244,37 @@ class _MeetingChange:
     attending: tuple[int, ...]
 
 
+@dataclass(frozen=True)
+class MeetingNews:
+    """What pausing or resuming a meeting would announce, for the staff's confirmation."""
+
+    when: datetime
+    groups: int
+    attending: int
+
+
+def _news(change: _MeetingChange | None) -> MeetingNews | None:
+    if change is None or not (change.groups or change.attending):
+        return None
+    return MeetingNews(change.old, len(change.groups), len(change.attending))
+
+
+async def pause_news(rt: Runtime, notice: Row) -> MeetingNews | None:
+    """None when pausing this notice announces nothing."""
+    return _news(await _meeting_change(rt, notice, None))
+
+
+async def resume_news(rt: Runtime, notice: Row) -> MeetingNews | None:
+    """None when resuming this notice announces nothing."""
+    schedule = rules.Schedule.from_json(notice["schedule"])
+    return _news(await _resumed_meeting(rt, notice, schedule))
+
+
 async def _meeting_change(
     rt: Runtime, notice: Row, new: rules.Schedule | None
 ) -> _MeetingChange | None:
-    """Read (before the transaction) who must hear that a meeting still to come moves or is
-    cancelled; None for notices, paused or past meetings."""
+    """Read (before the transaction) who must hear that a meeting's next occurrence to come
+    moves or is cancelled; None for notices, paused or past meetings."""
     if not notice["is_meeting"] or notice["status"] != "active":
         return None
     old = occurrence_of(rt, notice)
@@ -240,15 +292,35 @@ async def _resumed_meeting(
     rt: Runtime, notice: Row, schedule: rules.Schedule
 ) -> _MeetingChange | None:
     """Who must hear that a paused meeting still to come is on again (read before the
-    transaction); `old` is the time it will now take place."""
+    transaction): the groups and people its pause reached (or may have reached), none when
+    the pause was not announced; `old` is the time it will now take place."""
     if not notice["is_meeting"] or notice["status"] != "paused":
         return None
     upcoming = rules.next_run(schedule, rt.clock.now(), rt.config.tz)
-    if upcoming is None:
+    key = await _last_pause(rt, notice["id"])
+    if upcoming is None or key is None:
         return None
-    answers = await store.rsvps(rt.db, notice["id"], upcoming.timestamp())
-    attending = tuple(a["user_id"] for a in answers if a["answer"] == "yes")
-    return _MeetingChange(notice, upcoming, tuple(await _group_targets(rt, notice)), attending)
+    reached = ("sent", "unknown")
+    groups = [t for t, s in (await store.send_status(rt.db, key)).items() if s in reached]
+    people = [t for t, s in (await store.send_status(rt.db, key + ":you")).items() if s in reached]
+    if not groups and not people:
+        return None
+    return _MeetingChange(notice, upcoming, tuple(sorted(groups)), tuple(sorted(people)))
+
+
+async def _last_pause(rt: Runtime, notice_id: int) -> str | None:
+    """The ledger key of the announcement of the meeting's pause still in force: the latest
+    pause announced after the latest announced resumption; None when this pause was not
+    announced. Both keys end in the moment they were made (see `_schedule_tells`)."""
+
+    def latest(keys: list[str]) -> tuple[int, str]:
+        found = [(int(k.rsplit(":", 1)[1]), k) for k in keys if not k.endswith(":you")]
+        return max(found, default=(-1, ""))
+
+    prefix = f"n{notice_id}:"
+    paused = latest(await store.send_keys_like(rt.db, prefix + "pause:%"))
+    resumed = latest(await store.send_keys_like(rt.db, prefix + "resume:%"))
+    return paused[1] if paused[1] and paused[0] >= resumed[0] else None
 
 
 async def _schedule_tells(
@@ -259,17 +331,19 @@ async def _schedule_tells(
     *,
     paused: bool = False,
     resumed: bool = False,
-) -> tuple[str, ...]:
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The change as broadcasts through the send ledger, kept in jobs due now (so at most once,
-    and not lost if the bot stops before they are sent)."""
+    and not lost if the bot stops before they are sent). Returns the jobs' keys and the two
+    broadcasts' ledger keys (groups, people)."""
     if change is None:
-        return ()
+        return (), ()
     notice = change.notice
     args: dict[str, Any] = {"text": notice["text"], "old": change.old}
+    now = int(rt.clock.now().timestamp())
     if resumed and new is not None:
         # Each resumption is its own announcement (a meeting may be paused and resumed twice).
         args["new"] = new
-        tag = f"n{notice['id']}:resume:{int(new.timestamp())}:{int(rt.clock.now().timestamp())}"
+        tag = f"n{notice['id']}:resume:{int(new.timestamp())}:{now}"
         group = Message((Text(RESUMED, args),), rsvp_buttons(notice["id"], new))
         person = Message((Text(RESUMED_YOU, args),))
     elif new is not None:
@@ -278,7 +352,8 @@ async def _schedule_tells(
         group = Message((Text(MOVED, args),), rsvp_buttons(notice["id"], new))
         person = Message((Text(MOVED_YOU, args),))
     elif paused:
-        tag = f"n{notice['id']}:pause:{int(change.old.timestamp())}"
+        # Each pause too: a second pause of the same date after a resumption is news again.
+        tag = f"n{notice['id']}:pause:{int(change.old.timestamp())}:{now}"
         group, person = Message((Text(PAUSED, args),)), Message((Text(PAUSED_YOU, args),))
     else:
         tag = f"n{notice['id']}:cancel:{int(change.old.timestamp())}"
@@ -295,7 +370,7 @@ async def _schedule_tells(
             payload = {"b": broadcast_to_json(b)}
             await rt.scheduler.schedule(BROADCAST_JOB, rt.clock.now(), payload, key=key, tx=tx)
             keys.append(key)
-    return tuple(keys)
+    return tuple(keys), (tag, tag + ":you")
 
 
 # ---- meeting answers ------------------------------------------------------------------------
@@ -303,6 +378,35 @@ def occurrence_of(rt: Runtime, notice: Row) -> datetime | None:
     """The occurrence of a meeting whose answers count now (see rules.current_occurrence)."""
     schedule = rules.Schedule.from_json(notice["schedule"])
     return rules.current_occurrence(schedule, rt.clock.now(), rt.config.tz)
+
+
+@dataclass(frozen=True)
+class Answers:
+    """Who answered for one occurrence of a meeting (names as they were when answering)."""
+
+    when: datetime
+    yes: tuple[str, ...]
+    no: tuple[str, ...]
+
+
+async def meeting_answers(rt: Runtime, notice: Row) -> list[Answers]:
+    """The answers for the occurrence to come, then for any later one already answered (from
+    a post about that date), in date order; empty when the meeting has no occurrence."""
+    current = occurrence_of(rt, notice)
+    if current is None:
+        return []
+    schedule = rules.Schedule.from_json(notice["schedule"])
+    found: dict[float, tuple[list[str], list[str]]] = {current.timestamp(): ([], [])}
+    for row in await store.rsvps_from(rt.db, notice["id"], current.timestamp()):
+        when = datetime.fromtimestamp(row["occ"], UTC)
+        if row["occ"] not in found and not rules.is_occurrence(schedule, when, rt.config.tz):
+            continue  # answered for a date the meeting no longer has
+        yes, no = found.setdefault(row["occ"], ([], []))
+        (yes if row["answer"] == "yes" else no).append(row["name"])
+    return [
+        Answers(datetime.fromtimestamp(occ, UTC), tuple(yes), tuple(no))
+        for occ, (yes, no) in sorted(found.items())
+    ]
 
 
 async def record_rsvp(
