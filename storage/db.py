@@ -24,12 +24,13 @@ a postgresql:// URL; storage/dialect.py translates the SQL written here for SQLi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import re
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -190,6 +191,19 @@ def _write_batch(conn: sqlite3.Connection, groups: list[tuple[str, list[Params]]
         raise
 
 
+async def _uncancelled(call: Awaitable[Any]) -> Any:
+    """Await a call on aiosqlite's thread to its end even when cancelled: the thread runs it
+    anyway, and a BEGIN (or COMMIT) it runs after the caller gave up would leave the shared
+    connection in a transaction that nobody rolls back (or roll back what just committed)."""
+    task = asyncio.ensure_future(call)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await task
+        raise
+
+
 class Transaction(_Statements):
     """An open BEGIN IMMEDIATE … COMMIT; every statement of it runs without re-locking.
 
@@ -208,7 +222,10 @@ class Transaction(_Statements):
     async def _trip(self, fn: Callable[..., Any], *args: Any) -> Any:
         begin, self._begin = self._begin, None
         conn = self._conn
-        return await conn._execute(_begun, begin, fn, conn._conn, *args)
+        call = conn._execute(_begun, begin, fn, conn._conn, *args)
+        if begin is None:
+            return await call
+        return await _uncancelled(call)
 
     async def _rowcount(self, sql: str, params: Params) -> int:
         return int(await self._trip(_rowcount_of, sql, params))
@@ -485,7 +502,7 @@ class Database(_Statements):
             try:
                 yield tx
                 # A block that ran no statement still takes and releases the write lock.
-                await tx._trip(_rowcount_of, "COMMIT", ())
+                await _uncancelled(tx._trip(_rowcount_of, "COMMIT", ()))
             except BaseException:
                 # SQLite already rolled back after some errors (a full disk): a second
                 # ROLLBACK would fail and hide the real error. A failed COMMIT may leave the
