@@ -35,6 +35,10 @@ ALLOWED_UPDATES: tuple[str, ...] = (
 )
 
 
+class Fenced(RuntimeError):
+    """A Bot API call refused because this instance is fenced (bot/serve.py)."""
+
+
 class Bot(ExtBot[None]):
     __slots__ = ("_confirmed_below", "_fenced", "_resume_at", "button_owners")
 
@@ -68,6 +72,9 @@ class Bot(ExtBot[None]):
         self._fenced = True
 
     async def _do_post(self, endpoint: str, data: JSONDict, **kwargs: Any) -> Any:
+        if self._fenced and not endpoint.startswith("get"):
+            # The next active instance answers now: nothing of ours may reach a person.
+            raise Fenced(f"{endpoint} refused: this instance lost the lease")
         if not endpoint.startswith("get"):  # something a person will see or that changes state
             await saving.before_reply()
         return await super()._do_post(endpoint, data, **kwargs)

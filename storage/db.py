@@ -214,12 +214,16 @@ class Transaction(_Statements):
     nothing happens between entering the block and that statement that the database could see.
     """
 
+    _db: Database | None = None  # whose fence every statement checks (COMMIT too)
+
     def __init__(self, conn: aiosqlite.Connection, begin: str | None = None) -> None:
         self._conn = conn
         self._begin = begin
         self.after_commit: list[Callable[[], None]] = []
 
     async def _trip(self, fn: Callable[..., Any], *args: Any) -> Any:
+        if self._db is not None:
+            self._db._check_fenced()  # an open transaction must not commit after the fence
         begin, self._begin = self._begin, None
         conn = self._conn
         call = conn._execute(_begun, begin, fn, conn._conn, *args)
@@ -499,6 +503,7 @@ class Database(_Statements):
         """BEGIN IMMEDIATE … COMMIT, rolled back on any error; exclusive within the bot."""
         async with self._locked():
             tx = Transaction(self._conn, "BEGIN IMMEDIATE")
+            tx._db = self
             try:
                 yield tx
                 # A block that ran no statement still takes and releases the write lock.

@@ -138,3 +138,44 @@ async def test_handed_over_updates_are_queued_before_polling_starts(
         assert await asyncio.wait_for(running, GUARD) == 0
     assert events[:2] == ["take 1", "poll"]
     await db.close()
+
+
+async def test_a_fenced_instance_sends_nothing_and_commits_nothing(db_path: str) -> None:
+    from bot.polling import Fenced
+    from bot.runtime import get_runtime
+    from storage.db import DatabaseError
+
+    sim = Simulator(db_path)
+    app = _app(sim)
+    await app.initialize()
+    db = await _opened(db_path)
+    rt = get_runtime(app)
+    rt.db = db  # type: ignore[misc]
+    job_started, never = asyncio.Event(), asyncio.Event()
+
+    async def long_job() -> bool:
+        job_started.set()
+        await never.wait()
+        return True
+
+    background = asyncio.create_task(long_job())
+    rt.scheduler.background.add(background)  # type: ignore[arg-type]
+    await job_started.wait()
+    async with db.transaction() as tx:
+        await tx.execute("DELETE FROM update_handover")
+    with pytest.raises(DatabaseError):
+        async with db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO update_handover (update_id, payload, created) VALUES (?, ?, ?)",
+                (1, "{}", 0.0),
+            )
+            fence(app)  # the lease is lost while this transaction is open
+    with pytest.raises(Fenced):
+        await app.bot.send_message(PERSON.id, "late")
+    assert not sim.api.sent("sendMessage")
+    with pytest.raises(asyncio.CancelledError):
+        await background  # a running job is cut short
+    other = await _opened(db_path)
+    assert await other.fetchall("SELECT update_id FROM update_handover") == []
+    await other.close()
+    await app.shutdown()
