@@ -30,7 +30,7 @@ import logging
 import re
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -614,15 +614,42 @@ async def migrate(conn: aiosqlite.Connection, *, target: int | None = None) -> i
         )
     goal = known if target is None else min(target, known)
     for version, name, sql in migrations[current:goal]:
-        log.info("applying migration %s", name)
-        # executescript would COMMIT first; running the script inside our own BEGIN keeps
-        # the migration and its version bump atomic.
-        script = f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;"
-        try:
-            await conn.executescript(script)
-        except sqlite3.Error:
-            if conn.in_transaction:
-                await conn.execute("ROLLBACK")
-            raise
+        # The version is read again under the write lock: another process opening the same
+        # fresh file may have applied this migration since (it must not run twice).
+        if await conn._execute(_apply_migration, conn._conn, version, sql):
+            log.info("applied migration %s", name)
         current = version
     return current
+
+
+def _apply_migration(conn: sqlite3.Connection, version: int, sql: str) -> bool:
+    """Runs on aiosqlite's thread: one migration and its version bump, atomic; False when
+    the database already has it. Statement by statement (executescript would COMMIT first)."""
+    conn.execute("BEGIN IMMEDIATE").close()
+    try:
+        if conn.execute("PRAGMA user_version").fetchone()[0] >= version:
+            conn.execute("ROLLBACK").close()
+            return False
+        for statement in _statements(sql):
+            conn.execute(statement).close()
+        conn.execute(f"PRAGMA user_version = {int(version)}").close()
+        conn.execute("COMMIT").close()
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK").close()
+        raise
+    return True
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The statements of a script (a trigger body's `;` and quoted ones stay inside)."""
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            body = "\n".join(
+                line for line in pending.splitlines() if not line.strip().startswith("--")
+            )
+            if body.strip().strip(";").strip():
+                yield pending
+            pending = ""

@@ -53,3 +53,32 @@ async def test_a_transaction_cancelled_at_begin_leaves_no_transaction_open(tmp_p
     await db.close()
     with sqlite3.connect(path) as check:
         assert sorted(r[0] for r in check.execute("SELECT x FROM t")) == [2, 3]
+
+
+async def test_a_migration_already_applied_by_another_process_is_not_run_again(
+    tmp_path: Path,
+) -> None:
+    from storage.db import _apply_migration, migration_files
+
+    path = str(tmp_path / "x.db")
+    db = Database(path)
+    await db.open()  # migrated to the latest version: as another process just did
+    await db.close()
+    version, _, sql = migration_files()[0]
+    with sqlite3.connect(path, isolation_level=None) as conn:
+        # This process read user_version before the other one migrated: it must look again.
+        assert _apply_migration(conn, version, sql) is False
+        assert not conn.in_transaction
+
+
+async def test_the_lease_table_is_only_missing_when_it_does_not_exist(tmp_path: Path) -> None:
+    from storage import leader
+    from storage.db import DatabaseError
+
+    db = Database(str(tmp_path / "x.db"))
+    db.migrate_on_open = False
+    await db.open()
+    assert await leader.ready(db) is False  # a fresh file: no such table
+    await db.close()
+    with pytest.raises(DatabaseError):
+        await leader.ready(db)  # any other error is not "not migrated"
