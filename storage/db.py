@@ -370,8 +370,11 @@ class Database(_Statements):
             reader, self._reader = self._reader, None
             await reader.close()
         if self._lookup_conn is not None:
-            self._lookup_conn.close()
-            self._lookup_conn = None
+            lookup_conn, self._lookup_conn = self._lookup_conn, None
+            # Made on another thread (close from elsewhere): sqlite3 refuses to close it
+            # here; it only reads, and goes with its thread. The writer closes regardless.
+            with contextlib.suppress(sqlite3.ProgrammingError):
+                lookup_conn.close()
         if self._conn_ is not None:
             async with self._lock:
                 await self._conn_.close()

@@ -82,3 +82,13 @@ async def test_the_lease_table_is_only_missing_when_it_does_not_exist(tmp_path: 
     await db.close()
     with pytest.raises(DatabaseError):
         await leader.ready(db)  # any other error is not "not migrated"
+
+
+async def test_close_closes_the_writer_even_when_the_lookup_connection_is_elsewhere(
+    tmp_path: Path,
+) -> None:
+    db = Database(str(tmp_path / "x.db"))
+    await db.open()
+    await asyncio.to_thread(db._lookup_conn_here)  # made on a worker thread
+    await db.close()
+    assert db._conn_ is None
