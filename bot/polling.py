@@ -78,6 +78,10 @@ def result_unread() -> Iterator[None]:
         _result_unread.reset(token)
 
 
+class Fenced(RuntimeError):
+    """A Bot API call refused because this instance is fenced (bot/serve.py)."""
+
+
 class Bot(ExtBot[None]):
     __slots__ = ("_confirmed_below", "_fenced", "_resume_at", "button_owners")
 
@@ -124,6 +128,9 @@ class Bot(ExtBot[None]):
                 data[key] = api.get(key, value.value)
 
     async def _do_post(self, endpoint: str, data: JSONDict, **kwargs: Any) -> Any:
+        if self._fenced and not endpoint.startswith("get"):
+            # The next active instance answers now: nothing of ours may reach a person.
+            raise Fenced(f"{endpoint} refused: this instance lost the lease")
         # Something a person will see or that changes state; a button's spinner stopped with
         # no text shows nothing (the reply that follows it saves).
         silent = endpoint == "answerCallbackQuery" and not data.get("text")

@@ -116,6 +116,8 @@ class Scheduler:
         self.holder = new_holder()
         # Jobs whose callback runs in this process now: never claimed again by ourselves.
         self._running: set[int] = set()
+        # The task running each of them, cancelled at a fence (its lease passes on).
+        self._running_tasks: dict[int, asyncio.Task[object]] = {}
         # Set when this process stopped being the active instance: it runs nothing any more.
         self.fenced = False
 
@@ -223,10 +225,14 @@ class Scheduler:
         if got is None:
             return False
         self._running.add(job_id)
+        task = asyncio.current_task()
+        if task is not None:
+            self._running_tasks[job_id] = task
         try:
             return await self._run_claimed(job_id, got)
         finally:
             self._running.discard(job_id)
+            self._running_tasks.pop(job_id, None)
 
     async def _run_claimed(self, job_id: int, got: str) -> bool:
         me = self.holder
@@ -281,6 +287,12 @@ class Scheduler:
     def fence(self) -> None:
         """This process is no longer the active instance: run no job from now on."""
         self.fenced = True
+        # Jobs already running are cut short, as by a crash: the next active instance runs
+        # them again once their job lease ends (at-least-once kinds), and nothing here may
+        # send or write under it meanwhile.
+        for task in [*self.background, *self._running_tasks.values()]:
+            if task is not asyncio.current_task():
+                task.cancel()
         for job_id in list(self._queued):
             self._dequeue(job_id)
         jq = self._job_queue

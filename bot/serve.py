@@ -105,6 +105,7 @@ async def serve(
     leader = leadership or Leadership(lease_database(app), same_machine=same_machine)
     await leader.db.open()
     keeper: asyncio.Task[str] | None = None
+    taker: asyncio.Task[None] | None = None
     try:
         if not await lease_store.ready(leader.db):
             # No lease-aware version ever ran here, so none holds the lease: the first
@@ -119,17 +120,22 @@ async def serve(
         processor = app.update_processor
         if isinstance(processor, OrderedUpdateProcessor):
             processor.dedup = True  # a handed-over update that Telegram sends too
-        taking = False
+        taken: set[int] = set()  # update_ids taken from the hand-over table
 
-        async def renewed() -> None:
-            await rt.scheduler.renew_claims()
-            if taking:
-                await take_handed_over(app, leader.db)
-
-        keeper = asyncio.create_task(leader.hold(on_renewed=renewed))
+        keeper = asyncio.create_task(leader.hold(on_renewed=rt.scheduler.renew_claims))
         await app.initialize()
         await start_runtime(app)  # opens (and migrates) the main database
         assert app.updater is not None
+        # What a fenced predecessor handed over goes into the queue before anything polled or
+        # posted: it is older than those, and bot/updates.py keeps each chat's order.
+        await take_handed_over_safely(app, leader.db, taken)
+        if keeper.done():  # the lease is lost already: fence below, nothing polled
+            why = keeper.result()
+            log.error("active → fenced: %s; stopping at once", why)
+            await hand_over(app, leader.db, fence(app), polling=False, taken=taken)
+            await _close_quietly(rt.db)
+            on_lost()
+            return EXIT_LOST
         if webhook is not None:
             await app.updater.start_webhook(
                 listen=webhook.listen,
@@ -144,17 +150,26 @@ async def serve(
             await app.updater.start_polling(allowed_updates=list(ALLOWED_UPDATES))
             log.info("active: polling for updates")
         await app.start()
-        # What a fenced predecessor handed over (now, and at each renewal: it may store
-        # them after this instance took the lease).
-        taking = True
-        await take_handed_over(app, leader.db)
+        # The predecessor may store its updates after this instance took the lease: look
+        # again at each renewal, until it must have given up (HAND_OVER_FOR after its fence).
+        taker = asyncio.create_task(
+            _keep_taking(
+                app,
+                leader.db,
+                taken,
+                keeper,
+                every=leader.renew_every,
+                for_seconds=HAND_OVER_FOR + leader.lease,
+            )
+        )
         stopping = asyncio.create_task(stop.wait())
         await asyncio.wait({keeper, stopping}, return_when=asyncio.FIRST_COMPLETED)
         stopping.cancel()
+        # A take in progress completes and queues what it took (never lost in between).
+        await _stopped(taker)
         if not keeper.done():
             # A clean stop: keep the lease (and the job leases) until the application has
             # stopped and its running jobs have finished; only then let it go.
-            taking = False
             log.info("stopping")
             closing = asyncio.create_task(_stop_app(app))
             await asyncio.wait({keeper, closing}, return_when=asyncio.FIRST_COMPLETED)
@@ -164,16 +179,32 @@ async def serve(
             closing.cancel()
         why = keeper.result()
         log.error("active → fenced: %s; stopping at once", why)
-        await hand_over(app, leader.db, fence(app), polling=webhook is None)
+        await hand_over(app, leader.db, fence(app), polling=webhook is None, taken=taken)
+        await _close_quietly(rt.db)
         on_lost()
         return EXIT_LOST
     finally:
+        if taker is not None:
+            await _stopped(taker)
         if keeper is not None and not keeper.done():
             keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await keeper
         await leader.release()
         await leader.db.close()
+
+
+async def _stopped(task: asyncio.Task[None]) -> None:
+    if not task.done():
+        task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _close_quietly(db: Database) -> None:
+    """The fenced instance's main database: closed, bounded (a statement may hang there)."""
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(db.close(), timeout=5)
 
 
 async def _stop_app(app: App) -> None:
@@ -203,9 +234,18 @@ def fence(app: App) -> list[object]:
     return unstarted
 
 
-async def hand_over(app: App, db: Database, unstarted: list[object], *, polling: bool) -> int:
+async def hand_over(
+    app: App,
+    db: Database,
+    unstarted: list[object],
+    *,
+    polling: bool,
+    taken: set[int] | frozenset[int] = frozenset(),
+) -> int:
     """Store the fenced instance's unstarted updates for the next active one; returns how
-    many. Only those Telegram has confirmed: it sends the others to the next one itself."""
+    many. Only those Telegram has confirmed: it sends the others to the next one itself.
+    Those this instance took from the hand-over table (`taken`) always go back: Telegram
+    will not send them again, and they are no longer in the table."""
     processor = app.update_processor
     if app.updater is not None and app.updater.running:
         # No more webhook requests answered (a polling Bot is fenced: its cleanup sends
@@ -222,7 +262,8 @@ async def hand_over(app: App, db: Database, unstarted: list[object], *, polling:
         {
             (u.update_id, u.to_json())
             for u in unstarted
-            if isinstance(u, Update) and (below is None or u.update_id < below)
+            if isinstance(u, Update)
+            and (below is None or u.update_id < below or u.update_id in taken)
         }
     )
     if not rows:
@@ -240,13 +281,57 @@ async def hand_over(app: App, db: Database, unstarted: list[object], *, polling:
             await asyncio.sleep(1.0)
 
 
-async def take_handed_over(app: App, db: Database) -> int:
-    """Queue the updates a fenced predecessor handed over (taken from the table at once)."""
-    rows = await handover.take(db)
-    for _update_id, payload in rows:
+async def take_handed_over(app: App, db: Database, taken: set[int] | None = None) -> int:
+    """Queue the updates a fenced predecessor handed over (taken from the table at once).
+
+    The take is one DELETE … RETURNING whose rows exist nowhere else once it ran: it is never
+    cancelled half way (a cancelled wait does not stop the database, which would delete rows
+    nobody queues). A cancellation waits for it, queues what it took, then goes on."""
+    taking = asyncio.ensure_future(handover.take(db))
+    try:
+        rows = await asyncio.shield(taking)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            _queue(app, await taking, taken)
+        raise
+    return _queue(app, rows, taken)
+
+
+def _queue(app: App, rows: list[tuple[int, str]], taken: set[int] | None) -> int:
+    for update_id, payload in rows:
         update = Update.de_json(json.loads(payload), app.bot)
         if update is not None:
-            await app.update_queue.put(update)
+            app.update_queue.put_nowait(update)
+            if taken is not None:
+                taken.add(update_id)
     if rows:
         log.info("active: handling %d updates a fenced instance handed over", len(rows))
     return len(rows)
+
+
+async def take_handed_over_safely(app: App, db: Database, taken: set[int]) -> int:
+    """A failed take (the database briefly away) is logged; the next one finds the rows."""
+    try:
+        return await take_handed_over(app, db, taken)
+    except Exception as exc:
+        log.warning("active: could not take the handed-over updates: %r", exc)
+        return 0
+
+
+async def _keep_taking(
+    app: App,
+    db: Database,
+    taken: set[int],
+    keeper: asyncio.Task[str],
+    *,
+    every: float,
+    for_seconds: float,
+) -> None:
+    """Take handed-over updates again every `every` s for `for_seconds` after taking over:
+    a fenced predecessor stops trying to store them HAND_OVER_FOR after its fence."""
+    until = time.monotonic() + for_seconds
+    while time.monotonic() < until:
+        await asyncio.sleep(every)
+        if keeper.done():  # the lease is lost: what is taken now would be handled fenced
+            return
+        await take_handed_over_safely(app, db, taken)

@@ -24,12 +24,13 @@ a postgresql:// URL; storage/dialect.py translates the SQL written here for SQLi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import re
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -190,6 +191,19 @@ def _write_batch(conn: sqlite3.Connection, groups: list[tuple[str, list[Params]]
         raise
 
 
+async def _uncancelled(call: Awaitable[Any]) -> Any:
+    """Await a call on aiosqlite's thread to its end even when cancelled: the thread runs it
+    anyway, and a BEGIN (or COMMIT) it runs after the caller gave up would leave the shared
+    connection in a transaction that nobody rolls back (or roll back what just committed)."""
+    task = asyncio.ensure_future(call)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await task
+        raise
+
+
 class Transaction(_Statements):
     """An open BEGIN IMMEDIATE … COMMIT; every statement of it runs without re-locking.
 
@@ -200,15 +214,22 @@ class Transaction(_Statements):
     nothing happens between entering the block and that statement that the database could see.
     """
 
+    _db: Database | None = None  # whose fence every statement checks (COMMIT too)
+
     def __init__(self, conn: aiosqlite.Connection, begin: str | None = None) -> None:
         self._conn = conn
         self._begin = begin
         self.after_commit: list[Callable[[], None]] = []
 
     async def _trip(self, fn: Callable[..., Any], *args: Any) -> Any:
+        if self._db is not None:
+            self._db._check_fenced()  # an open transaction must not commit after the fence
         begin, self._begin = self._begin, None
         conn = self._conn
-        return await conn._execute(_begun, begin, fn, conn._conn, *args)
+        call = conn._execute(_begun, begin, fn, conn._conn, *args)
+        if begin is None:
+            return await call
+        return await _uncancelled(call)
 
     async def _rowcount(self, sql: str, params: Params) -> int:
         return int(await self._trip(_rowcount_of, sql, params))
@@ -349,8 +370,11 @@ class Database(_Statements):
             reader, self._reader = self._reader, None
             await reader.close()
         if self._lookup_conn is not None:
-            self._lookup_conn.close()
-            self._lookup_conn = None
+            lookup_conn, self._lookup_conn = self._lookup_conn, None
+            # Made on another thread (close from elsewhere): sqlite3 refuses to close it
+            # here; it only reads, and goes with its thread. The writer closes regardless.
+            with contextlib.suppress(sqlite3.ProgrammingError):
+                lookup_conn.close()
         if self._conn_ is not None:
             async with self._lock:
                 await self._conn_.close()
@@ -482,10 +506,11 @@ class Database(_Statements):
         """BEGIN IMMEDIATE … COMMIT, rolled back on any error; exclusive within the bot."""
         async with self._locked():
             tx = Transaction(self._conn, "BEGIN IMMEDIATE")
+            tx._db = self
             try:
                 yield tx
                 # A block that ran no statement still takes and releases the write lock.
-                await tx._trip(_rowcount_of, "COMMIT", ())
+                await _uncancelled(tx._trip(_rowcount_of, "COMMIT", ()))
             except BaseException:
                 # SQLite already rolled back after some errors (a full disk): a second
                 # ROLLBACK would fail and hide the real error. A failed COMMIT may leave the
@@ -592,15 +617,42 @@ async def migrate(conn: aiosqlite.Connection, *, target: int | None = None) -> i
         )
     goal = known if target is None else min(target, known)
     for version, name, sql in migrations[current:goal]:
-        log.info("applying migration %s", name)
-        # executescript would COMMIT first; running the script inside our own BEGIN keeps
-        # the migration and its version bump atomic.
-        script = f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;"
-        try:
-            await conn.executescript(script)
-        except sqlite3.Error:
-            if conn.in_transaction:
-                await conn.execute("ROLLBACK")
-            raise
+        # The version is read again under the write lock: another process opening the same
+        # fresh file may have applied this migration since (it must not run twice).
+        if await conn._execute(_apply_migration, conn._conn, version, sql):
+            log.info("applied migration %s", name)
         current = version
     return current
+
+
+def _apply_migration(conn: sqlite3.Connection, version: int, sql: str) -> bool:
+    """Runs on aiosqlite's thread: one migration and its version bump, atomic; False when
+    the database already has it. Statement by statement (executescript would COMMIT first)."""
+    conn.execute("BEGIN IMMEDIATE").close()
+    try:
+        if conn.execute("PRAGMA user_version").fetchone()[0] >= version:
+            conn.execute("ROLLBACK").close()
+            return False
+        for statement in _statements(sql):
+            conn.execute(statement).close()
+        conn.execute(f"PRAGMA user_version = {int(version)}").close()
+        conn.execute("COMMIT").close()
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK").close()
+        raise
+    return True
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The statements of a script (a trigger body's `;` and quoted ones stay inside)."""
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            body = "\n".join(
+                line for line in pending.splitlines() if not line.strip().startswith("--")
+            )
+            if body.strip().strip(";").strip():
+                yield pending
+            pending = ""

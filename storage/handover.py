@@ -16,6 +16,9 @@ async def put(ex: Executor, rows: list[tuple[int, str]], now: float) -> None:
 
 async def take(ex: Executor) -> list[tuple[int, str]]:
     """Remove and return every handed-over update, oldest first. One statement: an update is
-    taken by one instance once (and lost, never doubled, if that one dies handling it)."""
+    taken by one instance once (and lost, never doubled, if that one dies handling it).
+    A read first: the DELETE takes SQLite's write lock, which an empty table does not need."""
+    if await ex.fetchone("SELECT update_id FROM update_handover LIMIT 1") is None:
+        return []
     rows = await ex.fetchall("DELETE FROM update_handover RETURNING update_id, payload")
     return sorted((int(r["update_id"]), str(r["payload"])) for r in rows)

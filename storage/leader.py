@@ -45,9 +45,19 @@ async def current(ex: Executor, name: str) -> Row | None:
 
 
 async def ready(ex: Executor) -> bool:
-    """The lease table exists (a lease-aware version has migrated this database)."""
+    """The lease table exists (a lease-aware version has migrated this database). Only a
+    missing table says no: any other error (a dropped connection) is raised, or a standby
+    would migrate the schema under the active instance."""
     try:
         await ex.fetchone("SELECT name FROM leader_lease WHERE name = ?", ("",))
-    except Exception:
-        return False
+    except Exception as exc:
+        if _missing_table(exc):
+            return False
+        raise
     return True
+
+
+def _missing_table(exc: Exception) -> bool:
+    text = str(exc).lower()
+    # SQLite: "no such table: leader_lease"; PostgreSQL: UndefinedTable (SQLSTATE 42P01).
+    return "no such table" in text or getattr(exc, "sqlstate", None) == "42P01"

@@ -153,6 +153,13 @@ class PgTransaction(Transaction, _PgStatements):
         self._pg = conn
         self.after_commit: list[Callable[[], None]] = []
 
+    async def _run(
+        self, conn: psycopg.AsyncConnection[Any], sql: str, params: Params
+    ) -> psycopg.AsyncCursor[Any]:
+        if self._db is not None:
+            self._db._check_fenced()  # no statement of an open transaction after the fence
+        return await super()._run(conn, sql, params)
+
     async def execute(self, sql: str, params: Params = ()) -> int:
         return (await self._run(self._pg, sql, params)).rowcount
 
@@ -162,6 +169,8 @@ class PgTransaction(Transaction, _PgStatements):
         return int(row[0]) if row else 0
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        if self._db is not None:
+            self._db._check_fenced()
         async with self._pg.cursor() as cur:
             await cur.executemany(dialect.postgres_sql(sql), [_params(r) for r in rows])
 
@@ -335,7 +344,9 @@ class PgDatabase(Database, _PgStatements):
                 (str(int(self.busy_timeout_ms)), WRITER_LOCK),
             )
             tx = PgTransaction(conn)
+            tx._db = self
             yield tx
+            self._check_fenced()  # fenced meanwhile: roll back instead of committing
         for hook in tx.after_commit:
             hook()
 
