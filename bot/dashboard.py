@@ -10,7 +10,6 @@ buildings; volunteers and residents see nothing here.
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -22,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from bot.care import OVERDUE_AFTER as CARE_OVERDUE_AFTER
 from bot.community import Role
-from bot.menu import ItemResult
+from bot.menu import ItemResult, percent
 from bot.repairs import OPEN, Status
 from bot.repairs import status_name as repair_status_name
 
@@ -379,13 +378,6 @@ def clip_label(text: str, font: float, limit: float) -> str:
     while text and text_width(text + "…", font) > limit:
         text = text[:-1]
     return text + "…"
-
-
-def percent(share: float) -> str:
-    """A share as a whole percent, half rounded up as the workbook's 0% format does (Python's
-    round() halves to even: 1/8 showed 12% on the page and 13% in the XLSX). The small
-    epsilon keeps 0.145 (stored as 14.4999…) at 15%."""
-    return f"{math.floor(share * 100 + 0.5 + 1e-9)}%"
 
 
 def ranking_chart(title: str, items: Sequence[ItemResult], name: Callable[[str], str] = str) -> str:

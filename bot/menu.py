@@ -6,6 +6,7 @@ No Telegram, no SQL: handlers and the demo call these; tests call them directly.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -462,5 +463,8 @@ def public_totals(res: Results) -> bool:
     return res.participants >= MIN_PUBLIC_HOUSEHOLDS
 
 
-def percent(value: float) -> str:
-    return f"{value * 100:.0f}%"
+def percent(share: float) -> str:
+    """A share as a whole percent, half rounded up as a spreadsheet's 0% format does (Python
+    rounds halves to even: 1/8 read 12% in the chat and 13% in the workbook). The small
+    epsilon keeps 0.145 (stored as 14.4999…) at 15%."""
+    return f"{math.floor(share * 100 + 0.5 + 1e-9)}%"
