@@ -10,6 +10,8 @@ import json
 import logging
 import os
 import re
+import sys
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -268,3 +270,28 @@ async def register(
         member = next(p for p in PEOPLE if p.id == asks[0].chat_id)
         answer = await sim.press(member, asks[0], None, data=asks[0].buttons[0][0]["callback_data"])
         assert answer.to(person.id), answer.texts
+
+
+# ---- a connection left open must not hang the run -----------------------------------------------
+# An unclosed aiosqlite connection keeps a non-daemon thread alive, and Python then waits for
+# it for ever after the last test: CI would time out instead of reporting. Name the threads
+# (a test forgot to close a database: fix that test) and end the process with pytest's status.
+def pytest_unconfigure(config: pytest.Config) -> None:
+    left = [
+        t
+        for t in threading.enumerate()
+        if t is not threading.main_thread() and not t.daemon and t.is_alive()
+    ]
+    if not left:
+        return
+    names = ", ".join(t.name for t in left)
+    print(f"\nwarning: threads left running after the tests (unclosed database?): {names}")
+    status = getattr(config, "_exit_status", 0)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(int(status))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config._exit_status = exitstatus  # type: ignore[attr-defined]

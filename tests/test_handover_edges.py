@@ -150,7 +150,7 @@ async def test_a_fenced_instance_sends_nothing_and_commits_nothing(db_path: str)
     await app.initialize()
     db = await _opened(db_path)
     rt = get_runtime(app)
-    rt.db = db  # type: ignore[misc]
+    original, rt.db = rt.db, db  # type: ignore[misc]
     job_started, never = asyncio.Event(), asyncio.Event()
 
     async def long_job() -> bool:
@@ -179,3 +179,6 @@ async def test_a_fenced_instance_sends_nothing_and_commits_nothing(db_path: str)
     assert await other.fetchall("SELECT update_id FROM update_handover") == []
     await other.close()
     await app.shutdown()
+    # Both connections closed: an open one keeps its thread, and the test process, alive.
+    await db.close()
+    await original.close()
