@@ -19,7 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import jinja2
 from aiohttp import web
@@ -234,8 +234,24 @@ async def login_page(request: web.Request) -> web.StreamResponse:
     return await page(rt, "login.html", None, token=token)
 
 
+def cross_site(request: web.Request) -> bool:
+    """A sign-in posted by another site's page (login CSRF: someone's own link submitted from
+    their page would sign the victim's browser in as them). Browsers say where a request comes
+    from (Sec-Fetch-Site, else Origin); a request saying nothing (a script) is let through."""
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site:
+        return fetch_site not in ("same-origin", "none")
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return False
+    return origin == "null" or urlsplit(origin).netloc != request.host
+
+
 async def login(request: web.Request) -> web.StreamResponse:
     rt = request.app[RT]
+    if cross_site(request):
+        await flow.log_anonymous(rt, "sign-in", "cross-site")
+        return bare(403)
     form = await request.post()
     token = form.get("t", "")
     signed = await flow.redeem_link(rt, token if isinstance(token, str) else "")
@@ -248,6 +264,9 @@ async def login(request: web.Request) -> web.StreamResponse:
 
 async def webapp_auth(request: web.Request) -> web.StreamResponse:
     rt = request.app[RT]
+    if cross_site(request):
+        await flow.log_anonymous(rt, "mini app", "cross-site")
+        return web.json_response({"ok": False}, status=403)
     form = await request.post()
     init_data = form.get("initData", "")
     signed = await flow.sign_in_webapp(rt, init_data if isinstance(init_data, str) else "")

@@ -151,7 +151,8 @@ async def serve(
             log.info("active: polling for updates")
         await app.start()
         # The predecessor may store its updates after this instance took the lease: look
-        # again at each renewal, until it must have given up (HAND_OVER_FOR after its fence).
+        # again at each renewal until it must have given up (HAND_OVER_FOR after its fence),
+        # then now and then while active (a stalled predecessor).
         taker = asyncio.create_task(
             _keep_taking(
                 app,
@@ -327,11 +328,13 @@ async def _keep_taking(
     every: float,
     for_seconds: float,
 ) -> None:
-    """Take handed-over updates again every `every` s for `for_seconds` after taking over:
-    a fenced predecessor stops trying to store them HAND_OVER_FOR after its fence."""
+    """Take handed-over updates again every `every` s for `for_seconds` after taking over (a
+    fenced predecessor stops trying to store them HAND_OVER_FOR after its fence), then ten
+    times less often for as long as this instance is active: a predecessor that stalled
+    (a paused VM) may still store some later. An empty look is one indexed read."""
     until = time.monotonic() + for_seconds
-    while time.monotonic() < until:
-        await asyncio.sleep(every)
+    while True:
+        await asyncio.sleep(every if time.monotonic() < until else every * 10)
         if keeper.done():  # the lease is lost: what is taken now would be handled fenced
             return
         await take_handed_over_safely(app, db, taken)

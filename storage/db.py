@@ -510,7 +510,16 @@ class Database(_Statements):
             try:
                 yield tx
                 # A block that ran no statement still takes and releases the write lock.
-                await _uncancelled(tx._trip(_rowcount_of, "COMMIT", ()))
+                commit = asyncio.ensure_future(tx._trip(_rowcount_of, "COMMIT", ()))
+                try:
+                    await _uncancelled(commit)
+                except asyncio.CancelledError:
+                    # Cancelled, but the COMMIT went through: what it promised (jobs queued in
+                    # memory) must happen all the same, or the job waits for the next refill.
+                    if commit.done() and not commit.cancelled() and commit.exception() is None:
+                        for hook in tx.after_commit:
+                            hook()
+                    raise
             except BaseException:
                 # SQLite already rolled back after some errors (a full disk): a second
                 # ROLLBACK would fail and hide the real error. A failed COMMIT may leave the

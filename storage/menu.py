@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -13,9 +13,15 @@ from storage.db import Executor, Row
 
 # ---- rounds -----------------------------------------------------------------------------------
 async def create_draft(
-    ex: Executor, community_id: int, created_by: int, now: float, items: Iterable[str]
+    ex: Executor,
+    community_id: int,
+    created_by: int,
+    now: float,
+    items: Iterable[str],
+    origins: Mapping[str, int] | None = None,
 ) -> int | None:
-    """A new draft with the default items; None when the community already has one active."""
+    """A new draft with these items; None when the community already has one active. An item
+    named in `origins` continues that item of an earlier round (its progress goes on)."""
     # ON CONFLICT, not a caught error: on PostgreSQL a failed statement spoils the transaction.
     rid = await ex.insert(
         "INSERT INTO menu_rounds (community_id, created_by, created_at, max_picks) "
@@ -24,11 +30,21 @@ async def create_draft(
     )
     if not rid:
         return None
+    origins = origins or {}
     await ex.executemany(
-        "INSERT INTO menu_items (round_id, position, name) VALUES (?, ?, ?)",
-        [(rid, pos, name) for pos, name in enumerate(items, start=1)],
+        "INSERT INTO menu_items (round_id, position, name, origin_id) VALUES (?, ?, ?, ?)",
+        [(rid, pos, name, origins.get(name)) for pos, name in enumerate(items, start=1)],
     )
+    await _own_origin(ex, rid)
     return rid
+
+
+async def _own_origin(ex: Executor, round_id: int) -> None:
+    """A new item (not carried over) starts a history of its own."""
+    await ex.execute(
+        "UPDATE menu_items SET origin_id = id WHERE round_id = ? AND origin_id IS NULL",
+        (round_id,),
+    )
 
 
 async def get_round(ex: Executor, round_id: int) -> Row | None:
@@ -128,23 +144,20 @@ async def mark_posted(ex: Executor, round_id: int, value: int = 1) -> None:
 
 
 # ---- items ------------------------------------------------------------------------------------
-# An item's progress is the latest note (menu_progress_notes, which knows 暂不实施) on an item
-# of the same name in any round of the community (a round carries over what is not done yet,
-# and an item set 施工中 in round 1 is still being built while round 2 runs), else the older
-# column; the note and its date come along for the views.
+# An item's progress is the latest note (menu_progress_notes, which knows 暂不实施) on any row
+# of the same item (origin_id: a round carries over what is not done yet, and an item set 施工中
+# in round 1 is still being built while round 2 runs), else the older column; the note and its
+# date come along for the views. The index on origin_id keeps it to that item's few rows.
 def _latest(column: str) -> str:
     return (
         f"(SELECT n.{column} FROM menu_items s "
-        "JOIN menu_rounds sr ON sr.id = s.round_id "
         "JOIN menu_progress_notes n ON n.item_id = s.id "
-        "WHERE s.name = i.name AND sr.community_id = "
-        "(SELECT ir.community_id FROM menu_rounds ir WHERE ir.id = i.round_id) "
-        "ORDER BY n.id DESC LIMIT 1)"
+        "WHERE s.origin_id = i.origin_id ORDER BY n.id DESC LIMIT 1)"
     )
 
 
 _ITEM = (
-    "SELECT i.id, i.round_id, i.position, i.name, i.description, i.removed, "
+    "SELECT i.id, i.round_id, i.position, i.name, i.description, i.removed, i.origin_id, "
     f"coalesce({_latest('state')}, i.progress) AS progress, "
     f"coalesce({_latest('note')}, '') AS progress_note, {_latest('at')} AS progress_at "
     "FROM menu_items i "
@@ -159,14 +172,14 @@ async def items(ex: Executor, round_id: int) -> list[Row]:
 
 
 async def progress_items(ex: Executor, community_id: int) -> list[Row]:
-    """Every item a closed round of the community offered, once per name (its latest round's
-    row, with the progress of its name): the newest round's first, in menu order."""
+    """Every item a closed round of the community offered, once (its latest round's row, with
+    the progress of all its rows): the newest round's first, in menu order."""
     return await ex.fetchall(
         _ITEM + "JOIN menu_rounds r ON r.id = i.round_id "
         "WHERE r.community_id = ? AND r.status = 'closed' AND i.removed = 0 "
         "AND NOT EXISTS (SELECT 1 FROM menu_items j JOIN menu_rounds rj ON rj.id = j.round_id "
-        "WHERE j.name = i.name AND j.round_id > i.round_id AND j.removed = 0 "
-        "AND rj.community_id = r.community_id AND rj.status = 'closed') "
+        "WHERE j.origin_id = i.origin_id AND j.round_id > i.round_id AND j.removed = 0 "
+        "AND rj.status = 'closed') "
         "ORDER BY i.round_id DESC, i.position, i.id",
         (community_id,),
     )
@@ -193,9 +206,11 @@ async def add_item(ex: Executor, round_id: int, name: str) -> int:
     pos = await ex.fetchval(
         "SELECT coalesce(max(position), 0) + 1 FROM menu_items WHERE round_id = ?", (round_id,)
     )
-    return await ex.insert(
+    item_id = await ex.insert(
         "INSERT INTO menu_items (round_id, position, name) VALUES (?, ?, ?)", (round_id, pos, name)
     )
+    await _own_origin(ex, round_id)
+    return item_id
 
 
 async def rename_item(ex: Executor, round_id: int, item_id: int, name: str) -> bool:
@@ -256,17 +271,15 @@ async def progress_note(ex: Executor, note_id: int) -> Row | None:
 
 async def residents_who_ordered(ex: Executor, round_id: int, item_id: int) -> list[int]:
     """The registered residents of every household that ordered the item (online or on
-    paper), in any round of the community under the same name (a round carries over what
-    is not done yet): they are told privately when its progress changes."""
+    paper), in any round that offered it (a round carries over what is not done yet): they
+    are told privately when its progress changes."""
     rows = await ex.fetchall(
-        "SELECT DISTINCT r.user_id FROM menu_rounds this "
-        "JOIN menu_items item ON item.id = ? AND item.round_id = this.id "
-        "JOIN menu_rounds mr ON mr.community_id = this.community_id "
-        "JOIN menu_items same ON same.round_id = mr.id AND same.name = item.name "
+        "SELECT DISTINCT r.user_id FROM menu_items item "
+        "JOIN menu_items same ON same.origin_id = item.origin_id "
         "JOIN menu_picks p ON p.item_id = same.id "
-        "JOIN menu_orders o ON o.id = p.order_id AND o.round_id = mr.id "
+        "JOIN menu_orders o ON o.id = p.order_id AND o.round_id = same.round_id "
         "JOIN residents r ON r.household_id = o.household_id "
-        "WHERE this.id = ? ORDER BY r.user_id",
+        "WHERE item.id = ? AND item.round_id = ? ORDER BY r.user_id",
         (item_id, round_id),
     )
     return [r["user_id"] for r in rows]

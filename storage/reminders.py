@@ -110,10 +110,14 @@ async def send_status(ex: Executor, send_key: str) -> dict[int, str]:
     return {r["target"]: r["status"] for r in rows}
 
 
-async def send_keys_like(ex: Executor, pattern: str) -> list[str]:
-    """The ledger keys matching a LIKE pattern (the announcements of one meeting)."""
+async def send_keys_from(ex: Executor, prefix: str) -> list[str]:
+    """The ledger keys starting with `prefix` (the announcements of one meeting). A range, not
+    LIKE: LIKE ignores case on SQLite and collation on PostgreSQL, and then reads every row."""
+    end = prefix[:-1] + chr(ord(prefix[-1]) + 1)
     rows = await ex.fetchall(
-        "SELECT DISTINCT send_key FROM sends WHERE send_key LIKE ? ORDER BY send_key", (pattern,)
+        "SELECT DISTINCT send_key FROM sends WHERE send_key >= ? AND send_key < ? "
+        "ORDER BY send_key",
+        (prefix, end),
     )
     return [r["send_key"] for r in rows]
 

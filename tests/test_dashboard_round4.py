@@ -146,6 +146,11 @@ async def test_opening_or_previewing_the_link_does_not_use_it_up(
     page = await r.text()
     assert r.status == 200 and COOKIE not in r.cookies
     assert 'method="post" action="/login"' in page and "加装电梯" not in page
+    # Another site's page posting the link (login CSRF) is refused and uses nothing up.
+    token = path.split("t=", 1)[1]
+    for headers in ({"Sec-Fetch-Site": "cross-site"}, {"Origin": "https://evil.example"}):
+        r = await previewer.post("/login", data={"t": token}, headers=headers)
+        assert r.status == 403 and COOKIE not in r.cookies
     person = await client_for(server, sim, None)
     r = await redeem(person, issued.url)
     assert r.status == 303 and COOKIE in r.cookies

@@ -486,3 +486,28 @@ async def test_progress_lives_on_across_rounds(sim: Simulator, group: Chat, read
     assert "上一轮定为暂不实施、又放进来的：楼梯维修" in reply.text
     names = [r["name"] for r in await mstore.items(sim.rt.db, int((await _round(sim))["id"]))]
     assert "楼梯维修" in names and "车棚改造" not in names
+
+
+async def test_a_name_typed_again_is_a_new_item(sim: Simulator, group: Chat, ready: int) -> None:
+    """Progress goes with the item carried over, not with its name: staff asking again for
+    something already done (a second 整修围墙和大门) start it afresh, 未安排."""
+    from storage import menu as mstore
+
+    rid = await open_round(sim, group)
+    await close_now(sim, sim.private(STAFF))
+    items = {r["name"]: r["id"] for r in await mstore.items(sim.rt.db, rid)}
+    now = sim.clock.now().timestamp()
+    async with sim.rt.db.transaction() as tx:
+        await mstore.set_progress(
+            tx, rid, items["整修围墙和大门"], "done", note="", at=now, by=STAFF.id
+        )
+    pm = sim.private(STAFF)
+    reply = await sim.send(STAFF, pm, "/menu_open")
+    reply = await sim.press(STAFF, reply, "添加")
+    reply = await sim.send(STAFF, pm, "整修围墙和大门")
+    assert "已添加 1 项" in reply.text
+    draft = await _round(sim)
+    again = [r for r in await mstore.items(sim.rt.db, draft["id"]) if r["name"] == "整修围墙和大门"]
+    assert len(again) == 1 and again[0]["progress"] == "none"
+    carried = [r for r in await mstore.items(sim.rt.db, draft["id"]) if r["name"] == "车棚改造"]
+    assert carried[0]["origin_id"] == items["车棚改造"]  # the same item, its history goes on

@@ -103,22 +103,26 @@ async def redeem_link(rt: Runtime, token: str) -> SignedIn | None:
     """A /dashboard link opened: signed in once, by the person it was made for, in time."""
     parsed = auth.parse_link_token(token)
     if parsed is None:
-        await cstore.audit(rt.db, None, None, "dashboard_refused", "link malformed")
+        await log_anonymous(rt, "sign-in", "link malformed")
         return None
     digest = auth.token_hash(token)
     now = rt.clock.seconds()
+    unknown, user_id = False, 0
     async with rt.db.transaction() as tx:
         link = await store.get_link(tx, digest)
         if link is None or not auth.check_link_token(token, rt.config.token, link["user_id"]):
-            await cstore.audit(tx, None, None, "dashboard_refused", "link unknown")
-            return None
-        if link["used_at"] is not None or link["expires_at"] <= now:
+            unknown = True
+        elif link["used_at"] is not None or link["expires_at"] <= now:
             why = "link reused" if link["used_at"] is not None else "link expired"
             await cstore.audit(tx, None, link["user_id"], "dashboard_refused", why)
             return None
-        if not await store.use_link(tx, digest, now):
+        elif not await store.use_link(tx, digest, now):
             return None
-        user_id = int(link["user_id"])
+        else:
+            user_id = int(link["user_id"])
+    if unknown:
+        await log_anonymous(rt, "sign-in", "link unknown")
+        return None
     if not await may_use(rt, user_id):  # the role was revoked since the link was sent
         await cstore.audit(rt.db, None, user_id, "dashboard_refused", "no role")
         return None
@@ -129,7 +133,7 @@ async def redeem_link(rt: Runtime, token: str) -> SignedIn | None:
 async def sign_in_webapp(rt: Runtime, init_data: str) -> SignedIn | None:
     user = auth.verify_init_data(init_data, rt.config.token, rt.clock.seconds())
     if user is None:
-        await cstore.audit(rt.db, None, None, "dashboard_refused", "initData")
+        await log_anonymous(rt, "mini app", "initData")
         return None
     if not await may_use(rt, user.id):
         await cstore.audit(rt.db, None, user.id, "dashboard_refused", "no role")
@@ -180,7 +184,10 @@ ANON_LOG_EVERY = 60.0  # seconds
 _ANON = "dashboard_anonymous"
 
 
-async def log_anonymous(rt: Runtime, what: str) -> None:
+async def log_anonymous(rt: Runtime, what: str, reason: str = "no session") -> None:
+    """A refusal of nobody in particular (no session, a malformed or unknown link, forged
+    initData): at most one audit row a minute, naming how many were held back, so a script
+    cannot flood the log."""
     now = rt.clock.seconds()
     since, held = rt.cache.get(_ANON, (None, 0))
     if since is not None and 0 <= now - since < ANON_LOG_EVERY:
@@ -188,7 +195,7 @@ async def log_anonymous(rt: Runtime, what: str) -> None:
         return
     rt.cache[_ANON] = (now, 0)
     more = f" (+{held} more without a session before)" if held else ""
-    await cstore.audit(rt.db, None, None, "dashboard_refused", f"no session: {what}{more}")
+    await cstore.audit(rt.db, None, None, "dashboard_refused", f"{reason}: {what}{more}")
 
 
 # ---- menu rounds -------------------------------------------------------------------------------

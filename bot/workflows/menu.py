@@ -77,11 +77,11 @@ async def start_draft(rt: Runtime, community_id: int, user_id: int) -> DraftStar
         return DraftStarted(None if active["status"] == "open" else active["id"])
     async with rt.db.transaction() as tx:
         last = await store.last_closed(tx, community_id)
-        previous = (
-            [(i["name"], i["progress"]) for i in await store.items(tx, last["id"])] if last else []
-        )
+        rows = await store.items(tx, last["id"]) if last else []
+        previous = [(i["name"], i["progress"]) for i in rows]
         names, underway = rules.next_menu(previous)
-        rid = await store.create_draft(tx, community_id, user_id, _now(rt), names)
+        origins = {i["name"]: int(i["origin_id"]) for i in rows}
+        rid = await store.create_draft(tx, community_id, user_id, _now(rt), names, origins)
         if rid is not None:
             await cstore.audit(tx, community_id, user_id, "menu_draft", str(rid))
     if rid is None:

@@ -157,7 +157,8 @@ async def told(rt: Runtime, changed: Changed) -> Told:
     counts = []
     for key in changed.told:
         statuses = await store.send_status(rt.db, key)
-        counts.append(sum(1 for status in statuses.values() if status == "sent"))
+        # 'retry': Telegram asked to wait (429); the paced sender delivers it shortly.
+        counts.append(sum(1 for status in statuses.values() if status in ("sent", "retry")))
     return Told(*counts)
 
 
@@ -318,8 +319,8 @@ async def _last_pause(rt: Runtime, notice_id: int) -> str | None:
         return max(found, default=(-1, ""))
 
     prefix = f"n{notice_id}:"
-    paused = latest(await store.send_keys_like(rt.db, prefix + "pause:%"))
-    resumed = latest(await store.send_keys_like(rt.db, prefix + "resume:%"))
+    paused = latest(await store.send_keys_from(rt.db, prefix + "pause:"))
+    resumed = latest(await store.send_keys_from(rt.db, prefix + "resume:"))
     return paused[1] if paused[1] and paused[0] >= resumed[0] else None
 
 
