@@ -544,7 +544,33 @@ def _read_only_uri(path: str) -> str:
     return Path(path).resolve().as_uri() + "?mode=ro"
 
 
-class Reader(_Statements):
+class ReadOnly:
+    """What every read-only connection (the dashboard's) answers alike: writing is refused,
+    and a look-up is a plain read (everything on it is already off the chat's path)."""
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        raise DatabaseError("the read-only connection does not write")
+
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        raise DatabaseError("the read-only connection does not write")
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        raise DatabaseError("the read-only connection does not write")
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        raise NotImplementedError
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        raise NotImplementedError
+
+    async def lookup(self, sql: str, params: Params = ()) -> Row | None:
+        return await self.fetchone(sql, params)
+
+    async def lookup_all(self, sql: str, params: Params = ()) -> list[Row]:
+        return await self.fetchall(sql, params)
+
+
+class Reader(ReadOnly, _Statements):
     """A second, read-only SQLite connection (Database.reader). Plain reads only: each
     statement is its own snapshot, like the writer's connection outside a transaction."""
 
@@ -568,15 +594,6 @@ class Reader(_Statements):
     async def close(self) -> None:
         await self._conn.close()
 
-    async def execute(self, sql: str, params: Params = ()) -> int:
-        raise DatabaseError("the read-only connection does not write")
-
-    async def insert(self, sql: str, params: Params = ()) -> int:
-        raise DatabaseError("the read-only connection does not write")
-
-    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        raise DatabaseError("the read-only connection does not write")
-
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         return await self._fetchone(sql, params)
 
@@ -586,13 +603,6 @@ class Reader(_Statements):
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self._fetchone(sql, params)
         return None if row is None else row[0]
-
-    # Everything on this connection is already off the chat's path: a look-up is a read.
-    async def lookup(self, sql: str, params: Params = ()) -> Row | None:
-        return await self.fetchone(sql, params)
-
-    async def lookup_all(self, sql: str, params: Params = ()) -> list[Row]:
-        return await self.fetchall(sql, params)
 
 
 def migration_files() -> list[tuple[int, str, str]]:

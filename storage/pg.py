@@ -37,6 +37,7 @@ from storage.db import (
     DatabaseError,
     Executor,
     Params,
+    ReadOnly,
     Row,
     Transaction,
     migration_files,
@@ -359,22 +360,13 @@ class PgDatabase(Database, _PgStatements):
 READ_POOL_SIZE = 2  # the dashboard serves few requests at a time (bot/dashboard_gate.py)
 
 
-class PgReader(_PgStatements):
+class PgReader(ReadOnly, _PgStatements):
     """Plain reads on the read-only pool (PgDatabase.reader); writing is refused."""
 
     kind = "postgresql"
 
     def __init__(self, pool: AsyncConnectionPool[Any]) -> None:
         self._read_pool = pool
-
-    async def execute(self, sql: str, params: Params = ()) -> int:
-        raise DatabaseError("the read-only connection does not write")
-
-    async def insert(self, sql: str, params: Params = ()) -> int:
-        raise DatabaseError("the read-only connection does not write")
-
-    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        raise DatabaseError("the read-only connection does not write")
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         async with self._read_pool.connection() as conn:
@@ -388,13 +380,6 @@ class PgReader(_PgStatements):
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
-
-    # Everything on this connection is already off the chat's path: a look-up is a read.
-    async def lookup(self, sql: str, params: Params = ()) -> Row | None:
-        return await self.fetchone(sql, params)
-
-    async def lookup_all(self, sql: str, params: Params = ()) -> list[Row]:
-        return await self.fetchall(sql, params)
 
 
 def _held_by_me(db: Database) -> bool:
